@@ -1,0 +1,36 @@
+/**
+ * Environment of every function, read once at cold start. CDK sets these in AWS; the
+ * local stack sets them before it imports the handlers.
+ */
+import { z } from 'zod';
+import { ConfigError } from '../errors/app-error';
+import { zodProblems } from './load-config';
+
+const envSchema = z.object({
+  /** Deployment stage; part of every resource and secret name. */
+  QIYE_STAGE: z.string().regex(/^[a-z0-9-]{1,20}$/, 'must be 1-20 characters of a-z, 0-9 and -').default('local'),
+  TABLE_NAME: z.string().min(3),
+  QUEUE_URL_SYNC: z.string().url().optional(),
+  QUEUE_URL_CALLBACK: z.string().url().optional(),
+  QUEUE_URL_NOTIFY: z.string().url().optional(),
+  /** `aws` = Secrets Manager; `file` = the local JSON file store (QIYE_SECRETS_FILE). */
+  QIYE_SECRETS_BACKEND: z.enum(['aws', 'file']).default('aws'),
+  QIYE_SECRETS_FILE: z.string().min(1).optional(),
+  /** Public base URL of the HTTP API, used to build links (SSO links in notifications). */
+  QIYE_PUBLIC_BASE_URL: z.string().url().optional(),
+  /** Function URL base for SSO, when known (the local stack sets it). */
+  QIYE_SSO_BASE_URL: z.string().url().optional(),
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+});
+
+export type BridgeEnv = z.output<typeof envSchema>;
+
+export function loadEnv(env: NodeJS.ProcessEnv = process.env): BridgeEnv {
+  const result = envSchema.safeParse(env);
+  if (!result.success) throw new ConfigError('Function environment is invalid:', zodProblems(result.error, 'env'));
+  const e = result.data;
+  if (e.QIYE_SECRETS_BACKEND === 'file' && !e.QIYE_SECRETS_FILE) {
+    throw new ConfigError('Function environment is invalid:', [{ file: 'env', path: 'QIYE_SECRETS_FILE', reason: 'is required when QIYE_SECRETS_BACKEND=file' }]);
+  }
+  return e;
+}

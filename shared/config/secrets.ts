@@ -1,0 +1,57 @@
+/**
+ * Per-tenant secrets: what exists, what it is called, what shape its JSON value has.
+ *
+ * One secret per tenant and concern, so each function is granted only what it reads
+ * (the callback functions never see the RSA key). Names are the same in AWS Secrets
+ * Manager and in the local file store: `qiye-bridge/<stage>/<tenant>/<kind>`.
+ * Values are JSON objects; a missing secret or field is reported as "not configured".
+ */
+import { z } from 'zod';
+import type { TenantConfig } from './tenant-config.schema';
+
+export const SECRET_KINDS = ['netease', 'oa', 'ekp', 'dingtalk', 'wecom'] as const;
+export type SecretKind = (typeof SECRET_KINDS)[number];
+
+export const secretSchemas = {
+  /** The tenant's RSA private key, hex of PKCS#8 DER (the format NetEase issues). */
+  netease: z.object({ privateKeyHex: z.string().regex(/^[0-9a-f]+$/i, 'must be hex').min(64) }).strict(),
+  /** The OA link HMAC secret and, for CAS, nothing secret is needed. */
+  oa: z.object({ linkSecret: z.string().min(16, 'must be at least 16 characters') }).strict(),
+  /** EKP: Basic-auth password or the key for the header. */
+  ekp: z.object({ password: z.string().min(1).optional(), apiKey: z.string().min(1).optional() }).strict(),
+  dingtalk: z
+    .object({
+      appSecret: z.string().min(1),
+      callbackToken: z.string().min(1).optional(),
+      /** 43 characters of base64 without padding (DingTalk's aes_key). */
+      callbackAesKey: z.string().length(43).optional(),
+    })
+    .strict(),
+  wecom: z
+    .object({
+      /** The 通讯录同步 secret (directory reads); see README on the 2022 restrictions. */
+      contactSecret: z.string().min(1).optional(),
+      /** The self-built app's secret (OAuth, app messages). */
+      appSecret: z.string().min(1).optional(),
+      callbackToken: z.string().min(1).optional(),
+      callbackAesKey: z.string().length(43).optional(),
+    })
+    .strict(),
+} satisfies Record<SecretKind, z.ZodType>;
+
+export type SecretValue<K extends SecretKind> = z.output<(typeof secretSchemas)[K]>;
+
+export const SECRET_PREFIX = 'qiye-bridge';
+
+export function secretName(stage: string, tenantId: string, kind: SecretKind): string {
+  return `${SECRET_PREFIX}/${stage}/${tenantId}/${kind}`;
+}
+
+/** Which secrets a tenant needs, from the sections it configures. */
+export function secretKindsFor(tenant: TenantConfig): SecretKind[] {
+  const kinds: SecretKind[] = ['netease', 'oa'];
+  if (tenant.ekp) kinds.push('ekp');
+  if (tenant.dingtalk) kinds.push('dingtalk');
+  if (tenant.wecom) kinds.push('wecom');
+  return kinds;
+}

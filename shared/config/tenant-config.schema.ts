@@ -1,0 +1,215 @@
+/**
+ * The tenant config file the deployer edits (config/tenants.json).
+ *
+ * A tenant is one NetEase mail domain plus the sources that feed it (an EKP, a DingTalk
+ * org, a WeCom corp). Every vendor endpoint comes from here, so a tenant can point at the
+ * real services or at the local simulators. No secret value lives in this file: secrets
+ * are stored per tenant in Secrets Manager (or the local file store) under the names
+ * given by `secretName()` in shared/config/secrets.ts.
+ */
+import { z } from 'zod';
+
+const httpUrl = z
+  .string()
+  .url()
+  .refine((u) => /^https?:\/\//.test(u), { message: 'must be an http(s) URL' })
+  .transform((u) => u.replace(/\/+$/, ''));
+
+export const TENANT_ID = /^[a-z0-9][a-z0-9-]{1,30}[a-z0-9]$/;
+
+/** NetEase hosts per region (reference netease-qiye-api.md §1-3). */
+export const NETEASE_REGION_DEFAULTS = {
+  hz: {
+    apiBaseUrl: 'https://apihz.qiye.163.com/qiyeservice/api',
+    ssoEntryUrl: 'https://entryhz.qiye.163.com/domain/oa/Entry',
+    unreadUrl: 'https://cmhz.qiye.163.com/oaserver/user/getUnreadMsg',
+  },
+  bj: {
+    apiBaseUrl: 'https://apibj.qiye.163.com/qiyeservice/api',
+    ssoEntryUrl: 'https://entry.qiye.163.com/domain/oa/Entry',
+    unreadUrl: 'https://cm.qiye.163.com/oaserver/user/getUnreadMsg',
+  },
+} as const;
+
+const neteaseSchema = z
+  .object({
+    /** The mail domain, e.g. `acme.com`. */
+    domain: z
+      .string()
+      .regex(/^(?=.{3,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i, 'must be a domain name such as acme.com')
+      .transform((d) => d.toLowerCase()),
+    /** `product` (the company id, "cid") issued by NetEase; not derivable from the domain. */
+    product: z.string().min(1, 'is issued by NetEase and required'),
+    /** hz (华东) or bj (华北); picks the default hosts. */
+    region: z.enum(['hz', 'bj']),
+    apiBaseUrl: httpUrl.optional(),
+    ssoEntryUrl: httpUrl.optional(),
+    unreadUrl: httpUrl.optional(),
+    /** RSA key size used by `keys generate`. Every observed integration uses 1024. */
+    keyBits: z.union([z.literal(1024), z.literal(2048)]).default(1024),
+    /** Client-side rate limit for API calls, per tenant. */
+    requestsPerSecond: z.number().positive().max(1000).default(20),
+    timeoutMs: z.number().int().min(100).max(120_000).default(10_000),
+    maxRetries: z.number().int().min(0).max(10).default(4),
+  })
+  .strict()
+  .transform((n) => ({
+    ...n,
+    apiBaseUrl: n.apiBaseUrl ?? NETEASE_REGION_DEFAULTS[n.region].apiBaseUrl,
+    ssoEntryUrl: n.ssoEntryUrl ?? NETEASE_REGION_DEFAULTS[n.region].ssoEntryUrl,
+    unreadUrl: n.unreadUrl ?? NETEASE_REGION_DEFAULTS[n.region].unreadUrl,
+  }));
+
+const ekpSchema = z
+  .object({
+    baseUrl: httpUrl,
+    /** Basic auth (user name here, password in the tenant's ekp secret) or a key header. */
+    auth: z.discriminatedUnion('type', [
+      z.object({ type: z.literal('basic'), username: z.string().min(1) }).strict(),
+      z.object({ type: z.literal('header'), header: z.string().min(1).default('X-Api-Key') }).strict(),
+      z.object({ type: z.literal('none') }).strict(),
+    ]),
+    pageSize: z.number().int().min(10).max(5000).default(500),
+    timeoutMs: z.number().int().min(100).max(120_000).default(30_000),
+  })
+  .strict();
+
+const dingtalkSchema = z
+  .object({
+    corpId: z.string().min(1),
+    appKey: z.string().min(1),
+    agentId: z.string().min(1),
+    apiBaseUrl: httpUrl.default('https://oapi.dingtalk.com'),
+    newApiBaseUrl: httpUrl.default('https://api.dingtalk.com'),
+    loginBaseUrl: httpUrl.default('https://login.dingtalk.com'),
+    /** DingTalk's limit is 20 calls/s per app and API; stay under it. */
+    requestsPerSecond: z.number().positive().max(20).default(15),
+  })
+  .strict();
+
+const wecomSchema = z
+  .object({
+    corpId: z.string().min(1),
+    agentId: z.string().min(1),
+    apiBaseUrl: httpUrl.default('https://qyapi.weixin.qq.com/cgi-bin'),
+    oauthBaseUrl: httpUrl.default('https://open.weixin.qq.com'),
+    loginBaseUrl: httpUrl.default('https://login.work.weixin.qq.com'),
+    requestsPerSecond: z.number().positive().max(100).default(20),
+  })
+  .strict();
+
+const ssoSchema = z
+  .object({
+    /** Signed OA links (HMAC-SHA256 with the secret in the tenant's oa secret). */
+    oaLink: z.object({ enabled: z.boolean().default(true) }).strict().default({ enabled: true }),
+    /** CAS server; the bridge redirects there and validates with /p3/serviceValidate. */
+    cas: z.object({ baseUrl: httpUrl, serviceUrl: httpUrl.optional() }).strict().optional(),
+    /** How long a signed link or nonce stays valid. */
+    windowSeconds: z.number().int().min(30).max(3600).default(300),
+    /** Resolve unmapped users by this rule, or refuse them ('none'). */
+    fallbackRule: z.enum(['none', 'emailLocalPart', 'loginName']).default('none'),
+    /** 0 Chinese, 1 English (NetEase `lang`). */
+    lang: z.union([z.literal(0), z.literal(1)]).default(0),
+  })
+  .strict();
+
+const unreadSchema = z
+  .object({
+    cacheSeconds: z.number().int().min(0).max(3600).default(60),
+    corsOrigins: z.array(z.string().min(1)).default([]),
+  })
+  .strict();
+
+const thresholdSchema = z
+  .object({
+    count: z.number().int().min(0).default(50),
+    percent: z.number().min(0).max(100).default(5),
+  })
+  .strict();
+
+const syncSchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    /** Which source is the directory of record for this tenant. */
+    source: z.enum(['ekp', 'dingtalk', 'wecom']).optional(),
+    /** How NetEase account names are derived. */
+    accountNameRule: z.enum(['emailLocalPart', 'loginName', 'jobNumber']).default('emailLocalPart'),
+    /** Attributes used to adopt existing mailboxes, after the account name. */
+    matchAttributes: z.array(z.enum(['email', 'jobNumber', 'mobile'])).default(['email', 'jobNumber', 'mobile']),
+    onlyWithEmail: z.boolean().default(false),
+    includeDepartments: z.array(z.string().min(1)).default([]),
+    excludeDepartments: z.array(z.string().min(1)).default([]),
+    deleteThreshold: thresholdSchema.default({ count: 50, percent: 5 }),
+    /** Days a leaver stays suspended before deleteAccountSim. */
+    suspendGraceDays: z.number().int().min(0).max(365).default(30),
+  })
+  .strict();
+
+const notificationsSchema = z
+  .object({
+    enabled: z.boolean().default(false),
+    channel: z.enum(['dingtalk', 'wecom']).optional(),
+    /** Notify everyone (true) or only people who opted in (false). */
+    tenantWide: z.boolean().default(false),
+  })
+  .strict();
+
+export const tenantSchema = z
+  .object({
+    id: z.string().regex(TENANT_ID, 'must be 3-32 characters of a-z, 0-9 and -, starting and ending with a letter or digit'),
+    displayName: z.string().min(1).optional(),
+    netease: neteaseSchema,
+    ekp: ekpSchema.optional(),
+    dingtalk: dingtalkSchema.optional(),
+    wecom: wecomSchema.optional(),
+    sso: ssoSchema.default(ssoSchema.parse({})),
+    unread: unreadSchema.default(unreadSchema.parse({})),
+    sync: syncSchema.default(syncSchema.parse({})),
+    notifications: notificationsSchema.default(notificationsSchema.parse({})),
+  })
+  .strict()
+  .superRefine((t, ctx) => {
+    const src = t.sync.source;
+    if (src && !t[src]) {
+      ctx.addIssue({ code: 'custom', path: ['sync', 'source'], message: `is "${src}" but the tenant has no "${src}" section` });
+    }
+    const ch = t.notifications.channel;
+    if (t.notifications.enabled && !ch) {
+      ctx.addIssue({ code: 'custom', path: ['notifications', 'channel'], message: 'is required when notifications are enabled' });
+    }
+    if (ch && !t[ch]) {
+      ctx.addIssue({ code: 'custom', path: ['notifications', 'channel'], message: `is "${ch}" but the tenant has no "${ch}" section` });
+    }
+  })
+  .transform((t) => ({
+    ...t,
+    // The sync source defaults to the only configured source, if there is exactly one.
+    sync: { ...t.sync, source: t.sync.source ?? onlySource(t) },
+  }));
+
+function onlySource(t: { ekp?: unknown; dingtalk?: unknown; wecom?: unknown }): 'ekp' | 'dingtalk' | 'wecom' | undefined {
+  const present = (['ekp', 'dingtalk', 'wecom'] as const).filter((k) => t[k] !== undefined);
+  return present.length === 1 ? present[0] : undefined;
+}
+
+export const tenantsFileSchema = z
+  .object({
+    $schema: z.string().optional(),
+    tenants: z.array(tenantSchema).min(1, 'declare at least one tenant'),
+  })
+  .strict()
+  .superRefine((f, ctx) => {
+    const seenIds = new Map<string, number>();
+    const seenDomains = new Map<string, number>();
+    f.tenants.forEach((t, i) => {
+      if (seenIds.has(t.id)) ctx.addIssue({ code: 'custom', path: ['tenants', i, 'id'], message: `duplicates tenants[${seenIds.get(t.id)}].id "${t.id}"` });
+      else seenIds.set(t.id, i);
+      const d = t.netease.domain;
+      if (seenDomains.has(d)) ctx.addIssue({ code: 'custom', path: ['tenants', i, 'netease', 'domain'], message: `duplicates tenants[${seenDomains.get(d)}].netease.domain "${d}"` });
+      else seenDomains.set(d, i);
+    });
+  });
+
+export type TenantsFile = z.output<typeof tenantsFileSchema>;
+export type TenantConfig = TenantsFile['tenants'][number];
+export type SourceKind = 'ekp' | 'dingtalk' | 'wecom';

@@ -1,0 +1,207 @@
+/**
+ * The one description of the deployed application: functions, HTTP routes, queues and
+ * schedules. The CDK stacks (infra/) and the local stack (local/) are both built from it,
+ * so what runs on a laptop is wired exactly like what runs in AWS.
+ *
+ * Pure data: no imports of AWS or CDK code.
+ */
+import type { SecretKind } from '../config/secrets';
+
+export type QueueName = 'sync' | 'callback' | 'notify';
+
+export interface QueueSpec {
+  /** Physical name suffix: `qiye-bridge-<stage>-<name>` (and `-dlq`). */
+  name: QueueName;
+  description: string;
+  /** Must exceed the consuming function's timeout (AWS recommends 6x). */
+  visibilityTimeoutSeconds: number;
+  /** Deliveries before a message is moved to the DLQ. */
+  maxReceiveCount: number;
+  retentionSeconds: number;
+  dlqRetentionSeconds: number;
+}
+
+export const QUEUES: Record<QueueName, QueueSpec> = {
+  sync: {
+    name: 'sync',
+    description: 'Sync batches fanned out by the planner, applied to NetEase by the sync worker.',
+    visibilityTimeoutSeconds: 6 * 60,
+    maxReceiveCount: 5,
+    retentionSeconds: 4 * 24 * 3600,
+    dlqRetentionSeconds: 14 * 24 * 3600,
+  },
+  callback: {
+    name: 'callback',
+    description: 'Verified DingTalk / WeCom contact events, acknowledged and waiting to be applied.',
+    visibilityTimeoutSeconds: 3 * 60,
+    maxReceiveCount: 5,
+    retentionSeconds: 4 * 24 * 3600,
+    dlqRetentionSeconds: 14 * 24 * 3600,
+  },
+  notify: {
+    name: 'notify',
+    description: 'New-mail detection batches and notifications to send.',
+    visibilityTimeoutSeconds: 3 * 60,
+    maxReceiveCount: 3,
+    retentionSeconds: 1 * 24 * 3600,
+    dlqRetentionSeconds: 14 * 24 * 3600,
+  },
+};
+
+export type FunctionName =
+  | 'sso'
+  | 'unread'
+  | 'dingtalkCallback'
+  | 'wecomCallback'
+  | 'admin'
+  | 'syncPlanner'
+  | 'syncWorker'
+  | 'callbackWorker';
+
+export interface FunctionSpec {
+  name: FunctionName;
+  /** Handler module, relative to the repository root; it exports `handler`. */
+  entry: string;
+  description: string;
+  memoryMb: number;
+  timeoutSeconds: number;
+  /** Table access this function needs. */
+  table: 'read' | 'readwrite';
+  /** Secret kinds it reads (granted for every tenant). */
+  secrets: readonly SecretKind[];
+  /** Queues it sends to. */
+  sendsTo: readonly QueueName[];
+  /** Queue it consumes, through an event source mapping with partial batch failures. */
+  consumes?: { queue: QueueName; batchSize: number; maxBatchingWindowSeconds: number; maxConcurrency?: number };
+  /** May write secrets (key generation through the admin route). */
+  writesSecrets?: readonly SecretKind[];
+}
+
+export const FUNCTIONS: Record<FunctionName, FunctionSpec> = {
+  sso: {
+    name: 'sso',
+    entry: 'functions/http/sso/handler.ts',
+    description: 'Single sign-on: OA link, CAS, DingTalk and WeCom identities -> signed NetEase entry redirect.',
+    memoryMb: 512,
+    timeoutSeconds: 10,
+    table: 'readwrite', // nonces are written once with a TTL
+    secrets: ['netease', 'oa', 'dingtalk', 'wecom'],
+    sendsTo: [],
+  },
+  unread: {
+    name: 'unread',
+    entry: 'functions/http/unread/handler.ts',
+    description: 'Unread count JSON and the OA portal widget.',
+    memoryMb: 256,
+    timeoutSeconds: 10,
+    table: 'readwrite', // short per-user cache
+    secrets: ['netease', 'oa'],
+    sendsTo: [],
+  },
+  dingtalkCallback: {
+    name: 'dingtalkCallback',
+    entry: 'functions/http/dingtalk-callback/handler.ts',
+    description: 'DingTalk encrypted contact callbacks: verify, acknowledge, enqueue.',
+    memoryMb: 256,
+    timeoutSeconds: 5,
+    table: 'readwrite', // event dedup
+    secrets: ['dingtalk'],
+    sendsTo: ['callback'],
+  },
+  wecomCallback: {
+    name: 'wecomCallback',
+    entry: 'functions/http/wecom-callback/handler.ts',
+    description: 'WeCom URL verification and encrypted change_contact callbacks: verify, acknowledge, enqueue.',
+    memoryMb: 256,
+    timeoutSeconds: 5,
+    table: 'readwrite',
+    secrets: ['wecom'],
+    sendsTo: ['callback'],
+  },
+  admin: {
+    name: 'admin',
+    entry: 'functions/http/admin/handler.ts',
+    description: 'Admin API (IAM-authorized): tenants, keys, sync runs, approvals, mappings.',
+    memoryMb: 512,
+    timeoutSeconds: 29,
+    table: 'readwrite',
+    secrets: ['netease'],
+    writesSecrets: ['netease'],
+    sendsTo: ['sync'],
+  },
+  syncPlanner: {
+    name: 'syncPlanner',
+    entry: 'functions/schedule/sync-planner/handler.ts',
+    description: 'Scheduled: plans each tenant\'s incremental (or full) sync and fans batches out to the sync queue.',
+    memoryMb: 1024,
+    timeoutSeconds: 300,
+    table: 'readwrite',
+    secrets: ['netease', 'ekp', 'dingtalk', 'wecom'],
+    sendsTo: ['sync'],
+  },
+  syncWorker: {
+    name: 'syncWorker',
+    entry: 'functions/queue/sync-worker/handler.ts',
+    description: 'Applies sync batches to NetEase idempotently and records mappings and results.',
+    memoryMb: 512,
+    timeoutSeconds: 60,
+    table: 'readwrite',
+    secrets: ['netease'],
+    sendsTo: ['sync'],
+    consumes: { queue: 'sync', batchSize: 10, maxBatchingWindowSeconds: 1, maxConcurrency: 5 },
+  },
+  callbackWorker: {
+    name: 'callbackWorker',
+    entry: 'functions/queue/callback-worker/handler.ts',
+    description: 'Re-reads the objects named by contact events from the source and applies them through the sync path.',
+    memoryMb: 512,
+    timeoutSeconds: 30,
+    table: 'readwrite',
+    secrets: ['netease', 'dingtalk', 'wecom'],
+    sendsTo: ['sync'],
+    consumes: { queue: 'callback', batchSize: 10, maxBatchingWindowSeconds: 0, maxConcurrency: 5 },
+  },
+};
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE' | 'ANY';
+
+export interface RouteSpec {
+  method: HttpMethod;
+  /** API Gateway v2 route path, with `{param}` and `{proxy+}`. */
+  path: string;
+  fn: FunctionName;
+  auth: 'none' | 'iam';
+}
+
+export const ROUTES: readonly RouteSpec[] = [
+  { method: 'GET', path: '/sso/{tenant}', fn: 'sso', auth: 'none' },
+  { method: 'GET', path: '/unread/{tenant}', fn: 'unread', auth: 'none' },
+  { method: 'GET', path: '/unread/{tenant}/widget', fn: 'unread', auth: 'none' },
+  { method: 'POST', path: '/callbacks/dingtalk/{tenant}', fn: 'dingtalkCallback', auth: 'none' },
+  { method: 'GET', path: '/callbacks/wecom/{tenant}', fn: 'wecomCallback', auth: 'none' },
+  { method: 'POST', path: '/callbacks/wecom/{tenant}', fn: 'wecomCallback', auth: 'none' },
+  { method: 'ANY', path: '/admin/{proxy+}', fn: 'admin', auth: 'iam' },
+];
+
+/** The function behind the Lambda Function URL the OA links to. Paths: `/sso/<tenant>`. */
+export const FUNCTION_URL_FN: FunctionName = 'sso';
+
+export interface ScheduleSpec {
+  fn: FunctionName;
+  /** Minutes between runs; overridable per deployment (cdk context `syncRateMinutes`, local `QIYE_SYNC_RATE_MINUTES`). */
+  rateMinutes: number;
+  description: string;
+}
+
+export const SCHEDULES: readonly ScheduleSpec[] = [
+  { fn: 'syncPlanner', rateMinutes: 15, description: 'Incremental directory sync for every tenant.' },
+];
+
+export function queueName(stage: string, q: QueueName, dlq = false): string {
+  return `qiye-bridge-${stage}-${q}${dlq ? '-dlq' : ''}`;
+}
+
+/** Environment variable naming a queue's URL in every function that sends to it. */
+export function queueUrlEnv(q: QueueName): string {
+  return `QUEUE_URL_${q.toUpperCase()}`;
+}
