@@ -1,0 +1,77 @@
+/**
+ * The source-neutral directory model. Every source (EKP, DingTalk, WeCom) maps its vendor
+ * payloads to these types at its adapter's edge; the planner only ever sees these.
+ *
+ * Pure types and helpers: no I/O, no imports outside shared/domain.
+ */
+
+export type DepartmentStatus = 'active' | 'disabled';
+export type PersonStatus = 'active' | 'disabled' | 'left';
+
+export interface Department {
+  /** The source's stable id (EKP fdId, DingTalk dept_id, WeCom department id), as a string. */
+  id: string;
+  name: string;
+  /** Parent's source id; undefined for a root department. */
+  parentId?: string;
+  /** Sort order within the parent (lower first); 0 when the source has none. */
+  order: number;
+  status: DepartmentStatus;
+}
+
+export interface Person {
+  /** The source's stable id (EKP fdId, DingTalk userid, WeCom UserID). */
+  id: string;
+  /** Login name in the source (EKP fdLoginName; DingTalk/WeCom userid). */
+  loginName?: string;
+  displayName: string;
+  email?: string;
+  mobile?: string;
+  jobNumber?: string;
+  /** Source ids of every department the person belongs to. */
+  departmentIds: string[];
+  /** The main department (one of departmentIds), where the source says which. */
+  mainDepartmentId?: string;
+  status: PersonStatus;
+}
+
+/** Everything a source holds, at one moment. */
+export interface DirectorySnapshot {
+  departments: Department[];
+  people: Person[];
+  /**
+   * True only when the pull finished and every page was read. Deletions are computed
+   * only from a complete snapshot (a partial pull must never delete anyone).
+   */
+  complete: boolean;
+  /** When the pull started (ms epoch). */
+  takenAt: number;
+}
+
+export type DirectoryObjectType = 'department' | 'person';
+
+/** Changes since a watermark: upserts, plus ids the source reports deleted. */
+export interface DirectoryChanges {
+  departments: Department[];
+  people: Person[];
+  deletedDepartmentIds: string[];
+  deletedPersonIds: string[];
+  /** Opaque per-type watermarks to store once everything up to them has applied. */
+  watermarks: Partial<Record<DirectoryObjectType, string>>;
+}
+
+/**
+ * The port every directory source implements (shared/ports re-exports it).
+ * A source that cannot list changes omits `changesSince`; the planner then diffs full snapshots.
+ */
+export interface DirectorySource {
+  readonly kind: 'ekp' | 'dingtalk' | 'wecom';
+  /** Reads the whole directory. Throws (never returns complete: false silently) on upstream failure. */
+  fullSnapshot(): Promise<DirectorySnapshot>;
+  /** Changes since the given per-type watermarks (undefined = from the beginning). */
+  changesSince?(watermarks: Partial<Record<DirectoryObjectType, string>>): Promise<DirectoryChanges>;
+  /** Current state of one person, or undefined if the source no longer has them (callbacks re-read). */
+  getPerson?(id: string): Promise<Person | undefined>;
+  /** Current state of one department, or undefined if gone. */
+  getDepartment?(id: string): Promise<Department | undefined>;
+}
