@@ -1,0 +1,39 @@
+/**
+ * Retries with full-jitter exponential backoff, only for errors marked retryable
+ * (see isRetryable in shared/errors/app-error.ts: unknown errors count as retryable).
+ */
+import { isRetryable } from '../../errors/app-error';
+
+export interface RetryOptions {
+  /** Retries after the first attempt (0 = try once). */
+  maxRetries: number;
+  baseDelayMs?: number;
+  maxDelayMs?: number;
+  sleep?: (ms: number) => Promise<void>;
+  random?: () => number;
+  /** Decide retryability; defaults to isRetryable. */
+  shouldRetry?: (err: unknown) => boolean;
+  /** Called before each retry (for logs and metrics). */
+  onRetry?: (err: unknown, attempt: number, delayMs: number) => void;
+  /** An upstream's own hint (e.g. Retry-After) overrides the computed delay. */
+  retryAfterMs?: (err: unknown) => number | undefined;
+}
+
+export async function withRetry<T>(fn: (attempt: number) => Promise<T>, opts: RetryOptions): Promise<T> {
+  const base = opts.baseDelayMs ?? 200;
+  const cap = opts.maxDelayMs ?? 10_000;
+  const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const random = opts.random ?? Math.random;
+  const shouldRetry = opts.shouldRetry ?? isRetryable;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fn(attempt);
+    } catch (err) {
+      if (attempt >= opts.maxRetries || !shouldRetry(err)) throw err;
+      const hinted = opts.retryAfterMs?.(err);
+      const delay = hinted !== undefined ? Math.min(hinted, cap) : Math.floor(random() * Math.min(cap, base * 2 ** attempt));
+      opts.onRetry?.(err, attempt + 1, delay);
+      await sleep(delay);
+    }
+  }
+}
