@@ -1,0 +1,49 @@
+/**
+ * Where a CLI command acts: the local stack (stage "local": file secrets under the data
+ * folder, config/tenants.local.json) or a deployed stage (Secrets Manager in the current
+ * AWS account and region, config/tenants.json). QIYE_TENANTS_FILE overrides the file.
+ */
+import { join, resolve } from 'node:path';
+import { loadTenantsFile } from '../shared/config/load-config';
+import type { TenantConfig, TenantsFile } from '../shared/config/tenant-config.schema';
+import { ValidationError } from '../shared/errors/app-error';
+
+export interface CliContext {
+  stage: string;
+  isLocal: boolean;
+  tenantsFile: string;
+  dataDir: string;
+  out: (line: string) => void;
+  err: (line: string) => void;
+  /** Loaded on first use. */
+  config(): TenantsFile;
+  tenant(id: string | undefined): TenantConfig;
+}
+
+export function createContext(stage: string, io: { out: (l: string) => void; err: (l: string) => void }, env: NodeJS.ProcessEnv = process.env): CliContext {
+  const isLocal = stage === 'local';
+  const tenantsFile = resolve(env.QIYE_TENANTS_FILE ?? (isLocal ? 'config/tenants.local.json' : 'config/tenants.json'));
+  const dataDir = resolve(env.QIYE_DATA_DIR ?? '.data');
+  let cached: TenantsFile | undefined;
+  const config = () => (cached ??= loadTenantsFile(tenantsFile));
+  return {
+    stage,
+    isLocal,
+    tenantsFile,
+    dataDir,
+    out: io.out,
+    err: io.err,
+    config,
+    tenant(id) {
+      if (!id) throw new ValidationError('--tenant <id> is required.');
+      const t = config().tenants.find((x) => x.id === id);
+      if (!t) throw new ValidationError(`Unknown tenant "${id}" in ${tenantsFile}. Known: ${config().tenants.map((x) => x.id).join(', ')}`);
+      return t;
+    },
+  };
+}
+
+/** The local secrets file (the same path the local stack uses). */
+export function localSecretsFile(ctx: CliContext): string {
+  return join(ctx.dataDir, 'secrets.json');
+}

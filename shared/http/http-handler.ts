@@ -1,0 +1,66 @@
+/**
+ * The middy chain every HTTP function uses: the handler stays thin, and errors are
+ * mapped to HTTP here and only here.
+ *
+ * Only AppErrors marked `expose` with a status below 500 (and 501 "not configured")
+ * show their code and message; everything else is a generic 500 carrying the request id
+ * an operator can find in the logs.
+ */
+import middy from '@middy/core';
+import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import { isAppError } from '../errors/app-error';
+import type { Logger } from '../logging/logger';
+import { json, page, type HttpResult } from './http-response';
+
+export type HttpEvent = APIGatewayProxyEventV2;
+export type HttpFn = (event: HttpEvent, context: Context) => Promise<HttpResult>;
+
+export interface HttpHandlerOptions {
+  logger: Logger;
+  /** Render errors as an HTML page (browser-facing routes like SSO) instead of JSON. */
+  htmlErrors?: boolean;
+}
+
+export function httpHandler(fn: HttpFn, opts: HttpHandlerOptions) {
+  return middy<HttpEvent, HttpResult, Error, Context>()
+    .use({
+      onError: async (request) => {
+        request.response = errorResponse(request.error, request.event, request.context, opts);
+      },
+    })
+    .handler(fn);
+}
+
+export function errorResponse(err: unknown, event: HttpEvent | undefined, context: Context | undefined, opts: HttpHandlerOptions): HttpResult {
+  const requestId = event?.requestContext?.requestId ?? context?.awsRequestId ?? 'unknown';
+  const route = event?.routeKey ?? event?.rawPath;
+  if (isAppError(err) && err.expose && (err.status < 500 || err.status === 501)) {
+    opts.logger.warn('request refused', { route, requestId, code: err.code, status: err.status });
+    return opts.htmlErrors
+      ? page(err.status, titleFor(err.status), err.message)
+      : json(err.status, { error: err.code, message: err.message, requestId });
+  }
+  opts.logger.error('request failed', { route, requestId, err });
+  return opts.htmlErrors
+    ? page(500, '服务暂时不可用 / Service unavailable', `请稍后再试。Please try again later. (request ${requestId})`)
+    : json(500, { error: 'INTERNAL', message: 'Internal Server Error', requestId });
+}
+
+function titleFor(status: number): string {
+  if (status === 401 || status === 403) return '无法登录 / Access refused';
+  if (status === 404) return '未找到 / Not found';
+  if (status === 501) return '尚未配置 / Not configured yet';
+  return '请求无效 / Request refused';
+}
+
+/**
+ * Build the real dependencies on first invocation (cold start), not at import, so that
+ * importing a handler (CDK bundling checks, tests) never reads config or secrets.
+ */
+export function lazyHandler<E, R>(build: () => (event: E, context: Context) => Promise<R>) {
+  let built: ((event: E, context: Context) => Promise<R>) | undefined;
+  return (event: E, context: Context): Promise<R> => {
+    built ??= build();
+    return built(event, context);
+  };
+}

@@ -1,0 +1,32 @@
+import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
+import { describe, expect, it } from 'vitest';
+import { AppError } from '../../shared/errors/app-error';
+import { sqsBatchHandler } from '../../shared/lambda/sqs-batch';
+import { createMemoryLogger } from '../../shared/logging/logger';
+
+const rec = (id: string, body: string) => ({ messageId: id, body, attributes: { ApproximateReceiveCount: '1' } }) as unknown as SQSRecord;
+
+describe('SQS partial batch failures', () => {
+  it('fails only the records with retryable errors and acknowledges the rest', async () => {
+    const seen: string[] = [];
+    const logger = createMemoryLogger();
+    const h = sqsBatchHandler(async (r) => {
+      seen.push(r.messageId);
+      if (r.body === 'retry') throw new AppError('UPSTREAM.THROTTLED', 'slow down', { retryable: true });
+      if (r.body === 'fatal') throw new AppError('SYNC.BAD_INPUT', 'cannot apply', { retryable: false });
+    }, { logger, concurrency: 2 });
+    const event = { Records: [rec('a', 'ok'), rec('b', 'retry'), rec('c', 'fatal'), rec('d', 'ok')] } as SQSEvent;
+    const res = await h(event, {} as Context);
+    expect(res.batchItemFailures).toEqual([{ itemIdentifier: 'b' }]);
+    expect(seen.sort()).toEqual(['a', 'b', 'c', 'd']);
+    expect(logger.lines.filter((l) => l.level === 'error').map((l) => l.messageId)).toEqual(['c']);
+  });
+
+  it('treats unknown errors (network resets) as retryable', async () => {
+    const h = sqsBatchHandler(async () => {
+      throw new Error('ECONNRESET');
+    }, { logger: createMemoryLogger() });
+    const res = await h({ Records: [rec('x', '')] } as SQSEvent, {} as Context);
+    expect(res.batchItemFailures).toEqual([{ itemIdentifier: 'x' }]);
+  });
+});
