@@ -225,14 +225,15 @@ export function parsePrivateKey(input: string, options: { allowedBits?: readonly
   const pkcs8 = Buffer.from(forge.asn1.toDer(forge.pki.wrapRsaPrivateKey(forge.pki.privateKeyToAsn1(key))).getBytes(), 'binary');
   const publicKeyHex = publicKeyHexFromForge(forge.pki.setRsaPublicKey(key.n, key.e));
 
-  // Let OpenSSL check the key's consistency too (e.g. n != p*q), so a corrupted key is
-  // refused at import instead of producing signatures NetEase rejects.
+  // Refuse a corrupted key at import rather than sign with it: the components must agree
+  // (what `openssl rsa -check` tests), and OpenSSL must load it and derive the same public key.
+  if (!componentsConsistent(key)) throw new KeyFormatError('KEY.INVALID', 'The RSA private key is inconsistent (its components do not form a valid key).');
   try {
     const ko = createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' });
     const derived = createPublicKey(ko).export({ type: 'spki', format: 'der' }).toString('hex');
     if (derived !== publicKeyHex) throw new Error('public key mismatch');
   } catch (err) {
-    throw new KeyFormatError('KEY.INVALID', 'The RSA private key is inconsistent (its components do not form a valid key).', err);
+    throw new KeyFormatError('KEY.INVALID', 'The RSA private key could not be loaded (its components do not form a valid key).', err);
   }
 
   const format: PrivateKeyFormat = encoding === 'pem' ? (structure === 'pkcs8' ? 'pkcs8-pem' : 'pkcs1-pem') : (`${structure}-der-${encoding}` as PrivateKeyFormat);
@@ -294,6 +295,21 @@ export function assertSupportedBits(bits: number): asserts bits is RsaKeyBits {
   if (!(SUPPORTED_KEY_BITS as readonly number[]).includes(bits)) {
     throw new KeyFormatError('KEY.UNSUPPORTED_SIZE', `Key size ${String(bits)} is not supported; use ${SUPPORTED_KEY_BITS.join(' or ')} bits.`);
   }
+}
+
+/** n = p*q, e*d = 1 mod (p-1) and (q-1), and the CRT values match d and q (as `openssl rsa -check`). */
+function componentsConsistent(k: forge.pki.rsa.PrivateKey): boolean {
+  const one = forge.jsbn.BigInteger.ONE;
+  const p1 = k.p.subtract(one);
+  const q1 = k.q.subtract(one);
+  return (
+    k.p.multiply(k.q).equals(k.n) &&
+    k.e.multiply(k.d).mod(p1).equals(one) &&
+    k.e.multiply(k.d).mod(q1).equals(one) &&
+    k.d.mod(p1).equals(k.dP) &&
+    k.d.mod(q1).equals(k.dQ) &&
+    k.qInv.multiply(k.q).mod(k.p).equals(one)
+  );
 }
 
 function publicKeyHexFromForge(key: forge.pki.rsa.PublicKey): string {

@@ -1,0 +1,620 @@
+/**
+ * A NetEase enterprise mail simulator for the local stack and the tests: the legacy
+ * "qiyeservice" API, the oaserver unread endpoint and the SSO Entry page, over HTTP on
+ * loopback, multi-tenant by mail domain (reference netease-qiye-api.md §1-3).
+ *
+ * Faithful where the reference is firm: paths `/qiyeservice/api/{module}/{action}`, POST,
+ * parameters merged from query and form body, the `{suc, con, error_code, ver}` envelope,
+ * SHA1withRSA signatures over the sorted raw parameters (verified on EVERY call against the
+ * tenant's registered public key), `enc` over `account_name + domain + time` for SSO, and an
+ * unread endpoint without `product`. Where it is silent (error codes, the `time` window,
+ * some business rules) the simulator makes a readable choice, documented where it is made.
+ *
+ * Keys: a domain's public key is registered directly (`registerKey`, tests) or, for the
+ * tenants it was started with, derived from the private key in the stack's SecretStore
+ * (`secretName(stage, tenant, 'netease')`) at each request, so `qiye-bridge keys generate`
+ * takes effect without a restart. A domain without a key answers `SIGN.KEY_NOT_REGISTERED`.
+ *
+ * Control and inspection API (JSON, loopback only; no signatures):
+ *   GET  /__sim/health
+ *   GET  /__sim/calls?domain=&path=&limit=   calls seen (params minus sign, enc, password)
+ *   GET  /__sim/state?domain=                units, accounts (with unread counters)
+ *   POST /__sim/reset      {domain?}         forget state (one domain or all), calls and faults
+ *   GET|POST /__sim/faults {errorRate, latencyMs, throttleRate, dropRate, seed, failNext:{count,kind}}
+ *   POST /__sim/config     {pageSize, timeWindowMs}
+ *   POST /__sim/keys       {domain, product, publicKeyHex}
+ *   POST /__sim/seed       {domain, units:[{unit_name, parent_name?|parent_id?, unit_id?}], accounts:[{account_name, nickname?, unit_name?|unit_id?, mobile?, job_no?, status?, unread?}]}
+ *   POST /__sim/deliver    {domain, accountName, from?, subject?, size?}   unread +1 and a mail log entry
+ *   POST /__sim/unread     {domain, accountName, count}
+ */
+import { createHash, type KeyObject } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { secretName } from '../../../shared/config/secrets';
+import type { TenantConfig } from '../../../shared/config/tenant-config.schema';
+import { canonicalString, ssoEncData, verifySha1Rsa } from '../../../shared/crypto/netease-signing';
+import { parsePrivateKey, parsePublicKey } from '../../../shared/crypto/rsa-keys';
+import type { Logger } from '../../../shared/logging/logger';
+import type { SecretStore } from '../../../shared/ports/secret-store';
+import type { RunningSimulator, SimulatorModule, SimulatorStartOptions } from '../simulator';
+import { DomainModel, newDomainState, SimError, type DomainState, type Params, type SimMailLog } from './netease-sim.state';
+
+export interface NeteaseFaults {
+  /** Share of API calls answered HTTP 500 (0-1). */
+  errorRate: number;
+  /** Delay before answering any API call, ms. */
+  latencyMs: number;
+  /** Share of API calls refused with `REQUEST.RATE_LIMITED` (0-1). */
+  throttleRate: number;
+  /** Share of API calls whose connection is dropped without an answer (0-1). */
+  dropRate: number;
+  /** Deterministic faults: the next `count` API calls fail this way, before the rates apply. */
+  failNext?: { count: number; kind: 'error' | 'throttle' | 'drop' };
+}
+
+export interface NeteaseSimulatorOptions {
+  host?: string;
+  /** 0 = a free port. */
+  port?: number;
+  /** Tenants served (domain and product; public keys come from `secrets`). */
+  tenants?: ReadonlyArray<{ id: string; netease: Pick<TenantConfig['netease'], 'domain' | 'product'> }>;
+  secrets?: SecretStore;
+  /** Stage in secret names; default `local`. */
+  stage?: string;
+  /** Keep state in `<dataDir>/netease-simulator.json` across restarts. */
+  dataDir?: string;
+  logger?: Logger;
+  /** Accepted skew of `time` (API, unread, SSO), ms; default 5 minutes (Open questions §2: unsourced). */
+  timeWindowMs?: number;
+  /** Accounts per unit/getAccountList page; NetEase uses 2000 (S2). */
+  pageSize?: number;
+  /** Seed for the fault RNG. */
+  seed?: number;
+  /** Clock (ms epoch); default Date.now. */
+  now?: () => number;
+  /** Keys registered at start (tests). */
+  keys?: ReadonlyArray<{ domain: string; product: string; publicKeyHex: string }>;
+}
+
+/** One recorded call. Never holds `sign`, `enc` or `password`. */
+export interface SimCall {
+  at: number;
+  method: string;
+  path: string;
+  domain?: string;
+  params: Record<string, string>;
+  /** `ok`, an error code, `HTTP <status>` or `dropped`. */
+  outcome: string;
+}
+
+export interface RunningNeteaseSimulator extends RunningSimulator {
+  /** Register (or replace) a domain's public key, hex SubjectPublicKeyInfo DER or PEM. */
+  registerKey(domain: string, product: string, publicKeyHex: string): void;
+  setFaults(faults: Partial<NeteaseFaults> & { seed?: number }): void;
+  setConfig(config: { pageSize?: number; timeWindowMs?: number }): void;
+  /** Forget state (one domain or all), calls and faults. Keys stay registered. */
+  reset(domain?: string): void;
+  /** A copy of the domain's state. */
+  state(domain: string): DomainState;
+  calls(filter?: { domain?: string; path?: string }): SimCall[];
+  seed(domain: string, input: Parameters<DomainModel['seed']>[0]): ReturnType<DomainModel['seed']>;
+  /** A mail arrives: unread +1 and a received-mail log entry. */
+  deliverMail(domain: string, accountName: string, mail?: { from?: string; subject?: string; size?: number }): SimMailLog;
+  setUnread(domain: string, accountName: string, count: number): void;
+  /** Write state to dataDir now (also done shortly after each change and at stop). */
+  flush(): void;
+}
+
+const NO_FAULTS: NeteaseFaults = { errorRate: 0, latencyMs: 0, throttleRate: 0, dropRate: 0 };
+const REDACTED_PARAMS = new Set(['sign', 'enc', 'password']);
+const MAX_BODY = 1024 * 1024;
+const MAX_CALLS = 5000;
+const STATE_FILE = 'netease-simulator.json';
+
+type ApiHandler = (m: DomainModel, p: Params) => unknown;
+
+/** The legacy API surface (§2), `module/action` -> handler; mutating ones persist. */
+const API: Record<string, { handler: ApiHandler; mutates: boolean }> = {
+  'unit/createUnit': { handler: (m, p) => m.createUnit(p), mutates: true },
+  'unit/updateUnit': { handler: (m, p) => m.updateUnit(p), mutates: true },
+  'unit/deleteUnit': { handler: (m, p) => m.deleteUnit(p), mutates: true },
+  'unit/getUnit': { handler: (m, p) => m.getUnit(p), mutates: false },
+  'unit/getUnitList': { handler: (m) => m.getUnitList(), mutates: false },
+  'unit/updateUnitRank': { handler: (m, p) => m.updateUnitRank(p), mutates: true },
+  'unit/getAccountList': { handler: (m, p) => m.getAccountList(p), mutates: false },
+  'account/createAccount': { handler: (m, p) => m.createAccount(p), mutates: true },
+  'account/getAccount': { handler: (m, p) => m.getAccount(p), mutates: false },
+  'account/updateAccount': { handler: (m, p) => m.updateAccount(p), mutates: true },
+  'account/updatePassword': { handler: (m, p) => m.updatePassword(p), mutates: true },
+  'account/moveUnit': { handler: (m, p) => m.moveUnit(p), mutates: true },
+  'account/suspendAccount': { handler: (m, p) => m.suspendAccount(p), mutates: true },
+  'account/recoverAccount': { handler: (m, p) => m.recoverAccount(p), mutates: true },
+  'account/deleteAccountSim': { handler: (m, p) => m.deleteAccountSim(p), mutates: true },
+  'mail/getReceivedMailLogs': { handler: (m, p) => m.getReceivedMailLogs(p), mutates: false },
+};
+
+/** Start a NetEase simulator (tests call this directly; the local stack uses {@link neteaseSimulator}). */
+export async function startNeteaseSimulator(opts: NeteaseSimulatorOptions = {}): Promise<RunningNeteaseSimulator> {
+  const now = opts.now ?? (() => Date.now());
+  const stage = opts.stage ?? 'local';
+  const logger = opts.logger?.child({ simulator: 'netease' });
+  let timeWindowMs = opts.timeWindowMs ?? 5 * 60_000;
+  let pageSize = opts.pageSize ?? 2000;
+  let faults: NeteaseFaults = { ...NO_FAULTS };
+  let rng = mulberry32(opts.seed ?? 42);
+  let calls: SimCall[] = [];
+  // Bumped by reset(): a call delayed by injected latency that outlives a reset is
+  // dropped instead of touching the fresh state (keeps tests independent).
+  let epoch = 0;
+
+  /** Domains configured through tenants: domain -> tenant id and product. */
+  const tenants = new Map<string, { tenantId: string; product: string }>();
+  for (const t of opts.tenants ?? []) tenants.set(t.netease.domain.toLowerCase(), { tenantId: t.id, product: t.netease.product });
+  /** Keys registered directly: domain -> product and key. */
+  const registered = new Map<string, { product: string; key: KeyObject }>();
+  // Public keys derived from stored private keys, by a hash of the stored value.
+  const derivedKeys = new Map<string, KeyObject>();
+
+  const domains = new Map<string, DomainState>();
+  const stateFile = opts.dataDir ? join(opts.dataDir, STATE_FILE) : undefined;
+  if (stateFile) loadState(stateFile, domains, logger);
+
+  let saveTimer: NodeJS.Timeout | undefined;
+  const flush = (): void => {
+    if (saveTimer) clearTimeout(saveTimer);
+    saveTimer = undefined;
+    if (!stateFile || !opts.dataDir) return;
+    mkdirSync(opts.dataDir, { recursive: true });
+    const tmp = `${stateFile}.tmp`;
+    writeFileSync(tmp, JSON.stringify({ v: 1, domains: Object.fromEntries(domains) }, null, 1));
+    renameSync(tmp, stateFile);
+  };
+  // Debounced: a sync of thousands of accounts must not rewrite the file per call.
+  const scheduleSave = (): void => {
+    if (!stateFile || saveTimer) return;
+    saveTimer = setTimeout(flush, 200);
+    saveTimer.unref();
+  };
+
+  const model = (domain: string): DomainModel => {
+    let s = domains.get(domain);
+    if (!s) {
+      s = newDomainState(domain);
+      domains.set(domain, s);
+    }
+    return new DomainModel(s, now, () => pageSize);
+  };
+
+  const registerKey = (domain: string, product: string, publicKey: string): void => {
+    registered.set(domain.toLowerCase(), { product, key: parsePublicKey(publicKey).keyObject });
+  };
+  for (const k of opts.keys ?? []) registerKey(k.domain, k.product, k.publicKeyHex);
+
+  const isKnownDomain = (domain: string): boolean => registered.has(domain) || tenants.has(domain);
+  const productOf = (domain: string): string | undefined => registered.get(domain)?.product ?? tenants.get(domain)?.product;
+
+  /** The domain's public key, or an error code saying why there is none. */
+  const publicKeyOf = async (domain: string): Promise<KeyObject | SimError> => {
+    const reg = registered.get(domain);
+    if (reg) return reg.key;
+    const tenant = tenants.get(domain);
+    if (tenant && opts.secrets) {
+      const value = await opts.secrets.getJson(secretName(stage, tenant.tenantId, 'netease'));
+      const hex = typeof value?.privateKeyHex === 'string' ? value.privateKeyHex : undefined;
+      if (hex) {
+        const id = createHash('sha256').update(hex).digest('hex');
+        let key = derivedKeys.get(id);
+        if (!key) {
+          try {
+            key = parsePublicKey(parsePrivateKey(hex).publicKeyHex).keyObject;
+          } catch {
+            return new SimError('SIGN.KEY_NOT_REGISTERED', `the stored key of tenant ${tenant.tenantId} is unusable`);
+          }
+          derivedKeys.set(id, key);
+        }
+        return key;
+      }
+    }
+    return new SimError('SIGN.KEY_NOT_REGISTERED', `no public key is registered for ${domain}${tenant ? ` (tenant ${tenant.tenantId}: run \`qiye-bridge keys generate\`)` : ''}`);
+  };
+
+  const record = (req: IncomingMessage, path: string, params: Record<string, string>, outcome: string): void => {
+    const safe: Record<string, string> = {};
+    for (const [k, v] of Object.entries(params)) safe[k] = REDACTED_PARAMS.has(k) ? '[redacted]' : v;
+    calls.push({ at: now(), method: req.method ?? 'GET', path, domain: params.domain, params: safe, outcome });
+    if (calls.length > MAX_CALLS) calls = calls.slice(-MAX_CALLS);
+  };
+
+  /** Roll the fault dice for one API call. */
+  const pickFault = (): 'error' | 'throttle' | 'drop' | undefined => {
+    if (faults.failNext && faults.failNext.count > 0) {
+      faults.failNext.count--;
+      return faults.failNext.kind;
+    }
+    if (faults.dropRate > 0 && rng() < faults.dropRate) return 'drop';
+    if (faults.errorRate > 0 && rng() < faults.errorRate) return 'error';
+    if (faults.throttleRate > 0 && rng() < faults.throttleRate) return 'throttle';
+    return undefined;
+  };
+
+  /** Checks shared by API and unread calls: domain, key, signature, product, time. */
+  const authenticate = async (params: Record<string, string>, mode: { withProduct: boolean }): Promise<SimError | undefined> => {
+    const domain = (params.domain ?? '').toLowerCase();
+    if (!domain) return new SimError('PARAM.MISSING', 'domain is required');
+    if (!isKnownDomain(domain)) return new SimError('DOMAIN.NOTEXIST', `unknown domain ${domain}`);
+    const key = await publicKeyOf(domain);
+    if (key instanceof SimError) return key;
+    const sign = params.sign;
+    if (!sign || !verifySha1Rsa(key, canonicalString(params), sign)) return new SimError('SIGN.INVALID', 'the signature does not verify against the registered public key');
+    if (mode.withProduct && params.product !== productOf(domain)) return new SimError('PRODUCT.INVALID', `product does not match domain ${domain}`);
+    return checkTime(params.time, now(), timeWindowMs);
+  };
+
+  const handleApi = async (req: IncomingMessage, res: ServerResponse, path: string, operation: string, params: Record<string, string>): Promise<void> => {
+    if (req.method !== 'POST') {
+      record(req, path, params, 'HTTP 405');
+      return sendJson(res, 405, { suc: false, con: null, error_code: 'METHOD.NOT_ALLOWED', ver: 0 });
+    }
+    if (await applyFaults(req, res, path, params)) return;
+    const route = API[operation];
+    if (!route) {
+      record(req, path, params, 'API.NOTEXIST');
+      return sendJson(res, 404, { suc: false, con: null, error_code: 'API.NOTEXIST', ver: 0 });
+    }
+    const authError = await authenticate(params, { withProduct: true });
+    if (authError) return refuse(req, res, path, params, authError);
+    const { sign: _s, domain: _d, product: _p, time: _t, ...rest } = params;
+    try {
+      const con = route.handler(model((params.domain ?? '').toLowerCase()), rest);
+      if (route.mutates) scheduleSave();
+      record(req, path, params, 'ok');
+      return sendJson(res, 200, { suc: true, con: con ?? null, ver: 0 });
+    } catch (err) {
+      if (err instanceof SimError) return refuse(req, res, path, params, err);
+      throw err;
+    }
+  };
+
+  const refuse = (req: IncomingMessage, res: ServerResponse, path: string, params: Record<string, string>, err: SimError): void => {
+    record(req, path, params, err.errorCode);
+    logger?.info('netease simulator refused a call', { path, domain: params.domain, errorCode: err.errorCode, reason: err.message });
+    sendJson(res, 200, { suc: false, con: null, error_code: err.errorCode, ver: 0 });
+  };
+
+  /** Returns true when a fault answered (or dropped) the call. */
+  const applyFaults = async (req: IncomingMessage, res: ServerResponse, path: string, params: Record<string, string>): Promise<boolean> => {
+    if (faults.latencyMs > 0) {
+      const started = epoch;
+      await new Promise((r) => setTimeout(r, faults.latencyMs));
+      if (epoch !== started) {
+        req.socket.destroy();
+        return true;
+      }
+    }
+    const fault = pickFault();
+    if (!fault) return false;
+    if (fault === 'drop') {
+      record(req, path, params, 'dropped');
+      req.socket.destroy();
+    } else if (fault === 'error') {
+      record(req, path, params, 'HTTP 500');
+      sendJson(res, 500, { suc: false, con: null, error_code: 'SYSTEM.ERROR', ver: 0 });
+    } else {
+      record(req, path, params, 'REQUEST.RATE_LIMITED');
+      sendJson(res, 200, { suc: false, con: null, error_code: 'REQUEST.RATE_LIMITED', ver: 0 });
+    }
+    return true;
+  };
+
+  /** oaserver user/getUnreadMsg (§2): no `product`; `{status:"OK", count}`. */
+  const handleUnread = async (req: IncomingMessage, res: ServerResponse, path: string, params: Record<string, string>): Promise<void> => {
+    if (await applyFaults(req, res, path, params)) return;
+    const fail = (e: SimError): void => {
+      record(req, path, params, e.errorCode);
+      logger?.info('netease simulator refused an unread call', { domain: params.domain, errorCode: e.errorCode, reason: e.message });
+      sendJson(res, 200, { status: 'FAIL', msg: e.errorCode });
+    };
+    const authError = await authenticate(params, { withProduct: false });
+    if (authError) return fail(authError);
+    try {
+      const acc = model((params.domain ?? '').toLowerCase()).account(params.account_name ?? '');
+      if (acc.status === 2) return fail(new SimError('ACCOUNT.NOTEXIST', 'account is deleted'));
+      record(req, path, params, 'ok');
+      sendJson(res, 200, { status: 'OK', count: acc.unread });
+    } catch (err) {
+      if (err instanceof SimError) return fail(err);
+      throw err;
+    }
+  };
+
+  /** SSO entry (§3): verify enc over account_name + domain + time; an HTML page either way. */
+  const handleEntry = async (req: IncomingMessage, res: ServerResponse, path: string, params: Record<string, string>): Promise<void> => {
+    const page = (status: number, title: string, detail: string, outcome: string): void => {
+      record(req, path, params, outcome);
+      sendHtml(res, status, title, detail);
+    };
+    const { domain: rawDomain, account_name: account, time, enc } = params;
+    if (!rawDomain || !account || !time || !enc) return page(400, '参数缺失 / Missing parameters', 'domain, account_name, time and enc are required.', 'PARAM.MISSING');
+    const domain = rawDomain.toLowerCase();
+    if (!isKnownDomain(domain)) return page(404, '域名不存在 / Unknown domain', `No mail domain ${domain} here.`, 'DOMAIN.NOTEXIST');
+    const key = await publicKeyOf(domain);
+    if (key instanceof SimError) return page(403, '未配置密钥 / No key registered', key.message, key.errorCode);
+    if (!verifySha1Rsa(key, ssoEncData(account, rawDomain, time), enc)) return page(403, '签名错误 / Bad signature', 'enc does not verify against the registered public key.', 'SIGN.INVALID');
+    const stale = checkTime(time, now(), timeWindowMs);
+    if (stale) return page(403, '链接已过期 / Link expired', stale.message, stale.errorCode);
+    let status: number;
+    try {
+      status = model(domain).account(account).status;
+    } catch {
+      return page(404, '帐号不存在 / No such account', `${account}@${domain} does not exist.`, 'ACCOUNT.NOTEXIST');
+    }
+    if (status === 2) return page(404, '帐号不存在 / No such account', `${account}@${domain} is deleted.`, 'ACCOUNT.NOTEXIST');
+    if (status === 1) return page(403, '帐号已停用 / Account suspended', `${account}@${domain} is suspended and cannot sign in.`, 'ACCOUNT.SUSPENDED');
+    const target = params.mid ? `mid: ${params.mid}` : params.module ? `module: ${params.module}` : 'inbox';
+    const lang = (params.lang ?? params.language) === '1' ? 'en' : 'zh';
+    return page(200, `已登录 / Signed in as ${account}@${domain}`, `Opening ${target} (lang ${lang}).`, 'ok');
+  };
+
+  const handleControl = async (req: IncomingMessage, res: ServerResponse, url: URL, bodyText: string): Promise<void> => {
+    const route = `${req.method} ${url.pathname}`;
+    const body = (): unknown => {
+      if (!bodyText.trim()) return {};
+      try {
+        return JSON.parse(bodyText);
+      } catch {
+        throw new SimError('PARAM.INVALID', 'body must be JSON');
+      }
+    };
+    const domainParam = (d: unknown): string => {
+      const s = typeof d === 'string' ? d.toLowerCase() : '';
+      if (!s) throw new SimError('PARAM.MISSING', 'domain is required');
+      return s;
+    };
+    switch (route) {
+      case 'GET /__sim/health':
+        return sendJson(res, 200, { ok: true, vendor: 'netease' });
+      case 'GET /__sim/calls': {
+        const limit = Number(url.searchParams.get('limit') ?? MAX_CALLS);
+        return sendJson(res, 200, { calls: filterCalls(calls, url.searchParams.get('domain') ?? undefined, url.searchParams.get('path') ?? undefined).slice(-limit) });
+      }
+      case 'GET /__sim/state': {
+        const d = domainParam(url.searchParams.get('domain'));
+        return sendJson(res, 200, structuredClone(model(d).s));
+      }
+      case 'POST /__sim/reset': {
+        const b = controlSchemas.reset.parse(body());
+        handle.reset(b.domain);
+        return sendJson(res, 200, { ok: true });
+      }
+      case 'GET /__sim/faults':
+        return sendJson(res, 200, faults);
+      case 'POST /__sim/faults': {
+        handle.setFaults(controlSchemas.faults.parse(body()));
+        return sendJson(res, 200, faults);
+      }
+      case 'POST /__sim/config': {
+        handle.setConfig(controlSchemas.config.parse(body()));
+        return sendJson(res, 200, { pageSize, timeWindowMs });
+      }
+      case 'POST /__sim/keys': {
+        const b = controlSchemas.keys.parse(body());
+        registerKey(b.domain, b.product, b.publicKeyHex);
+        return sendJson(res, 200, { ok: true });
+      }
+      case 'POST /__sim/seed': {
+        const b = controlSchemas.seed.parse(body());
+        return sendJson(res, 200, handle.seed(b.domain, b));
+      }
+      case 'POST /__sim/deliver': {
+        const b = controlSchemas.deliver.parse(body());
+        return sendJson(res, 200, handle.deliverMail(b.domain, b.accountName, b));
+      }
+      case 'POST /__sim/unread': {
+        const b = controlSchemas.unread.parse(body());
+        handle.setUnread(b.domain, b.accountName, b.count);
+        return sendJson(res, 200, { ok: true });
+      }
+      default:
+        return sendJson(res, 404, { error: `no control route ${route}` });
+    }
+  };
+
+  const server = createServer((req, res) => {
+    void (async () => {
+      const url = new URL(req.url ?? '/', 'http://simulator');
+      const bodyText = await readBody(req);
+      if (bodyText === undefined) return sendJson(res, 413, { error: 'body too large' });
+      const path = url.pathname;
+      try {
+        if (path.startsWith('/__sim/')) return await handleControl(req, res, url, bodyText);
+        // Parameters come in the query string, the form body or both (§1 "Method"); the body wins.
+        const params: Record<string, string> = {};
+        for (const [k, v] of url.searchParams) if (!(k in params)) params[k] = v;
+        if (bodyText && !/json/i.test(req.headers['content-type'] ?? '')) {
+          for (const [k, v] of new URLSearchParams(bodyText)) params[k] = v;
+        }
+        const api = /\/qiyeservice\/api\/([A-Za-z]+)\/([A-Za-z]+)\/?$/.exec(path);
+        if (api) return await handleApi(req, res, path, `${api[1]}/${api[2]}`, params);
+        if (/\/oaserver\/user\/getUnreadMsg\/?$/.test(path)) return await handleUnread(req, res, path, params);
+        if (/\/domain\/oa\/Entry\/?$/.test(path) && (req.method === 'GET' || req.method === 'POST')) return await handleEntry(req, res, path, params);
+        return sendJson(res, 404, { error: `no route ${req.method} ${path}` });
+      } catch (err) {
+        if (err instanceof SimError) return sendJson(res, err.errorCode.endsWith('NOTEXIST') ? 404 : 400, { error: err.errorCode, message: err.message });
+        if (err instanceof z.ZodError) return sendJson(res, 400, { error: 'PARAM.INVALID', issues: err.issues.map((i) => `${i.path.join('.')}: ${i.message}`) });
+        logger?.error('netease simulator failed', { path, err });
+        return sendJson(res, 500, { error: 'SIMULATOR.ERROR' });
+      }
+    })().catch(() => res.destroy());
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://${opts.host ?? '127.0.0.1'}:${port}`;
+  logger?.info('netease simulator listening', { url, domains: [...tenants.keys(), ...registered.keys()] });
+
+  const handle: RunningNeteaseSimulator = {
+    vendor: 'netease',
+    url,
+    port,
+    async stop() {
+      flush();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+    registerKey,
+    setFaults(f) {
+      const { seed, ...rest } = f;
+      if (seed !== undefined) rng = mulberry32(seed);
+      faults = { ...faults, ...rest, failNext: rest.failNext ? { ...rest.failNext } : faults.failNext };
+    },
+    setConfig(c) {
+      if (c.pageSize !== undefined) pageSize = c.pageSize;
+      if (c.timeWindowMs !== undefined) timeWindowMs = c.timeWindowMs;
+    },
+    reset(domain) {
+      if (domain) domains.delete(domain.toLowerCase());
+      else domains.clear();
+      calls = [];
+      epoch++;
+      faults = { ...NO_FAULTS };
+      rng = mulberry32(opts.seed ?? 42);
+      scheduleSave();
+    },
+    state: (domain) => structuredClone(model(domain.toLowerCase()).s),
+    calls: (filter = {}) => filterCalls(calls, filter.domain, filter.path),
+    seed(domain, input) {
+      const result = model(domain.toLowerCase()).seed(input);
+      scheduleSave();
+      return result;
+    },
+    deliverMail(domain, accountName, mail = {}) {
+      const entry = model(domain.toLowerCase()).deliverMail(accountName, mail);
+      scheduleSave();
+      return entry;
+    },
+    setUnread(domain, accountName, count) {
+      model(domain.toLowerCase()).setUnread(accountName, count);
+      scheduleSave();
+    },
+    flush,
+  };
+  return handle;
+}
+
+/** The NetEase simulator for the local stack (serves every tenant whose NetEase URLs point at it). */
+export const neteaseSimulator: SimulatorModule = {
+  vendor: 'netease',
+  start(opts: SimulatorStartOptions) {
+    return startNeteaseSimulator({
+      host: opts.host,
+      port: opts.port,
+      tenants: opts.tenants,
+      secrets: opts.secrets,
+      stage: opts.stage,
+      dataDir: opts.dataDir,
+      logger: opts.logger,
+    });
+  },
+};
+
+const controlSchemas = {
+  reset: z.object({ domain: z.string().min(1).optional() }),
+  faults: z
+    .object({
+      errorRate: z.number().min(0).max(1),
+      latencyMs: z.number().int().min(0).max(120_000),
+      throttleRate: z.number().min(0).max(1),
+      dropRate: z.number().min(0).max(1),
+      seed: z.number().int(),
+      failNext: z.object({ count: z.number().int().min(0), kind: z.enum(['error', 'throttle', 'drop']) }),
+    })
+    .partial()
+    .strict(),
+  config: z.object({ pageSize: z.number().int().min(1).max(100_000).optional(), timeWindowMs: z.number().int().min(0).optional() }).strict(),
+  keys: z.object({ domain: z.string().min(3), product: z.string().min(1), publicKeyHex: z.string().min(64) }).strict(),
+  seed: z.object({
+    domain: z.string().min(3),
+    units: z
+      .array(z.object({ unit_id: z.string().min(1).optional(), unit_name: z.string().min(1), parent_id: z.string().min(1).optional(), parent_name: z.string().min(1).optional(), unit_desc: z.string().optional() }))
+      .optional(),
+    accounts: z.array(z.record(z.string(), z.unknown())).optional(),
+  }),
+  deliver: z.object({ domain: z.string().min(3), accountName: z.string().min(1), from: z.string().optional(), subject: z.string().optional(), size: z.number().int().min(0).optional() }),
+  unread: z.object({ domain: z.string().min(3), accountName: z.string().min(1), count: z.number().int().min(0) }),
+};
+
+/** A stale or missing `time` (ms epoch). The window is our choice: Open questions §2. */
+function checkTime(time: string | undefined, now: number, windowMs: number): SimError | undefined {
+  if (!time) return new SimError('PARAM.MISSING', 'time is required');
+  if (!/^\d{1,16}$/.test(time)) return new SimError('PARAM.INVALID', 'time must be milliseconds since the epoch');
+  if (Math.abs(now - Number(time)) > windowMs) return new SimError('TIME.EXPIRED', `time is more than ${Math.round(windowMs / 1000)} s away from the server clock`);
+  return undefined;
+}
+
+function filterCalls(calls: SimCall[], domain?: string, path?: string): SimCall[] {
+  return calls.filter((c) => (!domain || c.domain?.toLowerCase() === domain.toLowerCase()) && (!path || c.path.endsWith(path)));
+}
+
+function loadState(file: string, into: Map<string, DomainState>, logger?: Logger): void {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return; // first run
+  }
+  try {
+    const doc = JSON.parse(text) as { v?: number; domains?: Record<string, DomainState> };
+    for (const [d, s] of Object.entries(doc.domains ?? {})) into.set(d, s);
+  } catch (err) {
+    // A corrupt file must not silently become an empty domain that the next sync "fills".
+    throw new Error(`NetEase simulator state ${file} is not valid JSON; fix or delete it: ${(err as Error).message}`);
+  }
+  logger?.info('netease simulator state loaded', { file, domains: into.size });
+}
+
+async function readBody(req: IncomingMessage): Promise<string | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY) return undefined;
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  if (res.destroyed || res.headersSent) return;
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json;charset=UTF-8', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function sendHtml(res: ServerResponse, status: number, title: string, detail: string): void {
+  if (res.destroyed || res.headersSent) return;
+  const html = `<!doctype html>\n<html lang="zh"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title></head>\n<body><h1>${escapeHtml(title)}</h1>\n<p>${escapeHtml(detail)}</p>\n<p><small>NetEase enterprise mail simulator</small></p></body></html>\n`;
+  res.writeHead(status, { 'content-type': 'text/html;charset=UTF-8', 'content-length': Buffer.byteLength(html) });
+  res.end(html);
+}
+
+function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
+}
+
+/** Small seedable PRNG (mulberry32) so fault sequences are reproducible. */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

@@ -1,0 +1,97 @@
+/**
+ * Single sign-on into NetEase webmail: establish who the person is (a signed OA link, or
+ * CAS), find their mailbox, and answer with a redirect to the signed NetEase entry URL.
+ *
+ * Unknown, suspended and departed people get a page, never a redirect. Nonces are
+ * claimed once, after the signature checks out, so a forged link can't burn a real one.
+ */
+import type { TenantConfig } from '../../config/tenant-config.schema';
+import { AuthError, NotConfiguredError, ValidationError } from '../../errors/app-error';
+import type { Logger } from '../../logging/logger';
+import type { Clock } from '../../ports/clock';
+import type { MappingStore, OnceStore, SourceKind } from '../../ports/state-stores';
+import { casLoginUrl, casValidate } from '../../adapters/cas/cas-client';
+import { buildEntryUrl, type EntrySigner, type EntryTarget } from './build-entry-url';
+import { verifyOaLink } from './oa-link';
+import { resolveAccount } from './resolve-account';
+
+export interface SignInDeps {
+  mappings: MappingStore;
+  once: OnceStore;
+  clock: Clock;
+  logger: Logger;
+  /** The tenant's OA link secret (from its `oa` secret). */
+  oaLinkSecret(tenant: TenantConfig): Promise<string>;
+  /** The tenant's NetEase signer (the private key never leaves it). */
+  signer(tenant: TenantConfig): Promise<EntrySigner>;
+}
+
+export interface SignInRequest {
+  tenant: TenantConfig;
+  /** Decoded query parameters. */
+  query: Record<string, string | undefined>;
+  /** This endpoint's own URL without query (the CAS `service` base). */
+  selfUrl: string;
+}
+
+export type SignInResult = { kind: 'redirect'; location: string; accountName?: string; via: 'oa' | 'cas' | 'cas-login' };
+
+export async function signIn(deps: SignInDeps, req: SignInRequest): Promise<SignInResult> {
+  const { tenant, query } = req;
+  const now = deps.clock.now();
+  const log = deps.logger.child({ tenant: tenant.id });
+  const source: SourceKind | undefined = tenant.sync.source;
+
+  let userId: string;
+  let target: EntryTarget;
+  let via: 'oa' | 'cas';
+
+  if (query.sig !== undefined) {
+    if (!tenant.sso.oaLink.enabled) throw new AuthError('SSO.OA_LINK_DISABLED', 'Signed OA links are disabled for this tenant.');
+    const link = verifyOaLink({ tenantId: tenant.id, secret: await deps.oaLinkSecret(tenant), query, now, windowSeconds: tenant.sso.windowSeconds });
+    // Keep the nonce twice the window: a link can't be replayed while its ts is acceptable.
+    const fresh = await deps.once.claim(tenant.id, 'nonce', link.nonce, tenant.sso.windowSeconds * 2);
+    if (!fresh) throw new AuthError('SSO.REPLAYED', 'This sign-in link was already used. Go back to the portal and click the mail link again.');
+    userId = link.user;
+    target = targetOf(link);
+    via = 'oa';
+  } else if (query.ticket !== undefined) {
+    const cas = tenant.sso.cas;
+    if (!cas) throw new ValidationError('This tenant does not use CAS.', { code: 'SSO.CAS_NOT_CONFIGURED' });
+    userId = await casValidate({ baseUrl: cas.baseUrl }, casService(req, cas.serviceUrl), query.ticket);
+    target = targetOf(query);
+    via = 'cas';
+  } else if (tenant.sso.cas) {
+    return { kind: 'redirect', location: casLoginUrl({ baseUrl: tenant.sso.cas.baseUrl }, casService(req, tenant.sso.cas.serviceUrl)), via: 'cas-login' };
+  } else {
+    throw new ValidationError('Open your mailbox from the portal\'s mail link: this address needs a signed link.', { code: 'SSO.NO_IDENTITY' });
+  }
+
+  if (!source) throw new NotConfiguredError(`Tenant "${tenant.id}" has no directory source, so no mailbox mapping to sign in with.`, { code: 'SSO.NO_SOURCE' });
+  const accountName = await resolveAccount({ tenant, mappings: deps.mappings, source, userId });
+  const location = buildEntryUrl({
+    entryUrl: tenant.netease.ssoEntryUrl,
+    domain: tenant.netease.domain,
+    accountName,
+    now,
+    signer: await deps.signer(tenant),
+    target,
+    defaultLang: tenant.sso.lang,
+  });
+  log.info('sso redirect', { via, userId, accountName });
+  return { kind: 'redirect', location, accountName, via };
+}
+
+function targetOf(q: { mid?: string; module?: string; lang?: string }): EntryTarget {
+  return { mid: q.mid || undefined, module: q.module || undefined, lang: q.lang === '1' ? 1 : q.lang === '0' ? 0 : undefined };
+}
+
+/** The CAS service URL: configured, or this endpoint, keeping mid/module/lang so they survive the round trip. */
+function casService(req: SignInRequest, configured: string | undefined): string {
+  const url = new URL(configured ?? req.selfUrl);
+  for (const k of ['mid', 'module', 'lang'] as const) {
+    const v = req.query[k];
+    if (v) url.searchParams.set(k, v);
+  }
+  return url.toString();
+}
