@@ -12,7 +12,7 @@ import type { Clock } from '../../ports/clock';
 import type { MappingStore, OnceStore, SourceKind } from '../../ports/state-stores';
 import { casLoginUrl, casValidate } from '../../adapters/cas/cas-client';
 import { buildEntryUrl, type EntrySigner, type EntryTarget } from './build-entry-url';
-import { verifyOaLink } from './oa-link';
+import { verifyOaLink, type OaLinkParams } from './oa-link';
 import { resolveAccount } from './resolve-account';
 
 export interface SignInDeps {
@@ -47,11 +47,7 @@ export async function signIn(deps: SignInDeps, req: SignInRequest): Promise<Sign
   let via: 'oa' | 'cas';
 
   if (query.sig !== undefined) {
-    if (!tenant.sso.oaLink.enabled) throw new AuthError('SSO.OA_LINK_DISABLED', 'Signed OA links are disabled for this tenant.');
-    const link = verifyOaLink({ tenantId: tenant.id, secret: await deps.oaLinkSecret(tenant), query, now, windowSeconds: tenant.sso.windowSeconds });
-    // Keep the nonce twice the window: a link can't be replayed while its ts is acceptable.
-    const fresh = await deps.once.claim(tenant.id, 'nonce', link.nonce, tenant.sso.windowSeconds * 2);
-    if (!fresh) throw new AuthError('SSO.REPLAYED', 'This sign-in link was already used. Go back to the portal and click the mail link again.');
+    const link = await authenticateOaLink(deps, tenant, query);
     userId = link.user;
     target = targetOf(link);
     via = 'oa';
@@ -94,4 +90,21 @@ function casService(req: SignInRequest, configured: string | undefined): string 
     if (v) url.searchParams.set(k, v);
   }
   return url.toString();
+}
+
+/**
+ * Verify a signed OA link (shape, window, signature) and claim its nonce. Shared by SSO
+ * and the unread count, which the portal calls with the same kind of link.
+ */
+export async function authenticateOaLink(
+  deps: Pick<SignInDeps, 'once' | 'clock' | 'oaLinkSecret'>,
+  tenant: TenantConfig,
+  query: Record<string, string | undefined>,
+): Promise<OaLinkParams> {
+  if (!tenant.sso.oaLink.enabled) throw new AuthError('SSO.OA_LINK_DISABLED', 'Signed OA links are disabled for this tenant.');
+  const link = verifyOaLink({ tenantId: tenant.id, secret: await deps.oaLinkSecret(tenant), query, now: deps.clock.now(), windowSeconds: tenant.sso.windowSeconds });
+  // Keep the nonce twice the window: a link can't be replayed while its ts is acceptable.
+  const fresh = await deps.once.claim(tenant.id, 'nonce', link.nonce, tenant.sso.windowSeconds * 2);
+  if (!fresh) throw new AuthError('SSO.REPLAYED', 'This sign-in link was already used. Go back to the portal and click the mail link again.');
+  return link;
 }

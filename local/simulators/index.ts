@@ -1,0 +1,17 @@
+/**
+ * The vendor simulators the local stack can start. Add one line per simulator as it lands,
+ * e.g. `import { neteaseSimulator } from './netease/netease.simulator';` and list it below.
+ *
+ * The stack starts a simulator only when some tenant points that vendor's URLs at a
+ * loopback address, on the port given in the URL (config/tenants.local.json: NetEase 3101,
+ * DingTalk 3102, WeCom 3103, EKP 3104).
+ */
+import type { SimulatorModule } from './simulator';
+import { neteaseSimulator } from './netease/netease.simulator';
+
+export const SIMULATORS: readonly SimulatorModule[] = [
+  neteaseSimulator,
+  // dingtalkSimulator,
+  // wecomSimulator,
+  // ekpSimulator,
+];

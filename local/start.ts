@@ -1,0 +1,85 @@
+/**
+ * `npm start`: the whole bridge on this machine (see local/stack.ts and local/README.md).
+ *
+ * Environment (all optional): QIYE_TENANTS_FILE (config/tenants.local.json), QIYE_DATA_DIR
+ * (.data), QIYE_PORT (3000), QIYE_SSO_PORT (3001), QIYE_DYNAMODB_PORT (3110), QIYE_SQS_PORT
+ * (3111), QIYE_LOCAL_VISIBILITY_SECONDS, QIYE_SYNC_RATE_MINUTES, LOG_LEVEL.
+ *
+ * Exit codes: 0 after a clean stop (Ctrl-C / SIGTERM), 1 when the stack cannot start.
+ */
+import { relative } from 'node:path';
+import { ConfigError, isAppError } from '../shared/errors/app-error';
+import { startLocalStack, type LocalStack } from './stack';
+
+async function main(): Promise<void> {
+  let stack: LocalStack;
+  try {
+    stack = await startLocalStack();
+  } catch (err) {
+    process.stderr.write(`\nThe local stack did not start.\n${describeError(err)}\n`);
+    process.exit(1);
+  }
+  process.stdout.write(banner(stack));
+
+  let stoppingSince = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stoppingSince) {
+      // Ctrl-C reaches every process of the group, and tsx also relays it to this one, so
+      // one key press can arrive twice within milliseconds: only a later one means "force".
+      if (Date.now() - stoppingSince < 2_000) return;
+      process.stderr.write(`${signal} again: exiting without waiting (queued messages not saved).\n`);
+      process.exit(130);
+    }
+    stoppingSince = Date.now();
+    process.stdout.write(`\n${signal}: stopping (waiting for invocations in progress, saving queued messages)...\n`);
+    stack.stop().then(
+      () => {
+        process.stdout.write('Stopped. Data kept in ' + rel(stack.dataDir) + '\n');
+        process.exit(0);
+      },
+      (err: unknown) => {
+        process.stderr.write(`Stop failed: ${describeError(err)}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+}
+
+function describeError(err: unknown): string {
+  if (err instanceof ConfigError) return err.message; // already lists every problem (file: path: reason)
+  if (isAppError(err)) return `${err.code}: ${err.message}`;
+  return err instanceof Error ? (err.stack ?? err.message) : String(err);
+}
+
+function rel(p: string): string {
+  const r = relative(process.cwd(), p);
+  return r && !r.startsWith('..') ? r : p;
+}
+
+function banner(s: LocalStack): string {
+  const lines: string[] = [];
+  const row = (k: string, v: string) => lines.push(`  ${k.padEnd(16)} ${v}`);
+  lines.push('', 'Qiye Mail Bridge: local stack is running (stage "local")', '');
+  row('HTTP API', s.urls.gateway);
+  row('Health', s.urls.health);
+  row('SSO function URL', `${s.urls.functionUrl}/sso/<tenant>`);
+  for (const sim of s.urls.simulators) row(`${sim.vendor} simulator`, `${sim.url}  (tenants: ${sim.tenants.join(', ')})`);
+  row('DynamoDB', `${s.urls.dynamodb}  table ${s.tableName} (${s.table === 'created' ? 'created' : 'reused'}; dynalite: no TTL sweeps, no transactions)`);
+  row('SQS', `${s.urls.sqs}  queues: ${Object.values(s.queues).map((q) => q.name).join(', ')} (+ DLQs)`);
+  const restored = Object.values(s.restoredMessages).reduce((a, b) => a + b, 0);
+  if (restored > 0) row('', `${restored} queued message(s) restored from the last run`);
+  for (const r of s.scheduleRates) row('Schedule', `${r.fn} every ${r.rateMinutes} min (run now: curl -X POST ${s.urls.gateway}/_local/trigger/${r.fn})`);
+  row('Tenants', `${rel(s.tenantsFile)}: ${s.tenants.tenants.map((t) => t.id).join(', ')}`);
+  row('Data', `${rel(s.dataDir)} (secrets in ${rel(s.dataDir)}/secrets.json; values are never printed)`);
+  const failed = Object.entries(s.handlerErrors);
+  if (failed.length > 0) {
+    lines.push('', '  Functions that failed to load (their requests answer 500):');
+    for (const [fn, why] of failed) lines.push(`    - ${fn}: ${why}`);
+  }
+  lines.push('', '  Stop with Ctrl-C (queued messages are saved and restored on the next start).', '');
+  return lines.join('\n') + '\n';
+}
+
+void main();

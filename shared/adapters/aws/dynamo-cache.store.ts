@@ -1,0 +1,52 @@
+/**
+ * CacheStore on the single table: `T#{t}#CACHE#{namespace}` / `{key}`, value as a JSON
+ * string, `expiresAt` (TTL) checked on every read because TTL deletion lags.
+ * Reads are eventually consistent: for a cache, a value written a moment ago being missed
+ * costs one upstream call, and the read costs half.
+ */
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, type GetCommandOutput } from '@aws-sdk/lib-dynamodb';
+import type { Clock } from '../../ports/clock';
+import { assertKeyPart, assertName, assertTenant, assertTtlSeconds, expiresAtFor, isExpired, MAX_ITEM_KEY_BYTES, toJson, type CacheStore } from '../../ports/state-stores';
+import { DynamoTable } from './dynamo-base.store';
+import { keys } from './table-keys';
+
+export class DynamoCacheStore implements CacheStore {
+  private readonly table: DynamoTable;
+
+  constructor(client: DynamoDBDocumentClient, tableName: string, options: { clock?: Clock } = {}) {
+    this.table = new DynamoTable(client, tableName, options.clock);
+  }
+
+  async get(tenantId: string, namespace: string, key: string): Promise<unknown> {
+    check(tenantId, namespace, key);
+    const out = await this.table.send<GetCommandOutput>('cache get', new GetCommand({ TableName: this.table.tableName, Key: keys.cache(tenantId, namespace, key) }));
+    const item = out.Item;
+    if (!item || isExpired(item.expiresAt as number, this.table.clock.now()) || typeof item.valueJson !== 'string') return undefined;
+    return JSON.parse(item.valueJson);
+  }
+
+  async put(tenantId: string, namespace: string, key: string, value: unknown, ttlSeconds: number): Promise<void> {
+    check(tenantId, namespace, key);
+    assertTtlSeconds(ttlSeconds);
+    const valueJson = toJson('cache value', value);
+    await this.table.send(
+      'cache put',
+      new PutCommand({
+        TableName: this.table.tableName,
+        Item: { ...keys.cache(tenantId, namespace, key), valueJson, expiresAt: expiresAtFor(this.table.clock.now(), ttlSeconds) },
+      }),
+    );
+  }
+
+  async delete(tenantId: string, namespace: string, key: string): Promise<void> {
+    check(tenantId, namespace, key);
+    await this.table.send('cache delete', new DeleteCommand({ TableName: this.table.tableName, Key: keys.cache(tenantId, namespace, key) }));
+  }
+}
+
+function check(tenantId: string, namespace: string, key: string): void {
+  assertTenant(tenantId);
+  assertName('namespace', namespace);
+  assertKeyPart('key', key, MAX_ITEM_KEY_BYTES);
+}

@@ -1,0 +1,60 @@
+/** In-memory LockStore with the semantics of DynamoLockStore (same contract suite). */
+import { systemClock, type Clock } from '../../ports/clock';
+import { assertKeyPart, assertName, assertPositiveInt, assertTenant, type AcquireResult, type Lease, type LockStore } from '../../ports/state-stores';
+import { copy, key } from './memory-common';
+
+const MAX_LEASE_MS = 24 * 3600 * 1000;
+
+export class MemoryLockStore implements LockStore {
+  private readonly clock: Clock;
+  private readonly leases = new Map<string, Lease>();
+
+  constructor(options: { clock?: Clock } = {}) {
+    this.clock = options.clock ?? systemClock;
+  }
+
+  async acquire(tenantId: string, name: string, owner: string, ttlMs: number): Promise<AcquireResult> {
+    check(tenantId, name, owner);
+    assertPositiveInt('ttlMs', ttlMs, MAX_LEASE_MS);
+    const now = this.clock.now();
+    const k = key(tenantId, name);
+    const current = this.leases.get(k);
+    // Free, expired, or ours (re-entrant): the same condition as the Dynamo put.
+    if (current && current.leaseUntil > now && current.owner !== owner) return { acquired: false, heldBy: copy(current) };
+    const lease: Lease = { tenantId, name, owner, acquiredAt: now, leaseUntil: now + ttlMs };
+    this.leases.set(k, lease);
+    return { acquired: true, lease: copy(lease) };
+  }
+
+  async renew(tenantId: string, name: string, owner: string, ttlMs: number): Promise<boolean> {
+    check(tenantId, name, owner);
+    assertPositiveInt('ttlMs', ttlMs, MAX_LEASE_MS);
+    const now = this.clock.now();
+    const current = this.leases.get(key(tenantId, name));
+    if (!current || current.owner !== owner || current.leaseUntil <= now) return false;
+    current.leaseUntil = now + ttlMs;
+    return true;
+  }
+
+  async release(tenantId: string, name: string, owner: string): Promise<boolean> {
+    check(tenantId, name, owner);
+    const k = key(tenantId, name);
+    const current = this.leases.get(k);
+    if (!current || current.owner !== owner) return false;
+    this.leases.delete(k);
+    return true;
+  }
+
+  async get(tenantId: string, name: string): Promise<Lease | undefined> {
+    assertTenant(tenantId);
+    assertName('lock name', name);
+    const current = this.leases.get(key(tenantId, name));
+    return current && current.leaseUntil > this.clock.now() ? copy(current) : undefined;
+  }
+}
+
+function check(tenantId: string, name: string, owner: string): void {
+  assertTenant(tenantId);
+  assertName('lock name', name);
+  assertKeyPart('owner', owner, 128);
+}

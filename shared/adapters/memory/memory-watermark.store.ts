@@ -1,0 +1,63 @@
+/** In-memory WatermarkStore with the semantics of DynamoWatermarkStore (same contract suite). */
+import type { DirectoryObjectType } from '../../domain/directory';
+import { systemClock, type Clock } from '../../ports/clock';
+import {
+  assertKeyPart,
+  assertOneOf,
+  assertTenant,
+  compareWatermarks,
+  OBJECT_TYPES,
+  SOURCE_KINDS,
+  type SourceKind,
+  type Watermark,
+  type WatermarkStore,
+} from '../../ports/state-stores';
+import { copy, key } from './memory-common';
+
+export class MemoryWatermarkStore implements WatermarkStore {
+  private readonly clock: Clock;
+  private readonly items = new Map<string, Watermark>();
+
+  constructor(options: { clock?: Clock } = {}) {
+    this.clock = options.clock ?? systemClock;
+  }
+
+  async get(tenantId: string, source: SourceKind, objectType: DirectoryObjectType): Promise<Watermark | undefined> {
+    check(tenantId, source, objectType);
+    const w = this.items.get(key(tenantId, source, objectType));
+    return w ? copy(w) : undefined;
+  }
+
+  async getAll(tenantId: string, source: SourceKind): Promise<Partial<Record<DirectoryObjectType, Watermark>>> {
+    const all: Partial<Record<DirectoryObjectType, Watermark>> = {};
+    for (const type of OBJECT_TYPES) {
+      const w = await this.get(tenantId, source, type);
+      if (w) all[type] = w;
+    }
+    return all;
+  }
+
+  async advance(tenantId: string, source: SourceKind, objectType: DirectoryObjectType, value: string, runId: string): Promise<boolean> {
+    check(tenantId, source, objectType);
+    assertKeyPart('watermark value', value, 512);
+    assertKeyPart('runId', runId, 128);
+    const k = key(tenantId, source, objectType);
+    const current = this.items.get(k);
+    if (current && compareWatermarks(current.value, value) > 0) return false;
+    this.items.set(k, { tenantId, source, objectType, value, updatedAt: this.clock.now(), runId });
+    return true;
+  }
+
+  async clear(tenantId: string, source: SourceKind, objectType?: DirectoryObjectType): Promise<number> {
+    check(tenantId, source, objectType ?? 'person');
+    let cleared = 0;
+    for (const type of objectType ? [objectType] : OBJECT_TYPES) if (this.items.delete(key(tenantId, source, type))) cleared++;
+    return cleared;
+  }
+}
+
+function check(tenantId: string, source: SourceKind, objectType: DirectoryObjectType): void {
+  assertTenant(tenantId);
+  assertOneOf('source', source, SOURCE_KINDS);
+  assertOneOf('objectType', objectType, OBJECT_TYPES);
+}

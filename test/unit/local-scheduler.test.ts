@@ -1,0 +1,102 @@
+import type { ScheduledEvent } from 'aws-lambda';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createMemoryLogger } from '../../shared/logging/logger';
+import { Scheduler, scheduledEvent } from '../../local/scheduler';
+import { invokeHandler, LambdaTimeoutError } from '../../local/lambda-invoke';
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('Scheduler', () => {
+  it('invokes every rateMinutes with a Scheduled Event and skips a tick while the previous run is going', async () => {
+    vi.useFakeTimers();
+    const events: ScheduledEvent[] = [];
+    let release!: () => void;
+    const logger = createMemoryLogger();
+    const s = new Scheduler({
+      schedules: [{ fn: 'syncPlanner', rateMinutes: 15, description: '' }],
+      stage: 'local',
+      logger,
+      rateOverrides: { syncPlanner: 2 },
+      invoke: (_fn, e) => {
+        events.push(e);
+        return new Promise((r) => (release = () => r(undefined)));
+      },
+    });
+    expect(s.rates()).toEqual([{ fn: 'syncPlanner', rateMinutes: 2 }]);
+    s.start();
+    await vi.advanceTimersByTimeAsync(119_000);
+    expect(events).toHaveLength(0);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(events).toHaveLength(1);
+    // Still running at the next tick: skipped, not overlapped.
+    await vi.advanceTimersByTimeAsync(120_000);
+    expect(events).toHaveLength(1);
+    expect(logger.lines.some((l) => String(l.msg).includes('skipped'))).toBe(true);
+    release();
+    await vi.advanceTimersByTimeAsync(120_000);
+    expect(events).toHaveLength(2);
+    release();
+    await s.stop();
+    await vi.advanceTimersByTimeAsync(600_000);
+    expect(events).toHaveLength(2);
+  });
+
+  it('runs a triggered invocation after the run in progress, never alongside it', async () => {
+    let active = 0;
+    let maxActive = 0;
+    const s = new Scheduler({
+      schedules: [{ fn: 'syncPlanner', rateMinutes: 15, description: '' }],
+      stage: 'local',
+      logger: createMemoryLogger(),
+      timers: false,
+      invoke: async () => {
+        active += 1;
+        maxActive = Math.max(maxActive, active);
+        await new Promise((r) => setTimeout(r, 30));
+        active -= 1;
+        return 'done';
+      },
+    });
+    const results = await Promise.all([s.trigger('syncPlanner'), s.trigger('syncPlanner'), s.trigger('syncPlanner')]);
+    expect(results).toEqual(['done', 'done', 'done']);
+    expect(maxActive).toBe(1);
+    await expect(s.trigger('sso')).rejects.toThrow(/no schedule/);
+  });
+
+  it('builds the EventBridge Scheduled Event shape', () => {
+    const e = scheduledEvent('local', 'syncPlanner', new Date('2026-11-21T08:15:00.123Z'));
+    expect(e).toMatchObject({
+      version: '0',
+      'detail-type': 'Scheduled Event',
+      source: 'aws.events',
+      account: '000000000000',
+      region: 'us-east-1',
+      time: '2026-11-21T08:15:00Z',
+      resources: ['arn:aws:events:us-east-1:000000000000:rule/qiye-bridge-local-syncPlanner'],
+      detail: {},
+    });
+    expect(e.id).toMatch(/^[0-9a-f-]{36}$/);
+  });
+});
+
+describe('invokeHandler', () => {
+  it('passes a Lambda context whose remaining time counts down from the timeout', async () => {
+    const seen = await invokeHandler({ name: 'sso', timeoutSeconds: 10, memoryMb: 512, stage: 'local' }, async (_e, ctx) => ({
+      name: ctx.functionName,
+      mem: ctx.memoryLimitInMB,
+      remaining: ctx.getRemainingTimeInMillis(),
+      arn: ctx.invokedFunctionArn,
+    }), {});
+    expect(seen).toMatchObject({ name: 'qiye-bridge-local-sso', mem: '512', arn: 'arn:aws:lambda:us-east-1:000000000000:function:qiye-bridge-local-sso' });
+    expect((seen as { remaining: number }).remaining).toBeGreaterThan(5_000);
+    expect((seen as { remaining: number }).remaining).toBeLessThanOrEqual(10_000);
+  });
+
+  it('fails an invocation that outlives its timeout', async () => {
+    const err = await invokeHandler({ name: 'slow', timeoutSeconds: 0.05, memoryMb: 128, stage: 'local' }, () => new Promise((r) => setTimeout(r, 1_000)), {}).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(LambdaTimeoutError);
+    expect((err as Error).message).toMatch(/Task timed out after 0\.05 seconds/);
+  });
+});
