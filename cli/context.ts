@@ -47,3 +47,13 @@ export function createContext(stage: string, io: { out: (l: string) => void; err
 export function localSecretsFile(ctx: CliContext): string {
   return join(ctx.dataDir, 'secrets.json');
 }
+
+/** The secret store this stage uses: the local file store, or Secrets Manager. */
+export async function secretStoreFor(ctx: CliContext): Promise<import('../shared/ports/secret-store').SecretStore> {
+  if (ctx.isLocal) {
+    const { FileSecretStore } = await import('../shared/adapters/local/file.secret-store');
+    return new FileSecretStore(localSecretsFile(ctx));
+  }
+  const { SecretsManagerSecretStore } = await import('../shared/adapters/aws/secrets-manager.secret-store');
+  return new SecretsManagerSecretStore({});
+}

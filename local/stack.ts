@@ -51,6 +51,7 @@ import {
 } from './http-gateway';
 import { invokeHandler, LOCAL_REGION, type LambdaHandler } from './lambda-invoke';
 import { LOCAL_CREDENTIALS, restoreQueues, snapshotQueues, startQueues, type LocalQueue, type RunningQueues } from './queues';
+import { provisionSandboxSecrets } from './sandbox';
 import { Scheduler } from './scheduler';
 import { SIMULATORS } from './simulators/index';
 import type { RunningSimulator, SimulatorModule, SimulatorVendor } from './simulators/simulator';
@@ -83,6 +84,8 @@ export interface LocalStackOptions {
   pollers?: boolean;
   /** Simulator modules to consider (default: local/simulators/index.ts). */
   simulators?: readonly SimulatorModule[];
+  /** Create missing sandbox secrets (keys, link secrets, vendor secrets) on start (default true). */
+  provisionSecrets?: boolean;
   /** Visibility timeout used by the pollers instead of the queues' (default QIYE_LOCAL_VISIBILITY_SECONDS). */
   localVisibilitySeconds?: number;
   /** Sync planner rate in minutes (default QIYE_SYNC_RATE_MINUTES, then the manifest). */
@@ -221,6 +224,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     delete process.env.AWS_PROFILE;
 
     const secrets = new FileSecretStore(secretsFile);
+
+    // --- Sandbox secrets (before the simulators, which read keys from the store) ----------
+    if (options.provisionSecrets !== false) {
+      await provisionSandboxSecrets({ tenants: tenants.tenants, secrets, stage, logger });
+    }
 
     // --- Simulators -----------------------------------------------------------------------
     const simulatorUrls: LocalStack['urls']['simulators'] = [];

@@ -60,7 +60,7 @@ function rel(p: string): string {
 
 function banner(s: LocalStack): string {
   const lines: string[] = [];
-  const row = (k: string, v: string) => lines.push(`  ${k.padEnd(16)} ${v}`);
+  const row = (k: string, v: string) => lines.push(`  ${k.padEnd(19)} ${v}`);
   lines.push('', 'Qiye Mail Bridge: local stack is running (stage "local")', '');
   row('HTTP API', s.urls.gateway);
   row('Health', s.urls.health);

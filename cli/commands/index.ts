@@ -1,5 +1,7 @@
 import type { Command } from '../main';
 import { configValidate, tenantsList } from './config';
+import { keysGenerate, keysImport, keysShow } from './keys';
+import { ssoLink } from './sso-link';
 
 /** Every subcommand; later features add theirs here. */
-export const commands: Command[] = [configValidate, tenantsList];
+export const commands: Command[] = [configValidate, tenantsList, keysGenerate, keysImport, keysShow, ssoLink];

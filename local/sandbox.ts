@@ -1,0 +1,53 @@
+/**
+ * Sandbox provisioning for the local stack: every secret a local tenant needs is created
+ * on first start (and kept in <data>/secrets.json afterwards), so `npm start` works with
+ * no manual step. Real deployments never run this: there, operators create keys with
+ * `qiye-bridge keys generate|import` and put vendor secrets in Secrets Manager.
+ */
+import { randomBytes } from 'node:crypto';
+import { secretKindsFor, secretName, type SecretKind } from '../shared/config/secrets';
+import type { TenantConfig } from '../shared/config/tenant-config.schema';
+import type { Logger } from '../shared/logging/logger';
+import type { SecretStore } from '../shared/ports/secret-store';
+import { generateTenantKey } from '../shared/use-cases/manage-keys';
+
+/** A 43-character WXBizMsgCrypt-style AES key (base64 of 32 bytes without the padding). */
+export function randomAesKey(): string {
+  return randomBytes(32).toString('base64').slice(0, 43);
+}
+
+function randomSecret(bytes = 24): string {
+  return randomBytes(bytes).toString('base64url');
+}
+
+/** Returns the secret names it created (never values). */
+export async function provisionSandboxSecrets(opts: { tenants: readonly TenantConfig[]; secrets: SecretStore; stage: string; logger?: Logger }): Promise<string[]> {
+  const created: string[] = [];
+  for (const tenant of opts.tenants) {
+    for (const kind of secretKindsFor(tenant)) {
+      const name = secretName(opts.stage, tenant.id, kind);
+      if ((await opts.secrets.getJson(name)) !== undefined) continue;
+      if (kind === 'netease') {
+        await generateTenantKey({ secrets: opts.secrets, stage: opts.stage, tenantId: tenant.id, bits: tenant.netease.keyBits });
+      } else {
+        await opts.secrets.putJson(name, sandboxValue(kind));
+      }
+      created.push(name);
+      opts.logger?.info('sandbox secret created', { tenant: tenant.id, secret: name });
+    }
+  }
+  return created;
+}
+
+function sandboxValue(kind: Exclude<SecretKind, 'netease'>): Record<string, unknown> {
+  switch (kind) {
+    case 'oa':
+      return { linkSecret: randomSecret(32) };
+    case 'ekp':
+      return { password: randomSecret(16) };
+    case 'dingtalk':
+      return { appSecret: randomSecret(32), callbackToken: randomSecret(12), callbackAesKey: randomAesKey() };
+    case 'wecom':
+      return { contactSecret: randomSecret(32), appSecret: randomSecret(32), callbackToken: randomSecret(12), callbackAesKey: randomAesKey() };
+  }
+}

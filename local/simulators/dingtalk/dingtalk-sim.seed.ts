@@ -1,0 +1,146 @@
+/**
+ * The DingTalk simulator's seeded organisation: deterministic per tenant id, 8 departments
+ * under the root (1), 36 people with Chinese names and org emails on the tenant's NetEase
+ * domain. Users are stored in DingTalk's own field names (reference dingtalk.md §4), so the
+ * simulator serves them as DingTalk would. userids are DingTalk-style digit strings, not
+ * email local parts, so nothing downstream can confuse the two.
+ */
+import type { TenantConfig } from '../../../shared/config/tenant-config.schema';
+
+export interface SimDtDepartment {
+  dept_id: number;
+  name: string;
+  /** Absent for the root. */
+  parent_id?: number;
+  order: number;
+}
+
+export interface SimDtUser {
+  userid: string;
+  unionid: string;
+  name: string;
+  mobile?: string;
+  state_code: string;
+  job_number?: string;
+  title?: string;
+  email?: string;
+  org_email?: string;
+  dept_id_list: number[];
+  active: boolean;
+  admin: boolean;
+  boss: boolean;
+  leader: boolean;
+  hired_date?: number;
+}
+
+export interface SeededOrg {
+  departments: SimDtDepartment[];
+  users: SimDtUser[];
+}
+
+/** A small deterministic PRNG (mulberry32). */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** FNV-1a of a string: the seed for a tenant's org. */
+export function hashSeed(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+const SURNAMES: ReadonlyArray<[string, string]> = [
+  ['王', 'wang'], ['李', 'li'], ['张', 'zhang'], ['刘', 'liu'], ['陈', 'chen'], ['杨', 'yang'], ['黄', 'huang'], ['赵', 'zhao'],
+  ['吴', 'wu'], ['周', 'zhou'], ['徐', 'xu'], ['孙', 'sun'], ['马', 'ma'], ['朱', 'zhu'], ['胡', 'hu'], ['郭', 'guo'],
+  ['何', 'he'], ['林', 'lin'], ['罗', 'luo'], ['高', 'gao'], ['欧阳', 'ouyang'],
+];
+const GIVEN: ReadonlyArray<[string, string]> = [
+  ['伟', 'wei'], ['芳', 'fang'], ['娜', 'na'], ['敏', 'min'], ['静', 'jing'], ['丽', 'li'], ['强', 'qiang'], ['磊', 'lei'],
+  ['军', 'jun'], ['洋', 'yang'], ['勇', 'yong'], ['艳', 'yan'], ['杰', 'jie'], ['涛', 'tao'], ['明', 'ming'], ['超', 'chao'],
+  ['秀英', 'xiuying'], ['晓明', 'xiaoming'], ['建华', 'jianhua'], ['志强', 'zhiqiang'], ['海燕', 'haiyan'], ['子涵', 'zihan'],
+  ['雨萱', 'yuxuan'], ['浩然', 'haoran'], ['思远', 'siyuan'], ['嘉怡', 'jiayi'], ['宇航', 'yuhang'], ['欣怡', 'xinyi'],
+];
+
+/** Departments under the root: [name, parent index (-1 = root)]. */
+const DEPARTMENTS: ReadonlyArray<[string, number]> = [
+  ['总经办', -1],
+  ['研发中心', -1],
+  ['平台研发部', 1],
+  ['移动研发部', 1],
+  ['产品部', -1],
+  ['市场部', -1],
+  ['销售部', -1],
+  ['财务部', -1],
+];
+const TITLES = ['工程师', '高级工程师', '产品经理', '设计师', '销售经理', '会计', '市场专员', '助理', '总监'];
+
+/** Build the seeded org of `tenant` (same tenant id → same org). */
+export function seedDingtalkOrg(tenant: Pick<TenantConfig, 'id' | 'displayName'> & { netease: { domain: string } }, people = 36): SeededOrg {
+  const rnd = mulberry32(hashSeed(`dingtalk:${tenant.id}`));
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)] as T;
+  const digits = (n: number): string => Array.from({ length: n }, () => Math.floor(rnd() * 10)).join('');
+
+  const rootName = tenant.displayName?.replace(/\s*\(.*\)\s*$/, '') || `${tenant.id} 有限公司`;
+  const departments: SimDtDepartment[] = [{ dept_id: 1, name: rootName, order: 0 }];
+  // DingTalk department ids are large integers (e.g. 432825033).
+  const base = 400_000_000 + Math.floor(rnd() * 50_000_000);
+  DEPARTMENTS.forEach(([name, parentIdx], i) => {
+    const parent = parentIdx < 0 ? 1 : (departments[parentIdx + 1] as SimDtDepartment).dept_id;
+    departments.push({ dept_id: base + i * 1013, name, parent_id: parent, order: i + 1 });
+  });
+  const leafIds = departments.slice(1).map((d) => d.dept_id);
+
+  const users: SimDtUser[] = [];
+  const names = new Set<string>();
+  const locals = new Set<string>();
+  for (let i = 0; i < people; i++) {
+    let sur: [string, string];
+    let given: [string, string];
+    do {
+      sur = pick(SURNAMES);
+      given = pick(GIVEN);
+    } while (names.has(sur[0] + given[0]));
+    names.add(sur[0] + given[0]);
+    let local = `${given[1]}.${sur[1]}`;
+    for (let n = 2; locals.has(local); n++) local = `${given[1]}.${sur[1]}${n}`;
+    locals.add(local);
+    // Everyone has a department; every fourth person also belongs to a second one.
+    const main = leafIds[i % leafIds.length] as number;
+    const deptIds = [main];
+    if (i % 4 === 3) {
+      const other = leafIds[(i + 3) % leafIds.length] as number;
+      if (other !== main) deptIds.push(other);
+    }
+    users.push({
+      userid: `0${digits(15)}`,
+      unionid: `${digits(6)}iE${Math.floor(rnd() * 1e12).toString(36)}`,
+      name: sur[0] + given[0],
+      mobile: `13${digits(9)}`,
+      state_code: '86',
+      job_number: `DT${String(1001 + i)}`,
+      title: pick(TITLES),
+      // Every tenth person also entered a personal address: org_email must win in mapping.
+      email: i % 10 === 5 ? `${given[1]}${sur[1]}${digits(3)}@example.net` : undefined,
+      org_email: `${local}@${tenant.netease.domain}`,
+      dept_id_list: deptIds,
+      // Two people have not activated DingTalk yet; they are still members.
+      active: i % 17 !== 16,
+      admin: i === 0,
+      boss: i === 0,
+      leader: i < leafIds.length,
+      hired_date: Date.UTC(2018, 0, 1) + Math.floor(rnd() * 6 * 365) * 86_400_000,
+    });
+  }
+  return { departments, users };
+}

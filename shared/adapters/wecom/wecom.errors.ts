@@ -1,0 +1,204 @@
+/**
+ * WeCom `errcode`s, classified so callers can act (reference wecom.md §4: "branch on
+ * errcode, never on errmsg"). Codes from the reference's table (90313 / 90455), plus
+ * -1 "system busy" (global errcode list) and 60003 "department not found" (same list).
+ */
+import { UpstreamError } from '../../errors/app-error';
+
+export const WECOM_VENDOR = 'wecom';
+
+/** Which secret a token was issued for (reference §4, 2022 restrictions). */
+export type WecomSecretKind = 'contact' | 'app';
+
+export const WecomErrcode = {
+  OK: 0,
+  SYSTEM_BUSY: -1,
+  BAD_SECRET: 40001,
+  BAD_CORPID: 40013,
+  INVALID_TOKEN: 40014,
+  BAD_OAUTH_CODE: 40029,
+  INVALID_PARAMETER: 40058,
+  MISSING_TOKEN: 41001,
+  TOKEN_EXPIRED: 42001,
+  FREQUENCY_LIMIT: 45009,
+  RESPONSE_TOO_LARGE: 45029,
+  CONCURRENCY_LIMIT: 45033,
+  API_NOT_PERMITTED: 48002,
+  REDIRECT_NOT_TRUSTED: 50001,
+  DEPARTMENT_NOT_FOUND: 60003,
+  NO_PRIVILEGE: 60011,
+  IP_NOT_WHITELISTED: 60020,
+  USER_NOT_FOUND: 60111,
+  BAD_DEPARTMENT_ID: 60123,
+  ALL_RECIPIENTS_INVALID: 81013,
+  AGENT_MISMATCH: 301002,
+} as const;
+
+export type WecomErrorKind =
+  | 'throttled' // 45009 / 45033: back off and retry
+  | 'server' // -1, HTTP 5xx: retry
+  | 'tokenInvalid' // 40014 / 42001 / 41001 after one refetch
+  | 'credentials' // 40001 / 40013 at gettoken
+  | 'ipNotWhitelisted' // 60020
+  | 'permission' // 60011 / 48002
+  | 'notFound' // 60111 / 60123 / 60003
+  | 'invalidCode' // 40029
+  | 'noRecipients' // 81013
+  | 'misconfigured' // 301002: agentId does not belong to the app secret
+  | 'invalid' // our request was malformed (40058, 45029...)
+  | 'badResponse'
+  | 'rejected';
+
+export const WECOM_KIND_CODES: Record<WecomErrorKind, string> = {
+  throttled: 'UPSTREAM.RATE_LIMITED',
+  server: 'UPSTREAM.SERVER_ERROR',
+  tokenInvalid: 'WECOM.TOKEN_INVALID',
+  credentials: 'WECOM.CREDENTIALS_REJECTED',
+  ipNotWhitelisted: 'WECOM.IP_NOT_WHITELISTED',
+  permission: 'WECOM.NO_PERMISSION',
+  notFound: 'WECOM.NOT_FOUND',
+  invalidCode: 'WECOM.INVALID_AUTH_CODE',
+  noRecipients: 'WECOM.NO_VALID_RECIPIENTS',
+  misconfigured: 'WECOM.AGENT_MISMATCH',
+  invalid: 'WECOM.INVALID_REQUEST',
+  badResponse: 'WECOM.BAD_RESPONSE',
+  rejected: 'WECOM.REJECTED',
+};
+
+const RETRYABLE: ReadonlySet<WecomErrorKind> = new Set(['throttled', 'server']);
+
+export function classifyWecomErrcode(errcode: number): WecomErrorKind {
+  switch (errcode) {
+    case WecomErrcode.FREQUENCY_LIMIT:
+    case WecomErrcode.CONCURRENCY_LIMIT:
+      return 'throttled';
+    case WecomErrcode.SYSTEM_BUSY:
+      return 'server';
+    case WecomErrcode.INVALID_TOKEN:
+    case WecomErrcode.TOKEN_EXPIRED:
+    case WecomErrcode.MISSING_TOKEN:
+      return 'tokenInvalid';
+    case WecomErrcode.BAD_SECRET:
+    case WecomErrcode.BAD_CORPID:
+      return 'credentials';
+    case WecomErrcode.IP_NOT_WHITELISTED:
+      return 'ipNotWhitelisted';
+    case WecomErrcode.NO_PRIVILEGE:
+    case WecomErrcode.API_NOT_PERMITTED:
+      return 'permission';
+    case WecomErrcode.USER_NOT_FOUND:
+    case WecomErrcode.BAD_DEPARTMENT_ID:
+    case WecomErrcode.DEPARTMENT_NOT_FOUND:
+      return 'notFound';
+    case WecomErrcode.BAD_OAUTH_CODE:
+      return 'invalidCode';
+    case WecomErrcode.ALL_RECIPIENTS_INVALID:
+      return 'noRecipients';
+    case WecomErrcode.AGENT_MISMATCH:
+      return 'misconfigured';
+    case WecomErrcode.INVALID_PARAMETER:
+    case WecomErrcode.RESPONSE_TOO_LARGE:
+      return 'invalid';
+    default:
+      return 'rejected';
+  }
+}
+
+export function isWecomTokenErrcode(errcode: number): boolean {
+  return classifyWecomErrcode(errcode) === 'tokenInvalid';
+}
+
+/** The caller's IP from a 60020 errmsg (`…, from ip: 1.2.3.4, more info at …`). */
+export function ipFromWecomErrmsg(errmsg: string | undefined): string | undefined {
+  const m = /ip\s*[=:：]\s*([0-9a-fA-F][0-9a-fA-F:.]*[0-9a-fA-F])/i.exec(errmsg ?? '');
+  return m?.[1];
+}
+
+/** errmsg comes from the wire: short, printable, never carrying a token or secret. */
+export function safeWecomErrmsg(errmsg: string | undefined): string {
+  return (errmsg ?? '')
+    .replace(/\b(access_token|corpsecret|code)=[^&\s,]*/gi, '$1=[redacted]')
+    .replace(/[^\x20-\x7e\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]/g, '?')
+    .slice(0, 200);
+}
+
+export interface WecomApiErrorInit {
+  tenantId: string;
+  corpId: string;
+  /** API path such as `user/get`. Never its query string. */
+  api: string;
+  kind: WecomErrorKind;
+  /** The secret the call used, so the message points the admin at the right console page. */
+  secretKind?: WecomSecretKind;
+  errcode?: number;
+  errmsg?: string;
+  httpStatus?: number;
+  egressIp?: string;
+  cause?: unknown;
+}
+
+/** A WeCom call failed. Messages name tenant, corp, API and secret kind, never a token or secret. */
+export class WecomApiError extends UpstreamError {
+  readonly kind: WecomErrorKind;
+  readonly api: string;
+  readonly errcode: number | undefined;
+  readonly httpStatus: number | undefined;
+  readonly secretKind: WecomSecretKind | undefined;
+
+  constructor(init: WecomApiErrorInit) {
+    super(WECOM_VENDOR, WECOM_KIND_CODES[init.kind], describe(init), {
+      retryable: RETRYABLE.has(init.kind),
+      cause: init.cause,
+      details: { tenant: init.tenantId, api: init.api, kind: init.kind, errcode: init.errcode, httpStatus: init.httpStatus, secretKind: init.secretKind },
+    });
+    this.kind = init.kind;
+    this.api = init.api;
+    this.errcode = init.errcode;
+    this.httpStatus = init.httpStatus;
+    this.secretKind = init.secretKind;
+  }
+}
+
+export function isWecomError(err: unknown, kind?: WecomErrorKind): err is WecomApiError {
+  return err instanceof WecomApiError && (kind === undefined || err.kind === kind);
+}
+
+const SECRET_LABEL: Record<WecomSecretKind, string> = {
+  contact: 'the 通讯录同步 (contact sync) secret',
+  app: "the self-built app's secret",
+};
+
+function describe(init: WecomApiErrorInit): string {
+  const secret = init.secretKind ? ` with ${SECRET_LABEL[init.secretKind]}` : '';
+  const where = `wecom ${init.api} (tenant ${init.tenantId}, corp ${init.corpId})`;
+  const code = init.errcode !== undefined ? `errcode ${init.errcode}` : init.httpStatus !== undefined ? `HTTP ${init.httpStatus}` : init.kind;
+  switch (init.kind) {
+    case 'ipNotWhitelisted': {
+      const ip = ipFromWecomErrmsg(init.errmsg) ?? init.egressIp ?? '<unknown: see the NAT gateway / Elastic IP of the bridge>';
+      // Reference §4: the trusted-IP list is per secret. Since 2022-08-15, IPs newly
+      // added to 通讯录同步 may not call user/get, user/list or department/list at all.
+      const page = init.secretKind === 'contact' ? '管理工具 > 通讯录同步 > 企业可信IP' : '应用管理 > <the app> > 企业可信IP';
+      const hint =
+        init.secretKind === 'contact'
+          ? ' If the IP was added after 2022-08-15, WeCom no longer lets the contact sync secret call user/get, user/list or department/list from it: read details with the app secret instead.'
+          : '';
+      return `${where} was refused${secret} (${code}): add the bridge's egress IP ${ip} to the trusted IPs in the WeCom admin console (${page}).${hint}`;
+    }
+    case 'credentials':
+      return `${where}: WeCom rejected the corp id or${secret.replace(' with', '')} (${code}). Check wecom.corpId in the tenant config and the secret in the tenant's wecom secret.`;
+    case 'permission':
+      return init.errcode === WecomErrcode.API_NOT_PERMITTED
+        ? `${where}: this API is not allowed${secret} (${code}). user/list_id needs the 通讯录同步 secret; auth/getuserinfo and message/send need the app secret.`
+        : `${where}: no privilege${secret} for this member or department (${code}). Add them to the app's visible range (可见范围), or read the directory with the 通讯录同步 secret.`;
+    case 'misconfigured':
+      return `${where}: wecom.agentId does not belong to the app whose secret is configured (${code}).`;
+    case 'noRecipients':
+      return `${where}: every recipient was invalid (${code}); they may have left or be outside the app's visible range.`;
+    case 'tokenInvalid':
+      return `${where}: WeCom rejected a freshly fetched access token${secret} (${code}).`;
+    case 'throttled':
+      return `${where} was rate limited (${code}); retry after a pause.`;
+    default:
+      return `${where} failed${secret}: ${code}${init.errmsg ? ` ${safeWecomErrmsg(init.errmsg)}` : ''}`;
+  }
+}
