@@ -45,6 +45,8 @@ export const CALLS_VENDOR_APIS: Record<FunctionName, boolean> = {
   syncPlanner: true, // reads EKP / DingTalk / WeCom directories, NetEase accounts
   syncWorker: true, // writes to NetEase
   callbackWorker: true, // re-reads DingTalk / WeCom objects
+  notifyPlanner: false, // reads our table, enqueues checks: no outbound vendor call
+  notifyWorker: true, // NetEase mail logs, DingTalk / WeCom messages
 };
 
 export interface EgressAddressesProps {

@@ -56,7 +56,9 @@ export type FunctionName =
   | 'admin'
   | 'syncPlanner'
   | 'syncWorker'
-  | 'callbackWorker';
+  | 'callbackWorker'
+  | 'notifyPlanner'
+  | 'notifyWorker';
 
 export interface FunctionSpec {
   name: FunctionName;
@@ -161,6 +163,27 @@ export const FUNCTIONS: Record<FunctionName, FunctionSpec> = {
     sendsTo: ['sync'],
     consumes: { queue: 'callback', batchSize: 10, maxBatchingWindowSeconds: 0, maxConcurrency: 5 },
   },
+  notifyPlanner: {
+    name: 'notifyPlanner',
+    entry: 'functions/schedule/notify-planner/handler.ts',
+    description: 'Scheduled: fans out new-mail checks for the people of tenants with notifications enabled.',
+    memoryMb: 512,
+    timeoutSeconds: 120,
+    table: 'readwrite',
+    secrets: [],
+    sendsTo: ['notify'],
+  },
+  notifyWorker: {
+    name: 'notifyWorker',
+    entry: 'functions/queue/notify-worker/handler.ts',
+    description: 'Polls NetEase received-mail logs per person and sends DingTalk / WeCom new-mail notifications.',
+    memoryMb: 512,
+    timeoutSeconds: 60,
+    table: 'readwrite',
+    secrets: ['netease', 'oa', 'dingtalk', 'wecom'],
+    sendsTo: [],
+    consumes: { queue: 'notify', batchSize: 10, maxBatchingWindowSeconds: 1, maxConcurrency: 2 },
+  },
 };
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE' | 'ANY';
@@ -195,6 +218,7 @@ export interface ScheduleSpec {
 
 export const SCHEDULES: readonly ScheduleSpec[] = [
   { fn: 'syncPlanner', rateMinutes: 15, description: 'Incremental directory sync for every tenant.' },
+  { fn: 'notifyPlanner', rateMinutes: 2, description: 'New-mail checks for tenants with notifications enabled.' },
 ];
 
 export function queueName(stage: string, q: QueueName, dlq = false): string {
