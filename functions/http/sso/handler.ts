@@ -12,6 +12,9 @@ import type { Logger } from '../../../shared/logging/logger';
 import { getRuntime } from '../../../shared/runtime/runtime';
 import { loadTenantSigner } from '../../../shared/use-cases/manage-keys';
 import { signIn, type SignInDeps } from '../../../shared/use-cases/sso/sign-in';
+import type { VendorSsoClient } from '../../../shared/use-cases/sso/vendor-sso';
+import { createDingtalkClient, type DingtalkClient } from '../../../shared/adapters/dingtalk';
+import { createWecomClient, type WecomClient } from '../../../shared/adapters/wecom';
 
 export interface Deps extends SignInDeps {
   config: TenantsFile;
@@ -22,15 +25,32 @@ export function makeHandler(deps: Deps) {
   return httpHandler(
     async (event) => {
       const tenant = tenantFromPath(event, deps.config);
-      const result = await signIn(deps, { tenant, query: singleQuery(event), selfUrl: selfUrl(event) });
+      const result = await signIn(deps, { tenant, query: singleQuery(event), selfUrl: selfUrl(event), userAgent: event.headers?.['user-agent'] });
       return redirect(result.location);
     },
     { logger: deps.logger, htmlErrors: true },
   );
 }
 
+/** DingTalk: the OAuth page (QR on a PC, silent inside DingTalk) returns `authCode` (§5). */
+export function dingtalkSso(client: DingtalkClient): VendorSsoClient {
+  return {
+    loginUrl: ({ redirectUri, state }) => client.buildLoginUrl({ redirectUri, state }),
+    userIdFromCallback: async (q) => (await client.getUserIdByOAuthCode(q.authCode ?? q.code ?? '')).userId,
+  };
+}
+
+/** WeCom: in-client OAuth inside WeCom, the PC login page elsewhere; both return `code` (§5). */
+export function wecomSso(client: WecomClient): VendorSsoClient {
+  return {
+    loginUrl: ({ redirectUri, state, inApp }) => (inApp ? client.buildOAuthUrl({ redirectUri, state }) : client.buildPcLoginUrl({ redirectUri, state })),
+    userIdFromCallback: async (q) => (await client.getUserIdByCode(q.code ?? '')).userId,
+  };
+}
+
 export const handler = lazyHandler(() => {
   const rt = getRuntime('sso');
+  const vendorClients = new Map<string, VendorSsoClient>();
   const stores = createDynamoStateStores(rt.ddb, rt.tableName, { clock: rt.clock });
   return makeHandler({
     config: rt.tenants,
@@ -40,5 +60,14 @@ export const handler = lazyHandler(() => {
     once: stores.once,
     oaLinkSecret: async (t) => (await rt.tenantSecret(t.id, 'oa')).linkSecret,
     signer: (t) => loadTenantSigner({ secrets: rt.secrets, stage: rt.stage, tenantId: t.id, logger: rt.logger }),
+    vendorSso: async (t, vendor) => {
+      const key = `${t.id}:${vendor}`;
+      let c = vendorClients.get(key);
+      if (!c) {
+        c = vendor === 'dingtalk' ? dingtalkSso(createDingtalkClient(t, { secrets: rt.secrets, stage: rt.stage, logger: rt.logger })) : wecomSso(createWecomClient(t, { secrets: rt.secrets, stage: rt.stage, logger: rt.logger }));
+        vendorClients.set(key, c);
+      }
+      return c;
+    },
   });
 });

@@ -13,6 +13,7 @@ import type { MappingStore, OnceStore, SourceKind } from '../../ports/state-stor
 import { casLoginUrl, casValidate } from '../../adapters/cas/cas-client';
 import { buildEntryUrl, type EntrySigner, type EntryTarget } from './build-entry-url';
 import { verifyOaLink, type OaLinkParams } from './oa-link';
+import { isInApp, makeState, verifyState, type SsoVendor, type VendorSsoClient } from './vendor-sso';
 import { resolveAccount } from './resolve-account';
 
 export interface SignInDeps {
@@ -24,6 +25,8 @@ export interface SignInDeps {
   oaLinkSecret(tenant: TenantConfig): Promise<string>;
   /** The tenant's NetEase signer (the private key never leaves it). */
   signer(tenant: TenantConfig): Promise<EntrySigner>;
+  /** The tenant's DingTalk / WeCom sign-in client (only called for `via=dingtalk|wecom`). */
+  vendorSso?(tenant: TenantConfig, vendor: SsoVendor): Promise<VendorSsoClient>;
 }
 
 export interface SignInRequest {
@@ -32,9 +35,11 @@ export interface SignInRequest {
   query: Record<string, string | undefined>;
   /** This endpoint's own URL without query (the CAS `service` base). */
   selfUrl: string;
+  /** The browser's User-Agent (picks the in-app or QR vendor flow). */
+  userAgent?: string;
 }
 
-export type SignInResult = { kind: 'redirect'; location: string; accountName?: string; via: 'oa' | 'cas' | 'cas-login' };
+export type SignInResult = { kind: 'redirect'; location: string; accountName?: string; via: 'oa' | 'cas' | 'cas-login' | SsoVendor | `${SsoVendor}-login` };
 
 export async function signIn(deps: SignInDeps, req: SignInRequest): Promise<SignInResult> {
   const { tenant, query } = req;
@@ -44,9 +49,31 @@ export async function signIn(deps: SignInDeps, req: SignInRequest): Promise<Sign
 
   let userId: string;
   let target: EntryTarget;
-  let via: 'oa' | 'cas';
+  let via: 'oa' | 'cas' | SsoVendor;
 
-  if (query.sig !== undefined) {
+  if (query.via === 'dingtalk' || query.via === 'wecom') {
+    const vendor: SsoVendor = query.via;
+    if (!tenant[vendor] || !deps.vendorSso) throw new ValidationError(`This tenant does not sign in through ${vendor}.`, { code: 'SSO.VENDOR_NOT_CONFIGURED' });
+    const client = await deps.vendorSso(tenant, vendor);
+    const secret = await deps.oaLinkSecret(tenant);
+    const target: { tenantId: string; via: SsoVendor; mid?: string; module?: string } = { tenantId: tenant.id, via: vendor, mid: query.mid || undefined, module: query.module || undefined };
+    const code = query.code ?? query.authCode ?? query.auth_code;
+    if (code === undefined) {
+      // First leg: off to the vendor, coming back to this same URL (mid/module kept in it).
+      const back = new URL(req.selfUrl);
+      back.searchParams.set('via', vendor);
+      if (target.mid) back.searchParams.set('mid', target.mid);
+      if (target.module) back.searchParams.set('module', target.module);
+      const state = makeState(secret, { ...target, now });
+      return { kind: 'redirect', location: client.loginUrl({ redirectUri: back.toString(), state, inApp: isInApp(vendor, req.userAgent) }), via: `${vendor}-login` };
+    }
+    const nonce = verifyState(secret, { state: query.state, ...target, now, windowSeconds: tenant.sso.windowSeconds });
+    if (!(await deps.once.claim(tenant.id, 'nonce', `state:${nonce}`, tenant.sso.windowSeconds * 2))) {
+      throw new AuthError('SSO.REPLAYED', 'This sign-in was already used. Start again from the app.');
+    }
+    const vendorUserId = await client.userIdFromCallback(query);
+    return finish(deps, req, { userId: vendorUserId, target: { mid: target.mid, module: target.module }, via: vendor, source, log, now });
+  } else if (query.sig !== undefined) {
     const link = await authenticateOaLink(deps, tenant, query);
     userId = link.user;
     target = targetOf(link);
@@ -63,7 +90,21 @@ export async function signIn(deps: SignInDeps, req: SignInRequest): Promise<Sign
     throw new ValidationError('Open your mailbox from the portal\'s mail link: this address needs a signed link.', { code: 'SSO.NO_IDENTITY' });
   }
 
+  return finish(deps, req, { userId, target, via, source, log, now });
+}
+
+async function finish(
+  deps: SignInDeps,
+  req: SignInRequest,
+  r: { userId: string; target: EntryTarget; via: 'oa' | 'cas' | SsoVendor; source: SourceKind | undefined; log: Logger; now: number },
+): Promise<SignInResult> {
+  const { tenant } = req;
+  const { userId, target, via, source, log, now } = r;
   if (!source) throw new NotConfiguredError(`Tenant "${tenant.id}" has no directory source, so no mailbox mapping to sign in with.`, { code: 'SSO.NO_SOURCE' });
+  // A vendor identity is a vendor user id: it only maps when that vendor is the sync source.
+  if ((via === 'dingtalk' || via === 'wecom') && source !== via) {
+    throw new NotConfiguredError(`Tenant "${tenant.id}" syncs from ${source}, so ${via} user ids have no mailbox mapping.`, { code: 'SSO.SOURCE_MISMATCH' });
+  }
   const accountName = await resolveAccount({ tenant, mappings: deps.mappings, source, userId });
   const location = buildEntryUrl({
     entryUrl: tenant.netease.ssoEntryUrl,

@@ -1,0 +1,156 @@
+import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createDingtalkClient } from '../../shared/adapters/dingtalk';
+import { createMemoryStateStores } from '../../shared/adapters/memory/memory-state.store';
+import { createWecomClient } from '../../shared/adapters/wecom';
+import { parseTenantsConfig } from '../../shared/config/load-config';
+import type { TenantConfig } from '../../shared/config/tenant-config.schema';
+import { Signer } from '../../shared/crypto/netease-signing';
+import { generateKeyPairSync } from '../../shared/crypto/rsa-keys';
+import { createMemoryLogger } from '../../shared/logging/logger';
+import { systemClock } from '../../shared/ports/clock';
+import type { SecretStore } from '../../shared/ports/secret-store';
+import type { StateStores } from '../../shared/ports/state-stores';
+import { dingtalkSso, makeHandler, wecomSso } from '../../functions/http/sso/handler';
+import { pointDingtalkAt, startDingtalkSimulator, type RunningDingtalkSimulator } from '../../local/simulators/dingtalk/dingtalk.simulator';
+import { pointWecomAt, startWecomSimulator } from '../../local/simulators/wecom/wecom.simulator';
+import { startNeteaseSimulator, type RunningNeteaseSimulator } from '../../local/simulators/netease';
+
+class MemorySecrets implements SecretStore {
+  constructor(private readonly values: Record<string, Record<string, unknown>>) {}
+  async getJson(name: string) {
+    return this.values[name];
+  }
+  async putJson(name: string, value: Record<string, unknown>) {
+    this.values[name] = value;
+  }
+}
+
+const secrets = new MemorySecrets({
+  'qiye-bridge/local/dtco/dingtalk': { appSecret: 'dt-app-secret' },
+  'qiye-bridge/local/wcco/wecom': { appSecret: 'wc-app-secret', contactSecret: 'wc-contact-secret' },
+});
+let netease: RunningNeteaseSimulator;
+let dt: RunningDingtalkSimulator;
+let wc: Awaited<ReturnType<typeof startWecomSimulator>>;
+let tenants: TenantConfig[];
+let stores: StateStores;
+let signer: Signer;
+
+function handler() {
+  return makeHandler({
+    config: { tenants },
+    logger: createMemoryLogger(),
+    clock: systemClock,
+    mappings: stores.mappings,
+    once: stores.once,
+    oaLinkSecret: async () => 'link-secret-for-state-hmac-0123456789',
+    signer: async () => signer,
+    vendorSso: async (t, v) => (v === 'dingtalk' ? dingtalkSso(createDingtalkClient(t, { secrets, stage: 'local' })) : wecomSso(createWecomClient(t, { secrets, stage: 'local' }))),
+  });
+}
+
+function call(url: string, userAgent = 'Mozilla/5.0') {
+  const u = new URL(url);
+  const event = {
+    rawPath: u.pathname,
+    rawQueryString: u.search.slice(1),
+    headers: { host: u.host, 'x-forwarded-proto': 'http', 'user-agent': userAgent },
+    pathParameters: { tenant: u.pathname.split('/')[2] },
+    requestContext: { requestId: 'r', domainName: u.hostname, http: { method: 'GET', path: u.pathname } },
+  } as unknown as APIGatewayProxyEventV2;
+  return handler()(event, {} as Context);
+}
+
+/** Plays the person choosing who they are on the simulator's vendor login page. */
+async function vendorLogin(loginUrl: string, userId: string): Promise<string> {
+  const res = await fetch(`${loginUrl}&userid=${encodeURIComponent(userId)}`, { redirect: 'manual' });
+  expect(res.status).toBe(302);
+  return res.headers.get('location')!;
+}
+
+beforeAll(async () => {
+  const pair = generateKeyPairSync(1024);
+  signer = new Signer(pair.privateKeyHex);
+  netease = await startNeteaseSimulator({ port: 0, keys: [{ domain: 'dt.example.com', product: 'p1', publicKeyHex: pair.publicKeyHex }, { domain: 'wc.example.com', product: 'p2', publicKeyHex: pair.publicKeyHex }] });
+  const raw = parseTenantsConfig(
+    {
+      tenants: [
+        { id: 'dtco', netease: { domain: 'dt.example.com', product: 'p1', region: 'hz', ssoEntryUrl: `${netease.url}/domain/oa/Entry` }, dingtalk: { corpId: 'dingcorp', appKey: 'dingkey', agentId: '1' } },
+        { id: 'wcco', netease: { domain: 'wc.example.com', product: 'p2', region: 'hz', ssoEntryUrl: `${netease.url}/domain/oa/Entry` }, wecom: { corpId: 'wwcorp', agentId: '2' } },
+      ],
+    },
+    'test',
+  ).tenants;
+  dt = await startDingtalkSimulator({ port: 0, tenants: raw, credentials: { dtco: { appSecret: 'dt-app-secret' } } });
+  wc = await startWecomSimulator({ port: 0, tenants: raw, credentials: { wcco: { appSecret: 'wc-app-secret', contactSecret: 'wc-contact-secret' } } });
+  tenants = [pointDingtalkAt(raw[0]!, dt.url), pointWecomAt(raw[1]!, wc.url)];
+});
+afterAll(async () => {
+  await Promise.all([netease?.stop(), dt?.stop(), wc?.stop()]);
+});
+beforeEach(() => {
+  stores = createMemoryStateStores();
+});
+
+describe('SSO through DingTalk', () => {
+  it('goes to DingTalk, comes back with a code and lands in the mapped mailbox with the mail asked for', async () => {
+    const person = dt.state('dtco').users[0]!;
+    await stores.mappings.put({ tenantId: 'dtco', source: 'dingtalk', objectType: 'person', sourceId: person.userid, neteaseId: 'zhang', contentHash: 'h', status: 'active', lastRunId: 'r' });
+    netease.seed('dt.example.com', { accounts: [{ account_name: 'zhang', nickname: 'Z' }] });
+    const first = await call('http://bridge.test/sso/dtco?via=dingtalk&mid=1:abc');
+    expect(first.statusCode).toBe(302);
+    const login = first.headers!.location as string;
+    expect(login.startsWith(`${dt.url}/oauth2/auth?`)).toBe(true);
+    const back = await vendorLogin(login, person.userid);
+    expect(back.startsWith('http://bridge.test/sso/dtco?')).toBe(true);
+    const done = await call(back);
+    expect(done.statusCode).toBe(302);
+    const entry = new URL(done.headers!.location as string);
+    expect(entry.searchParams.get('account_name')).toBe('zhang');
+    expect(entry.searchParams.get('mid')).toBe('1:abc');
+    expect(await (await fetch(entry)).text()).toContain('zhang@dt.example.com');
+    // The callback URL is single-use.
+    expect((await call(back)).statusCode).toBe(401);
+  });
+
+  it('refuses a callback whose target was changed (the state binds mid/module)', async () => {
+    const person = dt.state('dtco').users[1]!;
+    const first = await call('http://bridge.test/sso/dtco?via=dingtalk&mid=1:abc');
+    const back = await vendorLogin(first.headers!.location as string, person.userid);
+    const res = await call(back.replace('mid=1%3Aabc', 'mid=1%3Aother'));
+    expect(res.statusCode).toBe(401);
+  });
+
+  it('refuses a forged state without calling DingTalk', async () => {
+    const before = dt.state('dtco').calls['/v1.0/oauth2/userAccessToken'] ?? 0;
+    const res = await call('http://bridge.test/sso/dtco?via=dingtalk&authCode=abc&state=0lq2b3c4d0123456789abcdef01230123456789abcdef0123456789abcdef');
+    expect(res.statusCode).toBe(401);
+    expect(dt.state('dtco').calls['/v1.0/oauth2/userAccessToken'] ?? 0).toBe(before);
+  });
+});
+
+describe('SSO through WeCom', () => {
+  it('uses in-client OAuth inside WeCom and the PC login page elsewhere, then signs in', async () => {
+    const person = wc.state('wcco').users[0]!;
+    await stores.mappings.put({ tenantId: 'wcco', source: 'wecom', objectType: 'person', sourceId: person.userid, neteaseId: 'li', contentHash: 'h', status: 'active', lastRunId: 'r' });
+    netease.seed('wc.example.com', { accounts: [{ account_name: 'li', nickname: 'L' }] });
+    const inApp = await call('http://bridge.test/sso/wcco?via=wecom', 'Mozilla/5.0 wxwork/4.1.0');
+    expect(inApp.headers!.location as string).toContain('/connect/oauth2/authorize?');
+    const pc = await call('http://bridge.test/sso/wcco?via=wecom');
+    expect(pc.headers!.location as string).toContain('/wwlogin/sso/login?');
+    const back = await vendorLogin(pc.headers!.location as string, person.userid);
+    const done = await call(back);
+    expect(done.statusCode).toBe(302);
+    expect(new URL(done.headers!.location as string).searchParams.get('account_name')).toBe('li');
+  });
+
+  it('shows a page for a WeCom member with no mailbox', async () => {
+    const person = wc.state('wcco').users[2]!;
+    const pc = await call('http://bridge.test/sso/wcco?via=wecom');
+    const back = await vendorLogin(pc.headers!.location as string, person.userid);
+    const res = await call(back);
+    expect(res.statusCode).toBe(403);
+    expect(res.headers!.location).toBeUndefined();
+  });
+});
