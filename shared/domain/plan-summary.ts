@@ -1,0 +1,42 @@
+/**
+ * Counts of a plan's operations, in the shape of the run log (Landray's "added / updated /
+ * deleted / ignored", reference sync-and-ekp.md Part B) plus what the bridge adds: moves,
+ * suspensions, recoveries and links.
+ */
+import type { PlanOperation, PlanSummary } from './sync-plan';
+
+/**
+ * Summarizes `operations`. `unchanged` counts source objects needing nothing; `skip` those
+ * deliberately left alone (out of scope, no usable account name, ambiguous, unknown).
+ */
+export function summarizeOperations(operations: readonly PlanOperation[], unchanged: number, skip: number): PlanSummary {
+  const units = { create: 0, update: 0, move: 0, delete: 0, link: 0 };
+  const accounts = { create: 0, update: 0, move: 0, suspend: 0, recover: 0, delete: 0, link: 0 };
+  let phases = 0;
+  let apiCalls = 0;
+  for (const op of operations) {
+    phases = Math.max(phases, op.phase + 1);
+    const [type, verb] = op.kind.split('.') as ['unit' | 'account', string];
+    if (type === 'unit') units[verb as keyof typeof units]++;
+    else accounts[verb as keyof typeof accounts]++;
+    if (verb !== 'link') apiCalls++;
+  }
+  return {
+    units,
+    accounts,
+    totals: {
+      create: units.create + accounts.create,
+      update: units.update + accounts.update,
+      move: units.move + accounts.move,
+      suspend: accounts.suspend,
+      recover: accounts.recover,
+      delete: units.delete + accounts.delete,
+      link: units.link + accounts.link,
+      skip,
+    },
+    unchanged,
+    operations: operations.length,
+    apiCalls,
+    phases,
+  };
+}
