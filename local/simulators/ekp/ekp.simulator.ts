@@ -39,7 +39,7 @@ import { normalizeEkpTime } from '../../../shared/adapters/ekp/ekp-time';
 import type { TenantConfig } from '../../../shared/config/tenant-config.schema';
 import { secretName } from '../../../shared/config/secrets';
 import type { Logger } from '../../../shared/logging/logger';
-import { generateOrg } from '../../../test/fixtures/org-generator';
+import { generateOrg } from '../../fixtures/org-generator';
 import type { RunningSimulator, SimulatorModule, SimulatorStartOptions } from '../simulator';
 import { EkpOrgStore, SimInputError, type StoreSnapshot } from './ekp-org-store';
 
