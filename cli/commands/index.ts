@@ -2,6 +2,7 @@ import type { Command } from '../main';
 import { configValidate, tenantsList } from './config';
 import { keysGenerate, keysImport, keysShow } from './keys';
 import { ssoLink } from './sso-link';
+import { simulateCallback } from './simulate';
 
 /** Every subcommand; later features add theirs here. */
-export const commands: Command[] = [configValidate, tenantsList, keysGenerate, keysImport, keysShow, ssoLink];
+export const commands: Command[] = [configValidate, tenantsList, keysGenerate, keysImport, keysShow, ssoLink, simulateCallback];

@@ -57,7 +57,7 @@ describe('the local stack', () => {
   it('starts healthy, and a second start keeps the table contents and the queued messages', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'qiye-stack-'));
     // Real handler modules (whatever their state): this test relies only on /health.
-    running = await startLocalStack({ dataDir, ports: RANDOM_PORTS, schedule: false, simulators: NO_SIMULATORS, logger: createMemoryLogger('warn') });
+    running = await startLocalStack({ dataDir, ports: RANDOM_PORTS, schedule: false, pollers: false, simulators: NO_SIMULATORS, logger: createMemoryLogger('warn') });
     const health = await healthWithin(running.urls.health, 20_000);
     expect(health.status).toBe(200);
     expect(health.body.status).toBe('ok');
@@ -79,7 +79,7 @@ describe('the local stack', () => {
     expect(process.env.QIYE_STAGE).toBe('local');
 
     await running.clients.documents.send(new PutCommand({ TableName: 'qiye-bridge-local', Item: { pk: 'T#sandbox#TEST', sk: 'kept', v: 42 } }));
-    // notify has no consumer, and DLQs are never polled: both keep their messages.
+    // Pollers are off here, and DLQs are never polled: both queues keep their messages.
     await running.clients.sqs.send(new SendMessageCommand({ QueueUrl: running.queues.notify.url, MessageBody: '{"v":1,"left":"in notify"}' }));
     await running.clients.sqs.send(new SendMessageCommand({ QueueUrl: running.queues.sync.dlqUrl, MessageBody: '{"v":1,"left":"in the dlq"}' }));
     await running.clients.secrets.putJson('qiye-bridge/local/sandbox/oa', { linkSecret: 'sixteen-characters!' });
@@ -87,7 +87,7 @@ describe('the local stack', () => {
     running = undefined;
     expect((await stat(join(dataDir, 'queues.json'))).isFile()).toBe(true);
 
-    running = await startLocalStack({ dataDir, ports: RANDOM_PORTS, schedule: false, simulators: NO_SIMULATORS, logger: createMemoryLogger('warn') });
+    running = await startLocalStack({ dataDir, ports: RANDOM_PORTS, schedule: false, pollers: false, simulators: NO_SIMULATORS, logger: createMemoryLogger('warn') });
     expect(running.table).toBe('exists');
     expect((await healthWithin(running.urls.health, 20_000)).status).toBe(200);
     const item = await running.clients.documents.send(new GetCommand({ TableName: 'qiye-bridge-local', Key: { pk: 'T#sandbox#TEST', sk: 'kept' } }));
