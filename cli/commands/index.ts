@@ -2,7 +2,7 @@ import type { Command } from '../main';
 import { configValidate, tenantsList } from './config';
 import { keysGenerate, keysImport, keysShow } from './keys';
 import { ssoLink } from './sso-link';
-import { simulateCallback } from './simulate';
+import { syncCommands } from './sync';
 
 /** Every subcommand; later features add theirs here. */
-export const commands: Command[] = [configValidate, tenantsList, keysGenerate, keysImport, keysShow, ssoLink, simulateCallback];
+export const commands: Command[] = [configValidate, tenantsList, keysGenerate, keysImport, keysShow, ssoLink, ...syncCommands];

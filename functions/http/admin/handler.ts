@@ -4,7 +4,8 @@
  *   GET  /admin/tenants                     tenants and their NetEase settings (no secrets)
  *   GET  /admin/tenants/:tenant/keys        the tenant's public key
  *   POST /admin/tenants/:tenant/keys        generate a new key pair ({"bits":1024|2048}); returns the public key
- * Sync routes are added by admin-sync.routes.ts.
+ * Sync routes (runs, approvals, mappings, explain, watermarks) are added by sync.routes.ts
+ * through `extend`.
  */
 import { secretKindsFor, secretName } from '../../../shared/config/secrets';
 import { findTenant } from '../../../shared/config/load-config';
@@ -17,6 +18,8 @@ import type { Logger } from '../../../shared/logging/logger';
 import type { SecretStore } from '../../../shared/ports/secret-store';
 import { getRuntime } from '../../../shared/runtime/runtime';
 import { generateTenantKey, showTenantKey } from '../../../shared/use-cases/manage-keys';
+import { buildSyncDeps } from '../../../shared/adapters/sources';
+import { registerSyncRoutes } from './sync.routes';
 
 export interface Deps {
   config: TenantsFile;
@@ -70,5 +73,6 @@ export function makeHandler(deps: Deps) {
 
 export const handler = lazyHandler(() => {
   const rt = getRuntime('admin');
-  return makeHandler({ config: rt.tenants, logger: rt.logger, secrets: rt.secrets, stage: rt.stage });
+  const sync = buildSyncDeps(rt, 'admin');
+  return makeHandler({ config: rt.tenants, logger: rt.logger, secrets: rt.secrets, stage: rt.stage, extend: (router) => registerSyncRoutes(router, { sync }) });
 });

@@ -1,0 +1,441 @@
+/**
+ * Operator commands of the directory sync: `sync run|approve|reject|clear-watermark`,
+ * `runs list|show`, `mappings list|import`, `explain`.
+ *
+ * One code path: every command is a request to the admin API's sync routes
+ * (functions/http/admin/sync.routes.ts), which call the sync use cases.
+ * - Stage "local": HTTP to the running local stack's gateway (http://127.0.0.1:$QIYE_PORT,
+ *   default 3000; QIYE_ADMIN_URL overrides), which authorizes loopback callers.
+ * - Any other stage: the same routes in-process, wired to that stage's DynamoDB table, SQS
+ *   queue and Secrets Manager in the current AWS account (credentials from the usual AWS
+ *   chain). We do not sign HTTP requests with SigV4 here: that needs @smithy/signature-v4,
+ *   which is not a declared dependency. Planning then runs in the CLI process.
+ */
+import { readFile } from 'node:fs/promises';
+import { userInfo } from 'node:os';
+import { ValidationError, AppError } from '../../shared/errors/app-error';
+import type { RunRecord } from '../../shared/ports/state-stores';
+import type { CliContext } from '../context';
+import type { Command } from '../main';
+
+// ---------------------------------------------------------------------------------------
+// Transport
+// ---------------------------------------------------------------------------------------
+
+export interface AdminResponse {
+  status: number;
+  text: string;
+  /** Parsed JSON, when the answer is JSON. */
+  json?: any;
+}
+
+export type AdminTransport = (method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown) => Promise<AdminResponse>;
+
+/** Tests replace the transport (e.g. to point at a stack on random ports). */
+let transportOverride: ((ctx: CliContext) => AdminTransport) | undefined;
+export function setAdminTransportForTests(factory: ((ctx: CliContext) => AdminTransport) | undefined): void {
+  transportOverride = factory;
+}
+
+function operator(): string {
+  try {
+    return userInfo().username.slice(0, 64) || 'cli';
+  } catch {
+    return 'cli';
+  }
+}
+
+function httpTransport(baseUrl: string): AdminTransport {
+  return async (method, path, body) => {
+    let res: Response;
+    try {
+      res = await fetch(`${baseUrl}${path}`, {
+        method,
+        headers: { 'content-type': 'application/json', accept: 'application/json, text/csv' },
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      });
+    } catch (err) {
+      throw new AppError('CLI.STACK_UNREACHABLE', `Cannot reach the admin API at ${baseUrl} (${(err as Error).message}). Is the local stack running (npm start)?`, { expose: true, status: 503 });
+    }
+    const text = await res.text();
+    let json: unknown;
+    if ((res.headers.get('content-type') ?? '').includes('json')) {
+      try {
+        json = JSON.parse(text);
+      } catch {
+        json = undefined;
+      }
+    }
+    return { status: res.status, text, json };
+  };
+}
+
+/** The deployed stage's routes in this process (see the module doc). */
+async function inProcessTransport(ctx: CliContext): Promise<AdminTransport> {
+  const [{ Router }, { registerSyncRoutes }, { createDocumentClient }, { tableName }, { createDynamoStateStores }, { SqsJobQueue }, { GetQueueUrlCommand, SQSClient }, { createSyncAdapters }, { createLogger }, { systemClock }, { secretStoreFor }, { errorResponse }, { queueName }] =
+    await Promise.all([
+      import('../../shared/http/router'),
+      import('../../functions/http/admin/sync.routes'),
+      import('../../shared/adapters/aws/dynamodb-client'),
+      import('../../shared/adapters/aws/table-definition'),
+      import('../../shared/adapters/aws/dynamo-state.store'),
+      import('../../shared/adapters/aws/sqs.job-queue'),
+      import('@aws-sdk/client-sqs'),
+      import('../../shared/adapters/sources'),
+      import('../../shared/logging/logger'),
+      import('../../shared/ports/clock'),
+      import('../context'),
+      import('../../shared/http/http-handler'),
+      import('../../shared/contracts/app-manifest'),
+    ]);
+  const logger = createLogger({ level: 'warn', fields: { component: 'cli', stage: ctx.stage } });
+  const secrets = await secretStoreFor(ctx);
+  const sqs = new SQSClient({});
+  const queueUrl = (await sqs.send(new GetQueueUrlCommand({ QueueName: queueName(ctx.stage, 'sync') }))).QueueUrl;
+  const adapters = createSyncAdapters({ secrets, stage: ctx.stage, logger });
+  const router = new Router();
+  registerSyncRoutes(router, {
+    sync: {
+      stores: createDynamoStateStores(createDocumentClient(), tableName(ctx.stage)),
+      jobs: new SqsJobQueue({ client: sqs, queueUrls: { sync: queueUrl! } }),
+      clock: systemClock,
+      logger,
+      tenants: () => ctx.config().tenants,
+      directory: (t) => adapters.directory(t),
+      netease: (t) => adapters.netease(t),
+    },
+  });
+  return async (method, path, body) => {
+    const [rawPath, rawQueryString = ''] = path.split('?');
+    const event = {
+      version: '2.0',
+      routeKey: 'ANY /admin/{proxy+}',
+      rawPath: rawPath!,
+      rawQueryString,
+      headers: { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      isBase64Encoded: false,
+      requestContext: { http: { method, path: rawPath }, requestId: `cli-${Date.now()}`, authorizer: { iam: { userArn: `cli:${operator()}` } } },
+    } as never;
+    let result;
+    try {
+      result = await router.handle(event);
+    } catch (err) {
+      result = errorResponse(err, event, undefined, { logger });
+    }
+    const text = typeof result.body === 'string' ? result.body : '';
+    const type = String((result.headers as Record<string, string> | undefined)?.['content-type'] ?? '');
+    return { status: result.statusCode ?? 200, text, ...(type.includes('json') ? { json: JSON.parse(text) } : {}) };
+  };
+}
+
+async function transportFor(ctx: CliContext): Promise<AdminTransport> {
+  if (transportOverride) return transportOverride(ctx);
+  if (ctx.isLocal) return httpTransport(process.env.QIYE_ADMIN_URL ?? `http://127.0.0.1:${process.env.QIYE_PORT ?? 3000}`);
+  return inProcessTransport(ctx);
+}
+
+/** Call a route and return its JSON, or throw the API's error (code and message). */
+async function call(ctx: CliContext, method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<any> {
+  const res = await (await transportFor(ctx))(method, path, body);
+  if (res.status >= 400) {
+    const code = res.json?.error ?? `HTTP_${res.status}`;
+    const message = res.json?.message ?? res.text.slice(0, 300);
+    throw new AppError(code, message, { status: res.status, expose: true });
+  }
+  return res.json ?? res.text;
+}
+
+const base = (tenant: string) => `/admin/tenants/${encodeURIComponent(tenant)}`;
+
+// ---------------------------------------------------------------------------------------
+// Output
+// ---------------------------------------------------------------------------------------
+
+const COUNT_ORDER = ['fetched', 'created', 'updated', 'moved', 'suspended', 'recovered', 'deleted', 'linked', 'skipped', 'failed'] as const;
+
+export function formatCounts(c: RunRecord['counts']): string {
+  return COUNT_ORDER.map((k) => `${k} ${c[k] ?? 0}`).join(', ');
+}
+
+function duration(run: RunRecord): string {
+  const ms = (run.endedAt ?? Date.now()) - run.startedAt;
+  return ms < 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms / 1000)} s`;
+}
+
+export function progressLine(run: RunRecord): string {
+  const batches = run.totalBatches > 0 ? `batches ${run.completedBatches}/${run.totalBatches}` : 'batches -';
+  return `${run.runId} ${run.status}: ${batches}; ${formatCounts(run.counts)} (${duration(run)})`;
+}
+
+function runLine(run: RunRecord): string {
+  const started = new Date(run.startedAt).toISOString().replace('T', ' ').slice(0, 19);
+  return `${run.runId}  ${started}  ${run.trigger.padEnd(8)} ${run.mode.padEnd(11)} ${run.status.padEnd(17)} ${duration(run).padStart(7)}  ${formatCounts(run.counts)}`;
+}
+
+/** Exit codes of `sync run --wait` and `runs show`: scripts can tell the outcomes apart. */
+export function exitCodeFor(status: RunRecord['status']): number {
+  switch (status) {
+    case 'success':
+    case 'dry_run':
+      return 0;
+    case 'warning':
+      return 3;
+    case 'awaiting_approval':
+      return 4;
+    default:
+      return 1;
+  }
+}
+
+function tenantOf(ctx: CliContext, values: Record<string, unknown>): string {
+  return ctx.tenant(values.tenant as string | undefined).id;
+}
+
+function printRunDetail(ctx: CliContext, detail: { run: RunRecord; errors: Array<Record<string, unknown>>; errorsTruncated: boolean; destructive?: Array<Record<string, unknown>> }): void {
+  const { run } = detail;
+  const s = run.summary as { plan?: { operations: number; apiCalls: number; phases: number }; approval?: { reasons: string[] }; notes?: Record<string, number> } | undefined;
+  ctx.out(`Run ${run.runId} (tenant ${run.tenantId}, ${run.source ?? 'source?'}, ${run.mode}, ${run.trigger}${run.dryRun ? ', dry run' : ''})`);
+  ctx.out(`  status    ${run.status}${run.error ? ` (${run.error.code}: ${run.error.message})` : ''}`);
+  ctx.out(`  started   ${new Date(run.startedAt).toISOString()}${run.endedAt ? `, ended ${new Date(run.endedAt).toISOString()} (${duration(run)})` : ''}`);
+  ctx.out(`  counts    ${formatCounts(run.counts)}`);
+  if (s?.plan) ctx.out(`  plan      ${s.plan.operations} operations, ${s.plan.apiCalls} NetEase calls, ${s.plan.phases} phases; batches ${run.completedBatches}/${run.totalBatches}`);
+  if (s?.notes && Object.keys(s.notes).length > 0) ctx.out(`  notes     ${Object.entries(s.notes).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  if (run.decision) ctx.out(`  decision  ${run.decision.decision} by ${run.decision.by} at ${new Date(run.decision.at).toISOString()}${run.decision.note ? `: ${run.decision.note}` : ''}`);
+  if (s?.approval) {
+    ctx.out('  awaiting approval because:');
+    for (const r of s.approval.reasons) ctx.out(`    - ${r}`);
+  }
+  if (detail.destructive && detail.destructive.length > 0) {
+    ctx.out(`  would suspend or delete (${detail.destructive.length}):`);
+    for (const d of detail.destructive) ctx.out(`    ${String(d.kind).padEnd(15)} ${String(d.name).padEnd(24)} source ${String(d.sourceId)}${d.reason ? ` (${String(d.reason)})` : ''}`);
+    ctx.out(`  approve: npx qiye-bridge sync approve --tenant ${run.tenantId} --run ${run.runId}`);
+    ctx.out(`  reject:  npx qiye-bridge sync reject --tenant ${run.tenantId} --run ${run.runId} [--replan]`);
+  }
+  if (detail.errors.length > 0) {
+    ctx.out(`  errors (${detail.errors.length}${detail.errorsTruncated ? '+, see --csv' : ''}):`);
+    for (const e of detail.errors) ctx.out(`    ${String(e.objectType).padEnd(10)} ${String(e.sourceId).padEnd(34)} ${String(e.operation).padEnd(16)} ${String(e.errorCode ?? '')}: ${String(e.message ?? '')}`);
+  }
+}
+
+async function waitForRun(ctx: CliContext, tenant: string, runId: string, intervalMs = 500): Promise<RunRecord> {
+  const tty = process.stdout.isTTY === true && !process.env.CI;
+  let last = '';
+  for (;;) {
+    const { run } = (await call(ctx, 'GET', `${base(tenant)}/runs/${encodeURIComponent(runId)}`)) as { run: RunRecord };
+    const line = progressLine(run);
+    const done = !['planning', 'applying'].includes(run.status);
+    if (tty) {
+      // Refresh one line in place.
+      process.stdout.write(`\r\x1b[2K${line}${done ? '\n' : ''}`);
+    } else if (line.replace(/\(\d.*\)$/, '') !== last.replace(/\(\d.*\)$/, '')) {
+      ctx.out(line);
+    }
+    last = line;
+    if (done) return run;
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Commands
+// ---------------------------------------------------------------------------------------
+
+export const syncRun: Command = {
+  name: 'sync run',
+  summary: 'Start a sync run for a tenant (incremental unless --full); --wait shows progress until it ends.',
+  usage:
+    'npx qiye-bridge sync run --tenant <id> [--full] [--dry-run] [--wait] [--stage <stage>]\n' +
+    '  Full runs link (adopt) existing NetEase units and mailboxes that match source objects instead of creating them.\n' +
+    '  Exit codes with --wait: 0 success (or dry run), 3 warning (some objects failed), 4 awaiting approval, 1 failed.',
+  options: { tenant: { type: 'string' }, full: { type: 'boolean' }, 'dry-run': { type: 'boolean' }, wait: { type: 'boolean' } },
+  async run({ values }, ctx) {
+    const tenant = tenantOf(ctx, values);
+    const body = { mode: values.full ? 'full' : 'incremental', ...(values['dry-run'] ? { dryRun: true } : {}) };
+    const { run, planText } = (await call(ctx, 'POST', `${base(tenant)}/sync`, body)) as { run: RunRecord; planText: string };
+    ctx.out(`Run ${run.runId} started (${run.mode}${run.dryRun ? ', dry run' : ''}): ${run.status}`);
+    if (run.dryRun || run.status === 'awaiting_approval') ctx.out(planText);
+    if (!values.wait) {
+      if (['planning', 'applying'].includes(run.status)) ctx.out(`Follow it: npx qiye-bridge runs show --tenant ${tenant} ${run.runId}`);
+      return exitCodeFor(run.status === 'applying' || run.status === 'planning' ? 'success' : run.status);
+    }
+    const ended = await waitForRun(ctx, tenant, run.runId);
+    const detail = await call(ctx, 'GET', `${base(tenant)}/runs/${encodeURIComponent(run.runId)}`);
+    printRunDetail(ctx, detail);
+    return exitCodeFor(ended.status);
+  },
+};
+
+export const syncApprove: Command = {
+  name: 'sync approve',
+  summary: 'Approve a run parked for approval (too many suspensions/deletions): apply exactly its stored plan.',
+  usage: 'npx qiye-bridge sync approve --tenant <id> --run <run-id> [--note <text>] [--wait] [--stage <stage>]',
+  options: { tenant: { type: 'string' }, run: { type: 'string' }, note: { type: 'string' }, wait: { type: 'boolean' } },
+  async run({ values }, ctx) {
+    const tenant = tenantOf(ctx, values);
+    if (typeof values.run !== 'string' || !values.run) throw new ValidationError('--run <run-id> is required.');
+    const { run } = (await call(ctx, 'POST', `${base(tenant)}/runs/${encodeURIComponent(values.run)}/approve`, { by: operator(), ...(values.note ? { note: values.note } : {}) })) as { run: RunRecord };
+    ctx.out(`Run ${run.runId} approved: ${run.status}`);
+    if (!values.wait) return 0;
+    return exitCodeFor((await waitForRun(ctx, tenant, run.runId)).status);
+  },
+};
+
+export const syncReject: Command = {
+  name: 'sync reject',
+  summary: 'Reject a parked run (nothing of it is applied); --replan starts a full run that withholds all deletions.',
+  usage: 'npx qiye-bridge sync reject --tenant <id> --run <run-id> [--note <text>] [--replan] [--stage <stage>]',
+  options: { tenant: { type: 'string' }, run: { type: 'string' }, note: { type: 'string' }, replan: { type: 'boolean' } },
+  async run({ values }, ctx) {
+    const tenant = tenantOf(ctx, values);
+    if (typeof values.run !== 'string' || !values.run) throw new ValidationError('--run <run-id> is required.');
+    const res = (await call(ctx, 'POST', `${base(tenant)}/runs/${encodeURIComponent(values.run)}/reject`, { by: operator(), ...(values.note ? { note: values.note } : {}), ...(values.replan ? { replan: true } : {}) })) as {
+      run: RunRecord;
+      replan?: { run: RunRecord };
+    };
+    ctx.out(`Run ${res.run.runId} rejected.`);
+    if (res.replan) ctx.out(`Run ${res.replan.run.runId} started without deletions: ${res.replan.run.status}`);
+  },
+};
+
+export const syncClearWatermark: Command = {
+  name: 'sync clear-watermark',
+  summary: "Forget the tenant's watermarks: the next run reads the whole source (mappings are kept).",
+  usage: 'npx qiye-bridge sync clear-watermark --tenant <id> [--stage <stage>]',
+  options: { tenant: { type: 'string' } },
+  async run({ values }, ctx) {
+    const tenant = tenantOf(ctx, values);
+    const { cleared } = (await call(ctx, 'DELETE', `${base(tenant)}/watermarks`)) as { cleared: number };
+    ctx.out(cleared > 0 ? `Cleared ${cleared} watermark(s) of ${tenant}; the next run is a full one.` : `${tenant} had no watermark; the next run is a full one.`);
+  },
+};
+
+export const runsList: Command = {
+  name: 'runs list',
+  summary: "List a tenant's sync runs, newest first, with their counts.",
+  usage: 'npx qiye-bridge runs list --tenant <id> [--limit <n>] [--json] [--stage <stage>]',
+  options: { tenant: { type: 'string' }, limit: { type: 'string' }, json: { type: 'boolean' } },
+  async run({ values }, ctx) {
+    const tenant = tenantOf(ctx, values);
+    const limit = values.limit === undefined ? 20 : Number(values.limit);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new ValidationError('--limit must be an integer from 1 to 1000.');
+    const { runs } = (await call(ctx, 'GET', `${base(tenant)}/runs?limit=${limit}`)) as { runs: RunRecord[] };
+    if (values.json) return void ctx.out(JSON.stringify(runs, null, 2));
+    if (runs.length === 0) return void ctx.out(`No runs yet for ${tenant}.`);
+    for (const r of runs) ctx.out(runLine(r));
+  },
+};
+
+export const runsShow: Command = {
+  name: 'runs show',
+  summary: 'Show one run: status, counts, plan, what awaits approval, and the failed/blocked objects (--csv: every result).',
+  usage: 'npx qiye-bridge runs show --tenant <id> <run-id> [--json | --csv] [--stage <stage>]',
+  options: { tenant: { type: 'string' }, json: { type: 'boolean' }, csv: { type: 'boolean' } },
+  positionals: 1,
+  async run({ values, positionals }, ctx) {
+    const tenant = tenantOf(ctx, values);
+    const runId = positionals[0];
+    if (!runId) throw new ValidationError('The run id is required: runs show --tenant <id> <run-id>.');
+    if (values.json && values.csv) throw new ValidationError('Choose one of --json and --csv.');
+    const path = `${base(tenant)}/runs/${encodeURIComponent(runId)}`;
+    if (values.csv) {
+      const csv = (await call(ctx, 'GET', `${path}?format=csv`)) as string;
+      ctx.out(csv.replace(/\r\n$/, ''));
+      return 0;
+    }
+    const detail = await call(ctx, 'GET', path);
+    if (values.json) ctx.out(JSON.stringify(detail, null, 2));
+    else printRunDetail(ctx, detail);
+    return 0;
+  },
+};
+
+export const mappingsList: Command = {
+  name: 'mappings list',
+  summary: 'List source id <-> NetEase id links (people by default).',
+  usage: 'npx qiye-bridge mappings list --tenant <id> [--type person|department] [--limit <n>] [--json] [--stage <stage>]',
+  options: { tenant: { type: 'string' }, type: { type: 'string' }, limit: { type: 'string' }, json: { type: 'boolean' } },
+  async run({ values }, ctx) {
+    const tenant = tenantOf(ctx, values);
+    const type = (values.type as string | undefined) ?? 'person';
+    if (type !== 'person' && type !== 'department') throw new ValidationError('--type must be person or department.');
+    const limit = values.limit === undefined ? Infinity : Number(values.limit);
+    if (values.limit !== undefined && (!Number.isInteger(limit) || limit < 1)) throw new ValidationError('--limit must be a positive integer.');
+    const all: Array<Record<string, unknown>> = [];
+    let cursor: string | undefined;
+    do {
+      const page = (await call(ctx, 'GET', `${base(tenant)}/mappings?type=${type}&limit=${Math.min(1000, limit === Infinity ? 1000 : limit - all.length)}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`)) as { mappings: Array<Record<string, unknown>>; cursor?: string };
+      all.push(...page.mappings);
+      cursor = page.cursor;
+    } while (cursor && all.length < limit);
+    if (values.json) return void ctx.out(JSON.stringify(all, null, 2));
+    ctx.out(['sourceId', 'neteaseId', 'status', 'adopted', type === 'person' ? 'unitId' : 'name'].join('\t'));
+    for (const m of all) ctx.out([m.sourceId, m.neteaseId, m.status, m.adopted ? 'yes' : 'no', type === 'person' ? m.unitId : m.name].join('\t'));
+    ctx.out(`${all.length} ${type} mapping(s)`);
+  },
+};
+
+export const mappingsImport: Command = {
+  name: 'mappings import',
+  summary: 'Link source objects to existing NetEase objects from a CSV (sourceId,type,neteaseId); all rows are checked first, any problem writes nothing.',
+  usage: 'npx qiye-bridge mappings import --tenant <id> --file links.csv [--stage <stage>]\n  CSV columns: sourceId,type (person|department),neteaseId (account name or unit id); a header row is optional.',
+  options: { tenant: { type: 'string' }, file: { type: 'string' } },
+  async run({ values }, ctx) {
+    const tenant = tenantOf(ctx, values);
+    if (typeof values.file !== 'string') throw new ValidationError('--file <links.csv> is required.');
+    const { parseCsv } = await import('../../shared/use-cases/sync/sync-util');
+    let rows: string[][];
+    try {
+      rows = parseCsv(await readFile(values.file, 'utf8'));
+    } catch (err) {
+      throw new ValidationError(`Cannot read ${values.file}: ${(err as Error).message}`);
+    }
+    if (rows[0] && rows[0].map((c) => c.trim().toLowerCase()).join(',') === 'sourceid,type,neteaseid') rows = rows.slice(1);
+    const problems: string[] = [];
+    const links = rows.map((r, i) => {
+      if (r.length !== 3) problems.push(`line ${i + 1}: expected 3 columns (sourceId,type,neteaseId), found ${r.length}`);
+      return { sourceId: (r[0] ?? '').trim(), type: (r[1] ?? '').trim().toLowerCase(), neteaseId: (r[2] ?? '').trim() };
+    });
+    if (problems.length > 0) throw new ValidationError(`${values.file} is not a link file; nothing was imported:\n${problems.slice(0, 20).map((p) => `  - ${p}`).join('\n')}`);
+    if (links.length === 0) throw new ValidationError(`${values.file} has no rows.`);
+    const res = (await call(ctx, 'POST', `${base(tenant)}/mappings/import`, { rows: links, by: operator() })) as { linked: number; replaced: number; unchanged: number };
+    ctx.out(`Imported ${links.length} link(s) for ${tenant}: ${res.linked} new, ${res.replaced} replaced, ${res.unchanged} unchanged.`);
+  },
+};
+
+export const explainCommand: Command = {
+  name: 'explain',
+  summary: 'Explain one source object: its source record, mapping, the last plan decision and the NetEase results.',
+  usage: 'npx qiye-bridge explain --tenant <id> <source-object-id> [--type person|department] [--no-source] [--json] [--stage <stage>]',
+  options: { tenant: { type: 'string' }, type: { type: 'string' }, 'no-source': { type: 'boolean' }, json: { type: 'boolean' } },
+  positionals: 1,
+  async run({ values, positionals }, ctx) {
+    const tenant = tenantOf(ctx, values);
+    const id = positionals[0];
+    if (!id) throw new ValidationError('The source object id is required: explain --tenant <id> <source-object-id>.');
+    const type = values.type as string | undefined;
+    if (type !== undefined && type !== 'person' && type !== 'department') throw new ValidationError('--type must be person or department.');
+    const q = new URLSearchParams();
+    if (type) q.set('type', type);
+    if (values['no-source']) q.set('source', 'false');
+    const ex = await call(ctx, 'GET', `${base(tenant)}/explain/${encodeURIComponent(id)}${q.size > 0 ? `?${q}` : ''}`);
+    if (values.json) return void ctx.out(JSON.stringify(ex, null, 2));
+    ctx.out(`${ex.type ?? 'object'} ${id} (tenant ${tenant})`);
+    const rec = ex.source?.record;
+    if (ex.source?.read === 'skipped') ctx.out('  source     not read (--no-source)');
+    else if (ex.source?.read === 'failed') ctx.out(`  source     could not be read (${ex.source.error})`);
+    else if (!rec) ctx.out('  source     not found in the source (deleted, or never there)');
+    else if (ex.type === 'department' || rec.departmentIds === undefined) ctx.out(`  source     department "${rec.name}", parent ${rec.parentId ?? '(root)'}, ${rec.status}`);
+    else ctx.out(`  source     ${rec.displayName} (${rec.loginName ?? '-'}), ${rec.status}, departments ${rec.departmentIds.join(', ')}${rec.mainDepartmentId ? ` (main ${rec.mainDepartmentId})` : ''}`);
+    const m = ex.mapping;
+    ctx.out(m ? `  mapping    ${m.neteaseId} (${m.status}${m.adopted ? ', adopted' : ''}${m.unitId ? `, unit ${m.unitId}` : ''}${m.name ? `, unit name ${m.name}` : ''}), last written by ${m.lastRunId}` : '  mapping    none');
+    const d = ex.decision;
+    if (d) {
+      ctx.out(`  decision   run ${d.runId} (${d.runStatus}${d.parked ? ', parked' : ''}): ${d.decision}`);
+    } else ctx.out('  decision   no stored plan');
+    if (ex.history.length === 0) ctx.out('  results    none');
+    for (const r of ex.history) ctx.out(`  result     ${r.runId} ${r.operation} ${r.outcome}${r.errorCode ? ` ${r.errorCode}` : ''}${r.message ? `: ${r.message}` : ''}${r.neteaseId ? ` -> ${r.neteaseId}` : ''}`);
+  },
+};
+
+export const syncCommands: Command[] = [syncRun, syncApprove, syncReject, syncClearWatermark, runsList, runsShow, mappingsList, mappingsImport, explainCommand];

@@ -1,0 +1,134 @@
+/**
+ * The sync engine's adapter wiring: tenant -> DirectorySource (its `sync.source`) and
+ * tenant -> NeteaseClient, built once per process and reused (tokens, signers and rate
+ * limiters are cached inside them), plus `buildSyncDeps(runtime)` for the functions.
+ *
+ * Rate limits. The NetEase limiter is per process (RateLimiterRegistry), keyed by tenant.
+ * In the local stack every function shares one process, so one limiter paces every worker
+ * at the tenant's `requestsPerSecond`. In AWS each concurrent worker Lambda is its own
+ * process: with `neteaseShare` = 1 / maxConcurrency of the sync worker's event source
+ * mapping (FUNCTIONS.syncWorker.consumes.maxConcurrency = 5), the sum over all workers stays
+ * within the tenant's rate. The planner's reads run while no worker of that tenant runs
+ * (the tenant's lock), so they are not counted against the share.
+ */
+import type { Runtime } from '../runtime/runtime';
+import type { TenantConfig } from '../config/tenant-config.schema';
+import type { DirectorySource } from '../domain/directory';
+import { NotConfiguredError } from '../errors/app-error';
+import type { Logger } from '../logging/logger';
+import type { Clock } from '../ports/clock';
+import type { SecretStore } from '../ports/secret-store';
+import { FUNCTIONS } from '../contracts/app-manifest';
+import { loadTenantSigner } from '../use-cases/manage-keys';
+import type { NeteaseSyncApi, SyncDeps, SyncOptions } from '../use-cases/sync/sync-deps';
+import { createDynamoStateStores } from './aws/dynamo-state.store';
+import { RateLimiterRegistry } from './http/rate-limiter';
+import { NeteaseClient, neteaseRateLimiter } from './netease/netease.client';
+import { createEkpClient } from './ekp/ekp.client';
+import { EkpDirectorySource } from './ekp/ekp.directory-source';
+import { createDingtalkClient } from './dingtalk/dingtalk.client';
+import { DingtalkDirectorySource } from './dingtalk/dingtalk.directory-source';
+import { createWecomClient } from './wecom/wecom.client';
+import { WecomDirectorySource } from './wecom/wecom.directory-source';
+
+/** Limiters shared by every client of this process. */
+const processLimiters = new RateLimiterRegistry();
+
+export interface SyncAdapterOptions {
+  secrets: SecretStore;
+  stage: string;
+  logger?: Logger;
+  clock?: Clock;
+  /** Share of the tenant's NetEase rate this process may use (0-1]; default 1. */
+  neteaseShare?: number;
+  /** Limiter registry (default: one per process). */
+  limiters?: RateLimiterRegistry;
+}
+
+export interface SyncAdapters {
+  directory(tenant: TenantConfig): Promise<DirectorySource>;
+  netease(tenant: TenantConfig): Promise<NeteaseClient>;
+}
+
+/**
+ * Per-tenant factories, cached per process. A NetEase client is rebuilt when the stored key
+ * changes (loadTenantSigner caches by the secret's fingerprint); sources are built once.
+ */
+export function createSyncAdapters(opts: SyncAdapterOptions): SyncAdapters {
+  const limiters = opts.limiters ?? processLimiters;
+  const share = opts.neteaseShare ?? 1;
+  if (!(share > 0 && share <= 1)) throw new RangeError('neteaseShare must be within (0, 1]');
+  const sources = new Map<string, Promise<DirectorySource>>();
+  const clients = new Map<string, { signer: unknown; client: NeteaseClient }>();
+
+  const buildSource = async (tenant: TenantConfig): Promise<DirectorySource> => {
+    const logger = opts.logger?.child({ tenant: tenant.id });
+    switch (tenant.sync.source) {
+      case 'ekp': {
+        const client = await createEkpClient({ tenant, secrets: opts.secrets, stage: opts.stage, ...(logger ? { logger } : {}) });
+        return new EkpDirectorySource({ client, ...(logger ? { logger } : {}), ...(opts.clock ? { clock: opts.clock } : {}) });
+      }
+      case 'dingtalk':
+        return new DingtalkDirectorySource(createDingtalkClient(tenant, { secrets: opts.secrets, stage: opts.stage, limiters, ...(logger ? { logger } : {}) }), opts.clock ? { clock: opts.clock } : {});
+      case 'wecom':
+        return new WecomDirectorySource(createWecomClient(tenant, { secrets: opts.secrets, stage: opts.stage, limiters, ...(logger ? { logger } : {}) }), opts.clock ? { clock: opts.clock } : {});
+      default:
+        throw new NotConfiguredError(`Tenant ${tenant.id} has no sync source (sync.source)`, { code: 'SYNC.NO_SOURCE' });
+    }
+  };
+
+  return {
+    directory(tenant) {
+      let p = sources.get(tenant.id);
+      if (!p) {
+        p = buildSource(tenant);
+        sources.set(tenant.id, p);
+        // A failure (e.g. a secret not set yet) must not be cached.
+        p.catch(() => sources.delete(tenant.id));
+      }
+      return p;
+    },
+    async netease(tenant) {
+      const signer = await loadTenantSigner({ secrets: opts.secrets, stage: opts.stage, tenantId: tenant.id });
+      const cached = clients.get(tenant.id);
+      if (cached && cached.signer === signer) return cached.client;
+      const settings = { ...tenant.netease, requestsPerSecond: tenant.netease.requestsPerSecond * share };
+      const client = new NeteaseClient(settings, signer, {
+        limiter: neteaseRateLimiter(limiters, tenant.id, settings),
+        ...(opts.logger ? { logger: opts.logger.child({ tenant: tenant.id }) } : {}),
+        ...(opts.clock ? { clock: opts.clock } : {}),
+      });
+      clients.set(tenant.id, { signer, client });
+      return client;
+    },
+  };
+}
+
+/** The NetEase share of one process of `fn` in this runtime (see the module doc). */
+export function neteaseShareFor(rt: Pick<Runtime, 'stage'>, fn: 'syncWorker' | 'syncPlanner' | 'admin'): number {
+  const inLambda = process.env.AWS_LAMBDA_FUNCTION_NAME !== undefined && rt.stage !== 'local';
+  if (!inLambda || fn !== 'syncWorker') return 1;
+  return 1 / Math.max(1, FUNCTIONS.syncWorker.consumes?.maxConcurrency ?? 1);
+}
+
+const adaptersByRuntime = new WeakMap<object, SyncAdapters>();
+
+/** Everything the sync use cases need, from a function's runtime (DynamoDB stores, SQS, secrets). */
+export function buildSyncDeps(rt: Runtime, fn: 'syncWorker' | 'syncPlanner' | 'admin', options: Partial<SyncOptions> = {}): SyncDeps {
+  let adapters = adaptersByRuntime.get(rt);
+  if (!adapters) {
+    adapters = createSyncAdapters({ secrets: rt.secrets, stage: rt.stage, logger: rt.logger, clock: rt.clock, neteaseShare: neteaseShareFor(rt, fn) });
+    adaptersByRuntime.set(rt, adapters);
+  }
+  const a = adapters;
+  return {
+    stores: createDynamoStateStores(rt.ddb, rt.tableName, { clock: rt.clock }),
+    jobs: rt.jobs,
+    clock: rt.clock,
+    logger: rt.logger,
+    tenants: () => rt.tenants.tenants,
+    directory: (t) => a.directory(t),
+    netease: (t): Promise<NeteaseSyncApi> => a.netease(t),
+    options,
+  };
+}

@@ -1,0 +1,251 @@
+/**
+ * applyBatch: the sync worker's use case. Applies one stored batch of a run to NetEase,
+ * idempotently, and moves the run on (next phase, or the end of the run).
+ *
+ * Per operation (all of one phase, so they are independent and run a few at a time):
+ * 1. OnceStore.begin(tenant, 'op', op.id). `completed`: done by an earlier delivery; its
+ *    stored outcome is counted again only if this batch was never counted (completeBatch
+ *    dedups). `busy`: another delivery is on it; the record fails retryably. `acquired`: go.
+ *    So an operation delivered twice has one effect and makes one NetEase call; only after a
+ *    crash between the call and `complete` may it be attempted again, which performOperation
+ *    tolerates (a lost create is found and taken).
+ * 2. If anything failed earlier in the run, check the operation's dependencies: one whose
+ *    dependency failed (or was itself blocked) is not tried; it is recorded as skipped with
+ *    SYNC.BLOCKED and is planned again by the next run. Only what depends on a failure waits.
+ * 3. Call NetEase (apply-operation.ts). A retryable failure (throttling, 5xx, network,
+ *    timeout, after the client's own retries) releases the lease and fails the SQS record:
+ *    SQS redelivers it with its visibility timeout, then moves it to the DLQ after
+ *    maxReceiveCount; a run stuck that way loses its lock and is closed as failed by the next
+ *    run's sweep. A permanent failure is recorded (result with its error code) and counted.
+ * 4. Write the mapping (mapping-updates.ts, one conditional write per object), the per-object
+ *    result, then complete the OnceStore record with the outcome.
+ *
+ * Then completeBatch (counts added once per batch id). The completion that ends a phase
+ * sends the next phase; the one that ends the run finalizes it (run-lifecycle.ts).
+ */
+import { mappingUpdatesFor } from '../../domain/mapping-updates';
+import type { PlanOperation } from '../../domain/sync-plan';
+import { isAppError, NotFoundError } from '../../errors/app-error';
+import { ConflictError, type RunCounts } from '../../ports/state-stores';
+import type { SyncJobMessage } from '../../contracts/sync-job';
+import type { SyncDeps } from './sync-deps';
+import { syncOptions } from './sync-deps';
+import { OperationBusyError, syncTenant } from './sync-errors';
+import { writeMappingUpdates } from './mapping-codec';
+import { performOperation, type OperationEffect } from './apply-operation';
+import { fanOutPhase, finalizeRun, runSummaryOf, SYNC_LOCK } from './run-lifecycle';
+import { addCount, COUNT_OF_KIND, mapLimit, objectTypeOf, operationName } from './sync-util';
+
+/** What the OnceStore keeps per operation (no personal data: ids and codes). */
+export interface OperationRecord {
+  outcome: 'applied' | 'failed' | 'blocked';
+  kind: PlanOperation['kind'];
+  code?: string;
+  unitId?: string;
+}
+
+export interface ApplyBatchResult {
+  /** The batch was not applied (run gone, not applying, or overtaken). */
+  dropped?: string;
+  operations: number;
+  counts: Partial<RunCounts>;
+  duplicate?: boolean;
+  /** This batch's completion ended the run. */
+  finalized?: boolean;
+}
+
+interface StoredBatch {
+  phase: number;
+  operations: PlanOperation[];
+}
+
+function isStoredBatch(v: unknown): v is StoredBatch {
+  return typeof v === 'object' && v !== null && typeof (v as StoredBatch).phase === 'number' && Array.isArray((v as StoredBatch).operations);
+}
+
+/** Applies batch `msg.seq` of run `msg.runId`; see the module doc. Throws retryable errors for SQS to redeliver. */
+export async function applyBatch(deps: SyncDeps, msg: SyncJobMessage): Promise<ApplyBatchResult> {
+  const { runs, plans, once, locks, mappings } = deps.stores;
+  const opts = syncOptions(deps);
+  const { tenantId, runId, seq } = msg;
+  const log = deps.logger.child({ tenant: tenantId, runId, seq });
+
+  const run = await runs.get(tenantId, runId);
+  if (!run) {
+    log.warn('sync batch dropped: unknown run');
+    return { dropped: 'unknown run', operations: 0, counts: {} };
+  }
+  if (run.status !== 'applying') {
+    // A run that failed (swept) or ended: its leftovers must not touch NetEase any more.
+    log.warn('sync batch dropped: the run is not applying', { status: run.status });
+    return { dropped: `run is ${run.status}`, operations: 0, counts: {} };
+  }
+  const tenant = syncTenant(deps, tenantId);
+  const source = run.source ?? tenant.sync.source;
+  // Keep the run's lease alive; if another run holds the tenant now, this run was overtaken.
+  const lease = await locks.acquire(tenantId, SYNC_LOCK, runId, opts.lockTtlMs);
+  if (!lease.acquired) {
+    log.warn('sync batch dropped: another run holds the tenant', { heldBy: lease.heldBy?.owner });
+    return { dropped: 'overtaken', operations: 0, counts: {} };
+  }
+  const body = await plans.getBatch(tenantId, runId, seq);
+  if (!isStoredBatch(body)) {
+    log.error('sync batch dropped: the stored batch is missing or malformed');
+    return { dropped: 'missing batch', operations: 0, counts: {} };
+  }
+
+  const api = await deps.netease(tenant);
+  const checkDependencies = run.counts.failed > 0;
+  const unitCache = new Map<string, string | undefined>();
+  const resolveNewUnit = async (departmentSourceId: string): Promise<string | undefined> => {
+    if (unitCache.has(departmentSourceId)) return unitCache.get(departmentSourceId);
+    const m = await mappings.get({ tenantId, source, objectType: 'department', sourceId: departmentSourceId });
+    const id = m && m.status !== 'deleted' ? m.neteaseId : undefined;
+    unitCache.set(departmentSourceId, id);
+    return id;
+  };
+
+  const counts: Partial<RunCounts> = {};
+  const retryable: unknown[] = [];
+  const count = (rec: OperationRecord) => {
+    if (rec.outcome === 'applied') addCount(counts, COUNT_OF_KIND[rec.kind]);
+    else if (rec.outcome === 'failed') addCount(counts, 'failed');
+    else addCount(counts, 'skipped');
+  };
+
+  await mapLimit(body.operations, opts.opConcurrency, async (op) => {
+    const olog = log.child({ opId: op.id, kind: op.kind, sourceId: op.sourceId });
+    const begin = await once.begin(tenantId, 'op', op.id, { leaseSeconds: opts.opLeaseSeconds });
+    if (begin.status === 'completed') {
+      count(begin.result as OperationRecord);
+      return;
+    }
+    if (begin.status === 'busy') {
+      retryable.push(new OperationBusyError(op.id, begin.leaseUntil));
+      return;
+    }
+    const objectType = objectTypeOf(op);
+    const operation = operationName(op);
+    const finish = async (rec: OperationRecord, result: { errorCode?: string; message?: string; neteaseId?: string }) => {
+      await runs.putResult(
+        {
+          tenantId,
+          runId,
+          objectType,
+          sourceId: op.sourceId,
+          operation,
+          outcome: rec.outcome === 'applied' ? 'applied' : rec.outcome === 'failed' ? 'failed' : 'skipped',
+          at: deps.clock.now(),
+          ...result,
+        },
+        opts.resultTtlSeconds,
+      );
+      const done = await once.complete(tenantId, 'op', op.id, rec);
+      count(done.result as OperationRecord);
+    };
+
+    try {
+      if (checkDependencies && op.dependsOn.length > 0) {
+        const failedDep = await firstFailedDependency(deps, tenantId, op.dependsOn);
+        if (failedDep) {
+          await finish({ outcome: 'blocked', kind: op.kind, code: 'SYNC.BLOCKED' }, { errorCode: 'SYNC.BLOCKED', message: `not tried: it depends on ${failedDep}, which did not apply; planned again by the next run` });
+          olog.info('sync operation blocked', { dependsOn: failedDep });
+          return;
+        }
+      }
+      // A create must know whether an earlier attempt may have reached NetEase (its answer
+      // lost): then "already exists" may be our own object. The lease is given back on every
+      // retryable failure (so redeliveries need not wait for it), which resets the OnceStore's
+      // attempt counter; this marker keeps the fact. One extra write, for creates only.
+      const repeated = begin.attempt > 1 || ((op.kind === 'unit.create' || op.kind === 'account.create') && !(await once.claim(tenantId, 'op-try', op.id, opts.resultTtlSeconds)));
+      let effect: OperationEffect;
+      try {
+        effect = await performOperation(op, {
+          api,
+          repeated,
+          resolveNewUnit,
+          ...(deps.initialPassword ? { initialPassword: deps.initialPassword } : {}),
+        });
+      } catch (err) {
+        if (isRetryableFailure(err)) throw err;
+        const code = isAppError(err) ? err.code : 'SYNC.INTERNAL';
+        await finish({ outcome: 'failed', kind: op.kind, code }, { errorCode: code, message: operatorMessage(err) });
+        olog.warn('sync operation failed', { code });
+        return;
+      }
+      const now = deps.clock.now();
+      const updates = mappingUpdatesFor(op, {
+        now,
+        ...(effect.createdUnitId !== undefined ? { createdUnitId: effect.createdUnitId } : {}),
+        resolveNewUnit: (id) => unitCache.get(id),
+      });
+      const adopted = (op.kind === 'unit.link' && op.takeoverFrom === undefined) || op.kind === 'account.link' ? true : undefined;
+      await writeMappingUpdates(mappings, { tenantId, source, runId }, updates, adopted ? { adopted } : {});
+      await finish(
+        { outcome: 'applied', kind: op.kind, ...(effect.createdUnitId !== undefined ? { unitId: effect.createdUnitId } : {}) },
+        { ...(effect.neteaseId !== undefined ? { neteaseId: effect.neteaseId } : {}), ...(effect.alreadyDone ? { message: 'already in place' } : {}) },
+      );
+    } catch (err) {
+      if (!isRetryableFailure(err)) {
+        // A permanent failure after the call (e.g. an inconsistent mapping): record it once.
+        const code = isAppError(err) ? err.code : 'SYNC.INTERNAL';
+        try {
+          await finish({ outcome: 'failed', kind: op.kind, code }, { errorCode: code, message: operatorMessage(err) });
+          olog.error('sync operation failed after its call', { code, err });
+          return;
+        } catch (recordErr) {
+          err = recordErr;
+        }
+      }
+      // Give the lease back so the redelivery need not wait for it.
+      await once.release(tenantId, 'op', op.id, begin.token).catch(() => undefined);
+      retryable.push(err);
+      olog.warn('sync operation will be retried', { code: (err as { code?: string }).code });
+    }
+  });
+
+  if (retryable.length > 0) throw retryable[0];
+
+  let completion;
+  try {
+    completion = await runs.completeBatch(tenantId, runId, `b${seq}`, counts);
+  } catch (err) {
+    if (err instanceof ConflictError || err instanceof NotFoundError) {
+      log.warn('sync batch completion refused', { code: (err as { code?: string }).code });
+      return { dropped: 'completion refused', operations: body.operations.length, counts };
+    }
+    throw err;
+  }
+  const after = completion.run;
+  let finalized = false;
+  if (after.pendingBatches === 0) {
+    const ended = await finalizeRun(deps, tenantId, runId);
+    finalized = ended !== undefined && ended.status !== 'applying';
+  } else {
+    const phases = runSummaryOf(after)?.phases ?? [];
+    const index = phases.findIndex((p) => seq >= p.first && seq < p.first + p.count);
+    const span = phases[index];
+    // Only one phase is in flight, so completedBatches reaching its end means it is done.
+    if (span && after.completedBatches >= span.first + span.count) await fanOutPhase(deps, tenantId, runId, index + 1);
+  }
+  return { operations: body.operations.length, counts, ...(completion.duplicate ? { duplicate: true } : {}), ...(finalized ? { finalized } : {}) };
+}
+
+async function firstFailedDependency(deps: SyncDeps, tenantId: string, dependsOn: readonly string[]): Promise<string | undefined> {
+  for (const dep of dependsOn) {
+    const rec = await deps.stores.once.get(tenantId, 'op', dep);
+    const result = rec?.state === 'completed' ? (rec.result as OperationRecord | undefined) : undefined;
+    if (result && result.outcome !== 'applied') return `${dep} (${result.kind}, ${result.outcome})`;
+  }
+  return undefined;
+}
+
+/** Our errors say whether a retry can help; anything else (a bug) is recorded, not retried forever. */
+function isRetryableFailure(err: unknown): boolean {
+  return isAppError(err) && err.retryable;
+}
+
+function operatorMessage(err: unknown): string {
+  const m = err instanceof Error ? err.message : String(err);
+  return m.length > 1000 ? `${m.slice(0, 1000)}...` : m;
+}

@@ -1,0 +1,181 @@
+/**
+ * One planned operation -> the NetEase legacy API call that performs it (reference
+ * netease-qiye-api.md §2). "Already done" answers count as success where that is safe:
+ *
+ * - unit.create / account.create answering `duplicate`: when an earlier attempt of THIS
+ *   operation may have created the object (a lost answer: the client retried, or an earlier
+ *   delivery held the operation's lease and died), the object is looked up and taken if it
+ *   is what we asked for (same name and parent / same nickname). Otherwise the name belongs
+ *   to someone else and the operation fails (reported; a later full run sees the object and
+ *   the planner picks another name, or an admin links it with `mappings import`).
+ * - unit.delete / account.suspend / account.delete answering `notFound`: the goal (gone,
+ *   cannot sign in) already holds.
+ *
+ * unit.move: the legacy API documents no way to change a unit's parent (unit/updateUnit
+ * takes unit_id, unit_name, unit_desc only, §2 Units; our client and simulator follow it).
+ * The applier therefore checks with unit/getUnit whether the unit already sits under the
+ * target (moved by an admin in the NetEase console: then it records the move) and
+ * otherwise fails the operation with SYNC.UNIT_MOVE_UNSUPPORTED, telling the operator what
+ * to move where. Units are never deleted and re-created to fake a move: that would take
+ * the unit's mailboxes with it. Everything that depends on the move is blocked, and the
+ * move is planned again on the next run.
+ *
+ * New mailboxes get a random 24-character initial password with passchange_req=1 (change
+ * at first web login). Nobody ever needs it: people sign in through the bridge's SSO from
+ * the OA, and can set a password later through NetEase's own reset (mobile). The password
+ * exists only in this function's memory and the signed request: it is never logged, stored,
+ * returned or put in an error (the NetEase client logs no parameters, §1).
+ */
+import { randomBytes } from 'node:crypto';
+import { isNeteaseError } from '../../adapters/netease/netease.errors';
+import type { AccountUnitRef, ParentRef, PlanOperation } from '../../domain/sync-plan';
+import { isDefaultUnitId } from '../../domain/plan-sync';
+import { AppError } from '../../errors/app-error';
+import type { NeteaseSyncApi } from './sync-deps';
+
+export interface OperationContext {
+  api: NeteaseSyncApi;
+  /** An earlier attempt of this same operation may have reached NetEase. */
+  repeated: boolean;
+  /** The unit id of a department created earlier in the plan (mapping lookup). */
+  resolveNewUnit(departmentSourceId: string): Promise<string | undefined>;
+  initialPassword?: () => string;
+}
+
+export interface OperationEffect {
+  /** unit.create: the unit id (created now, or found after a lost answer). */
+  createdUnitId?: string;
+  /** The NetEase object touched (unit id or account name), for the result record. */
+  neteaseId?: string;
+  /** The call was answered "already so" (taken after a lost answer, or already gone). */
+  alreadyDone?: boolean;
+}
+
+/** A permanent refusal decided by the applier itself (not by NetEase). */
+export class OperationRefusedError extends AppError {
+  constructor(code: string, message: string) {
+    super(code, message, { retryable: false, status: 422 });
+  }
+}
+
+/** A password NetEase accepts (letters and digits of both cases plus a symbol), never logged. */
+export function randomInitialPassword(): string {
+  const raw = randomBytes(18).toString('base64').replace(/[+/=]/g, '');
+  return `${raw.slice(0, 20)}a9Z!`;
+}
+
+async function unitIdOf(ref: ParentRef | AccountUnitRef, ctx: OperationContext): Promise<string | undefined> {
+  switch (ref.kind) {
+    case 'top':
+      return undefined;
+    case 'default':
+      return 'default';
+    case 'unit':
+      return ref.unitId;
+    case 'new': {
+      const id = await ctx.resolveNewUnit(ref.sourceId);
+      // dependsOn holds the create; its failure blocks this op before we get here.
+      if (id === undefined) throw new OperationRefusedError('SYNC.PARENT_MISSING', `the unit of department ${ref.sourceId} does not exist (its creation did not apply)`);
+      return id;
+    }
+  }
+}
+
+/** Perform `op` against NetEase. Throws NeteaseApiError (retryable or not) or OperationRefusedError. */
+export async function performOperation(op: PlanOperation, ctx: OperationContext): Promise<OperationEffect> {
+  const { api } = ctx;
+  switch (op.kind) {
+    case 'unit.link':
+      return { neteaseId: op.unitId };
+    case 'account.link':
+      return { neteaseId: op.accountName };
+
+    case 'unit.create': {
+      const parentId = await unitIdOf(op.parent, ctx);
+      try {
+        const unit = await api.createUnit({ unitName: op.name, ...(parentId !== undefined ? { parentId } : {}) });
+        return { createdUnitId: unit.unitId, neteaseId: unit.unitId };
+      } catch (err) {
+        if (!isNeteaseError(err, 'duplicate') || !(ctx.repeated || err.afterRetry)) throw err;
+        const mine = (await api.getUnitList()).find((u) => u.unitName === op.name && (u.parentId || undefined) === parentId);
+        if (!mine) throw err;
+        return { createdUnitId: mine.unitId, neteaseId: mine.unitId, alreadyDone: true };
+      }
+    }
+    case 'unit.update':
+      await api.updateUnit(op.unitId, { unitName: op.name });
+      return { neteaseId: op.unitId };
+    case 'unit.move': {
+      const target = await unitIdOf(op.parent, ctx);
+      const unit = await api.getUnit(op.unitId);
+      if ((unit.parentId || undefined) === target) return { neteaseId: op.unitId, alreadyDone: true };
+      throw new OperationRefusedError(
+        'SYNC.UNIT_MOVE_UNSUPPORTED',
+        `the NetEase API cannot move unit ${op.unitId} under ${target === undefined ? 'the top level' : `unit ${target}`}; move it in the NetEase console (the next run records it)`,
+      );
+    }
+    case 'unit.delete':
+      try {
+        await api.deleteUnit(op.unitId);
+        return { neteaseId: op.unitId };
+      } catch (err) {
+        if (isNeteaseError(err, 'notFound')) return { neteaseId: op.unitId, alreadyDone: true };
+        throw err;
+      }
+
+    case 'account.create': {
+      const unitId = await unitIdOf(op.unit, ctx);
+      const password = (ctx.initialPassword ?? randomInitialPassword)();
+      try {
+        await api.createAccount({
+          accountName: op.accountName,
+          password,
+          nickname: op.profile.nickname,
+          ...(unitId !== undefined ? { unitId } : {}),
+          passChangeRequired: 1,
+          ...(op.profile.mobile !== undefined ? { mobile: op.profile.mobile } : {}),
+          ...(op.profile.jobNo !== undefined ? { jobNo: op.profile.jobNo } : {}),
+        });
+        return { neteaseId: op.accountName };
+      } catch (err) {
+        if (!isNeteaseError(err, 'duplicate') || !(ctx.repeated || err.afterRetry)) throw err;
+        const existing = await api.getAccount(op.accountName);
+        const sameUnit = unitId === undefined || unitId === 'default' ? isDefaultUnitId(existing.unitId) : existing.unitId === unitId;
+        if (existing.nickname !== op.profile.nickname || !sameUnit || existing.status === 'deleted') throw err;
+        return { neteaseId: op.accountName, alreadyDone: true };
+      }
+    }
+    case 'account.update':
+      await api.updateAccount(op.accountName, {
+        nickname: op.profile.nickname,
+        // The client drops empty values, so a cleared mobile or job number is left as NetEase has it.
+        ...(op.profile.mobile !== undefined ? { mobile: op.profile.mobile } : {}),
+        ...(op.profile.jobNo !== undefined ? { jobNo: op.profile.jobNo } : {}),
+      });
+      return { neteaseId: op.accountName };
+    case 'account.move': {
+      const unitId = (await unitIdOf(op.unit, ctx)) ?? 'default';
+      await api.moveUnit(op.accountName, unitId);
+      return { neteaseId: op.accountName };
+    }
+    case 'account.suspend':
+      try {
+        await api.suspendAccount(op.accountName);
+        return { neteaseId: op.accountName };
+      } catch (err) {
+        if (isNeteaseError(err, 'notFound')) return { neteaseId: op.accountName, alreadyDone: true };
+        throw err;
+      }
+    case 'account.recover':
+      await api.recoverAccount(op.accountName);
+      return { neteaseId: op.accountName };
+    case 'account.delete':
+      try {
+        await api.deleteAccountSim(op.accountName);
+        return { neteaseId: op.accountName };
+      } catch (err) {
+        if (isNeteaseError(err, 'notFound')) return { neteaseId: op.accountName, alreadyDone: true };
+        throw err;
+      }
+  }
+}

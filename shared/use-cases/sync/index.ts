@@ -1,0 +1,32 @@
+/**
+ * The directory sync engine's use cases (issue 4): plan, fan out, apply to NetEase, decide
+ * parked runs, and the operator's reads. Callers: functions/schedule/sync-planner,
+ * functions/queue/sync-worker, functions/http/admin/sync.routes.ts, cli/commands/sync.ts,
+ * local/first-sync.ts, tests and bench/suites/sync.ts.
+ */
+export { startSyncRun, type StartSyncInput, type StartSyncResult } from './start-sync-run';
+export { applyBatch, type ApplyBatchResult, type OperationRecord } from './apply-batch';
+export { approveRun, rejectRun, type DecisionInput, type RejectResult } from './decide-run';
+export { scheduleSyncRuns, chooseScheduledMode, type ScheduledTenantResult } from './schedule-sync';
+export {
+  listRuns,
+  getRunDetail,
+  runResultsCsv,
+  listMappings,
+  explainObject,
+  clearWatermarks,
+  importMappings,
+  LinkImportError,
+  RESULTS_CSV_HEADER,
+  type RunDetail,
+  type MappingView,
+  type ObjectExplanation,
+  type LinkRow,
+  type ImportResult,
+} from './sync-queries';
+export { finalizeRun, fanOutPhase, sweepStaleRuns, runSummaryOf, SYNC_LOCK, PLAN_DOC, type RunSummary, type PhaseSpan } from './run-lifecycle';
+export { DEFAULT_SYNC_OPTIONS, syncOptions, type NeteaseSyncApi, type SyncDeps, type SyncOptions } from './sync-deps';
+export { SyncRunInProgressError, SyncRunStateError, OperationBusyError } from './sync-errors';
+export { loadMappingState, toMappingState, writeMappingUpdates, recordToAccount, recordToUnit } from './mapping-codec';
+export { readNeteaseState } from './netease-state';
+export { parseCsv, csvLine } from './sync-util';

@@ -1,0 +1,178 @@
+/**
+ * A run's life after planning: fan-out phase by phase, finalization, and the sweep of runs
+ * that stopped making progress. Shared by startSyncRun, approveRun and applyBatch.
+ *
+ * Fan-out scheme. The plan's batches are stored in phase order (a batch holds operations
+ * of ONE phase), and `summary.phases` records which seqs each phase owns. Only one phase is
+ * in flight at a time: phase 0 is sent when the run starts applying; the worker whose
+ * `completeBatch` brings `completedBatches` to the end of phase n sends phase n+1. Because
+ * every dependency of an operation lies in a lower phase, everything an operation depends on
+ * has applied (or failed, and is known to have) before its batch is even sent. Sending a
+ * phase is guarded by a OnceStore record (`fanout`, `<runId>:<phase>`), so a worker that
+ * crashed between completing the last batch of a phase and sending the next one is
+ * replaced by the redelivery of that batch, which sends it exactly once.
+ */
+import type { DestructiveItem, PlanReport, PlanSummary, SyncPlan } from '../../domain/sync-plan';
+import { ConflictError, type RunRecord, type RunStatus, type SourceKind } from '../../ports/state-stores';
+import { syncJobMessage } from '../../contracts/sync-job';
+import type { SyncDeps } from './sync-deps';
+import { syncOptions } from './sync-deps';
+import { OperationBusyError } from './sync-errors';
+import { appliedTotal } from './sync-util';
+import type { DirectoryObjectType } from '../../domain/directory';
+
+/** The lock every run of a tenant takes (LockStore name). */
+export const SYNC_LOCK = 'sync';
+
+/** Plan documents of a run (PlanStore.putDocument names). */
+export const PLAN_DOC = 'plan';
+export const WATERMARKS_DOC = 'watermarks';
+
+export interface PhaseSpan {
+  phase: number;
+  /** First batch seq of the phase. */
+  first: number;
+  /** Batches in the phase. */
+  count: number;
+}
+
+/** What a run record's `summary` holds (small: ≤ 64 KB; the full plan is the `plan` document). */
+export interface RunSummary {
+  plan: PlanSummary;
+  planMode: SyncPlan['mode'];
+  planStatus: SyncPlan['status'];
+  deletions: PlanReport['deletions'];
+  /** Planner notes by code. */
+  notes: Record<string, number>;
+  unmatchedNetease?: { accounts: number; units: number };
+  fetched: { departments: number; people: number };
+  neteaseReads?: number;
+  planMs: number;
+  adopt: boolean;
+  withholdDeletions?: boolean;
+  batchSize: number;
+  totalBatches: number;
+  phases: PhaseSpan[];
+  /** Parked: why, and the first destructive operations (the plan document lists all). */
+  approval?: { reasons: string[]; destructiveCount: number; destructive: DestructiveItem[] };
+  /** Set when the run ends. */
+  outcome?: { status: RunStatus; applied: number; failed: number; blocked: number; durationMs: number; watermarksAdvanced: boolean };
+}
+
+export function runSummaryOf(run: RunRecord): RunSummary | undefined {
+  const s = run.summary as RunSummary | undefined;
+  return s && typeof s === 'object' && Array.isArray(s.phases) ? s : undefined;
+}
+
+/**
+ * Send the batches of phase number `index` (position in summary.phases) to the sync queue,
+ * once. A run that is no longer applying sends nothing.
+ */
+export async function fanOutPhase(deps: SyncDeps, tenantId: string, runId: string, index: number): Promise<void> {
+  const { runs, once, locks } = deps.stores;
+  const opts = syncOptions(deps);
+  const run = await runs.get(tenantId, runId);
+  if (!run || run.status !== 'applying') return;
+  const span = runSummaryOf(run)?.phases[index];
+  if (!span) return;
+  const key = `${runId}:${index}`;
+  const begin = await once.begin(tenantId, 'fanout', key, { leaseSeconds: 60 });
+  if (begin.status === 'completed') return;
+  if (begin.status === 'busy') throw new OperationBusyError(`fanout ${key}`, begin.leaseUntil);
+  try {
+    await locks.renew(tenantId, SYNC_LOCK, runId, opts.lockTtlMs);
+    const messages = Array.from({ length: span.count }, (_, i) => ({ body: syncJobMessage(tenantId, runId, span.first + i) }));
+    await deps.jobs.send('sync', messages);
+  } catch (err) {
+    await once.release(tenantId, 'fanout', key, begin.token).catch(() => undefined);
+    throw err;
+  }
+  await once.complete(tenantId, 'fanout', key, { sent: span.count });
+  deps.logger.info('sync phase sent', { tenant: tenantId, runId, phase: span.phase, batches: span.count });
+}
+
+/**
+ * End an applying run whose batches have all completed: success (nothing failed) or
+ * warning (some objects failed permanently or were blocked; see the run's results). Run
+ * level failures (planning failed, batches stuck in the DLQ) are `failed`, set elsewhere.
+ *
+ * Watermarks advance after success or warning: every change up to them was applied or
+ * recorded as a permanent failure (a retryable failure never completes a batch: it goes
+ * back to SQS, and a run that cannot finish is failed by the sweep without advancing).
+ * The lock is released last.
+ */
+export async function finalizeRun(deps: SyncDeps, tenantId: string, runId: string): Promise<RunRecord | undefined> {
+  const { runs, locks } = deps.stores;
+  const run = await runs.get(tenantId, runId);
+  if (!run || run.status !== 'applying' || run.pendingBatches > 0) return run;
+  const applied = appliedTotal(run.counts);
+  const blocked = run.counts.skipped - (runSummaryOf(run)?.plan.totals.skip ?? 0);
+  const status: RunStatus = run.counts.failed > 0 ? 'warning' : 'success';
+  const now = deps.clock.now();
+  const summary = runSummaryOf(run);
+  const advance = true;
+  let ended: RunRecord;
+  try {
+    ended = await runs.transition(tenantId, runId, 'applying', status, {
+      endedAt: now,
+      ...(summary
+        ? { summary: { ...summary, outcome: { status, applied, failed: run.counts.failed, blocked: Math.max(0, blocked), durationMs: now - run.startedAt, watermarksAdvanced: advance } } }
+        : {}),
+    });
+  } catch (err) {
+    if (err instanceof ConflictError) return runs.get(tenantId, runId); // finalized by a duplicate delivery
+    throw err;
+  }
+  if (run.source) await advanceWatermarks(deps, tenantId, run.source, runId);
+  await locks.release(tenantId, SYNC_LOCK, runId);
+  deps.logger.info('sync run finished', { tenant: tenantId, runId, status, counts: run.counts, ms: now - run.startedAt });
+  return ended;
+}
+
+/** Store the watermarks the run's source read returned (only ever forward: WatermarkStore.advance). */
+export async function advanceWatermarks(deps: SyncDeps, tenantId: string, source: SourceKind, runId: string): Promise<void> {
+  const doc = (await deps.stores.plans.getDocument(tenantId, runId, WATERMARKS_DOC)) as Partial<Record<DirectoryObjectType, string>> | undefined;
+  if (!doc) return;
+  for (const type of ['department', 'person'] as const) {
+    const value = doc[type];
+    if (typeof value === 'string' && value !== '') await deps.stores.watermarks.advance(tenantId, source, type, value, runId);
+  }
+}
+
+/**
+ * Runs of the tenant that are still planning or applying although `owner` now holds the
+ * tenant's lock lost their lease: they stopped making progress (a crashed planner, batches
+ * stuck in the DLQ). Mark them failed (their watermarks never advance) and expire parked
+ * runs whose approval window passed. Called right after taking the lock.
+ */
+export async function sweepStaleRuns(deps: SyncDeps, tenantId: string, owner: string): Promise<string[]> {
+  const { runs } = deps.stores;
+  const swept: string[] = [];
+  const page = await runs.list(tenantId, { limit: 50 });
+  const now = deps.clock.now();
+  for (const r of page.items) {
+    if (r.runId === owner) continue;
+    try {
+      if (r.status === 'planning' || r.status === 'applying') {
+        await runs.transition(tenantId, r.runId, r.status, 'failed', {
+          endedAt: now,
+          error: {
+            code: 'SYNC.RUN_ABANDONED',
+            message: `the run stopped making progress and lost its lock (${r.completedBatches} of ${r.totalBatches} batches completed); batches may be in the sync DLQ. Its objects are planned again by the next run`,
+          },
+        });
+        swept.push(r.runId);
+      } else if (r.status === 'awaiting_approval') {
+        await runs.transition(tenantId, r.runId, 'awaiting_approval', 'rejected', {
+          endedAt: now,
+          error: { code: 'SYNC.APPROVAL_EXPIRED', message: 'nobody approved the run within the approval window; a newer run re-planned the tenant' },
+        });
+        swept.push(r.runId);
+      }
+    } catch (err) {
+      if (!(err instanceof ConflictError)) throw err;
+    }
+  }
+  if (swept.length > 0) deps.logger.warn('stale sync runs closed', { tenant: tenantId, runIds: swept });
+  return swept;
+}

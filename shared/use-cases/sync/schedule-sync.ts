@@ -1,0 +1,63 @@
+/**
+ * scheduleSyncRuns: what the EventBridge schedule does (every 15 minutes by default,
+ * SCHEDULES in app-manifest.ts). For each tenant with sync enabled and a source, start a run:
+ * - full when the source has no watermark yet, when the last finished run failed or was an
+ *   incremental run with failed or blocked objects (they are retried by a full re-plan: the
+ *   advanced change feed would not list them again), or when the last full run is older than
+ *   `fullReconcileHours` (default 24: the daily reconcile that catches what a change feed
+ *   cannot show: physical deletions in EKP, post moves, drift made by hand in NetEase);
+ * - incremental otherwise.
+ * A tenant whose run is still in progress (or parked for approval) is skipped.
+ */
+import type { RunMode, RunRecord, SourceKind } from '../../ports/state-stores';
+import type { SyncDeps } from './sync-deps';
+import { syncOptions } from './sync-deps';
+import { SyncRunInProgressError } from './sync-errors';
+import { startSyncRun } from './start-sync-run';
+import { mapLimit } from './sync-util';
+
+export interface ScheduledTenantResult {
+  tenantId: string;
+  mode?: RunMode;
+  runId?: string;
+  status?: RunRecord['status'];
+  /** Why no run started. */
+  skipped?: string;
+  error?: { code: string; message: string };
+}
+
+/** The mode the schedule picks for a tenant; see the module doc. */
+export async function chooseScheduledMode(deps: SyncDeps, tenantId: string, source: SourceKind): Promise<{ mode: RunMode; why: string }> {
+  const wm = await deps.stores.watermarks.getAll(tenantId, source);
+  if (!wm.department || !wm.person) return { mode: 'full', why: 'no watermark yet' };
+  const recent = (await deps.stores.runs.list(tenantId, { limit: 200 })).items.filter((r) => !r.dryRun);
+  const lastFinished = recent.find((r) => r.status === 'success' || r.status === 'warning' || r.status === 'failed');
+  // A failed run, or an incremental one with failed/blocked objects, is retried by a full
+  // re-plan. A full run that ended with warnings is not repeated at once: its objects
+  // failed permanently (refused by NetEase), and the daily reconcile tries them again.
+  if (lastFinished && (lastFinished.status === 'failed' || (lastFinished.status === 'warning' && lastFinished.mode === 'incremental'))) {
+    return { mode: 'full', why: `the last run ${lastFinished.runId} ended ${lastFinished.status}` };
+  }
+  const lastFull = recent.find((r) => r.mode === 'full' && (r.status === 'success' || r.status === 'warning'));
+  const ageLimit = syncOptions(deps).fullReconcileHours * 3600_000;
+  if (!lastFull || deps.clock.now() - lastFull.startedAt >= ageLimit) return { mode: 'full', why: 'periodic full reconcile' };
+  return { mode: 'incremental', why: 'changes since the watermark' };
+}
+
+/** Start the scheduled run of every enabled tenant (two tenants planned at a time). */
+export async function scheduleSyncRuns(deps: SyncDeps): Promise<ScheduledTenantResult[]> {
+  const tenants = deps.tenants().filter((t) => t.sync.enabled && t.sync.source);
+  return mapLimit(tenants, 2, async (tenant): Promise<ScheduledTenantResult> => {
+    try {
+      const { mode, why } = await chooseScheduledMode(deps, tenant.id, tenant.sync.source!);
+      deps.logger.info('scheduled sync', { tenant: tenant.id, mode, why });
+      const { run } = await startSyncRun(deps, { tenantId: tenant.id, trigger: 'schedule', mode });
+      return { tenantId: tenant.id, mode: run.mode, runId: run.runId, status: run.status };
+    } catch (err) {
+      if (err instanceof SyncRunInProgressError) return { tenantId: tenant.id, skipped: err.message, ...(err.runId ? { runId: err.runId } : {}) };
+      const e = err as { code?: unknown; message?: unknown };
+      deps.logger.error('scheduled sync failed to start', { tenant: tenant.id, err });
+      return { tenantId: tenant.id, error: { code: typeof e.code === 'string' ? e.code : 'SYNC.FAILED', message: String(e.message ?? err) } };
+    }
+  });
+}

@@ -1,0 +1,204 @@
+/**
+ * startSyncRun: plan one tenant's sync and start applying it (or stop at a dry run, or park
+ * it for approval). The one entry point of the schedule, the admin API, the CLI and the
+ * local stack's first sync.
+ *
+ * 1. Take the tenant's `sync` lock (LockStore, owner = the new run id): two runs of a
+ *    tenant never overlap; a second request is refused with "a run is in progress: <id>".
+ *    Runs that lost the lock while planning/applying are closed as failed (sweepStaleRuns).
+ * 2. Read the source: incremental = changesSince(stored watermarks) where the source has a
+ *    change feed and both watermarks exist; otherwise a full snapshot. Deletions are
+ *    computed only from a complete snapshot (the planner's rule; DirectorySource throws
+ *    rather than return a partial pull).
+ * 3. Load the mappings; on full runs read what NetEase holds (netease-state.ts): adoption
+ *    (existing units and mailboxes are linked, never duplicated) and names the planner must not take.
+ * 4. planSync (pure). Store the plan document, the source's watermarks and a small summary.
+ * 5. Dry run: status dry_run, nothing applied. Parked by the safety checks: batches stored,
+ *    status awaiting_approval, the lock kept for the approval window. Empty: success at once.
+ *    Otherwise: batches stored, totalBatches announced (status applying), phase 0 sent.
+ */
+import type { DirectoryChanges, DirectorySnapshot, DirectoryObjectType } from '../../domain/directory';
+import { planBatches, formatPlan } from '../../domain/plan-report';
+import { planSync } from '../../domain/plan-sync';
+import type { NeteaseState, SourceView, SyncPlan } from '../../domain/sync-plan';
+import { describeParkReason } from '../../domain/safety';
+import { newRunId, type RunMode, type RunRecord, type RunTrigger } from '../../ports/state-stores';
+import type { SyncDeps } from './sync-deps';
+import { syncOptions } from './sync-deps';
+import { SyncRunInProgressError, syncTenant } from './sync-errors';
+import { loadMappingState } from './mapping-codec';
+import { readNeteaseState } from './netease-state';
+import { advanceWatermarks, fanOutPhase, PLAN_DOC, SYNC_LOCK, sweepStaleRuns, WATERMARKS_DOC, type PhaseSpan, type RunSummary } from './run-lifecycle';
+import { mapLimit } from './sync-util';
+
+export interface StartSyncInput {
+  tenantId: string;
+  trigger: RunTrigger;
+  /** Default incremental (full when the source has no change feed or no watermark yet). */
+  mode?: RunMode;
+  dryRun?: boolean;
+  /** Link unmapped source objects to existing NetEase objects (full runs only). Default true. */
+  adopt?: boolean;
+  /** Plan no suspension or deletion (e.g. after an operator rejected them). */
+  withholdDeletions?: boolean;
+}
+
+export interface StartSyncResult {
+  run: RunRecord;
+  /** The plan as text (summary, safety verdict, first operations): printed by dry runs. */
+  planText: string;
+}
+
+/** Starts a run; see the module doc. @throws SyncRunInProgressError when the tenant's lock is held. */
+export async function startSyncRun(deps: SyncDeps, input: StartSyncInput): Promise<StartSyncResult> {
+  const tenant = syncTenant(deps, input.tenantId);
+  const opts = syncOptions(deps);
+  const { runs, locks, plans, mappings, watermarks } = deps.stores;
+  const tenantId = tenant.id;
+  const startedAt = deps.clock.now();
+  const runId = newRunId(startedAt);
+  const log = deps.logger.child({ tenant: tenantId, runId });
+
+  const lock = await locks.acquire(tenantId, SYNC_LOCK, runId, opts.lockTtlMs);
+  if (!lock.acquired) throw new SyncRunInProgressError(tenantId, lock.heldBy?.owner);
+
+  let run: RunRecord | undefined;
+  try {
+    await sweepStaleRuns(deps, tenantId, runId);
+    const source = await deps.directory(tenant);
+    const stored = await watermarks.getAll(tenantId, source.kind);
+    const canIncrement = input.mode !== 'full' && source.changesSince !== undefined && stored.department !== undefined && stored.person !== undefined;
+    const mode: RunMode = canIncrement ? 'incremental' : 'full';
+    run = await runs.create({ runId, tenantId, source: source.kind, trigger: input.trigger, mode, dryRun: input.dryRun === true, startedAt });
+    log.info('sync run started', { mode, requested: input.mode ?? 'incremental', trigger: input.trigger, dryRun: input.dryRun === true });
+
+    // ---- read the source ---------------------------------------------------------------
+    let view: SourceView;
+    let newWatermarks: Partial<Record<DirectoryObjectType, string>> | undefined;
+    if (mode === 'incremental') {
+      const changes: DirectoryChanges = await source.changesSince!({ department: stored.department!.value, person: stored.person!.value });
+      view = { kind: 'changes', changes };
+      newWatermarks = changes.watermarks;
+    } else {
+      const snapshot: DirectorySnapshot & { watermarks?: Partial<Record<DirectoryObjectType, string>> } = await source.fullSnapshot();
+      view = { kind: 'snapshot', snapshot };
+      newWatermarks = snapshot.watermarks;
+    }
+    const read = view.kind === 'changes' ? view.changes : view.snapshot;
+    const fetched = { departments: read.departments.length, people: read.people.length };
+
+    // ---- mappings and NetEase --------------------------------------------------------------
+    const state = await loadMappingState(mappings, tenantId, source.kind);
+    // Adoption on every full run, not only the first: a person left unlinked once (an
+    // ambiguous match, a failed first run) must never get a second, suffixed mailbox next to
+    // the one NetEase already holds for them. Matching links only one-to-one (adoption.ts).
+    const adopt = mode === 'full' && (input.adopt ?? true);
+    let netease: NeteaseState | undefined;
+    let neteaseReads: number | undefined;
+    if (mode === 'full') {
+      const api = await deps.netease(tenant);
+      const r = await readNeteaseState(api, { mappedAccountNames: new Set(state.accounts.map((a) => a.accountName.toLowerCase())) });
+      netease = r.state;
+      neteaseReads = r.calls;
+    }
+
+    // ---- plan --------------------------------------------------------------------------------
+    const planStarted = Date.now();
+    const plan: SyncPlan = planSync({
+      runId,
+      now: deps.clock.now(),
+      settings: tenant.sync,
+      source: view,
+      mappings: state,
+      ...(netease ? { netease } : {}),
+      adopt,
+      mailDomain: tenant.netease.domain,
+      ...(input.withholdDeletions ? { withholdDeletions: true } : {}),
+    });
+    const planMs = Date.now() - planStarted;
+    await plans.putDocument(tenantId, runId, PLAN_DOC, plan, opts.resultTtlSeconds);
+    if (newWatermarks && Object.keys(newWatermarks).length > 0) await plans.putDocument(tenantId, runId, WATERMARKS_DOC, newWatermarks, opts.resultTtlSeconds);
+
+    const batches = planBatches(plan, opts.batchSize);
+    const phases: PhaseSpan[] = [];
+    batches.forEach((b, seq) => {
+      const last = phases.at(-1);
+      if (last && last.phase === b.phase) last.count++;
+      else phases.push({ phase: b.phase, first: seq, count: 1 });
+    });
+    const notes: Record<string, number> = {};
+    for (const n of plan.report.notes) notes[n.code] = (notes[n.code] ?? 0) + 1;
+    const summary: RunSummary = {
+      plan: plan.summary,
+      planMode: plan.mode,
+      planStatus: plan.status,
+      deletions: plan.report.deletions,
+      notes,
+      ...(plan.report.unmatchedNetease ? { unmatchedNetease: { accounts: plan.report.unmatchedNetease.accounts.length, units: plan.report.unmatchedNetease.units.length } } : {}),
+      fetched,
+      ...(neteaseReads !== undefined ? { neteaseReads } : {}),
+      planMs,
+      adopt,
+      ...(input.withholdDeletions ? { withholdDeletions: true } : {}),
+      batchSize: opts.batchSize,
+      totalBatches: batches.length,
+      phases,
+      ...(plan.approval
+        ? { approval: { reasons: plan.approval.reasons.map(describeParkReason), destructiveCount: plan.approval.destructive.length, destructive: plan.approval.destructive.slice(0, 100) } }
+        : {}),
+    };
+    await runs.increment(tenantId, runId, { fetched: fetched.departments + fetched.people, skipped: plan.summary.totals.skip });
+    const planText = formatPlan(plan);
+    log.info('sync plan ready', { status: plan.status, operations: plan.summary.operations, apiCalls: plan.summary.apiCalls, phases: plan.summary.phases, planMs });
+
+    // ---- dry run / empty / parked / apply ------------------------------------------------------
+    if (input.dryRun) {
+      run = await runs.transition(tenantId, runId, 'planning', 'dry_run', { endedAt: deps.clock.now(), summary });
+      await locks.release(tenantId, SYNC_LOCK, runId);
+      return { run, planText };
+    }
+    if (plan.status === 'empty') {
+      run = await runs.transition(tenantId, runId, 'planning', 'success', {
+        endedAt: deps.clock.now(),
+        summary: { ...summary, outcome: { status: 'success', applied: 0, failed: 0, blocked: 0, durationMs: deps.clock.now() - startedAt, watermarksAdvanced: true } },
+      });
+      await advanceWatermarks(deps, tenantId, source.kind, runId);
+      await locks.release(tenantId, SYNC_LOCK, runId);
+      log.info('sync run finished: nothing to do', { fetched });
+      return { run, planText };
+    }
+    // Batches are stored before any status that lets them be sent (applying, or approval).
+    await mapLimit(batches, 8, (b, seq) => plans.putBatch(tenantId, runId, seq, { phase: b.phase, operations: b.operations }, opts.resultTtlSeconds));
+    if (plan.status === 'awaitingApproval') {
+      // The parked run keeps the tenant: applying an approved plan after another run
+      // changed the mappings would apply stale operations. After the window it expires.
+      await locks.renew(tenantId, SYNC_LOCK, runId, opts.approvalTtlMs);
+      run = await runs.transition(tenantId, runId, 'planning', 'awaiting_approval', { summary });
+      log.warn('sync run parked for approval', { reasons: summary.approval?.reasons, destructive: summary.approval?.destructiveCount });
+      return { run, planText };
+    }
+    // Announce every batch (pendingBatches) before sending any (RunStore.completeBatch contract).
+    run = await runs.transition(tenantId, runId, 'planning', 'applying', { totalBatches: batches.length, summary });
+    await fanOutPhase(deps, tenantId, runId, 0);
+    return { run: (await runs.get(tenantId, runId)) ?? run, planText };
+  } catch (err) {
+    if (run) {
+      const code = (err as { code?: unknown }).code;
+      await runs
+        .transition(tenantId, runId, ['planning', 'applying'], 'failed', {
+          endedAt: deps.clock.now(),
+          error: { code: typeof code === 'string' ? code : 'SYNC.PLANNING_FAILED', message: safeMessage(err) },
+        })
+        .catch(() => undefined);
+    }
+    await locks.release(tenantId, SYNC_LOCK, runId).catch(() => undefined);
+    log.error('sync run failed before applying', { err });
+    throw err;
+  }
+}
+
+/** Error messages of our adapters name operations and codes only; cap the length anyway. */
+function safeMessage(err: unknown): string {
+  const m = err instanceof Error ? err.message : String(err);
+  return m.length > 500 ? `${m.slice(0, 500)}...` : m;
+}

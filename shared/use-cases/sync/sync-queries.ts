@@ -1,0 +1,327 @@
+/**
+ * What operators read and correct: runs and their results (`runs list`, `runs show`,
+ * the CSV error log), mappings, `explain` for one source object, clearing the watermark
+ * (forces the next run to be full), and the CSV link import.
+ */
+import type { Department, DirectoryObjectType, Person } from '../../domain/directory';
+import { explain, type Explanation } from '../../domain/plan-report';
+import { neteaseProfile, profileHash } from '../../domain/account-profile';
+import { isDefaultUnitId } from '../../domain/plan-sync';
+import type { AccountMapping, DestructiveItem, SyncPlan, UnitMapping } from '../../domain/sync-plan';
+import { DEFAULT_UNIT_ID } from '../../domain/sync-plan';
+import { isNeteaseError } from '../../adapters/netease/netease.errors';
+import { NotFoundError, ValidationError } from '../../errors/app-error';
+import { OBJECT_TYPES, type MappingRecord, type ObjectResult, type Page, type RunRecord } from '../../ports/state-stores';
+import type { SyncDeps } from './sync-deps';
+import { syncOptions } from './sync-deps';
+import { SyncRunInProgressError, syncTenant } from './sync-errors';
+import { accountToWrite, recordToAccount, recordToUnit, unitToWrite } from './mapping-codec';
+import { PLAN_DOC, SYNC_LOCK } from './run-lifecycle';
+import { csvLine } from './sync-util';
+
+// ---- runs ----------------------------------------------------------------------------------
+
+export async function listRuns(deps: SyncDeps, tenantId: string, options: { limit?: number; cursor?: string } = {}): Promise<Page<RunRecord>> {
+  syncTenant(deps, tenantId);
+  return deps.stores.runs.list(tenantId, { limit: options.limit ?? 20, ...(options.cursor ? { cursor: options.cursor } : {}) });
+}
+
+export interface RunDetail {
+  run: RunRecord;
+  /** Failed and blocked objects (first `detailErrorLimit`). */
+  errors: ObjectResult[];
+  errorsTruncated: boolean;
+  /** For a parked run: everything it would suspend or delete. */
+  destructive?: DestructiveItem[];
+}
+
+export async function getRunDetail(deps: SyncDeps, tenantId: string, runId: string): Promise<RunDetail> {
+  syncTenant(deps, tenantId);
+  const { runs, plans } = deps.stores;
+  const run = await runs.get(tenantId, runId);
+  if (!run) throw new NotFoundError(`run ${runId} not found for tenant ${tenantId}`, { code: 'SYNC.RUN_NOT_FOUND' });
+  const limit = syncOptions(deps).detailErrorLimit;
+  const errors: ObjectResult[] = [];
+  let truncated = false;
+  outer: for (const outcome of ['failed', 'skipped'] as const) {
+    for await (const r of runs.results(tenantId, runId, { outcome })) {
+      if (errors.length >= limit) {
+        truncated = true;
+        break outer;
+      }
+      errors.push(r);
+    }
+  }
+  const detail: RunDetail = { run, errors, errorsTruncated: truncated };
+  if (run.status === 'awaiting_approval') {
+    const plan = (await plans.getDocument(tenantId, runId, PLAN_DOC)) as SyncPlan | undefined;
+    if (plan?.approval) detail.destructive = plan.approval.destructive;
+  }
+  return detail;
+}
+
+export const RESULTS_CSV_HEADER = ['objectType', 'sourceId', 'operation', 'outcome', 'errorCode', 'message', 'neteaseId', 'at'];
+
+/** Every per-object result of a run as CSV lines (header first): the downloadable run log. */
+export async function* runResultsCsv(deps: SyncDeps, tenantId: string, runId: string): AsyncGenerator<string> {
+  syncTenant(deps, tenantId);
+  if (!(await deps.stores.runs.get(tenantId, runId))) throw new NotFoundError(`run ${runId} not found for tenant ${tenantId}`, { code: 'SYNC.RUN_NOT_FOUND' });
+  yield csvLine(RESULTS_CSV_HEADER);
+  for await (const r of deps.stores.runs.results(tenantId, runId)) {
+    yield csvLine([r.objectType, r.sourceId, r.operation, r.outcome, r.errorCode, r.message, r.neteaseId, new Date(r.at).toISOString()]);
+  }
+}
+
+// ---- mappings -----------------------------------------------------------------------------
+
+export interface MappingView {
+  type: DirectoryObjectType;
+  sourceId: string;
+  neteaseId: string;
+  status: MappingRecord['status'];
+  adopted: boolean;
+  /** Unit name (departments) or the account's unit id (people). */
+  name?: string;
+  unitId?: string;
+  parentUnitId?: string;
+  suspendedAt?: number;
+  lastRunId: string;
+  updatedAt: number;
+}
+
+export function mappingView(r: MappingRecord): MappingView {
+  const v: MappingView = { type: r.objectType, sourceId: r.sourceId, neteaseId: r.neteaseId, status: r.status, adopted: r.adopted === true, lastRunId: r.lastRunId, updatedAt: r.updatedAt };
+  if (r.objectType === 'department') {
+    const u = recordToUnit(r);
+    v.name = u.name;
+    if (u.parentUnitId !== undefined) v.parentUnitId = u.parentUnitId;
+  } else {
+    const a = recordToAccount(r);
+    v.unitId = a.unitId;
+    if (a.suspendedAt !== undefined) v.suspendedAt = a.suspendedAt;
+  }
+  return v;
+}
+
+export async function listMappings(deps: SyncDeps, tenantId: string, type: DirectoryObjectType, options: { limit?: number; cursor?: string } = {}): Promise<Page<MappingView>> {
+  const tenant = syncTenant(deps, tenantId);
+  if (!OBJECT_TYPES.includes(type)) throw new ValidationError('type must be person or department');
+  const page = await deps.stores.mappings.listPage(tenantId, tenant.sync.source, type, { limit: options.limit ?? 100, ...(options.cursor ? { cursor: options.cursor } : {}) });
+  return { items: page.items.map(mappingView), ...(page.cursor ? { cursor: page.cursor } : {}) };
+}
+
+// ---- explain ------------------------------------------------------------------------------
+
+export interface ObjectExplanation {
+  sourceId: string;
+  type?: DirectoryObjectType;
+  /** The object as the source has it now; undefined when the source no longer has it. */
+  source?: { record?: Department | Person; read: 'lookup' | 'snapshot' | 'skipped' | 'failed'; error?: string };
+  mapping?: MappingView;
+  /** The plan decision of the latest run that planned this object (or the latest plan). */
+  decision?: Explanation & { runId: string; runStatus: RunRecord['status'] };
+  /** NetEase calls made for it, newest run first. */
+  history: ObjectResult[];
+}
+
+/**
+ * Everything known about one source object: the source record, its mapping, the plan
+ * decision of the most recent run that had one for it, and its API results. A source with
+ * a lookup (DingTalk, WeCom) is asked for the one object; EKP has none (its feed cannot look
+ * up by id), so its whole snapshot is read unless `readSource` is false.
+ */
+export async function explainObject(deps: SyncDeps, tenantId: string, sourceId: string, options: { type?: DirectoryObjectType; readSource?: boolean } = {}): Promise<ObjectExplanation> {
+  const tenant = syncTenant(deps, tenantId);
+  if (typeof sourceId !== 'string' || sourceId === '' || sourceId.length > 160) throw new ValidationError('a source object id is required');
+  if (options.type !== undefined && !OBJECT_TYPES.includes(options.type)) throw new ValidationError('type must be person or department');
+  const { mappings, runs, plans } = deps.stores;
+  const types: DirectoryObjectType[] = options.type ? [options.type] : ['person', 'department'];
+  const out: ObjectExplanation = { sourceId, history: [] };
+
+  for (const t of types) {
+    const m = await mappings.get({ tenantId, source: tenant.sync.source, objectType: t, sourceId });
+    if (m) {
+      out.mapping = mappingView(m);
+      out.type = t;
+      break;
+    }
+  }
+  // Decision: the newest stored plan that mentions the object, else the newest plan.
+  const recent = (await runs.list(tenantId, { limit: 10 })).items;
+  let fallback: ObjectExplanation['decision'];
+  for (const r of recent) {
+    const plan = (await plans.getDocument(tenantId, r.runId, PLAN_DOC)) as SyncPlan | undefined;
+    if (!plan) continue;
+    const e = explain(plan, sourceId, out.type);
+    const d = { ...e, runId: r.runId, runStatus: r.status };
+    if (e.operations.length > 0 || e.notes.length > 0) {
+      out.decision = d;
+      break;
+    }
+    fallback ??= d;
+  }
+  out.decision ??= fallback;
+  out.type ??= out.decision?.type;
+
+  for (const t of out.type ? [out.type] : types) {
+    const h = await runs.objectHistory(tenantId, t, sourceId, { limit: 20 });
+    if (h.length > 0) {
+      out.history = h;
+      out.type ??= t;
+      break;
+    }
+  }
+
+  if (options.readSource !== false) {
+    try {
+      const source = await deps.directory(tenant);
+      if (source.getPerson && source.getDepartment) {
+        const record = out.type === 'department' ? await source.getDepartment(sourceId) : ((await source.getPerson(sourceId)) ?? (out.type ? undefined : await source.getDepartment(sourceId)));
+        out.source = { read: 'lookup', ...(record ? { record } : {}) };
+      } else {
+        const snap = await source.fullSnapshot();
+        const record = out.type === 'department' ? snap.departments.find((d) => d.id === sourceId) : (snap.people.find((p) => p.id === sourceId) ?? (out.type ? undefined : snap.departments.find((d) => d.id === sourceId)));
+        out.source = { read: 'snapshot', ...(record ? { record } : {}) };
+      }
+    } catch (err) {
+      out.source = { read: 'failed', error: (err as { code?: string }).code ?? 'SOURCE.READ_FAILED' };
+    }
+  } else out.source = { read: 'skipped' };
+  return out;
+}
+
+// ---- watermarks -----------------------------------------------------------------------------
+
+/** Forget the tenant's watermarks: the next run is a full one (mappings are kept). @returns how many existed. */
+export async function clearWatermarks(deps: SyncDeps, tenantId: string): Promise<number> {
+  const tenant = syncTenant(deps, tenantId);
+  const n = await deps.stores.watermarks.clear(tenantId, tenant.sync.source);
+  deps.logger.info('sync watermarks cleared', { tenant: tenantId, cleared: n });
+  return n;
+}
+
+// ---- link import ------------------------------------------------------------------------------
+
+export interface LinkRow {
+  sourceId: string;
+  type: DirectoryObjectType;
+  neteaseId: string;
+}
+
+export interface ImportResult {
+  linked: number;
+  /** Rows that already said exactly this. */
+  unchanged: number;
+  replaced: number;
+}
+
+export class LinkImportError extends ValidationError {
+  constructor(readonly problems: string[]) {
+    super(`the link file has ${problems.length} problem(s); nothing was written:\n${problems.slice(0, 50).map((p) => `  - ${p}`).join('\n')}`, { code: 'SYNC.IMPORT_INVALID', details: { problems: problems.slice(0, 200) } });
+  }
+}
+
+const MAX_IMPORT_ROWS = 20_000;
+
+/**
+ * An admin links (or re-links) source objects to existing NetEase objects: rows of
+ * sourceId,type,neteaseId. Every row is checked first (shape, duplicates, the NetEase
+ * object exists, it is not linked to another source object unless that link is replaced in
+ * the same file); any problem refuses the whole file and writes nothing. Runs hold the
+ * tenant's lock meanwhile, so no run applies against half-imported links.
+ */
+export async function importMappings(deps: SyncDeps, tenantId: string, rows: readonly LinkRow[], by: string): Promise<ImportResult> {
+  const tenant = syncTenant(deps, tenantId);
+  const source = tenant.sync.source;
+  const problems: string[] = [];
+  if (!Array.isArray(rows) || rows.length === 0) throw new LinkImportError(['the file has no rows']);
+  if (rows.length > MAX_IMPORT_ROWS) throw new LinkImportError([`at most ${MAX_IMPORT_ROWS} rows per import`]);
+  const seenSource = new Set<string>();
+  const seenNetease = new Set<string>();
+  rows.forEach((r, i) => {
+    const at = `row ${i + 1}`;
+    if (!r || typeof r !== 'object') return problems.push(`${at}: not a row`);
+    if (typeof r.sourceId !== 'string' || r.sourceId.trim() === '' || r.sourceId.length > 160 || /[\u0000-\u001f]/.test(r.sourceId)) problems.push(`${at}: sourceId is missing or invalid`);
+    if (r.type !== 'person' && r.type !== 'department') problems.push(`${at}: type must be person or department`);
+    if (typeof r.neteaseId !== 'string' || r.neteaseId.trim() === '' || r.neteaseId.length > 160) problems.push(`${at}: neteaseId is missing or invalid`);
+    else if (r.type === 'person' && (r.neteaseId.includes('@') || !/^[a-z0-9][a-z0-9._-]{0,63}$/i.test(r.neteaseId))) problems.push(`${at}: neteaseId must be an account name (local part, no @domain)`);
+    const sk = `${r.type}\u0000${r.sourceId}`;
+    const nk = `${r.type}\u0000${r.type === 'person' ? String(r.neteaseId).toLowerCase() : r.neteaseId}`;
+    if (seenSource.has(sk)) problems.push(`${at}: ${r.type} ${r.sourceId} appears twice`);
+    if (seenNetease.has(nk)) problems.push(`${at}: ${r.neteaseId} is linked twice`);
+    seenSource.add(sk);
+    seenNetease.add(nk);
+    return undefined;
+  });
+  if (problems.length > 0) throw new LinkImportError(problems);
+
+  const owner = `import-${deps.clock.now()}`;
+  const lock = await deps.stores.locks.acquire(tenantId, SYNC_LOCK, owner, 10 * 60_000);
+  if (!lock.acquired) throw new SyncRunInProgressError(tenantId, lock.heldBy?.owner);
+  try {
+    const api = await deps.netease(tenant);
+    const units = new Map((await api.getUnitList()).map((u) => [u.unitId, u]));
+    const importedSource = new Set(rows.map((r) => `${r.type}\u0000${r.sourceId}`));
+    const writes: Array<{ row: LinkRow; write: ReturnType<typeof unitToWrite>; current?: MappingRecord }> = [];
+    const ctx = { tenantId, source, runId: owner };
+    for (const [i, row] of rows.entries()) {
+      const at = `row ${i + 1} (${row.type} ${row.sourceId})`;
+      const holders = (await deps.stores.mappings.findByNeteaseId(tenantId, row.type, row.neteaseId, source)).filter((h) => h.status !== 'deleted' && h.sourceId !== row.sourceId && !importedSource.has(`${h.objectType}\u0000${h.sourceId}`));
+      if (holders.length > 0) problems.push(`${at}: ${row.neteaseId} is already linked to ${row.type} ${holders.map((h) => h.sourceId).join(', ')}`);
+      const current = await deps.stores.mappings.get({ tenantId, source, objectType: row.type, sourceId: row.sourceId });
+      if (row.type === 'department') {
+        const unit = units.get(row.neteaseId);
+        if (!unit) {
+          problems.push(`${at}: NetEase has no unit ${row.neteaseId}`);
+          continue;
+        }
+        const m: UnitMapping = { sourceId: row.sourceId, unitId: unit.unitId, name: unit.unitName, sourceName: unit.unitName, status: 'active' };
+        if (unit.parentId) {
+          m.parentUnitId = unit.parentId;
+          const parent = [...(await deps.stores.mappings.findByNeteaseId(tenantId, 'department', unit.parentId, source))].find((p) => p.status !== 'deleted');
+          if (parent) m.parentSourceId = parent.sourceId;
+        }
+        writes.push({ row, write: unitToWrite(ctx, m, true), ...(current ? { current } : {}) });
+      } else {
+        let account;
+        try {
+          account = await api.getAccount(row.neteaseId);
+        } catch (err) {
+          if (isNeteaseError(err, 'notFound')) {
+            problems.push(`${at}: NetEase has no account ${row.neteaseId}`);
+            continue;
+          }
+          throw err;
+        }
+        const status = account.status === 'suspended' ? 'suspended' : account.status === 'deleted' ? 'deleted' : 'active';
+        const m: AccountMapping = {
+          sourceId: row.sourceId,
+          accountName: account.accountName.toLowerCase(),
+          profileHash: profileHash(neteaseProfile({ accountName: account.accountName, status, ...(account.nickname ? { nickname: account.nickname } : {}), ...(account.mobile ? { mobile: account.mobile } : {}), ...(account.jobNo ? { jobNo: account.jobNo } : {}) })),
+          unitId: isDefaultUnitId(account.unitId) ? DEFAULT_UNIT_ID : account.unitId!,
+          status,
+        };
+        if (status === 'suspended') m.suspendedAt = deps.clock.now();
+        if (status === 'deleted') m.deletedAt = deps.clock.now();
+        writes.push({ row, write: accountToWrite(ctx, m, true), ...(current ? { current } : {}) });
+      }
+    }
+    if (problems.length > 0) throw new LinkImportError(problems);
+
+    const result: ImportResult = { linked: 0, unchanged: 0, replaced: 0 };
+    for (const w of writes) {
+      const same = w.current && w.current.neteaseId.toLowerCase() === w.write.neteaseId.toLowerCase() && w.current.status === w.write.status && w.current.contentHash === w.write.contentHash;
+      if (same) {
+        result.unchanged++;
+        continue;
+      }
+      await deps.stores.mappings.put(w.write, { expected: { version: w.current?.version ?? 0 } });
+      if (w.current) result.replaced++;
+      else result.linked++;
+    }
+    deps.logger.info('sync links imported', { tenant: tenantId, by, ...result });
+    return result;
+  } finally {
+    await deps.stores.locks.release(tenantId, SYNC_LOCK, owner).catch(() => undefined);
+  }
+}

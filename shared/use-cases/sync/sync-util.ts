@@ -1,0 +1,114 @@
+/** Small helpers shared by the sync use cases. */
+import type { DirectoryObjectType } from '../../domain/directory';
+import type { OperationKind, PlanOperation } from '../../domain/sync-plan';
+import type { RunCountKey, RunCounts } from '../../ports/state-stores';
+
+/** Run `fn` over `items`, at most `limit` at a time; rejects with the first error after all settle. */
+export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  let failed: { err: unknown } | undefined;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      try {
+        out[i] = await fn(items[i]!, i);
+      } catch (err) {
+        failed ??= { err };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  if (failed) throw failed.err;
+  return out;
+}
+
+export function objectTypeOf(op: Pick<PlanOperation, 'kind'>): DirectoryObjectType {
+  return op.kind.startsWith('unit.') ? 'department' : 'person';
+}
+
+/**
+ * The result's operation name: the kind, with `.temporary` for the first half of a unit
+ * name swap (so both renames of one department in one run keep their own result).
+ */
+export function operationName(op: PlanOperation): string {
+  return op.kind === 'unit.update' && op.temporary ? 'unit.update.temporary' : op.kind;
+}
+
+/** The run counter an applied operation adds to. */
+export const COUNT_OF_KIND: Record<OperationKind, RunCountKey> = {
+  'unit.create': 'created',
+  'unit.update': 'updated',
+  'unit.move': 'moved',
+  'unit.delete': 'deleted',
+  'unit.link': 'linked',
+  'account.create': 'created',
+  'account.update': 'updated',
+  'account.move': 'moved',
+  'account.suspend': 'suspended',
+  'account.recover': 'recovered',
+  'account.delete': 'deleted',
+  'account.link': 'linked',
+};
+
+export function addCount(counts: Partial<RunCounts>, key: RunCountKey, n = 1): void {
+  counts[key] = (counts[key] ?? 0) + n;
+}
+
+/** Operations that succeeded (applied or linked), from run counters. */
+export function appliedTotal(counts: RunCounts): number {
+  return counts.created + counts.updated + counts.moved + counts.suspended + counts.recovered + counts.deleted + counts.linked;
+}
+
+/** One CSV field (RFC 4180): quoted when it holds a comma, quote or line break; formula-leading characters defused for spreadsheets. */
+export function csvField(value: unknown): string {
+  let s = value === undefined || value === null ? '' : String(value);
+  if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+export function csvLine(values: readonly unknown[]): string {
+  return values.map(csvField).join(',');
+}
+
+/** Parse CSV text (RFC 4180 quoting) into rows of fields. Blank lines are dropped. */
+export function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let field = '';
+  let quoted = false;
+  let i = 0;
+  const s = text.replace(/^\uFEFF/, '');
+  const endField = () => {
+    row.push(field);
+    field = '';
+  };
+  const endRow = () => {
+    endField();
+    if (row.length > 1 || row[0]!.trim() !== '') rows.push(row);
+    row = [];
+  };
+  while (i < s.length) {
+    const c = s[i]!;
+    if (quoted) {
+      if (c === '"') {
+        if (s[i + 1] === '"') {
+          field += '"';
+          i += 2;
+          continue;
+        }
+        quoted = false;
+      } else field += c;
+      i++;
+      continue;
+    }
+    if (c === '"' && field === '') quoted = true;
+    else if (c === ',') endField();
+    else if (c === '\n') endRow();
+    else if (c !== '\r') field += c;
+    i++;
+  }
+  if (quoted) throw new Error('unterminated quoted field');
+  if (field !== '' || row.length > 0) endRow();
+  return rows;
+}

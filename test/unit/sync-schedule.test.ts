@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import { makeHandler as makePlanner } from '../../functions/schedule/sync-planner/handler';
+import { createMemoryStateStores } from '../../shared/adapters/memory/memory-state.store';
+import { tenantSchema } from '../../shared/config/tenant-config.schema';
+import type { DirectorySource } from '../../shared/domain/directory';
+import { ValidationError } from '../../shared/errors/app-error';
+import { createMemoryLogger } from '../../shared/logging/logger';
+import { fixedClock } from '../../shared/ports/clock';
+import { newRunId, type RunStatus } from '../../shared/ports/state-stores';
+import { chooseScheduledMode, type NeteaseSyncApi, type SyncDeps } from '../../shared/use-cases/sync';
+
+const NOW = Date.UTC(2024, 5, 1, 12);
+const HOUR = 3600_000;
+const tenant = tenantSchema.parse({
+  id: 'acme',
+  netease: { domain: 'acme.com', product: 'p', region: 'hz' },
+  ekp: { baseUrl: 'http://127.0.0.1:9', auth: { type: 'none' } },
+});
+
+function deps() {
+  const clock = fixedClock(NOW);
+  const stores = createMemoryStateStores({ clock });
+  const source: DirectorySource = { kind: 'ekp', fullSnapshot: async () => ({ departments: [], people: [], complete: true, takenAt: NOW }) };
+  const d: SyncDeps = {
+    stores,
+    jobs: { send: async () => undefined },
+    clock,
+    logger: createMemoryLogger('error'),
+    tenants: () => [tenant],
+    directory: async () => source,
+    netease: async () => ({ getUnitList: async () => [], getAllAccounts: async () => [] }) as unknown as NeteaseSyncApi,
+  };
+  return { d, stores, clock };
+}
+
+async function addRun(stores: ReturnType<typeof createMemoryStateStores>, at: number, mode: 'full' | 'incremental', status: RunStatus) {
+  const runId = newRunId(at);
+  await stores.runs.create({ runId, tenantId: 'acme', source: 'ekp', trigger: 'schedule', mode, dryRun: false, startedAt: at, status });
+  return runId;
+}
+
+describe('which run the schedule starts', () => {
+  it('is full while the source has no watermark', async () => {
+    const { d } = deps();
+    expect(await chooseScheduledMode(d, 'acme', 'ekp')).toMatchObject({ mode: 'full', why: 'no watermark yet' });
+  });
+
+  it('is incremental after a recent successful full run, full again once it is a day old', async () => {
+    const { d, stores, clock } = deps();
+    await stores.watermarks.advance('acme', 'ekp', 'department', '1', 'r');
+    await stores.watermarks.advance('acme', 'ekp', 'person', '1', 'r');
+    await addRun(stores, NOW - 2 * HOUR, 'full', 'success');
+    await addRun(stores, NOW - HOUR, 'incremental', 'success');
+    expect((await chooseScheduledMode(d, 'acme', 'ekp')).mode).toBe('incremental');
+    clock.advance(23 * HOUR);
+    expect(await chooseScheduledMode(d, 'acme', 'ekp')).toMatchObject({ mode: 'full', why: 'periodic full reconcile' });
+  });
+
+  it('retries failed objects of an incremental run with a full run, but does not repeat a full run that ended with warnings', async () => {
+    const { d, stores } = deps();
+    await stores.watermarks.advance('acme', 'ekp', 'department', '1', 'r');
+    await stores.watermarks.advance('acme', 'ekp', 'person', '1', 'r');
+    await addRun(stores, NOW - 3 * HOUR, 'full', 'warning');
+    expect((await chooseScheduledMode(d, 'acme', 'ekp')).mode).toBe('incremental');
+    await addRun(stores, NOW - 2 * HOUR, 'incremental', 'warning');
+    expect((await chooseScheduledMode(d, 'acme', 'ekp')).mode).toBe('full');
+    await addRun(stores, NOW - HOUR, 'full', 'failed');
+    expect((await chooseScheduledMode(d, 'acme', 'ekp')).mode).toBe('full');
+  });
+});
+
+describe('the sync planner handler', () => {
+  it('runs every enabled tenant on a Scheduled Event and one tenant on demand', async () => {
+    const { d } = deps();
+    const planner = makePlanner({ sync: d });
+    const scheduled = await planner({ 'detail-type': 'Scheduled Event', source: 'aws.events' } as never);
+    expect(scheduled.tenants).toEqual([expect.objectContaining({ tenantId: 'acme', mode: 'full', status: 'success' })]);
+    const dry = await planner({ tenantId: 'acme', mode: 'full', dryRun: true });
+    expect(dry.tenants[0]).toMatchObject({ tenantId: 'acme', status: 'dry_run' });
+  });
+
+  it('refuses an event that is neither, naming the fields', async () => {
+    const { d } = deps();
+    const planner = makePlanner({ sync: d });
+    await expect(planner({ tenantId: 'acme', mode: 'sideways' } as never)).rejects.toBeInstanceOf(ValidationError);
+    await expect(planner({ tenant: 'acme' } as never)).rejects.toThrow(/tenantId/);
+  });
+});
