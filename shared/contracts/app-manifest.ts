@@ -170,7 +170,7 @@ export const FUNCTIONS: Record<FunctionName, FunctionSpec> = {
     memoryMb: 512,
     timeoutSeconds: 120,
     table: 'readwrite',
-    secrets: [],
+    secrets: ['dingtalk', 'wecom'], // checks the channel secret exists before fanning a tenant out
     sendsTo: ['notify'],
   },
   notifyWorker: {
