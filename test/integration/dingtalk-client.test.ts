@@ -13,8 +13,9 @@ import { actionCardMessage } from '../../shared/adapters/dingtalk/dingtalk.messa
 import { secretName } from '../../shared/config/secrets';
 import { tenantSchema, type TenantConfig } from '../../shared/config/tenant-config.schema';
 import { AppError, AuthError } from '../../shared/errors/app-error';
-import type { SecretStore } from '../../shared/ports/secret-store';
 import { pointDingtalkAt, startDingtalkSimulator, type DtSimTenantView, type RunningDingtalkSimulator, type SimWorkMessage } from '../../local/simulators/dingtalk';
+import { MemorySecrets } from '../fixtures/memory-secrets';
+import { rejectionOf, simControl } from './vendor-sim-helpers';
 
 const APP_SECRET = 'dt-app-secret-for-tests-0001';
 
@@ -34,16 +35,6 @@ const baseTenant: TenantConfig = tenantSchema.parse({
   },
 });
 
-class MemorySecrets implements SecretStore {
-  readonly values = new Map<string, Record<string, unknown>>();
-  async getJson(name: string) {
-    return this.values.get(name);
-  }
-  async putJson(name: string, value: Record<string, unknown>) {
-    this.values.set(name, value);
-  }
-}
-
 let sim: RunningDingtalkSimulator;
 let tenant: TenantConfig;
 const secrets = new MemorySecrets();
@@ -59,25 +50,11 @@ function client(options: Partial<DingtalkClientOptions> = {}): DingtalkClient {
   });
 }
 
-async function control<T = unknown>(method: string, path: string, body?: unknown): Promise<{ status: number; json: T }> {
-  const res = await fetch(`${sim.url}${path}`, {
-    method,
-    headers: body === undefined ? undefined : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: res.status, json: (await res.json()) as T };
-}
+const control = simControl(() => sim.url);
 
 const state = async (): Promise<DtSimTenantView> => (await control<DtSimTenantView>('GET', '/__sim/state')).json;
 
-async function failure(p: Promise<unknown>): Promise<AppError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(AppError);
-  return err as AppError;
-}
+const failure = (p: Promise<unknown>): Promise<AppError> => rejectionOf(p, AppError);
 
 beforeAll(async () => {
   secrets.values.set(secretName('test', baseTenant.id, 'dingtalk'), { appSecret: APP_SECRET });

@@ -12,6 +12,7 @@ import { fixedClock } from '../../shared/ports/clock';
 import { Signer } from '../../shared/crypto/netease-signing';
 import { generateKeyPairSync } from '../../shared/crypto/rsa-keys';
 import { startNeteaseSimulator, type RunningNeteaseSimulator } from '../../local/simulators/netease';
+import { rejectionOf } from './vendor-sim-helpers';
 
 const DOMAIN = 'acme.com';
 const PRODUCT = 'acme_com';
@@ -39,14 +40,7 @@ function client(overrides: Partial<NeteaseClientSettings> = {}, options: Netease
   return new NeteaseClient(settings(overrides), withSigner, { ...fastRetry, ...options });
 }
 
-async function failure(p: Promise<unknown>): Promise<NeteaseApiError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(NeteaseApiError);
-  return err as NeteaseApiError;
-}
+const failure = (p: Promise<unknown>): Promise<NeteaseApiError> => rejectionOf(p, NeteaseApiError);
 
 beforeAll(async () => {
   sim = await startNeteaseSimulator({ keys: [{ domain: DOMAIN, product: PRODUCT, publicKeyHex: key.publicKeyHex }], pageSize: 3 });

@@ -9,22 +9,12 @@ import { Signer } from '../../shared/crypto/netease-signing';
 import { generateKeyPairSync } from '../../shared/crypto/rsa-keys';
 import { createMemoryLogger } from '../../shared/logging/logger';
 import { systemClock } from '../../shared/ports/clock';
-import type { SecretStore } from '../../shared/ports/secret-store';
 import type { StateStores } from '../../shared/ports/state-stores';
 import { dingtalkSso, makeHandler, wecomSso } from '../../functions/http/sso/handler';
 import { pointDingtalkAt, startDingtalkSimulator, type RunningDingtalkSimulator } from '../../local/simulators/dingtalk/dingtalk.simulator';
 import { pointWecomAt, startWecomSimulator } from '../../local/simulators/wecom/wecom.simulator';
 import { startNeteaseSimulator, type RunningNeteaseSimulator } from '../../local/simulators/netease';
-
-class MemorySecrets implements SecretStore {
-  constructor(private readonly values: Record<string, Record<string, unknown>>) {}
-  async getJson(name: string) {
-    return this.values[name];
-  }
-  async putJson(name: string, value: Record<string, unknown>) {
-    this.values[name] = value;
-  }
-}
+import { MemorySecrets } from '../fixtures/memory-secrets';
 
 const secrets = new MemorySecrets({
   'qiye-bridge/local/dtco/dingtalk': { appSecret: 'dt-app-secret' },

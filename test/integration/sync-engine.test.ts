@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startNeteaseSimulator, type RunningNeteaseSimulator } from '../../local/simulators/netease';
+import { mulberry32 } from '../../local/simulators/sim-random';
 import { NeteaseApiError } from '../../shared/adapters/netease';
 import type { Department, Person } from '../../shared/domain/directory';
 import { DAY_MS } from '../../shared/domain/sync-plan';
@@ -214,7 +215,7 @@ describe('idempotent delivery', () => {
     const started = await startSyncRun(h.deps, { tenantId: h.tenant.id, trigger: 'manual', mode: 'full' });
     h.sim.setFaults({ errorRate: 0.15, throttleRate: 0.05, seed: 3 });
     try {
-      await h.drain({ duplicateRate: 0.2, maxReceiveCount: 50, random: seeded(5) });
+      await h.drain({ duplicateRate: 0.2, maxReceiveCount: 50, random: mulberry32(5) });
     } finally {
       h.sim.setFaults({ errorRate: 0, throttleRate: 0 });
     }
@@ -445,17 +446,6 @@ function bindAll(api: NeteaseSyncApi): NeteaseSyncApi {
     out[k] = (api[k] as (...a: unknown[]) => unknown).bind(api);
   }
   return out as unknown as NeteaseSyncApi;
-}
-
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 // Silence unused-type lint for fixtures kept for readability.

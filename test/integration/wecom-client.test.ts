@@ -13,8 +13,9 @@ import { WecomApiError } from '../../shared/adapters/wecom/wecom.errors';
 import { secretName } from '../../shared/config/secrets';
 import { tenantSchema, type TenantConfig } from '../../shared/config/tenant-config.schema';
 import { AppError, AuthError } from '../../shared/errors/app-error';
-import type { SecretStore } from '../../shared/ports/secret-store';
 import { pointWecomAt, startWecomSimulator, type RunningWecomSimulator, type SimAppMessage, type WcSimTenantView } from '../../local/simulators/wecom';
+import { MemorySecrets } from '../fixtures/memory-secrets';
+import { rejectionOf, simControl } from './vendor-sim-helpers';
 
 const CONTACT_SECRET = 'wc-contact-sync-secret-0001';
 const APP_SECRET = 'wc-self-built-app-secret-0001';
@@ -34,16 +35,6 @@ const baseTenant: TenantConfig = tenantSchema.parse({
   },
 });
 
-class MemorySecrets implements SecretStore {
-  readonly values = new Map<string, Record<string, unknown>>();
-  async getJson(name: string) {
-    return this.values.get(name);
-  }
-  async putJson(name: string, value: Record<string, unknown>) {
-    this.values.set(name, value);
-  }
-}
-
 let sim: RunningWecomSimulator;
 let tenant: TenantConfig;
 const secrets = new MemorySecrets();
@@ -60,25 +51,11 @@ function client(options: Partial<WecomClientOptions> & { secretValues?: WecomSec
   });
 }
 
-async function control<T = unknown>(method: string, path: string, body?: unknown): Promise<{ status: number; json: T }> {
-  const res = await fetch(`${sim.url}${path}`, {
-    method,
-    headers: body === undefined ? undefined : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: res.status, json: (await res.json()) as T };
-}
+const control = simControl(() => sim.url);
 
 const state = async (): Promise<WcSimTenantView> => (await control<WcSimTenantView>('GET', '/__sim/state')).json;
 
-async function failure(p: Promise<unknown>): Promise<AppError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(AppError);
-  return err as AppError;
-}
+const failure = (p: Promise<unknown>): Promise<AppError> => rejectionOf(p, AppError);
 
 beforeAll(async () => {
   secrets.values.set(secretName('test', baseTenant.id, 'wecom'), { contactSecret: CONTACT_SECRET, appSecret: APP_SECRET });

@@ -2,18 +2,8 @@ import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { loadTenantsFile } from '../../shared/config/load-config';
 import { createMemoryLogger } from '../../shared/logging/logger';
-import type { SecretStore } from '../../shared/ports/secret-store';
 import { makeHandler } from '../../functions/http/admin/handler';
-
-class MemorySecrets implements SecretStore {
-  readonly values = new Map<string, Record<string, unknown>>();
-  async getJson(name: string) {
-    return this.values.get(name);
-  }
-  async putJson(name: string, value: Record<string, unknown>) {
-    this.values.set(name, value);
-  }
-}
+import { MemorySecrets } from '../fixtures/memory-secrets';
 
 let secrets: MemorySecrets;
 const config = loadTenantsFile('config/tenants.local.json');

@@ -11,21 +11,11 @@ import {
   parseTimestamp,
   signature,
   verifySignature,
-  type CallbackErrorCode,
 } from '../../shared/crypto/callback-crypto-common';
 import { AppError } from '../../shared/errors/app-error';
+import { codeOf } from './callback-test-helpers';
 
 const randomAesKey = (): string => randomBytes(32).toString('base64').slice(0, 43);
-
-function codeOf(fn: () => unknown): CallbackErrorCode | undefined {
-  try {
-    fn();
-    return undefined;
-  } catch (err) {
-    if (err instanceof CallbackError) return err.code;
-    throw err;
-  }
-}
 
 /** Raw AES with the callback key and no padding, to craft plaintexts that break one rule. */
 function rawEncrypt(plain: Buffer, aesKey: string): string {

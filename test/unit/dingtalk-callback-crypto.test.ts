@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { CallbackError, decrypt, encrypt, signature, type CallbackErrorCode } from '../../shared/crypto/callback-crypto-common';
+import { CallbackError, decrypt, encrypt, signature } from '../../shared/crypto/callback-crypto-common';
 import { encryptReply, verifyAndDecrypt, type DingtalkVerifyInput } from '../../shared/crypto/dingtalk-callback-crypto';
+import { codeOf } from './callback-test-helpers';
 
 /** dingtalk.md §2, copied exactly. */
 const V1 = {
@@ -43,16 +44,6 @@ const V4 = {
   encrypt: 'WriYdpwgW9R3hQnNQCWb99OFF54g0q8jTnsnENNcQVQtGNNNONLnnaRRsyJDkd9rdVbNdMyRj842O3VhNVQOmw==',
   msg_signature: '976c3d87779e1226ef62b26faf308bef50edc62d',
 };
-
-function codeOf(fn: () => unknown): CallbackErrorCode | undefined {
-  try {
-    fn();
-    return undefined;
-  } catch (err) {
-    if (err instanceof CallbackError) return err.code;
-    throw err;
-  }
-}
 
 describe('DingTalk official vectors (dingtalk.md §2)', () => {
   it.each([

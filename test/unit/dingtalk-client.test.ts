@@ -13,7 +13,7 @@ import {
 } from '../../shared/adapters/dingtalk/dingtalk.errors';
 import { actionCardMessage, assertMessageSize, escapeMarkdown, markdownMessage, truncateUtf8 } from '../../shared/adapters/dingtalk/dingtalk.messages';
 import { toDepartment, toPerson, userSchema } from '../../shared/adapters/dingtalk/dingtalk.schemas';
-import { AccessTokenCache } from '../../shared/adapters/dingtalk/dingtalk.token-cache';
+import { AccessTokenCache } from '../../shared/adapters/http/token-cache';
 import { fixedClock } from '../../shared/ports/clock';
 
 describe('errcodes', () => {

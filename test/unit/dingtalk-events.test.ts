@@ -1,23 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { parseDingtalkEvent, type DingtalkEventParse } from '../../shared/adapters/dingtalk/dingtalk-events';
-import { CallbackError, encrypt, signature, type CallbackErrorCode } from '../../shared/crypto/callback-crypto-common';
+import { parseDingtalkEvent } from '../../shared/adapters/dingtalk/dingtalk-events';
+import { encrypt, signature } from '../../shared/crypto/callback-crypto-common';
 import { verifyAndDecrypt } from '../../shared/crypto/dingtalk-callback-crypto';
-import { contactEventMessageSchema, toContactEventMessages, type ContactEvent } from '../../shared/contracts/contact-event';
-
-function contact(p: DingtalkEventParse): ContactEvent {
-  if (p.type !== 'contact') throw new Error(`expected a contact event, got ${p.type}`);
-  return p.event;
-}
-
-function codeOf(fn: () => unknown): CallbackErrorCode | undefined {
-  try {
-    fn();
-    return undefined;
-  } catch (err) {
-    if (err instanceof CallbackError) return err.code;
-    throw err;
-  }
-}
+import { contactEventMessageSchema, toContactEventMessages } from '../../shared/contracts/contact-event';
+import { codeOf, contact } from './callback-test-helpers';
 
 describe('parseDingtalkEvent', () => {
   it('recognizes check_url (and the ISV suite checks) as URL checks', () => {

@@ -2,20 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { MemoryMappingStore } from '../../shared/adapters/memory/memory-mapping.store';
 import { mappingUpdatesFor } from '../../shared/domain/mapping-updates';
 import { planSync } from '../../shared/domain/plan-sync';
-import type { AccountMapping, SyncSettings, UnitMapping } from '../../shared/domain/sync-plan';
+import type { AccountMapping, UnitMapping } from '../../shared/domain/sync-plan';
 import type { MappingStore } from '../../shared/ports/state-stores';
 import { accountToWrite, loadMappingState, recordToAccount, recordToUnit, unitToWrite, writeMappingUpdates } from '../../shared/use-cases/sync/mapping-codec';
 import { generateOrg } from '../fixtures/org-generator';
+import { settings } from './plan-harness';
 
-const SETTINGS: SyncSettings = {
-  accountNameRule: 'emailLocalPart',
-  matchAttributes: ['email', 'jobNumber', 'mobile'],
-  onlyWithEmail: false,
-  includeDepartments: [],
-  excludeDepartments: [],
-  deleteThreshold: { count: 50, percent: 5 },
-  suspendGraceDays: 30,
-};
+/** The tenant-config defaults (shared/config/tenant-config.schema.ts). */
+const SETTINGS = settings({ deleteThreshold: { count: 50, percent: 5 } });
 const ctx = { tenantId: 'acme', source: 'ekp' as const, runId: 'r1' };
 const asRecord = <T extends object>(w: T) => ({ ...w, version: 1, updatedAt: 0 });
 

@@ -6,6 +6,7 @@
  * email local parts, so nothing downstream can confuse the two.
  */
 import type { TenantConfig } from '../../../shared/config/tenant-config.schema';
+import { hashSeed, pickUniqueName, seededDraws, type NamePart } from '../sim-random';
 
 export interface SimDtDepartment {
   dept_id: number;
@@ -38,34 +39,12 @@ export interface SeededOrg {
   users: SimDtUser[];
 }
 
-/** A small deterministic PRNG (mulberry32). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** FNV-1a of a string: the seed for a tenant's org. */
-export function hashSeed(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
-}
-
-const SURNAMES: ReadonlyArray<[string, string]> = [
+const SURNAMES: readonly NamePart[] = [
   ['王', 'wang'], ['李', 'li'], ['张', 'zhang'], ['刘', 'liu'], ['陈', 'chen'], ['杨', 'yang'], ['黄', 'huang'], ['赵', 'zhao'],
   ['吴', 'wu'], ['周', 'zhou'], ['徐', 'xu'], ['孙', 'sun'], ['马', 'ma'], ['朱', 'zhu'], ['胡', 'hu'], ['郭', 'guo'],
   ['何', 'he'], ['林', 'lin'], ['罗', 'luo'], ['高', 'gao'], ['欧阳', 'ouyang'],
 ];
-const GIVEN: ReadonlyArray<[string, string]> = [
+const GIVEN: readonly NamePart[] = [
   ['伟', 'wei'], ['芳', 'fang'], ['娜', 'na'], ['敏', 'min'], ['静', 'jing'], ['丽', 'li'], ['强', 'qiang'], ['磊', 'lei'],
   ['军', 'jun'], ['洋', 'yang'], ['勇', 'yong'], ['艳', 'yan'], ['杰', 'jie'], ['涛', 'tao'], ['明', 'ming'], ['超', 'chao'],
   ['秀英', 'xiuying'], ['晓明', 'xiaoming'], ['建华', 'jianhua'], ['志强', 'zhiqiang'], ['海燕', 'haiyan'], ['子涵', 'zihan'],
@@ -87,9 +66,7 @@ const TITLES = ['工程师', '高级工程师', '产品经理', '设计师', '�
 
 /** Build the seeded org of `tenant` (same tenant id → same org). */
 export function seedDingtalkOrg(tenant: Pick<TenantConfig, 'id' | 'displayName'> & { netease: { domain: string } }, people = 36): SeededOrg {
-  const rnd = mulberry32(hashSeed(`dingtalk:${tenant.id}`));
-  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)] as T;
-  const digits = (n: number): string => Array.from({ length: n }, () => Math.floor(rnd() * 10)).join('');
+  const { rnd, pick, digits } = seededDraws(hashSeed(`dingtalk:${tenant.id}`));
 
   const rootName = tenant.displayName?.replace(/\s*\(.*\)\s*$/, '') || `${tenant.id} 有限公司`;
   const departments: SimDtDepartment[] = [{ dept_id: 1, name: rootName, order: 0 }];
@@ -105,13 +82,7 @@ export function seedDingtalkOrg(tenant: Pick<TenantConfig, 'id' | 'displayName'>
   const names = new Set<string>();
   const locals = new Set<string>();
   for (let i = 0; i < people; i++) {
-    let sur: [string, string];
-    let given: [string, string];
-    do {
-      sur = pick(SURNAMES);
-      given = pick(GIVEN);
-    } while (names.has(sur[0] + given[0]));
-    names.add(sur[0] + given[0]);
+    const { sur, given } = pickUniqueName(pick, SURNAMES, GIVEN, names);
     let local = `${given[1]}.${sur[1]}`;
     for (let n = 2; locals.has(local); n++) local = `${given[1]}.${sur[1]}${n}`;
     locals.add(local);

@@ -4,6 +4,7 @@
  * edits the control API makes. Plain JSON so it persists as is.
  */
 import { createHash } from 'node:crypto';
+import { ControlError } from '../sim-http';
 import type { SimDtDepartment, SimDtUser } from './dingtalk-sim.seed';
 
 /** A refusal with DingTalk's envelope: `{errcode, errmsg}`. */
@@ -16,15 +17,6 @@ export class DtSimError extends Error {
   }
 }
 
-/** A control-API refusal (HTTP status + message), never a DingTalk envelope. */
-export class ControlError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 export interface SimWorkMessage {
   taskId: number;

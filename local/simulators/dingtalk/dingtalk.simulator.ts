@@ -35,19 +35,34 @@
  *   POST   /__sim/auth-code    {tenant?, userId, kind?: "h5"|"oauth"}  → {code, expiresIn}
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { secretName } from '../../../shared/config/secrets';
 import type { TenantConfig } from '../../../shared/config/tenant-config.schema';
 import type { Logger } from '../../../shared/logging/logger';
 import type { SecretStore } from '../../../shared/ports/secret-store';
 import type { RunningSimulator, SimulatorModule, SimulatorStartOptions } from '../simulator';
-import { errorPage, loginPage } from './dingtalk-sim.pages';
+import { applyErrcodeFaults, noErrcodeFaults, RateWindows, takeFailNext, type ErrcodeFaultsInput, type ErrcodeSimFaults } from '../sim-faults';
+import {
+  ControlError,
+  createSimServer,
+  fromStackOptions,
+  isRecord,
+  listen,
+  pickTenant,
+  PrefixRouter,
+  rebaseUrl,
+  redirect,
+  remoteIp,
+  sendHtml,
+  sendJson,
+  sleep,
+} from '../sim-http';
+import { answerRefusal, handleOrgControl, type OrgControl } from '../sim-org-control';
+import { errorPage, loginPage } from '../sim-pages';
+import { loadTenantStates, simStateFile } from '../sim-persist';
 import { seedDingtalkOrg, type SimDtDepartment, type SimDtUser } from './dingtalk-sim.seed';
-import { ControlError, DtOrgModel, DtSimError, USER_PAGE_MAX, type DtTenantState, type SimWorkMessage } from './dingtalk-sim.state';
+import { DtOrgModel, DtSimError, USER_PAGE_MAX, type DtTenantState, type SimWorkMessage } from './dingtalk-sim.state';
 
 type DtTenant = TenantConfig & { dingtalk: NonNullable<TenantConfig['dingtalk']> };
 
@@ -77,32 +92,14 @@ export interface DingtalkSimulatorOptions {
   people?: number;
 }
 
-export interface DingtalkSimFaults {
-  /** Answer 60020 to every topapi call (gettoken still works, so the client holds a token). */
-  ipNotWhitelisted: boolean;
-  /** Every token is refused with 40014, even fresh ones. */
-  rejectTokens: boolean;
-  latencyMs: number;
-  /** Per-tenant override of the rate limit. */
-  rateLimit?: { limit: number; windowMs: number };
-  /** The next `count` calls (of `api`, or of any topapi call) fail with `errcode`. */
-  failNext: Array<{ errcode: number; errmsg?: string; count: number; api?: string }>;
-}
+/**
+ * A tenant's injected faults. ipNotWhitelisted: 60020 to every topapi call (gettoken still
+ * works, so the client holds a token); failNext without `api`: any topapi call.
+ */
+export type DingtalkSimFaults = ErrcodeSimFaults;
 
-export interface DingtalkFaultsInput {
-  tenant?: string;
-  ipNotWhitelisted?: boolean;
-  rejectTokens?: boolean;
-  /** Expire every token issued so far (the next call gets 40014; gettoken issues a new one). */
-  expireTokens?: boolean;
-  /** Shorthand for failNext {errcode: 90018, count}. */
-  rateLimitNext?: number;
-  failNext?: { errcode: number; errmsg?: string; count: number; api?: string };
-  rateLimit?: { limit: number; windowMs: number } | null;
-  latencyMs?: number;
-  /** Clear all faults first. */
-  clear?: boolean;
-}
+/** expireTokens: the next call gets 40014, gettoken issues a new token; rateLimitNext: 90018. */
+export type DingtalkFaultsInput = ErrcodeFaultsInput;
 
 export interface DtSimTenantView {
   tenant: string;
@@ -132,8 +129,6 @@ export interface RunningDingtalkSimulator extends RunningSimulator {
 }
 
 const STATE_FILE = 'dingtalk-simulator.json';
-const MAX_BODY = 1024 * 1024;
-const NO_FAULTS = (): DingtalkSimFaults => ({ ipNotWhitelisted: false, rejectTokens: false, latencyMs: 0, failNext: [] });
 
 type Role = 'oapi' | 'newapi' | 'login';
 const ROUTES: Record<Role, ReadonlySet<string>> = {
@@ -182,13 +177,20 @@ export async function startDingtalkSimulator(opts: DingtalkSimulatorOptions = {}
   const defaultRate = opts.rateLimit ?? { limit: 20, windowMs: 1000 };
   const tenants = (opts.tenants ?? []).filter((t): t is DtTenant => t.dingtalk !== undefined);
 
-  const stateFile = opts.dataDir ? join(opts.dataDir, STATE_FILE) : undefined;
-  const saved = stateFile ? loadState(stateFile, logger) : {};
+  // ---- persistence: the orgs and messages, in <dataDir>/dingtalk-simulator.json ----------------
+  const state = simStateFile({
+    dataDir: opts.dataDir,
+    fileName: STATE_FILE,
+    indent: 1,
+    snapshot: () => ({ v: 1, tenants: Object.fromEntries([...runtimes].map(([id, r]) => [id, r.org])) }),
+  });
+  const { flush, scheduleSave } = state;
+  const saved = state.path ? loadState(state.path, logger) : {};
   const seed = (t: DtTenant): DtTenantState => ({ ...seedDingtalkOrg(t, opts.people), messages: [], nextTaskId: 10_001, sentLog: {} });
 
   const runtimes = new Map<string, Runtime>();
   for (const t of tenants) {
-    runtimes.set(t.id, { tenant: t, org: saved[t.id] ?? seed(t), faults: NO_FAULTS(), calls: {}, errors: {}, tokensIssued: 0, currentToken: undefined });
+    runtimes.set(t.id, { tenant: t, org: saved[t.id] ?? seed(t), faults: noErrcodeFaults(), calls: {}, errors: {}, tokensIssued: 0, currentToken: undefined });
   }
   const byAppKey = (appKey: string | null | undefined): Runtime | undefined => [...runtimes.values()].find((r) => r.tenant.dingtalk.appKey === appKey);
 
@@ -197,27 +199,10 @@ export async function startDingtalkSimulator(opts: DingtalkSimulatorOptions = {}
   /** user access tokens from the OAuth flow. */
   const userTokens = new Map<string, { tenantId: string; expiresAt: number; me: Record<string, string> }>();
   const codes = new Map<string, { tenantId: string; userId: string; kind: 'h5' | 'oauth'; expiresAt: number }>();
-  /** Fixed rate windows per tenant and API. */
-  const windows = new Map<string, { start: number; count: number }>();
+  const windows = new RateWindows(now);
   const unattributed: Record<string, number> = {};
 
-  // ---- persistence ---------------------------------------------------------------------------
-  let saveTimer: NodeJS.Timeout | undefined;
-  const flush = (): void => {
-    if (saveTimer) clearTimeout(saveTimer);
-    saveTimer = undefined;
-    if (!stateFile || !opts.dataDir) return;
-    mkdirSync(opts.dataDir, { recursive: true });
-    const tmp = `${stateFile}.tmp`;
-    writeFileSync(tmp, JSON.stringify({ v: 1, tenants: Object.fromEntries([...runtimes].map(([id, r]) => [id, r.org])) }, null, 1));
-    renameSync(tmp, stateFile);
-  };
-  const scheduleSave = (): void => {
-    if (!stateFile || saveTimer) return;
-    saveTimer = setTimeout(flush, 200);
-    saveTimer.unref();
-  };
-  if (stateFile) flush(); // seeded orgs are written at once, so a restart sees the same ids
+  flush(); // seeded orgs are written at once, so a restart sees the same ids
 
   // ---- credentials -----------------------------------------------------------------------------
   const secretOf = (rt: Runtime): string => secretName(stage, rt.tenant.id, 'dingtalk');
@@ -252,26 +237,9 @@ export async function startDingtalkSimulator(opts: DingtalkSimulatorOptions = {}
   const countError = (rt: Runtime | undefined, code: string | number): void => {
     if (rt) rt.errors[String(code)] = (rt.errors[String(code)] ?? 0) + 1;
   };
-  const rateLimited = (rt: Runtime, api: string): boolean => {
-    const rate = rt.faults.rateLimit ?? defaultRate;
-    const key = `${rt.tenant.id} ${api}`;
-    const t = now();
-    let w = windows.get(key);
-    if (!w || t - w.start >= rate.windowMs) {
-      w = { start: t, count: 0 };
-      windows.set(key, w);
-    }
-    w.count++;
-    return w.count > rate.limit;
-  };
-  const takeFailNext = (rt: Runtime, api: string, topapi: boolean): { errcode: number; errmsg?: string } | undefined => {
-    const i = rt.faults.failNext.findIndex((f) => (f.api ? f.api === api : topapi) && f.count > 0);
-    if (i < 0) return undefined;
-    const f = rt.faults.failNext[i] as DingtalkSimFaults['failNext'][number];
-    f.count--;
-    if (f.count <= 0) rt.faults.failNext.splice(i, 1);
-    return { errcode: f.errcode, errmsg: f.errmsg };
-  };
+  const rateLimited = (rt: Runtime, api: string): boolean => windows.hit(rt.tenant.id, api, rt.faults.rateLimit ?? defaultRate);
+  // A failNext without `api` is for topapi calls only.
+  const failNext = (rt: Runtime, api: string, topapi: boolean) => takeFailNext(rt.faults, (f) => (f.api ? f.api === api : topapi));
   const issueToken = (rt: Runtime): string => {
     const t = now();
     // §4: a repeat gettoken within the lifetime returns the same token and extends it.
@@ -291,7 +259,6 @@ export async function startDingtalkSimulator(opts: DingtalkSimulatorOptions = {}
     codes.set(code, { tenantId: rt.tenant.id, userId, kind, expiresAt: now() + codeTtlMs });
     return code;
   };
-  const remoteIp = (req: IncomingMessage): string => (req.socket.remoteAddress ?? '').replace(/^::ffff:/, '');
 
   // ---- topapi handlers (reference §4-6) --------------------------------------------------------
   const TOPAPI: Record<string, { handler: TopapiHandler; mutates?: boolean }> = {
@@ -384,7 +351,7 @@ export async function startDingtalkSimulator(opts: DingtalkSimulatorOptions = {}
     const rt = byAppKey(url.searchParams.get('appkey'));
     count(rt, 'gettoken');
     if (!rt) return envelope(res, undefined, 40089, '不合法的appKey或appSecret');
-    const fail = takeFailNext(rt, 'gettoken', false);
+    const fail = failNext(rt, 'gettoken', false);
     if (fail) return envelope(res, rt, fail.errcode, fail.errmsg ?? defaultErrmsg(fail.errcode));
     const expected = await appSecretOf(rt);
     if (!expected || url.searchParams.get('appsecret') !== expected) return envelope(res, rt, 40089, '不合法的appKey或appSecret');
@@ -399,7 +366,7 @@ export async function startDingtalkSimulator(opts: DingtalkSimulatorOptions = {}
     if (req.method !== 'POST') return envelope(res, rt, 40035, 'topapi 只支持 POST');
     if (!info || !rt || rt.faults.rejectTokens || info.expiresAt <= now()) return envelope(res, rt, 40014, '不合法的access_token');
     if (rt.faults.ipNotWhitelisted) return envelope(res, rt, 60020, `访问ip不在白名单之中,request ip=${remoteIp(req)} appKey(${rt.tenant.dingtalk.appKey})`);
-    const fail = takeFailNext(rt, api, true);
+    const fail = failNext(rt, api, true);
     if (fail) return envelope(res, rt, fail.errcode, fail.errmsg ?? defaultErrmsg(fail.errcode));
     if (rateLimited(rt, api)) return envelope(res, rt, 90018, defaultErrmsg(90018));
     if (rt.faults.latencyMs > 0) await sleep(rt.faults.latencyMs);
@@ -495,8 +462,7 @@ export async function startDingtalkSimulator(opts: DingtalkSimulatorOptions = {}
     if (userid && model.findUser(userid)) {
       target.searchParams.set('authCode', mintCode(rt, userid, 'oauth'));
       target.searchParams.set('state', p.get('state') ?? '');
-      res.writeHead(302, { location: target.toString(), 'cache-control': 'no-store' });
-      return void res.end();
+      return redirect(res, target.toString());
     }
     const hidden: Record<string, string> = {};
     for (const k of ['redirect_uri', 'response_type', 'client_id', 'scope', 'state', 'prompt']) {
@@ -519,15 +485,7 @@ export async function startDingtalkSimulator(opts: DingtalkSimulatorOptions = {}
   };
 
   // ---- control API -----------------------------------------------------------------------------
-  const runtimeFor = (id: unknown): Runtime => {
-    if (typeof id === 'string' && id) {
-      const rt = runtimes.get(id);
-      if (!rt) throw new ControlError(404, `no DingTalk tenant ${id} here (have: ${[...runtimes.keys()].join(', ') || 'none'})`);
-      return rt;
-    }
-    if (runtimes.size === 1) return [...runtimes.values()][0] as Runtime;
-    throw new ControlError(400, `tenant is required (one of: ${[...runtimes.keys()].join(', ') || 'none'})`);
-  };
+  const runtimeFor = (id: unknown): Runtime => pickTenant(runtimes, id, 'DingTalk');
   const view = (rt: Runtime): DtSimTenantView => ({
     tenant: rt.tenant.id,
     corpId: rt.tenant.dingtalk.corpId,
@@ -543,13 +501,7 @@ export async function startDingtalkSimulator(opts: DingtalkSimulatorOptions = {}
   });
   const setFaults = (input: DingtalkFaultsInput): DingtalkSimFaults => {
     const rt = runtimeFor(input.tenant);
-    if (input.clear) rt.faults = NO_FAULTS();
-    if (input.ipNotWhitelisted !== undefined) rt.faults.ipNotWhitelisted = input.ipNotWhitelisted;
-    if (input.rejectTokens !== undefined) rt.faults.rejectTokens = input.rejectTokens;
-    if (input.latencyMs !== undefined) rt.faults.latencyMs = input.latencyMs;
-    if (input.rateLimit !== undefined) rt.faults.rateLimit = input.rateLimit ?? undefined;
-    if (input.rateLimitNext) rt.faults.failNext.push({ errcode: 90018, count: input.rateLimitNext });
-    if (input.failNext) rt.faults.failNext.push({ ...input.failNext });
+    rt.faults = applyErrcodeFaults(rt.faults, input, 90018);
     if (input.expireTokens) {
       for (const t of tokens.values()) if (t.tenantId === rt.tenant.id) t.expiresAt = now() - 1;
       rt.currentToken = undefined;
@@ -560,7 +512,7 @@ export async function startDingtalkSimulator(opts: DingtalkSimulatorOptions = {}
     const targets = id ? [runtimeFor(id)] : [...runtimes.values()];
     for (const rt of targets) {
       rt.org = seed(rt.tenant);
-      rt.faults = NO_FAULTS();
+      rt.faults = noErrcodeFaults();
       rt.calls = {};
       rt.errors = {};
       rt.tokensIssued = 0;
@@ -568,7 +520,7 @@ export async function startDingtalkSimulator(opts: DingtalkSimulatorOptions = {}
       for (const [k, v] of tokens) if (v.tenantId === rt.tenant.id) tokens.delete(k);
       for (const [k, v] of userTokens) if (v.tenantId === rt.tenant.id) userTokens.delete(k);
       for (const [k, v] of codes) if (v.tenantId === rt.tenant.id) codes.delete(k);
-      for (const k of windows.keys()) if (k.startsWith(`${rt.tenant.id} `)) windows.delete(k);
+      windows.forget(rt.tenant.id);
     }
     scheduleSave();
   };
@@ -578,126 +530,61 @@ export async function startDingtalkSimulator(opts: DingtalkSimulatorOptions = {}
     return mintCode(rt, userId, o.kind ?? 'h5');
   };
 
-  const handleControl = (req: IncomingMessage, res: ServerResponse, url: URL, bodyText: string): void => {
-    const body = (): Record<string, unknown> => {
-      if (!bodyText.trim()) return {};
-      let v: unknown;
-      try {
-        v = JSON.parse(bodyText);
-      } catch {
-        throw new ControlError(400, 'body must be JSON');
-      }
-      if (!isRecord(v)) throw new ControlError(400, 'body must be a JSON object');
-      return v;
-    };
-    const q = (k: string): string | undefined => url.searchParams.get(k) ?? undefined;
-    const m = /^\/__sim\/(users|departments)\/([^/]+)$/.exec(url.pathname);
-    if (m && req.method === 'DELETE') {
-      const rt = runtimeFor(q('tenant'));
-      const model = new DtOrgModel(rt.org, now);
-      const id = decodeURIComponent(m[2] as string);
-      if (m[1] === 'users') {
-        const removed = model.removeUser(id);
-        scheduleSave();
-        return sendJson(res, 200, { removed });
-      }
-      if (!/^\d+$/.test(id)) throw new ControlError(400, 'department id must be a number');
-      const removed = model.removeDepartment(Number(id));
-      scheduleSave();
-      return sendJson(res, 200, { removed });
-    }
-    switch (`${req.method} ${url.pathname}`) {
-      case 'GET /__sim/health':
-        return sendJson(res, 200, { ok: true, vendor: 'dingtalk', tenants: [...runtimes.keys()] });
-      case 'GET /__sim/state':
-        return sendJson(res, 200, view(runtimeFor(q('tenant'))));
-      case 'POST /__sim/users': {
-        const b = controlSchemas.user.parse(body());
-        const rt = runtimeFor(b.tenant);
-        const { tenant: _t, ...fields } = b;
-        const userid = fields.userid ?? `0${Array.from(randomBytes(15), (x) => x % 10).join('')}`;
-        const out = new DtOrgModel(rt.org, now).upsertUser({ ...fields, userid }, () => `${randomBytes(4).toString('hex')}iE${randomBytes(6).toString('hex')}`);
-        scheduleSave();
-        return sendJson(res, out.created ? 201 : 200, out);
-      }
-      case 'POST /__sim/departments': {
-        const b = controlSchemas.department.parse(body());
-        const rt = runtimeFor(b.tenant);
-        const out = new DtOrgModel(rt.org, now).upsertDepartment(b);
-        scheduleSave();
-        return sendJson(res, out.created ? 201 : 200, out);
-      }
-      case 'GET /__sim/faults':
-        return sendJson(res, 200, structuredClone(runtimeFor(q('tenant')).faults));
-      case 'POST /__sim/faults':
-        return sendJson(res, 200, setFaults(controlSchemas.faults.parse(body())));
-      case 'GET /__sim/messages':
-        return sendJson(res, 200, { messages: structuredClone(runtimeFor(q('tenant')).org.messages) });
-      case 'POST /__sim/reset': {
-        const b = controlSchemas.reset.parse(body());
-        reset(b.tenant);
-        return sendJson(res, 200, { ok: true });
-      }
-      case 'POST /__sim/auth-code': {
-        const b = controlSchemas.authCode.parse(body());
-        return sendJson(res, 201, { code: mintAuthCode(b.userId, { tenant: b.tenant, kind: b.kind }), expiresIn: codeTtlMs / 1000 });
-      }
-      default:
-        return sendJson(res, 404, { error: `no control route ${req.method} ${url.pathname}` });
-    }
+  const control: OrgControl<Runtime> = {
+    vendor: 'dingtalk',
+    tenantIds: () => [...runtimes.keys()],
+    runtimeFor,
+    view,
+    setFaults,
+    reset,
+    upsertUser: (body) => {
+      const b = controlSchemas.user.parse(body);
+      const rt = runtimeFor(b.tenant);
+      const { tenant: _t, ...fields } = b;
+      const userid = fields.userid ?? `0${Array.from(randomBytes(15), (x) => x % 10).join('')}`;
+      return new DtOrgModel(rt.org, now).upsertUser({ ...fields, userid }, () => `${randomBytes(4).toString('hex')}iE${randomBytes(6).toString('hex')}`);
+    },
+    upsertDepartment: (body) => {
+      const b = controlSchemas.department.parse(body);
+      return new DtOrgModel(runtimeFor(b.tenant).org, now).upsertDepartment(b);
+    },
+    removeUser: (rt, userId) => new DtOrgModel(rt.org, now).removeUser(userId),
+    removeDepartment: (rt, id) => new DtOrgModel(rt.org, now).removeDepartment(id),
+    mintAuthCode: (body) => {
+      const b = controlSchemas.authCode.parse(body);
+      return mintAuthCode(b.userId, { tenant: b.tenant, kind: b.kind });
+    },
+    authCodeTtlSeconds: codeTtlMs / 1000,
+    scheduleSave,
   };
 
   // ---- routing ---------------------------------------------------------------------------------
-  // Every tenant's base URL paths, longest first, so `/api/v1.0/…` matches before `/…`.
-  const prefixes: Array<{ prefix: string; role: Role }> = [];
-  const addPrefix = (base: string, role: Role): void => {
-    const prefix = new URL(base).pathname.replace(/\/+$/, '');
-    if (!prefixes.some((p) => p.prefix === prefix && p.role === role)) prefixes.push({ prefix, role });
-  };
+  const router = new PrefixRouter<Role>(ROUTES);
   for (const t of tenants) {
-    addPrefix(t.dingtalk.apiBaseUrl, 'oapi');
-    addPrefix(t.dingtalk.newApiBaseUrl, 'newapi');
-    addPrefix(t.dingtalk.loginBaseUrl, 'login');
+    router.add(t.dingtalk.apiBaseUrl, 'oapi');
+    router.add(t.dingtalk.newApiBaseUrl, 'newapi');
+    router.add(t.dingtalk.loginBaseUrl, 'login');
   }
-  if (prefixes.length === 0) for (const role of ['oapi', 'newapi', 'login'] as const) prefixes.push({ prefix: '', role });
-  prefixes.sort((a, b) => b.prefix.length - a.prefix.length);
-  const resolve = (path: string): { role: Role; rest: string } | undefined => {
-    for (const { prefix, role } of prefixes) {
-      if (path !== prefix && !path.startsWith(`${prefix}/`)) continue;
-      const rest = path.slice(prefix.length) || '/';
-      if (ROUTES[role].has(rest)) return { role, rest };
+  if (router.size === 0) for (const role of ['oapi', 'newapi', 'login'] as const) router.addPrefix('', role);
+
+  const server = createSimServer(async (req, res, url, bodyText) => {
+    try {
+      if (url.pathname.startsWith('/__sim/')) return handleOrgControl(control, req, res, url, bodyText);
+      const route = router.resolve(url.pathname);
+      if (!route) return sendJson(res, 404, { errcode: 404, errmsg: '请求的URI地址不存在' });
+      if (route.role === 'login') return handleLogin(req, res, url);
+      if (route.role === 'newapi') return await handleNewApi(req, res, route.rest.slice(1), bodyText);
+      if (route.rest === '/gettoken') return await handleGettoken(req, res, url);
+      return await handleTopapi(req, res, url, route.rest.slice(1), bodyText);
+    } catch (err) {
+      if (answerRefusal(res, err)) return;
+      logger?.error('dingtalk simulator failed', { path: url.pathname, err });
+      return sendJson(res, 500, { errcode: -1, errmsg: '系统繁忙' });
     }
-    return undefined;
-  };
-
-  const server = createServer((req, res) => {
-    void (async () => {
-      const url = new URL(req.url ?? '/', 'http://simulator');
-      const bodyText = await readBody(req);
-      if (bodyText === undefined) return sendJson(res, 413, { error: 'body too large' });
-      try {
-        if (url.pathname.startsWith('/__sim/')) return handleControl(req, res, url, bodyText);
-        const route = resolve(url.pathname);
-        if (!route) return sendJson(res, 404, { errcode: 404, errmsg: '请求的URI地址不存在' });
-        if (route.role === 'login') return handleLogin(req, res, url);
-        if (route.role === 'newapi') return await handleNewApi(req, res, route.rest.slice(1), bodyText);
-        if (route.rest === '/gettoken') return await handleGettoken(req, res, url);
-        return await handleTopapi(req, res, url, route.rest.slice(1), bodyText);
-      } catch (err) {
-        if (err instanceof ControlError) return sendJson(res, err.status, { error: err.message });
-        if (err instanceof z.ZodError) return sendJson(res, 400, { error: 'invalid request', issues: err.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`) });
-        logger?.error('dingtalk simulator failed', { path: url.pathname, err });
-        return sendJson(res, 500, { errcode: -1, errmsg: '系统繁忙' });
-      }
-    })().catch(() => res.destroy());
   });
 
-  await new Promise<void>((resolveListen, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => resolveListen());
-  });
-  const port = (server.address() as AddressInfo).port;
-  const url = `http://${opts.host ?? '127.0.0.1'}:${port}`;
+  const http = await listen(server, opts.host, opts.port);
+  const { url, port } = http;
   logger?.info('dingtalk simulator listening', { url, tenants: [...runtimes.keys()] });
 
   return {
@@ -706,8 +593,7 @@ export async function startDingtalkSimulator(opts: DingtalkSimulatorOptions = {}
     port,
     async stop() {
       flush();
-      server.closeAllConnections();
-      await new Promise<void>((r) => server.close(() => r()));
+      await http.close();
     },
     state: (tenant) => view(runtimeFor(tenant)),
     messages: (tenant) => structuredClone(runtimeFor(tenant).org.messages),
@@ -722,16 +608,7 @@ export async function startDingtalkSimulator(opts: DingtalkSimulatorOptions = {}
 export const dingtalkSimulator: SimulatorModule = {
   vendor: 'dingtalk',
   start(opts: SimulatorStartOptions) {
-    return startDingtalkSimulator({
-      host: opts.host,
-      port: opts.port,
-      tenants: opts.tenants,
-      secrets: opts.secrets,
-      stage: opts.stage,
-      dataDir: opts.dataDir,
-      logger: opts.logger,
-      provisionSecrets: true,
-    });
+    return startDingtalkSimulator({ ...fromStackOptions(opts), provisionSecrets: true });
   },
 };
 
@@ -741,10 +618,7 @@ export const dingtalkSimulator: SimulatorModule = {
  */
 export function pointDingtalkAt<T extends TenantConfig>(tenant: T, simUrl: string): T {
   if (!tenant.dingtalk) return tenant;
-  const move = (u: string): string => {
-    const p = new URL(u);
-    return `${simUrl}${p.pathname.replace(/\/+$/, '')}`;
-  };
+  const move = (u: string): string => rebaseUrl(u, simUrl);
   return {
     ...tenant,
     dingtalk: { ...tenant.dingtalk, apiBaseUrl: move(tenant.dingtalk.apiBaseUrl), newApiBaseUrl: move(tenant.dingtalk.newApiBaseUrl), loginBaseUrl: move(tenant.dingtalk.loginBaseUrl) },
@@ -784,20 +658,6 @@ const controlSchemas = {
       order: z.number().int().optional(),
     })
     .strict(),
-  faults: z
-    .object({
-      tenant: z.string().min(1).optional(),
-      ipNotWhitelisted: z.boolean().optional(),
-      rejectTokens: z.boolean().optional(),
-      expireTokens: z.boolean().optional(),
-      rateLimitNext: z.number().int().min(0).max(10_000).optional(),
-      failNext: z.object({ errcode: z.number().int(), errmsg: z.string().max(200).optional(), count: z.number().int().min(1).max(10_000), api: z.string().min(1).optional() }).strict().optional(),
-      rateLimit: z.object({ limit: z.number().int().min(1), windowMs: z.number().int().min(1).max(3_600_000) }).strict().nullable().optional(),
-      latencyMs: z.number().int().min(0).max(60_000).optional(),
-      clear: z.boolean().optional(),
-    })
-    .strict(),
-  reset: z.object({ tenant: z.string().min(1).optional() }).strict(),
   authCode: z.object({ tenant: z.string().min(1).optional(), userId: z.string().min(1), kind: z.enum(['h5', 'oauth']).optional() }).strict(),
 };
 
@@ -835,58 +695,18 @@ function str(b: Record<string, unknown>, key: string): string {
   return v;
 }
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 function requestId(): string {
   return randomBytes(6).toString('base64url').toLowerCase();
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
 function loadState(file: string, logger: Logger | undefined): Record<string, DtTenantState> {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    return {};
-  }
-  try {
-    const doc = JSON.parse(text) as { v?: number; tenants?: Record<string, DtTenantState> };
-    if (doc.v !== 1 || !doc.tenants) throw new Error('unknown format');
-    for (const s of Object.values(doc.tenants)) {
+  return loadTenantStates<DtTenantState>(
+    file,
+    (s) => {
       if (!Array.isArray(s.departments) || !Array.isArray(s.users) || !Array.isArray(s.messages)) throw new Error('bad tenant state');
       s.sentLog ??= {};
       s.nextTaskId ??= 10_001;
-    }
-    return doc.tenants;
-  } catch (err) {
-    logger?.warn('dingtalk simulator state file unreadable; starting from the seed', { file, err });
-    return {};
-  }
-}
-
-async function readBody(req: IncomingMessage): Promise<string | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY) return undefined;
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
-  res.end(text);
-}
-
-function sendHtml(res: ServerResponse, status: number, html: string): void {
-  res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(html), 'x-frame-options': 'DENY' });
-  res.end(html);
+    },
+    (err) => logger?.warn('dingtalk simulator state file unreadable; starting from the seed', { file, err }),
+  );
 }

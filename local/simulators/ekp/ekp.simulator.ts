@@ -30,8 +30,6 @@
  * Pass countFloor: 10000 to reproduce the server exactly.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { EKP_ORG_SERVICE_PATH, EKP_ORG_TYPES, EKP_RETURN_STATE, type EkpOrgType, type EkpWireElement } from '../../../shared/adapters/ekp/ekp.schema';
@@ -41,13 +39,15 @@ import { secretName } from '../../../shared/config/secrets';
 import type { Logger } from '../../../shared/logging/logger';
 import { generateOrg } from '../../fixtures/org-generator';
 import type { RunningSimulator, SimulatorModule, SimulatorStartOptions } from '../simulator';
+import { describeIssues, JAVA_JSON_TYPE, listen, readBody, sendJson, sleep } from '../sim-http';
+import { loadTenantStates, simStateFile } from '../sim-persist';
+import { hashSeed } from '../sim-random';
 import { EkpOrgStore, SimInputError, type StoreSnapshot } from './ekp-org-store';
 
 /** Seed of the sandbox tenant's org: fixed, so every developer sees the same people. */
 export const SANDBOX_EKP_SEED = 20240611;
 export const DEFAULT_SIM_ORG = { departments: 24, people: 240 } as const;
 const STATE_FILE = 'ekp-simulator.json';
-const MAX_BODY = 1 << 20;
 
 export interface EkpSimulatorOptions extends SimulatorStartOptions {
   /** Credentials per tenant id, used instead of the SecretStore (tests). */
@@ -122,8 +122,14 @@ export async function startEkpSimulator(opts: EkpSimulatorOptions): Promise<Runn
   const logger = opts.logger?.child({ simulator: 'ekp' });
   const stage = opts.stage ?? 'local';
   const countFloor = opts.countFloor ?? 0;
-  const statePath = opts.dataDir ? join(opts.dataDir, STATE_FILE) : undefined;
-  const persisted = statePath ? loadState(statePath, logger) : {};
+  // Saved at once after each edit (edits are few: tests and demos).
+  const state = simStateFile({
+    dataDir: opts.dataDir,
+    fileName: STATE_FILE,
+    snapshot: () => ({ v: 1, tenants: Object.fromEntries(slots.map((s) => [s.tenant.id, s.store.toSnapshot()])) }),
+  });
+  const save = state.flush;
+  const persisted = state.path ? loadState(state.path, logger) : {};
 
   const slots: TenantSlot[] = [];
   for (const tenant of opts.tenants) {
@@ -140,14 +146,6 @@ export async function startEkpSimulator(opts: EkpSimulatorOptions): Promise<Runn
   // Longest prefix first, so /t/a is not taken by the root tenant.
   const byPrefix = [...slots].sort((a, b) => b.prefix.length - a.prefix.length);
 
-  const save = () => {
-    if (!statePath || !opts.dataDir) return;
-    const doc = { v: 1, tenants: Object.fromEntries(slots.map((s) => [s.tenant.id, s.store.toSnapshot()])) };
-    mkdirSync(opts.dataDir, { recursive: true });
-    const tmp = `${statePath}.tmp`;
-    writeFileSync(tmp, JSON.stringify(doc));
-    renameSync(tmp, statePath);
-  };
   save();
 
   const expectedSecret = async (tenant: TenantConfig): Promise<{ password?: string; apiKey?: string }> => {
@@ -249,24 +247,15 @@ export async function startEkpSimulator(opts: EkpSimulatorOptions): Promise<Runn
     return send(res, 404, { error: `no control route ${method} /__sim${route}` });
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port, opts.host, () => resolve());
-  });
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : opts.port;
-  const url = `http://${opts.host}:${port}`;
+  const http = await listen(server, opts.host, opts.port);
+  const { url, port } = http;
   logger?.info('ekp simulator listening', { url, tenants: slots.map((s) => s.tenant.id) });
   return {
     vendor: 'ekp',
     url,
     port,
     tenantIds: slots.map((s) => s.tenant.id),
-    stop: () =>
-      new Promise<void>((resolve, reject) => {
-        server.closeAllConnections();
-        server.close((err) => (err ? reject(err) : resolve()));
-      }),
+    stop: () => http.close(),
   };
 }
 
@@ -382,12 +371,6 @@ function seedOrg(tenant: TenantConfig): readonly EkpWireElement[] {
   return generateOrg({ seed, ...DEFAULT_SIM_ORG, domain: tenant.netease.domain }).ekp.elements;
 }
 
-function hashSeed(s: string): number {
-  let h = 2166136261;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619);
-  return h >>> 0;
-}
-
 function stateOf(slot: TenantSlot) {
   // Password hashes stay inside the simulator: the state view leaves them out.
   const strip = ({ password: _password, ...rest }: EkpWireElement) => rest;
@@ -405,19 +388,13 @@ function stateOf(slot: TenantSlot) {
 
 function parseInput<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
   const r = schema.safeParse(body);
-  if (!r.success) throw new SimInputError(400, `invalid body: ${r.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ')}`);
+  if (!r.success) throw new SimInputError(400, `invalid body: ${describeIssues(r.error).join('; ')}`);
   return r.data;
 }
 
 async function readJson(req: IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY) throw new SimInputError(400, 'body too large');
-    chunks.push(chunk as Buffer);
-  }
-  const text = Buffer.concat(chunks).toString('utf8');
+  const text = await readBody(req);
+  if (text === undefined) throw new SimInputError(400, 'body too large');
   if (text.trim() === '') return undefined;
   try {
     return JSON.parse(text);
@@ -426,30 +403,17 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
   }
 }
 
+/** EKP answers JSON the way its Java server writes the content type. */
 function send(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json;charset=UTF-8', 'content-length': Buffer.byteLength(text) });
-  res.end(text);
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
+  sendJson(res, status, body, JAVA_JSON_TYPE);
 }
 
 function loadState(path: string, logger: Logger | undefined): Record<string, StoreSnapshot> {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch {
-    return {};
-  }
-  try {
-    const doc = JSON.parse(text) as { v?: number; tenants?: Record<string, StoreSnapshot> };
-    if (doc.v !== 1 || !doc.tenants || typeof doc.tenants !== 'object') throw new Error('unknown format');
-    for (const snap of Object.values(doc.tenants)) if (!Array.isArray(snap.elements)) throw new Error('elements missing');
-    return doc.tenants;
-  } catch (err) {
-    logger?.warn('ekp simulator state file unreadable; starting from the seeded org', { path, error: (err as Error).message });
-    return {};
-  }
+  return loadTenantStates<StoreSnapshot>(
+    path,
+    (snap) => {
+      if (!Array.isArray(snap.elements)) throw new Error('elements missing');
+    },
+    (err) => logger?.warn('ekp simulator state file unreadable; starting from the seeded org', { path, error: err.message }),
+  );
 }

@@ -28,10 +28,7 @@
  *   POST /__sim/unread     {domain, accountName, count}
  */
 import { createHash, type KeyObject } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { secretName } from '../../../shared/config/secrets';
 import type { TenantConfig } from '../../../shared/config/tenant-config.schema';
@@ -40,6 +37,10 @@ import { parsePrivateKey, parsePublicKey } from '../../../shared/crypto/rsa-keys
 import type { Logger } from '../../../shared/logging/logger';
 import type { SecretStore } from '../../../shared/ports/secret-store';
 import type { RunningSimulator, SimulatorModule, SimulatorStartOptions } from '../simulator';
+import { createSimServer, describeIssues, fromStackOptions, JAVA_JSON_TYPE, listen, sendJson as sendJsonAs, sendText, sleep } from '../sim-http';
+import { escapeHtml } from '../sim-pages';
+import { readStateText, simStateFile } from '../sim-persist';
+import { mulberry32 } from '../sim-random';
 import { DomainModel, newDomainState, SimError, type DomainState, type Params, type SimMailLog } from './netease-sim.state';
 
 export interface NeteaseFaults {
@@ -110,7 +111,6 @@ export interface RunningNeteaseSimulator extends RunningSimulator {
 
 const NO_FAULTS: NeteaseFaults = { errorRate: 0, latencyMs: 0, throttleRate: 0, dropRate: 0 };
 const REDACTED_PARAMS = new Set(['sign', 'enc', 'password']);
-const MAX_BODY = 1024 * 1024;
 const MAX_CALLS = 5000;
 const STATE_FILE = 'netease-simulator.json';
 
@@ -159,25 +159,9 @@ export async function startNeteaseSimulator(opts: NeteaseSimulatorOptions = {}):
   const derivedKeys = new Map<string, KeyObject>();
 
   const domains = new Map<string, DomainState>();
-  const stateFile = opts.dataDir ? join(opts.dataDir, STATE_FILE) : undefined;
+  // Saves are debounced: a sync of thousands of accounts must not rewrite the file per call.
+  const { path: stateFile, flush, scheduleSave } = simStateFile({ dataDir: opts.dataDir, fileName: STATE_FILE, indent: 1, snapshot: () => ({ v: 1, domains: Object.fromEntries(domains) }) });
   if (stateFile) loadState(stateFile, domains, logger);
-
-  let saveTimer: NodeJS.Timeout | undefined;
-  const flush = (): void => {
-    if (saveTimer) clearTimeout(saveTimer);
-    saveTimer = undefined;
-    if (!stateFile || !opts.dataDir) return;
-    mkdirSync(opts.dataDir, { recursive: true });
-    const tmp = `${stateFile}.tmp`;
-    writeFileSync(tmp, JSON.stringify({ v: 1, domains: Object.fromEntries(domains) }, null, 1));
-    renameSync(tmp, stateFile);
-  };
-  // Debounced: a sync of thousands of accounts must not rewrite the file per call.
-  const scheduleSave = (): void => {
-    if (!stateFile || saveTimer) return;
-    saveTimer = setTimeout(flush, 200);
-    saveTimer.unref();
-  };
 
   const model = (domain: string): DomainModel => {
     let s = domains.get(domain);
@@ -288,7 +272,7 @@ export async function startNeteaseSimulator(opts: NeteaseSimulatorOptions = {}):
   const applyFaults = async (req: IncomingMessage, res: ServerResponse, path: string, params: Record<string, string>): Promise<boolean> => {
     if (faults.latencyMs > 0) {
       const started = epoch;
-      await new Promise((r) => setTimeout(r, faults.latencyMs));
+      await sleep(faults.latencyMs);
       if (epoch !== started) {
         req.socket.destroy();
         return true;
@@ -422,11 +406,8 @@ export async function startNeteaseSimulator(opts: NeteaseSimulatorOptions = {}):
     }
   };
 
-  const server = createServer((req, res) => {
-    void (async () => {
-      const url = new URL(req.url ?? '/', 'http://simulator');
-      const bodyText = await readBody(req);
-      if (bodyText === undefined) return sendJson(res, 413, { error: 'body too large' });
+  const server = createSimServer(
+    async (req, res, url, bodyText) => {
       const path = url.pathname;
       try {
         if (path.startsWith('/__sim/')) return await handleControl(req, res, url, bodyText);
@@ -443,19 +424,16 @@ export async function startNeteaseSimulator(opts: NeteaseSimulatorOptions = {}):
         return sendJson(res, 404, { error: `no route ${req.method} ${path}` });
       } catch (err) {
         if (err instanceof SimError) return sendJson(res, err.errorCode.endsWith('NOTEXIST') ? 404 : 400, { error: err.errorCode, message: err.message });
-        if (err instanceof z.ZodError) return sendJson(res, 400, { error: 'PARAM.INVALID', issues: err.issues.map((i) => `${i.path.join('.')}: ${i.message}`) });
+        if (err instanceof z.ZodError) return sendJson(res, 400, { error: 'PARAM.INVALID', issues: describeIssues(err, '') });
         logger?.error('netease simulator failed', { path, err });
         return sendJson(res, 500, { error: 'SIMULATOR.ERROR' });
       }
-    })().catch(() => res.destroy());
-  });
+    },
+    { jsonType: JAVA_JSON_TYPE },
+  );
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => resolve());
-  });
-  const port = (server.address() as AddressInfo).port;
-  const url = `http://${opts.host ?? '127.0.0.1'}:${port}`;
+  const http = await listen(server, opts.host, opts.port);
+  const { url, port } = http;
   logger?.info('netease simulator listening', { url, domains: [...tenants.keys(), ...registered.keys()] });
 
   const handle: RunningNeteaseSimulator = {
@@ -464,8 +442,7 @@ export async function startNeteaseSimulator(opts: NeteaseSimulatorOptions = {}):
     port,
     async stop() {
       flush();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await http.close();
     },
     registerKey,
     setFaults(f) {
@@ -511,15 +488,7 @@ export async function startNeteaseSimulator(opts: NeteaseSimulatorOptions = {}):
 export const neteaseSimulator: SimulatorModule = {
   vendor: 'netease',
   start(opts: SimulatorStartOptions) {
-    return startNeteaseSimulator({
-      host: opts.host,
-      port: opts.port,
-      tenants: opts.tenants,
-      secrets: opts.secrets,
-      stage: opts.stage,
-      dataDir: opts.dataDir,
-      logger: opts.logger,
-    });
+    return startNeteaseSimulator(fromStackOptions(opts));
   },
 };
 
@@ -562,12 +531,8 @@ function filterCalls(calls: SimCall[], domain?: string, path?: string): SimCall[
 }
 
 function loadState(file: string, into: Map<string, DomainState>, logger?: Logger): void {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    return; // first run
-  }
+  const text = readStateText(file);
+  if (text === undefined) return; // first run
   try {
     const doc = JSON.parse(text) as { v?: number; domains?: Record<string, DomainState> };
     for (const [d, s] of Object.entries(doc.domains ?? {})) into.set(d, s);
@@ -578,43 +543,13 @@ function loadState(file: string, into: Map<string, DomainState>, logger?: Logger
   logger?.info('netease simulator state loaded', { file, domains: into.size });
 }
 
-async function readBody(req: IncomingMessage): Promise<string | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY) return undefined;
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
+/** NetEase answers JSON the way its Java servers write the content type. */
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  if (res.destroyed || res.headersSent) return;
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json;charset=UTF-8', 'content-length': Buffer.byteLength(text) });
-  res.end(text);
+  sendJsonAs(res, status, body, JAVA_JSON_TYPE);
 }
 
+/** The SSO entry's pages (no picker: NetEase's own webmail would open). */
 function sendHtml(res: ServerResponse, status: number, title: string, detail: string): void {
-  if (res.destroyed || res.headersSent) return;
   const html = `<!doctype html>\n<html lang="zh"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title></head>\n<body><h1>${escapeHtml(title)}</h1>\n<p>${escapeHtml(detail)}</p>\n<p><small>NetEase enterprise mail simulator</small></p></body></html>\n`;
-  res.writeHead(status, { 'content-type': 'text/html;charset=UTF-8', 'content-length': Buffer.byteLength(html) });
-  res.end(html);
-}
-
-function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
-}
-
-/** Small seedable PRNG (mulberry32) so fault sequences are reproducible. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  sendText(res, status, 'text/html;charset=UTF-8', html);
 }

@@ -6,7 +6,7 @@
  * wecom.md §4, user/get 96255).
  */
 import type { TenantConfig } from '../../../shared/config/tenant-config.schema';
-import { hashSeed, mulberry32 } from '../dingtalk/dingtalk-sim.seed';
+import { hashSeed, pickUniqueName, seededDraws, type NamePart } from '../sim-random';
 
 export interface SimWcDepartment {
   id: number;
@@ -41,12 +41,12 @@ export interface SimWcUser {
   open_userid: string;
 }
 
-const SURNAMES: ReadonlyArray<[string, string]> = [
+const SURNAMES: readonly NamePart[] = [
   ['张', 'zhang'], ['王', 'wang'], ['李', 'li'], ['赵', 'zhao'], ['钱', 'qian'], ['孙', 'sun'], ['周', 'zhou'], ['吴', 'wu'],
   ['郑', 'zheng'], ['冯', 'feng'], ['陈', 'chen'], ['褚', 'chu'], ['卫', 'wei'], ['蒋', 'jiang'], ['沈', 'shen'], ['韩', 'han'],
   ['杨', 'yang'], ['朱', 'zhu'], ['秦', 'qin'], ['许', 'xu'], ['司马', 'sima'],
 ];
-const GIVEN: ReadonlyArray<[string, string]> = [
+const GIVEN: readonly NamePart[] = [
   ['一鸣', 'yiming'], ['佳琪', 'jiaqi'], ['子轩', 'zixuan'], ['梓涵', 'zihan'], ['俊杰', 'junjie'], ['诗涵', 'shihan'], ['浩宇', 'haoyu'],
   ['欣妍', 'xinyan'], ['宇轩', 'yuxuan'], ['可馨', 'kexin'], ['文博', 'wenbo'], ['雨桐', 'yutong'], ['天佑', 'tianyou'], ['梦瑶', 'mengyao'],
   ['明轩', 'mingxuan'], ['若曦', 'ruoxi'], ['志远', 'zhiyuan'], ['静怡', 'jingyi'], ['伟', 'wei'], ['磊', 'lei'], ['芳', 'fang'],
@@ -72,9 +72,7 @@ export interface SeededWecomOrg {
 
 /** Build the seeded org of `tenant` (same tenant id → same org). */
 export function seedWecomOrg(tenant: Pick<TenantConfig, 'id' | 'displayName'> & { netease: { domain: string }; wecom?: { corpId: string } }, people = 36): SeededWecomOrg {
-  const rnd = mulberry32(hashSeed(`wecom:${tenant.id}`));
-  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)] as T;
-  const digits = (n: number): string => Array.from({ length: n }, () => Math.floor(rnd() * 10)).join('');
+  const { rnd, pick, digits } = seededDraws(hashSeed(`wecom:${tenant.id}`));
   const corp = (tenant.wecom?.corpId ?? tenant.id).toLowerCase().replace(/[^a-z0-9]/g, '').slice(0, 12);
 
   const rootName = tenant.displayName?.replace(/\s*\(.*\)\s*$/, '') || `${tenant.id} 有限公司`;
@@ -87,13 +85,7 @@ export function seedWecomOrg(tenant: Pick<TenantConfig, 'id' | 'displayName'> & 
   const users: SimWcUser[] = [];
   const names = new Set<string>();
   for (let i = 0; i < people; i++) {
-    let sur: [string, string];
-    let given: [string, string];
-    do {
-      sur = pick(SURNAMES);
-      given = pick(GIVEN);
-    } while (names.has(sur[0] + given[0]));
-    names.add(sur[0] + given[0]);
+    const { sur, given } = pickUniqueName(pick, SURNAMES, GIVEN, names);
     let userid = `${sur[1]}${given[1]}`;
     for (let n = 2; users.some((u) => u.userid === userid); n++) userid = `${sur[1]}${given[1]}${n}`;
     const main = leafIds[i % leafIds.length] as number;

@@ -3,6 +3,7 @@
  * with the reads the cgi-bin endpoints need and the edits the control API makes.
  */
 import { createHash } from 'node:crypto';
+import { ControlError } from '../sim-http';
 import type { SimWcDepartment, SimWcUser } from './wecom-sim.seed';
 
 /** A refusal with WeCom's envelope: `{errcode, errmsg}`. */
@@ -14,15 +15,6 @@ export class WcSimError extends Error {
     readonly extra: Record<string, unknown> = {},
   ) {
     super(errmsg);
-  }
-}
-
-export class WcControlError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
   }
 }
 
@@ -148,10 +140,10 @@ export class WcOrgModel {
     const userid = input.userid.toLowerCase();
     const existing = this.findUser(userid);
     const department = input.department ?? existing?.department;
-    if (!department || department.length === 0) throw new WcControlError(400, 'department is required (at least one department id)');
-    for (const id of department) if (!this.hasDept(id)) throw new WcControlError(400, `department ${id} does not exist`);
+    if (!department || department.length === 0) throw new ControlError(400, 'department is required (at least one department id)');
+    for (const id of department) if (!this.hasDept(id)) throw new ControlError(400, `department ${id} does not exist`);
     const main = input.main_department ?? (existing && department.includes(existing.main_department) ? existing.main_department : department[0]);
-    if (main === undefined || !department.includes(main)) throw new WcControlError(400, 'main_department must be one of department');
+    if (main === undefined || !department.includes(main)) throw new ControlError(400, 'main_department must be one of department');
     const aligned = (xs: number[] | undefined, fill: number): number[] => department.map((_, i) => xs?.[i] ?? fill);
     if (existing) {
       const leaders = input.is_leader_in_dept ?? (input.department ? undefined : existing.is_leader_in_dept);
@@ -164,7 +156,7 @@ export class WcOrgModel {
       });
       return { created: false, user: existing };
     }
-    if (!input.name) throw new WcControlError(400, 'name is required for a new user');
+    if (!input.name) throw new ControlError(400, 'name is required for a new user');
     const user: SimWcUser = {
       gender: '0',
       direct_leader: [],
@@ -185,18 +177,18 @@ export class WcOrgModel {
 
   removeUser(userid: string): SimWcUser {
     const i = this.s.users.findIndex((u) => u.userid === userid.toLowerCase());
-    if (i < 0) throw new WcControlError(404, `user ${userid} does not exist`);
+    if (i < 0) throw new ControlError(404, `user ${userid} does not exist`);
     return this.s.users.splice(i, 1)[0] as SimWcUser;
   }
 
   upsertDepartment(input: { id?: number; name?: string; name_en?: string; parentid?: number; order?: number }): { created: boolean; department: SimWcDepartment } {
     const existing = input.id !== undefined ? this.s.departments.find((d) => d.id === input.id) : undefined;
-    if (existing?.id === 1 && input.parentid !== undefined && input.parentid !== 0) throw new WcControlError(400, 'the root department has no parent');
+    if (existing?.id === 1 && input.parentid !== undefined && input.parentid !== 0) throw new ControlError(400, 'the root department has no parent');
     const parent = existing?.id === 1 ? 0 : (input.parentid ?? existing?.parentid ?? 1);
     if (existing?.id !== 1) {
-      if (!this.hasDept(parent)) throw new WcControlError(400, `parent department ${parent} does not exist`);
+      if (!this.hasDept(parent)) throw new ControlError(400, `parent department ${parent} does not exist`);
       for (let p = parent; p !== 0; p = this.s.departments.find((d) => d.id === p)?.parentid ?? 0) {
-        if (existing && p === existing.id) throw new WcControlError(400, 'a department cannot move below itself');
+        if (existing && p === existing.id) throw new ControlError(400, 'a department cannot move below itself');
       }
     }
     if (existing) {
@@ -206,7 +198,7 @@ export class WcOrgModel {
       if (input.order !== undefined) existing.order = input.order;
       return { created: false, department: existing };
     }
-    if (!input.name) throw new WcControlError(400, 'name is required for a new department');
+    if (!input.name) throw new ControlError(400, 'name is required for a new department');
     const id = input.id ?? Math.max(...this.s.departments.map((d) => d.id)) + 1;
     const department: SimWcDepartment = { id, name: input.name, name_en: input.name_en, parentid: parent, order: input.order ?? 1000 };
     this.s.departments.push(department);
@@ -214,11 +206,11 @@ export class WcOrgModel {
   }
 
   removeDepartment(id: number): SimWcDepartment {
-    if (id === 1) throw new WcControlError(400, 'the root department cannot be removed');
+    if (id === 1) throw new ControlError(400, 'the root department cannot be removed');
     const d = this.s.departments.find((x) => x.id === id);
-    if (!d) throw new WcControlError(404, `department ${id} does not exist`);
-    if (this.s.departments.some((x) => x.parentid === id)) throw new WcControlError(409, `department ${id} still has sub-departments`);
-    if (this.members(id).length > 0) throw new WcControlError(409, `department ${id} still has members`);
+    if (!d) throw new ControlError(404, `department ${id} does not exist`);
+    if (this.s.departments.some((x) => x.parentid === id)) throw new ControlError(409, `department ${id} still has sub-departments`);
+    if (this.members(id).length > 0) throw new ControlError(409, `department ${id} still has members`);
     this.s.departments.splice(this.s.departments.indexOf(d), 1);
     return d;
   }

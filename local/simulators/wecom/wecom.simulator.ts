@@ -33,19 +33,34 @@
  *   POST   /__sim/auth-code    {tenant?, userId} or {tenant?, openId} (a non-member) → {code, expiresIn}
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { secretName } from '../../../shared/config/secrets';
 import type { TenantConfig } from '../../../shared/config/tenant-config.schema';
 import type { Logger } from '../../../shared/logging/logger';
 import type { SecretStore } from '../../../shared/ports/secret-store';
-import { errorPage, loginPage } from '../dingtalk/dingtalk-sim.pages';
+import { applyErrcodeFaults, noErrcodeFaults, RateWindows, takeFailNext, type ErrcodeFaultsInput, type ErrcodeSimFaults } from '../sim-faults';
+import {
+  ControlError,
+  createSimServer,
+  fromStackOptions,
+  isRecord,
+  listen,
+  pickTenant,
+  PrefixRouter,
+  rebaseUrl,
+  redirect,
+  remoteIp,
+  sendHtml,
+  sendJson,
+  sleep,
+} from '../sim-http';
+import { answerRefusal, handleOrgControl, type OrgControl } from '../sim-org-control';
+import { errorPage, loginPage } from '../sim-pages';
+import { loadTenantStates, simStateFile } from '../sim-persist';
 import type { RunningSimulator, SimulatorModule, SimulatorStartOptions } from '../simulator';
 import { seedWecomOrg, type SimWcDepartment, type SimWcUser } from './wecom-sim.seed';
-import { WcControlError, WcOrgModel, WcSimError, type SimAppMessage, type WcTenantState } from './wecom-sim.state';
+import { WcOrgModel, WcSimError, type SimAppMessage, type WcTenantState } from './wecom-sim.state';
 
 type WcTenant = TenantConfig & { wecom: NonNullable<TenantConfig['wecom']> };
 type SecretKind = 'contact' | 'app';
@@ -72,29 +87,11 @@ export interface WecomSimulatorOptions {
   people?: number;
 }
 
-export interface WecomSimFaults {
-  /** Answer 60020 to every call but gettoken. */
-  ipNotWhitelisted: boolean;
-  /** Refuse every token with 40014, even fresh ones. */
-  rejectTokens: boolean;
-  latencyMs: number;
-  rateLimit?: { limit: number; windowMs: number };
-  failNext: Array<{ errcode: number; errmsg?: string; count: number; api?: string }>;
-}
+/** A tenant's injected faults. ipNotWhitelisted: 60020 to every call but gettoken; failNext without `api`: any call but gettoken. */
+export type WecomSimFaults = ErrcodeSimFaults;
 
-export interface WecomFaultsInput {
-  tenant?: string;
-  ipNotWhitelisted?: boolean;
-  rejectTokens?: boolean;
-  /** Expire every token issued so far (the next call gets 42001). */
-  expireTokens?: boolean;
-  /** Shorthand for failNext {errcode: 45009, count}. */
-  rateLimitNext?: number;
-  failNext?: { errcode: number; errmsg?: string; count: number; api?: string };
-  rateLimit?: { limit: number; windowMs: number } | null;
-  latencyMs?: number;
-  clear?: boolean;
-}
+/** expireTokens: the next call gets 42001; rateLimitNext: 45009. */
+export type WecomFaultsInput = ErrcodeFaultsInput;
 
 export interface WcSimTenantView {
   tenant: string;
@@ -120,8 +117,6 @@ export interface RunningWecomSimulator extends RunningSimulator {
 }
 
 const STATE_FILE = 'wecom-simulator.json';
-const MAX_BODY = 1024 * 1024;
-const NO_FAULTS = (): WecomSimFaults => ({ ipNotWhitelisted: false, rejectTokens: false, latencyMs: 0, failNext: [] });
 
 type Role = 'api' | 'oauth' | 'login';
 const API_ROUTES: Record<string, { method: 'GET' | 'POST'; secret?: SecretKind }> = {
@@ -170,38 +165,29 @@ export async function startWecomSimulator(opts: WecomSimulatorOptions = {}): Pro
   const restrictAppFields = opts.restrictAppFields ?? true;
   const tenants = (opts.tenants ?? []).filter((t): t is WcTenant => t.wecom !== undefined);
 
-  const stateFile = opts.dataDir ? join(opts.dataDir, STATE_FILE) : undefined;
-  const saved = stateFile ? loadState(stateFile, logger) : {};
+  // ---- persistence: the orgs and messages, in <dataDir>/wecom-simulator.json -------------------
+  const state = simStateFile({
+    dataDir: opts.dataDir,
+    fileName: STATE_FILE,
+    indent: 1,
+    snapshot: () => ({ v: 1, tenants: Object.fromEntries([...runtimes].map(([id, r]) => [id, r.org])) }),
+  });
+  const { flush, scheduleSave } = state;
+  const saved = state.path ? loadState(state.path, logger) : {};
   const seed = (t: WcTenant): WcTenantState => ({ ...seedWecomOrg(t, opts.people), messages: [], nextMsgId: 1, recent: {} });
 
   const runtimes = new Map<string, Runtime>();
   for (const t of tenants) {
-    runtimes.set(t.id, { tenant: t, org: saved[t.id] ?? seed(t), faults: NO_FAULTS(), calls: {}, errors: {}, tokensIssued: { contact: 0, app: 0 } });
+    runtimes.set(t.id, { tenant: t, org: saved[t.id] ?? seed(t), faults: noErrcodeFaults(), calls: {}, errors: {}, tokensIssued: { contact: 0, app: 0 } });
   }
   const byCorp = (corpId: string | null | undefined): Runtime | undefined => [...runtimes.values()].find((r) => r.tenant.wecom.corpId === corpId);
 
   const tokens = new Map<string, { tenantId: string; kind: SecretKind; expiresAt: number }>();
   const codes = new Map<string, { tenantId: string; userId?: string; openId?: string; expiresAt: number }>();
-  const windows = new Map<string, { start: number; count: number }>();
+  const windows = new RateWindows(now);
   const unattributed: Record<string, number> = {};
 
-  // ---- persistence ---------------------------------------------------------------------------
-  let saveTimer: NodeJS.Timeout | undefined;
-  const flush = (): void => {
-    if (saveTimer) clearTimeout(saveTimer);
-    saveTimer = undefined;
-    if (!stateFile || !opts.dataDir) return;
-    mkdirSync(opts.dataDir, { recursive: true });
-    const tmp = `${stateFile}.tmp`;
-    writeFileSync(tmp, JSON.stringify({ v: 1, tenants: Object.fromEntries([...runtimes].map(([id, r]) => [id, r.org])) }, null, 1));
-    renameSync(tmp, stateFile);
-  };
-  const scheduleSave = (): void => {
-    if (!stateFile || saveTimer) return;
-    saveTimer = setTimeout(flush, 200);
-    saveTimer.unref();
-  };
-  if (stateFile) flush();
+  flush(); // seeded orgs are written at once, so a restart sees the same ids
 
   // ---- credentials -----------------------------------------------------------------------------
   const secretOf = (rt: Runtime): string => secretName(stage, rt.tenant.id, 'wecom');
@@ -235,33 +221,15 @@ export async function startWecomSimulator(opts: WecomSimulatorOptions = {}): Pro
     const bucket = rt ? rt.calls : unattributed;
     bucket[api] = (bucket[api] ?? 0) + 1;
   };
-  const rateLimited = (rt: Runtime, api: string): boolean => {
-    const rate = rt.faults.rateLimit ?? defaultRate;
-    const key = `${rt.tenant.id} ${api}`;
-    const t = now();
-    let w = windows.get(key);
-    if (!w || t - w.start >= rate.windowMs) {
-      w = { start: t, count: 0 };
-      windows.set(key, w);
-    }
-    w.count++;
-    return w.count > rate.limit;
-  };
-  const takeFailNext = (rt: Runtime, api: string): { errcode: number; errmsg?: string } | undefined => {
-    const i = rt.faults.failNext.findIndex((f) => (f.api ? f.api === api : api !== 'gettoken') && f.count > 0);
-    if (i < 0) return undefined;
-    const f = rt.faults.failNext[i] as WecomSimFaults['failNext'][number];
-    f.count--;
-    if (f.count <= 0) rt.faults.failNext.splice(i, 1);
-    return { errcode: f.errcode, errmsg: f.errmsg };
-  };
+  const rateLimited = (rt: Runtime, api: string): boolean => windows.hit(rt.tenant.id, api, rt.faults.rateLimit ?? defaultRate);
+  // A failNext without `api` is for any call but gettoken.
+  const failNext = (rt: Runtime, api: string) => takeFailNext(rt.faults, (f) => (f.api ? f.api === api : api !== 'gettoken'));
   const mintCode = (rt: Runtime, who: { userId?: string; openId?: string }): string => {
     // WeCom codes are up to 512 bytes; ours are 32 hex characters.
     const code = randomBytes(16).toString('hex');
     codes.set(code, { tenantId: rt.tenant.id, ...who, expiresAt: now() + codeTtlMs });
     return code;
   };
-  const remoteIp = (req: IncomingMessage): string => (req.socket.remoteAddress ?? '').replace(/^::ffff:/, '');
   const send = (res: ServerResponse, rt: Runtime | undefined, errcode: number, errmsg: string, extra: Record<string, unknown> = {}): void => {
     if (rt && errcode !== 0) rt.errors[String(errcode)] = (rt.errors[String(errcode)] ?? 0) + 1;
     sendJson(res, 200, { errcode, errmsg, ...extra });
@@ -342,7 +310,7 @@ export async function startWecomSimulator(opts: WecomSimulatorOptions = {}): Pro
     const rt = byCorp(url.searchParams.get('corpid'));
     count(rt, 'gettoken');
     if (!rt) return send(res, undefined, 40013, 'invalid corpid');
-    const fail = takeFailNext(rt, 'gettoken');
+    const fail = failNext(rt, 'gettoken');
     if (fail) return send(res, rt, fail.errcode, fail.errmsg ?? defaultErrmsg(fail.errcode));
     const given = url.searchParams.get('corpsecret') ?? '';
     const s = await secretsOf(rt);
@@ -369,11 +337,11 @@ export async function startWecomSimulator(opts: WecomSimulatorOptions = {}): Pro
     if (rt.faults.ipNotWhitelisted) {
       return send(res, rt, 60020, `not allow to access from your ip, hint: [${Math.floor(now() / 1000)}-sim], from ip: ${remoteIp(req)}, more info at https://open.work.weixin.qq.com/devtool/query?e=60020`);
     }
-    const fail = takeFailNext(rt, api);
+    const fail = failNext(rt, api);
     if (fail) return send(res, rt, fail.errcode, fail.errmsg ?? defaultErrmsg(fail.errcode));
     if (rateLimited(rt, api)) return send(res, rt, 45009, defaultErrmsg(45009));
     if (route.secret && route.secret !== info.kind) return send(res, rt, 48002, `api forbidden: ${api} needs the ${route.secret === 'contact' ? '通讯录同步' : 'app'} secret`);
-    if (rt.faults.latencyMs > 0) await new Promise((r) => setTimeout(r, rt.faults.latencyMs));
+    if (rt.faults.latencyMs > 0) await sleep(rt.faults.latencyMs);
     let body: Record<string, unknown> = {};
     if (route.method === 'POST') {
       let parsed: unknown;
@@ -420,8 +388,7 @@ export async function startWecomSimulator(opts: WecomSimulatorOptions = {}): Pro
     if (userid && model.findUser(userid)) {
       target.searchParams.set('code', mintCode(rt, { userId: userid.toLowerCase() }));
       target.searchParams.set('state', p.get('state') ?? '');
-      res.writeHead(302, { location: target.toString(), 'cache-control': 'no-store' });
-      return void res.end();
+      return redirect(res, target.toString());
     }
     const hidden: Record<string, string> = {};
     for (const [k, v] of p) if (k !== 'userid') hidden[k] = v;
@@ -441,15 +408,7 @@ export async function startWecomSimulator(opts: WecomSimulatorOptions = {}): Pro
   };
 
   // ---- control API -----------------------------------------------------------------------------
-  const runtimeFor = (id: unknown): Runtime => {
-    if (typeof id === 'string' && id) {
-      const rt = runtimes.get(id);
-      if (!rt) throw new WcControlError(404, `no WeCom tenant ${id} here (have: ${[...runtimes.keys()].join(', ') || 'none'})`);
-      return rt;
-    }
-    if (runtimes.size === 1) return [...runtimes.values()][0] as Runtime;
-    throw new WcControlError(400, `tenant is required (one of: ${[...runtimes.keys()].join(', ') || 'none'})`);
-  };
+  const runtimeFor = (id: unknown): Runtime => pickTenant(runtimes, id, 'WeCom');
   const view = (rt: Runtime): WcSimTenantView => ({
     tenant: rt.tenant.id,
     corpId: rt.tenant.wecom.corpId,
@@ -464,13 +423,7 @@ export async function startWecomSimulator(opts: WecomSimulatorOptions = {}): Pro
   });
   const setFaults = (input: WecomFaultsInput): WecomSimFaults => {
     const rt = runtimeFor(input.tenant);
-    if (input.clear) rt.faults = NO_FAULTS();
-    if (input.ipNotWhitelisted !== undefined) rt.faults.ipNotWhitelisted = input.ipNotWhitelisted;
-    if (input.rejectTokens !== undefined) rt.faults.rejectTokens = input.rejectTokens;
-    if (input.latencyMs !== undefined) rt.faults.latencyMs = input.latencyMs;
-    if (input.rateLimit !== undefined) rt.faults.rateLimit = input.rateLimit ?? undefined;
-    if (input.rateLimitNext) rt.faults.failNext.push({ errcode: 45009, count: input.rateLimitNext });
-    if (input.failNext) rt.faults.failNext.push({ ...input.failNext });
+    rt.faults = applyErrcodeFaults(rt.faults, input, 45009);
     if (input.expireTokens) for (const t of tokens.values()) if (t.tenantId === rt.tenant.id) t.expiresAt = now() - 1;
     return structuredClone(rt.faults);
   };
@@ -478,147 +431,85 @@ export async function startWecomSimulator(opts: WecomSimulatorOptions = {}): Pro
     const targets = id ? [runtimeFor(id)] : [...runtimes.values()];
     for (const rt of targets) {
       rt.org = seed(rt.tenant);
-      rt.faults = NO_FAULTS();
+      rt.faults = noErrcodeFaults();
       rt.calls = {};
       rt.errors = {};
       rt.tokensIssued = { contact: 0, app: 0 };
       for (const [k, v] of tokens) if (v.tenantId === rt.tenant.id) tokens.delete(k);
       for (const [k, v] of codes) if (v.tenantId === rt.tenant.id) codes.delete(k);
-      for (const k of windows.keys()) if (k.startsWith(`${rt.tenant.id} `)) windows.delete(k);
+      windows.forget(rt.tenant.id);
     }
     scheduleSave();
   };
   const mintAuthCode = (who: { userId?: string; openId?: string }, o: { tenant?: string } = {}): string => {
     const rt = runtimeFor(o.tenant);
     if (who.userId) {
-      if (!new WcOrgModel(rt.org, now).findUser(who.userId)) throw new WcControlError(404, `user ${who.userId} does not exist in tenant ${rt.tenant.id}`);
+      if (!new WcOrgModel(rt.org, now).findUser(who.userId)) throw new ControlError(404, `user ${who.userId} does not exist in tenant ${rt.tenant.id}`);
       return mintCode(rt, { userId: who.userId.toLowerCase() });
     }
     if (who.openId) return mintCode(rt, { openId: who.openId });
-    throw new WcControlError(400, 'userId or openId is required');
+    throw new ControlError(400, 'userId or openId is required');
   };
 
-  const handleControl = (req: IncomingMessage, res: ServerResponse, url: URL, bodyText: string): void => {
-    const body = (): Record<string, unknown> => {
-      if (!bodyText.trim()) return {};
-      let v: unknown;
-      try {
-        v = JSON.parse(bodyText);
-      } catch {
-        throw new WcControlError(400, 'body must be JSON');
-      }
-      if (!isRecord(v)) throw new WcControlError(400, 'body must be a JSON object');
-      return v;
-    };
-    const q = (k: string): string | undefined => url.searchParams.get(k) ?? undefined;
-    const m = /^\/__sim\/(users|departments)\/([^/]+)$/.exec(url.pathname);
-    if (m && req.method === 'DELETE') {
-      const rt = runtimeFor(q('tenant'));
-      const model = new WcOrgModel(rt.org, now);
-      const id = decodeURIComponent(m[2] as string);
-      if (m[1] === 'users') {
-        const removed = model.removeUser(id);
-        scheduleSave();
-        return sendJson(res, 200, { removed });
-      }
-      if (!/^\d+$/.test(id)) throw new WcControlError(400, 'department id must be a number');
-      const removed = model.removeDepartment(Number(id));
-      scheduleSave();
-      return sendJson(res, 200, { removed });
-    }
-    switch (`${req.method} ${url.pathname}`) {
-      case 'GET /__sim/health':
-        return sendJson(res, 200, { ok: true, vendor: 'wecom', tenants: [...runtimes.keys()] });
-      case 'GET /__sim/state':
-        return sendJson(res, 200, view(runtimeFor(q('tenant'))));
-      case 'POST /__sim/users': {
-        const b = controlSchemas.user.parse(body());
-        const rt = runtimeFor(b.tenant);
-        const { tenant: _t, jobNumber, ...fields } = b;
-        const userid = fields.userid ?? `u${randomBytes(5).toString('hex')}`;
-        const extattr = jobNumber ? { attrs: [{ type: 0, name: '工号', text: { value: jobNumber } }] } : undefined;
-        const out = new WcOrgModel(rt.org, now).upsertUser({ ...fields, userid, extattr }, () => `wo${randomBytes(8).toString('hex')}`);
-        scheduleSave();
-        return sendJson(res, out.created ? 201 : 200, out);
-      }
-      case 'POST /__sim/departments': {
-        const b = controlSchemas.department.parse(body());
-        const rt = runtimeFor(b.tenant);
-        const out = new WcOrgModel(rt.org, now).upsertDepartment(b);
-        scheduleSave();
-        return sendJson(res, out.created ? 201 : 200, out);
-      }
-      case 'GET /__sim/faults':
-        return sendJson(res, 200, structuredClone(runtimeFor(q('tenant')).faults));
-      case 'POST /__sim/faults':
-        return sendJson(res, 200, setFaults(controlSchemas.faults.parse(body())));
-      case 'GET /__sim/messages':
-        return sendJson(res, 200, { messages: structuredClone(runtimeFor(q('tenant')).org.messages) });
-      case 'POST /__sim/reset': {
-        const b = controlSchemas.reset.parse(body());
-        reset(b.tenant);
-        return sendJson(res, 200, { ok: true });
-      }
-      case 'POST /__sim/auth-code': {
-        const b = controlSchemas.authCode.parse(body());
-        return sendJson(res, 201, { code: mintAuthCode(b, { tenant: b.tenant }), expiresIn: codeTtlMs / 1000 });
-      }
-      default:
-        return sendJson(res, 404, { error: `no control route ${req.method} ${url.pathname}` });
-    }
+  const control: OrgControl<Runtime> = {
+    vendor: 'wecom',
+    tenantIds: () => [...runtimes.keys()],
+    runtimeFor,
+    view,
+    setFaults,
+    reset,
+    upsertUser: (body) => {
+      const b = controlSchemas.user.parse(body);
+      const rt = runtimeFor(b.tenant);
+      const { tenant: _t, jobNumber, ...fields } = b;
+      const userid = fields.userid ?? `u${randomBytes(5).toString('hex')}`;
+      const extattr = jobNumber ? { attrs: [{ type: 0, name: '工号', text: { value: jobNumber } }] } : undefined;
+      return new WcOrgModel(rt.org, now).upsertUser({ ...fields, userid, extattr }, () => `wo${randomBytes(8).toString('hex')}`);
+    },
+    upsertDepartment: (body) => {
+      const b = controlSchemas.department.parse(body);
+      return new WcOrgModel(runtimeFor(b.tenant).org, now).upsertDepartment(b);
+    },
+    removeUser: (rt, userId) => new WcOrgModel(rt.org, now).removeUser(userId),
+    removeDepartment: (rt, id) => new WcOrgModel(rt.org, now).removeDepartment(id),
+    mintAuthCode: (body) => {
+      const b = controlSchemas.authCode.parse(body);
+      return mintAuthCode(b, { tenant: b.tenant });
+    },
+    authCodeTtlSeconds: codeTtlMs / 1000,
+    scheduleSave,
   };
 
   // ---- routing ---------------------------------------------------------------------------------
-  const prefixes: Array<{ prefix: string; role: Role }> = [];
-  const addPrefix = (base: string, role: Role): void => {
-    const prefix = new URL(base).pathname.replace(/\/+$/, '');
-    if (!prefixes.some((p) => p.prefix === prefix && p.role === role)) prefixes.push({ prefix, role });
-  };
+  const router = new PrefixRouter<Role>(ROUTES);
   for (const t of tenants) {
-    addPrefix(t.wecom.apiBaseUrl, 'api');
-    addPrefix(t.wecom.oauthBaseUrl, 'oauth');
-    addPrefix(t.wecom.loginBaseUrl, 'login');
+    router.add(t.wecom.apiBaseUrl, 'api');
+    router.add(t.wecom.oauthBaseUrl, 'oauth');
+    router.add(t.wecom.loginBaseUrl, 'login');
   }
-  if (prefixes.length === 0) {
-    prefixes.push({ prefix: '/cgi-bin', role: 'api' }, { prefix: '', role: 'oauth' }, { prefix: '', role: 'login' });
+  if (router.size === 0) {
+    router.addPrefix('/cgi-bin', 'api');
+    router.addPrefix('', 'oauth');
+    router.addPrefix('', 'login');
   }
-  prefixes.sort((a, b) => b.prefix.length - a.prefix.length);
-  const resolve = (path: string): { role: Role; rest: string } | undefined => {
-    for (const { prefix, role } of prefixes) {
-      if (path !== prefix && !path.startsWith(`${prefix}/`)) continue;
-      const rest = path.slice(prefix.length) || '/';
-      if (ROUTES[role].has(rest)) return { role, rest };
+
+  const server = createSimServer(async (req, res, url, bodyText) => {
+    try {
+      if (url.pathname.startsWith('/__sim/')) return handleOrgControl(control, req, res, url, bodyText);
+      const route = router.resolve(url.pathname);
+      if (!route) return sendJson(res, 404, { errcode: 404, errmsg: 'not found' });
+      if (route.role !== 'api') return handleAuthorize(res, url, route.role);
+      if (route.rest === '/gettoken') return await handleGettoken(res, url);
+      return await handleApi(req, res, url, route.rest.slice(1), bodyText);
+    } catch (err) {
+      if (answerRefusal(res, err)) return;
+      logger?.error('wecom simulator failed', { path: url.pathname, err });
+      return sendJson(res, 500, { errcode: -1, errmsg: 'system busy' });
     }
-    return undefined;
-  };
-
-  const server = createServer((req, res) => {
-    void (async () => {
-      const url = new URL(req.url ?? '/', 'http://simulator');
-      const bodyText = await readBody(req);
-      if (bodyText === undefined) return sendJson(res, 413, { error: 'body too large' });
-      try {
-        if (url.pathname.startsWith('/__sim/')) return handleControl(req, res, url, bodyText);
-        const route = resolve(url.pathname);
-        if (!route) return sendJson(res, 404, { errcode: 404, errmsg: 'not found' });
-        if (route.role !== 'api') return handleAuthorize(res, url, route.role);
-        if (route.rest === '/gettoken') return await handleGettoken(res, url);
-        return await handleApi(req, res, url, route.rest.slice(1), bodyText);
-      } catch (err) {
-        if (err instanceof WcControlError) return sendJson(res, err.status, { error: err.message });
-        if (err instanceof z.ZodError) return sendJson(res, 400, { error: 'invalid request', issues: err.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`) });
-        logger?.error('wecom simulator failed', { path: url.pathname, err });
-        return sendJson(res, 500, { errcode: -1, errmsg: 'system busy' });
-      }
-    })().catch(() => res.destroy());
   });
 
-  await new Promise<void>((resolveListen, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => resolveListen());
-  });
-  const port = (server.address() as AddressInfo).port;
-  const url = `http://${opts.host ?? '127.0.0.1'}:${port}`;
+  const http = await listen(server, opts.host, opts.port);
+  const { url, port } = http;
   logger?.info('wecom simulator listening', { url, tenants: [...runtimes.keys()] });
 
   return {
@@ -627,8 +518,7 @@ export async function startWecomSimulator(opts: WecomSimulatorOptions = {}): Pro
     port,
     async stop() {
       flush();
-      server.closeAllConnections();
-      await new Promise<void>((r) => server.close(() => r()));
+      await http.close();
     },
     state: (tenant) => view(runtimeFor(tenant)),
     messages: (tenant) => structuredClone(runtimeFor(tenant).org.messages),
@@ -643,23 +533,14 @@ export async function startWecomSimulator(opts: WecomSimulatorOptions = {}): Pro
 export const wecomSimulator: SimulatorModule = {
   vendor: 'wecom',
   start(opts: SimulatorStartOptions) {
-    return startWecomSimulator({
-      host: opts.host,
-      port: opts.port,
-      tenants: opts.tenants,
-      secrets: opts.secrets,
-      stage: opts.stage,
-      dataDir: opts.dataDir,
-      logger: opts.logger,
-      provisionSecrets: true,
-    });
+    return startWecomSimulator({ ...fromStackOptions(opts), provisionSecrets: true });
   },
 };
 
 /** A copy of `tenant` whose WeCom URLs point at `simUrl`, keeping their paths. */
 export function pointWecomAt<T extends TenantConfig>(tenant: T, simUrl: string): T {
   if (!tenant.wecom) return tenant;
-  const move = (u: string): string => `${simUrl}${new URL(u).pathname.replace(/\/+$/, '')}`;
+  const move = (u: string): string => rebaseUrl(u, simUrl);
   return { ...tenant, wecom: { ...tenant.wecom, apiBaseUrl: move(tenant.wecom.apiBaseUrl), oauthBaseUrl: move(tenant.wecom.oauthBaseUrl), loginBaseUrl: move(tenant.wecom.loginBaseUrl) } };
 }
 
@@ -696,20 +577,6 @@ const controlSchemas = {
       order: z.number().int().min(0).optional(),
     })
     .strict(),
-  faults: z
-    .object({
-      tenant: z.string().min(1).optional(),
-      ipNotWhitelisted: z.boolean().optional(),
-      rejectTokens: z.boolean().optional(),
-      expireTokens: z.boolean().optional(),
-      rateLimitNext: z.number().int().min(0).max(10_000).optional(),
-      failNext: z.object({ errcode: z.number().int(), errmsg: z.string().max(200).optional(), count: z.number().int().min(1).max(10_000), api: z.string().min(1).optional() }).strict().optional(),
-      rateLimit: z.object({ limit: z.number().int().min(1), windowMs: z.number().int().min(1).max(3_600_000) }).strict().nullable().optional(),
-      latencyMs: z.number().int().min(0).max(60_000).optional(),
-      clear: z.boolean().optional(),
-    })
-    .strict(),
-  reset: z.object({ tenant: z.string().min(1).optional() }).strict(),
   authCode: z
     .object({ tenant: z.string().min(1).optional(), userId: z.string().min(1).optional(), openId: z.string().min(1).max(64).optional() })
     .strict()
@@ -752,50 +619,14 @@ function reqStr(q: URLSearchParams, key: string): string {
   return v;
 }
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 function loadState(file: string, logger: Logger | undefined): Record<string, WcTenantState> {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    return {};
-  }
-  try {
-    const doc = JSON.parse(text) as { v?: number; tenants?: Record<string, WcTenantState> };
-    if (doc.v !== 1 || !doc.tenants) throw new Error('unknown format');
-    for (const s of Object.values(doc.tenants)) {
+  return loadTenantStates<WcTenantState>(
+    file,
+    (s) => {
       if (!Array.isArray(s.departments) || !Array.isArray(s.users) || !Array.isArray(s.messages)) throw new Error('bad tenant state');
       s.recent ??= {};
       s.nextMsgId ??= s.messages.length + 1;
-    }
-    return doc.tenants;
-  } catch (err) {
-    logger?.warn('wecom simulator state file unreadable; starting from the seed', { file, err });
-    return {};
-  }
-}
-
-async function readBody(req: IncomingMessage): Promise<string | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY) return undefined;
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
-  res.end(text);
-}
-
-function sendHtml(res: ServerResponse, status: number, html: string): void {
-  res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(html), 'x-frame-options': 'DENY' });
-  res.end(html);
+    },
+    (err) => logger?.warn('wecom simulator state file unreadable; starting from the seed', { file, err }),
+  );
 }

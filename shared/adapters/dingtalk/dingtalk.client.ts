@@ -3,7 +3,7 @@
  *
  * Every oapi call:
  * - uses the app's access token, cached for its 7200 s lifetime (refreshed a little
- *   early) and fetched once for concurrent callers (dingtalk.token-cache.ts). If DingTalk
+ *   early) and fetched once for concurrent callers (http/token-cache.ts). If DingTalk
  *   says the token is invalid (40014/42001), the token is fetched again and the call
  *   repeated, once per call;
  * - waits for the per-app-and-API rate limiter: DingTalk allows 20 calls/s per app and API
@@ -19,12 +19,13 @@ import { AuthError, NotConfiguredError, ValidationError } from '../../errors/app
 import type { TenantConfig } from '../../config/tenant-config.schema';
 import { secretName, secretSchemas } from '../../config/secrets';
 import type { Logger } from '../../logging/logger';
-import type { Clock } from '../../ports/clock';
 import { systemClock } from '../../ports/clock';
 import type { SecretStore } from '../../ports/secret-store';
+import { errcodeRetryOptions, gettokenSchema, shapeIssuePaths, tryJson, type ErrcodeClientTuning } from '../http/errcode-api';
 import { httpRequest, isRetryableStatus, type HttpResponse } from '../http/http-request';
 import { RateLimiterRegistry, type RateLimiter } from '../http/rate-limiter';
 import { withRetry } from '../http/retry';
+import { AccessTokenCache, type IssuedToken } from '../http/token-cache';
 import { DINGTALK_VENDOR, DingtalkApiError, DingtalkErrcode, classifyDingtalkErrcode, effectiveErrcode, isDingtalkError, isTokenErrcode, type DingtalkErrorKind } from './dingtalk.errors';
 import { assertMessageSize, type DingtalkWorkMessage } from './dingtalk.messages';
 import {
@@ -32,7 +33,6 @@ import {
   departmentGetResultSchema,
   getByUnionIdResultSchema,
   getUserInfoResultSchema,
-  gettokenSchema,
   listSubResultSchema,
   newApiErrorSchema,
   oapiEnvelopeSchema,
@@ -46,28 +46,15 @@ import {
   type DingtalkUserPage,
   type OapiEnvelope,
 } from './dingtalk.schemas';
-import { AccessTokenCache, type IssuedToken } from './dingtalk.token-cache';
 
 export type DingtalkConfig = NonNullable<TenantConfig['dingtalk']>;
 
-export interface DingtalkClientOptions {
+/** Limiters are keyed `dingtalk:<appKey>:<api>`; retries back off up to 10 s by default. */
+export interface DingtalkClientOptions extends ErrcodeClientTuning {
   tenantId: string;
   config: DingtalkConfig;
   /** Resolves the app secret; called for each token fetch and OAuth code exchange, never logged. */
   appSecret: () => Promise<string>;
-  timeoutMs?: number;
-  maxRetries?: number;
-  retryBaseDelayMs?: number;
-  retryMaxDelayMs?: number;
-  /** Backoff sleep and jitter (tests pass fast or recording ones). */
-  sleep?: (ms: number) => Promise<void>;
-  random?: () => number;
-  /** Share limiters between clients of the same app (keys `dingtalk:<appKey>:<api>`). */
-  limiters?: RateLimiterRegistry;
-  clock?: Clock;
-  logger?: Logger;
-  /** Our egress IP, when configured; named in the 60020 message if DingTalk's errmsg lacks it. */
-  egressIp?: string;
 }
 
 /** Largest `size` for topapi/v2/user/list (reference §4 open question 4: likely 100). */
@@ -84,6 +71,7 @@ export class DingtalkClient {
   private readonly timeoutMs: number;
 
   constructor(private readonly opts: DingtalkClientOptions) {
+    // §4: one token per app, living `expires_in` (7200) s; gettoken is throttled, so cache it.
     this.tokens = new AccessTokenCache(() => this.fetchToken(), opts.clock ?? systemClock);
     this.limiters = opts.limiters ?? new RateLimiterRegistry();
     this.logger = opts.logger?.child({ vendor: DINGTALK_VENDOR, tenant: opts.tenantId });
@@ -254,15 +242,7 @@ export class DingtalkClient {
   }
 
   private retry<T>(api: string, fn: () => Promise<T>): Promise<T> {
-    return withRetry(fn, {
-      maxRetries: this.opts.maxRetries ?? 4,
-      baseDelayMs: this.opts.retryBaseDelayMs ?? 1000,
-      maxDelayMs: this.opts.retryMaxDelayMs ?? 10_000,
-      sleep: this.opts.sleep,
-      random: this.opts.random,
-      onRetry: (err, attempt, delayMs) =>
-        this.logger?.warn('dingtalk call retried', { api, attempt, delayMs, code: (err as { code?: string }).code, errcode: (err as { errcode?: number }).errcode }),
-    });
+    return withRetry(fn, errcodeRetryOptions(this.opts, { vendor: DINGTALK_VENDOR, api, maxDelayMs: 10_000, logger: this.logger }));
   }
 
   /** GET /gettoken?appkey=&appsecret= (legacy token; §4). Called by the token cache only. */
@@ -370,11 +350,7 @@ export class DingtalkClient {
   private parse<S extends z.ZodType>(api: string, schema: S, env: OapiEnvelope): z.output<S> {
     const r = schema.safeParse(env);
     if (r.success) return r.data;
-    const where = r.error.issues
-      .slice(0, 3)
-      .map((i) => i.path.join('.') || '(root)')
-      .join(', ');
-    throw new DingtalkApiError({ ...this.ids(api), kind: 'badResponse', errmsg: `unexpected response shape at ${where}`, requestId: env.request_id });
+    throw new DingtalkApiError({ ...this.ids(api), kind: 'badResponse', errmsg: `unexpected response shape at ${shapeIssuePaths(r.error)}`, requestId: env.request_id });
   }
 }
 
@@ -415,12 +391,4 @@ function invalidCode(cause: unknown): AuthError {
 
 function notAMember(why: string, cause?: unknown): AuthError {
   return new AuthError('SSO.NOT_A_MEMBER', `Sign-in refused: ${why}.`, { status: 403, cause });
-}
-
-function tryJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
 }

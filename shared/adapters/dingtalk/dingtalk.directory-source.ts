@@ -15,6 +15,7 @@ import { UpstreamError } from '../../errors/app-error';
 import type { Department, DirectorySnapshot, DirectorySource, Person } from '../../domain/directory';
 import type { Clock } from '../../ports/clock';
 import { systemClock } from '../../ports/clock';
+import { mapLimit } from '../http/map-limit';
 import { DINGTALK_USER_PAGE_MAX, type DingtalkClient } from './dingtalk.client';
 import { DINGTALK_ROOT_DEPT_ID, toDepartment, toPerson } from './dingtalk.schemas';
 
@@ -86,24 +87,4 @@ export class DingtalkDirectorySource implements DirectorySource {
     const d = await this.client.getDepartment(Number(id));
     return d ? toDepartment(d) : undefined;
   }
-}
-
-/** Run `fn` over `items` with at most `limit` in flight; results in input order; first failure rejects. */
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  let failed = false;
-  const worker = async (): Promise<void> => {
-    while (!failed && next < items.length) {
-      const i = next++;
-      try {
-        results[i] = await fn(items[i] as T);
-      } catch (err) {
-        failed = true;
-        throw err;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }

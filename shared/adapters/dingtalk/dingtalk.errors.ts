@@ -9,6 +9,7 @@
  * 60003 department not found, 42001 token expired, 90006 older per-minute limit.
  */
 import { UpstreamError } from '../../errors/app-error';
+import { failureLabel, ipFromErrmsg, printableErrmsg } from '../http/errcode-api';
 
 export const DINGTALK_VENDOR = 'dingtalk';
 
@@ -120,21 +121,12 @@ export function effectiveErrcode(body: { errcode: number; sub_code?: string | nu
   return body.errcode;
 }
 
-/**
- * The caller's IP as DingTalk reports it in a 60020 errmsg (`…request ip=1.2.3.4 appKey(…)`),
- * or undefined when the message has none.
- */
-export function ipFromErrmsg(errmsg: string | undefined): string | undefined {
-  const m = /ip\s*[=:：]\s*([0-9a-fA-F][0-9a-fA-F:.]*[0-9a-fA-F])/i.exec(errmsg ?? '');
-  return m?.[1];
-}
+/** The caller's IP as DingTalk reports it in a 60020 errmsg (`…request ip=1.2.3.4 appKey(…)`). */
+export { ipFromErrmsg };
 
 /** errmsg comes from the wire: short, printable, and never carrying a token. */
 export function safeErrmsg(errmsg: string | undefined): string {
-  return (errmsg ?? '')
-    .replace(/\b(access_token|accessToken|appsecret|clientSecret|code)=[^&\s,)]*/gi, '$1=[redacted]')
-    .replace(/[^\x20-\x7e\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]/g, '?')
-    .slice(0, 200);
+  return printableErrmsg((errmsg ?? '').replace(/\b(access_token|accessToken|appsecret|clientSecret|code)=[^&\s,)]*/gi, '$1=[redacted]'));
 }
 
 export interface DingtalkApiErrorInit {
@@ -182,7 +174,7 @@ export function isDingtalkError(err: unknown, kind?: DingtalkErrorKind): err is 
 
 function describe(init: DingtalkApiErrorInit): string {
   const where = `dingtalk ${init.api} (tenant ${init.tenantId}, app ${init.appKey})`;
-  const code = init.errcode !== undefined ? `errcode ${init.errcode}` : init.httpStatus !== undefined ? `HTTP ${init.httpStatus}` : init.kind;
+  const code = failureLabel(init);
   switch (init.kind) {
     case 'ipNotWhitelisted': {
       // Reference §4: 60020 访问ip不在白名单之中; the fix is the app's 服务器出口IP list.

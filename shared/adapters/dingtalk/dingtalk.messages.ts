@@ -7,6 +7,9 @@
  * can be long) and refuse a URL that would not fit, since a cut URL would be broken.
  */
 import { ValidationError } from '../../errors/app-error';
+import { truncateUtf8 } from '../http/utf8';
+
+export { truncateUtf8 };
 
 export type DingtalkWorkMessage =
   | { msgtype: 'action_card'; action_card: { title: string; markdown: string; single_title: string; single_url: string } }
@@ -15,22 +18,6 @@ export type DingtalkWorkMessage =
   | { msgtype: 'text'; text: { content: string } };
 
 export const DINGTALK_MSG_MAX_BYTES = 2048;
-
-/** Cut `s` to at most `maxBytes` UTF-8 bytes on a character boundary, marking the cut with "…". */
-export function truncateUtf8(s: string, maxBytes: number): string {
-  if (Buffer.byteLength(s, 'utf8') <= maxBytes) return s;
-  const ellipsis = '…';
-  const budget = maxBytes - Buffer.byteLength(ellipsis, 'utf8');
-  let out = '';
-  let used = 0;
-  for (const ch of s) {
-    const n = Buffer.byteLength(ch, 'utf8');
-    if (used + n > budget) break;
-    out += ch;
-    used += n;
-  }
-  return out + ellipsis;
-}
 
 function requireHttpUrl(name: string, url: string): void {
   if (!/^https?:\/\/\S+$/.test(url)) throw new ValidationError(`${name} must be an http(s) URL`, { code: 'DINGTALK.INVALID_MESSAGE' });

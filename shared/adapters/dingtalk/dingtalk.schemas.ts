@@ -5,26 +5,16 @@
  */
 import { z } from 'zod';
 import type { Department, Person } from '../../domain/directory';
+import { errcodeEnvelopeSchema, optionalText } from '../http/errcode-api';
 
 /** The oapi envelope: `{errcode, errmsg, …, request_id}`; 88 carries `sub_code`. */
-export const oapiEnvelopeSchema = z.looseObject({
-  errcode: z.number().int(),
-  errmsg: z.string().optional(),
+export const oapiEnvelopeSchema = errcodeEnvelopeSchema.extend({
   sub_code: z.union([z.string(), z.number()]).optional(),
   sub_msg: z.string().optional(),
   request_id: z.string().optional(),
 });
 export type OapiEnvelope = z.output<typeof oapiEnvelopeSchema>;
 
-export const gettokenSchema = z.object({
-  access_token: z.string().min(1),
-  expires_in: z.number().int().positive(),
-});
-
-const optionalText = z
-  .string()
-  .nullish()
-  .transform((s) => (s ? s : undefined));
 const id = z.union([z.number().int(), z.string().regex(/^\d+$/).transform(Number)]);
 
 /** topapi/v2/department/listsub → result[] */

@@ -24,16 +24,18 @@ import type { Logger } from '../../logging/logger';
 import type { Clock } from '../../ports/clock';
 import { systemClock } from '../../ports/clock';
 import type { SecretStore } from '../../ports/secret-store';
+import { errcodeRetryOptions, gettokenSchema, shapeIssuePaths, tryJson, type ErrcodeClientTuning } from '../http/errcode-api';
 import { httpRequest, isRetryableStatus, type HttpResponse } from '../http/http-request';
 import { RateLimiterRegistry, type RateLimiter } from '../http/rate-limiter';
 import { withRetry } from '../http/retry';
+import { AccessTokenCache, type IssuedToken } from '../http/token-cache';
+import { truncateUtf8 } from '../http/utf8';
 import { WECOM_VENDOR, WecomApiError, WecomErrcode, classifyWecomErrcode, isWecomError, isWecomTokenErrcode, type WecomSecretKind } from './wecom.errors';
 import {
   departmentGetSchema,
   departmentListSchema,
   envelopeSchema,
   getUserInfoSchema,
-  gettokenSchema,
   listIdSchema,
   messageSendSchema,
   simpleListSchema,
@@ -44,7 +46,6 @@ import {
   type WecomEnvelope,
   type WecomUser,
 } from './wecom.schemas';
-import { AccessTokenCache, type IssuedToken } from './wecom.token-cache';
 
 export type WecomConfig = NonNullable<TenantConfig['wecom']>;
 
@@ -53,24 +54,14 @@ export interface WecomSecrets {
   appSecret?: string;
 }
 
-export interface WecomClientOptions {
+/** Limiters are keyed `wecom:<corpId>:<api>`; retries back off up to 30 s by default. */
+export interface WecomClientOptions extends ErrcodeClientTuning {
   tenantId: string;
   config: WecomConfig;
   /** Resolves the tenant's WeCom secrets; called per token fetch, never logged. */
   secrets: () => Promise<WecomSecrets>;
   /** Secret for department/* and user/get|list|simplelist; default: contact if configured, else app. */
   directorySecret?: WecomSecretKind;
-  timeoutMs?: number;
-  maxRetries?: number;
-  retryBaseDelayMs?: number;
-  retryMaxDelayMs?: number;
-  sleep?: (ms: number) => Promise<void>;
-  random?: () => number;
-  /** Share limiters between clients of the same corp (keys `wecom:<corpId>:<api>`). */
-  limiters?: RateLimiterRegistry;
-  clock?: Clock;
-  logger?: Logger;
-  egressIp?: string;
 }
 
 /** user/list_id accepts limit 1..10000 (96067). */
@@ -286,6 +277,10 @@ export class WecomClient {
     return (await this.hasContactSecret()) ? 'contact' : 'app';
   }
 
+  /**
+   * §4: one token per secret, living `expires_in` (7200) s; gettoken is rate-limited, so
+   * cache per (corpId, secret): one cache per secret kind in this client of one corp.
+   */
   private tokenCache(kind: WecomSecretKind): AccessTokenCache {
     let cache = this.tokens.get(kind);
     if (!cache) {
@@ -353,26 +348,13 @@ export class WecomClient {
           throw new WecomApiError({ ...this.ids(api, kind), kind: classifyWecomErrcode(env.errcode), errcode: env.errcode, errmsg: env.errmsg });
         }
       },
-      {
-        maxRetries: this.opts.maxRetries ?? 4,
-        // WeCom's limits are per minute and per hour (§4, 90454): back off generously.
-        baseDelayMs: this.opts.retryBaseDelayMs ?? 1000,
-        maxDelayMs: this.opts.retryMaxDelayMs ?? 30_000,
-        sleep: this.opts.sleep,
-        random: this.opts.random,
-        onRetry: (err, attempt, delayMs) =>
-          this.logger?.warn('wecom call retried', { api, attempt, delayMs, code: (err as { code?: string }).code, errcode: (err as { errcode?: number }).errcode }),
-      },
+      // WeCom's limits are per minute and per hour (§4, 90454): back off generously.
+      errcodeRetryOptions(this.opts, { vendor: WECOM_VENDOR, api, maxDelayMs: 30_000, logger: this.logger }),
     );
   }
 
   private envelope(api: string, kind: WecomSecretKind, res: HttpResponse): WecomEnvelope {
-    let json: unknown;
-    try {
-      json = JSON.parse(res.text);
-    } catch {
-      json = undefined;
-    }
+    const json = tryJson(res.text);
     const parsed = envelopeSchema.safeParse(json);
     if (parsed.success && typeof json === 'object' && json !== null) return parsed.data;
     if (res.status !== 200) {
@@ -384,11 +366,7 @@ export class WecomClient {
   private parse<S extends z.ZodType>(api: string, kind: WecomSecretKind, schema: S, env: WecomEnvelope): z.output<S> {
     const r = schema.safeParse(env);
     if (r.success) return r.data;
-    const where = r.error.issues
-      .slice(0, 3)
-      .map((i) => i.path.join('.') || '(root)')
-      .join(', ');
-    throw new WecomApiError({ ...this.ids(api, kind), kind: 'badResponse', errmsg: `unexpected response shape at ${where}` });
+    throw new WecomApiError({ ...this.ids(api, kind), kind: 'badResponse', errmsg: `unexpected response shape at ${shapeIssuePaths(r.error)}` });
   }
 }
 
@@ -414,20 +392,8 @@ export function createWecomClient(
   });
 }
 
-/** Cut `s` to at most `maxBytes` UTF-8 bytes on a character boundary, marking the cut with "…". */
-export function truncateUtf8(s: string, maxBytes: number): string {
-  if (Buffer.byteLength(s, 'utf8') <= maxBytes) return s;
-  const budget = maxBytes - Buffer.byteLength('…', 'utf8');
-  let out = '';
-  let used = 0;
-  for (const ch of s) {
-    const n = Buffer.byteLength(ch, 'utf8');
-    if (used + n > budget) break;
-    out += ch;
-    used += n;
-  }
-  return `${out}…`;
-}
+/** Cut to a WeCom byte limit (§6); re-exported for callers of the WeCom adapter. */
+export { truncateUtf8 };
 
 function splitIds(s: string | undefined): string[] {
   return s ? s.split('|').filter(Boolean) : [];

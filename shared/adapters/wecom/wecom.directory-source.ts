@@ -17,6 +17,7 @@
 import type { Department, DirectorySnapshot, DirectorySource, Person } from '../../domain/directory';
 import type { Clock } from '../../ports/clock';
 import { systemClock } from '../../ports/clock';
+import { mapLimit } from '../http/map-limit';
 import type { WecomClient } from './wecom.client';
 import { toDepartment, toPerson } from './wecom.schemas';
 
@@ -94,24 +95,4 @@ export class WecomDirectorySource implements DirectorySource {
     for (const u of lists.flat()) if (!people.has(u.userid)) people.set(u.userid, toPerson(u));
     return [...people.values()];
   }
-}
-
-/** Run `fn` over `items` with at most `limit` in flight; results in input order; first failure rejects. */
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  let failed = false;
-  const worker = async (): Promise<void> => {
-    while (!failed && next < items.length) {
-      const i = next++;
-      try {
-        results[i] = await fn(items[i] as T);
-      } catch (err) {
-        failed = true;
-        throw err;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }

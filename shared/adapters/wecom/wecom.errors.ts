@@ -4,6 +4,7 @@
  * -1 "system busy" (global errcode list) and 60003 "department not found" (same list).
  */
 import { UpstreamError } from '../../errors/app-error';
+import { failureLabel, ipFromErrmsg, printableErrmsg } from '../http/errcode-api';
 
 export const WECOM_VENDOR = 'wecom';
 
@@ -109,17 +110,11 @@ export function isWecomTokenErrcode(errcode: number): boolean {
 }
 
 /** The caller's IP from a 60020 errmsg (`…, from ip: 1.2.3.4, more info at …`). */
-export function ipFromWecomErrmsg(errmsg: string | undefined): string | undefined {
-  const m = /ip\s*[=:：]\s*([0-9a-fA-F][0-9a-fA-F:.]*[0-9a-fA-F])/i.exec(errmsg ?? '');
-  return m?.[1];
-}
+export const ipFromWecomErrmsg: (errmsg: string | undefined) => string | undefined = ipFromErrmsg;
 
 /** errmsg comes from the wire: short, printable, never carrying a token or secret. */
 export function safeWecomErrmsg(errmsg: string | undefined): string {
-  return (errmsg ?? '')
-    .replace(/\b(access_token|corpsecret|code)=[^&\s,]*/gi, '$1=[redacted]')
-    .replace(/[^\x20-\x7e\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]/g, '?')
-    .slice(0, 200);
+  return printableErrmsg((errmsg ?? '').replace(/\b(access_token|corpsecret|code)=[^&\s,]*/gi, '$1=[redacted]'));
 }
 
 export interface WecomApiErrorInit {
@@ -171,7 +166,7 @@ const SECRET_LABEL: Record<WecomSecretKind, string> = {
 function describe(init: WecomApiErrorInit): string {
   const secret = init.secretKind ? ` with ${SECRET_LABEL[init.secretKind]}` : '';
   const where = `wecom ${init.api} (tenant ${init.tenantId}, corp ${init.corpId})`;
-  const code = init.errcode !== undefined ? `errcode ${init.errcode}` : init.httpStatus !== undefined ? `HTTP ${init.httpStatus}` : init.kind;
+  const code = failureLabel(init);
   switch (init.kind) {
     case 'ipNotWhitelisted': {
       const ip = ipFromWecomErrmsg(init.errmsg) ?? init.egressIp ?? '<unknown: see the NAT gateway / Elastic IP of the bridge>';

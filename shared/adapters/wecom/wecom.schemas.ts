@@ -13,22 +13,14 @@
  */
 import { z } from 'zod';
 import type { Department, Person, PersonStatus } from '../../domain/directory';
+import { errcodeEnvelopeSchema, optionalText } from '../http/errcode-api';
 
-export const envelopeSchema = z.looseObject({
+/** `{errcode, errmsg, …}`; some answers leave errcode out on success, so it defaults to 0. */
+export const envelopeSchema = errcodeEnvelopeSchema.extend({
   errcode: z.number().int().default(0),
-  errmsg: z.string().optional(),
 });
 export type WecomEnvelope = z.output<typeof envelopeSchema>;
 
-export const gettokenSchema = z.object({
-  access_token: z.string().min(1),
-  expires_in: z.number().int().positive(),
-});
-
-const optionalText = z
-  .string()
-  .nullish()
-  .transform((s) => (s ? s : undefined));
 
 /** department/simplelist → department_id[] */
 export const departmentIdSchema = z.object({

@@ -1,12 +1,14 @@
 /**
- * The DingTalk simulator's sign-in page (login.dingtalk.com/oauth2/auth stand-in): lists the
- * tenant's people so a developer can pick who signs in, then redirects like DingTalk does.
- * Every value written into the page is HTML-escaped.
+ * The simulators' HTML pages: the sign-in picker that stands in for a vendor's login page
+ * (DingTalk's login.dingtalk.com/oauth2/auth, WeCom's OAuth and PC login pages) lists the
+ * tenant's people so a developer can pick who signs in; the simulator then redirects like
+ * the vendor does. Every value written into a page is HTML-escaped.
  */
 export function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
 }
 
+/** The pick-who-signs-in page; the form submits `userid` with the `hidden` fields back to `action`. */
 export function loginPage(input: {
   action: string;
   title: string;
@@ -42,6 +44,7 @@ export function loginPage(input: {
 </html>`;
 }
 
+/** A bare error page (title and one line of detail). */
 export function errorPage(title: string, detail: string): string {
   return `<!doctype html><html lang="zh"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title></head><body><h1>${escapeHtml(title)}</h1><p>${escapeHtml(detail)}</p></body></html>`;
 }

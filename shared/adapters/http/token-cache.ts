@@ -1,10 +1,12 @@
 /**
- * One secret's access token: fetched on demand, reused until shortly before it expires,
- * and fetched once for any number of concurrent callers (single flight).
+ * One access token for one credential (a DingTalk app, a WeCom secret): fetched on demand,
+ * reused until shortly before it expires, and fetched once for any number of concurrent
+ * callers (single flight).
  *
- * Reference wecom.md §4: the token lives 7200 s, one per secret, and gettoken calls are
- * rate-limited, so cache per (corpId, secret). A token can still die early (40014/42001:
- * the client then calls `invalidate(token)` and fetches again, once).
+ * What stays with each vendor's client: how a token is fetched and how long it lives (the
+ * `expiresInSeconds` the vendor answers, 7200 s for both DingTalk and WeCom: dingtalk.md §4,
+ * wecom.md §4), and which errcodes mean "this token died early" (40014/42001 for both). On
+ * such an errcode the client calls `invalidate(token)` and fetches again, once per call.
  */
 import type { Clock } from '../../ports/clock';
 

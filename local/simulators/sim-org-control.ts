@@ -1,0 +1,113 @@
+/**
+ * The control API the org simulators (DingTalk, WeCom) share: the same routes and answers,
+ * with the vendor's own org model, user and department fields and auth codes behind them.
+ * `tenant` may be omitted when only one tenant is served.
+ *
+ *   GET    /__sim/health
+ *   GET    /__sim/state?tenant=
+ *   POST   /__sim/users        {tenant?, ...the vendor's user fields}      201 created, 200 updated
+ *   DELETE /__sim/users/:userid?tenant=
+ *   POST   /__sim/departments  {tenant?, ...the vendor's department fields}
+ *   DELETE /__sim/departments/:id?tenant=
+ *   GET    /__sim/faults?tenant=  POST /__sim/faults (see sim-faults.ts)
+ *   GET    /__sim/messages?tenant=
+ *   POST   /__sim/reset        {tenant?}
+ *   POST   /__sim/auth-code    {tenant?, ...}  → {code, expiresIn}
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { z } from 'zod';
+import { errcodeFaultsSchema, type ErrcodeFaultsInput, type ErrcodeSimFaults } from './sim-faults';
+import { ControlError, describeIssues, parseControlBody, sendJson } from './sim-http';
+import type { SimulatorVendor } from './simulator';
+
+/** What a simulator's tenant runtime holds that the control API reads. */
+export interface OrgRuntime {
+  faults: ErrcodeSimFaults;
+  org: { messages: readonly unknown[] };
+}
+
+/** The vendor-specific half of the control API. */
+export interface OrgControl<Rt extends OrgRuntime> {
+  vendor: SimulatorVendor;
+  tenantIds(): string[];
+  /** The tenant named, or the only one (else a ControlError). */
+  runtimeFor(id: unknown): Rt;
+  view(rt: Rt): unknown;
+  setFaults(input: ErrcodeFaultsInput): ErrcodeSimFaults;
+  reset(tenant?: string): void;
+  /** Validate the body (zod) and create or update the user. */
+  upsertUser(body: Record<string, unknown>): { created: boolean };
+  upsertDepartment(body: Record<string, unknown>): { created: boolean };
+  removeUser(rt: Rt, userId: string): unknown;
+  removeDepartment(rt: Rt, id: number): unknown;
+  /** Validate the body (zod) and mint a sign-in code. */
+  mintAuthCode(body: Record<string, unknown>): string;
+  authCodeTtlSeconds: number;
+  /** The org changed: persist it soon. */
+  scheduleSave(): void;
+}
+
+const resetSchema = z.object({ tenant: z.string().min(1).optional() }).strict();
+
+/** Answer one /__sim/ call. Refusals are thrown (ControlError, ZodError) for the caller to answer. */
+export function handleOrgControl<Rt extends OrgRuntime>(ctl: OrgControl<Rt>, req: IncomingMessage, res: ServerResponse, url: URL, bodyText: string): void {
+  const body = (): Record<string, unknown> => parseControlBody(bodyText);
+  const q = (k: string): string | undefined => url.searchParams.get(k) ?? undefined;
+  const m = /^\/__sim\/(users|departments)\/([^/]+)$/.exec(url.pathname);
+  if (m && req.method === 'DELETE') {
+    const rt = ctl.runtimeFor(q('tenant'));
+    const id = decodeURIComponent(m[2] as string);
+    if (m[1] === 'users') {
+      const removed = ctl.removeUser(rt, id);
+      ctl.scheduleSave();
+      return sendJson(res, 200, { removed });
+    }
+    if (!/^\d+$/.test(id)) throw new ControlError(400, 'department id must be a number');
+    const removed = ctl.removeDepartment(rt, Number(id));
+    ctl.scheduleSave();
+    return sendJson(res, 200, { removed });
+  }
+  switch (`${req.method} ${url.pathname}`) {
+    case 'GET /__sim/health':
+      return sendJson(res, 200, { ok: true, vendor: ctl.vendor, tenants: ctl.tenantIds() });
+    case 'GET /__sim/state':
+      return sendJson(res, 200, ctl.view(ctl.runtimeFor(q('tenant'))));
+    case 'POST /__sim/users': {
+      const out = ctl.upsertUser(body());
+      ctl.scheduleSave();
+      return sendJson(res, out.created ? 201 : 200, out);
+    }
+    case 'POST /__sim/departments': {
+      const out = ctl.upsertDepartment(body());
+      ctl.scheduleSave();
+      return sendJson(res, out.created ? 201 : 200, out);
+    }
+    case 'GET /__sim/faults':
+      return sendJson(res, 200, structuredClone(ctl.runtimeFor(q('tenant')).faults));
+    case 'POST /__sim/faults':
+      return sendJson(res, 200, ctl.setFaults(errcodeFaultsSchema.parse(body())));
+    case 'GET /__sim/messages':
+      return sendJson(res, 200, { messages: structuredClone(ctl.runtimeFor(q('tenant')).org.messages) });
+    case 'POST /__sim/reset': {
+      ctl.reset(resetSchema.parse(body()).tenant);
+      return sendJson(res, 200, { ok: true });
+    }
+    case 'POST /__sim/auth-code':
+      return sendJson(res, 201, { code: ctl.mintAuthCode(body()), expiresIn: ctl.authCodeTtlSeconds });
+    default:
+      return sendJson(res, 404, { error: `no control route ${req.method} ${url.pathname}` });
+  }
+}
+
+/** Answer a control-API refusal (ControlError, or input zod refused); false for any other error. */
+export function answerRefusal(res: ServerResponse, err: unknown): boolean {
+  if (err instanceof ControlError) {
+    sendJson(res, err.status, { error: err.message });
+    return true;
+  }
+  if (err instanceof z.ZodError) {
+    sendJson(res, 400, { error: 'invalid request', issues: describeIssues(err) });
+    return true;
+  }
+  return false;
+}
