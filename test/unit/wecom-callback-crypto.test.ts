@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import * as wecomLib from '@wecom/crypto';
 import { describe, expect, it } from 'vitest';
-import { CallbackError, decrypt, encrypt, signature, type CallbackErrorCode } from '../../shared/crypto/callback-crypto-common';
+import { decrypt, encrypt, signature } from '../../shared/crypto/callback-crypto-common';
 import { encryptReply, parseRawQuery, verifyAndDecrypt, verifyUrl } from '../../shared/crypto/wecom-callback-crypto';
+import { codeOf } from './callback-test-helpers';
 
 /** wecom.md §2 Set B (企业号 era: Tencent PHP/C++ samples). */
 const B = {
@@ -57,16 +58,6 @@ const A = {
       '<xml><ToUserName>ww1436e0e65a779aee</ToUserName><FromUserName>ChenJiaShun</FromUserName><CreateTime>1476422779</CreateTime><MsgType>text</MsgType><Content>你好</Content><MsgId>1456453720</MsgId><AgentID>1000002</AgentID></xml>',
   },
 };
-
-function codeOf(fn: () => unknown): CallbackErrorCode | undefined {
-  try {
-    fn();
-    return undefined;
-  } catch (err) {
-    if (err instanceof CallbackError) return err.code;
-    throw err;
-  }
-}
 
 /** The GET query exactly as WeCom sends it: every value URL-encoded (%2F, %2B, %3D). */
 function rawVerifyQuery(v: typeof A.verify): string {

@@ -1,24 +1,10 @@
 import * as wecomLib from '@wecom/crypto';
 import { describe, expect, it } from 'vitest';
-import { decryptMessage, parseWecomEvent, type WecomEventParse, type WecomDecryptMessageInput } from '../../shared/adapters/wecom/wecom-events';
-import { CallbackError, encrypt, signature, type CallbackErrorCode } from '../../shared/crypto/callback-crypto-common';
-import { toContactEventMessages, type ContactEvent } from '../../shared/contracts/contact-event';
+import { decryptMessage, parseWecomEvent, type WecomDecryptMessageInput } from '../../shared/adapters/wecom/wecom-events';
+import { encrypt, signature } from '../../shared/crypto/callback-crypto-common';
+import { toContactEventMessages } from '../../shared/contracts/contact-event';
 import { wecomContactXml, wecomEnvelope } from '../fixtures/bad-callbacks';
-
-function codeOf(fn: () => unknown): CallbackErrorCode | undefined {
-  try {
-    fn();
-    return undefined;
-  } catch (err) {
-    if (err instanceof CallbackError) return err.code;
-    throw err;
-  }
-}
-
-function contact(p: WecomEventParse): ContactEvent {
-  if (p.type !== 'contact') throw new Error(`expected a contact event, got ${p.type}`);
-  return p.event;
-}
+import { codeOf, contact } from './callback-test-helpers';
 
 const token = 'wecom-token';
 const aesKey = 'jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C';

@@ -1,16 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { cdata, flatFields, parseSafeXml } from '../../shared/adapters/wecom/safe-xml';
-import { CallbackError, type CallbackErrorCode } from '../../shared/crypto/callback-crypto-common';
-
-function codeOf(fn: () => unknown): CallbackErrorCode | undefined {
-  try {
-    fn();
-    return undefined;
-  } catch (err) {
-    if (err instanceof CallbackError) return err.code;
-    throw err;
-  }
-}
+import { codeOf } from './callback-test-helpers';
 
 describe('parseSafeXml', () => {
   it('reads the flat WeCom shape with CDATA, plain text, newlines between elements and an XML declaration', () => {
