@@ -3,6 +3,10 @@
  * on first start (and kept in <data>/secrets.json afterwards), so `npm start` works with
  * no manual step. Real deployments never run this: there, operators create keys with
  * `qiye-bridge keys generate|import` and put vendor secrets in Secrets Manager.
+ *
+ * A tenant with `netease.openPlatform` also gets a random open-platform `authCode` in its
+ * `netease` secret (added to an existing secret that lacks one, keeping its key): the
+ * NetEase simulator reads it from the same store, so unit moves work locally.
  */
 import { randomBytes } from 'node:crypto';
 import { secretKindsFor, secretName, type SecretKind } from '../shared/config/secrets';
@@ -26,6 +30,10 @@ export async function provisionSandboxSecrets(opts: { tenants: readonly TenantCo
   for (const tenant of opts.tenants) {
     for (const kind of secretKindsFor(tenant)) {
       const name = secretName(opts.stage, tenant.id, kind);
+      if (kind === 'netease' && tenant.netease.openPlatform) {
+        if (await provisionNetease(tenant, name, opts)) created.push(name);
+        continue;
+      }
       if ((await opts.secrets.getJson(name)) !== undefined) continue;
       if (kind === 'netease') {
         await generateTenantKey({ secrets: opts.secrets, stage: opts.stage, tenantId: tenant.id, bits: tenant.netease.keyBits });
@@ -37,6 +45,23 @@ export async function provisionSandboxSecrets(opts: { tenants: readonly TenantCo
     }
   }
   return created;
+}
+
+/** The key (when missing) and the open-platform authCode (when missing). True when something was stored. */
+async function provisionNetease(tenant: TenantConfig, name: string, opts: { secrets: SecretStore; stage: string; logger?: Logger }): Promise<boolean> {
+  let changed = false;
+  if ((await opts.secrets.getJson(name)) === undefined) {
+    await generateTenantKey({ secrets: opts.secrets, stage: opts.stage, tenantId: tenant.id, bits: tenant.netease.keyBits });
+    opts.logger?.info('sandbox secret created', { tenant: tenant.id, secret: name });
+    changed = true;
+  }
+  const value = (await opts.secrets.getJson(name)) ?? {};
+  if (typeof value.authCode !== 'string' || value.authCode === '') {
+    await opts.secrets.putJson(name, { ...value, authCode: randomSecret(24) });
+    opts.logger?.info('sandbox open-platform authCode created', { tenant: tenant.id, secret: name });
+    changed = true;
+  }
+  return changed;
 }
 
 function sandboxValue(kind: Exclude<SecretKind, 'netease'>): Record<string, unknown> {

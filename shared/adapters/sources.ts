@@ -10,10 +10,19 @@
  * mapping (FUNCTIONS.syncWorker.consumes.maxConcurrency = 5), the sum over all workers stays
  * within the tenant's rate. The planner's reads run while no worker of that tenant runs
  * (the tenant's lock), so they are not counted against the share.
+ *
+ * Unit moves. A tenant with `netease.openPlatform` whose `netease` secret holds an
+ * `authCode` gets an API with `reparentUnit` (NetEase's open platform unit/moveUnit,
+ * reference netease-qiye-api.md §4), served by a NeteaseOpenClient that shares the legacy
+ * client's limiter (key `netease:<tenant>`): both APIs spend one budget. Without the block
+ * or the authCode, the API is the legacy client alone and moves are reported unsupported.
+ * The secret is read on every call (the SecretStore caches it briefly), so adding or
+ * removing the authCode switches moves on or off without a restart.
  */
 import type { Runtime } from '../runtime/runtime';
 import type { TenantConfig } from '../config/tenant-config.schema';
 import type { DirectorySource } from '../domain/directory';
+import { secretName, secretSchemas } from '../config/secrets';
 import { NotConfiguredError } from '../errors/app-error';
 import type { Logger } from '../logging/logger';
 import type { Clock } from '../ports/clock';
@@ -24,6 +33,7 @@ import type { NeteaseSyncApi, SyncDeps, SyncOptions } from '../use-cases/sync/sy
 import { createDynamoStateStores } from './aws/dynamo-state.store';
 import { RateLimiterRegistry } from './http/rate-limiter';
 import { NeteaseClient, neteaseRateLimiter } from './netease/netease.client';
+import { NeteaseOpenClient } from './netease/netease-open.client';
 import { createEkpClient } from './ekp/ekp.client';
 import { EkpDirectorySource } from './ekp/ekp.directory-source';
 import { createDingtalkClient } from './dingtalk/dingtalk.client';
@@ -47,7 +57,8 @@ export interface SyncAdapterOptions {
 
 export interface SyncAdapters {
   directory(tenant: TenantConfig): Promise<DirectorySource>;
-  netease(tenant: TenantConfig): Promise<NeteaseClient>;
+  /** The tenant's legacy client, with `reparentUnit` when the open platform is configured (module doc). */
+  netease(tenant: TenantConfig): Promise<NeteaseSyncApi>;
 }
 
 /**
@@ -60,6 +71,46 @@ export function createSyncAdapters(opts: SyncAdapterOptions): SyncAdapters {
   if (!(share > 0 && share <= 1)) throw new RangeError('neteaseShare must be within (0, 1]');
   const sources = new Map<string, Promise<DirectorySource>>();
   const clients = new Map<string, { signer: unknown; client: NeteaseClient }>();
+  const openClients = new Map<string, { key: string; client: NeteaseOpenClient }>();
+  const withMoves = new Map<string, { client: NeteaseClient; open: NeteaseOpenClient; api: NeteaseSyncApi }>();
+  const warnedNoAuthCode = new Set<string>();
+
+  /** The authCode in the tenant's netease secret, or undefined (never logged). */
+  const readAuthCode = async (tenant: TenantConfig): Promise<string | undefined> => {
+    const parsed = secretSchemas.netease.safeParse((await opts.secrets.getJson(secretName(opts.stage, tenant.id, 'netease'))) ?? {});
+    return parsed.success ? parsed.data.authCode : undefined;
+  };
+
+  /** The tenant's open-platform client, rebuilt only when its settings change (its token cache lives inside). */
+  const openClientOf = (tenant: TenantConfig, open: NonNullable<TenantConfig['netease']['openPlatform']>): NeteaseOpenClient => {
+    const settings = { ...open, domain: tenant.netease.domain, timeoutMs: tenant.netease.timeoutMs, maxRetries: tenant.netease.maxRetries };
+    const key = JSON.stringify(settings);
+    const cached = openClients.get(tenant.id);
+    if (cached && cached.key === key) return cached.client;
+    const openClient = new NeteaseOpenClient(settings, {
+      authCode: async () => {
+        const code = await readAuthCode(tenant);
+        if (!code) throw new NotConfiguredError(`Tenant ${tenant.id} has no authCode in secret ${secretName(opts.stage, tenant.id, 'netease')}`, { code: 'NETEASE.OPEN_NOT_CONFIGURED' });
+        return code;
+      },
+      // The legacy client's limiter (same registry key): one NetEase budget per tenant.
+      limiter: neteaseRateLimiter(limiters, tenant.id, { requestsPerSecond: tenant.netease.requestsPerSecond * share }),
+      ...(opts.logger ? { logger: opts.logger.child({ tenant: tenant.id }) } : {}),
+      ...(opts.clock ? { clock: opts.clock } : {}),
+    });
+    openClients.set(tenant.id, { key, client: openClient });
+    return openClient;
+  };
+
+  /** The legacy client plus reparentUnit: the same object underneath (prototype), so every method and getter is the client's own. */
+  const withUnitMoves = (tenantId: string, client: NeteaseClient, open: NeteaseOpenClient): NeteaseSyncApi => {
+    const cached = withMoves.get(tenantId);
+    if (cached && cached.client === client && cached.open === open) return cached.api;
+    const api = Object.create(client) as NeteaseClient & Required<Pick<NeteaseSyncApi, 'reparentUnit'>>;
+    api.reparentUnit = (unitId, parentUnitId, expect) => open.moveUnit(unitId, parentUnitId, expect);
+    withMoves.set(tenantId, { client, open, api });
+    return api;
+  };
 
   const buildSource = async (tenant: TenantConfig): Promise<DirectorySource> => {
     const logger = opts.logger?.child({ tenant: tenant.id });
@@ -90,16 +141,26 @@ export function createSyncAdapters(opts: SyncAdapterOptions): SyncAdapters {
     },
     async netease(tenant) {
       const signer = await loadTenantSigner({ secrets: opts.secrets, stage: opts.stage, tenantId: tenant.id });
-      const cached = clients.get(tenant.id);
-      if (cached && cached.signer === signer) return cached.client;
-      const settings = { ...tenant.netease, requestsPerSecond: tenant.netease.requestsPerSecond * share };
-      const client = new NeteaseClient(settings, signer, {
-        limiter: neteaseRateLimiter(limiters, tenant.id, settings),
-        ...(opts.logger ? { logger: opts.logger.child({ tenant: tenant.id }) } : {}),
-        ...(opts.clock ? { clock: opts.clock } : {}),
-      });
-      clients.set(tenant.id, { signer, client });
-      return client;
+      let client = clients.get(tenant.id)?.signer === signer ? clients.get(tenant.id)!.client : undefined;
+      if (!client) {
+        const settings = { ...tenant.netease, requestsPerSecond: tenant.netease.requestsPerSecond * share };
+        client = new NeteaseClient(settings, signer, {
+          limiter: neteaseRateLimiter(limiters, tenant.id, settings),
+          ...(opts.logger ? { logger: opts.logger.child({ tenant: tenant.id }) } : {}),
+          ...(opts.clock ? { clock: opts.clock } : {}),
+        });
+        clients.set(tenant.id, { signer, client });
+      }
+      const open = tenant.netease.openPlatform;
+      if (!open) return client;
+      if (!(await readAuthCode(tenant))) {
+        if (!warnedNoAuthCode.has(tenant.id)) {
+          warnedNoAuthCode.add(tenant.id);
+          opts.logger?.warn('netease.openPlatform is configured but the netease secret has no authCode: unit moves stay unsupported', { tenant: tenant.id });
+        }
+        return client;
+      }
+      return withUnitMoves(tenant.id, client, openClientOf(tenant, open));
     },
   };
 }

@@ -13,8 +13,14 @@ export const SECRET_KINDS = ['netease', 'oa', 'ekp', 'dingtalk', 'wecom'] as con
 export type SecretKind = (typeof SECRET_KINDS)[number];
 
 export const secretSchemas = {
-  /** The tenant's RSA private key, hex of PKCS#8 DER (the format NetEase issues). */
-  netease: z.object({ privateKeyHex: z.string().regex(/^[0-9a-f]+$/i, 'must be hex').min(64) }).strict(),
+  /** The tenant's RSA private key, hex of PKCS#8 DER (the format NetEase issues), and the optional open-platform authCode. */
+  netease: z
+    .object({
+      privateKeyHex: z.string().regex(/^[0-9a-f]+$/i, 'must be hex').min(64),
+      /** The open-platform app's authCode (only with `netease.openPlatform` in the tenant config). */
+      authCode: z.string().min(1).optional(),
+    })
+    .strict(),
   /** The OA link HMAC secret and, for CAS, nothing secret is needed. */
   oa: z.object({ linkSecret: z.string().min(16, 'must be at least 16 characters') }).strict(),
   /** EKP: Basic-auth password or the key for the header. */

@@ -51,6 +51,23 @@ const neteaseSchema = z
     requestsPerSecond: z.number().positive().max(1000).default(20),
     timeoutMs: z.number().int().min(100).max(120_000).default(10_000),
     maxRetries: z.number().int().min(0).max(10).default(4),
+    /**
+     * Optional: NetEase's open platform (reference netease-qiye-api.md §4), used only to move
+     * units under another parent, which the legacy API cannot do. Takes effect when the
+     * tenant's `netease` secret also holds the app's `authCode`; without the block (or the
+     * authCode) unit moves are reported as unsupported. Off by default: the §4 facts come
+     * from community integrations, not a NetEase specification.
+     */
+    openPlatform: z
+      .object({
+        baseUrl: httpUrl.default('https://api.qiye.163.com'),
+        /** The open-platform app id NetEase issued. */
+        appId: z.string().min(1, 'is issued by NetEase and required'),
+        /** The organisation's open id NetEase issued. */
+        orgOpenId: z.string().min(1, 'is issued by NetEase and required'),
+      })
+      .strict()
+      .optional(),
   })
   .strict()
   .transform((n) => ({

@@ -5,7 +5,11 @@
  * are NetEase's, because this state is what the simulated API answers with.
  *
  * Rules (reference netease-qiye-api.md §2, §5; assumptions marked):
- * - unit names are unique within the domain (`UNIT.EXIST`, the open-platform marker);
+ * - unit names are unique within the domain (`UNIT.EXIST`, the open-platform marker), so
+ *   moving a unit (open platform unit/moveUnit) can never create a duplicate among its new
+ *   siblings;
+ * - a unit cannot be moved under itself or one of its descendants (`UNIT.PARENT_INVALID`,
+ *   our code: NetEase's is unknown);
  * - a unit can be deleted only when it has no child units and no accounts other than
  *   soft-deleted ones (assumption) (`UNIT.NOT_EMPTY`);
  * - account names are local parts, compared case-insensitively (assumption); a duplicate,
@@ -151,6 +155,26 @@ export class DomainModel {
     if (!/^-?\d+$/.test(rank)) throw new SimError('PARAM.INVALID', 'rank must be an integer');
     unit.rank = Number(rank);
     return null;
+  }
+
+  /**
+   * The open platform's unit/moveUnit (reference §4, N4): put the unit under `parentId`
+   * (undefined = the top level), keeping its id, accounts and sub-units. Moving to where
+   * it already is succeeds without a change.
+   */
+  reparentUnit(unitId: string, parentId: string | undefined): SimUnit {
+    const unit = this.unit(unitId, { allowDefault: false });
+    if (parentId !== undefined) {
+      const parent = this.unit(parentId, { allowDefault: false });
+      // Walk up from the new parent: meeting the unit itself means a cycle.
+      for (let u: SimUnit | undefined = parent; u; u = u.parent_id ? this.s.units[u.parent_id] : undefined) {
+        if (u.unit_id === unit.unit_id) throw new SimError('UNIT.PARENT_INVALID', `unit ${unit.unit_id} cannot be moved under itself or one of its sub-units`);
+      }
+      unit.parent_id = parent.unit_id;
+    } else {
+      delete unit.parent_id;
+    }
+    return unit;
   }
 
   /**

@@ -1,7 +1,9 @@
 /**
  * A NetEase enterprise mail simulator for the local stack and the tests: the legacy
  * "qiyeservice" API, the oaserver unread endpoint and the SSO Entry page, over HTTP on
- * loopback, multi-tenant by mail domain (reference netease-qiye-api.md §1-3).
+ * loopback, multi-tenant by mail domain (reference netease-qiye-api.md §1-3), plus the
+ * part of the open platform (§4) the bridge uses: acquireToken, unit/getUnitList and
+ * unit/moveUnit, working on the same units as the legacy API.
  *
  * Faithful where the reference is firm: paths `/qiyeservice/api/{module}/{action}`, POST,
  * parameters merged from query and form body, the `{suc, con, error_code, ver}` envelope,
@@ -15,6 +17,19 @@
  * (`secretName(stage, tenant, 'netease')`) at each request, so `qiye-bridge keys generate`
  * takes effect without a restart. A domain without a key answers `SIGN.KEY_NOT_REGISTERED`.
  *
+ * Open platform (§4; JSON in, `{code, success, message, data}` out, HTTP 200):
+ *   POST /api/pub/token/acquireToken {appId, authCode, orgOpenId}: an app is registered
+ *     directly (`registerOpenApp`, tests) or, for tenants with `netease.openPlatform`, taken
+ *     from their config (appId, orgOpenId) and the `authCode` in their `netease` secret.
+ *     Wrong app or org -101, wrong authCode -100, a caller IP outside the app's
+ *     `allowedIps` -201. Tokens live `openTokenTtlMs` (default 2 h: NetEase's is unknown)
+ *     and are kept in memory only (a restart invalidates them, like a server-side revoke).
+ *   POST /api/open/unit/{getUnitList, moveUnit} with headers qiye-access-token, qiye-app-id,
+ *     qiye-org-open-id: missing or mismatched headers -424, unknown token -300, expired
+ *     token -301, a domain other than the token's -200. moveUnit {domain, unitId,
+ *     unitParentId} (`root` or nothing = the top level): unknown unit or parent -4, the
+ *     default unit or a move under itself or a sub-unit -3 with a marker.
+ *
  * Control and inspection API (JSON, loopback only; no signatures):
  *   GET  /__sim/health
  *   GET  /__sim/calls?domain=&path=&limit=   calls seen (params minus sign, enc, password)
@@ -23,11 +38,13 @@
  *   GET|POST /__sim/faults {errorRate, latencyMs, throttleRate, dropRate, seed, failNext:{count,kind}}
  *   POST /__sim/config     {pageSize, timeWindowMs}
  *   POST /__sim/keys       {domain, product, publicKeyHex}
+ *   POST /__sim/open-apps  {domain, appId, orgOpenId, authCode, allowedIps?}
+ *   POST /__sim/open-tokens/expire {domain?}   every issued open-platform token expires now
  *   POST /__sim/seed       {domain, units:[{unit_name, parent_name?|parent_id?, unit_id?}], accounts:[{account_name, nickname?, unit_name?|unit_id?, mobile?, job_no?, status?, unread?}]}
  *   POST /__sim/deliver    {domain, accountName, from?, subject?, size?}   unread +1 and a mail log entry
  *   POST /__sim/unread     {domain, accountName, count}
  */
-import { createHash, type KeyObject } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { secretName } from '../../../shared/config/secrets';
@@ -37,11 +54,11 @@ import { parsePrivateKey, parsePublicKey } from '../../../shared/crypto/rsa-keys
 import type { Logger } from '../../../shared/logging/logger';
 import type { SecretStore } from '../../../shared/ports/secret-store';
 import type { RunningSimulator, SimulatorModule, SimulatorStartOptions } from '../simulator';
-import { createSimServer, describeIssues, fromStackOptions, JAVA_JSON_TYPE, listen, sendJson as sendJsonAs, sendText, sleep } from '../sim-http';
+import { createSimServer, describeIssues, fromStackOptions, isRecord, JAVA_JSON_TYPE, listen, remoteIp, sendJson as sendJsonAs, sendText, sleep } from '../sim-http';
 import { escapeHtml } from '../sim-pages';
 import { readStateText, simStateFile } from '../sim-persist';
 import { mulberry32 } from '../sim-random';
-import { DomainModel, newDomainState, SimError, type DomainState, type Params, type SimMailLog } from './netease-sim.state';
+import { chinaTime, DomainModel, newDomainState, SimError, type DomainState, type Params, type SimMailLog } from './netease-sim.state';
 
 export interface NeteaseFaults {
   /** Share of API calls answered HTTP 500 (0-1). */
@@ -60,8 +77,8 @@ export interface NeteaseSimulatorOptions {
   host?: string;
   /** 0 = a free port. */
   port?: number;
-  /** Tenants served (domain and product; public keys come from `secrets`). */
-  tenants?: ReadonlyArray<{ id: string; netease: Pick<TenantConfig['netease'], 'domain' | 'product'> }>;
+  /** Tenants served (domain, product, open-platform app; public keys and authCodes come from `secrets`). */
+  tenants?: ReadonlyArray<{ id: string; netease: Pick<TenantConfig['netease'], 'domain' | 'product'> & { openPlatform?: { appId: string; orgOpenId: string } | undefined } }>;
   secrets?: SecretStore;
   /** Stage in secret names; default `local`. */
   stage?: string;
@@ -78,6 +95,21 @@ export interface NeteaseSimulatorOptions {
   now?: () => number;
   /** Keys registered at start (tests). */
   keys?: ReadonlyArray<{ domain: string; product: string; publicKeyHex: string }>;
+  /** Open-platform apps registered at start (tests). */
+  openApps?: ReadonlyArray<OpenAppRegistration>;
+  /** Lifetime of an open-platform access token, ms; default 2 hours (NetEase's is unknown). */
+  openTokenTtlMs?: number;
+}
+
+/** An open-platform app of one domain (§4 "Tokens": appId, authCode, orgOpenId). */
+export interface OpenAppRegistration {
+  domain: string;
+  appId: string;
+  orgOpenId: string;
+  /** Never recorded or logged. */
+  authCode: string;
+  /** The app's IP whitelist; absent = any caller. A caller outside it gets -201 IP_DENY. */
+  allowedIps?: readonly string[];
 }
 
 /** One recorded call. Never holds `sign`, `enc` or `password`. */
@@ -95,7 +127,11 @@ export interface RunningNeteaseSimulator extends RunningSimulator {
   /** Register (or replace) a domain's public key, hex SubjectPublicKeyInfo DER or PEM. */
   registerKey(domain: string, product: string, publicKeyHex: string): void;
   setFaults(faults: Partial<NeteaseFaults> & { seed?: number }): void;
-  setConfig(config: { pageSize?: number; timeWindowMs?: number }): void;
+  setConfig(config: { pageSize?: number; timeWindowMs?: number; openTokenTtlMs?: number }): void;
+  /** Register (or replace) an open-platform app of a domain. */
+  registerOpenApp(app: OpenAppRegistration): void;
+  /** Expire every open-platform token issued so far (one domain's, or all): the next call answers -301. */
+  expireOpenTokens(domain?: string): void;
   /** Forget state (one domain or all), calls and faults. Keys stay registered. */
   reset(domain?: string): void;
   /** A copy of the domain's state. */
@@ -110,9 +146,31 @@ export interface RunningNeteaseSimulator extends RunningSimulator {
 }
 
 const NO_FAULTS: NeteaseFaults = { errorRate: 0, latencyMs: 0, throttleRate: 0, dropRate: 0 };
-const REDACTED_PARAMS = new Set(['sign', 'enc', 'password']);
+const REDACTED_PARAMS = new Set(['sign', 'enc', 'password', 'authCode']);
 const MAX_CALLS = 5000;
 const STATE_FILE = 'netease-simulator.json';
+const DEFAULT_OPEN_TOKEN_TTL_MS = 2 * 3600_000;
+
+/** Open-platform codes the simulator answers (§4 "Codes", N4). */
+const OPEN = { OK: 0, BUSINESS: -3, NOT_FOUND: -4, AUTH_FAILURE: -100, AUTH_DATA_NOT_FOUND: -101, ACCESS_DENY: -200, IP_DENY: -201, TOKEN_NOT_AVAILABLE: -300, TOKEN_EXPIRED: -301, REQUEST_ERROR: -400, PARAM_ERROR: -401, FREQUENCY_TOO_HIGH: -422, HEADER_ERROR: -424, SYSTEM_ERROR: -1 } as const;
+
+type OpenHandler = (m: DomainModel, body: Record<string, unknown>) => unknown;
+
+/** The open-platform surface (§4), `module/action` -> handler, on the legacy API's state. */
+const OPEN_API: Record<string, { handler: OpenHandler; mutates: boolean }> = {
+  'unit/getUnitList': { handler: (m) => m.getUnitList().map((u) => openUnit(m.s.domain, u)), mutates: false },
+  'unit/moveUnit': {
+    handler: (m, b) => {
+      const unitId = bodyText(b, 'unitId');
+      if (!unitId) throw new SimError('PARAM.MISSING', 'unitId is required');
+      // The top level: no parent, or `root` (what the bridge sends, after N4).
+      const parent = bodyText(b, 'unitParentId');
+      const unit = m.reparentUnit(unitId, parent === undefined || parent === 'root' ? undefined : parent);
+      return { unitId: unit.unit_id };
+    },
+    mutates: true,
+  },
+};
 
 type ApiHandler = (m: DomainModel, p: Params) => unknown;
 
@@ -143,6 +201,7 @@ export async function startNeteaseSimulator(opts: NeteaseSimulatorOptions = {}):
   const logger = opts.logger?.child({ simulator: 'netease' });
   let timeWindowMs = opts.timeWindowMs ?? 5 * 60_000;
   let pageSize = opts.pageSize ?? 2000;
+  let openTokenTtlMs = opts.openTokenTtlMs ?? DEFAULT_OPEN_TOKEN_TTL_MS;
   let faults: NeteaseFaults = { ...NO_FAULTS };
   let rng = mulberry32(opts.seed ?? 42);
   let calls: SimCall[] = [];
@@ -157,6 +216,14 @@ export async function startNeteaseSimulator(opts: NeteaseSimulatorOptions = {}):
   const registered = new Map<string, { product: string; key: KeyObject }>();
   // Public keys derived from stored private keys, by a hash of the stored value.
   const derivedKeys = new Map<string, KeyObject>();
+  /** Open-platform apps by appId: registered ones carry their authCode; tenants' come from the SecretStore. */
+  const openApps = new Map<string, { domain: string; orgOpenId: string; authCode?: string; tenantId?: string; allowedIps?: readonly string[] }>();
+  for (const t of opts.tenants ?? []) {
+    const op = t.netease.openPlatform;
+    if (op) openApps.set(op.appId, { domain: t.netease.domain.toLowerCase(), orgOpenId: op.orgOpenId, tenantId: t.id });
+  }
+  /** Issued open-platform access tokens (memory only). */
+  const openTokens = new Map<string, { appId: string; domain: string; expiresAt: number }>();
 
   const domains = new Map<string, DomainState>();
   // Saves are debounced: a sync of thousands of accounts must not rewrite the file per call.
@@ -176,6 +243,19 @@ export async function startNeteaseSimulator(opts: NeteaseSimulatorOptions = {}):
     registered.set(domain.toLowerCase(), { product, key: parsePublicKey(publicKey).keyObject });
   };
   for (const k of opts.keys ?? []) registerKey(k.domain, k.product, k.publicKeyHex);
+
+  const registerOpenApp = (app: OpenAppRegistration): void => {
+    openApps.set(app.appId, { domain: app.domain.toLowerCase(), orgOpenId: app.orgOpenId, authCode: app.authCode, ...(app.allowedIps ? { allowedIps: [...app.allowedIps] } : {}) });
+  };
+  for (const a of opts.openApps ?? []) registerOpenApp(a);
+
+  /** The app's authCode: registered, or the tenant's stored one; undefined when none is set. */
+  const authCodeOf = async (app: { authCode?: string; tenantId?: string }): Promise<string | undefined> => {
+    if (app.authCode !== undefined) return app.authCode;
+    if (!app.tenantId || !opts.secrets) return undefined;
+    const value = await opts.secrets.getJson(secretName(stage, app.tenantId, 'netease'));
+    return typeof value?.authCode === 'string' && value.authCode ? value.authCode : undefined;
+  };
 
   const isKnownDomain = (domain: string): boolean => registered.has(domain) || tenants.has(domain);
   const productOf = (domain: string): string | undefined => registered.get(domain)?.product ?? tenants.get(domain)?.product;
@@ -268,8 +348,8 @@ export async function startNeteaseSimulator(opts: NeteaseSimulatorOptions = {}):
     sendJson(res, 200, { suc: false, con: null, error_code: err.errorCode, ver: 0 });
   };
 
-  /** Returns true when a fault answered (or dropped) the call. */
-  const applyFaults = async (req: IncomingMessage, res: ServerResponse, path: string, params: Record<string, string>): Promise<boolean> => {
+  /** Returns true when a fault answered (or dropped) the call; `open` answers in the open platform's envelope. */
+  const applyFaults = async (req: IncomingMessage, res: ServerResponse, path: string, params: Record<string, string>, style: 'legacy' | 'open' = 'legacy'): Promise<boolean> => {
     if (faults.latencyMs > 0) {
       const started = epoch;
       await sleep(faults.latencyMs);
@@ -285,12 +365,106 @@ export async function startNeteaseSimulator(opts: NeteaseSimulatorOptions = {}):
       req.socket.destroy();
     } else if (fault === 'error') {
       record(req, path, params, 'HTTP 500');
-      sendJson(res, 500, { suc: false, con: null, error_code: 'SYSTEM.ERROR', ver: 0 });
+      if (style === 'open') sendJson(res, 500, { code: OPEN.SYSTEM_ERROR, success: false, message: '系统内部异常', data: null });
+      else sendJson(res, 500, { suc: false, con: null, error_code: 'SYSTEM.ERROR', ver: 0 });
+    } else if (style === 'open') {
+      record(req, path, params, String(OPEN.FREQUENCY_TOO_HIGH));
+      sendJson(res, 200, { code: OPEN.FREQUENCY_TOO_HIGH, success: false, message: '请求频率过高', data: null });
     } else {
       record(req, path, params, 'REQUEST.RATE_LIMITED');
       sendJson(res, 200, { suc: false, con: null, error_code: 'REQUEST.RATE_LIMITED', ver: 0 });
     }
     return true;
+  };
+
+  // ---- open platform (§4) ----------------------------------------------------------------
+
+  /** Answer an open-platform refusal (HTTP 200, as the sources show) and record it. */
+  const openFail = (req: IncomingMessage, res: ServerResponse, path: string, params: Record<string, string>, code: number, message: string, marker?: string): void => {
+    record(req, path, params, marker ? `${code} ${marker}` : String(code));
+    logger?.info('netease simulator refused an open-platform call', { path, domain: params.domain, code, marker });
+    sendJson(res, 200, { code, success: false, message, data: null });
+  };
+
+  /** A business refusal in open-platform terms: not found -4, bad parameter -401, else -3 with the marker. */
+  const openFailFor = (req: IncomingMessage, res: ServerResponse, path: string, params: Record<string, string>, err: SimError): void => {
+    if (err.errorCode.endsWith('NOTEXIST')) return openFail(req, res, path, params, OPEN.NOT_FOUND, `系统数据不存在: ${err.errorCode}`, err.errorCode);
+    if (err.errorCode.startsWith('PARAM.')) return openFail(req, res, path, params, OPEN.PARAM_ERROR, `请求参数异常: ${err.message}`);
+    return openFail(req, res, path, params, OPEN.BUSINESS, `通用业务操作失败: ${err.errorCode}`, err.errorCode);
+  };
+
+  /** The caller's IP is on the app's whitelist (or the app has none). */
+  const ipAllowed = (req: IncomingMessage, app: { allowedIps?: readonly string[] }): boolean => !app.allowedIps || app.allowedIps.includes(remoteIp(req));
+
+  /** POST /api/pub/token/acquireToken {appId, authCode, orgOpenId} (§4 "Tokens"). */
+  const handleOpenToken = async (req: IncomingMessage, res: ServerResponse, path: string, bodyTextIn: string): Promise<void> => {
+    const body = parseJsonObject(bodyTextIn);
+    const appId = body ? bodyText(body, 'appId') : undefined;
+    const app = appId ? openApps.get(appId) : undefined;
+    const params: Record<string, string> = { ...(appId ? { appId } : {}), ...(app ? { domain: app.domain } : {}), authCode: '[redacted]' };
+    if (req.method !== 'POST') return openFail(req, res, path, params, OPEN.REQUEST_ERROR, '请求异常: POST only');
+    if (await applyFaults(req, res, path, params, 'open')) return;
+    if (!body) return openFail(req, res, path, params, OPEN.PARAM_ERROR, '请求参数异常: the body must be a JSON object');
+    const authCode = bodyText(body, 'authCode');
+    const orgOpenId = bodyText(body, 'orgOpenId');
+    if (!appId || !authCode || !orgOpenId) return openFail(req, res, path, params, OPEN.PARAM_ERROR, '请求参数异常: appId, authCode and orgOpenId are required');
+    if (!app || app.orgOpenId !== orgOpenId) return openFail(req, res, path, params, OPEN.AUTH_DATA_NOT_FOUND, '认证数据不存在');
+    if (!ipAllowed(req, app)) return openFail(req, res, path, params, OPEN.IP_DENY, 'IP 受限');
+    const expected = await authCodeOf(app);
+    if (expected === undefined || !sameSecret(expected, authCode)) return openFail(req, res, path, params, OPEN.AUTH_FAILURE, '认证失败');
+    const t = now();
+    // Forget tokens long expired, so the map stays small in a long-running local stack.
+    for (const [k, v] of openTokens) if (v.expiresAt < t - 24 * 3600_000) openTokens.delete(k);
+    const accessToken = randomBytes(24).toString('hex');
+    const expiresAt = t + openTokenTtlMs;
+    openTokens.set(accessToken, { appId, domain: app.domain, expiresAt });
+    record(req, path, params, 'ok');
+    sendJson(res, 200, {
+      code: OPEN.OK,
+      success: true,
+      message: 'SUCCESS',
+      // Expiry times are China time, whole seconds (§4), rounded down: never later than the real one.
+      data: { accessToken, accessTokenExpiredTime: chinaTime(expiresAt), refreshToken: randomBytes(24).toString('hex'), refreshTokenExpiredTime: chinaTime(expiresAt + 30 * 24 * 3600_000) },
+    });
+  };
+
+  /** POST /api/open/{module}/{action}: token headers, JSON body, the domain's state. */
+  const handleOpenApi = async (req: IncomingMessage, res: ServerResponse, path: string, operation: string, bodyTextIn: string): Promise<void> => {
+    const body = parseJsonObject(bodyTextIn);
+    const params: Record<string, string> = {};
+    for (const [k, v] of Object.entries(body ?? {})) params[k] = typeof v === 'string' ? v : JSON.stringify(v);
+    const token = headerOf(req, 'qiye-access-token');
+    const tok = token ? openTokens.get(token) : undefined;
+    // Calls are filed under the token's domain (the body's may be wrong on purpose).
+    if (tok) params.domain = tok.domain;
+    if (req.method !== 'POST') return openFail(req, res, path, params, OPEN.REQUEST_ERROR, '请求异常: POST only');
+    if (await applyFaults(req, res, path, params, 'open')) return;
+    const appId = headerOf(req, 'qiye-app-id');
+    const orgOpenId = headerOf(req, 'qiye-org-open-id');
+    if (!token || !appId || !orgOpenId) return openFail(req, res, path, params, OPEN.HEADER_ERROR, '请求头异常: qiye-access-token, qiye-app-id and qiye-org-open-id are required');
+    if (!tok) return openFail(req, res, path, params, OPEN.TOKEN_NOT_AVAILABLE, 'token 不可用');
+    if (tok.expiresAt <= now()) return openFail(req, res, path, params, OPEN.TOKEN_EXPIRED, 'access token 失效');
+    const app = openApps.get(tok.appId);
+    if (!app || appId !== tok.appId || orgOpenId !== app.orgOpenId) return openFail(req, res, path, params, OPEN.HEADER_ERROR, '请求头异常: the app headers do not match the token');
+    if (!ipAllowed(req, app)) return openFail(req, res, path, params, OPEN.IP_DENY, 'IP 受限');
+    if (!body) return openFail(req, res, path, params, OPEN.PARAM_ERROR, '请求参数异常: the body must be a JSON object');
+    const domain = bodyText(body, 'domain')?.toLowerCase();
+    if (!domain) return openFail(req, res, path, params, OPEN.PARAM_ERROR, '请求参数异常: domain is required');
+    if (domain !== tok.domain) return openFail(req, res, path, params, OPEN.ACCESS_DENY, '访问受限');
+    const route = OPEN_API[operation];
+    if (!route) {
+      record(req, path, params, 'API.NOTEXIST');
+      return sendJson(res, 404, { code: OPEN.REQUEST_ERROR, success: false, message: `no open-platform route ${operation} in the simulator`, data: null });
+    }
+    try {
+      const data = route.handler(model(domain), body);
+      if (route.mutates) scheduleSave();
+      record(req, path, params, 'ok');
+      return sendJson(res, 200, { code: OPEN.OK, success: true, message: 'SUCCESS', data: data ?? null });
+    } catch (err) {
+      if (err instanceof SimError) return openFailFor(req, res, path, params, err);
+      throw err;
+    }
   };
 
   /** oaserver user/getUnreadMsg (§2): no `product`; `{status:"OK", count}`. */
@@ -381,11 +555,21 @@ export async function startNeteaseSimulator(opts: NeteaseSimulatorOptions = {}):
       }
       case 'POST /__sim/config': {
         handle.setConfig(controlSchemas.config.parse(body()));
-        return sendJson(res, 200, { pageSize, timeWindowMs });
+        return sendJson(res, 200, { pageSize, timeWindowMs, openTokenTtlMs });
       }
       case 'POST /__sim/keys': {
         const b = controlSchemas.keys.parse(body());
         registerKey(b.domain, b.product, b.publicKeyHex);
+        return sendJson(res, 200, { ok: true });
+      }
+      case 'POST /__sim/open-apps': {
+        const b = controlSchemas.openApps.parse(body());
+        registerOpenApp(b);
+        return sendJson(res, 200, { ok: true });
+      }
+      case 'POST /__sim/open-tokens/expire': {
+        const b = controlSchemas.reset.parse(body());
+        handle.expireOpenTokens(b.domain);
         return sendJson(res, 200, { ok: true });
       }
       case 'POST /__sim/seed': {
@@ -417,6 +601,10 @@ export async function startNeteaseSimulator(opts: NeteaseSimulatorOptions = {}):
         if (bodyText && !/json/i.test(req.headers['content-type'] ?? '')) {
           for (const [k, v] of new URLSearchParams(bodyText)) params[k] = v;
         }
+        // Open platform (§4): JSON bodies, matched by the path's end so a base URL with a prefix works too.
+        if (/\/api\/pub\/token\/acquireToken\/?$/.test(path)) return await handleOpenToken(req, res, path, bodyText);
+        const open = /\/api\/open\/([A-Za-z]+)\/([A-Za-z]+)\/?$/.exec(path);
+        if (open) return await handleOpenApi(req, res, path, `${open[1]}/${open[2]}`, bodyText);
         const api = /\/qiyeservice\/api\/([A-Za-z]+)\/([A-Za-z]+)\/?$/.exec(path);
         if (api) return await handleApi(req, res, path, `${api[1]}/${api[2]}`, params);
         if (/\/oaserver\/user\/getUnreadMsg\/?$/.test(path)) return await handleUnread(req, res, path, params);
@@ -445,6 +633,12 @@ export async function startNeteaseSimulator(opts: NeteaseSimulatorOptions = {}):
       await http.close();
     },
     registerKey,
+    registerOpenApp,
+    expireOpenTokens(domain) {
+      const d = domain?.toLowerCase();
+      const t = now();
+      for (const tok of openTokens.values()) if (!d || tok.domain === d) tok.expiresAt = Math.min(tok.expiresAt, t);
+    },
     setFaults(f) {
       const { seed, ...rest } = f;
       if (seed !== undefined) rng = mulberry32(seed);
@@ -453,10 +647,13 @@ export async function startNeteaseSimulator(opts: NeteaseSimulatorOptions = {}):
     setConfig(c) {
       if (c.pageSize !== undefined) pageSize = c.pageSize;
       if (c.timeWindowMs !== undefined) timeWindowMs = c.timeWindowMs;
+      if (c.openTokenTtlMs !== undefined) openTokenTtlMs = c.openTokenTtlMs;
     },
     reset(domain) {
       if (domain) domains.delete(domain.toLowerCase());
       else domains.clear();
+      // Issued open-platform tokens are state too (the apps, like keys, stay registered).
+      for (const [k, tok] of openTokens) if (!domain || tok.domain === domain.toLowerCase()) openTokens.delete(k);
       calls = [];
       epoch++;
       faults = { ...NO_FAULTS };
@@ -505,7 +702,10 @@ const controlSchemas = {
     })
     .partial()
     .strict(),
-  config: z.object({ pageSize: z.number().int().min(1).max(100_000).optional(), timeWindowMs: z.number().int().min(0).optional() }).strict(),
+  config: z.object({ pageSize: z.number().int().min(1).max(100_000).optional(), timeWindowMs: z.number().int().min(0).optional(), openTokenTtlMs: z.number().int().min(0).optional() }).strict(),
+  openApps: z
+    .object({ domain: z.string().min(3), appId: z.string().min(1), orgOpenId: z.string().min(1), authCode: z.string().min(1), allowedIps: z.array(z.string().min(1)).optional() })
+    .strict(),
   keys: z.object({ domain: z.string().min(3), product: z.string().min(1), publicKeyHex: z.string().min(64) }).strict(),
   seed: z.object({
     domain: z.string().min(3),
@@ -552,4 +752,46 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
 function sendHtml(res: ServerResponse, status: number, title: string, detail: string): void {
   const html = `<!doctype html>\n<html lang="zh"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title></head>\n<body><h1>${escapeHtml(title)}</h1>\n<p>${escapeHtml(detail)}</p>\n<p><small>NetEase enterprise mail simulator</small></p></body></html>\n`;
   sendText(res, status, 'text/html;charset=UTF-8', html);
+}
+
+/** A unit in the open platform's field names (§4 getUnitList). Top-level units carry no unitParentId. */
+function openUnit(domain: string, con: Record<string, unknown>): Record<string, unknown> {
+  const id = String(con.unit_id);
+  const out: Record<string, unknown> = {
+    unitId: id,
+    unitName: con.unit_name,
+    unitOpenId: createHash('sha1').update(`${domain}/${id}`).digest('hex').slice(0, 16),
+    rank: con.rank ?? 0,
+  };
+  if (con.parent_id !== undefined) out.unitParentId = con.parent_id;
+  if (con.unit_desc !== undefined) out.unitDesc = con.unit_desc;
+  return out;
+}
+
+/** A JSON object body, or undefined. */
+function parseJsonObject(text: string): Record<string, unknown> | undefined {
+  try {
+    const v: unknown = JSON.parse(text);
+    return isRecord(v) ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A body field as text (numbers accepted: ids arrive either way); undefined when absent or empty. */
+function bodyText(body: Record<string, unknown>, key: string): string | undefined {
+  const v = body[key];
+  if (typeof v === 'number' && Number.isFinite(v)) return String(v);
+  return typeof v === 'string' && v !== '' ? v : undefined;
+}
+
+function headerOf(req: IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name];
+  const s = Array.isArray(v) ? v[0] : v;
+  return s ? s : undefined;
+}
+
+/** Compare two secrets in constant time (by their digests, so lengths leak nothing either). */
+function sameSecret(a: string, b: string): boolean {
+  return timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
 }

@@ -13,12 +13,16 @@
  *
  * unit.move: the legacy API documents no way to change a unit's parent (unit/updateUnit
  * takes unit_id, unit_name, unit_desc only, §2 Units; our client and simulator follow it).
- * The applier therefore checks with unit/getUnit whether the unit already sits under the
- * target (moved by an admin in the NetEase console: then it records the move) and
- * otherwise fails the operation with SYNC.UNIT_MOVE_UNSUPPORTED, telling the operator what
- * to move where. Units are never deleted and re-created to fake a move: that would take
- * the unit's mailboxes with it. Everything that depends on the move is blocked, and the
- * move is planned again on the next run.
+ * The applier first checks with unit/getUnit whether the unit already sits under the target
+ * (moved by an admin in the NetEase console, or by an earlier attempt of this operation:
+ * then it records the move). Otherwise, when the tenant's API offers `reparentUnit` (the
+ * open platform's unit/moveUnit, §4, configured per tenant), it moves the unit there, same
+ * unit id, accounts and sub-units untouched; if that call fails after a retry or on a
+ * redelivery, getUnit decides whether a lost attempt already applied it. Without the
+ * capability it fails the operation with SYNC.UNIT_MOVE_UNSUPPORTED, telling the operator
+ * what to move where. Units are never deleted and re-created to fake a move: that would
+ * take the unit's mailboxes with it. Everything that depends on a failed move is blocked,
+ * and the move is planned again on the next run.
  *
  * New mailboxes get a random 24-character initial password with passchange_req=1 (change
  * at first web login). Nobody ever needs it: people sign in through the bridge's SSO from
@@ -109,10 +113,24 @@ export async function performOperation(op: PlanOperation, ctx: OperationContext)
       const target = await unitIdOf(op.parent, ctx);
       const unit = await api.getUnit(op.unitId);
       if ((unit.parentId || undefined) === target) return { neteaseId: op.unitId, alreadyDone: true };
-      throw new OperationRefusedError(
-        'SYNC.UNIT_MOVE_UNSUPPORTED',
-        `the NetEase API cannot move unit ${op.unitId} under ${target === undefined ? 'the top level' : `unit ${target}`}; move it in the NetEase console (the next run records it)`,
-      );
+      const where = target === undefined ? 'the top level' : `unit ${target}`;
+      if (!api.reparentUnit) {
+        throw new OperationRefusedError(
+          'SYNC.UNIT_MOVE_UNSUPPORTED',
+          `the NetEase API cannot move unit ${op.unitId} under ${where}; move it in the NetEase console (the next run records it), or configure netease.openPlatform and its authCode so the bridge can`,
+        );
+      }
+      try {
+        await api.reparentUnit(op.unitId, target, { unitName: unit.unitName });
+        return { neteaseId: op.unitId };
+      } catch (err) {
+        // A refusal after a lost attempt (client retry, or an earlier delivery of this
+        // operation) may be NetEase answering a move it already made: look before failing.
+        if (!isNeteaseError(err) || err.retryable || !(ctx.repeated || err.afterRetry)) throw err;
+        const now = await api.getUnit(op.unitId);
+        if ((now.parentId || undefined) === target) return { neteaseId: op.unitId, alreadyDone: true };
+        throw err;
+      }
     }
     case 'unit.delete':
       try {

@@ -13,9 +13,10 @@ import type { StateStores } from '../../ports/state-stores';
 
 /**
  * The NetEase calls the sync engine makes: a structural subset of NeteaseClient, so tests
- * and benchmarks can pass the real client (over HTTP to the simulator) or a wrapper.
+ * and benchmarks can pass the real client (over HTTP to the simulator) or a wrapper, plus
+ * the optional {@link UnitReparenting} capability.
  */
-export type NeteaseSyncApi = Pick<
+export type NeteaseSyncApi = UnitReparenting & Pick<
   NeteaseClient,
   | 'domain'
   | 'createUnit'
@@ -32,6 +33,23 @@ export type NeteaseSyncApi = Pick<
   | 'deleteAccountSim'
   | 'getAllAccounts'
 >;
+
+/**
+ * Optional: move a unit under another parent. The legacy API cannot (unit/updateUnit takes
+ * unit_id, unit_name, unit_desc only: reference netease-qiye-api.md §2); NetEase's open
+ * platform can (`unit/moveUnit`, §4). The wiring adds it only for tenants that configure
+ * `netease.openPlatform` and store its `authCode`; without it the applier reports unit
+ * moves as SYNC.UNIT_MOVE_UNSUPPORTED. (Not named `moveUnit`: that is account/moveUnit.)
+ */
+export interface UnitReparenting {
+  /**
+   * Put unit `unitId` (with its accounts and sub-units, keeping its id) under
+   * `parentUnitId`, or at the top level when undefined. `expect.unitName` is the unit's
+   * name as the legacy API reports it: the move is refused (nothing sent) when the other API
+   * does not know the id under that name. Throws NeteaseApiError (retryable or not).
+   */
+  reparentUnit?(unitId: string, parentUnitId: string | undefined, expect: { unitName: string }): Promise<void>;
+}
 
 export interface SyncOptions {
   /** Operations per stored batch (one SQS message). Small enough to finish well inside the worker timeout. */

@@ -1,0 +1,211 @@
+/**
+ * Department moves end to end: a department moved in the source reaches NetEase as a move
+ * of the SAME unit (no delete, no create, its people untouched) when the tenant's API has
+ * the open platform's unit/moveUnit; without it, the move is reported as unsupported and
+ * nothing is deleted. The real sync engine (planner, SQS stand-in, real worker handler),
+ * the real legacy and open-platform clients over HTTP, the NetEase simulator.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startNeteaseSimulator, type RunningNeteaseSimulator } from '../../local/simulators/netease';
+import { NeteaseOpenApiError, NeteaseOpenClient } from '../../shared/adapters/netease/netease-open.client';
+import type { Department, Person } from '../../shared/domain/directory';
+import { getRunDetail, type NeteaseSyncApi } from '../../shared/use-cases/sync';
+import { createSyncHarness, driftCheck, MemoryDirectorySource, type SyncHarness } from './sync-harness';
+
+let sim: RunningNeteaseSimulator;
+let counter = 0;
+const harnesses: SyncHarness[] = [];
+
+beforeAll(async () => {
+  sim = await startNeteaseSimulator({ seed: 3 });
+});
+afterAll(async () => {
+  for (const h of harnesses) await h.stop();
+  await sim.stop();
+});
+
+/**
+ * HQ at the top; Sales and R&D under it; East and West under Sales; Platform under R&D.
+ * Two people in East, one in West, one in Platform, one in Sales.
+ */
+function org(): { departments: Department[]; people: Person[] } {
+  const d = (id: string, name: string, parentId?: string): Department => ({ id, name, order: 0, status: 'active', ...(parentId ? { parentId } : {}) });
+  const p = (id: string, dept: string): Person => ({ id, displayName: `Person ${id}`, email: `${id}@example.com`, departmentIds: [dept], mainDepartmentId: dept, status: 'active' });
+  return {
+    departments: [d('hq', '总部'), d('sales', '销售部', 'hq'), d('rnd', '研发部', 'hq'), d('east', '华东区', 'sales'), d('west', '华西区', 'sales'), d('platform', '平台组', 'rnd')],
+    people: [p('p1', 'east'), p('p2', 'east'), p('p3', 'west'), p('p4', 'platform'), p('p5', 'sales')],
+  };
+}
+
+/**
+ * A tenant on the shared simulator; with `openPlatform`, its API gets reparentUnit from an
+ * open-platform client the way shared/adapters/sources.ts composes it.
+ */
+async function setup(opts: { openPlatform: boolean; allowedIps?: string[]; afterMove?: () => void }): Promise<SyncHarness> {
+  const tenantId = `m${++counter}-acme`;
+  const domain = `${tenantId}.example.com`;
+  const app = { domain, appId: `${tenantId}-app`, orgOpenId: `${tenantId}-org`, authCode: `${tenantId}-auth`, ...(opts.allowedIps ? { allowedIps: opts.allowedIps } : {}) };
+  sim.registerOpenApp(app);
+  const o = org();
+  const h = await createSyncHarness({
+    sim,
+    tenantId,
+    domain,
+    source: new MemoryDirectorySource(o.departments, o.people),
+    ...(opts.openPlatform
+      ? {
+          wrapApi: (api: NeteaseSyncApi): NeteaseSyncApi => {
+            const mover = new NeteaseOpenClient(
+              { baseUrl: sim.url, appId: app.appId, orgOpenId: app.orgOpenId, domain, timeoutMs: 5000, maxRetries: 2, requestsPerSecond: 1000 },
+              { authCode: async () => app.authCode, retryBaseDelayMs: 1, retryMaxDelayMs: 5 },
+            );
+            const withMoves = Object.create(api) as NeteaseSyncApi;
+            withMoves.reparentUnit = async (unitId, parentUnitId, expect) => {
+              await mover.moveUnit(unitId, parentUnitId, expect);
+              opts.afterMove?.();
+            };
+            return withMoves;
+          },
+        }
+      : {}),
+  });
+  harnesses.push(h);
+  return h;
+}
+
+async function unitOf(h: SyncHarness, departmentId: string): Promise<string> {
+  const m = await h.stores.mappings.get({ tenantId: h.tenant.id, source: 'ekp', objectType: 'department', sourceId: departmentId });
+  if (!m) throw new Error(`no unit mapping for ${departmentId}`);
+  return m.neteaseId;
+}
+
+/** NetEase calls that change something since `since`, by full path (the open platform's moveUnit vs account/moveUnit). */
+function writes(h: SyncHarness, since: number): Array<{ path: string; outcome: string }> {
+  return sim
+    .calls({ domain: h.tenant.netease.domain })
+    .filter((c) => c.at >= since && /\/(createUnit|updateUnit|deleteUnit|updateUnitRank|createAccount|updateAccount|updatePassword|moveUnit|suspendAccount|recoverAccount|deleteAccountSim)$/.test(c.path))
+    .map((c) => ({ path: c.path.replace(/^.*\/(qiyeservice\/api|api\/open)\//, ''), outcome: c.outcome }));
+}
+
+describe('with the open platform configured', () => {
+  it('a department moved in the source ends up under its new parent: same unit id, no delete or create, its people untouched', async () => {
+    const h = await setup({ openPlatform: true });
+    expect((await h.run({ mode: 'full' })).run.status).toBe('success');
+    const east = await unitOf(h, 'east');
+    const rnd = await unitOf(h, 'rnd');
+    const before = h.netease();
+    expect(before.units[east]?.parent_id).toBe(await unitOf(h, 'sales'));
+
+    h.source.editDepartment('east', (d) => void (d.parentId = 'rnd'));
+    const since = await h.mark();
+    const { run } = await h.run({ mode: 'incremental' });
+
+    expect(run.status).toBe('success');
+    expect(run.counts).toMatchObject({ moved: 1, created: 0, deleted: 0, failed: 0 });
+    expect(writes(h, since)).toEqual([{ path: 'unit/moveUnit', outcome: 'ok' }]);
+    const after = h.netease();
+    // The same unit, now under R&D, seen through the legacy API too.
+    expect(after.units[east]).toMatchObject({ unit_id: east, unit_name: '华东区', parent_id: rnd });
+    expect((await h.api.getUnit(east)).parentId).toBe(rnd);
+    expect(Object.keys(after.units).sort()).toEqual(Object.keys(before.units).sort());
+    // Its people: the same mailboxes, in the same unit, unchanged.
+    expect(after.accounts).toEqual(before.accounts);
+    expect(after.accounts.p1?.unit_id).toBe(east);
+    expect(await driftCheck(h)).toEqual([]);
+
+    // Nothing left to do: the next full run makes no call that changes anything.
+    const quiet = await h.mark();
+    expect((await h.run({ mode: 'full' })).run.status).toBe('success');
+    expect(writes(h, quiet)).toEqual([]);
+  });
+
+  it('a parent and its child swap places, and a department moves to the top level, in one run', async () => {
+    const h = await setup({ openPlatform: true });
+    await h.run({ mode: 'full' });
+    const ids = { sales: await unitOf(h, 'sales'), east: await unitOf(h, 'east'), platform: await unitOf(h, 'platform') };
+    // East leaves Sales for HQ, then Sales goes under East: an order that must not form a cycle.
+    h.source.editDepartment('east', (d) => void (d.parentId = 'hq'));
+    h.source.editDepartment('sales', (d) => void (d.parentId = 'east'));
+    h.source.editDepartment('platform', (d) => void delete d.parentId);
+    const since = await h.mark();
+    const { run } = await h.run({ mode: 'incremental' });
+
+    expect(run.status).toBe('success');
+    expect(run.counts).toMatchObject({ moved: 3, created: 0, deleted: 0, failed: 0 });
+    expect(writes(h, since).map((w) => w.path)).toEqual(['unit/moveUnit', 'unit/moveUnit', 'unit/moveUnit']);
+    const units = h.netease().units;
+    expect(units[ids.sales]?.parent_id).toBe(ids.east);
+    expect(units[ids.east]?.parent_id).toBe(await unitOf(h, 'hq'));
+    expect(units[ids.platform]?.parent_id).toBeUndefined();
+    expect(await driftCheck(h)).toEqual([]);
+  });
+
+  it('every batch delivered twice still moves the unit with one call', async () => {
+    const h = await setup({ openPlatform: true });
+    await h.run({ mode: 'full' });
+    h.source.editDepartment('west', (d) => void (d.parentId = 'hq'));
+    const since = await h.mark();
+    const { run } = await h.run({ mode: 'incremental' }, { duplicateRate: 1 });
+    expect(run.status).toBe('success');
+    expect(writes(h, since)).toEqual([{ path: 'unit/moveUnit', outcome: 'ok' }]);
+    expect(await driftCheck(h)).toEqual([]);
+  });
+
+  it('a move whose answer was lost and whose retry was refused is recognised as done, not failed', async () => {
+    // The first attempt applied but its answer never came; the client's retry was refused.
+    const h = await setup({
+      openPlatform: true,
+      afterMove: () => {
+        throw new NeteaseOpenApiError({ operation: 'unit/moveUnit', kind: 'invalid', retryable: false, openCode: -3, marker: 'UNIT.PARENT_INVALID', afterRetry: true });
+      },
+    });
+    await h.run({ mode: 'full' });
+    h.source.editDepartment('platform', (d) => void (d.parentId = 'sales'));
+    const { run } = await h.run({ mode: 'incremental' });
+    expect(run.status).toBe('success');
+    expect(run.counts).toMatchObject({ moved: 1, failed: 0 });
+    expect(h.netease().units[await unitOf(h, 'platform')]?.parent_id).toBe(await unitOf(h, 'sales'));
+    const results = (await h.stores.runs.listResults(h.tenant.id, run.runId)).items.filter((r) => r.sourceId === 'platform');
+    expect(results).toEqual([expect.objectContaining({ outcome: 'applied', message: 'already in place' })]);
+    expect(await driftCheck(h)).toEqual([]);
+  });
+
+  it('an open platform that refuses our IP fails the move with what to fix; nothing is deleted or created', async () => {
+    const h = await setup({ openPlatform: true, allowedIps: ['10.1.2.3'] });
+    await h.run({ mode: 'full' });
+    const east = await unitOf(h, 'east');
+    const sales = await unitOf(h, 'sales');
+    h.source.editDepartment('east', (d) => void (d.parentId = 'rnd'));
+    const since = await h.mark();
+    const { run } = await h.run({ mode: 'incremental' });
+
+    expect(run.status).toBe('warning');
+    expect(writes(h, since)).toEqual([]);
+    expect(h.netease().units[east]?.parent_id).toBe(sales);
+    const detail = await getRunDetail(h.deps, h.tenant.id, run.runId);
+    expect(detail.errors).toEqual([expect.objectContaining({ sourceId: 'east', operation: 'unit.move', outcome: 'failed', errorCode: 'NETEASE.AUTH_FAILED' })]);
+    expect(JSON.stringify(detail.errors)).toMatch(/IP whitelist/);
+  });
+});
+
+describe('without the open platform', () => {
+  it('the move is reported as unsupported, nothing is deleted or created, and the unit stays where it was', async () => {
+    const h = await setup({ openPlatform: false });
+    await h.run({ mode: 'full' });
+    const east = await unitOf(h, 'east');
+    const sales = await unitOf(h, 'sales');
+    const before = h.netease();
+    h.source.editDepartment('east', (d) => void (d.parentId = 'rnd'));
+    const since = await h.mark();
+    const { run } = await h.run({ mode: 'incremental' });
+
+    expect(run.status).toBe('warning');
+    expect(run.counts).toMatchObject({ moved: 0, created: 0, deleted: 0 });
+    expect(writes(h, since)).toEqual([]);
+    expect(h.netease().units[east]?.parent_id).toBe(sales);
+    expect(h.netease().accounts).toEqual(before.accounts);
+    const detail = await getRunDetail(h.deps, h.tenant.id, run.runId);
+    expect(detail.errors).toEqual([expect.objectContaining({ sourceId: 'east', operation: 'unit.move', outcome: 'failed', errorCode: 'SYNC.UNIT_MOVE_UNSUPPORTED' })]);
+    expect(JSON.stringify(detail.errors)).toMatch(/netease\.openPlatform/);
+  });
+});
