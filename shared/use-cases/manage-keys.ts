@@ -111,9 +111,14 @@ async function readPrivateKeyHex(ctx: KeyContext): Promise<string> {
 }
 
 async function store(ctx: KeyContext, privateKeyHex: string): Promise<void> {
+  const name = secretName(ctx.stage, ctx.tenantId, 'netease');
+  // Keep the open platform's authCode: rotating the key must not switch off department
+  // moves. Nothing else is carried over from the previous value.
+  const previous = await ctx.secrets.getJson(name);
+  const authCode = typeof previous?.authCode === 'string' && previous.authCode ? previous.authCode : undefined;
   // Validate against the secret's schema before writing, so a bad value is never stored.
-  const value = secretSchemas.netease.parse({ privateKeyHex });
-  await ctx.secrets.putJson(secretName(ctx.stage, ctx.tenantId, 'netease'), value);
+  const value = secretSchemas.netease.parse(authCode ? { privateKeyHex, authCode } : { privateKeyHex });
+  await ctx.secrets.putJson(name, value);
 }
 
 function describe(tenantId: string, bits: number, publicKeyHex: string): TenantPublicKey {

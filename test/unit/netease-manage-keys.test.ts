@@ -123,3 +123,17 @@ describe('showTenantKey and loadTenantSigner', () => {
     expect(verifySha1Rsa(second.publicKeyHex, data, s2.sign(data))).toBe(true);
   });
 });
+
+describe('key rotation keeps the open-platform authCode', () => {
+  it('replaces the key and keeps authCode in the same secret', async () => {
+    const values = new Map<string, Record<string, unknown>>();
+    const secrets = { getJson: async (n: string) => values.get(n), putJson: async (n: string, v: Record<string, unknown>) => void values.set(n, v) };
+    const name = 'qiye-bridge/local/acme/netease';
+    values.set(name, { privateKeyHex: 'ab'.repeat(40), authCode: 'open-platform-code' });
+    const key = await generateTenantKey({ secrets, stage: 'local', tenantId: 'acme', bits: 1024 });
+    const stored = values.get(name)!;
+    expect(stored.authCode).toBe('open-platform-code');
+    expect(stored.privateKeyHex).not.toBe('ab'.repeat(40));
+    expect(key.publicKeyHex).toMatch(/^30819f/);
+  });
+});
