@@ -15,12 +15,21 @@
  * need the worker and the simulators (event-to-mailbox latency, notification throughput) are
  * added to SECTIONS with their own stack.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
-import { startLocalStack, type LocalStack, type LocalStackOptions } from '../../local/stack';
+import { runFirstSync } from '../../local/first-sync';
+import { startDingtalkSimulator } from '../../local/simulators/dingtalk';
+import { startNeteaseSimulator } from '../../local/simulators/netease';
+import { ROOT_DIR, startLocalStack, type LocalStack, type LocalStackOptions } from '../../local/stack';
+import type { LambdaHandler } from '../../local/lambda-invoke';
+import { FUNCTIONS, type FunctionName } from '../../shared/contracts/app-manifest';
+import { createDynamoStateStores } from '../../shared/adapters/aws/dynamo-state.store';
+import { FileSecretStore } from '../../shared/adapters/local/file.secret-store';
+import { tenantSchema } from '../../shared/config/tenant-config.schema';
 import { readTenantSecret } from '../../shared/runtime/runtime';
 import type { TenantConfig } from '../../shared/config/tenant-config.schema';
 import { buildSimulatedCallback, type SimulatedCallback, type SimulatedEvent } from '../../shared/use-cases/callbacks/simulate-callback';
@@ -199,8 +208,161 @@ export const ackSection: BenchSection = {
   },
 };
 
-/** The sections, in order. Add event-to-mailbox latency and notification throughput here. */
-export const SECTIONS: BenchSection[] = [ackSection];
+// ---------------------------------------------------------------------------------------------
+// Event-to-mailbox latency
+
+const E2M_SEQUENTIAL = 30;
+const E2M_BURST = 20;
+const E2M_BURST_ROUNDS = 2;
+const E2M_TARGET_P95_MS = 5000;
+const E2M_TIMEOUT_MS = 30_000;
+
+/**
+ * From the signed DingTalk callback leaving the client to the mailbox existing in the NetEase
+ * simulator, on the real local stack: gateway -> dingtalk-callback handler (verify, dedup,
+ * enqueue) -> fauxqs -> callback worker poller (batching window 0 s) -> callback run (dirty
+ * ids, tenant lock, user/get from the DingTalk simulator over HTTP, plan, batches stored) ->
+ * fauxqs -> sync worker poller (batching window 1 s, as FUNCTIONS.syncWorker says, so a lone
+ * batch waits up to 1 s for company) -> createAccount over HTTP to the NetEase simulator.
+ * The colleague is added to the DingTalk simulator before the clock starts (the vendor's side).
+ * The DingTalk simulator keeps its real limit (20 calls/s per API) and the client its default pace.
+ */
+/**
+ * The real handler modules, imported as new module instances. The local stack imports each
+ * FUNCTIONS[fn].entry once per process, and a handler builds its dependencies (tenants,
+ * clients) at its first invocation: a second stack in the same process (this section runs
+ * after the acknowledgement section's stack) would otherwise reuse handlers built for the
+ * first stack's tenants and ports.
+ */
+async function freshHandlers(tag: string): Promise<Partial<Record<FunctionName, LambdaHandler>>> {
+  const out: Partial<Record<FunctionName, LambdaHandler>> = {};
+  for (const spec of Object.values(FUNCTIONS)) {
+    const mod = (await import(`${pathToFileURL(join(ROOT_DIR, spec.entry)).href}?instance=${tag}`)) as { handler: LambdaHandler };
+    out[spec.name] = mod.handler;
+  }
+  return out;
+}
+
+export const eventToMailboxSection: BenchSection = {
+  name: 'event-to-mailbox latency',
+  async run(env) {
+    const dir = mkdtempSync(join(tmpdir(), 'bench-e2m-'));
+    const secrets = new FileSecretStore(join(dir, 'secrets.json'));
+    const tenantId = 'bench-dingtalk';
+    const domain = 'bench-dingtalk.example.com';
+    const tenantJson = (neteaseUrl: string, dingtalkUrl: string) => ({
+      id: tenantId,
+      netease: { domain, product: 'bench_dingtalk', region: 'hz', apiBaseUrl: `${neteaseUrl}/qiyeservice/api`, ssoEntryUrl: `${neteaseUrl}/domain/oa/Entry`, unreadUrl: `${neteaseUrl}/oaserver/user/getUnreadMsg`, requestsPerSecond: 200 },
+      dingtalk: { corpId: 'dingbenchcorp01', appKey: 'dingbenchappkey01', agentId: '1000001', apiBaseUrl: dingtalkUrl, newApiBaseUrl: `${dingtalkUrl}/api`, loginBaseUrl: `${dingtalkUrl}/login` },
+      sync: { source: 'dingtalk', accountNameRule: 'emailLocalPart' },
+    });
+    // The simulators need the tenant before their ports are known; only the URLs change after.
+    const draft = tenantSchema.parse(tenantJson('http://127.0.0.1:1', 'http://127.0.0.1:1'));
+    const netease = await startNeteaseSimulator({ tenants: [draft], secrets, stage: 'local' });
+    const dingtalk = await startDingtalkSimulator({ port: 0, tenants: [draft], secrets, stage: 'local', people: 60 });
+    let stack: LocalStack | undefined;
+    let cleanupWatcher = () => {};
+    try {
+      const tenantsFile = join(dir, 'tenants.json');
+      writeFileSync(tenantsFile, JSON.stringify({ tenants: [tenantJson(netease.url, dingtalk.url)] }));
+      stack = await env.startStack({ dataDir: dir, tenantsFile, localVisibilitySeconds: 30, handlersOverride: await freshHandlers('e2m') });
+      const first = await runFirstSync(stack, { tenantId });
+      if (first.run?.status !== 'success') throw new Error(`the initial sync did not succeed: ${first.skipped ?? first.run?.status}`);
+      const k = await keysOf(stack, tenantId, 'dingtalk');
+      const base = stack.urls.gateway;
+      const stores = createDynamoStateStores(stack.clients.documents, stack.tableName);
+
+      let n = 0;
+      const addColleague = async (): Promise<string> => {
+        const userid = `e2m${String(++n).padStart(4, '0')}`;
+        const res = await fetch(`${dingtalk.url}/__sim/users`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ tenant: tenantId, userid, name: `新同事${n}`, org_email: `${userid}@${domain}`, dept_id_list: [1] }),
+        });
+        if (res.status >= 300) throw new Error(`DingTalk simulator refused the new user: HTTP ${res.status}`);
+        return userid;
+      };
+      // One watcher for every pending colleague: a single state read per tick, however many
+      // are waiting (the simulator's state() is a copy, and the stack shares this process).
+      const waiting = new Map<string, { t0: number; done: (ms: number) => void; fail: (err: Error) => void }>();
+      const watcher = setInterval(() => {
+        if (waiting.size === 0) return;
+        const accounts = netease.state(domain).accounts;
+        const now = performance.now();
+        for (const [userid, w] of waiting) {
+          if (accounts[userid]) w.done(now - w.t0);
+          else if (now - w.t0 > E2M_TIMEOUT_MS) w.fail(new Error(`no mailbox for ${userid} after ${E2M_TIMEOUT_MS} ms`));
+          else continue;
+          waiting.delete(userid);
+        }
+      }, 5);
+      cleanupWatcher = () => clearInterval(watcher);
+      /** Sends the signed user_add_org and resolves with ms until the mailbox exists (or rejects). */
+      const measureOne = async (userid: string): Promise<number> => {
+        const cb = buildSimulatedCallback({ ...k, event: 'user_add_org', ids: [userid], now: Date.now() });
+        const t0 = performance.now();
+        const appeared = new Promise<number>((done, fail) => waiting.set(userid, { t0, done, fail }));
+        const res = await send(base, cb);
+        if (!cb.verdict(res.status, res.body).acknowledged) {
+          waiting.delete(userid);
+          throw new Error(`callback not acknowledged: HTTP ${res.status}`);
+        }
+        return appeared;
+      };
+      const runsBefore = (await stores.runs.list(tenantId, { limit: 1000 })).items.length;
+
+      // Warm-up: the first callback run loads the handler modules' clients and tokens.
+      await measureOne(await addColleague());
+
+      const seq = { samples: [] as number[], errors: 0, started: performance.now() };
+      for (let i = 0; i < E2M_SEQUENTIAL; i++) {
+        try {
+          seq.samples.push(await measureOne(await addColleague()));
+        } catch {
+          seq.errors++;
+        }
+      }
+      const seqSeconds = (performance.now() - seq.started) / 1000;
+
+      const burst = { samples: [] as number[], errors: 0, started: performance.now() };
+      for (let round = 0; round < E2M_BURST_ROUNDS; round++) {
+        const ids: string[] = [];
+        for (let i = 0; i < E2M_BURST; i++) ids.push(await addColleague());
+        const results = await Promise.allSettled(ids.map((id) => measureOne(id)));
+        for (const r of results) {
+          if (r.status === 'fulfilled') burst.samples.push(r.value);
+          else burst.errors++;
+        }
+      }
+      const burstSeconds = (performance.now() - burst.started) / 1000;
+
+      const allRuns = (await stores.runs.list(tenantId, { limit: 1000 })).items; // newest first
+      const callbackRuns = allRuns.slice(0, allRuns.length - runsBefore).filter((r) => r.trigger === 'callback');
+      const target = `p95 < ${E2M_TARGET_P95_MS / 1000} s`;
+      const rows: BenchRow[] = [
+        { measurement: 'event-to-mailbox (user_add_org)', vendor: 'dingtalk', mode: 'sequential', samples: seq.samples, seconds: seqSeconds, target, errors: seq.errors },
+        { measurement: 'event-to-mailbox (user_add_org)', vendor: 'dingtalk', mode: `burst of ${E2M_BURST} x ${E2M_BURST_ROUNDS}`, samples: burst.samples, seconds: burstSeconds, target, errors: burst.errors },
+      ];
+      const accounts = Object.keys(netease.state(domain).accounts).filter((a) => a.startsWith('e2m')).length;
+      const notes = [
+        `event-to-mailbox: ${n} colleagues added, ${accounts} mailboxes created, in ${callbackRuns.length} callback runs ` +
+          `(${E2M_SEQUENTIAL + 1} sequential events, ${E2M_BURST * E2M_BURST_ROUNDS} burst events folded into ${callbackRuns.length - E2M_SEQUENTIAL - 1} runs); ` +
+          `the sync worker's 1 s batching window is part of every sample.`,
+      ];
+      return { rows, notes };
+    } finally {
+      cleanupWatcher();
+      await stack?.stop();
+      await dingtalk.stop();
+      await netease.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+};
+
+/** The sections, in order. Add notification throughput here. */
+export const SECTIONS: BenchSection[] = [ackSection, eventToMailboxSection];
 
 // ---------------------------------------------------------------------------------------------
 
@@ -230,9 +392,16 @@ export async function run(): Promise<{ table: string; summary: string }> {
     const worst = Math.max(...acks.map((r) => percentile(r.samples, 99)));
     const errors = rows.reduce((n, r) => n + r.errors, 0);
     const parts = acks.map((r) => `${r.vendor} ${r.mode} p50 ${percentile(r.samples, 50).toFixed(1)} / p99 ${percentile(r.samples, 99).toFixed(1)} ms`);
+    const e2m = rows.filter((r) => r.measurement.startsWith('event-to-mailbox'));
+    const e2mWorst = Math.max(...e2m.map((r) => percentile(r.samples, 95)));
+    const e2mPart =
+      e2m.length === 0
+        ? ''
+        : ` Event-to-mailbox: ${e2m.map((r) => `${r.mode} p50 ${(percentile(r.samples, 50) / 1000).toFixed(2)} / p95 ${(percentile(r.samples, 95) / 1000).toFixed(2)} s`).join('; ')} ` +
+          `(target p95 < ${E2M_TARGET_P95_MS / 1000} s: ${e2mWorst < E2M_TARGET_P95_MS ? 'met' : 'NOT met'}).`;
     const summary =
       `Callback acknowledgement: ${parts.join('; ')}. Worst p99 ${worst.toFixed(1)} ms (target < ${ACK_TARGET_P99_MS} ms warm: ${worst < ACK_TARGET_P99_MS ? 'met' : 'NOT met'}); ` +
-      `${errors === 0 ? 'every answer as expected' : `${errors} unexpected answers`}.`;
+      `${errors === 0 ? 'every answer as expected' : `${errors} unexpected answers`}.${e2mPart}`;
     return { table, summary };
   } finally {
     agent.destroy();

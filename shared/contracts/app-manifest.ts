@@ -129,7 +129,8 @@ export const FUNCTIONS: Record<FunctionName, FunctionSpec> = {
     table: 'readwrite',
     secrets: ['netease'],
     writesSecrets: ['netease'],
-    sendsTo: ['sync'],
+    // callback: the follow-up of a run it ends (reject, import) for waiting contact events.
+    sendsTo: ['sync', 'callback'],
   },
   syncPlanner: {
     name: 'syncPlanner',
@@ -139,7 +140,8 @@ export const FUNCTIONS: Record<FunctionName, FunctionSpec> = {
     timeoutSeconds: 300,
     table: 'readwrite',
     secrets: ['netease', 'ekp', 'dingtalk', 'wecom'],
-    sendsTo: ['sync'],
+    // callback: the follow-up drain of a run it ends at once (empty plan, failure) or sweeps.
+    sendsTo: ['sync', 'callback'],
   },
   syncWorker: {
     name: 'syncWorker',
@@ -149,7 +151,8 @@ export const FUNCTIONS: Record<FunctionName, FunctionSpec> = {
     timeoutSeconds: 60,
     table: 'readwrite',
     secrets: ['netease'],
-    sendsTo: ['sync'],
+    // callback: the run that ends sends the follow-up drain of contact events that waited for it.
+    sendsTo: ['sync', 'callback'],
     consumes: { queue: 'sync', batchSize: 10, maxBatchingWindowSeconds: 1, maxConcurrency: 5 },
   },
   callbackWorker: {
@@ -160,7 +163,8 @@ export const FUNCTIONS: Record<FunctionName, FunctionSpec> = {
     timeoutSeconds: 30,
     table: 'readwrite',
     secrets: ['netease', 'dingtalk', 'wecom'],
-    sendsTo: ['sync'],
+    // callback: drains of its own backlog (a run that left objects for the next one).
+    sendsTo: ['sync', 'callback'],
     consumes: { queue: 'callback', batchSize: 10, maxBatchingWindowSeconds: 0, maxConcurrency: 5 },
   },
   notifyPlanner: {

@@ -18,7 +18,7 @@ import { NotFoundError, ValidationError } from '../../errors/app-error';
 import type { SyncDeps } from './sync-deps';
 import { syncOptions } from './sync-deps';
 import { SyncRunStateError, syncTenant } from './sync-errors';
-import { fanOutPhase, runSummaryOf, SYNC_LOCK } from './run-lifecycle';
+import { fanOutPhase, releaseRun, runSummaryOf, SYNC_LOCK } from './run-lifecycle';
 import { startSyncRun, type StartSyncResult } from './start-sync-run';
 
 export interface DecisionInput {
@@ -84,7 +84,7 @@ export async function rejectRun(deps: SyncDeps, input: DecisionInput & { replan?
     if (err instanceof ConflictError) throw new SyncRunStateError(`run ${run.runId} was decided meanwhile`);
     throw err;
   }
-  await deps.stores.locks.release(input.tenantId, SYNC_LOCK, run.runId);
+  await releaseRun(deps, input.tenantId, run.runId);
   deps.logger.warn('parked sync run rejected', { tenant: input.tenantId, runId: run.runId, by: input.by });
   if (!input.replan) return { run: rejected };
   const replan = await startSyncRun(deps, { tenantId: input.tenantId, trigger: 'manual', mode: 'full', withholdDeletions: true });

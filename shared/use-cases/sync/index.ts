@@ -4,7 +4,7 @@
  * functions/queue/sync-worker, functions/http/admin/sync.routes.ts, cli/commands/sync.ts,
  * local/first-sync.ts, tests and bench/suites/sync.ts.
  */
-export { startSyncRun, type StartSyncInput, type StartSyncResult } from './start-sync-run';
+export { startSyncRun, type StartSyncInput, type StartSyncResult, type ChangesContext } from './start-sync-run';
 export { applyBatch, type ApplyBatchResult, type OperationRecord } from './apply-batch';
 export { approveRun, rejectRun, type DecisionInput, type RejectResult } from './decide-run';
 export { scheduleSyncRuns, chooseScheduledMode, type ScheduledTenantResult } from './schedule-sync';
@@ -24,7 +24,21 @@ export {
   type LinkRow,
   type ImportResult,
 } from './sync-queries';
-export { finalizeRun, fanOutPhase, sweepStaleRuns, runSummaryOf, SYNC_LOCK, PLAN_DOC, type RunSummary, type PhaseSpan } from './run-lifecycle';
+export {
+  finalizeRun,
+  fanOutPhase,
+  sweepStaleRuns,
+  runSummaryOf,
+  requestFollowUp,
+  sendFollowUp,
+  releaseRun,
+  SYNC_LOCK,
+  PLAN_DOC,
+  FOLLOW_UP_NAMESPACE,
+  type FollowUpMessage,
+  type RunSummary,
+  type PhaseSpan,
+} from './run-lifecycle';
 export { DEFAULT_SYNC_OPTIONS, syncOptions, type NeteaseSyncApi, type SyncDeps, type SyncOptions } from './sync-deps';
 export { SyncRunInProgressError, SyncRunStateError, OperationBusyError } from './sync-errors';
 export { loadMappingState, toMappingState, writeMappingUpdates, recordToAccount, recordToUnit } from './mapping-codec';

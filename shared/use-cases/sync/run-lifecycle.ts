@@ -11,9 +11,19 @@
  * phase is guarded by a OnceStore record (`fanout`, `<runId>:<phase>`), so a worker that
  * crashed between completing the last batch of a phase and sending the next one is
  * replaced by the redelivery of that batch, which sends it exactly once.
+ *
+ * Follow-ups. Whoever finds the tenant's lock held and needs the tenant right after the
+ * holder (the callback worker, with contact events waiting) records one message on the
+ * holding owner with `requestFollowUp`; every place that releases the lock does so through
+ * `releaseRun`, which sends that message right after the release (also a run closed by the
+ * sweep: `sweepStaleRuns` sends its follow-up). The order makes the hand-over race-free:
+ * the requester writes the request and then re-reads the lock; the releaser releases and
+ * then reads the request. If the requester still sees the same owner, that owner's release
+ * comes later and will see the request; if not, the requester takes the tenant itself.
  */
 import type { DestructiveItem, PlanReport, PlanSummary, SyncPlan } from '../../domain/sync-plan';
 import { ConflictError, type RunRecord, type RunStatus, type SourceKind } from '../../ports/state-stores';
+import { QUEUES, type QueueName } from '../../contracts/app-manifest';
 import { syncJobMessage } from '../../contracts/sync-job';
 import type { SyncDeps } from './sync-deps';
 import { syncOptions } from './sync-deps';
@@ -23,6 +33,18 @@ import type { DirectoryObjectType } from '../../domain/directory';
 
 /** The lock every run of a tenant takes (LockStore name). */
 export const SYNC_LOCK = 'sync';
+
+/** OnceStore namespace of follow-up requests: key = the lock owner (a run id), result = FollowUpMessage. */
+export const FOLLOW_UP_NAMESPACE = 'followup';
+/** Longer than any lease of the sync lock (a parked run keeps it up to 24 h). */
+export const FOLLOW_UP_TTL_SECONDS = 2 * 24 * 3600;
+
+/** A message to send when a lock owner releases the tenant (see the module doc). */
+export interface FollowUpMessage {
+  queue: QueueName;
+  /** Our versioned contract object (shared/contracts). */
+  body: unknown;
+}
 
 /** Plan documents of a run (PlanStore.putDocument names). */
 export const PLAN_DOC = 'plan';
@@ -102,7 +124,7 @@ export async function fanOutPhase(deps: SyncDeps, tenantId: string, runId: strin
  * The lock is released last.
  */
 export async function finalizeRun(deps: SyncDeps, tenantId: string, runId: string): Promise<RunRecord | undefined> {
-  const { runs, locks } = deps.stores;
+  const { runs } = deps.stores;
   const run = await runs.get(tenantId, runId);
   if (!run || run.status !== 'applying' || run.pendingBatches > 0) return run;
   const applied = appliedTotal(run.counts);
@@ -124,7 +146,7 @@ export async function finalizeRun(deps: SyncDeps, tenantId: string, runId: strin
     throw err;
   }
   if (run.source) await advanceWatermarks(deps, tenantId, run.source, runId);
-  await locks.release(tenantId, SYNC_LOCK, runId);
+  await releaseRun(deps, tenantId, runId);
   deps.logger.info('sync run finished', { tenant: tenantId, runId, status, counts: run.counts, ms: now - run.startedAt });
   return ended;
 }
@@ -174,5 +196,48 @@ export async function sweepStaleRuns(deps: SyncDeps, tenantId: string, owner: st
     }
   }
   if (swept.length > 0) deps.logger.warn('stale sync runs closed', { tenant: tenantId, runIds: swept });
+  // Their releases never came: send what was asked of them (it finds the tenant held by `owner`, and asks again).
+  for (const runId of swept) await sendFollowUp(deps, tenantId, runId);
   return swept;
+}
+
+/**
+ * Ask `owner` (the holder of the tenant's sync lock) to send `message` when it releases the
+ * tenant. The first request per owner wins (callers ask for the same thing: "look at the
+ * tenant's waiting work"). Re-read the lock afterwards: see the module doc.
+ */
+export async function requestFollowUp(deps: Pick<SyncDeps, 'stores'>, tenantId: string, owner: string, message: FollowUpMessage): Promise<void> {
+  if (!(message.queue in QUEUES)) throw new RangeError(`unknown queue ${String(message.queue)}`);
+  await deps.stores.once.complete(tenantId, FOLLOW_UP_NAMESPACE, owner, message, { ttlSeconds: FOLLOW_UP_TTL_SECONDS });
+}
+
+/**
+ * Send the follow-up requested of `owner`, if any. Best effort: a failure is logged, never
+ * thrown (the release it follows has happened; the waiting work stays recorded and the
+ * next event or scheduled run picks it up). Sending twice is harmless by contract.
+ * @returns true when a message was sent.
+ */
+export async function sendFollowUp(deps: SyncDeps, tenantId: string, owner: string): Promise<boolean> {
+  try {
+    const rec = await deps.stores.once.get(tenantId, FOLLOW_UP_NAMESPACE, owner);
+    if (!rec || rec.state !== 'completed') return false;
+    const m = rec.result as Partial<FollowUpMessage> | undefined;
+    if (!m || typeof m.queue !== 'string' || !(m.queue in QUEUES) || m.body === undefined) {
+      deps.logger.warn('follow-up request malformed; not sent', { tenant: tenantId, owner });
+      return false;
+    }
+    await deps.jobs.send(m.queue as QueueName, [{ body: m.body }]);
+    deps.logger.info('follow-up sent', { tenant: tenantId, owner, queue: m.queue });
+    return true;
+  } catch (err) {
+    deps.logger.warn('follow-up not sent', { tenant: tenantId, owner, err });
+    return false;
+  }
+}
+
+/** Release the tenant's sync lock held by `owner`, then send its follow-up (module doc). @returns whether we held the lock. */
+export async function releaseRun(deps: SyncDeps, tenantId: string, owner: string): Promise<boolean> {
+  const released = await deps.stores.locks.release(tenantId, SYNC_LOCK, owner);
+  await sendFollowUp(deps, tenantId, owner);
+  return released;
 }

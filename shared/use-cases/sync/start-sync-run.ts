@@ -7,7 +7,10 @@
  *    tenant never overlap; a second request is refused with "a run is in progress: <id>".
  *    Runs that lost the lock while planning/applying are closed as failed (sweepStaleRuns).
  * 2. Read the source: incremental = changesSince(stored watermarks) where the source has a
- *    change feed and both watermarks exist; otherwise a full snapshot. Deletions are
+ *    change feed and both watermarks exist; otherwise a full snapshot. A caller that knows
+ *    what changed (the callback worker: the objects contact events named, re-read from the
+ *    source) passes `changes` instead: the run is incremental with that view, read under
+ *    the lock, and no watermark moves. Deletions are
  *    computed only from a complete snapshot (the planner's rule; DirectorySource throws
  *    rather than return a partial pull).
  * 3. Load the mappings; on full runs read what NetEase holds (netease-state.ts): adoption
@@ -17,18 +20,19 @@
  *    status awaiting_approval, the lock kept for the approval window. Empty: success at once.
  *    Otherwise: batches stored, totalBatches announced (status applying), phase 0 sent.
  */
-import type { DirectoryChanges, DirectorySnapshot, DirectoryObjectType } from '../../domain/directory';
+import type { DirectoryChanges, DirectorySnapshot, DirectoryObjectType, DirectorySource } from '../../domain/directory';
 import { planBatches, formatPlan } from '../../domain/plan-report';
 import { planSync } from '../../domain/plan-sync';
 import type { NeteaseState, SourceView, SyncPlan } from '../../domain/sync-plan';
 import { describeParkReason } from '../../domain/safety';
+import { ValidationError } from '../../errors/app-error';
 import { newRunId, type RunMode, type RunRecord, type RunTrigger } from '../../ports/state-stores';
 import type { SyncDeps } from './sync-deps';
 import { syncOptions } from './sync-deps';
 import { SyncRunInProgressError, syncTenant } from './sync-errors';
 import { loadMappingState } from './mapping-codec';
 import { readNeteaseState } from './netease-state';
-import { advanceWatermarks, fanOutPhase, PLAN_DOC, SYNC_LOCK, sweepStaleRuns, WATERMARKS_DOC, type PhaseSpan, type RunSummary } from './run-lifecycle';
+import { advanceWatermarks, fanOutPhase, PLAN_DOC, releaseRun, SYNC_LOCK, sweepStaleRuns, WATERMARKS_DOC, type PhaseSpan, type RunSummary } from './run-lifecycle';
 import { mapLimit } from './sync-util';
 
 export interface StartSyncInput {
@@ -41,6 +45,20 @@ export interface StartSyncInput {
   adopt?: boolean;
   /** Plan no suspension or deletion (e.g. after an operator rejected them). */
   withholdDeletions?: boolean;
+  /**
+   * Plan exactly these changes (an incremental run on a `changes` view; `mode` must not be
+   * `full`): given as is, or read by the function once the run holds the tenant's lock and
+   * exists (so the read sees everything that happened before the run). The view's
+   * watermarks are ignored: a caller-made view says nothing about the source's feed.
+   */
+  changes?: DirectoryChanges | ((ctx: ChangesContext) => Promise<DirectoryChanges>);
+}
+
+/** What a `changes` reader gets: the new run and the tenant's source. */
+export interface ChangesContext {
+  runId: string;
+  tenantId: string;
+  source: DirectorySource;
 }
 
 export interface StartSyncResult {
@@ -59,6 +77,7 @@ export async function startSyncRun(deps: SyncDeps, input: StartSyncInput): Promi
   const runId = newRunId(startedAt);
   const log = deps.logger.child({ tenant: tenantId, runId });
 
+  if (input.changes !== undefined && input.mode === 'full') throw new ValidationError('a run with given changes is incremental; do not ask for mode full', { code: 'SYNC.BAD_INPUT' });
   const lock = await locks.acquire(tenantId, SYNC_LOCK, runId, opts.lockTtlMs);
   if (!lock.acquired) throw new SyncRunInProgressError(tenantId, lock.heldBy?.owner);
 
@@ -68,14 +87,17 @@ export async function startSyncRun(deps: SyncDeps, input: StartSyncInput): Promi
     const source = await deps.directory(tenant);
     const stored = await watermarks.getAll(tenantId, source.kind);
     const canIncrement = input.mode !== 'full' && source.changesSince !== undefined && stored.department !== undefined && stored.person !== undefined;
-    const mode: RunMode = canIncrement ? 'incremental' : 'full';
+    const mode: RunMode = canIncrement || input.changes !== undefined ? 'incremental' : 'full';
     run = await runs.create({ runId, tenantId, source: source.kind, trigger: input.trigger, mode, dryRun: input.dryRun === true, startedAt });
     log.info('sync run started', { mode, requested: input.mode ?? 'incremental', trigger: input.trigger, dryRun: input.dryRun === true });
 
     // ---- read the source ---------------------------------------------------------------
     let view: SourceView;
     let newWatermarks: Partial<Record<DirectoryObjectType, string>> | undefined;
-    if (mode === 'incremental') {
+    if (input.changes !== undefined) {
+      const given = typeof input.changes === 'function' ? await input.changes({ runId, tenantId, source }) : input.changes;
+      view = { kind: 'changes', changes: { ...given, watermarks: {} } };
+    } else if (mode === 'incremental') {
       const changes: DirectoryChanges = await source.changesSince!({ department: stored.department!.value, person: stored.person!.value });
       view = { kind: 'changes', changes };
       newWatermarks = changes.watermarks;
@@ -154,7 +176,7 @@ export async function startSyncRun(deps: SyncDeps, input: StartSyncInput): Promi
     // ---- dry run / empty / parked / apply ------------------------------------------------------
     if (input.dryRun) {
       run = await runs.transition(tenantId, runId, 'planning', 'dry_run', { endedAt: deps.clock.now(), summary });
-      await locks.release(tenantId, SYNC_LOCK, runId);
+      await releaseRun(deps, tenantId, runId);
       return { run, planText };
     }
     if (plan.status === 'empty') {
@@ -163,7 +185,7 @@ export async function startSyncRun(deps: SyncDeps, input: StartSyncInput): Promi
         summary: { ...summary, outcome: { status: 'success', applied: 0, failed: 0, blocked: 0, durationMs: deps.clock.now() - startedAt, watermarksAdvanced: true } },
       });
       await advanceWatermarks(deps, tenantId, source.kind, runId);
-      await locks.release(tenantId, SYNC_LOCK, runId);
+      await releaseRun(deps, tenantId, runId);
       log.info('sync run finished: nothing to do', { fetched });
       return { run, planText };
     }
@@ -191,7 +213,7 @@ export async function startSyncRun(deps: SyncDeps, input: StartSyncInput): Promi
         })
         .catch(() => undefined);
     }
-    await locks.release(tenantId, SYNC_LOCK, runId).catch(() => undefined);
+    await releaseRun(deps, tenantId, runId).catch(() => undefined);
     log.error('sync run failed before applying', { err });
     throw err;
   }

@@ -16,7 +16,7 @@ import type { SyncDeps } from './sync-deps';
 import { syncOptions } from './sync-deps';
 import { SyncRunInProgressError, syncTenant } from './sync-errors';
 import { accountToWrite, recordToAccount, recordToUnit, unitToWrite } from './mapping-codec';
-import { PLAN_DOC, SYNC_LOCK } from './run-lifecycle';
+import { PLAN_DOC, releaseRun, SYNC_LOCK } from './run-lifecycle';
 import { csvLine } from './sync-util';
 
 // ---- runs ----------------------------------------------------------------------------------
@@ -322,6 +322,6 @@ export async function importMappings(deps: SyncDeps, tenantId: string, rows: rea
     deps.logger.info('sync links imported', { tenant: tenantId, by, ...result });
     return result;
   } finally {
-    await deps.stores.locks.release(tenantId, SYNC_LOCK, owner).catch(() => undefined);
+    await releaseRun(deps, tenantId, owner).catch(() => undefined);
   }
 }
