@@ -62,6 +62,9 @@ export const DEFAULT_LOCAL_TENANTS_FILE = 'config/tenants.local.json';
 export const DEFAULT_PORTS = { gateway: 3000, functionUrl: 3001, dynamodb: 3110, sqs: 3111 } as const;
 export const LOCAL_STAGE = 'local';
 
+/** Starts in this process (tests start several stacks one after another). */
+let startCount = 0;
+
 export interface LocalStackPorts {
   gateway: number;
   functionUrl: number;
@@ -295,6 +298,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     // Handlers memoize their runtime at cold start; a fresh start in the same process
     // (tests) must not reuse clients pointing at the previous run's ports.
     resetRuntimeForTests();
+    startCount++;
     for (const spec of Object.values(FUNCTIONS)) {
       const override = options.handlersOverride?.[spec.name];
       if (override) {
@@ -302,7 +306,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         continue;
       }
       try {
-        const mod = (await import(pathToFileURL(join(rootDir, spec.entry)).href)) as { handler?: unknown };
+        // A later start in the same process imports fresh module instances: handlers build
+        // their clients once (cold start), and those would still point at the previous run.
+        const href = pathToFileURL(join(rootDir, spec.entry)).href + (startCount > 1 ? `?start=${startCount}` : '');
+        const mod = (await import(href)) as { handler?: unknown };
         if (typeof mod.handler !== 'function') throw new Error(`${spec.entry} does not export a function named "handler"`);
         handlers[spec.name] = mod.handler as LambdaHandler;
       } catch (err) {
