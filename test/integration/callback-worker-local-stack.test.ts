@@ -97,7 +97,12 @@ describe('the callback worker on the local stack', () => {
     await until('the suspension', () => (netease.state(DOMAIN).accounts.wire01?.status === 1 ? true : undefined));
 
     const stores = createDynamoStateStores(stack.clients.documents, stack.tableName);
-    const runs = (await stores.runs.list(TENANT)).items.filter((r) => r.trigger === 'callback');
+    // NetEase shows the suspension as soon as the call is made; the run finishes (results
+    // recorded, lock released) just after: wait for that, not for a fixed time.
+    const runs = await until('both callback runs to finish', async () => {
+      const r = (await stores.runs.list(TENANT)).items.filter((x) => x.trigger === 'callback');
+      return r.length === 2 && r.every((x) => x.status !== 'planning' && x.status !== 'applying') ? r : undefined;
+    });
     expect(runs.map((r) => r.status)).toEqual(['success', 'success']);
     expect(await new DynamoDirtyStore(stack.clients.documents, stack.tableName).list(TENANT, 'dingtalk')).toEqual([]);
     expect(await stores.locks.get(TENANT, 'sync')).toBeUndefined();
