@@ -133,7 +133,10 @@ const ssoSchema = z
 const unreadSchema = z
   .object({
     cacheSeconds: z.number().int().min(0).max(3600).default(60),
-    corsOrigins: z.array(z.string().min(1)).default([]),
+    /** Portal origins allowed to call the JSON route (CORS) and to frame the widget; "*" = any. */
+    corsOrigins: z
+      .array(z.string().regex(/^(\*|https?:\/\/[a-z0-9.-]+(:\d{1,5})?)$/i, 'must be "*" or an origin such as https://oa.example.com (no path)'))
+      .default([]),
   })
   .strict();
 

@@ -126,3 +126,30 @@ describe('unread count for the OA portal', () => {
     expect(calls).toBe(1);
   });
 });
+
+describe('the widget inside the portal', () => {
+  it('may be framed by the configured portal origin only', async () => {
+    const res = await handler()(event(link('/unread/acme/widget')), {} as Context);
+    expect(res.headers!['content-security-policy']).toMatch(/frame-ancestors https:\/\/oa\.acme\.example\.com$/);
+  });
+
+  it('reloads itself through a fresh signed link to the widget, valid once', async () => {
+    const res = await handler()(event(link('/unread/acme/widget')), {} as Context);
+    const m = /http-equiv="refresh" content="(\d+);url=([^"]+)"/.exec(res.body!);
+    expect(m).not.toBeNull();
+    expect(Number(m![1])).toBeLessThan(300);
+    const next = new URL(m![2]!.replace(/&amp;/g, '&'));
+    expect(next.pathname).toBe('/unread/acme/widget');
+    const again = await handler()(event(next.toString()), {} as Context);
+    expect(again.statusCode).toBe(200);
+    expect(again.body).toMatch(/href="http:\/\/bridge\.test\/sso\/acme\?[^"]*sig=/);
+  });
+
+  it('shows refusals as a page, not JSON', async () => {
+    const url = link('/unread/acme/widget');
+    await handler()(event(url), {} as Context);
+    const replay = await handler()(event(url), {} as Context);
+    expect(replay.statusCode).toBe(401);
+    expect(replay.headers!['content-type']).toMatch(/text\/html/);
+  });
+});

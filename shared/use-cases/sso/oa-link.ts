@@ -55,6 +55,8 @@ export function buildOaLink(opts: {
   mid?: string;
   module?: string;
   lang?: string;
+  /** Path the link opens (default `/sso/<tenant>`); the unread widget signs links to itself. */
+  path?: string;
 }): string {
   const params: Record<string, string | undefined> = {
     user: opts.user,
@@ -65,7 +67,7 @@ export function buildOaLink(opts: {
     lang: opts.lang,
   };
   const sig = oaSignature(opts.secret, opts.tenantId, params);
-  const url = new URL(`${opts.baseUrl.replace(/\/+$/, '')}/sso/${encodeURIComponent(opts.tenantId)}`);
+  const url = new URL(`${opts.baseUrl.replace(/\/+$/, '')}${opts.path ?? `/sso/${encodeURIComponent(opts.tenantId)}`}`);
   for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== '') url.searchParams.set(k, v);
   url.searchParams.set('sig', sig);
   return url.toString();

@@ -30,9 +30,14 @@ export interface UnreadResult {
   cached: boolean;
   /** A fresh signed SSO link for the same person (the widget's "open mailbox" link). */
   ssoLink: string;
+  /** A fresh signed link to the widget itself (its refresh target), when asked for. */
+  widgetLink?: string;
 }
 
-export async function unreadCount(deps: UnreadDeps, req: { tenant: TenantConfig; query: Record<string, string | undefined>; ssoBaseUrl: string }): Promise<UnreadResult> {
+export async function unreadCount(
+  deps: UnreadDeps,
+  req: { tenant: TenantConfig; query: Record<string, string | undefined>; ssoBaseUrl: string; widget?: { baseUrl: string; path: string } },
+): Promise<UnreadResult> {
   const { tenant } = req;
   const source = tenant.sync.source;
   if (!source) throw new NotConfiguredError(`Tenant "${tenant.id}" has no directory source, so no mailbox mapping.`, { code: 'UNREAD.NO_SOURCE' });
@@ -40,11 +45,13 @@ export async function unreadCount(deps: UnreadDeps, req: { tenant: TenantConfig;
   const link = await authenticateOaLink({ ...deps, oaLinkSecret: async () => secret }, tenant, req.query);
   const accountName = await resolveAccount({ tenant, mappings: deps.mappings, source, userId: link.user });
   const ssoLink = buildOaLink({ baseUrl: req.ssoBaseUrl, tenantId: tenant.id, secret, user: link.user, now: deps.clock.now() });
+  // Each signed link works once: the widget reloads itself through a new one, signed here.
+  const widgetLink = req.widget ? buildOaLink({ ...req.widget, tenantId: tenant.id, secret, user: link.user, now: deps.clock.now() }) : undefined;
 
   const hit = await deps.cache.get(tenant.id, 'unread', accountName);
-  if (typeof hit === 'number') return { count: hit, cached: true, ssoLink };
+  if (typeof hit === 'number') return { count: hit, cached: true, ssoLink, widgetLink };
   const count = await deps.unreadCount(tenant, accountName);
   if (tenant.unread.cacheSeconds > 0) await deps.cache.put(tenant.id, 'unread', accountName, count, tenant.unread.cacheSeconds);
   deps.logger.debug('unread count fetched', { tenant: tenant.id, accountName });
-  return { count, cached: false, ssoLink };
+  return { count, cached: false, ssoLink, widgetLink };
 }
