@@ -21,7 +21,35 @@ export const DEFAULT_TENANTS_FILE = 'config/tenants.json';
 export function parseTenantsConfig(doc: unknown, file: string): TenantsFile {
   const result = tenantsFileSchema.safeParse(doc);
   if (result.success) return result.data;
-  throw new ConfigError(`Tenant config ${file} is invalid (${result.error.issues.length} problem(s)):`, zodProblems(result.error, file));
+  // zod skips the file-level checks (duplicate ids and domains) once a tenant fails to
+  // parse; run them on the raw document so every problem is listed in one go.
+  const problems = zodProblems(result.error, file);
+  for (const p of rawDuplicateProblems(doc, file)) {
+    if (!problems.some((q) => q.path === p.path && q.reason === p.reason)) problems.push(p);
+  }
+  throw new ConfigError(`Tenant config ${file} is invalid (${problems.length} problem(s)):`, problems);
+}
+
+/** Duplicate tenant ids and mail domains, read from the unvalidated document. */
+function rawDuplicateProblems(doc: unknown, file: string): ConfigProblem[] {
+  const tenants = (doc as { tenants?: unknown } | null)?.tenants;
+  if (!Array.isArray(tenants)) return [];
+  const out: ConfigProblem[] = [];
+  const seen = { id: new Map<string, number>(), domain: new Map<string, number>() };
+  tenants.forEach((t: unknown, i) => {
+    const rec = (t ?? {}) as { id?: unknown; netease?: { domain?: unknown } };
+    const checks: Array<[keyof typeof seen, unknown, string, string]> = [
+      ['id', rec.id, `tenants[${i}].id`, 'id'],
+      ['domain', typeof rec.netease?.domain === 'string' ? rec.netease.domain.toLowerCase() : undefined, `tenants[${i}].netease.domain`, 'netease.domain'],
+    ];
+    for (const [kind, value, path, label] of checks) {
+      if (typeof value !== 'string') continue;
+      const first = seen[kind].get(value);
+      if (first === undefined) seen[kind].set(value, i);
+      else out.push({ file, path, reason: `duplicates tenants[${first}].${label} "${value}"` });
+    }
+  });
+  return out;
 }
 
 /** Read, parse and validate a tenant config file. */

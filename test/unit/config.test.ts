@@ -106,3 +106,12 @@ describe('function environment', () => {
     expect(problems.map((p) => p.path).sort()).toEqual(['QIYE_STAGE', 'QUEUE_URL_SYNC', 'TABLE_NAME']);
   });
 });
+
+describe('tenant config: every problem at once', () => {
+  it('reports duplicate ids and domains even when another tenant is invalid', () => {
+    const t = { id: 'aa1', netease: { domain: 'a.com', product: 'p', region: 'hz' }, ekp: { baseUrl: 'https://x.example.com', auth: { type: 'none' } } };
+    const problems = problemsOf(() => parseTenantsConfig({ tenants: [t, { ...t }, { id: 'bad!', netease: { domain: 'b.com', region: 'xx' } }] }, 'f.json'));
+    const paths = problems.map((p) => p.path);
+    expect(paths).toEqual(expect.arrayContaining(['tenants[1].id', 'tenants[1].netease.domain', 'tenants[2].id', 'tenants[2].netease.region', 'tenants[2].netease.product']));
+  });
+});
