@@ -286,6 +286,19 @@ export function isLoopback(ip: string): boolean {
   return ip === '::1' || ip.startsWith('127.') || ip.startsWith('::ffff:127.');
 }
 
+/**
+ * Local stand-in for IAM: a caller on this machine that is not a web page. A browser adds
+ * `Origin` to cross-site requests (and `Sec-Fetch-Site`), so a page open in the developer's
+ * browser cannot drive the admin API or the triggers (CSRF); the CLI and curl send neither.
+ * The Host must name the loopback too (DNS rebinding).
+ */
+export function isLocalOperator(req: Pick<RawRequest, 'sourceIp' | 'headers'>): boolean {
+  if (!isLoopback(req.sourceIp)) return false;
+  if (req.headers.origin?.length || req.headers['sec-fetch-site']?.some((v) => v !== 'none')) return false;
+  const host = (req.headers.host?.[0] ?? '').replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
+  return host === '' || host === 'localhost' || isLoopback(host);
+}
+
 /** Invokes function `fn` with `event` and returns the handler's result (throws on failure). */
 export type Invoker = (fn: FunctionName, event: APIGatewayProxyEventV2) => Promise<unknown>;
 
@@ -311,9 +324,9 @@ export function createGatewayHandler(opts: GatewayOptions): (req: RawRequest, do
     const path = req.url.split('?')[0] ?? '/';
     const match = matchRoute(opts.routes, req.method, path);
     if (!match) return jsonResult(404, { message: 'Not Found' });
-    if (match.route.auth === 'iam' && !isLoopback(req.sourceIp)) {
-      // The local stack has no SigV4 check: the IAM route is only for this machine.
-      opts.logger.warn('refused an IAM route from a non-loopback address', { routeKey: match.routeKey, sourceIp: req.sourceIp });
+    if (match.route.auth === 'iam' && !isLocalOperator(req)) {
+      // The local stack has no SigV4 check: the IAM route is only for tools on this machine.
+      opts.logger.warn('refused an IAM route: not a local operator (remote address, browser origin or foreign Host)', { routeKey: match.routeKey, sourceIp: req.sourceIp });
       return jsonResult(403, { message: 'Forbidden' });
     }
     const event = buildHttpApiEvent(req, { match, domainName, apiId: opts.apiId ?? 'local', iam: match.route.auth === 'iam' });

@@ -42,11 +42,13 @@ import { ensureTable, startDynalite, type RunningDynalite } from './dynamodb';
 import {
   createFunctionUrlHandler,
   createGatewayHandler,
+  isLocalOperator,
   isLoopback,
   jsonResult,
   startHttpServer,
   type HttpResult,
   type LocalEndpoint,
+  type RawRequest,
   type RunningHttpServer,
 } from './http-gateway';
 import { invokeHandler, LOCAL_REGION, type LambdaHandler } from './lambda-invoke';
@@ -420,10 +422,10 @@ function optionalNumber(env: NodeJS.ProcessEnv, name: string, min: number, max: 
 }
 
 /** POST /_local/trigger/<fn>: run a scheduled function now (loopback callers only). */
-async function triggerEndpoint(req: { method: string; url: string; sourceIp: string }, trigger: (fn: FunctionName) => Promise<unknown>): Promise<HttpResult | undefined> {
+async function triggerEndpoint(req: RawRequest, trigger: (fn: FunctionName) => Promise<unknown>): Promise<HttpResult | undefined> {
   const m = /^\/_local\/trigger\/([A-Za-z]+)$/.exec(req.url.split('?')[0] ?? '');
   if (!m || req.method !== 'POST') return undefined;
-  if (!isLoopback(req.sourceIp)) return jsonResult(403, { message: 'Forbidden' });
+  if (!isLocalOperator(req)) return jsonResult(403, { message: 'Forbidden' });
   const fn = m[1] as FunctionName;
   if (!SCHEDULES.some((s) => s.fn === fn)) return jsonResult(404, { message: `"${fn}" has no schedule`, scheduled: SCHEDULES.map((s) => s.fn) });
   try {
