@@ -19,7 +19,15 @@ export interface HttpHandlerOptions {
   logger: Logger;
   /** Render errors as an HTML page (browser-facing routes like SSO) instead of JSON. */
   htmlErrors?: boolean;
+  /**
+   * Show "not configured" (501) details such as secret names and CLI hints to the caller.
+   * Only for authenticated operator routes (admin); anonymous callers get a generic text
+   * and the details go to the log.
+   */
+  exposeConfigDetails?: boolean;
 }
+
+const NOT_CONFIGURED_PUBLIC = '此功能尚未配置，请联系管理员。This feature is not configured yet; please contact your administrator.';
 
 export function httpHandler(fn: HttpFn, opts: HttpHandlerOptions) {
   return middy<HttpEvent, HttpResult, Error, Context>()
@@ -35,10 +43,12 @@ export function errorResponse(err: unknown, event: HttpEvent | undefined, contex
   const requestId = event?.requestContext?.requestId ?? context?.awsRequestId ?? 'unknown';
   const route = event?.routeKey ?? event?.rawPath;
   if (isAppError(err) && err.expose && (err.status < 500 || err.status === 501)) {
-    opts.logger.warn('request refused', { route, requestId, code: err.code, status: err.status });
+    const hide = err.status === 501 && !opts.exposeConfigDetails;
+    opts.logger.warn('request refused', { route, requestId, code: err.code, status: err.status, ...(hide ? { detail: err.message } : {}) });
+    const message = hide ? NOT_CONFIGURED_PUBLIC : err.message;
     return opts.htmlErrors
-      ? page(err.status, titleFor(err.status), err.message)
-      : json(err.status, { error: err.code, message: err.message, requestId });
+      ? page(err.status, titleFor(err.status), message)
+      : json(err.status, { error: err.code, message, requestId });
   }
   opts.logger.error('request failed', { route, requestId, err });
   return opts.htmlErrors

@@ -288,14 +288,18 @@ describe('tenants and configuration', () => {
     expect(h.queue.sent).toEqual([]);
   });
 
-  it('answers 501 naming the missing secret fields (never values) when callbacks are not configured', async () => {
+  it('answers 501 when callbacks are not configured, naming the missing secret fields (never values) only in the log', async () => {
     const h = createHarness();
     h.secrets.set('sandbox-wecom/wecom', { callbackToken: h.tenants.wecom.token });
     const res = await h.send('wecom', makeValidCallback({ vendor: 'wecom', tenant: h.tenants.wecom, now: NOW }));
     expect(res.status).toBe(501);
     const body = JSON.parse(res.body) as { error: string; message: string };
     expect(body.error).toBe('CALLBACK.NOT_CONFIGURED');
-    expect(body.message).toContain('callbackAesKey');
+    // The caller is anonymous (whoever reaches the URL): no secret names or fields for them.
+    expect(body.message).not.toContain('callbackAesKey');
+    const logs = h.logger.lines.map((l) => JSON.stringify(l)).join('\n');
+    expect(logs).toContain('callbackAesKey');
+    expect(logs).not.toContain(h.tenants.wecom.token);
     expect(body.message).not.toContain(h.tenants.wecom.token);
     expect(h.queue.sent).toEqual([]);
   });

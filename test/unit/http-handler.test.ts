@@ -22,10 +22,21 @@ describe('HTTP error mapping', () => {
     expect(JSON.parse(res.body!)).toMatchObject({ error: 'REQUEST.INVALID', message: 'bad tenant', requestId: 'req-1' });
   });
 
-  it('answers 501 for a capability not configured yet, never a success', async () => {
-    const { res } = await run(new NotConfiguredError('not yet'));
+  it('answers 501 for a capability not configured yet, never a success, without internals for anonymous callers', async () => {
+    const { res, logger } = await run(new NotConfiguredError('Secret "qiye-bridge/prod/acme/oa" is not set'));
     expect(res.statusCode).toBe(501);
     expect(JSON.parse(res.body!).error).toBe('NOT_CONFIGURED');
+    expect(res.body).not.toContain('qiye-bridge/prod');
+    expect(JSON.stringify(logger.lines)).toContain('qiye-bridge/prod/acme/oa');
+  });
+
+  it('shows operators (admin routes) what is not configured', async () => {
+    const logger = createMemoryLogger();
+    const h = httpHandler(async () => {
+      throw new NotConfiguredError('Secret "qiye-bridge/prod/acme/oa" is not set');
+    }, { logger, exposeConfigDetails: true });
+    const res = await h(event, ctx);
+    expect(res.body).toContain('qiye-bridge/prod/acme/oa');
   });
 
   it('hides upstream and unknown errors behind a generic 500 and logs them', async () => {

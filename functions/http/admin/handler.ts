@@ -68,7 +68,7 @@ export function makeRouter(deps: Deps): Router {
 
 export function makeHandler(deps: Deps) {
   const router = makeRouter(deps);
-  return httpHandler((event) => router.handle(event), { logger: deps.logger });
+  return httpHandler((event) => router.handle(event), { logger: deps.logger, exposeConfigDetails: true });
 }
 
 export const handler = lazyHandler(() => {
