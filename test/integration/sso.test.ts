@@ -99,7 +99,7 @@ beforeAll(async () => {
     const u = new URL(req.url!, 'http://x');
     const ticket = u.searchParams.get('ticket') ?? '';
     res.setHeader('content-type', 'application/xml');
-    if (u.pathname === '/cas/p3/serviceValidate' && ticket.startsWith('ST-good-') && u.searchParams.get('service')?.startsWith('http://bridge.test/sso/cas-co')) {
+    if (u.pathname === '/cas/p3/serviceValidate' && ticket.startsWith('ST-good-') && u.searchParams.get('service') === 'http://bridge.test/sso/cas-co') {
       res.end(`<cas:serviceResponse xmlns:cas="http://www.yale.edu/tp/cas"><cas:authenticationSuccess><cas:user>${ticket.slice(8)}</cas:user></cas:authenticationSuccess></cas:serviceResponse>`);
     } else {
       res.end('<cas:serviceResponse xmlns:cas="http://www.yale.edu/tp/cas"><cas:authenticationFailure code="INVALID_TICKET">nope</cas:authenticationFailure></cas:serviceResponse>');
