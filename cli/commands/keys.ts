@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { generateTenantKey, importTenantKey, showTenantKey, type TenantPublicKey } from '../../shared/use-cases/manage-keys';
+import { generateTenantKey, importTenantKey, inspectKey, showTenantKey, type TenantPublicKey } from '../../shared/use-cases/manage-keys';
 import { ValidationError } from '../../shared/errors/app-error';
 import { secretStoreFor, type CliContext } from '../context';
 import type { Command } from '../main';
@@ -51,5 +51,17 @@ export const keysShow: Command = {
     const tenant = ctx.tenant(values.tenant as string | undefined);
     const key = await showTenantKey({ secrets: await secretStoreFor(ctx), stage: ctx.stage, tenantId: tenant.id });
     printPublicKey(ctx, key, 'Current key');
+  },
+};
+
+export const keysInspect: Command = {
+  name: 'keys inspect',
+  summary: 'Print the public key of a private key file without storing anything (key rotation: register it first).',
+  usage: 'npx qiye-bridge keys inspect --tenant <id> --file <path>',
+  options: { tenant: { type: 'string' }, file: { type: 'string' } },
+  async run({ values }, ctx) {
+    const tenant = ctx.tenant(values.tenant as string | undefined);
+    if (typeof values.file !== 'string') throw new ValidationError('--file <path> is required (the private key file).');
+    printPublicKey(ctx, inspectKey(tenant.id, await readFile(values.file, 'utf8')), 'Not stored; to use it, run keys import with the same file');
   },
 };

@@ -69,6 +69,16 @@ export async function importTenantKey(ctx: KeyContext & { keyText: string }): Pr
 }
 
 /**
+ * The public key of a private key given as text, storing nothing: for key rotation, where
+ * the new public key is registered with NetEase before the new key is imported.
+ * Bad input throws a KeyFormatError.
+ */
+export function inspectKey(tenantId: string, keyText: string): TenantPublicKey {
+  const key = parsePrivateKey(keyText);
+  return describe(tenantId, key.bits, key.publicKeyHex);
+}
+
+/**
  * The tenant's public key, derived from the stored private key.
  * @throws NotConfiguredError (code `NETEASE.KEY_NOT_CONFIGURED`) when no key is stored.
  */

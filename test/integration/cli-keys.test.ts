@@ -57,6 +57,16 @@ describe('qiye-bridge keys', () => {
     expect(r.out).toContain(expectedHex);
   });
 
+  it('inspects a key file for rotation: prints its public key and stores nothing', async () => {
+    const pem = join(dir, 'next.pem');
+    openssl(['genrsa', '-out', pem, '1024']);
+    const expectedHex = execFileSync('openssl', ['rsa', '-in', pem, '-pubout', '-outform', 'DER'], { stdio: ['pipe', 'pipe', 'pipe'] }).toString('hex');
+    const r = await cli(['keys', 'inspect', '--tenant', 'sandbox', '--file', pem]);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain(expectedHex);
+    expect(() => readFileSync(join(dir, 'secrets.json'))).toThrow();
+  });
+
   it('refuses a file that is not a key and stores nothing', async () => {
     const bad = join(dir, 'bad.pem');
     writeFileSync(bad, 'not a key at all');
