@@ -99,6 +99,12 @@ const dingtalkSchema = z
     apiBaseUrl: httpUrl.default('https://oapi.dingtalk.com'),
     newApiBaseUrl: httpUrl.default('https://api.dingtalk.com'),
     loginBaseUrl: httpUrl.default('https://login.dingtalk.com'),
+    /**
+     * The DingTalk JSAPI script the workbench sign-in page loads (`dd.runtime.permission.
+     * requestAuthCode`). DingTalk serves it from its CDN; check the current URL in DingTalk's
+     * H5 docs and set it here (or host the npm package `dingtalk-jsapi` yourself).
+     */
+    jsapiUrl: httpUrl.default('https://g.alicdn.com/dingding/dingtalk-jsapi/3.2.9/dingtalk.open.js'),
     /** DingTalk's limit is 20 calls/s per app and API; stay under it. */
     requestsPerSecond: z.number().positive().max(20).default(15),
   })
@@ -144,6 +150,12 @@ const thresholdSchema = z
   .object({
     count: z.number().int().min(0).default(50),
     percent: z.number().min(0).max(100).default(5),
+    /**
+     * The percent rule applies only from this many suspensions/deletions (per object type):
+     * without it a tenant under 20 people parks on one leaver at 5%. The count rule and the
+     * empty / half-size guards apply regardless (shared/domain/safety.ts).
+     */
+    minimum: z.number().int().min(0).default(10),
   })
   .strict();
 
@@ -159,7 +171,7 @@ const syncSchema = z
     onlyWithEmail: z.boolean().default(false),
     includeDepartments: z.array(z.string().min(1)).default([]),
     excludeDepartments: z.array(z.string().min(1)).default([]),
-    deleteThreshold: thresholdSchema.default({ count: 50, percent: 5 }),
+    deleteThreshold: thresholdSchema.default({ count: 50, percent: 5, minimum: 10 }),
     /** Days a leaver stays suspended before deleteAccountSim. */
     suspendGraceDays: z.number().int().min(0).max(365).default(30),
   })

@@ -144,3 +144,36 @@ describe('SSO through WeCom', () => {
     expect(res.headers!.location).toBeUndefined();
   });
 });
+
+describe('SSO from the DingTalk workbench (H5 JSAPI auth code)', () => {
+  it('serves a page that asks DingTalk for an auth code, then signs in with that code and its state', async () => {
+    const person = dt.state('dtco').users[3]!;
+    await stores.mappings.put({ tenantId: 'dtco', source: 'dingtalk', objectType: 'person', sourceId: person.userid, neteaseId: 'wangfang', contentHash: 'h', status: 'active', lastRunId: 'r' });
+    netease.seed('dt.example.com', { accounts: [{ account_name: 'wangfang', nickname: 'W' }] });
+    const page = await call('http://bridge.test/sso/dtco?via=dingtalk&flow=h5&module=mbox.ListModule', 'Mozilla/5.0 DingTalk/7.0');
+    expect(page.statusCode).toBe(200);
+    const csp = String(page.headers!['content-security-policy']);
+    const nonce = /'nonce-([^']+)'/.exec(csp)![1]!;
+    expect(page.body).toContain(`nonce="${nonce}"`);
+    expect(page.body).toContain('dd.runtime.permission.requestAuthCode');
+    expect(page.body).toContain('"dingcorp"');
+    // What the page does inside DingTalk: requestAuthCode, then back to `back` with code and state.
+    const back = JSON.parse(/var back = ("[^"]+")/.exec(page.body)![1]!) as string;
+    const state = JSON.parse(/state = ("[^"]+")/.exec(page.body)![1]!) as string;
+    const code = dt.mintAuthCode(person.userid, { tenant: 'dtco', kind: 'h5' });
+    const done = await call(`${back}&code=${encodeURIComponent(code)}&state=${state}`);
+    expect(done.statusCode).toBe(302);
+    const entry = new URL(done.headers!.location as string);
+    expect(entry.searchParams.get('account_name')).toBe('wangfang');
+    expect(entry.searchParams.get('module')).toBe('mbox.ListModule');
+  });
+
+  it('refuses a bare JSAPI code without our state (login CSRF) and an OAuth state used for the H5 flow', async () => {
+    const person = dt.state('dtco').users[3]!;
+    const code = dt.mintAuthCode(person.userid, { tenant: 'dtco', kind: 'h5' });
+    expect((await call(`http://bridge.test/sso/dtco?via=dingtalk&flow=h5&code=${code}`)).statusCode).toBe(400);
+    const oauth = await call('http://bridge.test/sso/dtco?via=dingtalk');
+    const oauthState = new URL(oauth.headers!.location as string).searchParams.get('state')!;
+    expect((await call(`http://bridge.test/sso/dtco?via=dingtalk&flow=h5&code=${code}&state=${oauthState}`)).statusCode).toBe(401);
+  });
+});

@@ -5,7 +5,7 @@
 import { createDynamoStateStores } from '../../../shared/adapters/aws/dynamo-state.store';
 import type { TenantsFile } from '../../../shared/config/tenant-config.schema';
 import { httpHandler, lazyHandler } from '../../../shared/http/http-handler';
-import { redirect } from '../../../shared/http/http-response';
+import { html, redirect } from '../../../shared/http/http-response';
 import { selfUrl, singleQuery } from '../../../shared/http/query';
 import { tenantFromPath } from '../../../shared/http/tenant';
 import type { Logger } from '../../../shared/logging/logger';
@@ -26,6 +26,11 @@ export function makeHandler(deps: Deps) {
     async (event) => {
       const tenant = tenantFromPath(event, deps.config);
       const result = await signIn(deps, { tenant, query: singleQuery(event), selfUrl: selfUrl(event), userAgent: event.headers?.['user-agent'] });
+      if (result.kind === 'page') {
+        return html(200, result.html, {
+          'content-security-policy': `default-src 'none'; script-src '${'nonce-'}${result.scriptNonce}' ${result.scriptSrc}; style-src 'unsafe-inline'; connect-src ${result.scriptSrc}; frame-ancestors 'none'`,
+        });
+      }
       return redirect(result.location);
     },
     { logger: deps.logger, htmlErrors: true },
@@ -37,6 +42,7 @@ export function dingtalkSso(client: DingtalkClient): VendorSsoClient {
   return {
     loginUrl: ({ redirectUri, state }) => client.buildLoginUrl({ redirectUri, state }),
     userIdFromCallback: async (q) => (await client.getUserIdByOAuthCode(q.authCode ?? q.code ?? '')).userId,
+    userIdFromJsapiCode: async (code) => (await client.getUserIdByAuthCode(code)).userId,
   };
 }
 

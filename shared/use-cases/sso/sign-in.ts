@@ -5,6 +5,7 @@
  * Unknown, suspended and departed people get a page, never a redirect. Nonces are
  * claimed once, after the signature checks out, so a forged link can't burn a real one.
  */
+import { randomBytes } from 'node:crypto';
 import type { TenantConfig } from '../../config/tenant-config.schema';
 import { AuthError, NotConfiguredError, ValidationError } from '../../errors/app-error';
 import type { Logger } from '../../logging/logger';
@@ -13,7 +14,7 @@ import type { MappingStore, OnceStore, SourceKind } from '../../ports/state-stor
 import { casLoginUrl, casValidate } from '../../adapters/cas/cas-client';
 import { buildEntryUrl, type EntrySigner, type EntryTarget } from './build-entry-url';
 import { verifyOaLink, type OaLinkParams } from './oa-link';
-import { isInApp, makeState, verifyState, type SsoVendor, type VendorSsoClient } from './vendor-sso';
+import { dingtalkH5Page, isInApp, makeState, verifyState, type SsoVendor, type VendorSsoClient } from './vendor-sso';
 import { resolveAccount } from './resolve-account';
 
 export interface SignInDeps {
@@ -39,7 +40,10 @@ export interface SignInRequest {
   userAgent?: string;
 }
 
-export type SignInResult = { kind: 'redirect'; location: string; accountName?: string; via: 'oa' | 'cas' | 'cas-login' | SsoVendor | `${SsoVendor}-login` };
+export type SignInResult =
+  | { kind: 'redirect'; location: string; accountName?: string; via: 'oa' | 'cas' | 'cas-login' | SsoVendor | `${SsoVendor}-login` }
+  /** A page the browser must run (the DingTalk workbench's JSAPI step); `scriptNonce` goes in its CSP. */
+  | { kind: 'page'; html: string; scriptNonce: string; scriptSrc: string; via: 'dingtalk-h5' };
 
 export async function signIn(deps: SignInDeps, req: SignInRequest): Promise<SignInResult> {
   const { tenant, query } = req;
@@ -58,6 +62,29 @@ export async function signIn(deps: SignInDeps, req: SignInRequest): Promise<Sign
     const secret = await deps.oaLinkSecret(tenant);
     const target: { tenantId: string; via: SsoVendor; mid?: string; module?: string } = { tenantId: tenant.id, via: vendor, mid: query.mid || undefined, module: query.module || undefined };
     const code = query.code ?? query.authCode ?? query.auth_code;
+    // The DingTalk workbench (H5 app homepage `/sso/<tenant>?via=dingtalk&flow=h5`): a page
+    // gets a JSAPI auth code and comes back here with it (reference dingtalk.md §5).
+    const h5 = vendor === 'dingtalk' && query.flow === 'h5';
+    if (h5 && tenant.dingtalk) {
+      if (code === undefined) {
+        const back = new URL(req.selfUrl);
+        back.searchParams.set('via', vendor);
+        back.searchParams.set('flow', 'h5');
+        if (target.mid) back.searchParams.set('mid', target.mid);
+        if (target.module) back.searchParams.set('module', target.module);
+        const scriptNonce = randomBytes(16).toString('base64');
+        const state = makeState(secret, { ...target, flow: 'h5', now });
+        const html = dingtalkH5Page({ jsapiUrl: tenant.dingtalk.jsapiUrl, corpId: tenant.dingtalk.corpId, back: back.toString(), state, scriptNonce });
+        return { kind: 'page', html, scriptNonce, scriptSrc: new URL(tenant.dingtalk.jsapiUrl).origin, via: 'dingtalk-h5' };
+      }
+      if (!client.userIdFromJsapiCode) throw new NotConfiguredError('DingTalk workbench sign-in is not available.', { code: 'SSO.VENDOR_NOT_CONFIGURED' });
+      const nonce = verifyState(secret, { state: query.state, ...target, flow: 'h5', now, windowSeconds: tenant.sso.windowSeconds });
+      if (!(await deps.once.claim(tenant.id, 'nonce', `state:${nonce}`, tenant.sso.windowSeconds * 2))) {
+        throw new AuthError('SSO.REPLAYED', 'This sign-in was already used. Start again from the app.');
+      }
+      const vendorUserId = await client.userIdFromJsapiCode(code);
+      return finish(deps, req, { userId: vendorUserId, target: { mid: target.mid, module: target.module }, via: vendor, source, log, now });
+    }
     if (code === undefined) {
       // First leg: off to the vendor, coming back to this same URL (mid/module kept in it).
       const back = new URL(req.selfUrl);

@@ -25,25 +25,28 @@ export interface VendorSsoClient {
   loginUrl(input: { redirectUri: string; state: string; inApp: boolean }): string;
   /** The vendor user id for the callback's code. */
   userIdFromCallback(query: Record<string, string | undefined>): Promise<string>;
+  /** DingTalk workbench only: the user id for a JSAPI `requestAuthCode` code (topapi/v2/user/getuserinfo). */
+  userIdFromJsapiCode?(code: string): Promise<string>;
 }
 
 // Letters and digits only: WeCom allows nothing else in state (wecom.md §5). Fixed widths:
 // 9 base36 characters of time, 20 hex of nonce, 32 hex of HMAC (128 bits).
 const STATE = /^([0-9a-z]{9})([0-9a-f]{20})([0-9a-f]{32})$/;
 
-function stateMac(secret: string, parts: { tenantId: string; via: SsoVendor; t: string; nonce: string; mid?: string; module?: string }): string {
-  const data = [parts.tenantId, parts.via, parts.t, parts.nonce, parts.mid ?? '', parts.module ?? ''].join('\n');
+function stateMac(secret: string, parts: { tenantId: string; via: SsoVendor; flow?: string; t: string; nonce: string; mid?: string; module?: string }): string {
+  // The flow (oauth, or the workbench's h5) is bound too: a state minted for one can't serve the other.
+  const data = [parts.tenantId, parts.via, parts.flow ?? 'oauth', parts.t, parts.nonce, parts.mid ?? '', parts.module ?? ''].join('\n');
   return createHmac('sha256', secret).update(data, 'utf8').digest('hex').slice(0, 32);
 }
 
-export function makeState(secret: string, input: { tenantId: string; via: SsoVendor; now: number; mid?: string; module?: string; nonce?: string }): string {
+export function makeState(secret: string, input: { tenantId: string; via: SsoVendor; flow?: string; now: number; mid?: string; module?: string; nonce?: string }): string {
   const t = input.now.toString(36).padStart(9, '0');
   const nonce = input.nonce ?? randomBytes(10).toString('hex');
   return `${t}${nonce}${stateMac(secret, { ...input, t, nonce })}`;
 }
 
 /** Checks a returned state; returns its nonce (for the once-only claim). */
-export function verifyState(secret: string, input: { state: string | undefined; tenantId: string; via: SsoVendor; now: number; windowSeconds: number; mid?: string; module?: string }): string {
+export function verifyState(secret: string, input: { state: string | undefined; tenantId: string; via: SsoVendor; flow?: string; now: number; windowSeconds: number; mid?: string; module?: string }): string {
   const m = STATE.exec(input.state ?? '');
   if (!m) throw new ValidationError('The sign-in came back without a valid state. Start again from the app.', { code: 'SSO.BAD_STATE' });
   const [, t, nonce, mac] = m as unknown as [string, string, string, string];
@@ -61,4 +64,31 @@ export function verifyState(secret: string, input: { state: string | undefined; 
 export function isInApp(via: SsoVendor, userAgent: string | undefined): boolean {
   const ua = userAgent ?? '';
   return via === 'dingtalk' ? /DingTalk/i.test(ua) : /wxwork/i.test(ua);
+}
+
+/**
+ * The DingTalk workbench page (reference dingtalk.md §5): inside DingTalk it asks the JSAPI
+ * for a one-time auth code and comes back to `back` with `code` and our signed `state`.
+ * Everything written into the page is JSON-encoded for a script context.
+ */
+export function dingtalkH5Page(input: { jsapiUrl: string; corpId: string; back: string; state: string; scriptNonce: string }): string {
+  const js = (v: string) => JSON.stringify(v).replace(/</g, '\\u003c');
+  return `<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>正在登录邮箱…</title><style>body{font-family:system-ui,"PingFang SC",sans-serif;margin:3rem auto;max-width:30rem;padding:0 1rem;color:#333}</style>
+<script src="${input.jsapiUrl.replace(/"/g, '&quot;')}" nonce="${input.scriptNonce}"></script></head>
+<body><p id="msg">正在通过钉钉登录邮箱… Signing you in through DingTalk…</p>
+<script nonce="${input.scriptNonce}">
+(function () {
+  var back = ${js(input.back)}, state = ${js(input.state)}, corpId = ${js(input.corpId)};
+  function fail(why) { document.getElementById('msg').textContent = '无法通过钉钉登录 / DingTalk sign-in failed: ' + why; }
+  if (typeof dd === 'undefined') { fail('open this page from the DingTalk workbench'); return; }
+  dd.ready(function () {
+    dd.runtime.permission.requestAuthCode({
+      corpId: corpId,
+      onSuccess: function (r) { location.replace(back + (back.indexOf('?') < 0 ? '?' : '&') + 'code=' + encodeURIComponent(r.code) + '&state=' + encodeURIComponent(state)); },
+      onFail: function (e) { fail((e && (e.errorMessage || e.message)) || 'unknown error'); }
+    });
+  });
+})();
+</script></body></html>`;
 }
