@@ -158,8 +158,8 @@ describe('SSO from the DingTalk workbench (H5 JSAPI auth code)', () => {
     expect(page.body).toContain('dd.runtime.permission.requestAuthCode');
     expect(page.body).toContain('"dingcorp"');
     // What the page does inside DingTalk: requestAuthCode, then back to `back` with code and state.
-    const back = JSON.parse(/var back = ("[^"]+")/.exec(page.body)![1]!) as string;
-    const state = JSON.parse(/state = ("[^"]+")/.exec(page.body)![1]!) as string;
+    const back = JSON.parse(/var back = ("[^"]+")/.exec(page.body!)![1]!) as string;
+    const state = JSON.parse(/state = ("[^"]+")/.exec(page.body!)![1]!) as string;
     const code = dt.mintAuthCode(person.userid, { tenant: 'dtco', kind: 'h5' });
     const done = await call(`${back}&code=${encodeURIComponent(code)}&state=${state}`);
     expect(done.statusCode).toBe(302);
