@@ -18,6 +18,14 @@
  * or the authCode, the API is the legacy client alone and moves are reported unsupported.
  * The secret is read on every call (the SecretStore caches it briefly), so adding or
  * removing the authCode switches moves on or off without a restart.
+ *
+ * EKP deletions. EKP never reports a physical delete in its feed (sync-and-ekp.md §A5), so
+ * the EKP source gets `knownIds`: the tenant's mapped ids (the mapping table, tombstones
+ * left out), which its changesSince compares with getElementsBaseInfo to report the ones
+ * EKP no longer has. buildSyncDeps reads them from the DynamoDB mapping store.
+ *
+ * WeCom. The source reads the roster with the contact-sync secret and member details with
+ * the app secret first, falling back between the two (wecom.client.ts); nothing to wire.
  */
 import type { Runtime } from '../runtime/runtime';
 import type { TenantConfig } from '../config/tenant-config.schema';
@@ -27,6 +35,7 @@ import { NotConfiguredError } from '../errors/app-error';
 import type { Logger } from '../logging/logger';
 import type { Clock } from '../ports/clock';
 import type { SecretStore } from '../ports/secret-store';
+import type { MappingStore, SourceKind } from '../ports/state-stores';
 import { FUNCTIONS } from '../contracts/app-manifest';
 import { loadTenantSigner } from '../use-cases/manage-keys';
 import type { NeteaseSyncApi, SyncDeps, SyncOptions } from '../use-cases/sync/sync-deps';
@@ -35,7 +44,7 @@ import { RateLimiterRegistry } from './http/rate-limiter';
 import { NeteaseClient, neteaseRateLimiter } from './netease/netease.client';
 import { NeteaseOpenClient } from './netease/netease-open.client';
 import { createEkpClient } from './ekp/ekp.client';
-import { EkpDirectorySource } from './ekp/ekp.directory-source';
+import { EkpDirectorySource, type KnownIds } from './ekp/ekp.directory-source';
 import { createDingtalkClient } from './dingtalk/dingtalk.client';
 import { DingtalkDirectorySource } from './dingtalk/dingtalk.directory-source';
 import { createWecomClient } from './wecom/wecom.client';
@@ -53,6 +62,21 @@ export interface SyncAdapterOptions {
   neteaseShare?: number;
   /** Limiter registry (default: one per process). */
   limiters?: RateLimiterRegistry;
+  /**
+   * The source ids the sync already maps for a tenant (module doc, "EKP deletions"). Without
+   * it the EKP source reports no physical deletions from changesSince (full runs still find them).
+   */
+  knownIds?: (tenant: TenantConfig, source: SourceKind) => Promise<KnownIds>;
+}
+
+/** The mapped (not tombstoned) department and person ids of a tenant and source: what `knownIds` returns. */
+export async function knownIdsFromMappings(mappings: Pick<MappingStore, 'list'>, tenantId: string, source: SourceKind): Promise<KnownIds> {
+  const ids = async (type: 'department' | 'person'): Promise<string[]> => {
+    const out: string[] = [];
+    for await (const m of mappings.list(tenantId, source, type)) if (m.status !== 'deleted') out.push(m.sourceId);
+    return out;
+  };
+  return { departmentIds: await ids('department'), personIds: await ids('person') };
 }
 
 export interface SyncAdapters {
@@ -117,7 +141,14 @@ export function createSyncAdapters(opts: SyncAdapterOptions): SyncAdapters {
     switch (tenant.sync.source) {
       case 'ekp': {
         const client = await createEkpClient({ tenant, secrets: opts.secrets, stage: opts.stage, ...(logger ? { logger } : {}) });
-        return new EkpDirectorySource({ client, ...(logger ? { logger } : {}), ...(opts.clock ? { clock: opts.clock } : {}) });
+        const known = opts.knownIds;
+        return new EkpDirectorySource({
+          client,
+          ...(logger ? { logger } : {}),
+          ...(opts.clock ? { clock: opts.clock } : {}),
+          // Read at each changesSince: the mappings change with every run.
+          ...(known ? { knownIds: () => known(tenant, 'ekp') } : {}),
+        });
       }
       case 'dingtalk':
         return new DingtalkDirectorySource(createDingtalkClient(tenant, { secrets: opts.secrets, stage: opts.stage, limiters, ...(logger ? { logger } : {}) }), opts.clock ? { clock: opts.clock } : {});
@@ -178,7 +209,15 @@ const adaptersByRuntime = new WeakMap<object, SyncAdapters>();
 export function buildSyncDeps(rt: Runtime, fn: 'syncWorker' | 'syncPlanner' | 'admin', options: Partial<SyncOptions> = {}): SyncDeps {
   let adapters = adaptersByRuntime.get(rt);
   if (!adapters) {
-    adapters = createSyncAdapters({ secrets: rt.secrets, stage: rt.stage, logger: rt.logger, clock: rt.clock, neteaseShare: neteaseShareFor(rt, fn) });
+    const mappings = createDynamoStateStores(rt.ddb, rt.tableName, { clock: rt.clock }).mappings;
+    adapters = createSyncAdapters({
+      secrets: rt.secrets,
+      stage: rt.stage,
+      logger: rt.logger,
+      clock: rt.clock,
+      neteaseShare: neteaseShareFor(rt, fn),
+      knownIds: (t, source) => knownIdsFromMappings(mappings, t.id, source),
+    });
     adaptersByRuntime.set(rt, adapters);
   }
   const a = adapters;

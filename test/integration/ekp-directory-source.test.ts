@@ -4,7 +4,9 @@
 import { createServer } from 'node:http';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createEkpClient, EkpClient } from '../../shared/adapters/ekp/ekp.client';
-import { EkpDirectorySource } from '../../shared/adapters/ekp/ekp.directory-source';
+import { EkpDirectorySource, type EkpDirectorySnapshot } from '../../shared/adapters/ekp/ekp.directory-source';
+import { MemoryMappingStore } from '../../shared/adapters/memory/memory-mapping.store';
+import { createSyncAdapters, knownIdsFromMappings } from '../../shared/adapters/sources';
 import { EKP_ORG_SERVICE_PATH } from '../../shared/adapters/ekp/ekp.schema';
 import { tenantSchema, type TenantConfig } from '../../shared/config/tenant-config.schema';
 import { secretName } from '../../shared/config/secrets';
@@ -94,6 +96,30 @@ describe('EkpDirectorySource.fullSnapshot', () => {
     expect(leaver.status).toBe('left');
     const disabled = snap.people.find((p) => p.id === org.disabledIds[0]) as Person;
     expect(disabled.status).toBe('disabled');
+  });
+
+  it('is incomplete, without watermarks, and says how many ids are missing when the feed loses elements getElementsBaseInfo lists', async () => {
+    const log = createMemoryLogger('debug');
+    const source = await makeSource({ logger: log });
+    const lostPerson = org.people.find((p) => p.status === 'active') as Person;
+    const lostDept = org.departments.find((d) => d.parentId) as Department;
+    // The v16.0.5+ cut inside a millisecond loses rows (§A6 risk a): EKP still lists them by id.
+    await control('POST', '/__sim/faults', { feedOmits: [lostPerson.id, lostDept.id] });
+
+    const snap = await source.fullSnapshot();
+    expect(snap.people.map((p) => p.id)).not.toContain(lostPerson.id);
+    // Deletions are computed only from a complete snapshot: this one must not delete anyone.
+    expect(snap.complete).toBe(false);
+    // Its watermarks would claim the lost rows were read.
+    expect(snap.watermarks).toEqual({});
+    const warn = log.lines.find((l) => l.level === 'warn' && String(l.msg).startsWith('ekp full snapshot is incomplete'));
+    expect(warn).toMatchObject({ missingPeople: 1, missingDepartments: 1, samplePersonIds: [lostPerson.id], sampleDepartmentIds: [lostDept.id] });
+
+    // Once the feed returns everything again, the snapshot is complete and verified.
+    await control('POST', '/__sim/faults', {});
+    const whole = await source.fullSnapshot();
+    expect(whole.complete).toBe(true);
+    expect(whole.watermarks.person).toBeTruthy();
   });
 
   it('throws instead of returning a partial snapshot when the server fails midway', async () => {
@@ -198,6 +224,30 @@ describe('EkpDirectorySource.changesSince', () => {
     expect(changes.deletedDepartmentIds).toEqual([tempDept]);
     // The feed itself never mentions a physical delete (§A5).
     expect(changes.people.map((p) => p.id)).not.toContain(gone.id);
+  });
+});
+
+describe('the EKP source built by createSyncAdapters', () => {
+  it('reports physical deletions of mapped ids in changesSince, from the ids the mapping store holds', async () => {
+    const mappings = new MemoryMappingStore();
+    const adapters = createSyncAdapters({ secrets, stage: STAGE, knownIds: (t, source) => knownIdsFromMappings(mappings, t.id, source) });
+    const source = await adapters.directory(tenant);
+    const snap = (await source.fullSnapshot()) as EkpDirectorySnapshot;
+    expect(snap.complete).toBe(true);
+    // What a first sync run would have written: a mapping per department and person.
+    const write = (objectType: 'department' | 'person', sourceId: string, status: 'active' | 'deleted' = 'active') =>
+      mappings.put({ tenantId: tenant.id, source: 'ekp', objectType, sourceId, neteaseId: `n-${sourceId}`.toLowerCase(), contentHash: 'h', status, lastRunId: 'r1' });
+    for (const d of snap.departments) await write('department', d.id);
+    for (const p of snap.people) await write('person', p.id);
+    // A tombstone of someone deleted long ago: already handled, never reported again.
+    await write('person', 'long-gone-person', 'deleted');
+
+    const gone = org.people.find((p) => p.status === 'active') as Person;
+    await control('DELETE', `/__sim/people/${gone.id}?physical=true`);
+
+    const changes = await source.changesSince!(snap.watermarks);
+    expect(changes.deletedPersonIds).toEqual([gone.id]);
+    expect(changes.deletedDepartmentIds).toEqual([]);
   });
 });
 

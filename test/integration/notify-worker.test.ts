@@ -142,6 +142,7 @@ afterAll(async () => {
 beforeEach(() => {
   clock.set(T0);
   netease.reset();
+  netease.setConfig({ mailLogLimit: null, mailLogNewestFirst: false });
   dingtalk.reset();
   wecom.reset();
   netease.seed(DT.domain, { accounts: [{ account_name: 'zhangsan', nickname: '张三' }, { account_name: 'wangwu', nickname: '王五' }] });
@@ -304,6 +305,67 @@ describe('new mail -> DingTalk work notification', () => {
     expect(dingtalk.messages(DT.id)).toHaveLength(0);
     expect((await worker()(ev, {} as never)).batchItemFailures).toEqual([]);
     expect(dingtalk.messages(DT.id)).toHaveLength(1);
+  });
+});
+
+describe('a NetEase mail log shorter than its total (no paging in the API)', () => {
+  const titles = () => dingtalk.messages(DT.id).map((m) => [m.userIds[0], (m.msg.action_card as { title: string }).title]);
+
+  for (const newestFirst of [false, true]) {
+    it(`announces every mail of several mailboxes in one poll when each answer is cut to 2 entries (${newestFirst ? 'newest' : 'oldest'} first)`, async () => {
+      netease.setConfig({ mailLogLimit: 2, mailLogNewestFirst: newestFirst });
+      const people = [
+        { userId: dtUser, account: 'zhangsan' },
+        { userId: dtUser2, account: 'wangwu' },
+      ];
+      await worker()(event('dingtalk', people), {} as never);
+      for (let i = 1; i <= 3; i++) {
+        clock.advance(7_000);
+        deliver('dingtalk', 'zhangsan', { from: `z${i}@x.example`, subject: `张${i}` });
+        deliver('dingtalk', 'wangwu', { from: `w${i}@x.example`, subject: `王${i}` });
+      }
+      clock.advance(30_000);
+      expect((await worker()(event('dingtalk', people), {} as never)).batchItemFailures).toEqual([]);
+      const expected = [1, 2, 3].flatMap((i) => [
+        [dtUser, `新邮件：张${i}`],
+        [dtUser2, `新邮件：王${i}`],
+      ]);
+      expect(titles()).toEqual(expect.arrayContaining(expected));
+      expect(titles()).toHaveLength(6);
+      expect(logger.lines.some((l) => l.level === 'warn' && String(l.msg).startsWith('netease returned fewer log entries than its total'))).toBe(true);
+
+      // The next poll has nothing new to say: no mail is announced twice.
+      clock.advance(120_000);
+      await worker()(event('dingtalk', people), {} as never);
+      expect(titles()).toHaveLength(6);
+      expectNoPersonalDataInLogs('张1', '王3', 'z1@x.example');
+    });
+  }
+
+  it('with a small query budget, holds the watermark where the log was read completely and catches up over the next polls', async () => {
+    netease.setConfig({ mailLogLimit: 2, mailLogNewestFirst: true });
+    const w = worker({ maxLogQueries: 3 });
+    await w(event('dingtalk', dtPeople()), {} as never);
+    for (let i = 1; i <= 6; i++) {
+      clock.advance(10_000);
+      deliver('dingtalk', 'zhangsan', { from: `s${i}@x.example`, subject: `邮件${i}` });
+    }
+    const lastMailAt = clock.now();
+    clock.advance(20_000);
+    const polled = clock.now();
+    await w(event('dingtalk', dtPeople()), {} as never);
+    // Not everything was read: the watermark did not jump to now.
+    expect((await notifyStore.getWatermarks(DT.id, ['zhangsan'])).get('zhangsan')!.until).toBeLessThan(polled);
+    for (let poll = 0; poll < 6; poll++) {
+      clock.advance(60_000);
+      await w(event('dingtalk', dtPeople()), {} as never);
+    }
+    // Every mail announced exactly once, and the watermark is past them all again.
+    const got = titles().map(([, t]) => t);
+    expect([...got].sort()).toEqual([1, 2, 3, 4, 5, 6].map((i) => `新邮件：邮件${i}`).sort());
+    expect((await notifyStore.getWatermarks(DT.id, ['zhangsan'])).get('zhangsan')!.until).toBeGreaterThan(lastMailAt);
+    const last = logger.lines.filter((l) => l.msg === 'new-mail check').pop();
+    expect(last).toMatchObject({ logQueries: 1, logIncompletePeople: 0 });
   });
 });
 

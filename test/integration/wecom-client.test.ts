@@ -13,6 +13,7 @@ import { WecomApiError } from '../../shared/adapters/wecom/wecom.errors';
 import { secretName } from '../../shared/config/secrets';
 import { tenantSchema, type TenantConfig } from '../../shared/config/tenant-config.schema';
 import { AppError, AuthError } from '../../shared/errors/app-error';
+import { createMemoryLogger } from '../../shared/logging/logger';
 import { pointWecomAt, startWecomSimulator, type RunningWecomSimulator, type SimAppMessage, type WcSimTenantView } from '../../local/simulators/wecom';
 import { MemorySecrets } from '../fixtures/memory-secrets';
 import { rejectionOf, simControl } from './vendor-sim-helpers';
@@ -70,16 +71,18 @@ describe('access tokens', () => {
   it('fetches one token per secret for many calls, concurrent first callers included', async () => {
     const c = client();
     const ids = (await state()).users.slice(0, 8).map((u) => u.userid);
+    // Member details are read with the app secret, the department tree with the contact secret: one token each.
     const got = await Promise.all([...ids.map((id) => c.getUser(id)), c.listDepartmentIds()]);
     expect(got.slice(0, 8).map((u) => (u as { userid: string }).userid)).toEqual(ids);
     let s = await state();
-    expect(s.calls.gettoken).toBe(1);
-    expect(s.tokensIssued).toEqual({ contact: 1, app: 0 });
+    expect(s.calls.gettoken).toBe(2);
+    expect(s.tokensIssued).toEqual({ contact: 1, app: 1 });
 
-    // SSO needs the app secret: a second, separate token.
+    // SSO uses the app secret too: the same app token, no new one.
     const { json } = await control<{ code: string }>('POST', '/__sim/auth-code', { userId: ids[0] });
     await c.getUserIdByCode(json.code);
     await c.getUser(ids[1]!);
+    await c.listDepartmentIds();
     s = await state();
     expect(s.tokensIssued).toEqual({ contact: 1, app: 1 });
   });
@@ -138,7 +141,7 @@ describe('access tokens', () => {
 });
 
 describe('directory source', () => {
-  it('takes a complete snapshot equal to the seeded corp (contact secret: list_id + user/get)', async () => {
+  it('takes a complete snapshot equal to the seeded corp (list_id roster, then user/list per department with the app secret)', async () => {
     const seeded = await state();
     expect(seeded.departments.length).toBe(9);
     const snap = await new WecomDirectorySource(client()).fullSnapshot();
@@ -150,14 +153,13 @@ describe('directory source', () => {
     );
     expect(
       snap.people
-        .map((p) => ({ id: p.id, name: p.displayName, email: p.email, depts: p.departmentIds, main: p.mainDepartmentId, job: p.jobNumber, status: p.status }))
+        .map((p) => ({ id: p.id, name: p.displayName, depts: p.departmentIds, main: p.mainDepartmentId, job: p.jobNumber, status: p.status }))
         .sort(byId),
     ).toEqual(
       seeded.users
         .map((u) => ({
           id: u.userid,
           name: u.name,
-          email: u.email,
           depts: u.department.map(String),
           main: String(u.main_department),
           job: u.extattr.attrs.find((a) => a.name === '工号')?.text?.value,
@@ -165,13 +167,33 @@ describe('directory source', () => {
         }))
         .sort(byId),
     );
-    // The NetEase address, never WeCom's own biz_mail.
-    expect(snap.people.every((p) => p.email?.endsWith('@acme-wc.example.com'))).toBe(true);
+    // A self-built app created after 2022-06-20 gets no email (wecom.md §4).
+    expect(snap.people.every((p) => p.email === undefined)).toBe(true);
     expect(snap.people.filter((p) => p.status === 'disabled')).toHaveLength(1);
+    // One user/list per department that has members, no per-member user/get.
+    const s = await state();
+    const withMembers = new Set(seeded.users.flatMap((u) => u.department));
+    expect(s.calls['user/list']).toBe(withMembers.size);
+    expect(s.calls['user/get']).toBeUndefined();
+    expect(s.tokensIssued).toEqual({ contact: 1, app: 1 });
     // WeCom sorts departments by order descending; the neutral model ascending.
     const [first, second] = seeded.departments.filter((d) => d.parentid === 1).sort((a, b) => b.order - a.order);
     const order = (id: number) => snap.departments.find((d) => d.id === String(id))!.order;
     expect(order(first!.id)).toBeLessThan(order(second!.id));
+  });
+
+  it('an app created before 2022-06-20 still gets email: the NetEase address, never biz_mail', async () => {
+    const creds = { contactSecret: CONTACT_SECRET, appSecret: APP_SECRET };
+    const old = await startWecomSimulator({ tenants: [baseTenant], credentials: { [baseTenant.id]: creds }, restrictAppFields: false });
+    try {
+      const c = new WecomClient({ tenantId: baseTenant.id, config: pointWecomAt(baseTenant, old.url).wecom!, secrets: async () => creds });
+      const snap = await new WecomDirectorySource(c).fullSnapshot();
+      const seeded = old.state().users;
+      expect(snap.people.map((p) => [p.id, p.email]).sort()).toEqual(seeded.map((u) => [u.userid, u.email]).sort());
+      expect(snap.people.every((p) => p.email?.endsWith('@acme-wc.example.com'))).toBe(true);
+    } finally {
+      await old.stop();
+    }
   });
 
   it('pages user/list_id with its cursor when the page is small', async () => {
@@ -222,6 +244,85 @@ describe('directory source', () => {
   });
 });
 
+describe('the 2022 restrictions and the fallback between secrets (wecom.md §4)', () => {
+  const sortedIds = (xs: ReadonlyArray<{ id: string }>) => xs.map((x) => x.id).sort();
+
+  it('with the contact secret\'s IP added after 2022-08-15, the snapshot and callback re-reads still read every member', async () => {
+    const seeded = await state();
+    await control('POST', '/__sim/faults', { contactIpAfter2022: true });
+    // The rule is real in the simulator: the contact secret may no longer call user/get.
+    const barred = await failure(client({ secretValues: { contactSecret: CONTACT_SECRET } }).getUser(seeded.users[0]!.userid));
+    expect((barred as WecomApiError).errcode).toBe(60020);
+
+    const source = new WecomDirectorySource(client());
+    const snap = await source.fullSnapshot();
+    expect(snap.complete).toBe(true);
+    expect(snap.people.map((p) => p.id).sort()).toEqual(seeded.users.map((u) => u.userid).sort());
+    expect(sortedIds(snap.departments)).toEqual(seeded.departments.map((d) => String(d.id)).sort());
+    // A callback re-read of one member.
+    const someone = seeded.users.find((u) => u.status === 1)!;
+    expect(await source.getPerson(someone.userid)).toMatchObject({ id: someone.userid, displayName: someone.name });
+
+    const s = await state();
+    expect(s.calls['user/list_id']).toBeGreaterThan(0);
+    // Only the probe above was refused: the source itself never asked the contact secret for details.
+    expect(s.errors['60020']).toBe(1);
+  });
+
+  it('falls back to the contact secret for members outside the app\'s visible range, and stays complete', async () => {
+    const seeded = await state();
+    const [visibleRoot] = seeded.departments.filter((d) => d.parentid === 1);
+    await control('POST', '/__sim/faults', { appVisibleDepartments: [visibleRoot!.id] });
+    const snap = await new WecomDirectorySource(client()).fullSnapshot();
+    expect(snap.complete).toBe(true);
+    expect(snap.people.map((p) => p.id).sort()).toEqual(seeded.users.map((u) => u.userid).sort());
+    const s = await state();
+    // Departments outside the range were refused to the app (60011), then read with the contact secret.
+    expect(s.errors['60011']).toBeGreaterThan(0);
+    expect(s.calls['user/get']).toBeUndefined();
+  });
+
+  it('fails the snapshot, naming the visible range and both refusals, when neither secret may read a member', async () => {
+    const seeded = await state();
+    const [visibleRoot] = seeded.departments.filter((d) => d.parentid === 1);
+    await control('POST', '/__sim/faults', { contactIpAfter2022: true, appVisibleDepartments: [visibleRoot!.id] });
+    // One call at a time, so no call is still in flight when the snapshot gives up.
+    const err = await failure(new WecomDirectorySource(client(), { concurrency: 1 }).fullSnapshot());
+    expect(err.code).toBe('WECOM.NO_PERMISSION');
+    expect(err.retryable).toBe(false);
+    expect(err.message).toContain('可见范围');
+    expect(err.message).toContain('errcode 60011');
+    expect(err.message).toContain('errcode 60020');
+    // The members the app cannot see were tried one by one before giving up (never a partial snapshot).
+    expect((await state()).calls['user/get']).toBeGreaterThan(0);
+  });
+
+  it('remembers a secret refused for an API and asks the other one first next time', async () => {
+    const logger = createMemoryLogger();
+    const c = client({ logger });
+    const [a, b, d] = (await state()).users;
+    // The app's trusted IPs miss us for user/get (once is enough to be remembered).
+    await control('POST', '/__sim/faults', { failNext: { errcode: 60020, count: 1, api: 'user/get' } });
+    expect((await c.getUser(a!.userid))?.userid).toBe(a!.userid);
+    expect((await c.getUser(b!.userid))?.userid).toBe(b!.userid);
+    expect((await c.getUser(d!.userid))?.userid).toBe(d!.userid);
+    const s = await state();
+    // 1 refused (app) + 1 fallback (contact), then the contact secret first: 2 more calls, not 4.
+    expect(s.calls['user/get']).toBe(4);
+    expect(s.tokensIssued).toEqual({ contact: 1, app: 1 });
+    expect(logger.lines.filter((l) => l.msg === 'wecom refused this API for one secret; reading with the other one')).toEqual([
+      expect.objectContaining({ api: 'user/get', refusedKey: 'app', errcode: 60020, nextKey: 'contact' }),
+    ]);
+  });
+
+  it('with only the contact secret configured, reads details with it (no app secret to try)', async () => {
+    const seeded = await state();
+    const snap = await new WecomDirectorySource(client({ secretValues: { contactSecret: CONTACT_SECRET } })).fullSnapshot();
+    expect(snap.people.map((p) => p.id).sort()).toEqual(seeded.users.map((u) => u.userid).sort());
+    expect((await state()).tokensIssued).toEqual({ contact: 1, app: 0 });
+  });
+});
+
 describe('errors', () => {
   it('retries 45009 with growing backoff, then succeeds', async () => {
     const delays: number[] = [];
@@ -250,10 +351,14 @@ describe('errors', () => {
     expect(err.code).toBe('WECOM.IP_NOT_WHITELISTED');
     expect(err.retryable).toBe(false);
     expect(err.message).toContain("add the bridge's egress IP 127.0.0.1 to the trusted IPs");
+    // The app secret is asked first (its console page), then the contact secret, refused too.
+    expect(err.message).toContain('应用管理');
     expect(err.message).toContain('通讯录同步');
+    expect(err.message).toContain('errcode 60020');
     expect(err.message).not.toContain(token);
     expect(err.message).not.toContain(CONTACT_SECRET);
-    expect((await state()).calls['user/get']).toBe(1);
+    expect(err.message).not.toContain(APP_SECRET);
+    expect((await state()).calls['user/get']).toBe(2);
   });
 });
 
@@ -356,7 +461,8 @@ describe('simulator control API', () => {
     const dir = mkdtempSync(join(tmpdir(), 'wc-sim-'));
     try {
       const creds = { [baseTenant.id]: { contactSecret: CONTACT_SECRET, appSecret: APP_SECRET } };
-      const first = await startWecomSimulator({ tenants: [baseTenant], credentials: creds, dataDir: dir });
+      // An app created before 2022-06-20 (restrictAppFields false): user/get still returns the email.
+      const first = await startWecomSimulator({ tenants: [baseTenant], credentials: creds, dataDir: dir, restrictAppFields: false });
       const res = await fetch(`${first.url}/__sim/users`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },

@@ -18,7 +18,7 @@
  *   DELETE /__sim/people/:id        a leaver (isAvailable=false); ?physical=true purges the row
  *   DELETE /__sim/departments/:id   disable; ?physical=true deletes an empty department
  *   GET    /__sim/state             counts and rows (without password hashes)
- *   POST   /__sim/faults            {errorRate, latencyMs, truncateAfterPages}
+ *   POST   /__sim/faults            {errorRate, latencyMs, truncateAfterPages, feedOmits}
  *   POST   /__sim/reset             back to the seeded org, faults cleared
  *
  * The seeded org comes from test/fixtures/org-generator.ts with a fixed seed per tenant
@@ -65,6 +65,11 @@ export interface SimFaults {
   latencyMs: number;
   /** After this many successful getUpdatedElements answers, every further one fails with 500. */
   truncateAfterPages: number | null;
+  /**
+   * Ids getUpdatedElements leaves out while getElementsBaseInfo still lists them: the rows
+   * a v16.0.5+ server loses when a page cut falls inside a millisecond (§A6 risk (a)).
+   */
+  feedOmits: string[];
 }
 
 export interface RunningEkpSimulator extends RunningSimulator {
@@ -81,7 +86,7 @@ interface TenantSlot {
   feedPagesServed: number;
 }
 
-const NO_FAULTS: SimFaults = { errorRate: 0, latencyMs: 0, truncateAfterPages: null };
+const NO_FAULTS: SimFaults = { errorRate: 0, latencyMs: 0, truncateAfterPages: null, feedOmits: [] };
 
 // ---------------------------------------------------------------- control API input
 const personEdit = z
@@ -115,6 +120,7 @@ const faultsBody = z
     errorRate: z.number().min(0).max(1).optional(),
     latencyMs: z.number().int().min(0).max(60_000).optional(),
     truncateAfterPages: z.number().int().min(0).nullable().optional(),
+    feedOmits: z.array(z.string().min(1)).max(10_000).optional(),
   })
   .strict();
 
@@ -196,7 +202,7 @@ export async function startEkpSimulator(opts: EkpSimulatorOptions): Promise<Runn
     if (op === 'getUpdatedElements') {
       const t = slot.faults.truncateAfterPages;
       if (t !== null && slot.feedPagesServed >= t) return send(res, 500, { status: 500, error: 'INTERNAL SERVER ERROR' });
-      const answer = updatedElements(slot.store, body, countFloor);
+      const answer = updatedElements(slot.store, body, countFloor, new Set(slot.faults.feedOmits));
       if (answer.returnState === EKP_RETURN_STATE.SUCCESS) slot.feedPagesServed++;
       logger?.debug('ekp simulator feed page', { tenant: slot.tenant.id, rows: answer.count });
       return send(res, 200, answer);
@@ -234,7 +240,7 @@ export async function startEkpSimulator(opts: EkpSimulatorOptions): Promise<Runn
     if (method === 'DELETE' && deptId) return changed({ departments: [slot.store.removeDepartment(decodeURIComponent(deptId), physical)] });
     if (method === 'POST' && route === '/faults') {
       const input = parseInput(faultsBody, await readJson(req));
-      slot.faults = { ...NO_FAULTS, ...input, truncateAfterPages: input.truncateAfterPages ?? null };
+      slot.faults = { ...NO_FAULTS, ...input, truncateAfterPages: input.truncateAfterPages ?? null, feedOmits: input.feedOmits ?? [] };
       slot.feedPagesServed = 0;
       return send(res, 200, { tenant: slot.tenant.id, faults: slot.faults });
     }
@@ -297,7 +303,7 @@ function orgTypes(raw: unknown): EkpOrgType[] | string {
   return out.length > 0 ? out : [...EKP_ORG_TYPES];
 }
 
-function updatedElements(store: EkpOrgStore, body: unknown, countFloor: number): EkpAnswer {
+function updatedElements(store: EkpOrgStore, body: unknown, countFloor: number, omit: ReadonlySet<string>): EkpAnswer {
   if (!body || typeof body !== 'object') return fail('请求组织架构数据上下文不能为空!');
   const ctx = body as { count?: unknown; returnOrgType?: unknown; beginTimeStamp?: unknown; endTimeStamp?: unknown };
   const count = Number(ctx.count ?? 0);
@@ -312,7 +318,7 @@ function updatedElements(store: EkpOrgStore, body: unknown, countFloor: number):
   const end = time(ctx.endTimeStamp);
   // The real server hands a malformed time to the database and fails with a 500.
   if (begin === null || end === null) throw new Error('timestamp is not yyyy-MM-dd HH:mm:ss.SSS');
-  const page = store.updatedElements({ types, count, countFloor, begin, end });
+  const page = store.updatedElements({ types, count, countFloor, begin, end, omit });
   return { returnState: EKP_RETURN_STATE.SUCCESS, message: JSON.stringify(page.rows), count: page.rows.length, timeStamp: page.timeStamp ?? null };
 }
 

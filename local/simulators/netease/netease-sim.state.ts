@@ -83,6 +83,17 @@ export class SimError extends Error {
 
 export type Params = Readonly<Record<string, string>>;
 
+/**
+ * How getReceivedMailLogs answers a long log. The reference (§2) documents `{total, list}`
+ * and no paging parameters; a server that caps `list` is assumed (tests set `limit`), and
+ * the order of `list` is not documented either (`newestFirst` picks one).
+ */
+export interface MailLogShape {
+  /** At most this many entries in `list`; `total` still counts all of them. Undefined = no cap. */
+  limit?: number;
+  newestFirst: boolean;
+}
+
 const SOFT_DELETE_MS = 7 * 24 * 3600_000;
 /** The simulator's own account-name rule (§5: NetEase's real rule is unknown). */
 const ACCOUNT_NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/i;
@@ -99,6 +110,7 @@ export class DomainModel {
     readonly s: DomainState,
     private readonly now: () => number,
     private readonly pageSize: () => number,
+    private readonly mailLogShape: () => MailLogShape = () => ({ newestFirst: false }),
   ) {}
 
   get defaultUnitId(): string {
@@ -303,10 +315,14 @@ export class DomainModel {
     );
     const start = normalizeBound(required(p, 'start'), 'start');
     const end = normalizeBound(required(p, 'end'), 'end');
-    const list = this.s.mailLogs
+    const all = this.s.mailLogs
       .filter((l) => names.has(l.account_name.toLowerCase()) && l.sendtime >= start && l.sendtime <= end)
       .map(({ account_name: _omit, ...rest }) => rest);
-    return { total: list.length, list };
+    const shape = this.mailLogShape();
+    if (shape.newestFirst) all.reverse();
+    // A capped answer (MailLogShape): `total` says how many there were, `list` holds the first `limit`.
+    const list = shape.limit !== undefined ? all.slice(0, shape.limit) : all;
+    return { total: all.length, list };
   }
 
   /** Test hook: a mail arrives for the account (unread +1, a received-mail log entry). */

@@ -36,7 +36,7 @@
  *   GET  /__sim/state?domain=                units, accounts (with unread counters)
  *   POST /__sim/reset      {domain?}         forget state (one domain or all), calls and faults
  *   GET|POST /__sim/faults {errorRate, latencyMs, throttleRate, dropRate, seed, failNext:{count,kind}}
- *   POST /__sim/config     {pageSize, timeWindowMs}
+ *   POST /__sim/config     {pageSize, timeWindowMs, openTokenTtlMs, mailLogLimit (null = no cap), mailLogNewestFirst}
  *   POST /__sim/keys       {domain, product, publicKeyHex}
  *   POST /__sim/open-apps  {domain, appId, orgOpenId, authCode, allowedIps?}
  *   POST /__sim/open-tokens/expire {domain?}   every issued open-platform token expires now
@@ -89,6 +89,10 @@ export interface NeteaseSimulatorOptions {
   timeWindowMs?: number;
   /** Accounts per unit/getAccountList page; NetEase uses 2000 (S2). */
   pageSize?: number;
+  /** Cap on mail/getReceivedMailLogs `list` (`total` still counts all); default none (netease-sim.state.ts MailLogShape). */
+  mailLogLimit?: number;
+  /** mail/getReceivedMailLogs lists newest first (default oldest first; the real order is undocumented). */
+  mailLogNewestFirst?: boolean;
   /** Seed for the fault RNG. */
   seed?: number;
   /** Clock (ms epoch); default Date.now. */
@@ -127,7 +131,7 @@ export interface RunningNeteaseSimulator extends RunningSimulator {
   /** Register (or replace) a domain's public key, hex SubjectPublicKeyInfo DER or PEM. */
   registerKey(domain: string, product: string, publicKeyHex: string): void;
   setFaults(faults: Partial<NeteaseFaults> & { seed?: number }): void;
-  setConfig(config: { pageSize?: number; timeWindowMs?: number; openTokenTtlMs?: number }): void;
+  setConfig(config: { pageSize?: number; timeWindowMs?: number; openTokenTtlMs?: number; mailLogLimit?: number | null; mailLogNewestFirst?: boolean }): void;
   /** Register (or replace) an open-platform app of a domain. */
   registerOpenApp(app: OpenAppRegistration): void;
   /** Expire every open-platform token issued so far (one domain's, or all): the next call answers -301. */
@@ -201,6 +205,8 @@ export async function startNeteaseSimulator(opts: NeteaseSimulatorOptions = {}):
   const logger = opts.logger?.child({ simulator: 'netease' });
   let timeWindowMs = opts.timeWindowMs ?? 5 * 60_000;
   let pageSize = opts.pageSize ?? 2000;
+  let mailLogLimit = opts.mailLogLimit;
+  let mailLogNewestFirst = opts.mailLogNewestFirst ?? false;
   let openTokenTtlMs = opts.openTokenTtlMs ?? DEFAULT_OPEN_TOKEN_TTL_MS;
   let faults: NeteaseFaults = { ...NO_FAULTS };
   let rng = mulberry32(opts.seed ?? 42);
@@ -236,7 +242,7 @@ export async function startNeteaseSimulator(opts: NeteaseSimulatorOptions = {}):
       s = newDomainState(domain);
       domains.set(domain, s);
     }
-    return new DomainModel(s, now, () => pageSize);
+    return new DomainModel(s, now, () => pageSize, () => ({ limit: mailLogLimit, newestFirst: mailLogNewestFirst }));
   };
 
   const registerKey = (domain: string, product: string, publicKey: string): void => {
@@ -555,7 +561,7 @@ export async function startNeteaseSimulator(opts: NeteaseSimulatorOptions = {}):
       }
       case 'POST /__sim/config': {
         handle.setConfig(controlSchemas.config.parse(body()));
-        return sendJson(res, 200, { pageSize, timeWindowMs, openTokenTtlMs });
+        return sendJson(res, 200, { pageSize, timeWindowMs, openTokenTtlMs, mailLogLimit: mailLogLimit ?? null, mailLogNewestFirst });
       }
       case 'POST /__sim/keys': {
         const b = controlSchemas.keys.parse(body());
@@ -648,6 +654,8 @@ export async function startNeteaseSimulator(opts: NeteaseSimulatorOptions = {}):
       if (c.pageSize !== undefined) pageSize = c.pageSize;
       if (c.timeWindowMs !== undefined) timeWindowMs = c.timeWindowMs;
       if (c.openTokenTtlMs !== undefined) openTokenTtlMs = c.openTokenTtlMs;
+      if (c.mailLogLimit !== undefined) mailLogLimit = c.mailLogLimit ?? undefined;
+      if (c.mailLogNewestFirst !== undefined) mailLogNewestFirst = c.mailLogNewestFirst;
     },
     reset(domain) {
       if (domain) domains.delete(domain.toLowerCase());
@@ -702,7 +710,15 @@ const controlSchemas = {
     })
     .partial()
     .strict(),
-  config: z.object({ pageSize: z.number().int().min(1).max(100_000).optional(), timeWindowMs: z.number().int().min(0).optional(), openTokenTtlMs: z.number().int().min(0).optional() }).strict(),
+  config: z
+    .object({
+      pageSize: z.number().int().min(1).max(100_000).optional(),
+      timeWindowMs: z.number().int().min(0).optional(),
+      openTokenTtlMs: z.number().int().min(0).optional(),
+      mailLogLimit: z.number().int().min(1).max(100_000).nullable().optional(),
+      mailLogNewestFirst: z.boolean().optional(),
+    })
+    .strict(),
   openApps: z
     .object({ domain: z.string().min(3), appId: z.string().min(1), orgOpenId: z.string().min(1), authCode: z.string().min(1), allowedIps: z.array(z.string().min(1)).optional() })
     .strict(),

@@ -96,6 +96,13 @@ export class WcOrgModel {
     return { id: d.id, name: d.name, ...(d.name_en ? { name_en: d.name_en } : {}), department_leader: leaders, parentid: d.parentid, order: d.order };
   }
 
+  /** The departments an app whose visible range (可见范围) is `roots` sees: each root and everything below it. */
+  visibleDepartmentIds(roots: readonly number[]): Set<number> {
+    const out = new Set<number>();
+    for (const r of roots) if (this.hasDept(r)) for (const d of this.subtree(r)) out.add(d.id);
+    return out;
+  }
+
   members(deptId: number): SimWcUser[] {
     return this.s.users.filter((u) => u.department.includes(deptId));
   }

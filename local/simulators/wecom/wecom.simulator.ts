@@ -27,7 +27,17 @@
  *   POST   /__sim/departments  {tenant?, id?, name?, name_en?, parentid?, order?}
  *   DELETE /__sim/departments/:id?tenant=
  *   GET    /__sim/faults?tenant=  POST /__sim/faults {tenant?, ipNotWhitelisted?, rejectTokens?, expireTokens?,
- *                                  rateLimitNext?, failNext?:{errcode,count,api?,errmsg?}, rateLimit?:{limit,windowMs}|null, latencyMs?, clear?}
+ *                                  rateLimitNext?, failNext?:{errcode,count,api?,errmsg?}, rateLimit?:{limit,windowMs}|null, latencyMs?, clear?,
+ *                                  contactIpAfter2022?, appVisibleDepartments?: number[] | null}
+ *
+ * The 2022 rules and the app's visible range, as faults a test turns on:
+ * - `contactIpAfter2022`: our IP was added to 通讯录同步's trusted IPs after 2022-08-15, so
+ *   the contact secret's tokens get 60020 on user/get, user/list and department/list
+ *   (reference §4); list_id, simplelist and department/get still answer.
+ * - `appVisibleDepartments`: the app's visible range (可见范围) as department ids (each with
+ *   its subtree). App tokens then see only those: simplelist and department/list are cut to
+ *   them; department/get, user/list and user/simplelist of another department, and user/get
+ *   of a member in none of them, answer 60011. null / absent = the whole corp.
  *   GET    /__sim/messages?tenant=
  *   POST   /__sim/reset        {tenant?}
  *   POST   /__sim/auth-code    {tenant?, userId} or {tenant?, openId} (a non-member) → {code, expiresIn}
@@ -39,13 +49,14 @@ import { secretName } from '../../../shared/config/secrets';
 import type { TenantConfig } from '../../../shared/config/tenant-config.schema';
 import type { Logger } from '../../../shared/logging/logger';
 import type { SecretStore } from '../../../shared/ports/secret-store';
-import { applyErrcodeFaults, noErrcodeFaults, RateWindows, takeFailNext, type ErrcodeFaultsInput, type ErrcodeSimFaults } from '../sim-faults';
+import { applyErrcodeFaults, errcodeFaultsSchema, noErrcodeFaults, RateWindows, takeFailNext, type ErrcodeFaultsInput, type ErrcodeSimFaults } from '../sim-faults';
 import {
   ControlError,
   createSimServer,
   fromStackOptions,
   isRecord,
   listen,
+  parseControlBody,
   pickTenant,
   PrefixRouter,
   rebaseUrl,
@@ -88,10 +99,30 @@ export interface WecomSimulatorOptions {
 }
 
 /** A tenant's injected faults. ipNotWhitelisted: 60020 to every call but gettoken; failNext without `api`: any call but gettoken. */
-export type WecomSimFaults = ErrcodeSimFaults;
+export interface WecomSimFaults extends ErrcodeSimFaults {
+  /** The contact secret's IP was trusted after 2022-08-15: 60020 on user/get, user/list, department/list (module doc). */
+  contactIpAfter2022: boolean;
+  /** The app's visible range as department ids (with subtrees); undefined = the whole corp. */
+  appVisibleDepartments?: number[];
+}
 
 /** expireTokens: the next call gets 42001; rateLimitNext: 45009. */
-export type WecomFaultsInput = ErrcodeFaultsInput;
+export interface WecomFaultsInput extends ErrcodeFaultsInput {
+  contactIpAfter2022?: boolean;
+  /** null clears the range (the whole corp is visible again). */
+  appVisibleDepartments?: number[] | null;
+}
+
+const noWecomFaults = (): WecomSimFaults => ({ ...noErrcodeFaults(), contactIpAfter2022: false });
+
+/** POST /__sim/faults: the shared errcode faults plus WeCom's own. */
+const wecomFaultsSchema = errcodeFaultsSchema.extend({
+  contactIpAfter2022: z.boolean().optional(),
+  appVisibleDepartments: z.array(z.number().int().positive()).max(1000).nullable().optional(),
+});
+
+/** Reference §4: "From 2022-08-15 10:00, IPs newly added to 通讯录同步 cannot call" these. */
+const BARRED_FOR_NEW_CONTACT_IPS: ReadonlySet<string> = new Set(['user/get', 'user/list', 'department/list']);
 
 export interface WcSimTenantView {
   tenant: string;
@@ -152,6 +183,8 @@ interface Ctx {
   query: URLSearchParams;
   body: Record<string, unknown>;
   now: number;
+  /** Departments an app token sees (its visible range); undefined = all. */
+  visible: Set<number> | undefined;
 }
 
 /** Start a WeCom simulator (tests call this directly; the local stack uses {@link wecomSimulator}). */
@@ -178,7 +211,7 @@ export async function startWecomSimulator(opts: WecomSimulatorOptions = {}): Pro
 
   const runtimes = new Map<string, Runtime>();
   for (const t of tenants) {
-    runtimes.set(t.id, { tenant: t, org: saved[t.id] ?? seed(t), faults: noErrcodeFaults(), calls: {}, errors: {}, tokensIssued: { contact: 0, app: 0 } });
+    runtimes.set(t.id, { tenant: t, org: saved[t.id] ?? seed(t), faults: noWecomFaults(), calls: {}, errors: {}, tokensIssued: { contact: 0, app: 0 } });
   }
   const byCorp = (corpId: string | null | undefined): Runtime | undefined => [...runtimes.values()].find((r) => r.tenant.wecom.corpId === corpId);
 
@@ -237,9 +270,9 @@ export async function startWecomSimulator(opts: WecomSimulatorOptions = {}): Pro
 
   // ---- API handlers (reference §4-6) -------------------------------------------------------------
   const HANDLERS: Record<string, (c: Ctx) => Record<string, unknown>> = {
-    'department/simplelist': (c) => ({ department_id: c.model.subtree(optInt(c.query, 'id')).map((d) => ({ id: d.id, parentid: d.parentid, order: d.order })) }),
-    'department/list': (c) => ({ department: c.model.subtree(optInt(c.query, 'id')).map((d) => c.model.deptJson(d)) }),
-    'department/get': (c) => ({ department: c.model.deptJson(c.model.dept(reqInt(c.query, 'id'))) }),
+    'department/simplelist': (c) => ({ department_id: visibleSubtree(c, optInt(c.query, 'id')).map((d) => ({ id: d.id, parentid: d.parentid, order: d.order })) }),
+    'department/list': (c) => ({ department: visibleSubtree(c, optInt(c.query, 'id')).map((d) => c.model.deptJson(d)) }),
+    'department/get': (c) => ({ department: c.model.deptJson(visibleDept(c, reqInt(c.query, 'id'))) }),
     'user/list_id': (c) => {
       const limit = c.body.limit === undefined ? 1000 : c.body.limit;
       if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new WcSimError(40058, 'invalid limit, should be 1-10000');
@@ -254,15 +287,19 @@ export async function startWecomSimulator(opts: WecomSimulatorOptions = {}): Pro
       const next = offset + limit;
       return { next_cursor: next < rows.length ? Buffer.from(`c${next}`).toString('base64url') : '', dept_user: rows.slice(offset, next) };
     },
-    'user/get': (c) => c.model.userJson(c.model.user(reqStr(c.query, 'userid')), c.kind === 'app' && restrictAppFields),
+    'user/get': (c) => {
+      const u = c.model.user(reqStr(c.query, 'userid'));
+      if (c.visible && !u.department.some((d) => c.visible?.has(d))) throw noPrivilege();
+      return c.model.userJson(u, c.kind === 'app' && restrictAppFields);
+    },
     'user/list': (c) => {
       const id = reqInt(c.query, 'department_id');
-      c.model.dept(id);
+      visibleDept(c, id);
       return { userlist: c.model.members(id).map((u) => c.model.userJson(u, c.kind === 'app' && restrictAppFields)) };
     },
     'user/simplelist': (c) => {
       const id = reqInt(c.query, 'department_id');
-      c.model.dept(id);
+      visibleDept(c, id);
       return { userlist: c.model.members(id).map((u) => ({ userid: u.userid, name: u.name, department: u.department, open_userid: u.open_userid })) };
     },
     'auth/getuserinfo': (c) => {
@@ -337,6 +374,10 @@ export async function startWecomSimulator(opts: WecomSimulatorOptions = {}): Pro
     if (rt.faults.ipNotWhitelisted) {
       return send(res, rt, 60020, `not allow to access from your ip, hint: [${Math.floor(now() / 1000)}-sim], from ip: ${remoteIp(req)}, more info at https://open.work.weixin.qq.com/devtool/query?e=60020`);
     }
+    if (info.kind === 'contact' && rt.faults.contactIpAfter2022 && BARRED_FOR_NEW_CONTACT_IPS.has(api)) {
+      // Reference §4: the IP is trusted for 通讯录同步, but was added after 2022-08-15.
+      return send(res, rt, 60020, `not allow to access from your ip, hint: [${Math.floor(now() / 1000)}-sim], from ip: ${remoteIp(req)}, more info at https://open.work.weixin.qq.com/devtool/query?e=60020`);
+    }
     const fail = failNext(rt, api);
     if (fail) return send(res, rt, fail.errcode, fail.errmsg ?? defaultErrmsg(fail.errcode));
     if (rateLimited(rt, api)) return send(res, rt, 45009, defaultErrmsg(45009));
@@ -354,7 +395,10 @@ export async function startWecomSimulator(opts: WecomSimulatorOptions = {}): Pro
       body = parsed;
     }
     try {
-      const out = (HANDLERS[api] as (c: Ctx) => Record<string, unknown>)({ rt, model: new WcOrgModel(rt.org, now), kind: info.kind, query: url.searchParams, body, now: now() });
+      const model = new WcOrgModel(rt.org, now);
+      const range = info.kind === 'app' ? rt.faults.appVisibleDepartments : undefined;
+      const visible = range ? model.visibleDepartmentIds(range) : undefined;
+      const out = (HANDLERS[api] as (c: Ctx) => Record<string, unknown>)({ rt, model, kind: info.kind, query: url.searchParams, body, now: now(), visible });
       if (api === 'message/send') scheduleSave();
       send(res, rt, 0, 'ok', out);
     } catch (err) {
@@ -423,7 +467,11 @@ export async function startWecomSimulator(opts: WecomSimulatorOptions = {}): Pro
   });
   const setFaults = (input: WecomFaultsInput): WecomSimFaults => {
     const rt = runtimeFor(input.tenant);
-    rt.faults = applyErrcodeFaults(rt.faults, input, 45009);
+    const was = input.clear ? noWecomFaults() : rt.faults;
+    const contactIpAfter2022 = input.contactIpAfter2022 ?? was.contactIpAfter2022;
+    const range = input.appVisibleDepartments === undefined ? was.appVisibleDepartments : (input.appVisibleDepartments ?? undefined);
+    const { appVisibleDepartments: _old, ...shared } = applyErrcodeFaults(rt.faults, input, 45009) as WecomSimFaults;
+    rt.faults = { ...shared, contactIpAfter2022, ...(range ? { appVisibleDepartments: [...range] } : {}) };
     if (input.expireTokens) for (const t of tokens.values()) if (t.tenantId === rt.tenant.id) t.expiresAt = now() - 1;
     return structuredClone(rt.faults);
   };
@@ -431,7 +479,7 @@ export async function startWecomSimulator(opts: WecomSimulatorOptions = {}): Pro
     const targets = id ? [runtimeFor(id)] : [...runtimes.values()];
     for (const rt of targets) {
       rt.org = seed(rt.tenant);
-      rt.faults = noErrcodeFaults();
+      rt.faults = noWecomFaults();
       rt.calls = {};
       rt.errors = {};
       rt.tokensIssued = { contact: 0, app: 0 };
@@ -495,6 +543,10 @@ export async function startWecomSimulator(opts: WecomSimulatorOptions = {}): Pro
 
   const server = createSimServer(async (req, res, url, bodyText) => {
     try {
+      if (url.pathname === '/__sim/faults' && req.method === 'POST') {
+        // WeCom's own faults on top of the shared ones (the shared control API knows only those).
+        return sendJson(res, 200, setFaults(wecomFaultsSchema.parse(parseControlBody(bodyText))));
+      }
       if (url.pathname.startsWith('/__sim/')) return handleOrgControl(control, req, res, url, bodyText);
       const route = router.resolve(url.pathname);
       if (!route) return sendJson(res, 404, { errcode: 404, errmsg: 'not found' });
@@ -598,6 +650,24 @@ function defaultErrmsg(errcode: number): string {
     default:
       return 'simulated error';
   }
+}
+
+function noPrivilege(): WcSimError {
+  return new WcSimError(60011, 'no privilege to access/modify contact/party/agent');
+}
+
+/** department `id`, or 60011 when the app's visible range does not include it. */
+function visibleDept(c: Ctx, id: number): SimWcDepartment {
+  const d = c.model.dept(id);
+  if (c.visible && !c.visible.has(id)) throw noPrivilege();
+  return d;
+}
+
+/** simplelist / department/list: the subtree, cut to the app's visible range. */
+function visibleSubtree(c: Ctx, id: number | undefined): SimWcDepartment[] {
+  if (id !== undefined) visibleDept(c, id);
+  const all = c.model.subtree(id);
+  return c.visible ? all.filter((d) => c.visible?.has(d.id)) : all;
 }
 
 function optInt(q: URLSearchParams, key: string): number | undefined {

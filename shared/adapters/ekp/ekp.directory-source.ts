@@ -7,6 +7,15 @@
  * department of a post they hold), person. Every type is drained on its own with the
  * tie-safe loop in ekp.feed.ts.
  *
+ * Deletions (§A5: EKP deletes logically; physical deletes never appear in the feed):
+ * - fullSnapshot cross-checks its ids against getElementsBaseInfo, read first: an id EKP
+ *   lists that the drain did not return (the v16.0.5+ cut losing rows that share a
+ *   millisecond, §A6 risk (a)) makes the snapshot incomplete (`complete: false`, no
+ *   watermarks), so the planner deletes nobody on it and the next run reads again
+ *   (sync-and-ekp.md "Ideas" #2: deletes only from a verified full snapshot).
+ * - changesSince reports physical deletions when `knownIds` is given (the mapping table's
+ *   ids): known ids getElementsBaseInfo no longer lists.
+ *
  * getPerson / getDepartment are deliberately not implemented: the feed has no lookup by
  * id (its only filters are type, begin/end alterTime and isBusiness, §A2), so "one
  * person" would cost a read of the whole person feed. EKP sends no callbacks either, so
@@ -70,13 +79,18 @@ export class EkpDirectorySource implements DirectorySource {
   }
 
   /**
-   * Reads every page of org, dept, post and person. Returns `complete: true` only because
-   * every page of every type was read: any failed call throws (after the client's
-   * retries), so a partial pull never reaches the planner as a complete one.
+   * Reads every page of org, dept, post and person. Any failed call throws (after the
+   * client's retries), so a partial pull never reaches the planner as a complete one.
+   * `complete: true` also needs every department and person id that getElementsBaseInfo
+   * lists to be in the drain (module doc); otherwise the snapshot is incomplete, carries
+   * no watermarks, and a warning says how many ids were missing.
    */
   async fullSnapshot(): Promise<EkpDirectorySnapshot> {
     const takenAt = this.clock.now();
     const started = Date.now();
+    // Read before the drain: an element created meanwhile is then only in the drain (fine),
+    // never only in the id list (which would look like a row the feed lost).
+    const existing = await this.existingIds();
     const orgs = await this.drain('org', undefined);
     const depts = await this.drain('dept', undefined);
     const posts = await this.drain('post', undefined);
@@ -84,13 +98,30 @@ export class EkpDirectorySource implements DirectorySource {
     const postDept = postDepartments(posts.records);
     const departments = [...orgs.records, ...depts.records].map(mapDepartment);
     const people = persons.records.map((p) => mapPerson(p, postDept));
+    const missing = {
+      departmentIds: notIn(existing.departmentIds, departments),
+      personIds: notIn(existing.personIds, people),
+    };
+    const complete = missing.departmentIds.length === 0 && missing.personIds.length === 0;
     this.logger?.info('ekp full snapshot read', {
       departments: departments.length,
       people: people.length,
       posts: posts.records.length,
-      calls: orgs.calls + depts.calls + posts.calls + persons.calls,
+      calls: orgs.calls + depts.calls + posts.calls + persons.calls + 1,
+      complete,
       ms: Date.now() - started,
     });
+    if (!complete) {
+      this.logger?.warn('ekp full snapshot is incomplete: getElementsBaseInfo lists elements the feed did not return; no deletions on this snapshot, watermarks not advanced', {
+        missingDepartments: missing.departmentIds.length,
+        missingPeople: missing.personIds.length,
+        // Ids only (no names): enough to look them up in EKP.
+        sampleDepartmentIds: missing.departmentIds.slice(0, 10),
+        samplePersonIds: missing.personIds.slice(0, 10),
+      });
+      // The drain's watermarks would claim rows it never returned (§A6): keep the stored ones.
+      return { departments, people, complete: false, takenAt, watermarks: {} };
+    }
     return {
       departments,
       people,
@@ -174,6 +205,12 @@ export class EkpDirectorySource implements DirectorySource {
   private drain(type: EkpOrgType, from: FeedCursor | undefined): Promise<DrainResult> {
     return drainFeed(this.client, type, from, { pageSize: this.pageSize, maxPageSize: this.maxPageSize, logger: this.logger?.child({ ekpType: type }) });
   }
+}
+
+/** Ids of `ids` that none of `have` carries, in id order. */
+function notIn(ids: ReadonlySet<string>, have: ReadonlyArray<{ id: string }>): string[] {
+  const got = new Set(have.map((x) => x.id));
+  return [...ids].filter((id) => !got.has(id)).sort();
 }
 
 function cursors(c: CursorSet): CursorSet {

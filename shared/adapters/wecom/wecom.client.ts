@@ -2,13 +2,26 @@
  * Client for one tenant's WeCom corp (reference wecom.md §4-6).
  *
  * Two secrets, two tokens (reference §4: "one per secret/app, so cache per app"):
- * - the 通讯录同步 (contact sync) secret reads the whole directory; user/list_id accepts
+ * - the 通讯录同步 (contact sync) secret sees the whole directory; user/list_id accepts
  *   nothing else;
  * - the self-built app's secret sees its visible range only, and is the one that may call
  *   auth/getuserinfo (SSO) and message/send (notifications).
- * Department and user reads use `directorySecret` (default: the contact secret when the
- * tenant has one, else the app secret). See wecom.schemas.ts for what each secret gets
- * since the 2022 restrictions.
+ *
+ * Directory reads try the secrets in a fixed order per group ({@link WECOM_SECRET_ORDER})
+ * and fall back to the other one when WeCom refuses the first for a reason tied to the
+ * secret (60020, 48002, 60011: {@link isWecomSecretRefusal}):
+ * - `details` (user/get, user/list, department/list): the app secret first. Since
+ *   2022-08-15 an IP newly added to 通讯录同步 may not call these three with the contact
+ *   secret (60020), and the bridge's NAT EIPs are always new. The contact secret is the
+ *   fallback (corps whose IP was trusted before that date; a member outside the app's
+ *   visible range, 60011). So the app's visible range must cover the organisation.
+ * - `tree` (department/simplelist, department/get): the contact secret first (it sees the
+ *   whole tree and the 2022 rule does not cover these), then the app secret.
+ * Secrets the tenant has not configured are skipped. A 60020 or 48002 is remembered per API
+ * and secret for {@link REFUSAL_MEMORY_MS}, so later calls go to the working secret first
+ * instead of paying a refused call each. When every secret is refused, the error is the
+ * first secret's, naming the second's refusal too. See wecom.schemas.ts for what each
+ * secret gets since the 2022 restrictions (the app secret gets no email or mobile).
  *
  * Every call waits for the per-corp-and-API rate limiter, retries throttling (45009/45033),
  * "system busy" (-1), HTTP 5xx, timeouts and network failures with full-jitter backoff,
@@ -30,7 +43,7 @@ import { RateLimiterRegistry, type RateLimiter } from '../http/rate-limiter';
 import { withRetry } from '../http/retry';
 import { AccessTokenCache, type IssuedToken } from '../http/token-cache';
 import { truncateUtf8 } from '../http/utf8';
-import { WECOM_VENDOR, WecomApiError, WecomErrcode, classifyWecomErrcode, isWecomError, isWecomTokenErrcode, type WecomSecretKind } from './wecom.errors';
+import { WECOM_VENDOR, WecomApiError, WecomErrcode, classifyWecomErrcode, isWecomError, isWecomSecretRefusal, isWecomTokenErrcode, type WecomSecretKind } from './wecom.errors';
 import {
   departmentGetSchema,
   departmentListSchema,
@@ -60,9 +73,21 @@ export interface WecomClientOptions extends ErrcodeClientTuning {
   config: WecomConfig;
   /** Resolves the tenant's WeCom secrets; called per token fetch, never logged. */
   secrets: () => Promise<WecomSecrets>;
-  /** Secret for department/* and user/get|list|simplelist; default: contact if configured, else app. */
-  directorySecret?: WecomSecretKind;
+  /** Override the order in which directory reads try the secrets (default {@link WECOM_SECRET_ORDER}). */
+  secretOrder?: Partial<Record<WecomReadGroup, readonly WecomSecretKind[]>>;
 }
+
+/** Directory reads grouped by which secret WeCom lets read them (module doc). */
+export type WecomReadGroup = 'tree' | 'details';
+
+/** The order in which directory reads try the secrets; the module doc says why. */
+export const WECOM_SECRET_ORDER: Readonly<Record<WecomReadGroup, readonly WecomSecretKind[]>> = {
+  details: ['app', 'contact'],
+  tree: ['contact', 'app'],
+};
+
+/** How long a 60020 / 48002 sends that API's reads to the other secret first (an admin fix takes effect after this). */
+export const REFUSAL_MEMORY_MS = 10 * 60_000;
 
 /** user/list_id accepts limit 1..10000 (96067). */
 export const WECOM_LIST_ID_MAX = 10_000;
@@ -91,8 +116,17 @@ export interface TextCardResult {
 
 type Query = Record<string, string | number | undefined>;
 
+interface CallInit {
+  method?: 'GET' | 'POST';
+  query?: Query;
+  body?: Record<string, unknown>;
+  secret: WecomSecretKind | WecomReadGroup;
+}
+
 export class WecomClient {
   private readonly tokens = new Map<WecomSecretKind, AccessTokenCache>();
+  /** `<api> <secret kind>` -> until when (ms) that secret counts as refused for that API. */
+  private readonly refusedUntil = new Map<string, number>();
   private readonly limiters: RateLimiterRegistry;
   private readonly logger: Logger | undefined;
   private readonly clock: Clock;
@@ -122,18 +156,18 @@ export class WecomClient {
 
   /** department/simplelist: ids, parents and order of `rootId` and everything below it (default: all). */
   async listDepartmentIds(rootId?: number): Promise<WecomDepartmentId[]> {
-    return (await this.call('department/simplelist', { query: { id: rootId }, secret: 'directory' }, simpleListSchema)).department_id;
+    return (await this.call('department/simplelist', { query: { id: rootId }, secret: 'tree' }, simpleListSchema)).department_id;
   }
 
   /** department/list: full departments below `rootId`. Slow per WeCom; not callable by contact-sync IPs added after 2022-08-15. */
   async listDepartments(rootId?: number): Promise<WecomDepartment[]> {
-    return (await this.call('department/list', { query: { id: rootId }, secret: 'directory' }, departmentListSchema)).department;
+    return (await this.call('department/list', { query: { id: rootId }, secret: 'details' }, departmentListSchema)).department;
   }
 
   /** department/get; undefined when WeCom says the department does not exist. */
   async getDepartment(id: number): Promise<WecomDepartment | undefined> {
     try {
-      return (await this.call('department/get', { query: { id }, secret: 'directory' }, departmentGetSchema)).department;
+      return (await this.call('department/get', { query: { id }, secret: 'tree' }, departmentGetSchema)).department;
     } catch (err) {
       if (isWecomError(err, 'notFound')) return undefined;
       throw err;
@@ -153,20 +187,23 @@ export class WecomClient {
     return { nextCursor: r.next_cursor, rows: r.dept_user };
   }
 
-  /** user/get; undefined when WeCom says the userid does not exist (60111). */
+  /** user/get (app secret first, see the module doc); undefined when WeCom says the userid does not exist (60111). */
   async getUser(userId: string): Promise<WecomUser | undefined> {
     if (!userId) throw new ValidationError('userId is required', { code: 'WECOM.INVALID_ARGUMENT' });
     try {
-      return await this.call('user/get', { query: { userid: userId }, secret: 'directory' }, userSchema);
+      return await this.call('user/get', { query: { userid: userId }, secret: 'details' }, userSchema);
     } catch (err) {
       if (isWecomError(err, 'notFound')) return undefined;
       throw err;
     }
   }
 
-  /** user/list: full members of one department (direct members; recurse yourself, 45029 = too large). */
+  /**
+   * user/list: full members of one department (direct members; recurse yourself, 45029 = too
+   * large). App secret first (module doc): one call per department instead of one user/get per member.
+   */
   async listDepartmentUsers(departmentId: number): Promise<WecomUser[]> {
-    return (await this.call('user/list', { query: { department_id: departmentId }, secret: 'directory' }, userListSchema)).userlist;
+    return (await this.call('user/list', { query: { department_id: departmentId }, secret: 'details' }, userListSchema)).userlist;
   }
 
   // ---- SSO (§5) ---------------------------------------------------------------------------------
@@ -271,10 +308,33 @@ export class WecomClient {
     return this.limiters.get(`wecom:${this.opts.config.corpId}:${api}`, { requestsPerSecond: this.opts.config.requestsPerSecond });
   }
 
-  private async resolveKind(secret: WecomSecretKind | 'directory'): Promise<WecomSecretKind> {
-    if (secret !== 'directory') return secret;
-    if (this.opts.directorySecret) return this.opts.directorySecret;
-    return (await this.hasContactSecret()) ? 'contact' : 'app';
+  /**
+   * The secrets to try for `api` in `group`: the configured ones in the group's order, those
+   * recently refused with 60020 / 48002 for this API moved last (still tried: the refusal
+   * may have been fixed). Unconfigured secrets are skipped; with none configured, the first
+   * of the order is returned so its token fetch says which secret is missing.
+   */
+  private async secretsFor(api: string, group: WecomReadGroup): Promise<WecomSecretKind[]> {
+    const order = this.opts.secretOrder?.[group] ?? WECOM_SECRET_ORDER[group];
+    const s = await this.opts.secrets();
+    const configured = order.filter((k) => Boolean(k === 'contact' ? s.contactSecret : s.appSecret));
+    if (configured.length === 0) return order.slice(0, 1);
+    const now = this.clock.now();
+    const refused = (k: WecomSecretKind): boolean => (this.refusedUntil.get(`${api} ${k}`) ?? 0) > now;
+    return [...configured.filter((k) => !refused(k)), ...configured.filter(refused)];
+  }
+
+  /** Remember that `kind` may not call `api` (60020 / 48002), and say so once. 60011 is per member: not remembered. */
+  private noteRefusal(api: string, kind: WecomSecretKind, err: WecomApiError, next: WecomSecretKind | undefined): void {
+    if (err.errcode === WecomErrcode.NO_PRIVILEGE) return;
+    const key = `${api} ${kind}`;
+    const now = this.clock.now();
+    const known = (this.refusedUntil.get(key) ?? 0) > now;
+    this.refusedUntil.set(key, now + REFUSAL_MEMORY_MS);
+    if (!known) {
+      // Field names avoid "secret": the logger redacts those (the values are only kinds).
+      this.logger?.warn('wecom refused this API for one secret; reading with the other one', { api, refusedKey: kind, errcode: err.errcode, nextKey: next ?? 'none' });
+    }
   }
 
   /**
@@ -295,7 +355,7 @@ export class WecomClient {
     const secrets = await this.opts.secrets();
     const secret = kind === 'contact' ? secrets.contactSecret : secrets.appSecret;
     if (!secret) {
-      throw new NotConfiguredError(`Tenant ${this.opts.tenantId} has no wecom ${kind}Secret, which ${kind === 'contact' ? 'user/list_id' : 'SSO and app messages'} need`, {
+      throw new NotConfiguredError(`Tenant ${this.opts.tenantId} has no wecom ${kind}Secret, which ${kind === 'contact' ? 'user/list_id' : 'SSO, app messages and member details'} need`, {
         code: 'WECOM.SECRET_MISSING',
       });
     }
@@ -312,12 +372,27 @@ export class WecomClient {
     return { token: t.access_token, expiresInSeconds: t.expires_in };
   }
 
-  private async call<S extends z.ZodType>(
-    api: string,
-    init: { method?: 'GET' | 'POST'; query?: Query; body?: Record<string, unknown>; secret: WecomSecretKind | 'directory' },
-    schema: S,
-  ): Promise<z.output<S>> {
-    const kind = await this.resolveKind(init.secret);
+  /** One API call with one secret, or with a group's secrets in order, falling back on a secret refusal (module doc). */
+  private async call<S extends z.ZodType>(api: string, init: CallInit, schema: S): Promise<z.output<S>> {
+    if (init.secret === 'contact' || init.secret === 'app') return this.callWith(init.secret, api, init, schema);
+    const kinds = await this.secretsFor(api, init.secret);
+    let first: WecomApiError | undefined;
+    for (const [i, kind] of kinds.entries()) {
+      try {
+        const out = await this.callWith(kind, api, init, schema);
+        if (first) this.logger?.debug('wecom read with the fallback secret', { api, usedKey: kind, refusedKey: first.secretKind, refusedErrcode: first.errcode });
+        return out;
+      } catch (err) {
+        if (!isWecomSecretRefusal(err)) throw err;
+        this.noteRefusal(api, kind, err, kinds[i + 1]);
+        if (!first) first = err;
+        else throw first.withFallback(err);
+      }
+    }
+    throw first as WecomApiError;
+  }
+
+  private async callWith<S extends z.ZodType>(kind: WecomSecretKind, api: string, init: CallInit, schema: S): Promise<z.output<S>> {
     const tokens = this.tokenCache(kind);
     let refetched = false;
     return withRetry(

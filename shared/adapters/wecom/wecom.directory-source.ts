@@ -1,25 +1,36 @@
 /**
  * WeCom as a directory source (reference wecom.md §4).
  *
- * Departments: department/simplelist (ids, parents, order: callable with either secret,
- * even from contact-sync IPs added after 2022-08-15), then department/get for each name.
+ * Departments: department/simplelist (ids, parents, order), then department/get for each
+ * name; both contact secret first (it sees the whole tree, and the 2022 rule leaves these
+ * two open to contact-sync IPs added after 2022-08-15), app secret as the fallback.
  *
  * Members, two strategies:
- * - `list_id` (default when the tenant has the 通讯录同步 secret): user/list_id pages the
- *   whole roster by cursor, then user/get reads each member's details;
- * - `department` (default otherwise): user/list per department, which a self-built app
- *   may call for its visible range.
- * People in several departments are merged by userid. Any failed call fails the snapshot.
+ * - `list_id` (default when the tenant has the 通讯录同步 secret): the roster comes from
+ *   user/list_id (contact secret only, cursor paging), the details from user/list per
+ *   department that has members (app secret first, see wecom.client.ts): one call per
+ *   department instead of one user/get per member (6,000 members in 300 departments: 300
+ *   calls, not 6,000 at 20/s). A roster member no user/list returned (their department's
+ *   list refused with both secrets, 60011 / 60020 / 48002, or too large, 45029) is read with
+ *   user/get; one that cannot be read fails the snapshot, since leaving them out would
+ *   delete their mailbox. The roster is what makes the snapshot complete even when the
+ *   app's visible range misses someone.
+ * - `department` (default otherwise): user/list per department simplelist returned, which a
+ *   self-built app may call for its visible range.
+ * People in several departments are merged by userid. Any other failed call fails the
+ * snapshot (never a partial one).
  *
  * Callbacks carry ids only (for URLs set after 2022-08-15, §3), so the callback worker
- * re-reads with getPerson / getDepartment: undefined when WeCom answers 60111 / 60123.
+ * re-reads with getPerson / getDepartment (app secret first for people): undefined when
+ * WeCom answers 60111 / 60123.
  */
 import type { Department, DirectorySnapshot, DirectorySource, Person } from '../../domain/directory';
 import type { Clock } from '../../ports/clock';
 import { systemClock } from '../../ports/clock';
 import { mapLimit } from '../http/map-limit';
 import type { WecomClient } from './wecom.client';
-import { toDepartment, toPerson } from './wecom.schemas';
+import { WecomErrcode, isWecomError, isWecomSecretRefusal } from './wecom.errors';
+import { toDepartment, toPerson, type WecomUser } from './wecom.schemas';
 
 export type WecomMemberStrategy = 'list_id' | 'department';
 
@@ -59,7 +70,7 @@ export class WecomDirectorySource implements DirectorySource {
     });
 
     const strategy = this.options.memberStrategy ?? ((await this.client.hasContactSecret()) ? 'list_id' : 'department');
-    const people = strategy === 'list_id' ? await this.peopleByListId() : await this.peopleByDepartment(departments);
+    const people = strategy === 'list_id' ? await this.peopleByRoster() : await this.peopleByDepartment(departments);
     return { departments, people, complete: true, takenAt };
   }
 
@@ -76,17 +87,40 @@ export class WecomDirectorySource implements DirectorySource {
     return d ? toDepartment(d) : undefined;
   }
 
-  private async peopleByListId(): Promise<Person[]> {
-    const userIds = new Set<string>();
+  /** Roster from user/list_id, details from user/list per department, user/get for the rest (module doc). */
+  private async peopleByRoster(): Promise<Person[]> {
+    const roster = new Set<string>();
+    const deptIds = new Set<number>();
     let cursor: string | undefined;
     do {
       const page = await this.client.listUserIds({ cursor, limit: this.options.listIdLimit });
-      for (const row of page.rows) userIds.add(row.userid);
+      for (const row of page.rows) {
+        roster.add(row.userid);
+        deptIds.add(row.department);
+      }
       cursor = page.nextCursor;
     } while (cursor);
-    const users = await mapLimit([...userIds], this.concurrency, (id) => this.client.getUser(id));
-    // undefined = deleted between list_id and get: gone, not an error.
-    return users.filter((u) => u !== undefined).map(toPerson);
+
+    const users = new Map<string, WecomUser>();
+    const lists = await mapLimit([...deptIds], this.concurrency, async (id) => {
+      try {
+        return await this.client.listDepartmentUsers(id);
+      } catch (err) {
+        // Refused with every secret (outside the app's visible range and the contact secret
+        // barred from user/list), the department was deleted since list_id, or too large to
+        // list: its members are read one by one below.
+        if (isWecomSecretRefusal(err) || isWecomError(err, 'notFound') || (isWecomError(err) && err.errcode === WecomErrcode.RESPONSE_TOO_LARGE)) return [];
+        throw err;
+      }
+    });
+    // Members added after list_id ran are real members too: keep them.
+    for (const u of lists.flat()) if (!users.has(u.userid)) users.set(u.userid, u);
+
+    const missing = [...roster].filter((id) => !users.has(id));
+    const fetched = await mapLimit(missing, this.concurrency, (id) => this.client.getUser(id));
+    // undefined = deleted between list_id and get: gone, not an error. A refusal throws.
+    for (const u of fetched) if (u && !users.has(u.userid)) users.set(u.userid, u);
+    return [...users.values()].map(toPerson);
   }
 
   private async peopleByDepartment(departments: readonly Department[]): Promise<Person[]> {

@@ -130,6 +130,11 @@ export interface WecomApiErrorInit {
   httpStatus?: number;
   egressIp?: string;
   cause?: unknown;
+  /**
+   * The other secret was tried too and refused (the client's fallback between secrets):
+   * its kind and errcode, so the message names both refusals.
+   */
+  fallback?: { secretKind: WecomSecretKind; kind: WecomErrorKind; errcode?: number; httpStatus?: number };
 }
 
 /** A WeCom call failed. Messages name tenant, corp, API and secret kind, never a token or secret. */
@@ -139,23 +144,50 @@ export class WecomApiError extends UpstreamError {
   readonly errcode: number | undefined;
   readonly httpStatus: number | undefined;
   readonly secretKind: WecomSecretKind | undefined;
+  private readonly init: WecomApiErrorInit;
 
   constructor(init: WecomApiErrorInit) {
     super(WECOM_VENDOR, WECOM_KIND_CODES[init.kind], describe(init), {
       retryable: RETRYABLE.has(init.kind),
       cause: init.cause,
-      details: { tenant: init.tenantId, api: init.api, kind: init.kind, errcode: init.errcode, httpStatus: init.httpStatus, secretKind: init.secretKind },
+      details: {
+        tenant: init.tenantId,
+        api: init.api,
+        kind: init.kind,
+        errcode: init.errcode,
+        httpStatus: init.httpStatus,
+        secretKind: init.secretKind,
+        ...(init.fallback ? { fallbackSecretKind: init.fallback.secretKind, fallbackErrcode: init.fallback.errcode } : {}),
+      },
     });
     this.kind = init.kind;
     this.api = init.api;
     this.errcode = init.errcode;
     this.httpStatus = init.httpStatus;
     this.secretKind = init.secretKind;
+    this.init = init;
+  }
+
+  /** This error, also naming the refusal of the secret tried after it (the client's fallback). */
+  withFallback(other: WecomApiError): WecomApiError {
+    const fallback = other.secretKind ? { secretKind: other.secretKind, kind: other.kind, errcode: other.errcode, httpStatus: other.httpStatus } : undefined;
+    return new WecomApiError({ ...this.init, fallback, cause: other });
   }
 }
 
 export function isWecomError(err: unknown, kind?: WecomErrorKind): err is WecomApiError {
   return err instanceof WecomApiError && (kind === undefined || err.kind === kind);
+}
+
+/**
+ * Refusals that depend on which secret asked (reference §4), so the other secret may still
+ * succeed: 60020 (the secret's trusted IPs; since 2022-08-15 also the 通讯录同步 secret from
+ * an IP added after that date, on user/get, user/list and department/list), 48002 (the API
+ * is not open to this secret) and 60011 (outside the app's visible range). The client falls
+ * back to the other secret on these and on nothing else.
+ */
+export function isWecomSecretRefusal(err: unknown): err is WecomApiError {
+  return isWecomError(err) && (err.errcode === WecomErrcode.IP_NOT_WHITELISTED || err.errcode === WecomErrcode.API_NOT_PERMITTED || err.errcode === WecomErrcode.NO_PRIVILEGE);
 }
 
 const SECRET_LABEL: Record<WecomSecretKind, string> = {
@@ -164,6 +196,13 @@ const SECRET_LABEL: Record<WecomSecretKind, string> = {
 };
 
 function describe(init: WecomApiErrorInit): string {
+  const main = describeOne(init);
+  if (!init.fallback) return main;
+  // Both secrets were refused: say what the second one answered, so the admin sees the whole picture.
+  return `${main} The bridge also tried ${SECRET_LABEL[init.fallback.secretKind]}, which was refused too (${failureLabel(init.fallback)}).`;
+}
+
+function describeOne(init: WecomApiErrorInit): string {
   const secret = init.secretKind ? ` with ${SECRET_LABEL[init.secretKind]}` : '';
   const where = `wecom ${init.api} (tenant ${init.tenantId}, corp ${init.corpId})`;
   const code = failureLabel(init);
@@ -175,7 +214,7 @@ function describe(init: WecomApiErrorInit): string {
       const page = init.secretKind === 'contact' ? '管理工具 > 通讯录同步 > 企业可信IP' : '应用管理 > <the app> > 企业可信IP';
       const hint =
         init.secretKind === 'contact'
-          ? ' If the IP was added after 2022-08-15, WeCom no longer lets the contact sync secret call user/get, user/list or department/list from it: read details with the app secret instead.'
+          ? ' If the IP was added after 2022-08-15, WeCom no longer lets the contact sync secret call user/get, user/list or department/list from it; the bridge reads those with the app secret, so list the IP for the app too and make its visible range (可见范围) cover the whole organisation.'
           : '';
       return `${where} was refused${secret} (${code}): add the bridge's egress IP ${ip} to the trusted IPs in the WeCom admin console (${page}).${hint}`;
     }
@@ -184,7 +223,7 @@ function describe(init: WecomApiErrorInit): string {
     case 'permission':
       return init.errcode === WecomErrcode.API_NOT_PERMITTED
         ? `${where}: this API is not allowed${secret} (${code}). user/list_id needs the 通讯录同步 secret; auth/getuserinfo and message/send need the app secret.`
-        : `${where}: no privilege${secret} for this member or department (${code}). Add them to the app's visible range (可见范围), or read the directory with the 通讯录同步 secret.`;
+        : `${where}: no privilege${secret} for this member or department (${code}). The bridge reads member details with the app secret: make the app's visible range (可见范围) cover the whole organisation.`;
     case 'misconfigured':
       return `${where}: wecom.agentId does not belong to the app whose secret is configured (${code}).`;
     case 'noRecipients':

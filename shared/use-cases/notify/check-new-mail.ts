@@ -8,7 +8,10 @@
  *    known mailboxes of the batch, over [earliest window start, now]. A mailbox's window
  *    starts `overlapMs` before its `until` (the log may show a mail a little after its
  *    `sendtime`; the reference says nothing about that delay), never before `since`, and
- *    never more than `maxCatchUpMs` back (a day-old "new mail" is noise).
+ *    never more than `maxCatchUpMs` back (a day-old "new mail" is noise). When NetEase
+ *    answers with fewer entries than its `total` (the API has no paging), the query is
+ *    narrowed by accounts, then by time (read-mail-logs.ts), and each mailbox learns up to
+ *    when its log was read completely: its watermark moves no further (step 5).
  * 3. New mail = delivered entries in the window that are not in the watermark's `recent`
  *    list and not yet handled per the OnceStore (namespace `notify`, key
  *    `mail:<account>:<identity>`, identity = hash of account + sendtime + sender + subject).
@@ -20,8 +23,9 @@
  *    each within the person's vendor budget; what does not fit is folded into one
  *    "您有 N 封新邮件" message instead of being dropped. With no budget left at all the
  *    mails wait (the watermark stays) until the next poll that has budget.
- * 5. The watermark moves to `now` only after that person's sends succeeded. An idle
- *    mailbox's watermark is rewritten every `refreshMs` only, to save writes.
+ * 5. The watermark moves to `now` (or to where the person's log was read completely, if
+ *    NetEase truncated it) only after that person's sends succeeded. An idle mailbox's
+ *    watermark is rewritten every `refreshMs` only, to save writes.
  *
  * Failures: NetEase or vendor errors that may pass (throttling, 5xx, network) throw
  * retryably: the SQS record fails and is retried, then goes to the DLQ; people already
@@ -39,6 +43,7 @@ import type { Clock } from '../../ports/clock';
 import { MAX_RECENT_MAILS, type MailWatermark, type NotifyStore } from '../../ports/notify-store';
 import type { CacheStore, OnceStore } from '../../ports/state-stores';
 import { attributeEntries, type DetectedMail, type MailLogEntry } from './new-mail';
+import { readMailLogs, type MailLogRead } from './read-mail-logs';
 import { buildNotificationLink } from './notification-link';
 import { NotifySendError, type Notice, type NotificationSender } from './notices';
 import { CHANNEL_LIMITS, loadBudget, type RateWindow } from './rate-budget';
@@ -67,6 +72,10 @@ export interface NotifyOptions {
   deadlineMarginMs: number;
   /** Per-channel limits (tests shrink them). */
   limits: Record<NotifyChannel, readonly RateWindow[]>;
+  /** Mail-log queries per batch when NetEase truncates its answer (read-mail-logs.ts). */
+  maxLogQueries: number;
+  /** Shortest window one mailbox's truncated log is cut down to. */
+  minLogWindowMs: number;
 }
 
 export const DEFAULT_NOTIFY_OPTIONS: NotifyOptions = {
@@ -79,6 +88,8 @@ export const DEFAULT_NOTIFY_OPTIONS: NotifyOptions = {
   dedupTtlSeconds: 3 * 24 * 3600,
   deadlineMarginMs: 10_000,
   limits: CHANNEL_LIMITS,
+  maxLogQueries: 24,
+  minLogWindowMs: 5_000,
 };
 
 export interface CheckNewMailDeps {
@@ -111,6 +122,10 @@ export interface CheckNewMailResult {
   firstChecks: number;
   /** Log entries NetEase returned. */
   logEntries: number;
+  /** mail/getReceivedMailLogs calls (more than one when NetEase truncated an answer). */
+  logQueries: number;
+  /** People whose watermark stayed behind `now` because their log could not be read completely this time. */
+  logIncompletePeople: number;
   /** Mails found new in this poll (before dedup against the OnceStore). */
   newMails: number;
   /** Messages sent (detailed + summaries). */
@@ -149,6 +164,8 @@ export async function checkNewMail(deps: CheckNewMailDeps, job: NotifyJob, ctx: 
     people: job.people.length,
     firstChecks: 0,
     logEntries: 0,
+    logQueries: 0,
+    logIncompletePeople: 0,
     newMails: 0,
     messages: 0,
     detailed: 0,
@@ -188,21 +205,42 @@ export async function checkNewMail(deps: CheckNewMailDeps, job: NotifyJob, ctx: 
     return result;
   }
 
-  // 2. One mail-log read for the batch.
+  // 2. One mail-log read for the batch (narrowed when NetEase truncates it).
   const windowStart = (w: MailWatermark) => Math.max(w.since, w.until - opts.overlapMs, now - opts.maxCatchUpMs);
-  const start = Math.min(...known.map(windowStart));
-  let entries: MailLogEntry[];
+  let read: MailLogRead;
   try {
     const reader = await deps.mailLogs(tenant);
-    const logs = await reader.getReceivedMailLogs({ accounts: known.map((w) => w.account), start: new Date(start), end: new Date(now) });
-    entries = logs.entries;
-    if (logs.total > entries.length) log.warn('netease returned fewer log entries than its total', { total: logs.total, returned: entries.length });
+    read = await readMailLogs(
+      reader,
+      known.map((w) => ({ account: w.account, start: windowStart(w), readUntil: w.until })),
+      now,
+      { maxQueries: opts.maxLogQueries, minWindowMs: opts.minLogWindowMs },
+    );
   } catch (err) {
     if (isRetryable(err)) throw err;
     log.error('netease mail log read refused; watermarks kept, nothing sent', { code: codeOf(err), err });
     return { ...result, status: 'netease_error', errorCode: codeOf(err) };
   }
+  const entries: MailLogEntry[] = read.entries;
+  const coveredUntil = (account: string): number => Math.min(now, read.coveredUntil.get(account) ?? now);
   result.logEntries = entries.length;
+  result.logQueries = read.queries;
+  result.logIncompletePeople = known.filter((w) => coveredUntil(w.account) < now).length;
+  if (read.truncated > 0) {
+    log.warn('netease returned fewer log entries than its total; the query was narrowed', {
+      queries: read.queries,
+      truncatedAnswers: read.truncated,
+      budgetExhausted: read.exhausted,
+      // These people's watermarks stay where their log was read completely: the next poll reads on from there.
+      incompletePeople: result.logIncompletePeople,
+    });
+  }
+  if (read.unresolved.length > 0) {
+    log.error('netease still truncated the mail log of a mailbox within the shortest window; some of its mails may not be notified', {
+      accounts: read.unresolved,
+      minWindowMs: opts.minLogWindowMs,
+    });
+  }
   const attributed = attributeEntries(entries, new Set(known.map((w) => w.account)));
   result.unattributed = attributed.unattributed;
 
@@ -219,7 +257,23 @@ export async function checkNewMail(deps: CheckNewMailDeps, job: NotifyJob, ctx: 
     const userId = people.get(wm.account) as string;
     const mails = attributed.byAccount.get(wm.account) ?? [];
     try {
-      await handlePerson({ deps, opts, tenant, channel: job.channel, sender, url, now, wm, userId, mails, windowStart: windowStart(wm), result, log });
+      await handlePerson({
+        deps,
+        opts,
+        tenant,
+        channel: job.channel,
+        sender,
+        url,
+        now,
+        coveredUntil: coveredUntil(wm.account),
+        narrowed: read.narrowed.has(wm.account),
+        wm,
+        userId,
+        mails,
+        windowStart: windowStart(wm),
+        result,
+        log,
+      });
     } catch (err) {
       const e = err instanceof NotifySendError ? err : undefined;
       if (e && e.scope === 'person') {
@@ -248,6 +302,10 @@ interface PersonCtx {
   sender: NotificationSender;
   url: string;
   now: number;
+  /** The person's log is known complete up to here (`now` unless NetEase truncated it): the watermark's limit. */
+  coveredUntil: number;
+  /** NetEase truncated this person's log this time: record progress even when idle (a lagging watermark widens the next window). */
+  narrowed: boolean;
   wm: MailWatermark;
   userId: string;
   mails: DetectedMail[];
@@ -280,7 +338,7 @@ async function handlePerson(c: PersonCtx): Promise<void> {
   candidates.sort((a, b) => a.sentAt - b.sentAt);
 
   if (candidates.length === 0) {
-    if (now - wm.until >= opts.refreshMs) await advance(c, now, []);
+    if (now - wm.until >= opts.refreshMs || (c.narrowed && c.coveredUntil > wm.until)) await advance(c, c.coveredUntil, []);
     return;
   }
   result.newMails += candidates.length;
@@ -355,7 +413,7 @@ async function handlePerson(c: PersonCtx): Promise<void> {
       await done(c, pending, { kind: 'refused', code: e.code });
       handled.push(...pending.map((l) => l.mail));
       await budget.save();
-      await advance(c, deferred > 0 ? wm.until : now, handled);
+      await advance(c, deferred > 0 ? wm.until : c.coveredUntil, handled);
       throw e;
     }
     // Retry or tenant-wide: give the leases back so the next attempt need not wait.
@@ -368,8 +426,9 @@ async function handlePerson(c: PersonCtx): Promise<void> {
   }
   await budget.save();
   result.deferredMails += deferred;
-  // A mail another worker still holds keeps the watermark back, so it is read again.
-  await advance(c, deferred > 0 ? wm.until : now, handled);
+  // A mail another worker still holds keeps the watermark back, so it is read again; so
+  // does a log NetEase truncated (the watermark stops where it was read completely).
+  await advance(c, deferred > 0 ? wm.until : c.coveredUntil, handled);
 }
 
 async function done(c: PersonCtx, leases: readonly Lease[], outcome: Record<string, unknown>): Promise<void> {
