@@ -4,14 +4,14 @@
  * Environment (all optional): QIYE_TENANTS_FILE (config/tenants.local.json), QIYE_DATA_DIR
  * (.data), QIYE_PORT (3000), QIYE_SSO_PORT (3001), QIYE_DYNAMODB_PORT (3110), QIYE_SQS_PORT
  * (3111), QIYE_LOCAL_VISIBILITY_SECONDS, QIYE_SYNC_RATE_MINUTES, LOG_LEVEL, QIYE_SKIP_FIRST_SYNC=1
- * (skip the sandbox's initial full sync on the first start; local/first-sync.ts).
+ * (skip the sandbox tenants' initial full syncs on the first start; local/first-sync.ts).
  *
  * Exit codes: 0 after a clean stop (Ctrl-C / SIGTERM), 1 when the stack cannot start.
  */
 import { relative } from 'node:path';
 import { ConfigError, isAppError } from '../shared/errors/app-error';
 import { startLocalStack, type LocalStack } from './stack';
-import { runFirstSync } from './first-sync';
+import { runFirstSyncs } from './first-sync';
 
 async function main(): Promise<void> {
   let stack: LocalStack;
@@ -48,10 +48,11 @@ async function main(): Promise<void> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
-  // First start only: the sandbox's initial full sync and its summary (QIYE_SKIP_FIRST_SYNC=1 skips it).
-  // After the signal handlers, so Ctrl-C during it still stops cleanly.
+  // First start only: the sandbox tenants' initial full syncs and their summaries
+  // (QIYE_SKIP_FIRST_SYNC=1 skips them). After the signal handlers, so Ctrl-C during them
+  // still stops cleanly.
   if (!stoppingSince && process.env.QIYE_SKIP_FIRST_SYNC !== '1') {
-    await runFirstSync(stack, { out: (l) => process.stdout.write(`${l}\n`) }).catch((err: unknown) => {
+    await runFirstSyncs(stack, { out: (l) => process.stdout.write(`${l}\n`) }).catch((err: unknown) => {
       process.stderr.write(`The initial sync did not complete: ${describeError(err)}\n`);
     });
   }

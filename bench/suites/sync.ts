@@ -13,9 +13,10 @@
  * and counting every call by API. The tenant's requestsPerSecond is 200.
  *
  * Worker concurrency as the local stack runs it: 5 invocations at once (the poller's
- * maxConcurrency), 10 records each, 4 operations at a time per record, all in one process
- * sharing the tenant's limiter. In AWS the same pacing comes from maxConcurrency 5 Lambdas
- * each limited to 1/5 of the tenant's rate (shared/adapters/sources.ts).
+ * maxConcurrency), FUNCTIONS.syncWorker's batch size (2) records each, applied one after the
+ * other, 4 operations at a time per record, all in one process sharing the tenant's limiter.
+ * In AWS the same pacing comes from maxConcurrency 5 Lambdas each limited to 1/5 of the
+ * tenant's rate (shared/adapters/sources.ts).
  *
  * Scenarios:
  * 1. initial full sync of 10,000 people in 1,000 departments: elapsed vs the bound (calls / rate);
@@ -32,13 +33,15 @@ import { startNeteaseSimulator, type RunningNeteaseSimulator } from '../../local
 import { generateOrg } from '../../test/fixtures/org-generator';
 import { createSyncHarness, driftCheck, MemoryDirectorySource, type DrainOptions, type SyncHarness } from '../../test/integration/sync-harness';
 import { startSyncRun, type RunSummary } from '../../shared/use-cases/sync';
+import { FUNCTIONS } from '../../shared/contracts/app-manifest';
 import { markdownTable } from '../table';
 
 const RATE = 200;
 const BIG = { people: 10_000, departments: 1_000 };
 const MID = { people: 2_000, departments: 200 };
 const TARGET_RATIO = 1.1;
-const DRAIN: DrainOptions = { concurrency: 5, batchSize: 10, timeoutMs: 30 * 60_000 };
+const WORKER = FUNCTIONS.syncWorker.consumes!;
+const DRAIN: DrainOptions = { concurrency: WORKER.maxConcurrency ?? 5, batchSize: WORKER.batchSize, timeoutMs: 30 * 60_000 };
 const WRITES = new Set(['createUnit', 'updateUnit', 'deleteUnit', 'updateUnitRank', 'createAccount', 'updateAccount', 'updatePassword', 'moveUnit', 'suspendAccount', 'recoverAccount', 'deleteAccountSim']);
 
 // ---------------------------------------------------------------------------------------
@@ -184,8 +187,10 @@ export async function run(): Promise<{ table: string; summary: string }> {
     const t3 = performance.now();
     let faulted;
     let runs3 = 0;
-    // A record that exhausts its receives sits in the DLQ and its run never ends: the next
-    // run (what the schedule does) closes it after its lease and re-plans. Count the runs.
+    // An operation still failing on its record's last receive is recorded as failed and the
+    // run ends as a warning; the next run (what the schedule does) plans it again. (Only a
+    // failure outside the operations leaves a record in the DLQ; the next run then closes the
+    // stuck run after its lease.) Count the runs.
     while (runs3 < 5 && (!faulted || faulted.status !== 'success')) {
       if (runs3 > 0) f.clock.advance(31 * 60_000);
       // Faults only while applying: planning reads are not what is measured here.

@@ -7,9 +7,17 @@
  * - Stage "local": HTTP to the running local stack's gateway (http://127.0.0.1:$QIYE_PORT,
  *   default 3000; QIYE_ADMIN_URL overrides), which authorizes loopback callers.
  * - Any other stage: the same routes in-process, wired to that stage's DynamoDB table, SQS
- *   queue and Secrets Manager in the current AWS account (credentials from the usual AWS
+ *   queues and Secrets Manager in the current AWS account (credentials from the usual AWS
  *   chain). We do not sign HTTP requests with SigV4 here: that needs @smithy/signature-v4,
- *   which is not a declared dependency. Planning then runs in the CLI process.
+ *   which is not a declared dependency.
+ *
+ * Runs are planned by the deployed sync planner in both cases, never in the CLI: `sync run`
+ * (and `sync reject --replan`) queue a request on the stage's `plan` queue, exactly as the
+ * admin route does, and `--wait` follows the request to its run. So a long full run is
+ * planned within the planner's limits (300 s, 1 GB) from the deployment's network (its
+ * static egress IPs, which NetEase and WeCom allow-list), the operator's machine needs no
+ * route to EKP or NetEase and may disconnect, and the CLI needs sqs:SendMessage on the plan
+ * queue, not the vendors' secrets.
  */
 import { readFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
@@ -72,7 +80,7 @@ function httpTransport(baseUrl: string): AdminTransport {
 
 /** The deployed stage's routes in this process (see the module doc). */
 async function inProcessTransport(ctx: CliContext): Promise<AdminTransport> {
-  const [{ Router }, { registerSyncRoutes }, { createDocumentClient }, { tableName }, { createDynamoStateStores }, { SqsJobQueue }, { GetQueueUrlCommand, SQSClient }, { createSyncAdapters }, { createLogger }, { systemClock }, { secretStoreFor }, { errorResponse }, { queueName }] =
+  const [{ Router }, { registerSyncRoutes }, { createDocumentClient }, { tableName }, { createDynamoStateStores }, { SqsJobQueue }, { GetQueueUrlCommand, SQSClient }, { createSyncAdapters }, { createLogger }, { systemClock }, { secretStoreFor }, { errorResponse }, { queueName, FUNCTIONS }] =
     await Promise.all([
       import('../../shared/http/router'),
       import('../../functions/http/admin/sync.routes'),
@@ -91,13 +99,16 @@ async function inProcessTransport(ctx: CliContext): Promise<AdminTransport> {
   const logger = createLogger({ level: 'warn', fields: { component: 'cli', stage: ctx.stage } });
   const secrets = await secretStoreFor(ctx);
   const sqs = new SQSClient({});
-  const queueUrl = (await sqs.send(new GetQueueUrlCommand({ QueueName: queueName(ctx.stage, 'sync') }))).QueueUrl;
+  // Every queue the admin function sends to: plan (runs), sync (approvals), callback (follow-ups).
+  const queueUrls = Object.fromEntries(
+    await Promise.all(FUNCTIONS.admin.sendsTo.map(async (q) => [q, (await sqs.send(new GetQueueUrlCommand({ QueueName: queueName(ctx.stage, q) }))).QueueUrl] as const)),
+  );
   const adapters = createSyncAdapters({ secrets, stage: ctx.stage, logger });
   const router = new Router();
   registerSyncRoutes(router, {
     sync: {
       stores: createDynamoStateStores(createDocumentClient(), tableName(ctx.stage)),
-      jobs: new SqsJobQueue({ client: sqs, queueUrls: { sync: queueUrl! } }),
+      jobs: new SqsJobQueue({ client: sqs, queueUrls }),
       clock: systemClock,
       logger,
       tenants: () => ctx.config().tenants,
@@ -129,10 +140,19 @@ async function inProcessTransport(ctx: CliContext): Promise<AdminTransport> {
   };
 }
 
+/** Built once per command: `--wait` polls, and the in-process transport resolves queue URLs. */
+const inProcessTransports = new WeakMap<CliContext, Promise<AdminTransport>>();
+
 async function transportFor(ctx: CliContext): Promise<AdminTransport> {
   if (transportOverride) return transportOverride(ctx);
   if (ctx.isLocal) return httpTransport(process.env.QIYE_ADMIN_URL ?? `http://127.0.0.1:${process.env.QIYE_PORT ?? 3000}`);
-  return inProcessTransport(ctx);
+  let t = inProcessTransports.get(ctx);
+  if (!t) {
+    t = inProcessTransport(ctx);
+    inProcessTransports.set(ctx, t);
+    t.catch(() => inProcessTransports.delete(ctx));
+  }
+  return t;
 }
 
 /** Call a route and return its JSON, or throw the API's error (code and message). */
@@ -218,6 +238,34 @@ function printRunDetail(ctx: CliContext, detail: { run: RunRecord; errors: Array
   }
 }
 
+/** What GET .../sync/requests/:id answers (shared/use-cases/sync/request-sync-run.ts). */
+interface RequestStatus {
+  requestId: string;
+  status: 'queued' | 'starting' | 'started' | 'skipped' | 'failed';
+  runId?: string;
+  run?: RunRecord;
+  reason?: string;
+  error?: { code: string; message: string };
+}
+
+/**
+ * Wait until the planner has taken a queued request and its run exists.
+ * @throws AppError SYNC.RUN_IN_PROGRESS when the planner skipped it (another run held the
+ *   tenant), or the request's error when it was refused.
+ */
+async function waitForStart(ctx: CliContext, tenant: string, requestId: string, intervalMs = 500): Promise<{ runId: string; run?: RunRecord }> {
+  let last = '';
+  for (;;) {
+    const r = (await call(ctx, 'GET', `${base(tenant)}/sync/requests/${encodeURIComponent(requestId)}`)) as RequestStatus;
+    if (r.status === 'started' && r.runId) return { runId: r.runId, ...(r.run ? { run: r.run } : {}) };
+    if (r.status === 'skipped') throw new AppError('SYNC.RUN_IN_PROGRESS', `request ${requestId} was not started: ${r.reason ?? `a run is in progress: ${r.runId ?? 'unknown'}`}`, { status: 409, expose: true });
+    if (r.status === 'failed') throw new AppError(r.error?.code ?? 'SYNC.REQUEST_FAILED', `request ${requestId} failed: ${r.error?.message ?? 'no reason recorded'}`, { status: 500, expose: true });
+    if (r.status !== last) ctx.out(`Request ${requestId}: ${r.status === 'queued' ? 'queued for the sync planner' : 'the planner is starting it'}...`);
+    last = r.status;
+    await new Promise((res) => setTimeout(res, intervalMs));
+  }
+}
+
 async function waitForRun(ctx: CliContext, tenant: string, runId: string, intervalMs = 500): Promise<RunRecord> {
   const tty = process.stdout.isTTY === true && !process.env.CI;
   let last = '';
@@ -243,28 +291,45 @@ async function waitForRun(ctx: CliContext, tenant: string, runId: string, interv
 
 export const syncRun: Command = {
   name: 'sync run',
-  summary: 'Start a sync run for a tenant (incremental unless --full); --wait shows progress until it ends.',
+  summary: 'Queue a sync run for a tenant (incremental unless --full); --wait shows progress until it ends.',
   usage:
     'npx qiye-bridge sync run --tenant <id> [--full] [--dry-run] [--wait] [--stage <stage>]\n' +
+    '  The run is planned by the sync planner (the request is queued); without --wait the command returns at once.\n' +
+    '  --dry-run waits for the plan and prints it; nothing is applied.\n' +
     '  Full runs link (adopt) existing NetEase units and mailboxes that match source objects instead of creating them.\n' +
-    '  Exit codes with --wait: 0 success (or dry run), 3 warning (some objects failed), 4 awaiting approval, 1 failed.',
+    '  Exit codes with --wait: 0 success (or dry run), 3 warning (some objects failed), 4 awaiting approval, 1 failed or not started.',
   options: { tenant: { type: 'string' }, full: { type: 'boolean' }, 'dry-run': { type: 'boolean' }, wait: { type: 'boolean' } },
   async run({ values }, ctx) {
     const tenant = tenantOf(ctx, values);
-    const body = { mode: values.full ? 'full' : 'incremental', ...(values['dry-run'] ? { dryRun: true } : {}) };
-    const { run, planText } = (await call(ctx, 'POST', `${base(tenant)}/sync`, body)) as { run: RunRecord; planText: string };
-    ctx.out(`Run ${run.runId} started (${run.mode}${run.dryRun ? ', dry run' : ''}): ${run.status}`);
-    if (run.dryRun || run.status === 'awaiting_approval') ctx.out(planText);
-    if (!values.wait) {
-      if (['planning', 'applying'].includes(run.status)) ctx.out(`Follow it: npx qiye-bridge runs show --tenant ${tenant} ${run.runId}`);
-      return exitCodeFor(run.status === 'applying' || run.status === 'planning' ? 'success' : run.status);
+    const dryRun = values['dry-run'] === true;
+    const body = { mode: values.full ? 'full' : 'incremental', ...(dryRun ? { dryRun: true } : {}) };
+    const accepted = (await call(ctx, 'POST', `${base(tenant)}/sync`, body)) as { requestId: string; status: string; mode: string };
+    if (!values.wait && !dryRun) {
+      ctx.out(`Sync of ${tenant} requested (${accepted.mode}): request ${accepted.requestId}, ${accepted.status}.`);
+      ctx.out(`The run appears in: npx qiye-bridge runs list --tenant ${tenant}  (or add --wait to follow it)`);
+      return 0;
     }
-    const ended = await waitForRun(ctx, tenant, run.runId);
-    const detail = await call(ctx, 'GET', `${base(tenant)}/runs/${encodeURIComponent(run.runId)}`);
+    const started = await waitForStart(ctx, tenant, accepted.requestId);
+    const first = started.run;
+    ctx.out(`Run ${started.runId} started (${first?.mode ?? accepted.mode}${dryRun ? ', dry run' : ''}): ${first?.status ?? 'planning'}`);
+    const ended = values.wait ? await waitForRun(ctx, tenant, started.runId) : await waitQuietly(ctx, tenant, started.runId);
+    // What a dry run would do, and what a parked run waits to do.
+    if (ended.dryRun || ended.status === 'awaiting_approval') ctx.out(String(await call(ctx, 'GET', `${base(tenant)}/runs/${encodeURIComponent(ended.runId)}/plan`)).replace(/\n$/, ''));
+    if (!values.wait) return exitCodeFor(ended.status);
+    const detail = await call(ctx, 'GET', `${base(tenant)}/runs/${encodeURIComponent(ended.runId)}`);
     printRunDetail(ctx, detail);
     return exitCodeFor(ended.status);
   },
 };
+
+/** A dry run without --wait: no progress lines, just its end (it applies nothing, so it is quick). */
+async function waitQuietly(ctx: CliContext, tenant: string, runId: string, intervalMs = 300): Promise<RunRecord> {
+  for (;;) {
+    const { run } = (await call(ctx, 'GET', `${base(tenant)}/runs/${encodeURIComponent(runId)}`)) as { run: RunRecord };
+    if (!['planning', 'applying'].includes(run.status)) return run;
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
 
 export const syncApprove: Command = {
   name: 'sync approve',
@@ -283,7 +348,7 @@ export const syncApprove: Command = {
 
 export const syncReject: Command = {
   name: 'sync reject',
-  summary: 'Reject a parked run (nothing of it is applied); --replan starts a full run that withholds all deletions.',
+  summary: 'Reject a parked run (nothing of it is applied); --replan queues a full run that withholds all deletions.',
   usage: 'npx qiye-bridge sync reject --tenant <id> --run <run-id> [--note <text>] [--replan] [--stage <stage>]',
   options: { tenant: { type: 'string' }, run: { type: 'string' }, note: { type: 'string' }, replan: { type: 'boolean' } },
   async run({ values }, ctx) {
@@ -291,10 +356,12 @@ export const syncReject: Command = {
     if (typeof values.run !== 'string' || !values.run) throw new ValidationError('--run <run-id> is required.');
     const res = (await call(ctx, 'POST', `${base(tenant)}/runs/${encodeURIComponent(values.run)}/reject`, { by: operator(), ...(values.note ? { note: values.note } : {}), ...(values.replan ? { replan: true } : {}) })) as {
       run: RunRecord;
-      replan?: { run: RunRecord };
+      replan?: { requestId: string; status: string };
     };
     ctx.out(`Run ${res.run.runId} rejected.`);
-    if (res.replan) ctx.out(`Run ${res.replan.run.runId} started without deletions: ${res.replan.run.status}`);
+    if (res.replan) {
+      ctx.out(`A full run without deletions is ${res.replan.status} (request ${res.replan.requestId}); it appears in: npx qiye-bridge runs list --tenant ${tenant}`);
+    }
   },
 };
 

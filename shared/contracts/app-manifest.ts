@@ -7,7 +7,7 @@
  */
 import type { SecretKind } from '../config/secrets';
 
-export type QueueName = 'sync' | 'callback' | 'notify';
+export type QueueName = 'plan' | 'sync' | 'callback' | 'notify';
 
 export interface QueueSpec {
   /** Physical name suffix: `qiye-bridge-<stage>-<name>` (and `-dlq`). */
@@ -22,6 +22,20 @@ export interface QueueSpec {
 }
 
 export const QUEUES: Record<QueueName, QueueSpec> = {
+  plan: {
+    name: 'plan',
+    description: 'On-demand sync requests (admin API, CLI): each message asks the sync planner to plan and start one run.',
+    // Above 6x the planner's 300 s timeout (AWS's advice for SQS event sources), and above
+    // the tenant's sync lock lease (30 min, DEFAULT_SYNC_OPTIONS.lockTtlMs): a planner killed
+    // mid-planning leaves the lock held, and the redelivery must find it expired rather than
+    // be acknowledged as "a run is in progress" (test/unit/sync-request.test.ts checks both).
+    visibilityTimeoutSeconds: 40 * 60,
+    // One retry: a request whose planning fails twice goes to the DLQ (and its alarm); the
+    // failed runs say why. Planning again and again would only repeat the same reads.
+    maxReceiveCount: 2,
+    retentionSeconds: 1 * 24 * 3600,
+    dlqRetentionSeconds: 14 * 24 * 3600,
+  },
   sync: {
     name: 'sync',
     description: 'Sync batches fanned out by the planner, applied to NetEase by the sync worker.',
@@ -129,19 +143,23 @@ export const FUNCTIONS: Record<FunctionName, FunctionSpec> = {
     table: 'readwrite',
     secrets: ['netease'],
     writesSecrets: ['netease'],
+    // plan: on-demand runs are planned by the sync planner, not in this 29 s function.
     // callback: the follow-up of a run it ends (reject, import) for waiting contact events.
-    sendsTo: ['sync', 'callback'],
+    sendsTo: ['plan', 'sync', 'callback'],
   },
   syncPlanner: {
     name: 'syncPlanner',
     entry: 'functions/schedule/sync-planner/handler.ts',
-    description: 'Scheduled: plans each tenant\'s incremental (or full) sync and fans batches out to the sync queue.',
+    description: 'Scheduled, and on demand from the plan queue: plans a tenant\'s incremental (or full) sync and fans batches out to the sync queue.',
     memoryMb: 1024,
     timeoutSeconds: 300,
     table: 'readwrite',
     secrets: ['netease', 'ekp', 'dingtalk', 'wecom'],
     // callback: the follow-up drain of a run it ends at once (empty plan, failure) or sweeps.
     sendsTo: ['sync', 'callback'],
+    // On-demand runs (admin API, CLI), one request per invocation: a full plan may take
+    // minutes. Two at a time (Lambda's minimum); runs of one tenant never overlap anyway (lock).
+    consumes: { queue: 'plan', batchSize: 1, maxBatchingWindowSeconds: 0, maxConcurrency: 2 },
   },
   syncWorker: {
     name: 'syncWorker',
@@ -153,7 +171,15 @@ export const FUNCTIONS: Record<FunctionName, FunctionSpec> = {
     secrets: ['netease'],
     // callback: the run that ends sends the follow-up drain of contact events that waited for it.
     sendsTo: ['sync', 'callback'],
-    consumes: { queue: 'sync', batchSize: 10, maxBatchingWindowSeconds: 1, maxConcurrency: 5 },
+    // batchSize 2 so a full batch fits the 60 s timeout with room to spare. A record is one
+    // stored batch of up to 25 operations (SyncOptions.batchSize), applied at this worker's
+    // share of the tenant's NetEase rate: the default 20 req/s over maxConcurrency 5 = 4 req/s.
+    // 2 records x 25 ops / 4 req/s = 12.5 s at one call per operation, 25 s at two (a create
+    // whose answer was lost and is looked up, a unit move). 10 records took 62.5 s even at one
+    // call each: every full invocation timed out and all its records came back after the
+    // 6-minute visibility timeout. Slower tenants are covered by the worker's deadline guard
+    // (functions/queue/sync-worker/handler.ts: no record starts with less than 25 s left).
+    consumes: { queue: 'sync', batchSize: 2, maxBatchingWindowSeconds: 1, maxConcurrency: 5 },
   },
   callbackWorker: {
     name: 'callbackWorker',

@@ -126,6 +126,8 @@ function validate(input: PlanSyncInput): void {
   if (!Number.isFinite(s.suspendGraceDays) || s.suspendGraceDays < 0) problems.push('suspendGraceDays must be a number >= 0');
   if (!Number.isFinite(s.deleteThreshold.count) || s.deleteThreshold.count < 0) problems.push('deleteThreshold.count must be >= 0');
   if (!Number.isFinite(s.deleteThreshold.percent) || s.deleteThreshold.percent < 0 || s.deleteThreshold.percent > 100) problems.push('deleteThreshold.percent must be within 0-100');
+  const minimum = s.deleteThreshold.minimum;
+  if (minimum !== undefined && (!Number.isInteger(minimum) || minimum < 0)) problems.push('deleteThreshold.minimum must be an integer >= 0');
   for (const a of s.matchAttributes) if (!['email', 'jobNumber', 'mobile'].includes(a)) problems.push(`unknown match attribute "${String(a)}"`);
   if (input.adopt && !input.netease) problems.push('adopt needs the current NetEase state (netease)');
   const unitSources = new Set<string>();

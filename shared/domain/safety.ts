@@ -13,6 +13,14 @@ import type { ParkReason, SyncSettings } from './sync-plan';
 export const SHRINK_GUARD_RATIO = 0.5;
 /** Below this many managed objects, churn is judged by the thresholds alone. */
 export const SHRINK_GUARD_MIN_BASELINE = 10;
+/**
+ * Default of `deleteThreshold.minimum`: the percentage rule applies from this many
+ * suspensions/deletions (of one object type) on. Without it a tenant of under 20 people
+ * parks on a single leaver at the default 5%, and a parked run holds the tenant's lock for
+ * up to a day, stalling even contact-callback runs. The count rule and the empty / half-size
+ * guards still hold below it.
+ */
+export const DEFAULT_PERCENT_RULE_MINIMUM = 10;
 
 export interface DestructiveCounts {
   /** Accounts the plan suspends or deletes. */
@@ -32,9 +40,10 @@ export interface SafetyBaseline {
 
 /**
  * Why the plan must wait for approval; empty when it may run. Nothing destructive, nothing
- * to approve. A threshold is exceeded when the count is above `count`, or above `percent`
- * of the managed base (a base of zero makes any deletion exceed it). `count: 0` therefore
- * means "every deletion needs approval".
+ * to approve. A threshold is exceeded when the count is above `count`, or, once the count
+ * reaches `minimum` (default {@link DEFAULT_PERCENT_RULE_MINIMUM}), above `percent` of the
+ * managed base (a base of zero makes any such deletion exceed it). `count: 0` therefore
+ * means "every deletion needs approval"; `minimum: 0` applies the percentage from the first.
  */
 export function evaluateSafety(threshold: SyncSettings['deleteThreshold'], destructive: DestructiveCounts, baseline: SafetyBaseline): ParkReason[] {
   const reasons: ParkReason[] = [];
@@ -55,6 +64,8 @@ export function evaluateSafety(threshold: SyncSettings['deleteThreshold'], destr
   const check = (objects: 'accounts' | 'units', count: number, base: number) => {
     if (count === 0) return;
     if (count > threshold.count) reasons.push({ code: 'deleteThresholdCount', objects, count, limit: threshold.count });
+    // Small numbers are judged by the count alone: 1 leaver of 15 people is 6.7%.
+    if (count < (threshold.minimum ?? DEFAULT_PERCENT_RULE_MINIMUM)) return;
     const percent = base === 0 ? 100 : (count / base) * 100;
     if (percent > threshold.percent) {
       reasons.push({ code: 'deleteThresholdPercent', objects, count, base, percent: Math.round(percent * 10) / 10, limit: threshold.percent });

@@ -31,8 +31,12 @@ export interface SyncSettings {
   includeDepartments: string[];
   /** Source department ids whose subtrees are out of scope; wins over includeDepartments. */
   excludeDepartments: string[];
-  /** Park the plan when suspensions/deletions exceed either limit. */
-  deleteThreshold: { count: number; percent: number };
+  /**
+   * Park the plan when suspensions/deletions (per object type) exceed `count`, or exceed
+   * `percent` of the managed objects once there are at least `minimum` of them (default 10,
+   * as the tenant schema: see safety.ts).
+   */
+  deleteThreshold: { count: number; percent: number; minimum?: number };
   /** Days a leaver stays suspended before deleteAccountSim. */
   suspendGraceDays: number;
 }

@@ -56,6 +56,12 @@ export const MAX_VALUE_BYTES = 300_000;
 export const MAX_ITEM_KEY_BYTES = 320;
 /** Largest run summary (UTF-8 bytes of its JSON): the run item must stay small. */
 export const MAX_SUMMARY_BYTES = 64_000;
+/**
+ * Largest watermark value (UTF-8 bytes). A source's cursor can carry more than a timestamp
+ * (EKP's remembers the ids seen at its newest millisecond: ekp.feed.ts); the item holds the
+ * value twice (value + its order key), so 32 KB stays far below DynamoDB's 400 KB item limit.
+ */
+export const MAX_WATERMARK_BYTES = 32 * 1024;
 
 // ---------------------------------------------------------------------------------------
 // Errors
@@ -193,7 +199,7 @@ export interface WatermarkStore {
   /** Both types' watermarks for the planner (`DirectorySource.changesSince` input). */
   getAll(tenantId: string, source: SourceKind): Promise<Partial<Record<DirectoryObjectType, Watermark>>>;
   /**
-   * Store `value` if it is not behind the stored one (conditional write).
+   * Store `value` (at most MAX_WATERMARK_BYTES) if it is not behind the stored one (conditional write).
    * @returns true when stored (forward or equal); false when the store already holds a
    *   later value, which is kept.
    */
@@ -267,10 +273,16 @@ export interface NewRun {
   startedAt: number;
   /** Initial status; default `planning`. */
   status?: RunStatus;
+  /**
+   * The on-demand request that started the run (shared/contracts/sync-request.ts), so the
+   * caller who got `202 {requestId}` can find its run. Absent on scheduled and callback runs.
+   */
+  requestId?: string;
 }
 
-export interface RunRecord extends Required<Omit<NewRun, 'source'>> {
+export interface RunRecord extends Required<Omit<NewRun, 'source' | 'requestId'>> {
   source?: SourceKind;
+  requestId?: string;
   endedAt?: number;
   counts: RunCounts;
   /** Batches fanned out and not yet completed; 0 before fan-out. */
@@ -675,6 +687,7 @@ export function assertNewRun(run: NewRun): void {
   if (typeof run.dryRun !== 'boolean') throw invalid('dryRun must be a boolean');
   assertTime('startedAt', run.startedAt);
   if (run.status !== undefined) assertOneOf('status', run.status, RUN_STATUSES);
+  if (run.requestId !== undefined) assertName('requestId', run.requestId);
 }
 
 export function assertRunPatch(patch: RunPatch): void {

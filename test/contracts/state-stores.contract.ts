@@ -11,8 +11,10 @@ import { randomBytes } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { NotFoundError, ValidationError } from '../../shared/errors/app-error';
 import type { fixedClock } from '../../shared/ports/clock';
+import { decodeWatermark, encodeWatermark, MAX_WATERMARK_IDS } from '../../shared/adapters/ekp/ekp.feed';
 import {
   ConflictError,
+  MAX_WATERMARK_BYTES,
   newRunId,
   type MappingWrite,
   type ObjectResult,
@@ -210,6 +212,23 @@ export function stateStoreContract(name: string, setup: () => Promise<ContractCo
         expect(await w.advance(t, 'ekp', 'person', '2020-01-01 00:00:00.000', 'r5')).toBe(true);
         expect(await w.clear(t, 'ekp')).toBe(2);
         expect(await w.getAll(t, 'ekp')).toEqual({});
+      });
+
+      it('stores an EKP watermark remembering hundreds of ids tied at its millisecond, and refuses an oversized one unchanged', async () => {
+        const t = tenant();
+        const w = stores.watermarks;
+        // What EkpDirectorySource stores for departments: the org and dept cursors, each with
+        // every fdId (32 hex) seen at the newest alterTime (ekp.feed.ts).
+        const tied = (n: number) => Array.from({ length: n }, () => randomBytes(16).toString('hex'));
+        const value = encodeWatermark({ org: { t: '2024-05-01 10:00:00.000', ids: tied(MAX_WATERMARK_IDS) }, dept: { t: '2024-05-01 10:00:00.000', ids: tied(MAX_WATERMARK_IDS) } });
+        expect(Buffer.byteLength(value)).toBeGreaterThan(20_000);
+        expect(await w.advance(t, 'ekp', 'department', value, 'r1')).toBe(true);
+        expect((await w.get(t, 'ekp', 'department'))?.value).toBe(value);
+        expect(decodeWatermark((await w.get(t, 'ekp', 'department'))?.value, ['org', 'dept'], 'department').dept?.ids).toHaveLength(MAX_WATERMARK_IDS);
+        const later = encodeWatermark({ org: { t: '2024-05-01 10:00:00.001', ids: tied(20) }, dept: { t: '2024-05-01 10:00:00.001', ids: tied(20) } });
+        expect(await w.advance(t, 'ekp', 'department', later, 'r2')).toBe(true);
+        await expect(w.advance(t, 'ekp', 'department', `{"v":1,"x":"${'y'.repeat(MAX_WATERMARK_BYTES)}"}`, 'r3')).rejects.toMatchObject({ code: 'STATE.INVALID_INPUT' });
+        expect(await w.get(t, 'ekp', 'department')).toMatchObject({ value: later, runId: 'r2' });
       });
     });
 

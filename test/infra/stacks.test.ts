@@ -136,7 +136,7 @@ describe('stateful stack: tenant secrets', () => {
 describe('stateful stack: outputs and settings', () => {
   it('exports the table name and every queue URL, and is protected against deletion', () => {
     const outputs = s.stateful.toJSON().Outputs as Record<string, unknown>;
-    expect(Object.keys(outputs).sort()).toEqual(['DlqUrlCallback', 'DlqUrlNotify', 'DlqUrlSync', 'QueueUrlCallback', 'QueueUrlNotify', 'QueueUrlSync', 'TableName']);
+    expect(Object.keys(outputs).sort()).toEqual(['DlqUrlCallback', 'DlqUrlNotify', 'DlqUrlPlan', 'DlqUrlSync', 'QueueUrlCallback', 'QueueUrlNotify', 'QueueUrlPlan', 'QueueUrlSync', 'TableName']);
     expect(s.stacks.stateful.terminationProtection).toBe(true);
     // No static egress by default: no Elastic IPs.
     s.stateful.resourceCountIs('AWS::EC2::EIP', 0);
@@ -266,6 +266,17 @@ describe('service stack: queues, schedules and alarms', () => {
       // Lambda refuses a mapping whose queue hides messages for less than the function may run.
       expect(QUEUES[c.queue].visibilityTimeoutSeconds).toBeGreaterThanOrEqual(spec.timeoutSeconds);
     }
+  });
+
+  it('plans on-demand runs from the plan queue: the admin function sends, the planner alone consumes, one request at a time', () => {
+    const mappings = Object.values(resources(s.service, 'AWS::Lambda::EventSourceMapping')).map((m) => m.Properties!);
+    const planMappings = mappings.filter((m) => new RegExp(`:${queueName('test', 'plan')}$`).test(flatten(m.EventSourceArn)));
+    expect(planMappings.map((m) => flatten(m.FunctionName))).toEqual([`\${${fnOf(s, FUNCTIONS.syncPlanner).id}}`]);
+    expect(planMappings[0]!.BatchSize).toBe(1);
+    const adminEnv = (fnOf(s, FUNCTIONS.admin).props.Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(flatten(adminEnv[queueUrlEnv('plan')])).toMatch(new RegExp(`/${queueName('test', 'plan')}$`));
+    // The planner is still scheduled as well.
+    expect(Object.values(resources(s.service, 'AWS::Events::Rule')).some((r) => (r.Properties!.Targets as Array<{ Arn: unknown }>).some((t) => flatten(t.Arn).includes(fnOf(s, FUNCTIONS.syncPlanner).id)))).toBe(true);
   });
 
   it('runs each schedule as rate(N minutes) into its function, and honours syncRateMinutes', () => {

@@ -2,7 +2,7 @@ import { mkdtemp as mkdtempRaw, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ReceiveMessageCommand, SendMessageBatchCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
-import type { SQSEvent, SQSRecord } from 'aws-lambda';
+import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { QUEUES } from '../../shared/contracts/app-manifest';
 import { createMemoryLogger } from '../../shared/logging/logger';
@@ -106,6 +106,22 @@ describe('SqsPoller (local event source mapping)', () => {
     });
     const report = logger.lines.find((l) => l.msg === 'invocation' && l.failures === 1);
     expect(report).toMatchObject({ function: 'testWorker', records: 3, failures: 1, ms: expect.any(Number) });
+  });
+
+  it('gives the handler a Lambda context whose remaining time counts down from the function timeout (the workers\' deadline guard relies on it)', async () => {
+    const seen: number[] = [];
+    pollNotify(async (_event: SQSEvent, context: Context) => {
+      seen.push(context.getRemainingTimeInMillis());
+      await new Promise((r) => setTimeout(r, 300));
+      seen.push(context.getRemainingTimeInMillis());
+      return { batchItemFailures: [] };
+    });
+    await sendBodies(sqs.queues.notify.url, ['"x"']);
+    await waitFor(() => seen.length === 2);
+    const [start, later] = seen as [number, number];
+    expect(start).toBeLessThanOrEqual(5000); // timeoutSeconds 5
+    expect(start).toBeGreaterThan(3000);
+    expect(later).toBeLessThanOrEqual(start - 250);
   });
 
   it('moves a record that keeps failing to the DLQ after maxReceiveCount deliveries', async () => {

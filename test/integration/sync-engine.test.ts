@@ -9,7 +9,10 @@ import { mulberry32 } from '../../local/simulators/sim-random';
 import { NeteaseApiError } from '../../shared/adapters/netease';
 import type { Department, Person } from '../../shared/domain/directory';
 import { DAY_MS } from '../../shared/domain/sync-plan';
+import type { Context, SQSRecord } from 'aws-lambda';
+import { SYNC_RECORD_RESERVE_MS } from '../../functions/queue/sync-worker/handler';
 import { syncJobMessage } from '../../shared/contracts/sync-job';
+import { StateStoreError } from '../../shared/ports/state-stores';
 import {
   approveRun,
   getRunDetail,
@@ -270,18 +273,74 @@ describe('failures', () => {
     expect(await driftCheck(h)).toEqual([]);
   });
 
-  it('a batch stuck in the DLQ leaves the run unfinished; the next run closes it as failed and the watermark does not move', async () => {
+  it('an object still failing on its last delivery is recorded as failed: the run ends, only its dependents wait, and the next run applies it', async () => {
+    let failing = true;
+    const h = await setup({
+      wrapApi: (api) => ({
+        ...bindAll(api),
+        async createUnit(input) {
+          // A persistent retryable error (HTTP 500 on every attempt) for one unit only.
+          if (failing && input.unitName === '卡住的部门') throw new NeteaseApiError({ operation: 'unit/createUnit', kind: 'server', retryable: true, httpStatus: 500 });
+          return api.createUnit(input);
+        },
+      }),
+    });
+    await h.run({ mode: 'full' });
+    const before = await h.stores.watermarks.getAll(h.tenant.id, 'ekp');
+    const top = h.source.allDepartments().find((d) => !d.parentId)!;
+    const template = activeWithEmail(h)[0]!;
+    const domain = h.tenant.netease.domain;
+    h.source.putDepartment({ id: 'd-stuck', name: '卡住的部门', parentId: top.id, order: 90, status: 'active' });
+    h.source.putDepartment({ id: 'd-fine', name: '正常的部门', parentId: top.id, order: 91, status: 'active' });
+    h.source.putPerson({ ...template, id: 'p-stuck', loginName: 'stuck.one', jobNumber: 'S-1', email: `stuck.one@${domain}`, mobile: undefined, departmentIds: ['d-stuck'], mainDepartmentId: 'd-stuck' });
+    h.source.putPerson({ ...template, id: 'p-fine', loginName: 'fine.one', jobNumber: 'F-1', email: `fine.one@${domain}`, mobile: undefined, departmentIds: ['d-fine'], mainDepartmentId: 'd-fine' });
+
+    const { run } = await h.run({ mode: 'incremental' }, { maxReceiveCount: 3 });
+    // Before: the unit's batch went to the DLQ, its phase never completed, and the run (with
+    // the unrelated new person behind it) waited for the lock to expire.
+    expect(run.status).toBe('warning');
+    expect(h.queue.dlq).toEqual([]);
+    expect(run.counts.failed).toBe(1);
+    const detail = await getRunDetail(h.deps, h.tenant.id, run.runId);
+    expect(detail.errors.map((e) => [e.sourceId, e.outcome, e.errorCode])).toEqual(
+      expect.arrayContaining([
+        ['d-stuck', 'failed', 'UPSTREAM.SERVER_ERROR'],
+        ['p-stuck', 'skipped', 'SYNC.BLOCKED'],
+      ]),
+    );
+    expect(detail.errors).toHaveLength(2);
+    // The unrelated department and its person, in the phases after the failure, were applied.
+    const ne = h.netease();
+    expect(Object.values(ne.units).some((u) => u.unit_name === '正常的部门')).toBe(true);
+    expect(Object.keys(ne.accounts)).toContain('fine.one');
+    expect(Object.keys(ne.accounts)).not.toContain('stuck.one');
+    expect(await h.stores.locks.get(h.tenant.id, 'sync')).toBeUndefined();
+    // An incremental run with a failure keeps its watermarks: the next one re-reads and retries.
+    expect(await h.stores.watermarks.getAll(h.tenant.id, 'ekp')).toEqual(before);
+
+    failing = false;
+    const next = await h.run({ mode: 'incremental' });
+    expect(next.run.status).toBe('success');
+    expect(Object.keys(h.netease().accounts)).toContain('stuck.one');
+    expect(await driftCheck(h)).toEqual([]);
+  });
+
+  it('a batch stuck in the DLQ for a reason outside its operations leaves the run unfinished; the next run closes it as failed and the watermark does not move', async () => {
     const h = await setup();
     await h.run({ mode: 'full' });
     const before = await h.stores.watermarks.getAll(h.tenant.id, 'ekp');
     const p = activeWithEmail(h)[0]!;
     h.source.editPerson(p.id, (x) => void (x.displayName = '改名'));
-    h.sim.setFaults({ errorRate: 1 });
+    // The state store cannot serve the stored batch on any delivery.
+    const getBatch = h.stores.plans.getBatch.bind(h.stores.plans);
+    h.stores.plans.getBatch = async () => {
+      throw new StateStoreError('STATE.UNAVAILABLE', 'the table is unavailable', { retryable: true });
+    };
     let stuck;
     try {
       stuck = await h.run({ mode: 'incremental' }, { maxReceiveCount: 2 });
     } finally {
-      h.sim.setFaults({ errorRate: 0 });
+      h.stores.plans.getBatch = getBatch;
     }
     expect(stuck.run.status).toBe('applying');
     expect(h.queue.dlq).toHaveLength(1);
@@ -291,6 +350,27 @@ describe('failures', () => {
     const next = await h.run({ mode: 'full' });
     expect(next.run.status).toBe('success');
     expect((await h.stores.runs.get(h.tenant.id, stuck.run.runId))!.status).toBe('failed');
+    expect(await driftCheck(h)).toEqual([]);
+  });
+});
+
+describe('the sync worker near its deadline', () => {
+  it('starts no batch it may not finish: with too little time left the records come back untouched; with time, they apply', async () => {
+    const h = await setup({ options: { batchSize: 2 } });
+    const started = await startSyncRun(h.deps, { tenantId: h.tenant.id, trigger: 'manual', mode: 'full' });
+    const records = h.queue.ready.splice(0, 2).map((m) => ({ messageId: m.messageId, body: m.body, attributes: { ApproximateReceiveCount: '1' } }) as unknown as SQSRecord);
+    expect(records.length).toBeGreaterThan(0);
+    const mark = await h.mark();
+    const late = await h.worker({ Records: records }, { getRemainingTimeInMillis: () => SYNC_RECORD_RESERVE_MS - 1 } as Context);
+    expect(late.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(records.map((r) => r.messageId));
+    expect(h.writeCalls(mark)).toEqual([]);
+    expect((await h.stores.runs.get(h.tenant.id, started.run.runId))!.completedBatches).toBe(0);
+
+    const early = await h.worker({ Records: records }, { getRemainingTimeInMillis: () => 60_000 } as Context);
+    expect(early.batchItemFailures).toEqual([]);
+    expect((await h.stores.runs.get(h.tenant.id, started.run.runId))!.completedBatches).toBe(records.length);
+    await h.drain();
+    expect((await h.stores.runs.get(h.tenant.id, started.run.runId))!.status).toBe('success');
     expect(await driftCheck(h)).toEqual([]);
   });
 });
@@ -334,7 +414,12 @@ describe('safety', () => {
       await h.run({ mode: 'full' });
       const people = h.source.allPeople();
       const depts = h.source.allDepartments();
-      h.source.override = shape === 'empty' ? { departments: [], people: [] } : { departments: depts, people: people.slice(0, Math.floor(people.length / 2)) };
+      // Half-size: fewer active people remain than half the mailboxes the bridge manages
+      // (a plain half of the rows may hold a few more, the generated order being random).
+      const managed = activeWithEmail(h).length;
+      let kept = 0;
+      const half = people.filter((p) => p.status !== 'active' || kept++ < Math.ceil(managed / 2) - 1);
+      h.source.override = shape === 'empty' ? { departments: [], people: [] } : { departments: depts, people: half };
       const since = await h.mark();
       const { run } = await h.run({ mode: 'full' });
       expect(run.status).toBe('awaiting_approval');
@@ -436,6 +521,93 @@ describe('adoption', () => {
     expect(ex.mapping?.neteaseId).toBe('boss');
     expect(ex.history.map((r) => r.operation)).toContain('account.update');
     expect((ex.source?.record as Person | undefined)?.id).toBe(person.id);
+  });
+
+  it('a swap of two links interrupted at any write never links one mailbox twice, and importing the same file again completes it', async () => {
+    const h = await setup({ departments: 4, people: 8 });
+    await h.run({ mode: 'full' });
+    const [a, b] = activeWithEmail(h);
+    const key = (p: Person) => ({ tenantId: h.tenant.id, source: 'ekp' as const, objectType: 'person' as const, sourceId: p.id });
+    const nameA = (await h.stores.mappings.get(key(a!)))!.neteaseId;
+    const nameB = (await h.stores.mappings.get(key(b!)))!.neteaseId;
+    const mappings = h.stores.mappings;
+    const put = mappings.put.bind(mappings);
+    const del = mappings.delete.bind(mappings);
+    const linkedTwice = async () => {
+      const names = [...(await mappings.loadAll(h.tenant.id, 'ekp')).person.values()].filter((m) => m.status !== 'deleted').map((m) => m.neteaseId.toLowerCase());
+      return names.filter((n, i) => names.indexOf(n) !== i);
+    };
+    for (let crashAt = 1; crashAt <= 4; crashAt++) {
+      // Alternate directions: swap, then swap back.
+      const swapped = crashAt % 2 === 1;
+      const file = [
+        { sourceId: a!.id, type: 'person' as const, neteaseId: swapped ? nameB : nameA },
+        { sourceId: b!.id, type: 'person' as const, neteaseId: swapped ? nameA : nameB },
+      ];
+      let writes = 0;
+      const crash = () => {
+        if (++writes === crashAt) throw new Error('the process died');
+      };
+      mappings.put = async (...args) => (crash(), put(...args));
+      mappings.delete = async (...args) => (crash(), del(...args));
+      try {
+        await expect(importMappings(h.deps, h.tenant.id, file, 'tester')).rejects.toThrow('the process died');
+      } finally {
+        mappings.put = put;
+        mappings.delete = del;
+      }
+      // Before: the first put made A and B share one mailbox, and every plan was refused.
+      expect(await linkedTwice()).toEqual([]);
+      const dry = await h.run({ mode: 'full', dryRun: true });
+      expect(dry.run.status).toBe('dry_run');
+      // The tenant's lock was given back; the same file again finishes the job.
+      await importMappings(h.deps, h.tenant.id, file, 'tester');
+      expect((await mappings.get(key(a!)))!.neteaseId).toBe(file[0]!.neteaseId);
+      expect((await mappings.get(key(b!)))!.neteaseId).toBe(file[1]!.neteaseId);
+      expect(await importMappings(h.deps, h.tenant.id, file, 'tester')).toEqual({ linked: 0, unchanged: 2, replaced: 0 });
+    }
+    // The swapped-back links hold: a run keeps both mailboxes and creates none.
+    const mark = await h.mark();
+    const after = await h.run({ mode: 'full', adopt: false });
+    expect(after.run.status).toBe('success');
+    expect(h.writeCalls(mark).filter((c) => c.path === 'createAccount')).toEqual([]);
+  });
+
+  it('a link import holds the tenant however long it takes: no run starts meanwhile, and an import waits for a running one', async () => {
+    const h = await setup({ departments: 4, people: 8 });
+    await h.run({ mode: 'full' });
+    const people = activeWithEmail(h);
+    const [a] = people;
+    const file = await Promise.all(people.map(async (p) => ({ sourceId: p.id, type: 'person' as const, neteaseId: (await h.stores.mappings.get({ tenantId: h.tenant.id, source: 'ekp', objectType: 'person', sourceId: p.id }))!.neteaseId })));
+    const name = file[0]!.neteaseId;
+    const getAccount = h.api.getAccount.bind(h.api);
+    const runsDuringImport: unknown[] = [];
+    const original = h.deps.netease;
+    h.deps.netease = async (t) => {
+      const api = await original(t);
+      return Object.assign(Object.create(api) as NeteaseSyncApi, {
+        // Each NetEase read takes 4 minutes: the whole import outlasts the lock's 10-minute lease.
+        getAccount: async (n: string) => {
+          h.clock.advance(4 * 60_000);
+          runsDuringImport.push(await startSyncRun(h.deps, { tenantId: h.tenant.id, trigger: 'manual' }).catch((e: unknown) => e));
+          return getAccount(n);
+        },
+      });
+    };
+    try {
+      expect(await importMappings(h.deps, h.tenant.id, file, 'tester')).toMatchObject({ unchanged: file.length });
+    } finally {
+      h.deps.netease = original;
+    }
+    expect(file.length * 4).toBeGreaterThan(10);
+    expect(runsDuringImport).toHaveLength(file.length);
+    for (const r of runsDuringImport) expect(r).toBeInstanceOf(SyncRunInProgressError);
+    expect(await h.stores.locks.get(h.tenant.id, 'sync')).toBeUndefined();
+    h.source.editPerson(a!.id, (x) => void (x.displayName = '导入时'));
+    const running = await startSyncRun(h.deps, { tenantId: h.tenant.id, trigger: 'manual', mode: 'full' });
+    expect(running.run.status).toBe('applying');
+    await expect(importMappings(h.deps, h.tenant.id, [{ sourceId: a!.id, type: 'person', neteaseId: name }], 'tester')).rejects.toBeInstanceOf(SyncRunInProgressError);
+    await h.drain();
   });
 });
 

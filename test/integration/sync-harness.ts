@@ -11,7 +11,7 @@ import { makeHandler as makeWorker } from '../../functions/queue/sync-worker/han
 import { NeteaseClient, type NeteaseClientOptions } from '../../shared/adapters/netease';
 import { createMemoryStateStores } from '../../shared/adapters/memory/memory-state.store';
 import { tenantSchema, type TenantConfig } from '../../shared/config/tenant-config.schema';
-import type { QueueName } from '../../shared/contracts/app-manifest';
+import { FUNCTIONS, type QueueName } from '../../shared/contracts/app-manifest';
 import { Signer } from '../../shared/crypto/netease-signing';
 import { generateKeyPairSync } from '../../shared/crypto/rsa-keys';
 import type { Department, DirectoryChanges, DirectoryObjectType, DirectorySnapshot, DirectorySource, Person } from '../../shared/domain/directory';
@@ -114,6 +114,9 @@ export class MemoryDirectorySource implements DirectorySource {
 // An in-process SQS stand-in
 // ---------------------------------------------------------------------------------------
 
+/** Records per sync worker invocation in AWS and the local stack. */
+const SYNC_WORKER_BATCH_SIZE = FUNCTIONS.syncWorker.consumes?.batchSize ?? 10;
+
 interface QueuedMessage {
   messageId: string;
   body: string;
@@ -125,11 +128,11 @@ interface QueuedMessage {
 export interface DrainOptions {
   /** Invocations at once (Lambda's maxConcurrency). Default 5. */
   concurrency?: number;
-  /** Records per invocation (the mapping's batch size). Default 10. */
+  /** Records per invocation (the mapping's batch size). Default FUNCTIONS.syncWorker.consumes.batchSize. */
   batchSize?: number;
   /** Share of records delivered twice (at once, to two invocations). Default 0. */
   duplicateRate?: number;
-  /** Receives before a record goes to the DLQ. Default 5 (QUEUES.sync.maxReceiveCount). */
+  /** Receives before a record goes to the DLQ. Default 5 (QUEUES.sync.maxReceiveCount); the harness's worker is told the same. */
   maxReceiveCount?: number;
   /** Deterministic randomness for duplicates. */
   random?: () => number;
@@ -157,7 +160,7 @@ export class InProcessQueue implements JobQueue {
   /** Deliver until the queue is empty and nothing is in flight. */
   async drain(worker: (event: SQSEvent, context: Context) => Promise<{ batchItemFailures: Array<{ itemIdentifier: string }> }>, opts: DrainOptions = {}): Promise<void> {
     const concurrency = opts.concurrency ?? 5;
-    const batchSize = opts.batchSize ?? 10;
+    const batchSize = opts.batchSize ?? SYNC_WORKER_BATCH_SIZE;
     const maxReceive = opts.maxReceiveCount ?? 5;
     const random = opts.random ?? Math.random;
     const deadline = Date.now() + (opts.timeoutMs ?? 120_000);
@@ -179,7 +182,9 @@ export class InProcessQueue implements JobQueue {
       this.deliveries += records.length;
       let failed: Set<string>;
       try {
-        const res = await worker({ Records: records }, {} as Context);
+        // Lambda's context: the deadline guard (sqs-batch.ts reserveMs) sees the function's timeout.
+        const deadline = Date.now() + FUNCTIONS.syncWorker.timeoutSeconds * 1000;
+        const res = await worker({ Records: records }, { getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()) } as Context);
         failed = new Set(res.batchItemFailures.map((f) => f.itemIdentifier));
       } catch {
         failed = new Set(batch.map((m) => m.messageId));
@@ -315,7 +320,8 @@ export async function createSyncHarness(opts: HarnessOptions = {}): Promise<Sync
     options: { opLeaseSeconds: 30, ...opts.options },
   };
   const worker = makeWorker({ sync: deps });
-  const drain = (d?: DrainOptions) => queue.drain(worker, d);
+  // The worker knows the queue's maxReceiveCount (its last delivery gives up on failing operations).
+  const drain = (d?: DrainOptions) => queue.drain(d?.maxReceiveCount !== undefined ? makeWorker({ sync: deps, maxReceiveCount: d.maxReceiveCount }) : worker, d);
   return {
     tenant,
     sim,

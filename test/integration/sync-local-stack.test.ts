@@ -3,7 +3,8 @@
  * the real handler modules) with the EKP and NetEase simulators on random ports. The
  * planner is invoked as Lambda would be, batches travel through fauxqs to the worker, the
  * admin API serves the runs, and an edit made through the EKP simulator's control API
- * reaches NetEase after the next scheduled (incremental) run.
+ * reaches NetEase after the next scheduled (incremental) run. On-demand runs (the admin
+ * route, the CLI) are queued on the plan queue and started by the planner's SQS path.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -103,6 +104,18 @@ async function untilEnded(runId: string, ms = 60_000): Promise<RunRecord> {
   }
 }
 
+/** Wait until the planner has started the request's run (through the plan queue). */
+async function untilStarted(requestId: string, ms = 60_000): Promise<{ runId: string }> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const { body } = await admin(`/sync/requests/${requestId}`);
+    if (body?.status === 'started') return { runId: body.runId as string };
+    if (body?.status === 'skipped' || body?.status === 'failed') throw new Error(`request ${requestId} ${body.status}: ${JSON.stringify(body)}`);
+    if (Date.now() > end) throw new Error(`request ${requestId} did not start: ${JSON.stringify(body)}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
 describe('sync over the local stack', () => {
   it('runs the initial full sync through the planner, SQS and the worker, then applies an EKP edit on the next scheduled run', async () => {
     // What `npm start` does on a first start: invoke the planner for a full run, wait, summarize.
@@ -149,8 +162,25 @@ describe('sync over the local stack', () => {
     expect(explained.body.history[0]).toMatchObject({ runId: next.runId, operation: 'account.update', outcome: 'applied' });
     const dry = await admin('/sync', { method: 'POST', body: JSON.stringify({ mode: 'full', dryRun: true }) });
     expect(dry.status).toBe(202);
-    expect(dry.body.run.status).toBe('dry_run');
-    expect(dry.body.planText).toMatch(/empty; 0 operations/);
+    expect(dry.body).toMatchObject({ status: 'queued', dryRun: true });
+    const dryRun = await untilEnded((await untilStarted(dry.body.requestId)).runId);
+    expect(dryRun.status).toBe('dry_run');
+    expect((await admin(`/runs/${dryRun.runId}/plan`)).text).toMatch(/empty; 0 operations/);
+
+    // An on-demand run: the admin route only queues it (202); the planner takes it from the
+    // plan queue (fauxqs, the real poller), and the run carries the request id.
+    const other = active[1]!;
+    await fetch(`${ekp.url}/__sim/people?tenant=${TENANT}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id: other.id, name: '管理接口改名' }) });
+    const requested = await admin('/sync', { method: 'POST', body: JSON.stringify({ mode: 'incremental' }) });
+    expect(requested.status).toBe(202);
+    expect(requested.body).toEqual({ requestId: expect.any(String), status: 'queued', tenantId: TENANT, mode: 'incremental', dryRun: false });
+    const onDemand = await untilEnded((await untilStarted(requested.body.requestId)).runId);
+    expect(onDemand).toMatchObject({ status: 'success', trigger: 'manual', mode: 'incremental', requestId: requested.body.requestId });
+    expect(onDemand.counts.updated).toBe(1);
+    expect(netease.state(DOMAIN).accounts[other.email!.split('@')[0]!]!.nickname).toBe('管理接口改名');
+    const listed = (await admin('/runs?limit=1')).body.runs[0] as RunRecord;
+    expect(listed).toMatchObject({ runId: onDemand.runId, requestId: requested.body.requestId });
+
     const bad = await admin('/sync', { method: 'POST', body: JSON.stringify({ mode: 'sideways' }) });
     expect(bad.status).toBe(400);
     const cleared = await admin('/watermarks', { method: 'DELETE' });
@@ -179,6 +209,9 @@ describe('sync over the local stack', () => {
       const runId = /Run (\S+) started/.exec(run.out)![1]!;
       const list = await cli('runs', 'list', '--tenant', TENANT);
       expect(list.out.split('\n')[0]).toContain(runId);
+      // Planned by the planner from the plan queue (only that path records a request id).
+      const listed = JSON.parse((await cli('runs', 'list', '--tenant', TENANT, '--limit', '1', '--json')).out) as RunRecord[];
+      expect(listed[0]).toMatchObject({ runId, trigger: 'manual', mode: 'full', status: 'success', requestId: expect.stringMatching(/^[0-9a-f-]{36}$/) });
       const csv = await cli('runs', 'show', '--tenant', TENANT, runId, '--csv');
       expect(csv.out.split('\n')).toEqual([expect.stringMatching(/^objectType,sourceId/), expect.stringMatching(new RegExp(`^person,${person.id},account.update,applied`))]);
       const mappings = await cli('mappings', 'list', '--tenant', TENANT, '--type', 'department');

@@ -36,6 +36,15 @@ describe('tenant config', () => {
     expect(parseTenantsConfig(minimal, 'mem.json').tenants[0]!.sync.source).toBe('ekp');
   });
 
+  it('applies the delete threshold\'s percentage only from 10 operations unless configured', () => {
+    expect(parseTenantsConfig(minimal, 'mem.json').tenants[0]!.sync.deleteThreshold).toEqual({ count: 50, percent: 5, minimum: 10 });
+    const given = parseTenantsConfig({ tenants: [{ ...minimal.tenants[0], sync: { deleteThreshold: { count: 20, percent: 10 } } }] }, 'x.json');
+    expect(given.tenants[0]!.sync.deleteThreshold).toEqual({ count: 20, percent: 10, minimum: 10 });
+    const zero = parseTenantsConfig({ tenants: [{ ...minimal.tenants[0], sync: { deleteThreshold: { minimum: 0 } } }] }, 'x.json');
+    expect(zero.tenants[0]!.sync.deleteThreshold).toEqual({ count: 50, percent: 5, minimum: 0 });
+    expect(() => parseTenantsConfig({ tenants: [{ ...minimal.tenants[0], sync: { deleteThreshold: { minimum: -1 } } }] }, 'x.json')).toThrow(/deleteThreshold\.minimum/);
+  });
+
   it('lists every problem with its path, not just the first', () => {
     const problems = problemsOf(() =>
       parseTenantsConfig(

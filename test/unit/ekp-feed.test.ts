@@ -4,7 +4,8 @@
  * older "run to the end of the millisecond" behaviour.
  */
 import { describe, expect, it } from 'vitest';
-import { drainFeed, MAX_WATERMARK_IDS } from '../../shared/adapters/ekp/ekp.feed';
+import { decodeWatermark, drainFeed, encodeWatermark, MAX_WATERMARK_IDS } from '../../shared/adapters/ekp/ekp.feed';
+import { MAX_WATERMARK_BYTES } from '../../shared/ports/state-stores';
 import { ekpElementSchema, type EkpOrgType, type EkpWireElement } from '../../shared/adapters/ekp/ekp.schema';
 import type { EkpUpdatedPage } from '../../shared/adapters/ekp/ekp.client';
 import { UpstreamError } from '../../shared/errors/app-error';
@@ -144,5 +145,22 @@ describe('drainFeed', () => {
     const result = await drainFeed(client, 'person', undefined, { pageSize: 1000 });
     expect(result.records).toHaveLength(MAX_WATERMARK_IDS + 5);
     expect(result.cursor).toEqual({ t: T2, ids: [] });
+  });
+
+  it('keeps the stored watermark within the store\'s limit however many ids tie at its millisecond', async () => {
+    // A full tie in both department types, fdId-shaped ids (32 hex): everything is remembered.
+    const hex = (p: string, i: number) => `${p}${String(i).padStart(31, '0')}`;
+    const org = await drainFeed(v16Client(EkpOrgStore.fromElements(Array.from({ length: MAX_WATERMARK_IDS }, (_, i) => person(hex('a', i), T2)))), 'person', undefined, { pageSize: 1000 });
+    const dept = await drainFeed(v16Client(EkpOrgStore.fromElements(Array.from({ length: MAX_WATERMARK_IDS }, (_, i) => person(hex('b', i), T3)))), 'person', undefined, { pageSize: 1000 });
+    expect(org.cursor?.ids).toHaveLength(MAX_WATERMARK_IDS);
+    const value = encodeWatermark({ org: org.cursor!, dept: dept.cursor! });
+    expect(Buffer.byteLength(value)).toBeLessThanOrEqual(MAX_WATERMARK_BYTES);
+    expect(decodeWatermark(value, ['org', 'dept'], 'department')).toEqual({ org: org.cursor, dept: dept.cursor });
+
+    // Ids far longer than EKP's: the largest cursor forgets its ids (re-read once), the other keeps them.
+    const long = (p: string, n: number) => Array.from({ length: n }, (_, i) => `${p}${String(i).padStart(150, '0')}`);
+    const bounded = encodeWatermark({ org: { t: T2, ids: long('a', 300) }, dept: { t: T3, ids: long('b', 100) } });
+    expect(Buffer.byteLength(bounded)).toBeLessThanOrEqual(MAX_WATERMARK_BYTES);
+    expect(decodeWatermark(bounded, ['org', 'dept'], 'department')).toEqual({ org: { t: T2, ids: [] }, dept: { t: T3, ids: long('b', 100) } });
   });
 });

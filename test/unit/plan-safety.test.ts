@@ -40,9 +40,36 @@ describe('planSync: safety', () => {
   });
 
   it('parks when suspensions exceed the percentage threshold', () => {
-    const { w, departments, people } = syncedWorld({ deleteThreshold: { count: 100, percent: 5 } });
+    const { w, departments, people } = syncedWorld({ deleteThreshold: { count: 100, percent: 5, minimum: 3 } });
     const plan = w.plan(snapshot(departments, people.slice(3)));
     expect(plan.approval?.reasons).toEqual([{ code: 'deleteThresholdPercent', objects: 'accounts', count: 3, base: 40, percent: 7.5, limit: 5 }]);
+  });
+
+  it('does not park a small tenant on one leaver: the percentage applies only from `minimum` (default 10) operations', () => {
+    // 15 people; one leaves: 6.7% > 5%, but a single suspension is judged by the count rule.
+    const w = new World(settings({ deleteThreshold: { count: 50, percent: 5 } }));
+    const departments = [dept('1', 'HQ'), dept('2', 'A', '1')];
+    const people = Array.from({ length: 15 }, (_, i) => person(String(100 + i), `p${i}`, ['2']));
+    w.sync(snapshot(departments, people));
+    const plan = w.plan(snapshot(departments, people.slice(1)));
+    expect(plan.status).toBe('ready');
+    expect(plan.approval).toBeUndefined();
+    expect(plan.operations.map((o) => o.kind)).toEqual(['account.suspend']);
+    // With the old rule (percent from the first operation) the same plan parks.
+    w.settings = { ...w.settings, deleteThreshold: { count: 50, percent: 5, minimum: 0 } };
+    expect(w.plan(snapshot(departments, people.slice(1))).status).toBe('awaitingApproval');
+  });
+
+  it('still applies the percentage from `minimum` on, and the count rule below it', () => {
+    expect(evaluateSafety({ count: 50, percent: 5, minimum: 10 }, { accounts: 9, units: 0 }, { activeAccounts: 100, activeUnits: 10 })).toEqual([]);
+    expect(evaluateSafety({ count: 50, percent: 5, minimum: 10 }, { accounts: 10, units: 0 }, { activeAccounts: 100, activeUnits: 10 })).toEqual([
+      { code: 'deleteThresholdPercent', objects: 'accounts', count: 10, base: 100, percent: 10, limit: 5 },
+    ]);
+    expect(evaluateSafety({ count: 2, percent: 5, minimum: 10 }, { accounts: 3, units: 0 }, { activeAccounts: 100, activeUnits: 10 })).toEqual([
+      { code: 'deleteThresholdCount', objects: 'accounts', count: 3, limit: 2 },
+    ]);
+    // The empty-source guard holds below the minimum too.
+    expect(evaluateSafety({ count: 50, percent: 5, minimum: 10 }, { accounts: 3, units: 0 }, { activeAccounts: 3, activeUnits: 1, sourceAccounts: 0, sourceUnits: 1 })).toEqual([{ code: 'sourceEmpty', baseline: 3 }]);
   });
 
   it('counts unit deletions separately from accounts', () => {

@@ -29,4 +29,29 @@ describe('SQS partial batch failures', () => {
     const res = await h({ Records: [rec('x', '')] } as SQSEvent, {} as Context);
     expect(res.batchItemFailures).toEqual([{ itemIdentifier: 'x' }]);
   });
+
+  it('starts no record with less than reserveMs of the invocation left, and fails the unstarted ones as retryable', async () => {
+    // Each record takes 20 s of a 60 s invocation; 25 s are reserved per record.
+    let left = 60_000;
+    const context = { getRemainingTimeInMillis: () => left } as unknown as Context;
+    const started: string[] = [];
+    const logger = createMemoryLogger();
+    const h = sqsBatchHandler(async (r) => {
+      started.push(r.messageId);
+      left -= 20_000;
+    }, { logger, reserveMs: 25_000 });
+    const res = await h({ Records: [rec('a', ''), rec('b', ''), rec('c', ''), rec('d', '')] } as SQSEvent, context);
+    // a starts with 60 s left, b with 40 s; c would start with 20 s: it and d come back.
+    expect(started).toEqual(['a', 'b']);
+    expect(res.batchItemFailures).toEqual([{ itemIdentifier: 'c' }, { itemIdentifier: 'd' }]);
+    expect(logger.lines.find((l) => String(l.msg).startsWith('records not started'))).toMatchObject({ deferred: 2, records: 4, code: 'LAMBDA.DEADLINE_RESERVED' });
+  });
+
+  it('ignores the reserve when the context cannot tell the time left', async () => {
+    const started: string[] = [];
+    const h = sqsBatchHandler(async (r) => void started.push(r.messageId), { logger: createMemoryLogger(), reserveMs: 25_000 });
+    const res = await h({ Records: [rec('a', ''), rec('b', '')] } as SQSEvent, {} as Context);
+    expect(started).toEqual(['a', 'b']);
+    expect(res.batchItemFailures).toEqual([]);
+  });
 });

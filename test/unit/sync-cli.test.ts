@@ -7,6 +7,7 @@ import { setAdminTransportForTests, type AdminResponse } from '../../cli/command
 import { zeroCounts, type RunRecord } from '../../shared/ports/state-stores';
 
 const RUN = '20240601T120000000Z-abcd1234';
+const REQUEST = '6f1c2d3e-0000-4000-8000-00000000abcd';
 const requests: Array<{ method: string; path: string; body?: unknown }> = [];
 
 function run(status: RunRecord['status'], extra: Partial<RunRecord> = {}): RunRecord {
@@ -40,10 +41,12 @@ afterEach(() => {
 });
 
 describe('qiye-bridge sync commands', () => {
-  it('sync run --wait shows one progress line per change and exits 3 when some objects failed', async () => {
+  it('sync run --wait follows the queued request to its run, shows one progress line per change and exits 3 when some objects failed', async () => {
     const counts = { ...zeroCounts(), fetched: 264, created: 100 };
     fake([
-      () => ({ run: run('applying'), planText: '' }),
+      () => ({ requestId: REQUEST, status: 'queued', tenantId: 'sandbox', mode: 'full', dryRun: false }),
+      () => ({ requestId: REQUEST, status: 'queued' }),
+      () => ({ requestId: REQUEST, status: 'started', runId: RUN, run: run('planning', { totalBatches: 0 }) }),
       () => ({ run: run('applying', { completedBatches: 1, counts }) }),
       () => ({ run: run('applying', { completedBatches: 1, counts }) }),
       () => ({ run: run('warning', { completedBatches: 4, counts: { ...counts, created: 250, failed: 1 }, endedAt: Date.UTC(2024, 5, 1, 12, 0, 9) }) }),
@@ -56,12 +59,60 @@ describe('qiye-bridge sync commands', () => {
     const r = await cli('sync', 'run', '--tenant', 'sandbox', '--full', '--wait');
     expect(r.code).toBe(3);
     expect(requests[0]).toEqual({ method: 'POST', path: '/admin/tenants/sandbox/sync', body: { mode: 'full' } });
+    expect(requests.slice(1, 3).map((q) => q.path)).toEqual([`/admin/tenants/sandbox/sync/requests/${REQUEST}`, `/admin/tenants/sandbox/sync/requests/${REQUEST}`]);
+    expect(requests[3]!.path).toBe(`/admin/tenants/sandbox/runs/${RUN}`);
+    expect(r.out).toContain(`Request ${REQUEST}: queued for the sync planner...`);
+    expect(r.out).toContain(`Run ${RUN} started (full): planning`);
     const progress = r.out.split('\n').filter((l) => l.startsWith(`${RUN} `));
     expect(progress).toHaveLength(2); // the repeated state printed once
     expect(progress[0]).toContain('applying: batches 1/4');
     expect(progress[1]).toContain('warning: batches 4/4');
     expect(r.out).toMatch(/unit.move +SYNC.UNIT_MOVE_UNSUPPORTED: move it in the console/);
   }, 20_000);
+
+  it('sync run without --wait only queues the request and says where the run will appear', async () => {
+    fake([() => ({ requestId: REQUEST, status: 'queued', tenantId: 'sandbox', mode: 'incremental', dryRun: false })]);
+    const r = await cli('sync', 'run', '--tenant', 'sandbox');
+    expect(r.code).toBe(0);
+    expect(requests).toHaveLength(1);
+    expect(r.out).toContain(`request ${REQUEST}, queued`);
+    expect(r.out).toContain('npx qiye-bridge runs list --tenant sandbox');
+  });
+
+  it('sync run --wait exits 1 with the reason when the planner skipped the request because another run held the tenant', async () => {
+    const other = '20240601T115900000Z-ffff0000';
+    fake([
+      () => ({ requestId: REQUEST, status: 'queued', tenantId: 'sandbox', mode: 'full', dryRun: false }),
+      () => ({ requestId: REQUEST, status: 'skipped', reason: `a run is in progress: ${other}`, runId: other }),
+    ]);
+    const r = await cli('sync', 'run', '--tenant', 'sandbox', '--full', '--wait');
+    expect(r.code).toBe(1);
+    expect(r.err).toBe(`Error (SYNC.RUN_IN_PROGRESS): request ${REQUEST} was not started: a run is in progress: ${other}`);
+  });
+
+  it('sync run --dry-run waits for the plan and prints it, without progress lines', async () => {
+    fake([
+      () => ({ requestId: REQUEST, status: 'queued', tenantId: 'sandbox', mode: 'full', dryRun: true }),
+      () => ({ requestId: REQUEST, status: 'started', runId: RUN, run: run('planning', { dryRun: true }) }),
+      () => ({ run: run('dry_run', { dryRun: true, endedAt: Date.UTC(2024, 5, 1, 12, 0, 1) }) }),
+      () => 'Plan X (full run): ready; 3 operations\n  Operations:\n    [0] account p1: create account',
+    ]);
+    const r = await cli('sync', 'run', '--tenant', 'sandbox', '--full', '--dry-run');
+    expect(r.code).toBe(0);
+    expect(requests.map((q) => q.path).at(-1)).toBe(`/admin/tenants/sandbox/runs/${RUN}/plan`);
+    expect(r.out).toContain(`Run ${RUN} started (full, dry run): planning`);
+    expect(r.out).toMatch(/\[0\] account p1: create account$/);
+    expect(r.out.split('\n').filter((l) => l.startsWith(`${RUN} `))).toEqual([]);
+  });
+
+  it('sync reject --replan reports the queued run without deletions', async () => {
+    fake([() => ({ run: run('rejected'), replan: { requestId: REQUEST, status: 'queued', tenantId: 'sandbox', mode: 'full', dryRun: false } })]);
+    const r = await cli('sync', 'reject', '--tenant', 'sandbox', '--run', RUN, '--replan');
+    expect(r.code).toBe(0);
+    expect(requests[0]).toMatchObject({ method: 'POST', path: `/admin/tenants/sandbox/runs/${RUN}/reject`, body: { replan: true } });
+    expect(r.out).toContain(`Run ${RUN} rejected.`);
+    expect(r.out).toContain(`A full run without deletions is queued (request ${REQUEST})`);
+  });
 
   it('mappings import checks the file before sending anything', async () => {
     fake([() => ({ linked: 1, replaced: 0, unchanged: 0 })]);

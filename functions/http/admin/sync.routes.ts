@@ -3,11 +3,18 @@
  * the admin router through its `extend` hook. Each route parses its input with zod and
  * calls one sync use case; the CLI (`qiye-bridge sync ...`) talks to these routes.
  *
- *   POST   /admin/tenants/:tenant/sync                    {mode?, dryRun?, adopt?}  start a run (409 when one is in progress)
+ * Runs are planned by the sync planner, never here: planning a full run can outlast this
+ * function's 29 s (API Gateway's limit). Starting a run queues a request on the `plan` queue
+ * and answers 202 `{requestId, status: 'queued'}` (request-sync-run.ts); the run appears in
+ * the runs list, carrying `requestId`, once the planner starts it.
+ *
+ *   POST   /admin/tenants/:tenant/sync                    {mode?, dryRun?, adopt?}  queue a run: 202 (409 when one is in progress)
+ *   GET    /admin/tenants/:tenant/sync/requests/:request                           queued | starting | started (with the run) | skipped | failed
  *   GET    /admin/tenants/:tenant/runs                    ?limit&cursor            runs, newest first
  *   GET    /admin/tenants/:tenant/runs/:run               ?format=csv              the run with its errors, or every result as CSV
+ *   GET    /admin/tenants/:tenant/runs/:run/plan                                   the run's plan as text (dry runs, parked runs)
  *   POST   /admin/tenants/:tenant/runs/:run/approve       {note?, by?}             apply a parked run
- *   POST   /admin/tenants/:tenant/runs/:run/reject        {note?, by?, replan?}    reject it (replan: re-run without deletions)
+ *   POST   /admin/tenants/:tenant/runs/:run/reject        {note?, by?, replan?}    reject it (replan: queue a full run without deletions: 202)
  *   GET    /admin/tenants/:tenant/mappings                ?type&limit&cursor       source id <-> NetEase id links
  *   POST   /admin/tenants/:tenant/mappings/import         {rows:[{sourceId,type,neteaseId}]}  admin links (all or nothing)
  *   GET    /admin/tenants/:tenant/explain/:sourceId       ?type&source=false       source record, mapping, decision, results
@@ -28,8 +35,10 @@ import {
   listMappings,
   listRuns,
   rejectRun,
+  requestSyncRun,
+  runPlanText,
   runResultsCsv,
-  startSyncRun,
+  syncRequestStatus,
   type SyncDeps,
 } from '../../../shared/use-cases/sync';
 
@@ -56,6 +65,10 @@ function parse<S extends z.ZodType>(schema: S, value: unknown, what: string): z.
   return r.data;
 }
 
+function requestPath(tenant: string, requestId: string): string {
+  return `/admin/tenants/${encodeURIComponent(tenant)}/sync/requests/${encodeURIComponent(requestId)}`;
+}
+
 /** Who decided: the IAM principal of the request, plus the operator name the CLI sends. */
 function principal(e: HttpEvent, declared: string | undefined): string {
   const arn = (e.requestContext as { authorizer?: { iam?: { userArn?: string } } }).authorizer?.iam?.userArn ?? 'admin-api';
@@ -67,8 +80,11 @@ export function registerSyncRoutes(router: Router, deps: SyncRoutesDeps): void {
   router
     .on('POST', '/admin/tenants/:tenant/sync', async (e, p) => {
       const b = parse(startBody, jsonBody(e), 'sync request');
-      const { run, planText } = await startSyncRun(sync, { tenantId: p.tenant!, trigger: 'manual', ...b });
-      return json(202, { run, planText });
+      const accepted = await requestSyncRun(sync, { tenantId: p.tenant!, trigger: 'manual', ...b });
+      return json(202, accepted, { location: requestPath(p.tenant!, accepted.requestId) });
+    })
+    .on('GET', '/admin/tenants/:tenant/sync/requests/:request', async (_e, p) => {
+      return json(200, await syncRequestStatus(sync, p.tenant!, p.request!));
     })
     .on('GET', '/admin/tenants/:tenant/runs', async (e, p) => {
       const q = parse(pageQuery, singleQuery(e), 'query');
@@ -85,6 +101,9 @@ export function registerSyncRoutes(router: Router, deps: SyncRoutesDeps): void {
       if (q.format !== undefined && q.format !== 'json') throw new ValidationError('format must be json or csv');
       return json(200, await getRunDetail(sync, p.tenant!, p.run!));
     })
+    .on('GET', '/admin/tenants/:tenant/runs/:run/plan', async (_e, p) => {
+      return text(200, `${await runPlanText(sync, p.tenant!, p.run!)}\n`, { 'content-type': 'text/plain; charset=utf-8' });
+    })
     .on('POST', '/admin/tenants/:tenant/runs/:run/approve', async (e, p) => {
       const b = parse(decisionBody.omit({ replan: true }), jsonBody(e), 'approval');
       const run = await approveRun(sync, { tenantId: p.tenant!, runId: p.run!, by: principal(e, b.by), ...(b.note ? { note: b.note } : {}) });
@@ -92,8 +111,13 @@ export function registerSyncRoutes(router: Router, deps: SyncRoutesDeps): void {
     })
     .on('POST', '/admin/tenants/:tenant/runs/:run/reject', async (e, p) => {
       const b = parse(decisionBody, jsonBody(e), 'rejection');
-      const r = await rejectRun(sync, { tenantId: p.tenant!, runId: p.run!, by: principal(e, b.by), ...(b.note ? { note: b.note } : {}), ...(b.replan ? { replan: true } : {}) });
-      return json(200, { run: r.run, ...(r.replan ? { replan: { run: r.replan.run, planText: r.replan.planText } } : {}) });
+      // Not rejectRun's own `replan` (that plans in this process): the re-plan is a full run,
+      // queued. The rejection is done by then, so no 409 here: a run that took the tenant
+      // meanwhile makes the planner report the request as skipped.
+      const r = await rejectRun(sync, { tenantId: p.tenant!, runId: p.run!, by: principal(e, b.by), ...(b.note ? { note: b.note } : {}) });
+      if (!b.replan) return json(200, { run: r.run });
+      const replan = await requestSyncRun(sync, { tenantId: p.tenant!, trigger: 'manual', mode: 'full', withholdDeletions: true }, { refuseWhileRunning: false });
+      return json(202, { run: r.run, replan }, { location: requestPath(p.tenant!, replan.requestId) });
     })
     .on('GET', '/admin/tenants/:tenant/mappings', async (e, p) => {
       const q = parse(pageQuery.extend({ type: z.enum(['person', 'department']).default('person') }), singleQuery(e), 'query');

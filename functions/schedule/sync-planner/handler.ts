@@ -1,19 +1,28 @@
 /**
- * Sync planner: invoked by the EventBridge schedule (SCHEDULES in app-manifest.ts) to start
- * every enabled tenant's scheduled run (incremental, or full when due: scheduleSyncRuns),
- * and on demand with `{tenantId, mode?, dryRun?, adopt?, trigger?}` (the local stack's first
- * sync, operators) to start one run.
+ * Sync planner. Three triggers, told apart by the event's shape:
+ * - the EventBridge schedule (SCHEDULES in app-manifest.ts): start every enabled tenant's
+ *   scheduled run (incremental, or full when due: scheduleSyncRuns);
+ * - the `plan` queue (FUNCTIONS.syncPlanner.consumes, one record per invocation): an
+ *   on-demand request from the admin API or the CLI (shared/contracts/sync-request.ts),
+ *   handled once by handleSyncRequest. A run already in progress is not a failure: the
+ *   record is acknowledged, and the request is logged and recorded as skipped. Partial batch
+ *   failures: a retryable error fails the record (SQS redelivers it once, then the DLQ);
+ *   a malformed message is logged and acknowledged;
+ * - a direct invocation `{tenantId, mode?, dryRun?, adopt?, trigger?}` (the local stack's
+ *   first sync, `aws lambda invoke` by an operator): start one run and answer with it.
  */
-import type { Context, ScheduledEvent } from 'aws-lambda';
+import type { Context, ScheduledEvent, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { z } from 'zod';
 import { buildSyncDeps } from '../../../shared/adapters/sources';
 import { TENANT_ID } from '../../../shared/config/tenant-config.schema';
+import { parseSyncRequestMessage } from '../../../shared/contracts/sync-request';
 import { ValidationError } from '../../../shared/errors/app-error';
 import { lazyHandler } from '../../../shared/http/http-handler';
+import { sqsBatchHandler } from '../../../shared/lambda/sqs-batch';
 import { getRuntime } from '../../../shared/runtime/runtime';
-import { scheduleSyncRuns, startSyncRun, SyncRunInProgressError, type ScheduledTenantResult, type SyncDeps } from '../../../shared/use-cases/sync';
+import { handleSyncRequest, scheduleSyncRuns, startSyncRun, SyncRunInProgressError, type ScheduledTenantResult, type SyncDeps } from '../../../shared/use-cases/sync';
 
-/** An on-demand invocation: one tenant. */
+/** A direct invocation: one tenant. */
 export const onDemandEventSchema = z
   .object({
     tenantId: z.string().regex(TENANT_ID),
@@ -24,7 +33,8 @@ export const onDemandEventSchema = z
   })
   .strict();
 
-export type PlannerEvent = ScheduledEvent | z.input<typeof onDemandEventSchema>;
+export type OnDemandEvent = z.input<typeof onDemandEventSchema>;
+export type PlannerEvent = ScheduledEvent | SQSEvent | OnDemandEvent;
 
 export interface PlannerResult {
   tenants: ScheduledTenantResult[];
@@ -34,16 +44,38 @@ export interface Deps {
   sync: SyncDeps;
 }
 
+/** The handler, typed per trigger: SQS records get a partial batch response. */
+export interface PlannerHandler {
+  (event: ScheduledEvent | OnDemandEvent, context?: Context): Promise<PlannerResult>;
+  (event: SQSEvent, context?: Context): Promise<SQSBatchResponse>;
+}
+
 function isScheduled(event: unknown): event is ScheduledEvent {
   return typeof event === 'object' && event !== null && (event as ScheduledEvent)['detail-type'] === 'Scheduled Event';
 }
 
-export function makeHandler(deps: Deps) {
-  return async (event: PlannerEvent, _context?: Context): Promise<PlannerResult> => {
+function isSqs(event: unknown): event is SQSEvent {
+  const records = (event as { Records?: unknown } | null)?.Records;
+  return Array.isArray(records) && records.every((r) => (r as { eventSource?: unknown })?.eventSource === 'aws:sqs');
+}
+
+export function makeHandler(deps: Deps): PlannerHandler {
+  const onRecords = sqsBatchHandler(
+    async (record) => {
+      // Outcomes (started, skipped, duplicate) are logged by the use case; errors fail or
+      // acknowledge the record by their `retryable` flag (sqs-batch.ts).
+      await handleSyncRequest(deps.sync, parseSyncRequestMessage(record.body));
+    },
+    // batchSize 1 in the manifest; if a mapping ever delivers more, one at a time: each may plan for minutes.
+    { logger: deps.sync.logger, concurrency: 1 },
+  );
+
+  const handle = async (event: PlannerEvent, context?: Context): Promise<PlannerResult | SQSBatchResponse> => {
     if (isScheduled(event)) return { tenants: await scheduleSyncRuns(deps.sync) };
+    if (isSqs(event)) return onRecords(event, context ?? ({} as Context));
     const parsed = onDemandEventSchema.safeParse(event);
     if (!parsed.success) {
-      throw new ValidationError(`sync planner event is neither a Scheduled Event nor {tenantId, mode?, dryRun?, adopt?, trigger?}: ${parsed.error.issues.map((i) => i.path.join('.') || '(root)').join(', ')}`, { code: 'SYNC.BAD_EVENT' });
+      throw new ValidationError(`sync planner event is neither a Scheduled Event, plan-queue records, nor {tenantId, mode?, dryRun?, adopt?, trigger?}: ${parsed.error.issues.map((i) => i.path.join('.') || '(root)').join(', ')}`, { code: 'SYNC.BAD_EVENT' });
     }
     const e = parsed.data;
     try {
@@ -54,6 +86,7 @@ export function makeHandler(deps: Deps) {
       throw err;
     }
   };
+  return handle as PlannerHandler;
 }
 
-export const handler = lazyHandler(() => makeHandler({ sync: buildSyncDeps(getRuntime('syncPlanner'), 'syncPlanner') }));
+export const handler = lazyHandler(() => makeHandler({ sync: buildSyncDeps(getRuntime('syncPlanner'), 'syncPlanner') }) as (event: PlannerEvent, context: Context) => Promise<PlannerResult | SQSBatchResponse>);

@@ -81,6 +81,7 @@ export class DynamoRunStore implements RunStore {
       dryRun: run.dryRun,
       startedAt: run.startedAt,
       status: run.status ?? 'planning',
+      requestId: run.requestId,
       pendingBatches: 0,
       totalBatches: 0,
       updatedAt: now,
@@ -353,6 +354,7 @@ function toRun(item: Item): RunRecord {
     updatedAt: item.updatedAt as number,
   };
   if (item.source !== undefined) run.source = item.source as RunRecord['source'];
+  if (typeof item.requestId === 'string') run.requestId = item.requestId;
   if (item.endedAt !== undefined) run.endedAt = item.endedAt as number;
   if (typeof item.summaryJson === 'string') run.summary = JSON.parse(item.summaryJson);
   if (item.error !== undefined) run.error = item.error as RunRecord['error'];

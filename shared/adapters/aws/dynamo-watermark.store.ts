@@ -11,6 +11,7 @@ import {
   assertKeyPart,
   assertOneOf,
   assertTenant,
+  MAX_WATERMARK_BYTES,
   OBJECT_TYPES,
   SOURCE_KINDS,
   watermarkOrderKey,
@@ -47,7 +48,7 @@ export class DynamoWatermarkStore implements WatermarkStore {
 
   async advance(tenantId: string, source: SourceKind, objectType: DirectoryObjectType, value: string, runId: string): Promise<boolean> {
     check(tenantId, source, objectType);
-    assertKeyPart('watermark value', value, 512);
+    assertKeyPart('watermark value', value, MAX_WATERMARK_BYTES);
     assertKeyPart('runId', runId, 128);
     const res = await this.table.write(
       'watermark advance',

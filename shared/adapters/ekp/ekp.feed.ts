@@ -28,9 +28,14 @@
  *    If very many rows share the watermark millisecond we keep none of their ids
  *    (`ids` capped): those rows are then reported once more, which the idempotent
  *    upserts downstream absorb.
+ * 6. The stored watermark is bounded: MAX_WATERMARK_IDS per cursor, and the encoded value of
+ *    a group (the department watermark packs two cursors) at most MAX_WATERMARK_BYTES, the
+ *    WatermarkStore's limit. A group that would exceed it (ids far longer than EKP's 32-hex
+ *    fdIds) forgets the ids of its largest cursor, with the same cost as (5): a re-read.
  */
 import { UpstreamError, ValidationError } from '../../errors/app-error';
 import type { Logger } from '../../logging/logger';
+import { MAX_WATERMARK_BYTES } from '../../ports/state-stores';
 import type { EkpClient } from './ekp.client';
 import { normalizeEkpTime, oneMsBefore } from './ekp-time';
 import type { EkpElement, EkpOrgType } from './ekp.schema';
@@ -43,8 +48,12 @@ export interface FeedCursor {
   ids: string[];
 }
 
-/** Most ids remembered at the watermark millisecond; beyond it they are re-read once. */
-export const MAX_WATERMARK_IDS = 500;
+/**
+ * Most ids remembered at the watermark millisecond; beyond it they are re-read once. An
+ * fdId (32 hex) costs 35 bytes of JSON, so two full cursors (the department group: org and
+ * dept) take about 28 KB, inside the store's MAX_WATERMARK_BYTES (32 KB).
+ */
+export const MAX_WATERMARK_IDS = 400;
 
 export interface DrainOptions {
   /** Rows asked per call (the tenant's ekp.pageSize). */
@@ -147,10 +156,21 @@ function key(id: string, alterTime: string): string {
 
 export type CursorSet = Partial<Record<EkpOrgType, FeedCursor>>;
 
-export function encodeWatermark(cursors: CursorSet): string {
-  const out: Record<string, unknown> = { v: 1 };
-  for (const [type, c] of Object.entries(cursors)) if (c) out[type] = { t: c.t, ids: c.ids };
-  return JSON.stringify(out);
+/**
+ * The stored form of a group of cursors, at most `maxBytes` (UTF-8) long: while it is longer,
+ * the cursor with the most ids forgets them (see the module doc, 6). The timestamps always fit
+ * (a few dozen bytes each).
+ */
+export function encodeWatermark(cursors: CursorSet, maxBytes: number = MAX_WATERMARK_BYTES): string {
+  const out: Record<string, { t: string; ids: string[] }> = {};
+  for (const [type, c] of Object.entries(cursors)) if (c) out[type] = { t: c.t, ids: c.ids.slice(0, MAX_WATERMARK_IDS) };
+  for (;;) {
+    const json = JSON.stringify({ v: 1, ...out });
+    if (Buffer.byteLength(json, 'utf8') <= maxBytes) return json;
+    const largest = Object.values(out).reduce<{ t: string; ids: string[] } | undefined>((a, c) => (!a || c.ids.length > a.ids.length ? c : a), undefined);
+    if (!largest || largest.ids.length === 0) return json; // cannot happen for real timestamps; the store refuses it then
+    largest.ids = [];
+  }
 }
 
 /** Decode a watermark for the given types; undefined/empty means "from the beginning". */

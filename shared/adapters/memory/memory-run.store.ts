@@ -69,6 +69,7 @@ export class MemoryRunStore implements RunStore {
       dryRun: input.dryRun,
       startedAt: input.startedAt,
       status: input.status ?? 'planning',
+      ...(input.requestId !== undefined ? { requestId: input.requestId } : {}),
       counts: zeroCounts(),
       pendingBatches: 0,
       totalBatches: 0,

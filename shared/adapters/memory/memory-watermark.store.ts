@@ -6,6 +6,7 @@ import {
   assertOneOf,
   assertTenant,
   compareWatermarks,
+  MAX_WATERMARK_BYTES,
   OBJECT_TYPES,
   SOURCE_KINDS,
   type SourceKind,
@@ -39,7 +40,7 @@ export class MemoryWatermarkStore implements WatermarkStore {
 
   async advance(tenantId: string, source: SourceKind, objectType: DirectoryObjectType, value: string, runId: string): Promise<boolean> {
     check(tenantId, source, objectType);
-    assertKeyPart('watermark value', value, 512);
+    assertKeyPart('watermark value', value, MAX_WATERMARK_BYTES);
     assertKeyPart('runId', runId, 128);
     const k = key(tenantId, source, objectType);
     const current = this.items.get(k);

@@ -14,9 +14,16 @@
  *    SYNC.BLOCKED and is planned again by the next run. Only what depends on a failure waits.
  * 3. Call NetEase (apply-operation.ts). A retryable failure (throttling, 5xx, network,
  *    timeout, after the client's own retries) releases the lease and fails the SQS record:
- *    SQS redelivers it with its visibility timeout, then moves it to the DLQ after
- *    maxReceiveCount; a run stuck that way loses its lock and is closed as failed by the next
- *    run's sweep. A permanent failure is recorded (result with its error code) and counted.
+ *    SQS redelivers it with its visibility timeout. On the LAST delivery SQS allows
+ *    (`delivery.receiveCount >= delivery.maxReceiveCount`) an operation still failing is
+ *    recorded as failed instead (result with its error code), so the batch completes, its
+ *    phase finishes, and only the operations depending on it are blocked: one object with a
+ *    persistent error must not send the batch to the DLQ and stall the whole run until its
+ *    lock expires. It is planned again by the next run (an incremental run with failures
+ *    keeps its watermarks: run-lifecycle.ts). Only a failure outside the operations (the
+ *    state store down) still sends the record to the DLQ; such a run loses its lock and is
+ *    closed as failed by the next run's sweep. A permanent failure is recorded (result with
+ *    its error code) and counted at once.
  * 4. Write the mapping (mapping-updates.ts, one conditional write per object), the per-object
  *    result, then complete the OnceStore record with the outcome.
  *
@@ -63,12 +70,27 @@ function isStoredBatch(v: unknown): v is StoredBatch {
   return typeof v === 'object' && v !== null && typeof (v as StoredBatch).phase === 'number' && Array.isArray((v as StoredBatch).operations);
 }
 
-/** Applies batch `msg.seq` of run `msg.runId`; see the module doc. Throws retryable errors for SQS to redeliver. */
-export async function applyBatch(deps: SyncDeps, msg: SyncJobMessage): Promise<ApplyBatchResult> {
+/** Which delivery of the SQS message this is (from the record's attributes and the queue's redrive policy). */
+export interface DeliveryInfo {
+  /** SQS ApproximateReceiveCount: 1 on the first delivery. */
+  receiveCount: number;
+  /** Deliveries before SQS moves the message to the DLQ (QUEUES.sync.maxReceiveCount). */
+  maxReceiveCount: number;
+}
+
+/**
+ * Applies batch `msg.seq` of run `msg.runId`; see the module doc. Throws retryable errors for
+ * SQS to redeliver, except on the last delivery (`delivery`), where failing operations are
+ * recorded as failed. Without `delivery` every delivery may be retried.
+ */
+export async function applyBatch(deps: SyncDeps, msg: SyncJobMessage, delivery?: DeliveryInfo): Promise<ApplyBatchResult> {
   const { runs, plans, once, locks, mappings } = deps.stores;
   const opts = syncOptions(deps);
   const { tenantId, runId, seq } = msg;
   const log = deps.logger.child({ tenant: tenantId, runId, seq });
+  const lastDelivery = delivery !== undefined && delivery.receiveCount >= delivery.maxReceiveCount;
+  const gaveUp = (err: unknown) =>
+    `${operatorMessage(err)} (still failing on delivery ${delivery?.receiveCount} of ${delivery?.maxReceiveCount}; not retried in this run, planned again by the next one)`;
 
   const run = await runs.get(tenantId, runId);
   if (!run) {
@@ -120,12 +142,32 @@ export async function applyBatch(deps: SyncDeps, msg: SyncJobMessage): Promise<A
       count(begin.result as OperationRecord);
       return;
     }
-    if (begin.status === 'busy') {
-      retryable.push(new OperationBusyError(op.id, begin.leaseUntil));
-      return;
-    }
     const objectType = objectTypeOf(op);
     const operation = operationName(op);
+    if (begin.status === 'busy') {
+      const busy = new OperationBusyError(op.id, begin.leaseUntil);
+      if (!lastDelivery) {
+        retryable.push(busy);
+        return;
+      }
+      // Another delivery holds the operation and this is our last one. Record the failure
+      // only if nobody finished first (first wins: a live holder's later result is refused
+      // and it counts ours); the batch can complete either way.
+      try {
+        const done = await once.complete(tenantId, 'op', op.id, { outcome: 'failed', kind: op.kind, code: busy.code } satisfies OperationRecord);
+        if (done.first) {
+          await runs.putResult(
+            { tenantId, runId, objectType, sourceId: op.sourceId, operation, outcome: 'failed', errorCode: busy.code, message: gaveUp(busy), at: deps.clock.now() },
+            opts.resultTtlSeconds,
+          );
+        }
+        count(done.result as OperationRecord);
+        olog.warn('sync operation given up: busy on the last delivery', { code: busy.code });
+      } catch (err) {
+        retryable.push(err); // the store failed: nothing else to do but let SQS have the record
+      }
+      return;
+    }
     const finish = async (rec: OperationRecord, result: { errorCode?: string; message?: string; neteaseId?: string }) => {
       await runs.putResult(
         {
@@ -167,10 +209,10 @@ export async function applyBatch(deps: SyncDeps, msg: SyncJobMessage): Promise<A
           ...(deps.initialPassword ? { initialPassword: deps.initialPassword } : {}),
         });
       } catch (err) {
-        if (isRetryableFailure(err)) throw err;
+        if (isRetryableFailure(err) && !lastDelivery) throw err;
         const code = isAppError(err) ? err.code : 'SYNC.INTERNAL';
-        await finish({ outcome: 'failed', kind: op.kind, code }, { errorCode: code, message: operatorMessage(err) });
-        olog.warn('sync operation failed', { code });
+        await finish({ outcome: 'failed', kind: op.kind, code }, { errorCode: code, message: isRetryableFailure(err) ? gaveUp(err) : operatorMessage(err) });
+        olog.warn(isRetryableFailure(err) ? 'sync operation given up on its last delivery' : 'sync operation failed', { code });
         return;
       }
       const now = deps.clock.now();
@@ -186,11 +228,12 @@ export async function applyBatch(deps: SyncDeps, msg: SyncJobMessage): Promise<A
         { ...(effect.neteaseId !== undefined ? { neteaseId: effect.neteaseId } : {}), ...(effect.alreadyDone ? { message: 'already in place' } : {}) },
       );
     } catch (err) {
-      if (!isRetryableFailure(err)) {
-        // A permanent failure after the call (e.g. an inconsistent mapping): record it once.
+      if (!isRetryableFailure(err) || lastDelivery) {
+        // A permanent failure after the call (e.g. an inconsistent mapping), or a retryable
+        // one on the last delivery: record it once (the next run plans the object again).
         const code = isAppError(err) ? err.code : 'SYNC.INTERNAL';
         try {
-          await finish({ outcome: 'failed', kind: op.kind, code }, { errorCode: code, message: operatorMessage(err) });
+          await finish({ outcome: 'failed', kind: op.kind, code }, { errorCode: code, message: isRetryableFailure(err) ? gaveUp(err) : operatorMessage(err) });
           olog.error('sync operation failed after its call', { code, err });
           return;
         } catch (recordErr) {

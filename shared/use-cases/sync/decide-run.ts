@@ -11,7 +11,9 @@
  * Reject ends the run as `rejected` and frees the tenant. With `replan`, a new full run is
  * started at once with deletions withheld, so the rest of the changes (new hires, renames,
  * moves) still apply while nobody is suspended or deleted. Without it, the next scheduled
- * run plans again and parks again if the source still looks wrong.
+ * run plans again and parks again if the source still looks wrong. `replan` plans in the
+ * caller's process; the admin route (29 s) rejects without it and queues the re-plan for the
+ * sync planner instead (requestSyncRun with withholdDeletions, request-sync-run.ts).
  */
 import { ConflictError, type RunRecord } from '../../ports/state-stores';
 import { NotFoundError, ValidationError } from '../../errors/app-error';

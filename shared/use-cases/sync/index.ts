@@ -1,10 +1,22 @@
 /**
  * The directory sync engine's use cases (issue 4): plan, fan out, apply to NetEase, decide
- * parked runs, and the operator's reads. Callers: functions/schedule/sync-planner,
- * functions/queue/sync-worker, functions/http/admin/sync.routes.ts, cli/commands/sync.ts,
+ * parked runs, on-demand runs through the plan queue, and the operator's reads. Callers:
+ * functions/schedule/sync-planner, functions/queue/sync-worker, functions/http/admin/sync.routes.ts, cli/commands/sync.ts,
  * local/first-sync.ts, tests and bench/suites/sync.ts.
  */
 export { startSyncRun, type StartSyncInput, type StartSyncResult, type ChangesContext } from './start-sync-run';
+export {
+  requestSyncRun,
+  handleSyncRequest,
+  syncRequestStatus,
+  runPlanText,
+  SYNC_REQUEST_NAMESPACE,
+  SYNC_REQUEST_LEASE_SECONDS,
+  type SyncRequestInput,
+  type SyncRequestAccepted,
+  type SyncRequestOutcome,
+  type SyncRequestStatus,
+} from './request-sync-run';
 export { applyBatch, type ApplyBatchResult, type OperationRecord } from './apply-batch';
 export { approveRun, rejectRun, type DecisionInput, type RejectResult } from './decide-run';
 export { scheduleSyncRuns, chooseScheduledMode, type ScheduledTenantResult } from './schedule-sync';

@@ -22,7 +22,7 @@
  * comes later and will see the request; if not, the requester takes the tenant itself.
  */
 import type { DestructiveItem, PlanReport, PlanSummary, SyncPlan } from '../../domain/sync-plan';
-import { ConflictError, type RunRecord, type RunStatus, type SourceKind } from '../../ports/state-stores';
+import { ConflictError, type RunError, type RunPatch, type RunRecord, type RunStatus, type SourceKind } from '../../ports/state-stores';
 import { QUEUES, type QueueName } from '../../contracts/app-manifest';
 import { syncJobMessage } from '../../contracts/sync-job';
 import type { SyncDeps } from './sync-deps';
@@ -118,36 +118,57 @@ export async function fanOutPhase(deps: SyncDeps, tenantId: string, runId: strin
  * warning (some objects failed permanently or were blocked; see the run's results). Run
  * level failures (planning failed, batches stuck in the DLQ) are `failed`, set elsewhere.
  *
- * Watermarks advance after success or warning: every change up to them was applied or
- * recorded as a permanent failure (a retryable failure never completes a batch: it goes
- * back to SQS, and a run that cannot finish is failed by the sweep without advancing).
- * The lock is released last.
+ * Watermarks. A retryable failure never completes a batch before its last delivery (it goes
+ * back to SQS; on the last one it is recorded as failed: apply-batch.ts), and a run that
+ * cannot finish is failed by the sweep without advancing. Of the runs that end here:
+ * - success: advance. Everything up to the watermarks has applied.
+ * - incremental with failed or blocked objects: do NOT advance. The failed objects came from
+ *   the feed since the stored watermarks; moving past them would hide them from every later
+ *   incremental run until the periodic full reconcile. The next incremental run (on demand,
+ *   or a callback-triggered one) re-reads the same window and retries them; what did apply is
+ *   unchanged by then (content hashes), so re-reading it makes no NetEase call. (The schedule
+ *   follows such a run with a full one anyway: chooseScheduledMode.) The window stops growing
+ *   at the next full run, which advances.
+ * - full with failed or blocked objects: advance. A full run read the whole source, so its
+ *   failures do not depend on the feed window: the planner compares the complete snapshot
+ *   with the mappings, and a failed object keeps its old mapping (or none), so the next full
+ *   run plans it again whatever the watermark says. Holding the watermark back would not help
+ *   incremental runs either: most failures of a full run are of objects that did not change
+ *   since the old watermark, which an incremental read never returns. (The scheduled full
+ *   reconcile, `fullReconcileHours`, is what retries them.)
+ * A watermark that cannot be stored (the store refuses or fails) does not undo what applied:
+ * the run ends as a warning naming the problem (`error`), and the next run re-reads from the
+ * old watermark. Whatever happens, the lock is released last.
  */
 export async function finalizeRun(deps: SyncDeps, tenantId: string, runId: string): Promise<RunRecord | undefined> {
   const { runs } = deps.stores;
   const run = await runs.get(tenantId, runId);
   if (!run || run.status !== 'applying' || run.pendingBatches > 0) return run;
   const applied = appliedTotal(run.counts);
-  const blocked = run.counts.skipped - (runSummaryOf(run)?.plan.totals.skip ?? 0);
-  const status: RunStatus = run.counts.failed > 0 ? 'warning' : 'success';
+  const blocked = Math.max(0, run.counts.skipped - (runSummaryOf(run)?.plan.totals.skip ?? 0));
+  const incomplete = run.counts.failed > 0 || blocked > 0;
+  const status: RunStatus = incomplete ? 'warning' : 'success';
   const now = deps.clock.now();
   const summary = runSummaryOf(run);
-  const advance = true;
+  const advance = run.source !== undefined && !(incomplete && run.mode === 'incremental');
+  const outcome = (watermarksAdvanced: boolean, s: RunStatus) =>
+    summary ? { summary: { ...summary, outcome: { status: s, applied, failed: run.counts.failed, blocked, durationMs: now - run.startedAt, watermarksAdvanced } } } : {};
   let ended: RunRecord;
   try {
-    ended = await runs.transition(tenantId, runId, 'applying', status, {
-      endedAt: now,
-      ...(summary
-        ? { summary: { ...summary, outcome: { status, applied, failed: run.counts.failed, blocked: Math.max(0, blocked), durationMs: now - run.startedAt, watermarksAdvanced: advance } } }
-        : {}),
-    });
+    ended = await runs.transition(tenantId, runId, 'applying', status, { endedAt: now, ...outcome(advance, status) });
   } catch (err) {
     if (err instanceof ConflictError) return runs.get(tenantId, runId); // finalized by a duplicate delivery
     throw err;
   }
-  if (run.source) await advanceWatermarks(deps, tenantId, run.source, runId);
-  await releaseRun(deps, tenantId, runId);
-  deps.logger.info('sync run finished', { tenant: tenantId, runId, status, counts: run.counts, ms: now - run.startedAt });
+  try {
+    if (advance) {
+      const problem = await storeWatermarks(deps, tenantId, run.source!, runId);
+      if (problem) ended = await recordWatermarkProblem(deps, ended, problem, () => outcome(false, 'warning'));
+    } else deps.logger.info('sync watermarks kept: objects of this incremental run failed and are re-read by the next one', { tenant: tenantId, runId });
+  } finally {
+    await releaseRun(deps, tenantId, runId);
+  }
+  deps.logger.info('sync run finished', { tenant: tenantId, runId, status: ended.status, counts: run.counts, ms: now - run.startedAt });
   return ended;
 }
 
@@ -158,6 +179,33 @@ export async function advanceWatermarks(deps: SyncDeps, tenantId: string, source
   for (const type of ['department', 'person'] as const) {
     const value = doc[type];
     if (typeof value === 'string' && value !== '') await deps.stores.watermarks.advance(tenantId, source, type, value, runId);
+  }
+}
+
+/** advanceWatermarks, answering a failure instead of throwing it (the run's changes have applied regardless). */
+export async function storeWatermarks(deps: SyncDeps, tenantId: string, source: SourceKind, runId: string): Promise<RunError | undefined> {
+  try {
+    await advanceWatermarks(deps, tenantId, source, runId);
+    return undefined;
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    const message = err instanceof Error ? err.message : String(err);
+    deps.logger.error('sync watermarks not stored', { tenant: tenantId, runId, code });
+    return {
+      code: 'SYNC.WATERMARK_NOT_SAVED',
+      message: `the run applied, but its watermarks could not be stored (${typeof code === 'string' ? code : 'error'}: ${message.slice(0, 300)}); the next run re-reads from the previous watermark`,
+    };
+  }
+}
+
+/** Mark an ended run as a warning carrying `problem` (status success or warning before). */
+export async function recordWatermarkProblem(deps: SyncDeps, run: RunRecord, problem: RunError, patch: () => RunPatch): Promise<RunRecord> {
+  try {
+    return await deps.stores.runs.transition(run.tenantId, run.runId, ['success', 'warning'], 'warning', { error: problem, ...patch() });
+  } catch (err) {
+    // The run stays as it ended; the problem is in the log. Never keep the tenant's lock for it.
+    deps.logger.error('could not record the watermark problem on the run', { tenant: run.tenantId, runId: run.runId, err });
+    return run;
   }
 }
 

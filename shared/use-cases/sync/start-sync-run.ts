@@ -32,7 +32,7 @@ import { syncOptions } from './sync-deps';
 import { SyncRunInProgressError, syncTenant } from './sync-errors';
 import { loadMappingState } from './mapping-codec';
 import { readNeteaseState } from './netease-state';
-import { advanceWatermarks, fanOutPhase, PLAN_DOC, releaseRun, SYNC_LOCK, sweepStaleRuns, WATERMARKS_DOC, type PhaseSpan, type RunSummary } from './run-lifecycle';
+import { fanOutPhase, PLAN_DOC, recordWatermarkProblem, releaseRun, storeWatermarks, SYNC_LOCK, sweepStaleRuns, WATERMARKS_DOC, type PhaseSpan, type RunSummary } from './run-lifecycle';
 import { mapLimit } from './sync-util';
 
 export interface StartSyncInput {
@@ -52,6 +52,8 @@ export interface StartSyncInput {
    * watermarks are ignored: a caller-made view says nothing about the source's feed.
    */
   changes?: DirectoryChanges | ((ctx: ChangesContext) => Promise<DirectoryChanges>);
+  /** The on-demand request this run answers (request-sync-run.ts): recorded on the run. */
+  requestId?: string;
 }
 
 /** What a `changes` reader gets: the new run and the tenant's source. */
@@ -88,8 +90,8 @@ export async function startSyncRun(deps: SyncDeps, input: StartSyncInput): Promi
     const stored = await watermarks.getAll(tenantId, source.kind);
     const canIncrement = input.mode !== 'full' && source.changesSince !== undefined && stored.department !== undefined && stored.person !== undefined;
     const mode: RunMode = canIncrement || input.changes !== undefined ? 'incremental' : 'full';
-    run = await runs.create({ runId, tenantId, source: source.kind, trigger: input.trigger, mode, dryRun: input.dryRun === true, startedAt });
-    log.info('sync run started', { mode, requested: input.mode ?? 'incremental', trigger: input.trigger, dryRun: input.dryRun === true });
+    run = await runs.create({ runId, tenantId, source: source.kind, trigger: input.trigger, mode, dryRun: input.dryRun === true, startedAt, ...(input.requestId ? { requestId: input.requestId } : {}) });
+    log.info('sync run started', { mode, requested: input.mode ?? 'incremental', trigger: input.trigger, dryRun: input.dryRun === true, ...(input.requestId ? { requestId: input.requestId } : {}) });
 
     // ---- read the source ---------------------------------------------------------------
     let view: SourceView;
@@ -180,11 +182,13 @@ export async function startSyncRun(deps: SyncDeps, input: StartSyncInput): Promi
       return { run, planText };
     }
     if (plan.status === 'empty') {
-      run = await runs.transition(tenantId, runId, 'planning', 'success', {
-        endedAt: deps.clock.now(),
-        summary: { ...summary, outcome: { status: 'success', applied: 0, failed: 0, blocked: 0, durationMs: deps.clock.now() - startedAt, watermarksAdvanced: true } },
+      const ended = (status: 'success' | 'warning', watermarksAdvanced: boolean) => ({
+        summary: { ...summary, outcome: { status, applied: 0, failed: 0, blocked: 0, durationMs: deps.clock.now() - startedAt, watermarksAdvanced } },
       });
-      await advanceWatermarks(deps, tenantId, source.kind, runId);
+      run = await runs.transition(tenantId, runId, 'planning', 'success', { endedAt: deps.clock.now(), ...ended('success', true) });
+      // A watermark the store refuses must not fail the run or keep the lock (finalizeRun's rule).
+      const problem = await storeWatermarks(deps, tenantId, source.kind, runId);
+      if (problem) run = await recordWatermarkProblem(deps, run, problem, () => ended('warning', false));
       await releaseRun(deps, tenantId, runId);
       log.info('sync run finished: nothing to do', { fetched });
       return { run, planText };

@@ -14,7 +14,7 @@ import { NotFoundError, ValidationError } from '../../errors/app-error';
 import { OBJECT_TYPES, type MappingRecord, type ObjectResult, type Page, type RunRecord } from '../../ports/state-stores';
 import type { SyncDeps } from './sync-deps';
 import { syncOptions } from './sync-deps';
-import { SyncRunInProgressError, syncTenant } from './sync-errors';
+import { SyncRunInProgressError, SyncRunStateError, syncTenant } from './sync-errors';
 import { accountToWrite, recordToAccount, recordToUnit, unitToWrite } from './mapping-codec';
 import { PLAN_DOC, releaseRun, SYNC_LOCK } from './run-lifecycle';
 import { csvLine } from './sync-util';
@@ -223,12 +223,31 @@ export class LinkImportError extends ValidationError {
 
 const MAX_IMPORT_ROWS = 20_000;
 
+/** How long the import's hold on the tenant's lock lasts between renewals. */
+const IMPORT_LOCK_TTL_MS = 10 * 60_000;
+/** Renew the lock when this much of its lease has passed (NetEase reads are paced: 20,000 rows take minutes). */
+const IMPORT_LOCK_RENEW_MS = 60_000;
+
 /**
  * An admin links (or re-links) source objects to existing NetEase objects: rows of
  * sourceId,type,neteaseId. Every row is checked first (shape, duplicates, the NetEase
  * object exists, it is not linked to another source object unless that link is replaced in
- * the same file); any problem refuses the whole file and writes nothing. Runs hold the
- * tenant's lock meanwhile, so no run applies against half-imported links.
+ * the same file); any problem refuses the whole file and writes nothing. The import holds
+ * the tenant's sync lock from the checks to the last write (renewed as it goes), so no run
+ * plans or applies against half-imported links.
+ *
+ * The writes are single-item (no transactions: state-stores.ts), ordered so that every
+ * intermediate state is one planSync accepts, i.e. no NetEase object is ever linked from two
+ * source objects (a swap A->b, B->a written row by row would pass through A->b, B->b):
+ * 1. release: every row whose source object is linked to another NetEase object drops that
+ *    link, and so do tombstones (`deleted` mappings) of other objects holding a target
+ *    account name. Every live holder of a target is itself a row of the file (checked
+ *    above), so after this step nobody holds what the file hands out;
+ * 2. take: each row's link is written.
+ * An import interrupted part-way (a crash, a lost lock) leaves some source objects without
+ * a link, never a conflict; running the same file again resumes it (what was released reads
+ * as "not linked", what was taken as unchanged). A source object left unlinked meanwhile is
+ * matched again by the next full run's adoption, as before it was ever linked.
  */
 export async function importMappings(deps: SyncDeps, tenantId: string, rows: readonly LinkRow[], by: string): Promise<ImportResult> {
   const tenant = syncTenant(deps, tenantId);
@@ -256,18 +275,32 @@ export async function importMappings(deps: SyncDeps, tenantId: string, rows: rea
   if (problems.length > 0) throw new LinkImportError(problems);
 
   const owner = `import-${deps.clock.now()}`;
-  const lock = await deps.stores.locks.acquire(tenantId, SYNC_LOCK, owner, 10 * 60_000);
+  const lock = await deps.stores.locks.acquire(tenantId, SYNC_LOCK, owner, IMPORT_LOCK_TTL_MS);
   if (!lock.acquired) throw new SyncRunInProgressError(tenantId, lock.heldBy?.owner);
+  let renewedAt = deps.clock.now();
+  /** Keep the tenant; stop before the next read or write if the lease was lost (a run may have started). */
+  const keepLock = async (): Promise<void> => {
+    if (deps.clock.now() - renewedAt < IMPORT_LOCK_RENEW_MS) return;
+    if (!(await deps.stores.locks.renew(tenantId, SYNC_LOCK, owner, IMPORT_LOCK_TTL_MS))) {
+      throw new SyncRunStateError(`the link import lost the tenant's lock (${owner}); links written so far are consistent: import the same file again`, { owner });
+    }
+    renewedAt = deps.clock.now();
+  };
   try {
     const api = await deps.netease(tenant);
     const units = new Map((await api.getUnitList()).map((u) => [u.unitId, u]));
     const importedSource = new Set(rows.map((r) => `${r.type}\u0000${r.sourceId}`));
     const writes: Array<{ row: LinkRow; write: ReturnType<typeof unitToWrite>; current?: MappingRecord }> = [];
     const ctx = { tenantId, source, runId: owner };
+    /** Tombstones of other source objects holding a target account name (planSync counts them). */
+    const tombstones = new Map<string, MappingRecord>();
     for (const [i, row] of rows.entries()) {
+      await keepLock();
       const at = `row ${i + 1} (${row.type} ${row.sourceId})`;
-      const holders = (await deps.stores.mappings.findByNeteaseId(tenantId, row.type, row.neteaseId, source)).filter((h) => h.status !== 'deleted' && h.sourceId !== row.sourceId && !importedSource.has(`${h.objectType}\u0000${h.sourceId}`));
+      const others = (await deps.stores.mappings.findByNeteaseId(tenantId, row.type, row.neteaseId, source)).filter((h) => h.sourceId !== row.sourceId);
+      const holders = others.filter((h) => h.status !== 'deleted' && !importedSource.has(`${h.objectType}\u0000${h.sourceId}`));
       if (holders.length > 0) problems.push(`${at}: ${row.neteaseId} is already linked to ${row.type} ${holders.map((h) => h.sourceId).join(', ')}`);
+      for (const h of others) if (h.objectType === 'person' && h.status === 'deleted' && !importedSource.has(`person\u0000${h.sourceId}`)) tombstones.set(h.sourceId, h);
       const current = await deps.stores.mappings.get({ tenantId, source, objectType: row.type, sourceId: row.sourceId });
       if (row.type === 'department') {
         const unit = units.get(row.neteaseId);
@@ -309,17 +342,30 @@ export async function importMappings(deps: SyncDeps, tenantId: string, rows: rea
     if (problems.length > 0) throw new LinkImportError(problems);
 
     const result: ImportResult = { linked: 0, unchanged: 0, replaced: 0 };
+    const sameTarget = (w: (typeof writes)[number]) => w.current !== undefined && w.current.status !== 'deleted' && w.current.neteaseId.toLowerCase() === w.write.neteaseId.toLowerCase();
+    // 1. release (see the doc): links to other NetEase objects, and tombstones on a target.
     for (const w of writes) {
-      const same = w.current && w.current.neteaseId.toLowerCase() === w.write.neteaseId.toLowerCase() && w.current.status === w.write.status && w.current.contentHash === w.write.contentHash;
-      if (same) {
+      if (!w.current || sameTarget(w)) continue;
+      await keepLock();
+      await deps.stores.mappings.delete({ tenantId, source, objectType: w.row.type, sourceId: w.row.sourceId }, { expected: { version: w.current.version } });
+    }
+    for (const t of tombstones.values()) {
+      await keepLock();
+      await deps.stores.mappings.delete({ tenantId, source, objectType: t.objectType, sourceId: t.sourceId }, { expected: { version: t.version } });
+    }
+    // 2. take.
+    for (const w of writes) {
+      const inPlace = sameTarget(w);
+      if (inPlace && w.current!.status === w.write.status && w.current!.contentHash === w.write.contentHash) {
         result.unchanged++;
         continue;
       }
-      await deps.stores.mappings.put(w.write, { expected: { version: w.current?.version ?? 0 } });
+      await keepLock();
+      await deps.stores.mappings.put(w.write, { expected: { version: inPlace ? w.current!.version : 0 } });
       if (w.current) result.replaced++;
       else result.linked++;
     }
-    deps.logger.info('sync links imported', { tenant: tenantId, by, ...result });
+    deps.logger.info('sync links imported', { tenant: tenantId, by, ...result, tombstonesReleased: tombstones.size });
     return result;
   } finally {
     await releaseRun(deps, tenantId, owner).catch(() => undefined);
