@@ -83,6 +83,8 @@ function banner(s: LocalStack): string {
   if (restored > 0) row('', `${restored} queued message(s) restored from the last run`);
   for (const r of s.scheduleRates) row('Schedule', `${r.fn} every ${r.rateMinutes} min (run now: curl -X POST ${s.urls.gateway}/_local/trigger/${r.fn})`);
   row('Tenants', `${rel(s.tenantsFile)}: ${s.tenants.tenants.map((t) => t.id).join(', ')}`);
+  const first = s.tenants.tenants[0]?.id;
+  if (first) row('Sign in (SSO)', `npx qiye-bridge sso-link --tenant ${first} --user <source person id>  (ids: npx qiye-bridge mappings list --tenant ${first})`);
   row('Data', `${rel(s.dataDir)} (secrets in ${rel(s.dataDir)}/secrets.json; values are never printed)`);
   const failed = Object.entries(s.handlerErrors);
   if (failed.length > 0) {
