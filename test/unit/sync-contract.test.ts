@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseSyncJobMessage, syncJobMessage } from '../../shared/contracts/sync-job';
 import { ValidationError } from '../../shared/errors/app-error';
-import { csvLine, mapLimit, parseCsv } from '../../shared/use-cases/sync/sync-util';
+import { mapLimit } from '../../shared/lib/map-limit';
+import { csvLine, parseCsv } from '../../shared/use-cases/sync/sync-util';
 
 const RUN = '20240101T000000000Z-abcd1234';
 
@@ -73,8 +74,19 @@ describe('mapLimit', () => {
         if (n === 1) throw new Error('first');
         await new Promise((r) => setTimeout(r, 5));
         done.push(n);
-      }),
+      }, { onError: 'finish' }),
     ).rejects.toThrow('first');
     expect(done.sort()).toEqual([2, 3]);
+  });
+
+  it('with onError stop, starts no new item after a failure', async () => {
+    const started: number[] = [];
+    await expect(
+      mapLimit([1, 2, 3, 4], 1, async (n) => {
+        started.push(n);
+        if (n === 2) throw new Error('second');
+      }),
+    ).rejects.toThrow('second');
+    expect(started).toEqual([1, 2]);
   });
 });

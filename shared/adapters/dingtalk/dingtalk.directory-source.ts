@@ -15,7 +15,7 @@ import { UpstreamError } from '../../errors/app-error';
 import type { Department, DirectorySnapshot, DirectorySource, Person } from '../../domain/directory';
 import type { Clock } from '../../ports/clock';
 import { systemClock } from '../../ports/clock';
-import { mapLimit } from '../http/map-limit';
+import { mapLimit } from '../../lib/map-limit';
 import { DINGTALK_USER_PAGE_MAX, type DingtalkClient } from './dingtalk.client';
 import { DINGTALK_ROOT_DEPT_ID, toDepartment, toPerson } from './dingtalk.schemas';
 

@@ -27,7 +27,7 @@
 import type { Department, DirectorySnapshot, DirectorySource, Person } from '../../domain/directory';
 import type { Clock } from '../../ports/clock';
 import { systemClock } from '../../ports/clock';
-import { mapLimit } from '../http/map-limit';
+import { mapLimit } from '../../lib/map-limit';
 import type { WecomClient } from './wecom.client';
 import { WecomErrcode, isWecomError, isWecomSecretRefusal } from './wecom.errors';
 import { toDepartment, toPerson, type WecomUser } from './wecom.schemas';

@@ -36,6 +36,7 @@ import type { Department, DirectoryChanges, DirectorySource, Person } from '../.
 import { NotConfiguredError } from '../../errors/app-error';
 import type { Logger } from '../../logging/logger';
 import type { Clock } from '../../ports/clock';
+import { mapLimit } from '../../lib/map-limit';
 import type { DirtyEntry } from '../../ports/dirty-store';
 import type { MappingKey, MappingStore, RunStore, SourceKind } from '../../ports/state-stores';
 
@@ -211,22 +212,4 @@ async function moveMapping(input: ReReadInput, source: SourceKind, oldId: string
 
 function mappingKey(tenantId: string, source: SourceKind, objectType: 'person' | 'department', sourceId: string): MappingKey {
   return { tenantId, source, objectType, sourceId };
-}
-
-/** Run `fn` over `items` with at most `limit` in flight; the first failure rejects. */
-async function mapLimit<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  let failed = false;
-  const worker = async (): Promise<void> => {
-    while (!failed && next < items.length) {
-      const item = items[next++] as T;
-      try {
-        await fn(item);
-      } catch (err) {
-        failed = true;
-        throw err;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(Math.max(1, limit), items.length) }, worker));
 }

@@ -41,7 +41,8 @@ import { OperationBusyError, syncTenant } from './sync-errors';
 import { writeMappingUpdates } from './mapping-codec';
 import { performOperation, type OperationEffect } from './apply-operation';
 import { fanOutPhase, finalizeRun, runSummaryOf, SYNC_LOCK } from './run-lifecycle';
-import { addCount, COUNT_OF_KIND, mapLimit, objectTypeOf, operationName } from './sync-util';
+import { mapLimit } from '../../lib/map-limit';
+import { addCount, COUNT_OF_KIND, objectTypeOf, operationName } from './sync-util';
 
 /** What the OnceStore keeps per operation (no personal data: ids and codes). */
 export interface OperationRecord {
@@ -245,7 +246,7 @@ export async function applyBatch(deps: SyncDeps, msg: SyncJobMessage, delivery?:
       retryable.push(err);
       olog.warn('sync operation will be retried', { code: (err as { code?: string }).code });
     }
-  });
+  }, { onError: 'finish' });
 
   if (retryable.length > 0) throw retryable[0];
 

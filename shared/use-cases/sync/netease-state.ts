@@ -18,7 +18,7 @@
  */
 import type { NeteaseAccountRecord, NeteaseState, NeteaseUnitRecord } from '../../domain/sync-plan';
 import type { NeteaseSyncApi } from './sync-deps';
-import { mapLimit } from './sync-util';
+import { mapLimit } from '../../lib/map-limit';
 
 export interface ReadNeteaseStateOptions {
   /** Account names (lowercase) the bridge maps already: no unit lookup is needed for them. */
@@ -56,7 +56,7 @@ export async function readNeteaseState(api: NeteaseSyncApi, options: ReadNetease
       const members = await api.getAllAccounts({ unitId: u.unitId });
       calls += Math.max(1, Math.ceil(members.length / 2000));
       for (const m of members) unitOf.set(m.accountName.toLowerCase(), u.unitId);
-    });
+    }, { onError: 'finish' });
     for (const a of accounts) {
       const unitId = unitOf.get(a.accountName.toLowerCase());
       if (unitId !== undefined) a.unitId = unitId;

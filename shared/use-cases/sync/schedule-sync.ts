@@ -14,7 +14,7 @@ import type { SyncDeps } from './sync-deps';
 import { syncOptions } from './sync-deps';
 import { SyncRunInProgressError } from './sync-errors';
 import { startSyncRun } from './start-sync-run';
-import { mapLimit } from './sync-util';
+import { mapLimit } from '../../lib/map-limit';
 
 export interface ScheduledTenantResult {
   tenantId: string;
@@ -59,5 +59,5 @@ export async function scheduleSyncRuns(deps: SyncDeps): Promise<ScheduledTenantR
       deps.logger.error('scheduled sync failed to start', { tenant: tenant.id, err });
       return { tenantId: tenant.id, error: { code: typeof e.code === 'string' ? e.code : 'SYNC.FAILED', message: String(e.message ?? err) } };
     }
-  });
+  }, { onError: 'finish' });
 }

@@ -33,7 +33,7 @@ import { SyncRunInProgressError, syncTenant } from './sync-errors';
 import { loadMappingState } from './mapping-codec';
 import { readNeteaseState } from './netease-state';
 import { fanOutPhase, PLAN_DOC, recordWatermarkProblem, releaseRun, storeWatermarks, SYNC_LOCK, sweepStaleRuns, WATERMARKS_DOC, type PhaseSpan, type RunSummary } from './run-lifecycle';
-import { mapLimit } from './sync-util';
+import { mapLimit } from '../../lib/map-limit';
 
 export interface StartSyncInput {
   tenantId: string;
@@ -194,7 +194,7 @@ export async function startSyncRun(deps: SyncDeps, input: StartSyncInput): Promi
       return { run, planText };
     }
     // Batches are stored before any status that lets them be sent (applying, or approval).
-    await mapLimit(batches, 8, (b, seq) => plans.putBatch(tenantId, runId, seq, { phase: b.phase, operations: b.operations }, opts.resultTtlSeconds));
+    await mapLimit(batches, 8, (b, seq) => plans.putBatch(tenantId, runId, seq, { phase: b.phase, operations: b.operations }, opts.resultTtlSeconds), { onError: 'finish' });
     if (plan.status === 'awaitingApproval') {
       // The parked run keeps the tenant: applying an approved plan after another run
       // changed the mappings would apply stale operations. After the window it expires.

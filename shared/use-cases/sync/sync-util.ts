@@ -3,26 +3,6 @@ import type { DirectoryObjectType } from '../../domain/directory';
 import type { OperationKind, PlanOperation } from '../../domain/sync-plan';
 import type { RunCountKey, RunCounts } from '../../ports/state-stores';
 
-/** Run `fn` over `items`, at most `limit` at a time; rejects with the first error after all settle. */
-export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  let failed: { err: unknown } | undefined;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++;
-      try {
-        out[i] = await fn(items[i]!, i);
-      } catch (err) {
-        failed ??= { err };
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-  if (failed) throw failed.err;
-  return out;
-}
-
 export function objectTypeOf(op: Pick<PlanOperation, 'kind'>): DirectoryObjectType {
   return op.kind.startsWith('unit.') ? 'department' : 'person';
 }
