@@ -40,6 +40,7 @@ import { createRateLimiter, type RateLimiter } from '../http/rate-limiter';
 import { withRetry } from '../http/retry';
 import { AccessTokenCache, type IssuedToken } from '../http/token-cache';
 import { classifyNeteaseErrorCode, NeteaseApiError, type NeteaseApiErrorInit, type NeteaseErrorClass } from './netease.errors';
+import type { NeteaseClientOptions } from './netease.client';
 import {
   acquireTokenDataSchema,
   moveUnitDataSchema,
@@ -68,21 +69,13 @@ export interface NeteaseOpenSettings {
   requestsPerSecond?: number;
 }
 
-export interface NeteaseOpenClientOptions {
+/** The legacy client's options (pass the tenant's `neteaseRateLimiter` so both APIs share one budget), plus the authCode. */
+export interface NeteaseOpenClientOptions extends NeteaseClientOptions {
   /**
    * The app's authCode, read at each token fetch (so a rotated value is picked up at the
    * next fetch). Never logged, never put in an error.
    */
   authCode: () => Promise<string>;
-  /** The tenant's NetEase limiter (neteaseRateLimiter), so both APIs share one budget. */
-  limiter?: RateLimiter;
-  logger?: Logger;
-  clock?: Clock;
-  /** Backoff sleep (tests pass a fast one). */
-  sleep?: (ms: number) => Promise<void>;
-  random?: () => number;
-  retryBaseDelayMs?: number;
-  retryMaxDelayMs?: number;
 }
 
 const VENDOR = 'netease';
