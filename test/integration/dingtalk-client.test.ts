@@ -15,6 +15,7 @@ import { tenantSchema, type TenantConfig } from '../../shared/config/tenant-conf
 import { AppError, AuthError } from '../../shared/errors/app-error';
 import { pointDingtalkAt, startDingtalkSimulator, type DtSimTenantView, type RunningDingtalkSimulator, type SimWorkMessage } from '../../local/simulators/dingtalk';
 import { MemorySecrets } from '../fixtures/memory-secrets';
+import { provisionSandboxSecrets } from '../../local/sandbox';
 import { rejectionOf, simControl } from './vendor-sim-helpers';
 
 const APP_SECRET = 'dt-app-secret-for-tests-0001';
@@ -352,11 +353,12 @@ describe('simulator control API', () => {
     }
   });
 
-  it('provisions sandbox app credentials in the secret store when asked, without overwriting existing ones', async () => {
+  it('works with the sandbox app credentials the local stack provisions, which never overwrite existing ones', async () => {
     const store = new MemorySecrets();
     const other: TenantConfig = tenantSchema.parse({ ...baseTenant, id: 'other-dt', netease: { ...baseTenant.netease, domain: 'other.example.com' }, dingtalk: { ...baseTenant.dingtalk, appKey: 'dingotherapp' } });
     store.values.set(secretName('local', other.id, 'dingtalk'), { appSecret: 'kept-as-is', callbackToken: 'tok', callbackAesKey: 'a'.repeat(43) });
-    const s = await startDingtalkSimulator({ tenants: [baseTenant, other], secrets: store, provisionSecrets: true });
+    await provisionSandboxSecrets({ tenants: [baseTenant, other], secrets: store, stage: 'local' });
+    const s = await startDingtalkSimulator({ tenants: [baseTenant, other], secrets: store });
     try {
       const made = store.values.get(secretName('local', baseTenant.id, 'dingtalk'))!;
       expect(typeof made.appSecret).toBe('string');

@@ -17,9 +17,8 @@
  * "Forbidden.AccessDenied.QpsLimitForAppkeyAndApi", message}`.
  *
  * App credentials: the appSecret comes from `credentials` (tests) or from the tenant's
- * `dingtalk` secret in the SecretStore, read at each gettoken. With `provisionSecrets`
- * (on for the local stack) a tenant without one gets a random appSecret, callback token
- * and AES key written to the store at start, like the DingTalk console issuing them.
+ * `dingtalk` secret in the SecretStore, read at each gettoken. In the local stack those
+ * sandbox secrets are created before the simulators start (local/sandbox.ts).
  *
  * Control and inspection API (JSON; `tenant` may be omitted when only one is served):
  *   GET    /__sim/health
@@ -76,8 +75,6 @@ export interface DingtalkSimulatorOptions {
   stage?: string;
   /** Test-provided app secrets by tenant id (take precedence over the SecretStore). */
   credentials?: Readonly<Record<string, { appSecret: string }>>;
-  /** Write a random appSecret (and callback token / AES key) for tenants whose secret lacks one. */
-  provisionSecrets?: boolean;
   /** Keep the org and messages in `<dataDir>/dingtalk-simulator.json` across restarts. */
   dataDir?: string;
   logger?: Logger;
@@ -212,23 +209,6 @@ export async function startDingtalkSimulator(opts: DingtalkSimulatorOptions = {}
     const v = await opts.secrets?.getJson(secretOf(rt));
     return typeof v?.appSecret === 'string' && v.appSecret ? v.appSecret : undefined;
   };
-  if (opts.provisionSecrets && opts.secrets) {
-    for (const rt of runtimes.values()) {
-      if (opts.credentials?.[rt.tenant.id]) continue;
-      const name = secretOf(rt);
-      const v = (await opts.secrets.getJson(name)) ?? {};
-      if (typeof v.appSecret === 'string' && v.appSecret && typeof v.callbackToken === 'string' && typeof v.callbackAesKey === 'string') continue;
-      await opts.secrets.putJson(name, {
-        ...v,
-        appSecret: typeof v.appSecret === 'string' && v.appSecret ? v.appSecret : randomBytes(24).toString('base64url'),
-        callbackToken: typeof v.callbackToken === 'string' ? v.callbackToken : randomBytes(12).toString('base64url'),
-        // 43 characters of base64 = 32 bytes once "=" is appended (reference §1).
-        callbackAesKey: typeof v.callbackAesKey === 'string' ? v.callbackAesKey : randomBytes(32).toString('base64').slice(0, 43),
-      });
-      logger?.info('dingtalk simulator provisioned sandbox app credentials', { tenant: rt.tenant.id, entry: name });
-    }
-  }
-
   // ---- shared checks ---------------------------------------------------------------------------
   const count = (rt: Runtime | undefined, api: string): void => {
     const bucket = rt ? rt.calls : unattributed;
@@ -604,11 +584,11 @@ export async function startDingtalkSimulator(opts: DingtalkSimulatorOptions = {}
   };
 }
 
-/** The DingTalk simulator for the local stack: provisions sandbox app credentials in the stack's secret store. */
+/** The DingTalk simulator for the local stack (sandbox secrets come from local/sandbox.ts). */
 export const dingtalkSimulator: SimulatorModule = {
   vendor: 'dingtalk',
   start(opts: SimulatorStartOptions) {
-    return startDingtalkSimulator({ ...fromStackOptions(opts), provisionSecrets: true });
+    return startDingtalkSimulator(fromStackOptions(opts));
   },
 };
 

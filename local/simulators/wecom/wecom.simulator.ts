@@ -16,8 +16,8 @@
  * 30-per-member-per-minute cap (dropped silently) and the duplicate check.
  *
  * Secrets: `credentials` (tests) or the tenant's `wecom` secret in the SecretStore
- * (contactSecret, appSecret), read at each gettoken. With `provisionSecrets` (on for the
- * local stack) missing ones are generated and stored at start.
+ * (contactSecret, appSecret), read at each gettoken. In the local stack those sandbox
+ * secrets are created before the simulators start (local/sandbox.ts).
  *
  * Control API (JSON; `tenant` may be omitted when only one is served):
  *   GET    /__sim/health
@@ -84,8 +84,6 @@ export interface WecomSimulatorOptions {
   stage?: string;
   /** Test-provided secrets by tenant id (take precedence over the SecretStore). */
   credentials?: Readonly<Record<string, { contactSecret?: string; appSecret?: string }>>;
-  /** Generate missing contactSecret / appSecret / callback token / AES key at start. */
-  provisionSecrets?: boolean;
   dataDir?: string;
   logger?: Logger;
   now?: () => number;
@@ -231,24 +229,6 @@ export async function startWecomSimulator(opts: WecomSimulatorOptions = {}): Pro
     const s = (k: string): string | undefined => (typeof v?.[k] === 'string' && v[k] ? (v[k] as string) : undefined);
     return { contactSecret: s('contactSecret'), appSecret: s('appSecret') };
   };
-  if (opts.provisionSecrets && opts.secrets) {
-    for (const rt of runtimes.values()) {
-      if (opts.credentials?.[rt.tenant.id]) continue;
-      const name = secretOf(rt);
-      const v = (await opts.secrets.getJson(name)) ?? {};
-      const has = (k: string): boolean => typeof v[k] === 'string' && (v[k] as string).length > 0;
-      if (['contactSecret', 'appSecret', 'callbackToken', 'callbackAesKey'].every(has)) continue;
-      await opts.secrets.putJson(name, {
-        ...v,
-        contactSecret: has('contactSecret') ? v.contactSecret : randomBytes(30).toString('base64url'),
-        appSecret: has('appSecret') ? v.appSecret : randomBytes(30).toString('base64url'),
-        callbackToken: has('callbackToken') ? v.callbackToken : randomBytes(12).toString('base64url'),
-        callbackAesKey: has('callbackAesKey') ? v.callbackAesKey : randomBytes(32).toString('base64').slice(0, 43),
-      });
-      logger?.info('wecom simulator provisioned sandbox secrets', { tenant: rt.tenant.id, entry: name });
-    }
-  }
-
   // ---- shared checks ---------------------------------------------------------------------------
   const count = (rt: Runtime | undefined, api: string): void => {
     const bucket = rt ? rt.calls : unattributed;
@@ -581,11 +561,11 @@ export async function startWecomSimulator(opts: WecomSimulatorOptions = {}): Pro
   };
 }
 
-/** The WeCom simulator for the local stack: provisions sandbox secrets in the stack's secret store. */
+/** The WeCom simulator for the local stack (sandbox secrets come from local/sandbox.ts). */
 export const wecomSimulator: SimulatorModule = {
   vendor: 'wecom',
   start(opts: SimulatorStartOptions) {
-    return startWecomSimulator({ ...fromStackOptions(opts), provisionSecrets: true });
+    return startWecomSimulator(fromStackOptions(opts));
   },
 };
 
