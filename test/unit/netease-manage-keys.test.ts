@@ -6,6 +6,7 @@ import { createMemoryLogger } from '../../shared/logging/logger';
 import type { SecretStore } from '../../shared/ports/secret-store';
 import { canonicalString, verifySha1Rsa } from '../../shared/crypto/netease-signing';
 import { generateKeyPairSync, parsePrivateKey } from '../../shared/crypto/rsa-keys';
+import { MemorySecrets } from '../fixtures/memory-secrets';
 import { generateTenantKey, importTenantKey, loadTenantSigner, showTenantKey } from '../../shared/use-cases/manage-keys';
 
 /** In-memory SecretStore (the port), recording writes. */
@@ -126,10 +127,9 @@ describe('showTenantKey and loadTenantSigner', () => {
 
 describe('key rotation keeps the open-platform authCode', () => {
   it('replaces the key and keeps authCode in the same secret', async () => {
-    const values = new Map<string, Record<string, unknown>>();
-    const secrets = { getJson: async (n: string) => values.get(n), putJson: async (n: string, v: Record<string, unknown>) => void values.set(n, v) };
     const name = 'qiye-bridge/local/acme/netease';
-    values.set(name, { privateKeyHex: 'ab'.repeat(40), authCode: 'open-platform-code' });
+    const secrets = new MemorySecrets({ [name]: { privateKeyHex: 'ab'.repeat(40), authCode: 'open-platform-code' } });
+    const values = secrets.values;
     const key = await generateTenantKey({ secrets, stage: 'local', tenantId: 'acme', bits: 1024 });
     const stored = values.get(name)!;
     expect(stored.authCode).toBe('open-platform-code');
