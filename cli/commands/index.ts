@@ -4,6 +4,7 @@ import { keysGenerate, keysImport, keysInspect, keysShow } from './keys';
 import { simulateCallback } from './simulate';
 import { ssoLink } from './sso-link';
 import { syncCommands } from './sync';
+import { usageCommand } from './usage';
 
 /** Every subcommand, in the order `--help` lists them. */
-export const commands: Command[] = [configValidate, tenantsList, keysGenerate, keysImport, keysInspect, keysShow, ssoLink, ...syncCommands, simulateCallback];
+export const commands: Command[] = [configValidate, tenantsList, keysGenerate, keysImport, keysInspect, keysShow, ssoLink, ...syncCommands, usageCommand, simulateCallback];

@@ -105,6 +105,9 @@ async function inProcessTransport(ctx: CliContext): Promise<AdminTransport> {
   );
   const adapters = createSyncAdapters({ secrets, stage: ctx.stage, logger });
   const router = new Router();
+  const { registerUsageRoutes } = await import('../../functions/http/admin/usage.routes');
+  const { DynamoUsageStore } = await import('../../shared/adapters/aws/dynamo-usage.store');
+  registerUsageRoutes(router, { usage: new DynamoUsageStore(createDocumentClient(), tableName(ctx.stage)), clock: systemClock, tenant: (id) => ctx.config().tenants.find((t) => t.id === id) });
   registerSyncRoutes(router, {
     sync: {
       stores: createDynamoStateStores(createDocumentClient(), tableName(ctx.stage)),
@@ -156,7 +159,7 @@ async function transportFor(ctx: CliContext): Promise<AdminTransport> {
 }
 
 /** Call a route and return its JSON, or throw the API's error (code and message). */
-async function call(ctx: CliContext, method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<any> {
+export async function call(ctx: CliContext, method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<any> {
   const res = await (await transportFor(ctx))(method, path, body);
   if (res.status >= 400) {
     const code = res.json?.error ?? `HTTP_${res.status}`;

@@ -36,6 +36,8 @@ import type { Logger } from '../logging/logger';
 import type { Clock } from '../ports/clock';
 import type { SecretStore } from '../ports/secret-store';
 import type { MappingStore, SourceKind } from '../ports/state-stores';
+import type { CallMeter } from '../ports/usage-meter';
+import { usageWiring } from '../runtime/usage';
 import { FUNCTIONS } from '../contracts/app-manifest';
 import { loadTenantSigner } from '../use-cases/manage-keys';
 import type { NeteaseSyncApi, SyncDeps, SyncOptions } from '../use-cases/sync/sync-deps';
@@ -67,6 +69,8 @@ export interface SyncAdapterOptions {
    * it the EKP source reports no physical deletions from changesSince (full runs still find them).
    */
   knownIds?: (tenant: TenantConfig, source: SourceKind) => Promise<KnownIds>;
+  /** Counts the DingTalk / WeCom calls of the sources (ports/usage-meter.ts). */
+  meter?: CallMeter;
 }
 
 /** The mapped (not tombstoned) department and person ids of a tenant and source: what `knownIds` returns. */
@@ -151,9 +155,9 @@ export function createSyncAdapters(opts: SyncAdapterOptions): SyncAdapters {
         });
       }
       case 'dingtalk':
-        return new DingtalkDirectorySource(createDingtalkClient(tenant, { secrets: opts.secrets, stage: opts.stage, limiters, ...(logger ? { logger } : {}) }), opts.clock ? { clock: opts.clock } : {});
+        return new DingtalkDirectorySource(createDingtalkClient(tenant, { secrets: opts.secrets, stage: opts.stage, limiters, ...(logger ? { logger } : {}), ...(opts.meter ? { meter: opts.meter } : {}) }), opts.clock ? { clock: opts.clock } : {});
       case 'wecom':
-        return new WecomDirectorySource(createWecomClient(tenant, { secrets: opts.secrets, stage: opts.stage, limiters, ...(logger ? { logger } : {}) }), opts.clock ? { clock: opts.clock } : {});
+        return new WecomDirectorySource(createWecomClient(tenant, { secrets: opts.secrets, stage: opts.stage, limiters, ...(logger ? { logger } : {}), ...(opts.meter ? { meter: opts.meter } : {}) }), opts.clock ? { clock: opts.clock } : {});
       default:
         throw new NotConfiguredError(`Tenant ${tenant.id} has no sync source (sync.source)`, { code: 'SYNC.NO_SOURCE' });
     }
@@ -217,6 +221,7 @@ export function buildSyncDeps(rt: Runtime, fn: 'syncWorker' | 'syncPlanner' | 'a
       clock: rt.clock,
       neteaseShare: neteaseShareFor(rt, fn),
       knownIds: (t, source) => knownIdsFromMappings(mappings, t.id, source),
+      meter: usageWiring(rt).meter,
     });
     adaptersByRuntime.set(rt, adapters);
   }
@@ -229,6 +234,7 @@ export function buildSyncDeps(rt: Runtime, fn: 'syncWorker' | 'syncPlanner' | 'a
     tenants: () => rt.tenants.tenants,
     directory: (t) => a.directory(t),
     netease: (t): Promise<NeteaseSyncApi> => a.netease(t),
+    usage: usageWiring(rt).store,
     options,
   };
 }

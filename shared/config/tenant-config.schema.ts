@@ -107,6 +107,12 @@ const dingtalkSchema = z
     jsapiUrl: httpUrl.default('https://g.alicdn.com/dingding/dingtalk-jsapi/3.2.9/dingtalk.open.js'),
     /** DingTalk's limit is 20 calls/s per app and API; stay under it. */
     requestsPerSecond: z.number().positive().max(20).default(15),
+    /**
+     * Metered API calls the organisation may make per calendar month (reference dingtalk.md
+     * §8: 10,000 on the free edition; paid editions and add-on packs raise it). 0 = unlimited.
+     * `usage` projects against it; raising it after a 90020 resumes the work at once.
+     */
+    monthlyQuota: z.number().int().min(0).max(1_000_000_000).default(10_000),
   })
   .strict();
 
@@ -183,6 +189,14 @@ const notificationsSchema = z
     channel: z.enum(['dingtalk', 'wecom']).optional(),
     /** Notify everyone (true) or only people who opted in (false). */
     tenantWide: z.boolean().default(false),
+    /**
+     * Digest mode: fold a person's new mails into one message per this many minutes
+     * (0 = one message per mail). Switches on by itself, at `autoDigestMinutes`, while the
+     * channel's metered calls are projected past the monthly quota (use-cases/usage).
+     */
+    digestMinutes: z.number().int().min(0).max(24 * 60).default(0),
+    /** The digest window used when the projection passes the quota and `digestMinutes` is 0. */
+    autoDigestMinutes: z.number().int().min(1).max(24 * 60).default(60),
   })
   .strict();
 

@@ -4,8 +4,8 @@
  *   GET  /admin/tenants                     tenants and their NetEase settings (no secrets)
  *   GET  /admin/tenants/:tenant/keys        the tenant's public key
  *   POST /admin/tenants/:tenant/keys        generate a new key pair ({"bits":1024|2048}); returns the public key
- * Sync routes (runs, approvals, mappings, explain, watermarks) are added by sync.routes.ts
- * through `extend`.
+ * Sync routes (runs, approvals, mappings, explain, watermarks) are added by sync.routes.ts,
+ * the vendor API usage route (GET /admin/tenants/:tenant/usage) by usage.routes.ts, through `extend`.
  */
 import { secretKindsFor, secretName } from '../../../shared/config/secrets';
 import { findTenant } from '../../../shared/config/load-config';
@@ -20,6 +20,8 @@ import { getRuntime } from '../../../shared/runtime/runtime';
 import { generateTenantKey, showTenantKey } from '../../../shared/use-cases/manage-keys';
 import { buildSyncDeps } from '../../../shared/adapters/sources';
 import { registerSyncRoutes } from './sync.routes';
+import { registerUsageRoutes } from './usage.routes';
+import { usageWiring } from '../../../shared/runtime/usage';
 
 export interface Deps {
   config: TenantsFile;
@@ -74,5 +76,8 @@ export function makeHandler(deps: Deps) {
 export const handler = lazyHandler(() => {
   const rt = getRuntime('admin');
   const sync = buildSyncDeps(rt, 'admin');
-  return makeHandler({ config: rt.tenants, logger: rt.logger, secrets: rt.secrets, stage: rt.stage, extend: (router) => registerSyncRoutes(router, { sync }) });
+  return makeHandler({ config: rt.tenants, logger: rt.logger, secrets: rt.secrets, stage: rt.stage, extend: (router) => {
+    registerSyncRoutes(router, { sync });
+    registerUsageRoutes(router, { usage: usageWiring(rt).store, clock: rt.clock, tenant: (id) => rt.tenant(id) });
+  } });
 });

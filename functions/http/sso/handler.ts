@@ -10,6 +10,7 @@ import { selfUrl, singleQuery } from '../../../shared/http/query';
 import { tenantFromPath } from '../../../shared/http/tenant';
 import type { Logger } from '../../../shared/logging/logger';
 import { getRuntime } from '../../../shared/runtime/runtime';
+import { usageWiring } from '../../../shared/runtime/usage';
 import { loadTenantSigner } from '../../../shared/use-cases/manage-keys';
 import { signIn, type SignInDeps } from '../../../shared/use-cases/sso/sign-in';
 import type { VendorSsoClient } from '../../../shared/use-cases/sso/vendor-sso';
@@ -70,7 +71,10 @@ export const handler = lazyHandler(() => {
       const key = `${t.id}:${vendor}`;
       let c = vendorClients.get(key);
       if (!c) {
-        c = vendor === 'dingtalk' ? dingtalkSso(createDingtalkClient(t, { secrets: rt.secrets, stage: rt.stage, logger: rt.logger })) : wecomSso(createWecomClient(t, { secrets: rt.secrets, stage: rt.stage, logger: rt.logger }));
+        // Sign-in calls are counted (free class: dingtalk.metering.ts) but not flushed per request, which
+        // would add a DynamoDB write to every redirect: the meter flushes by count and age instead.
+        const meter = usageWiring(rt).meter;
+        c = vendor === 'dingtalk' ? dingtalkSso(createDingtalkClient(t, { secrets: rt.secrets, stage: rt.stage, logger: rt.logger, meter })) : wecomSso(createWecomClient(t, { secrets: rt.secrets, stage: rt.stage, logger: rt.logger, meter }));
         vendorClients.set(key, c);
       }
       return c;

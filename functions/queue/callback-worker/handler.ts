@@ -19,6 +19,7 @@ import { DynamoDirtyStore } from '../../../shared/adapters/aws/dynamo-dirty.stor
 import { buildSyncDeps } from '../../../shared/adapters/sources';
 import { lazyHandler } from '../../../shared/http/http-handler';
 import { getRuntime } from '../../../shared/runtime/runtime';
+import { flushingUsage } from '../../../shared/runtime/usage';
 import { processCallbackRecords, type ApplyContactEventsDeps } from '../../../shared/use-cases/callbacks/apply-contact-events';
 
 export type Deps = ApplyContactEventsDeps;
@@ -33,5 +34,5 @@ export function makeHandler(deps: Deps): (event: SQSEvent, context: Context) => 
 
 export const handler = lazyHandler(() => {
   const rt = getRuntime('callbackWorker');
-  return makeHandler({ sync: buildSyncDeps(rt, 'syncPlanner'), dirty: new DynamoDirtyStore(rt.ddb, rt.tableName, { clock: rt.clock }) });
+  return flushingUsage(rt, makeHandler({ sync: buildSyncDeps(rt, 'syncPlanner'), dirty: new DynamoDirtyStore(rt.ddb, rt.tableName, { clock: rt.clock }) }));
 });

@@ -16,6 +16,7 @@ import { ConfigError, ValidationError } from '../../../shared/errors/app-error';
 import { lazyHandler } from '../../../shared/http/http-handler';
 import { sqsBatchHandler } from '../../../shared/lambda/sqs-batch';
 import { getRuntime } from '../../../shared/runtime/runtime';
+import { flushingUsage, usageWiring } from '../../../shared/runtime/usage';
 import { loadTenantSigner } from '../../../shared/use-cases/manage-keys';
 import { dingtalkSender, wecomSender } from '../../../shared/use-cases/notify/channel-senders';
 import { checkNewMail, type CheckNewMailDeps } from '../../../shared/use-cases/notify/check-new-mail';
@@ -51,6 +52,7 @@ export const handler = lazyHandler(() => {
   const netease = new Map<string, { signer: unknown; client: NeteaseClient }>();
   const dingtalk = new Map<string, DingtalkClient>();
   const wecom = new Map<string, WecomClient>();
+  const { meter } = usageWiring(rt);
 
   const mailLogs = async (t: TenantConfig) => {
     const signer = await loadTenantSigner({ secrets: rt.secrets, stage: rt.stage, tenantId: t.id, logger: rt.logger });
@@ -63,7 +65,7 @@ export const handler = lazyHandler(() => {
     return entry.client;
   };
 
-  return makeHandler({
+  return flushingUsage(rt, makeHandler({
     tenant: (id) => rt.tenant(id),
     notifyStore: new DynamoNotifyStore(rt.ddb, rt.tableName, { clock: rt.clock }),
     once: stores.once,
@@ -75,12 +77,12 @@ export const handler = lazyHandler(() => {
     sender: async (t, channel) => {
       if (channel === 'dingtalk') {
         let c = dingtalk.get(t.id);
-        if (!c) dingtalk.set(t.id, (c = createDingtalkClient(t, { secrets: rt.secrets, stage: rt.stage, limiters, logger: rt.logger })));
+        if (!c) dingtalk.set(t.id, (c = createDingtalkClient(t, { secrets: rt.secrets, stage: rt.stage, limiters, logger: rt.logger, meter })));
         return dingtalkSender(c);
       }
       let c = wecom.get(t.id);
-      if (!c) wecom.set(t.id, (c = createWecomClient(t, { secrets: rt.secrets, stage: rt.stage, limiters, logger: rt.logger })));
+      if (!c) wecom.set(t.id, (c = createWecomClient(t, { secrets: rt.secrets, stage: rt.stage, limiters, logger: rt.logger, meter })));
       return wecomSender(c);
     },
-  });
+  }));
 });

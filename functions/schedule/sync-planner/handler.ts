@@ -20,6 +20,7 @@ import { ValidationError } from '../../../shared/errors/app-error';
 import { lazyHandler } from '../../../shared/http/http-handler';
 import { sqsBatchHandler } from '../../../shared/lambda/sqs-batch';
 import { getRuntime } from '../../../shared/runtime/runtime';
+import { flushingUsage } from '../../../shared/runtime/usage';
 import { handleSyncRequest, scheduleSyncRuns, startSyncRun, SyncRunInProgressError, type ScheduledTenantResult, type SyncDeps } from '../../../shared/use-cases/sync';
 
 /** A direct invocation: one tenant. */
@@ -89,4 +90,7 @@ export function makeHandler(deps: Deps): PlannerHandler {
   return handle as PlannerHandler;
 }
 
-export const handler = lazyHandler(() => makeHandler({ sync: buildSyncDeps(getRuntime('syncPlanner'), 'syncPlanner') }) as (event: PlannerEvent, context: Context) => Promise<PlannerResult | SQSBatchResponse>);
+export const handler = lazyHandler(() => {
+  const rt = getRuntime('syncPlanner');
+  return flushingUsage(rt, makeHandler({ sync: buildSyncDeps(rt, 'syncPlanner') }) as (event: PlannerEvent, context: Context) => Promise<PlannerResult | SQSBatchResponse>);
+});

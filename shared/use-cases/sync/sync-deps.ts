@@ -10,6 +10,7 @@ import type { Logger } from '../../logging/logger';
 import type { Clock } from '../../ports/clock';
 import type { JobQueue } from '../../ports/job-queue';
 import type { StateStores } from '../../ports/state-stores';
+import type { UsageStore } from '../../ports/usage-meter';
 
 /**
  * The NetEase calls the sync engine makes: a structural subset of NeteaseClient, so tests
@@ -100,6 +101,8 @@ export interface SyncDeps {
    * Never logged, stored or returned (see apply-operation.ts).
    */
   initialPassword?: () => string;
+  /** Vendor API usage and quota state: a tenant whose source's monthly quota is spent is not scheduled (use-cases/usage). */
+  usage?: UsageStore;
   options?: Partial<SyncOptions>;
 }
 
