@@ -87,6 +87,8 @@ export interface DingtalkSimulatorOptions {
   rateLimit?: { limit: number; windowMs: number };
   /** People in each seeded org. */
   people?: number;
+  /** Departments added to each seeded org's 8 (benchmarks: 100 or 1,000 in all). */
+  extraDepartments?: number;
 }
 
 /**
@@ -183,7 +185,7 @@ export async function startDingtalkSimulator(opts: DingtalkSimulatorOptions = {}
   });
   const { flush, scheduleSave } = state;
   const saved = state.path ? loadState(state.path, logger) : {};
-  const seed = (t: DtTenant): DtTenantState => ({ ...seedDingtalkOrg(t, opts.people), messages: [], nextTaskId: 10_001, sentLog: {} });
+  const seed = (t: DtTenant): DtTenantState => ({ ...seedDingtalkOrg(t, opts.people, opts.extraDepartments), messages: [], nextTaskId: 10_001, sentLog: {} });
 
   const runtimes = new Map<string, Runtime>();
   for (const t of tenants) {

@@ -15,6 +15,7 @@ import { syncOptions } from './sync-deps';
 import { SyncRunInProgressError } from './sync-errors';
 import { startSyncRun } from './start-sync-run';
 import { mapLimit } from '../../lib/map-limit';
+import { quotaSpentReason } from '../usage/quota-guard';
 
 export interface ScheduledTenantResult {
   tenantId: string;
@@ -49,6 +50,11 @@ export async function scheduleSyncRuns(deps: SyncDeps): Promise<ScheduledTenantR
   const tenants = deps.tenants().filter((t) => t.sync.enabled && t.sync.source);
   return mapLimit(tenants, 2, async (tenant): Promise<ScheduledTenantResult> => {
     try {
+      const spent = await quotaSpentReason(deps, tenant, tenant.sync.source);
+      if (spent) {
+        deps.logger.warn('scheduled sync skipped', { tenant: tenant.id, reason: spent, code: 'USAGE.QUOTA_SPENT' });
+        return { tenantId: tenant.id, skipped: spent };
+      }
       const { mode, why } = await chooseScheduledMode(deps, tenant.id, tenant.sync.source!);
       deps.logger.info('scheduled sync', { tenant: tenant.id, mode, why });
       const { run } = await startSyncRun(deps, { tenantId: tenant.id, trigger: 'schedule', mode });
