@@ -105,12 +105,28 @@ export class BridgeAlarms extends Construct {
     return this.add(`Route5xx-${label}`, `${label}-5xx`, metric, `${method} ${path} answered 5xx: the vendor's contact events are being refused and will be retried, then dropped.`);
   }
 
-  private add(id: string, name: string, metric: IMetric, description: string): Alarm {
+  /**
+   * A vendor's metered API calls are projected past `percent` of its monthly quota (the EMF
+   * metric UsageProjectedPercent the planners write: shared/runtime/usage.ts). At 100 % a
+   * DingTalk org would be refused (90020) before the month ends.
+   */
+  usageProjection(vendor: string, percent: number): Alarm {
+    const metric = new Metric({ namespace: 'QiyeBridge', metricName: 'UsageProjectedPercent', dimensionsMap: { Stage: this.stage, Vendor: vendor }, period: Duration.hours(1), statistic: 'Maximum' });
+    return this.add(
+      `Usage-${vendor}-${percent}`,
+      `${vendor}-usage-projected-${percent}`,
+      metric,
+      `${vendor} API calls are projected at ${percent}% or more of the monthly quota (npx qiye-bridge usage --tenant <id>): raise the quota, or reduce schedules and notices (digest mode).`,
+      percent,
+    );
+  }
+
+  private add(id: string, name: string, metric: IMetric, description: string, threshold = 1): Alarm {
     const alarm = new Alarm(this, id, {
       alarmName: `qiye-bridge-${this.stage}-${name}`,
       alarmDescription: description,
       metric,
-      threshold: 1,
+      threshold,
       evaluationPeriods: 1,
       comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: TreatMissingData.NOT_BREACHING,

@@ -8,6 +8,7 @@
  * given by `secretName()` in shared/config/secrets.ts.
  */
 import { z } from 'zod';
+import { CronSyntaxError, isTimeZone, parseCron } from '../domain/cron';
 
 const httpUrl = z
   .string()
@@ -165,6 +166,35 @@ const thresholdSchema = z
   })
   .strict();
 
+/**
+ * When the tenant's scheduled runs happen (one schedule per tenant, built from this by the
+ * deployment and the local stack: shared/contracts/app-manifest.ts tenantSyncSchedules).
+ * Callback sources (DingTalk, WeCom) learn changes from contact callbacks and reconcile with
+ * a full run on `fullCron`; EKP has no callbacks and also runs incrementally every
+ * `incrementalMinutes`. A DingTalk or WeCom "incremental" run would be a full snapshot
+ * (they have no change feed), so it is refused for them.
+ */
+const scheduleSchema = z
+  .object({
+    /** IANA time zone of `fullCron`, e.g. Asia/Shanghai (no daylight saving: +08:00). */
+    timezone: z.string().refine(isTimeZone, 'must be an IANA time zone such as Asia/Shanghai').default('Asia/Shanghai'),
+    /** The full (reconcile) run: 5-field cron in `timezone`; default nightly at 02:00. */
+    fullCron: z
+      .string()
+      .superRefine((v, ctx) => {
+        try {
+          parseCron(v);
+        } catch (err) {
+          if (!(err instanceof CronSyntaxError)) throw err;
+          ctx.addIssue({ code: 'custom', message: err.message });
+        }
+      })
+      .default('0 2 * * *'),
+    /** EKP only: minutes between incremental runs (default: the deployment's syncRateMinutes, 15). */
+    incrementalMinutes: z.number().int().min(1).max(1440).optional(),
+  })
+  .strict();
+
 const syncSchema = z
   .object({
     enabled: z.boolean().default(true),
@@ -180,6 +210,7 @@ const syncSchema = z
     deleteThreshold: thresholdSchema.default({ count: 50, percent: 5, minimum: 10 }),
     /** Days a leaver stays suspended before deleteAccountSim. */
     suspendGraceDays: z.number().int().min(0).max(365).default(30),
+    schedule: scheduleSchema.default(scheduleSchema.parse({})),
   })
   .strict();
 
@@ -218,6 +249,10 @@ export const tenantSchema = z
     const src = t.sync.source;
     if (src && !t[src]) {
       ctx.addIssue({ code: 'custom', path: ['sync', 'source'], message: `is "${src}" but the tenant has no "${src}" section` });
+    }
+    const effective = src ?? onlySource(t);
+    if (effective && effective !== 'ekp' && t.sync.schedule.incrementalMinutes !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['sync', 'schedule', 'incrementalMinutes'], message: `is for EKP only: a ${effective} source learns changes from callbacks, and a scheduled ${effective} run is a full snapshot (use fullCron)` });
     }
     const ch = t.notifications.channel;
     if (t.notifications.enabled && !ch) {

@@ -86,3 +86,26 @@ describe('the sync planner handler', () => {
     await expect(planner({ tenant: 'acme' } as never)).rejects.toThrow(/tenantId/);
   });
 });
+
+describe('per-tenant sync schedules (manifest + planner use case)', async () => {
+  const { tenantSyncSchedules } = await import('../../shared/contracts/app-manifest');
+  const { tenantSchema } = await import('../../shared/config/tenant-config.schema');
+  const ekp = tenantSchema.parse({ id: 'ekp-t', netease: { domain: 'e.example.com', product: 'p', region: 'hz' }, ekp: { baseUrl: 'http://127.0.0.1:9', auth: { type: 'none' } }, sync: { schedule: { fullCron: '30 1 * * *' } } });
+  const dt = tenantSchema.parse({ id: 'dt-t', netease: { domain: 'd.example.com', product: 'p', region: 'hz' }, dingtalk: { corpId: 'c', appKey: 'k', agentId: '1' } });
+
+  it('gives callback sources a nightly full run only, and EKP incremental runs as well', () => {
+    expect(tenantSyncSchedules([ekp, dt], { incrementalMinutes: 20 })).toEqual([
+      expect.objectContaining({ name: 'ekp-t-full', kind: 'full', cron: '30 1 * * *', timezone: 'Asia/Shanghai' }),
+      expect.objectContaining({ name: 'ekp-t-incremental', kind: 'incremental', rateMinutes: 20 }),
+      expect.objectContaining({ name: 'dt-t-full', kind: 'full', cron: '0 2 * * *', timezone: 'Asia/Shanghai' }),
+    ]);
+  });
+
+  it('refuses incremental minutes for a callback source, and a bad cron or zone, naming the field', () => {
+    const r = tenantSchema.safeParse({ id: 'dt-t', netease: { domain: 'd.example.com', product: 'p', region: 'hz' }, dingtalk: { corpId: 'c', appKey: 'k', agentId: '1' }, sync: { schedule: { incrementalMinutes: 15, fullCron: '0 25 * * *', timezone: 'Mars/Base' } } });
+    expect(r.success).toBe(false);
+    const paths = r.error!.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    expect(paths.some((p) => p.startsWith('sync.schedule.fullCron: hour'))).toBe(true);
+    expect(paths.some((p) => p.startsWith('sync.schedule.timezone'))).toBe(true);
+  });
+});

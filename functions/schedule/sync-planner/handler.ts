@@ -1,7 +1,10 @@
 /**
- * Sync planner. Three triggers, told apart by the event's shape:
- * - the EventBridge schedule (SCHEDULES in app-manifest.ts): start every enabled tenant's
- *   scheduled run (incremental, or full when due: scheduleSyncRuns);
+ * Sync planner. Four triggers, told apart by the event's shape:
+ * - a tenant's schedule (tenantSyncSchedules in app-manifest.ts: EventBridge Scheduler or a
+ *   rule, input `{source:'schedule', schedule:'tenantSync', tenantId, kind}`): that tenant's
+ *   full or incremental run (runTenantSchedule);
+ * - a plain Scheduled Event (the local stack's "run every tenant now" trigger): start every
+ *   enabled tenant's scheduled run (incremental, or full when due: scheduleSyncRuns);
  * - the `plan` queue (FUNCTIONS.syncPlanner.consumes, one record per invocation): an
  *   on-demand request from the admin API or the CLI (shared/contracts/sync-request.ts),
  *   handled once by handleSyncRequest. A run already in progress is not a failure: the
@@ -20,8 +23,8 @@ import { ValidationError } from '../../../shared/errors/app-error';
 import { lazyHandler } from '../../../shared/http/http-handler';
 import { sqsBatchHandler } from '../../../shared/lambda/sqs-batch';
 import { getRuntime } from '../../../shared/runtime/runtime';
-import { flushingUsage } from '../../../shared/runtime/usage';
-import { handleSyncRequest, scheduleSyncRuns, startSyncRun, SyncRunInProgressError, type ScheduledTenantResult, type SyncDeps } from '../../../shared/use-cases/sync';
+import { handleSyncRequest, runTenantSchedule, scheduleSyncRuns, startSyncRun, SyncRunInProgressError, type ScheduledTenantResult, type TenantScheduleDeps } from '../../../shared/use-cases/sync';
+import { emfMetric, flushingUsage } from '../../../shared/runtime/usage';
 
 /** A direct invocation: one tenant. */
 export const onDemandEventSchema = z
@@ -35,19 +38,23 @@ export const onDemandEventSchema = z
   .strict();
 
 export type OnDemandEvent = z.input<typeof onDemandEventSchema>;
-export type PlannerEvent = ScheduledEvent | SQSEvent | OnDemandEvent;
+
+/** A tenant schedule's input (TenantScheduleEvent in the manifest). */
+export const tenantScheduleEventSchema = z.object({ source: z.literal('schedule'), schedule: z.literal('tenantSync'), tenantId: z.string().regex(TENANT_ID), kind: z.enum(['full', 'incremental']) }).strict();
+export type TenantScheduleInput = z.input<typeof tenantScheduleEventSchema>;
+export type PlannerEvent = ScheduledEvent | SQSEvent | OnDemandEvent | TenantScheduleInput;
 
 export interface PlannerResult {
   tenants: ScheduledTenantResult[];
 }
 
 export interface Deps {
-  sync: SyncDeps;
+  sync: TenantScheduleDeps;
 }
 
 /** The handler, typed per trigger: SQS records get a partial batch response. */
 export interface PlannerHandler {
-  (event: ScheduledEvent | OnDemandEvent, context?: Context): Promise<PlannerResult>;
+  (event: ScheduledEvent | OnDemandEvent | TenantScheduleInput, context?: Context): Promise<PlannerResult>;
   (event: SQSEvent, context?: Context): Promise<SQSBatchResponse>;
 }
 
@@ -73,6 +80,8 @@ export function makeHandler(deps: Deps): PlannerHandler {
 
   const handle = async (event: PlannerEvent, context?: Context): Promise<PlannerResult | SQSBatchResponse> => {
     if (isScheduled(event)) return { tenants: await scheduleSyncRuns(deps.sync) };
+    const scheduled = tenantScheduleEventSchema.safeParse(event);
+    if (scheduled.success) return { tenants: [await runTenantSchedule(deps.sync, scheduled.data)] };
     if (isSqs(event)) return onRecords(event, context ?? ({} as Context));
     const parsed = onDemandEventSchema.safeParse(event);
     if (!parsed.success) {
@@ -92,5 +101,5 @@ export function makeHandler(deps: Deps): PlannerHandler {
 
 export const handler = lazyHandler(() => {
   const rt = getRuntime('syncPlanner');
-  return flushingUsage(rt, makeHandler({ sync: buildSyncDeps(rt, 'syncPlanner') }) as (event: PlannerEvent, context: Context) => Promise<PlannerResult | SQSBatchResponse>);
+  return flushingUsage(rt, makeHandler({ sync: { ...buildSyncDeps(rt, 'syncPlanner'), metric: emfMetric(rt.stage) } }) as (event: PlannerEvent, context: Context) => Promise<PlannerResult | SQSBatchResponse>);
 });
