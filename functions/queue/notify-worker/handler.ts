@@ -20,6 +20,7 @@ import { flushingUsage, usageWiring } from '../../../shared/runtime/usage';
 import { loadTenantSigner } from '../../../shared/use-cases/manage-keys';
 import { dingtalkSender, wecomSender } from '../../../shared/use-cases/notify/channel-senders';
 import { checkNewMail, type CheckNewMailDeps } from '../../../shared/use-cases/notify/check-new-mail';
+import { digestWindow } from '../../../shared/use-cases/notify/digest';
 
 export interface Deps extends CheckNewMailDeps {
   /** Records handled at once (each is one NetEase call plus its sends). */
@@ -74,6 +75,9 @@ export const handler = lazyHandler(() => {
     logger: rt.logger,
     ssoBaseUrl,
     mailLogs,
+    // The same client lists mailboxes (mailbox/listMessages), so a notice opens its mail.
+    mailbox: mailLogs,
+    digestMinutes: digestWindow({ usage: usageWiring(rt).store, clock: rt.clock }),
     sender: async (t, channel) => {
       if (channel === 'dingtalk') {
         let c = dingtalk.get(t.id);

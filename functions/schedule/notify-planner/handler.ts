@@ -1,6 +1,7 @@
 /**
- * Scheduled (every 2 minutes, SCHEDULES in the app manifest): fan out new-mail checks for
- * the people of every tenant with notifications on, to the `notify` queue.
+ * Scheduled (every minute, SCHEDULES in the app manifest): fan out new-mail checks for
+ * the people of every tenant with notifications on, to the `notify` queue (each batch twice:
+ * at once and 30 s later), and check the vendors' API budgets (80 % / 100 % warnings).
  */
 import { createDynamoStateStores } from '../../../shared/adapters/aws/dynamo-state.store';
 import { DynamoNotifyStore } from '../../../shared/adapters/aws/dynamo-notify.store';
@@ -9,12 +10,26 @@ import type { TenantConfig } from '../../../shared/config/tenant-config.schema';
 import { NotConfiguredError } from '../../../shared/errors/app-error';
 import { lazyHandler } from '../../../shared/http/http-handler';
 import { getRuntime, type Runtime } from '../../../shared/runtime/runtime';
+import { emfMetric, usageWiring } from '../../../shared/runtime/usage';
+import { checkBudgets } from '../../../shared/use-cases/usage/usage-report';
 import { planNotifications, type PlanNotificationsDeps, type PlanNotificationsResult } from '../../../shared/use-cases/notify/plan-notifications';
 
-export type Deps = PlanNotificationsDeps;
+export type Deps = PlanNotificationsDeps & { metric?(name: string, value: number, dimensions: Record<string, string>): void };
 
 export function makeHandler(deps: Deps): () => Promise<PlanNotificationsResult> {
-  return () => planNotifications(deps);
+  return async () => {
+    const result = await planNotifications(deps);
+    // The budget warnings of tenants with notices (the sync schedules check theirs too).
+    if (deps.usage) {
+      const usage = deps.usage;
+      for (const t of deps.tenants.filter((x) => x.notifications.enabled)) {
+        await checkBudgets({ usage, clock: deps.clock, logger: deps.logger, tenant: (id) => deps.tenants.find((x) => x.id === id), ...(deps.metric ? { metric: deps.metric } : {}) }, t.id).catch((err: unknown) =>
+          deps.logger.warn('usage check failed', { tenant: t.id, err }),
+        );
+      }
+    }
+    return result;
+  };
 }
 
 /**
@@ -46,6 +61,8 @@ export const handler = lazyHandler(() => {
     clock: rt.clock,
     logger: rt.logger,
     channelReady: secretChannelCheck(rt),
+    usage: usageWiring(rt).store,
+    metric: emfMetric(rt.stage),
   });
   return async () => fn();
 });

@@ -1,7 +1,16 @@
 /**
- * The notify planner's use case (scheduled every few minutes): for each tenant with
+ * The notify planner's use case (scheduled every minute): for each tenant with
  * notifications on, list the people whose mailboxes to check and fan them out in batches
  * to the `notify` queue, where the notify worker polls NetEase and sends the messages.
+ *
+ * Each batch is sent twice: at once, and again with a 30 s SQS delay (`secondPollDelaySeconds`).
+ * With the 1-minute schedule that is a poll every 30 s with no function kept running, so a
+ * mail waits at most ~30 s for its poll (the schedule wait the latency target includes). The
+ * second poll of a mailbox with nothing new costs one NetEase log read and no vendor call;
+ * a mail both polls see is sent once (OnceStore leases, watermarks).
+ *
+ * A tenant whose channel's monthly API quota is spent (DingTalk 90020) is skipped: its
+ * notices would only be refused (use-cases/usage/quota-guard.ts).
  *
  * Who is checked:
  * - `notifications.tenantWide`: every person mapping of the tenant's sync source in status
@@ -36,6 +45,8 @@ import type { Clock } from '../../ports/clock';
 import type { JobQueue } from '../../ports/job-queue';
 import type { NotifyStore } from '../../ports/notify-store';
 import { newRunId, type MappingRecord, type MappingStore } from '../../ports/state-stores';
+import type { UsageStore } from '../../ports/usage-meter';
+import { quotaSpentReason } from '../usage/quota-guard';
 
 export interface PlanNotificationsDeps {
   tenants: readonly TenantConfig[];
@@ -52,6 +63,10 @@ export interface PlanNotificationsDeps {
   channelReady(tenant: TenantConfig, channel: NotifyChannel): Promise<{ ok: true } | { ok: false; reason: string }>;
   /** People per queue message (1-100); default 50. */
   batchSize?: number;
+  /** Delay of the second poll of each batch (s, 0-900); 0 = no second poll. Default 30. */
+  secondPollDelaySeconds?: number;
+  /** Vendor API usage: tenants whose channel quota is spent are skipped. */
+  usage?: UsageStore;
 }
 
 export interface TenantPlan {
@@ -119,6 +134,8 @@ async function planTenant(deps: PlanNotificationsDeps, tenant: TenantConfig, r: 
   }
   const ready = await deps.channelReady(tenant, channel);
   if (!ready.ok) return skip(`the ${channel} credentials are not usable: ${ready.reason}`);
+  const spent = await quotaSpentReason(deps, tenant, channel);
+  if (spent) return skip(spent);
 
   const people: NotifyPerson[] = [];
   const accounts = new Set<string>();
@@ -148,7 +165,8 @@ async function planTenant(deps: PlanNotificationsDeps, tenant: TenantConfig, r: 
   for (let i = 0; i < people.length; i += r.batchSize) {
     jobs.push({ v: 1, tenantId: tenant.id, runId: r.runId, channel, plannedAt: r.now, people: people.slice(i, i + r.batchSize) });
   }
-  if (jobs.length > 0) await deps.jobs.send('notify', jobs.map((body) => ({ body })));
+  const delay = deps.secondPollDelaySeconds ?? 30;
+  if (jobs.length > 0) await deps.jobs.send('notify', [...jobs.map((body) => ({ body })), ...(delay > 0 ? jobs.map((body) => ({ body, delaySeconds: delay })) : [])]);
   r.log.info('notify batches sent', { people: people.length, batches: jobs.length, tenantWide: tenant.notifications.tenantWide });
   return { tenantId: tenant.id, status: 'planned', people: people.length, batches: jobs.length };
 }
