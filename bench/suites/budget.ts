@@ -37,7 +37,6 @@ import { MemoryUsageStore } from '../../shared/adapters/memory/memory-usage.stor
 import { DingtalkClient } from '../../shared/adapters/dingtalk';
 import { NeteaseClient } from '../../shared/adapters/netease';
 import { WecomClient } from '../../shared/adapters/wecom';
-import { RateLimiterRegistry, type RateLimiter, type RateLimiterOptions } from '../../shared/adapters/http/rate-limiter';
 import { tenantSchema, type TenantConfig } from '../../shared/config/tenant-config.schema';
 import { tenantSyncSchedules } from '../../shared/contracts/app-manifest';
 import type { NotifyChannel, NotifyJob } from '../../shared/contracts/notify-job';
@@ -54,7 +53,7 @@ import { makeHandler as makeNotifyWorker } from '../../functions/queue/notify-wo
 import { startDingtalkSimulator } from '../../local/simulators/dingtalk';
 import { startNeteaseSimulator, type RunningNeteaseSimulator } from '../../local/simulators/netease';
 import { startWecomSimulator } from '../../local/simulators/wecom';
-import { createCallbackWorld, personChange } from '../../test/integration/callback-worker-harness';
+import { createCallbackWorld, personChange, UnpacedLimiters } from '../../test/integration/callback-worker-harness';
 import { markdownTable, percentile } from '../table';
 
 const SIZES = (process.env.BENCH_BUDGET_SIZES ?? '1000:100,10000:1000').split(',').map((s) => s.split(':').map(Number) as [number, number]);
@@ -188,12 +187,6 @@ function mailPlan(people: number, dayStart: number): Array<[number, number]> {
   const out: Array<[number, number]> = [];
   for (let p = 0; p < people; p++) for (let i = 0; i < MAILS_PER_DAY; i++) out.push([p, dayStart + 9 * 3600_000 + Math.floor(rnd() * 9 * 3600_000)]);
   return out.sort((a, b) => a[1] - b[1]);
-}
-
-class UnpacedLimiters extends RateLimiterRegistry {
-  override get(_key: string, _opts: RateLimiterOptions): RateLimiter {
-    return { acquire: async () => undefined };
-  }
 }
 
 async function measureNotices(vendor: Vendor, digest: boolean): Promise<NoticeMeasure> {

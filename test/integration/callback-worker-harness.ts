@@ -149,7 +149,8 @@ export class TwoQueues implements JobQueue {
 // ---------------------------------------------------------------------------------------
 
 /** No client-side pacing: the vendors' per-second limits are the clients' own tests' concern. */
-class UnpacedLimiters extends RateLimiterRegistry {
+/** Limiters that never wait (the simulators run with no rate limit; counts do not depend on pacing). */
+export class UnpacedLimiters extends RateLimiterRegistry {
   override get(_key: string, _opts: RateLimiterOptions): RateLimiter {
     return { acquire: async () => undefined };
   }

@@ -4,15 +4,8 @@
  * BufferedUsageMeter against the DingTalk simulator over HTTP, including the monthly quota
  * (90020) as a named, non-retried state.
  */
-import { once } from 'node:events';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import dynalite from 'dynalite';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DynamoUsageStore } from '../../shared/adapters/aws/dynamo-usage.store';
-import { createTableInput } from '../../shared/adapters/aws/table-definition';
 import { MemoryUsageStore } from '../../shared/adapters/memory/memory-usage.store';
 import { DingtalkClient } from '../../shared/adapters/dingtalk/dingtalk.client';
 import { DingtalkDirectorySource } from '../../shared/adapters/dingtalk/dingtalk.directory-source';
@@ -26,34 +19,22 @@ import { BufferedUsageMeter } from '../../shared/use-cases/usage/buffered-meter'
 import { getUsage, quotaState } from '../../shared/use-cases/usage/usage-report';
 import { pointDingtalkAt, startDingtalkSimulator, type RunningDingtalkSimulator } from '../../local/simulators/dingtalk';
 import { MemorySecrets } from '../fixtures/memory-secrets';
+import { startDynaliteTable, type DynaliteTable } from './dynalite-table';
 
 const TABLE = 'qiye-bridge-usage-test';
 const NOW = Date.UTC(2026, 11, 6, 8, 0, 0);
 const MONTH = usageMonth(NOW);
-let server: Server;
-let doc: DynamoDBDocumentClient;
+let db: DynaliteTable;
 
 beforeAll(async () => {
-  server = dynalite({ createTableMs: 0 });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  doc = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } }));
-  await doc.send(new CreateTableCommand(createTableInput(TABLE)));
+  db = await startDynaliteTable(TABLE);
 });
-
-afterAll(async () => {
-  doc?.destroy();
-  if (server) {
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
-});
+afterAll(async () => db?.stop());
 
 let n = 0;
 const implementations: Array<[string, () => { store: UsageStore; tenant: string }]> = [
   ['memory', () => ({ store: new MemoryUsageStore(), tenant: `t-mem-${++n}` })],
-  ['dynamo (dynalite)', () => ({ store: new DynamoUsageStore(doc, TABLE), tenant: `t-ddb-${++n}` })],
+  ['dynamo (dynalite)', () => ({ store: new DynamoUsageStore(db.doc, TABLE), tenant: `t-ddb-${++n}` })],
 ];
 
 describe.each(implementations)('UsageStore: %s', (_name, make) => {
