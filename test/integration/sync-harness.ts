@@ -18,7 +18,8 @@ import type { Department, DirectoryChanges, DirectoryObjectType, DirectorySnapsh
 import { createMemoryLogger, type Logger } from '../../shared/logging/logger';
 import type { Clock } from '../../shared/ports/clock';
 import type { JobQueue, OutgoingMessage } from '../../shared/ports/job-queue';
-import type { RunRecord, StateStores } from '../../shared/ports/state-stores';
+import type { RunRecord } from '../../shared/ports/run-store';
+import type { StateStores } from '../../shared/ports/state-stores';
 import { startSyncRun, type StartSyncInput, type SyncDeps, type SyncOptions, type NeteaseSyncApi } from '../../shared/use-cases/sync';
 import { startNeteaseSimulator, type RunningNeteaseSimulator } from '../../local/simulators/netease';
 import type { DomainState } from '../../local/simulators/netease/netease-sim.state';

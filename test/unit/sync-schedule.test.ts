@@ -6,7 +6,7 @@ import type { DirectorySource } from '../../shared/domain/directory';
 import { ValidationError } from '../../shared/errors/app-error';
 import { createMemoryLogger } from '../../shared/logging/logger';
 import { fixedClock } from '../../shared/ports/clock';
-import { newRunId, type RunStatus } from '../../shared/ports/state-stores';
+import { newRunId, type RunStatus } from '../../shared/ports/run-store';
 import { chooseScheduledMode, type NeteaseSyncApi, type SyncDeps } from '../../shared/use-cases/sync';
 
 const NOW = Date.UTC(2024, 5, 1, 12);

@@ -32,7 +32,7 @@ import { AppError, NotConfiguredError, NotFoundError, isAppError } from '../../e
 import type { Logger } from '../../logging/logger';
 import type { Clock } from '../../ports/clock';
 import type { JobQueue } from '../../ports/job-queue';
-import type { OnceStore } from '../../ports/state-stores';
+import type { OnceStore } from '../../ports/once-store';
 
 // ---------------------------------------------------------------------------------------------
 // Inputs and outputs

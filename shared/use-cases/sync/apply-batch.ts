@@ -33,7 +33,8 @@
 import { mappingUpdatesFor } from '../../domain/mapping-updates';
 import type { PlanOperation } from '../../domain/sync-plan';
 import { isAppError, NotFoundError } from '../../errors/app-error';
-import { ConflictError, type RunCounts, type RunRecord } from '../../ports/state-stores';
+import type { RunCounts, RunRecord } from '../../ports/run-store';
+import { ConflictError } from '../../ports/store-common';
 import type { Logger } from '../../logging/logger';
 import type { SyncJobMessage } from '../../contracts/sync-job';
 import type { SyncDeps } from './sync-deps';

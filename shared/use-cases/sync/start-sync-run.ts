@@ -26,7 +26,7 @@ import { planSync } from '../../domain/plan-sync';
 import type { NeteaseState, SourceView, SyncPlan } from '../../domain/sync-plan';
 import { describeParkReason } from '../../domain/safety';
 import { ValidationError } from '../../errors/app-error';
-import { newRunId, type RunMode, type RunRecord, type RunTrigger } from '../../ports/state-stores';
+import { newRunId, type RunMode, type RunRecord, type RunTrigger } from '../../ports/run-store';
 import type { SyncDeps } from './sync-deps';
 import { syncOptions } from './sync-deps';
 import { SyncRunInProgressError, syncTenant } from './sync-errors';
