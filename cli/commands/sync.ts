@@ -24,7 +24,7 @@ import { userInfo } from 'node:os';
 import { ValidationError, AppError } from '../../shared/errors/app-error';
 import type { RunRecord } from '../../shared/ports/run-store';
 import type { CliContext } from '../context';
-import type { Command } from '../main';
+import type { Command } from './command';
 
 // ---------------------------------------------------------------------------------------
 // Transport
