@@ -81,6 +81,13 @@ function build(knownViolations) {
         to: { path: '^(local|test|bench|cli|infra|bin)/' },
       }),
       ...rule({
+        name: 'shared-not-to-functions',
+        comment: 'shared/ is imported by functions, never the other way round.',
+        severity: 'error',
+        from: { path: '^shared/' },
+        to: { path: '^functions/' },
+      }),
+      ...rule({
         name: 'domain-is-pure',
         comment: 'shared/domain imports nothing outside shared/domain: no packages, no node built-ins, no other layer.',
         severity: 'error',
