@@ -7,7 +7,7 @@
  * SQS's semantics: batches, concurrency, at-least-once, failed records redelivered and
  * moved to a DLQ after maxReceiveCount, optional duplicate deliveries.
  */
-import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { Context, SQSEvent } from 'aws-lambda';
 import { makeHandler as makeCallbackWorker } from '../../functions/queue/callback-worker/handler';
 import { makeHandler as makeSyncWorker } from '../../functions/queue/sync-worker/handler';
 import { DingtalkClient } from '../../shared/adapters/dingtalk';
@@ -29,6 +29,7 @@ import type { JobQueue, OutgoingMessage } from '../../shared/ports/job-queue';
 import type { RunRecord } from '../../shared/ports/run-store';
 import type { StateStores } from '../../shared/ports/state-stores';
 import type { CallbackWorkerOptions } from '../../shared/use-cases/callbacks/apply-contact-events';
+import { sqsRecord } from '../support/sqs-events';
 import { startSyncRun, type SyncDeps } from '../../shared/use-cases/sync';
 import { startDingtalkSimulator, type RunningDingtalkSimulator } from '../../local/simulators/dingtalk';
 import type { RunningNeteaseSimulator } from '../../local/simulators/netease';
@@ -86,19 +87,7 @@ export class TwoQueues implements JobQueue {
     const deadline = Date.now() + (opts.timeoutMs ?? 60_000);
     const inFlight: Record<'callback' | 'sync', Set<Promise<void>>> = { callback: new Set(), sync: new Set() };
     const invoke = async (q: 'callback' | 'sync', batch: Queued[], duplicate: boolean): Promise<void> => {
-      const records = batch.map(
-        (m): SQSRecord => ({
-          messageId: m.messageId,
-          receiptHandle: `${m.messageId}-${m.receiveCount}`,
-          body: m.body,
-          attributes: { ApproximateReceiveCount: String(m.receiveCount), SentTimestamp: '0', SenderId: 'local', ApproximateFirstReceiveTimestamp: '0' },
-          messageAttributes: {},
-          md5OfBody: '',
-          eventSource: 'aws:sqs',
-          eventSourceARN: `arn:aws:sqs:local:000000000000:${q}`,
-          awsRegion: 'local',
-        }),
-      );
+      const records = batch.map((m) => sqsRecord(m, q));
       this.deliveries += records.length;
       let failed: Set<string>;
       try {

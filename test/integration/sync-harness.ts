@@ -6,7 +6,7 @@
  * SQS's semantics: at-least-once, failed records come back (receive count), and go to a
  * DLQ after maxReceiveCount. It can deliver records twice on purpose.
  */
-import type { SQSEvent, SQSRecord, Context } from 'aws-lambda';
+import type { SQSEvent, Context } from 'aws-lambda';
 import { makeHandler as makeWorker } from '../../functions/queue/sync-worker/handler';
 import { NeteaseClient, type NeteaseClientOptions } from '../../shared/adapters/netease';
 import { createMemoryStateStores } from '../../shared/adapters/memory/memory-state.store';
@@ -23,6 +23,7 @@ import type { StateStores } from '../../shared/ports/state-stores';
 import { startSyncRun, type StartSyncInput, type SyncDeps, type SyncOptions, type NeteaseSyncApi } from '../../shared/use-cases/sync';
 import { startNeteaseSimulator, type RunningNeteaseSimulator } from '../../local/simulators/netease';
 import type { DomainState } from '../../local/simulators/netease/netease-sim.state';
+import { sqsRecord } from '../support/sqs-events';
 
 // ---------------------------------------------------------------------------------------
 // An editable directory source
@@ -169,17 +170,7 @@ export class InProcessQueue implements JobQueue {
     // A duplicate delivery is the same SQS message handed out twice: it is never requeued
     // on its own (the original delivery decides whether the message comes back).
     const invoke = async (batch: QueuedMessage[], duplicate: boolean): Promise<void> => {
-      const records: SQSRecord[] = batch.map((m) => ({
-        messageId: m.messageId,
-        receiptHandle: `${m.messageId}-${m.receiveCount}`,
-        body: m.body,
-        attributes: { ApproximateReceiveCount: String(m.receiveCount), SentTimestamp: '0', SenderId: 'local', ApproximateFirstReceiveTimestamp: '0' },
-        messageAttributes: {},
-        md5OfBody: '',
-        eventSource: 'aws:sqs',
-        eventSourceARN: 'arn:aws:sqs:local:000000000000:sync',
-        awsRegion: 'local',
-      }));
+      const records = batch.map((m) => sqsRecord(m, 'sync'));
       this.deliveries += records.length;
       let failed: Set<string>;
       try {
