@@ -7,7 +7,6 @@
  * SQS's semantics: batches, concurrency, at-least-once, failed records redelivered and
  * moved to a DLQ after maxReceiveCount, optional duplicate deliveries.
  */
-import type { Context, SQSEvent } from 'aws-lambda';
 import { makeHandler as makeCallbackWorker } from '../../functions/queue/callback-worker/handler';
 import { makeHandler as makeSyncWorker } from '../../functions/queue/sync-worker/handler';
 import { DingtalkClient } from '../../shared/adapters/dingtalk';
@@ -29,7 +28,7 @@ import type { JobQueue, OutgoingMessage } from '../../shared/ports/job-queue';
 import type { RunRecord } from '../../shared/ports/run-store';
 import type { StateStores } from '../../shared/ports/state-stores';
 import type { CallbackWorkerOptions } from '../../shared/use-cases/callbacks/apply-contact-events';
-import { sqsRecord } from '../support/sqs-events';
+import { deliverBatch, type SqsWorker } from '../support/sqs-events';
 import { startSyncRun, type SyncDeps } from '../../shared/use-cases/sync';
 import { startDingtalkSimulator, type RunningDingtalkSimulator } from '../../local/simulators/dingtalk';
 import type { RunningNeteaseSimulator } from '../../local/simulators/netease';
@@ -47,7 +46,7 @@ interface Queued {
   visibleAt: number;
 }
 
-type Worker = (event: SQSEvent, context: Context) => Promise<{ batchItemFailures: Array<{ itemIdentifier: string }> }>;
+type Worker = SqsWorker;
 
 export interface PumpOptions {
   /** Share of records delivered twice at once (SQS at-least-once). Default 0. */
@@ -87,15 +86,8 @@ export class TwoQueues implements JobQueue {
     const deadline = Date.now() + (opts.timeoutMs ?? 60_000);
     const inFlight: Record<'callback' | 'sync', Set<Promise<void>>> = { callback: new Set(), sync: new Set() };
     const invoke = async (q: 'callback' | 'sync', batch: Queued[], duplicate: boolean): Promise<void> => {
-      const records = batch.map((m) => sqsRecord(m, q));
-      this.deliveries += records.length;
-      let failed: Set<string>;
-      try {
-        const res = await workers[q]({ Records: records }, {} as Context);
-        failed = new Set(res.batchItemFailures.map((f) => f.itemIdentifier));
-      } catch {
-        failed = new Set(batch.map((m) => m.messageId));
-      }
+      this.deliveries += batch.length;
+      const failed = await deliverBatch(workers[q], batch, q);
       if (duplicate) return;
       for (const m of batch) {
         if (!failed.has(m.messageId)) continue;

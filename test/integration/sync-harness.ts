@@ -6,7 +6,7 @@
  * SQS's semantics: at-least-once, failed records come back (receive count), and go to a
  * DLQ after maxReceiveCount. It can deliver records twice on purpose.
  */
-import type { SQSEvent, Context } from 'aws-lambda';
+import type { Context } from 'aws-lambda';
 import { makeHandler as makeWorker } from '../../functions/queue/sync-worker/handler';
 import { NeteaseClient, type NeteaseClientOptions } from '../../shared/adapters/netease';
 import { createMemoryStateStores } from '../../shared/adapters/memory/memory-state.store';
@@ -23,7 +23,7 @@ import type { StateStores } from '../../shared/ports/state-stores';
 import { startSyncRun, type StartSyncInput, type SyncDeps, type SyncOptions, type NeteaseSyncApi } from '../../shared/use-cases/sync';
 import { startNeteaseSimulator, type RunningNeteaseSimulator } from '../../local/simulators/netease';
 import type { DomainState } from '../../local/simulators/netease/netease-sim.state';
-import { sqsRecord } from '../support/sqs-events';
+import { deliverBatch, type SqsWorker } from '../support/sqs-events';
 
 // ---------------------------------------------------------------------------------------
 // An editable directory source
@@ -160,7 +160,7 @@ export class InProcessQueue implements JobQueue {
   }
 
   /** Deliver until the queue is empty and nothing is in flight. */
-  async drain(worker: (event: SQSEvent, context: Context) => Promise<{ batchItemFailures: Array<{ itemIdentifier: string }> }>, opts: DrainOptions = {}): Promise<void> {
+  async drain(worker: SqsWorker, opts: DrainOptions = {}): Promise<void> {
     const concurrency = opts.concurrency ?? 5;
     const batchSize = opts.batchSize ?? SYNC_WORKER_BATCH_SIZE;
     const maxReceive = opts.maxReceiveCount ?? 5;
@@ -170,17 +170,10 @@ export class InProcessQueue implements JobQueue {
     // A duplicate delivery is the same SQS message handed out twice: it is never requeued
     // on its own (the original delivery decides whether the message comes back).
     const invoke = async (batch: QueuedMessage[], duplicate: boolean): Promise<void> => {
-      const records = batch.map((m) => sqsRecord(m, 'sync'));
-      this.deliveries += records.length;
-      let failed: Set<string>;
-      try {
-        // Lambda's context: the deadline guard (sqs-batch.ts reserveMs) sees the function's timeout.
-        const deadline = Date.now() + FUNCTIONS.syncWorker.timeoutSeconds * 1000;
-        const res = await worker({ Records: records }, { getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()) } as Context);
-        failed = new Set(res.batchItemFailures.map((f) => f.itemIdentifier));
-      } catch {
-        failed = new Set(batch.map((m) => m.messageId));
-      }
+      this.deliveries += batch.length;
+      // Lambda's context: the deadline guard (sqs-batch.ts reserveMs) sees the function's timeout.
+      const deadline = Date.now() + FUNCTIONS.syncWorker.timeoutSeconds * 1000;
+      const failed = await deliverBatch(worker, batch, 'sync', { getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()) } as Context);
       if (duplicate) return;
       for (const m of batch) {
         if (!failed.has(m.messageId)) continue;

@@ -130,23 +130,28 @@ describe('EKP watermarks', () => {
   });
 });
 
+/** A sync whose NetEase refuses (non-retryably) to update `refusal.account` while `refusal.on`. */
+async function setupRefusingUpdates(): Promise<{ h: SyncHarness; refusal: { on: boolean; account: string } }> {
+  const refusal = { on: true, account: '' };
+  const h = await setup({
+    wrapApi: (api) => ({
+      ...bindAll(api),
+      async updateAccount(name, input) {
+        if (refusal.on && name === refusal.account) throw new NeteaseApiError({ operation: 'account/updateAccount', kind: 'invalid', retryable: false, errorCode: 'PARAM.INVALID' });
+        return api.updateAccount(name, input);
+      },
+    }),
+  });
+  return { h, refusal };
+}
+
 describe('watermarks of runs with failures', () => {
   it('an incremental run with a failed object keeps its watermarks; the next incremental run retries the object, and only it', async () => {
-    let refuse = true;
-    let refused = '';
-    const h = await setup({
-      wrapApi: (api) => ({
-        ...bindAll(api),
-        async updateAccount(name, input) {
-          if (refuse && name === refused) throw new NeteaseApiError({ operation: 'account/updateAccount', kind: 'invalid', retryable: false, errorCode: 'PARAM.INVALID' });
-          return api.updateAccount(name, input);
-        },
-      }),
-    });
+    const { h, refusal } = await setupRefusingUpdates();
     await h.run({ mode: 'full' });
     const before = await h.stores.watermarks.getAll(h.tenant.id, 'ekp');
     const [p, q] = activeWithEmail(h);
-    refused = (await h.stores.mappings.get({ tenantId: h.tenant.id, source: 'ekp', objectType: 'person', sourceId: p!.id }))!.neteaseId;
+    refusal.account = (await h.stores.mappings.get({ tenantId: h.tenant.id, source: 'ekp', objectType: 'person', sourceId: p!.id }))!.neteaseId;
     h.source.editPerson(p!.id, (x) => void (x.displayName = '失败的改名'));
     h.source.editPerson(q!.id, (x) => void (x.displayName = '成功的改名'));
 
@@ -159,43 +164,33 @@ describe('watermarks of runs with failures', () => {
     expect(await h.stores.watermarks.getAll(h.tenant.id, 'ekp')).toEqual(before);
     expect(await h.stores.locks.get(h.tenant.id, 'sync')).toBeUndefined();
 
-    refuse = false;
+    refusal.on = false;
     const mark = await h.mark();
     const retried = await h.run({ mode: 'incremental' });
     expect(retried.run.mode).toBe('incremental');
     expect(retried.run.status).toBe('success');
     // p is retried; q, re-read in the same window, is unchanged since it applied: no call.
     expect(h.writeCalls(mark)).toEqual([{ path: 'updateAccount', outcome: 'ok' }]);
-    expect(h.netease().accounts[refused]?.nickname).toBe('失败的改名');
+    expect(h.netease().accounts[refusal.account]?.nickname).toBe('失败的改名');
     expect(Number((await h.stores.watermarks.get(h.tenant.id, 'ekp', 'person'))!.value)).toBeGreaterThan(Number(before.person!.value));
     expect(await driftCheck(h)).toEqual([]);
   });
 
   it('a full run with a failed object still advances its watermarks (it read the whole source; the next full run plans the object again)', async () => {
-    let refuse = true;
-    let refused = '';
-    const h = await setup({
-      wrapApi: (api) => ({
-        ...bindAll(api),
-        async updateAccount(name, input) {
-          if (refuse && name === refused) throw new NeteaseApiError({ operation: 'account/updateAccount', kind: 'invalid', retryable: false, errorCode: 'PARAM.INVALID' });
-          return api.updateAccount(name, input);
-        },
-      }),
-    });
+    const { h, refusal } = await setupRefusingUpdates();
     await h.run({ mode: 'full' });
     const before = await h.stores.watermarks.getAll(h.tenant.id, 'ekp');
     const p = activeWithEmail(h)[0]!;
-    refused = (await h.stores.mappings.get({ tenantId: h.tenant.id, source: 'ekp', objectType: 'person', sourceId: p.id }))!.neteaseId;
+    refusal.account = (await h.stores.mappings.get({ tenantId: h.tenant.id, source: 'ekp', objectType: 'person', sourceId: p.id }))!.neteaseId;
     h.source.editPerson(p.id, (x) => void (x.displayName = '失败的改名'));
     const failed = await h.run({ mode: 'full' });
     expect(failed.run.status).toBe('warning');
     expect((failed.run.summary as RunSummary).outcome?.watermarksAdvanced).toBe(true);
     expect(Number((await h.stores.watermarks.get(h.tenant.id, 'ekp', 'person'))!.value)).toBeGreaterThan(Number(before.person!.value));
-    refuse = false;
+    refusal.on = false;
     const next = await h.run({ mode: 'full' });
     expect(next.run.status).toBe('success');
-    expect(h.netease().accounts[refused]?.nickname).toBe('失败的改名');
+    expect(h.netease().accounts[refusal.account]?.nickname).toBe('失败的改名');
   });
 });
 

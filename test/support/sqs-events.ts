@@ -1,5 +1,5 @@
 /** SQS events as the Lambda event source mapping delivers them, for handlers driven by tests. */
-import type { SQSEvent, SQSRecord } from 'aws-lambda';
+import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 
 export interface TestMessage {
   messageId: string;
@@ -26,4 +26,20 @@ export function sqsRecord(m: TestMessage, queue: string): SQSRecord {
 /** A batch of records of `queue`. */
 export function sqsEvent(messages: TestMessage[], queue: string): SQSEvent {
   return { Records: messages.map((m) => sqsRecord(m, queue)) };
+}
+
+/** A queue worker as the harnesses drive it: SQS batch in, partial batch failures out. */
+export type SqsWorker = (event: SQSEvent, context: Context) => Promise<{ batchItemFailures: Array<{ itemIdentifier: string }> }>;
+
+/**
+ * Delivers `batch` to `worker` in one invocation and returns the ids SQS would keep: the
+ * reported failures, or the whole batch when the invocation itself failed.
+ */
+export async function deliverBatch(worker: SqsWorker, batch: TestMessage[], queue: string, context = {} as Context): Promise<Set<string>> {
+  try {
+    const res = await worker(sqsEvent(batch, queue), context);
+    return new Set(res.batchItemFailures.map((f) => f.itemIdentifier));
+  } catch {
+    return new Set(batch.map((m) => m.messageId));
+  }
 }
