@@ -3,8 +3,7 @@
  * sync worker handler (sqsBatchHandler + applyBatch) through an SQS stand-in -> the real
  * NetEase client over HTTP -> the NetEase simulator; memory state stores.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startNeteaseSimulator, type RunningNeteaseSimulator } from '../../local/simulators/netease';
+import { describe, expect, it } from 'vitest';
 import { mulberry32 } from '../../local/simulators/sim-random';
 import { NeteaseApiError } from '../../shared/adapters/netease';
 import type { Department, Person } from '../../shared/domain/directory';
@@ -25,29 +24,10 @@ import {
   LinkImportError,
   type NeteaseSyncApi,
 } from '../../shared/use-cases/sync';
-import { generateOrg } from '../fixtures/org-generator';
-import { createSyncHarness, driftCheck, MemoryDirectorySource, type HarnessOptions, type SyncHarness } from './sync-harness';
+import { driftCheck, type SyncHarness } from './sync-harness';
+import { harnessesOnOneSimulator } from './sync-tenants';
 
-let sim: RunningNeteaseSimulator;
-let counter = 0;
-const harnesses: SyncHarness[] = [];
-
-beforeAll(async () => {
-  sim = await startNeteaseSimulator({ seed: 7 });
-});
-afterAll(async () => {
-  await sim.stop();
-});
-
-/** A fresh tenant (own domain) on the shared simulator, with a small generated org. */
-async function setup(opts: HarnessOptions & { departments?: number; people?: number } = {}): Promise<SyncHarness> {
-  const tenantId = `t${++counter}-acme`;
-  const domain = `${tenantId}.example.com`;
-  const org = generateOrg({ seed: 11 + counter, departments: opts.departments ?? 10, people: opts.people ?? 40, domain });
-  const h = await createSyncHarness({ sim, tenantId, domain, source: new MemoryDirectorySource(org.departments, org.people), ...opts });
-  harnesses.push(h);
-  return h;
-}
+const { setup } = harnessesOnOneSimulator({ simSeed: 7, orgSeed: 11, prefix: 't', departments: 10, people: 40 });
 
 const activeWithEmail = (h: SyncHarness) => h.source.allPeople().filter((p) => p.status === 'active' && p.email);
 

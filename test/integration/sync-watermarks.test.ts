@@ -3,9 +3,8 @@
  * (startSyncRun -> the real sync worker -> the NetEase simulator) with memory stores, the
  * memory source, and the real EKP source over HTTP against the EKP simulator.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startEkpSimulator, type RunningEkpSimulator } from '../../local/simulators/ekp/ekp.simulator';
-import { startNeteaseSimulator, type RunningNeteaseSimulator } from '../../local/simulators/netease';
 import { createEkpClient } from '../../shared/adapters/ekp/ekp.client';
 import { EkpDirectorySource } from '../../shared/adapters/ekp/ekp.directory-source';
 import { decodeWatermark } from '../../shared/adapters/ekp/ekp.feed';
@@ -15,29 +14,10 @@ import { StateStoreError } from '../../shared/ports/store-common';
 import { applyBatch, getRunDetail, startSyncRun, type NeteaseSyncApi, type RunSummary } from '../../shared/use-cases/sync';
 import { OperationBusyError } from '../../shared/use-cases/sync/sync-errors';
 import { generateOrg } from '../fixtures/org-generator';
-import { createSyncHarness, driftCheck, MemoryDirectorySource, type HarnessOptions, type SyncHarness } from './sync-harness';
+import { driftCheck, type SyncHarness } from './sync-harness';
+import { harnessesOnOneSimulator } from './sync-tenants';
 
-let sim: RunningNeteaseSimulator;
-let counter = 0;
-const harnesses: SyncHarness[] = [];
-const stoppers: Array<() => Promise<void>> = [];
-
-beforeAll(async () => {
-  sim = await startNeteaseSimulator({ seed: 17 });
-});
-afterAll(async () => {
-  for (const stop of stoppers) await stop();
-  await sim.stop();
-});
-
-async function setup(opts: HarnessOptions & { departments?: number; people?: number } = {}): Promise<SyncHarness> {
-  const tenantId = `w${++counter}-acme`;
-  const domain = `${tenantId}.example.com`;
-  const org = generateOrg({ seed: 31 + counter, departments: opts.departments ?? 6, people: opts.people ?? 30, domain });
-  const h = await createSyncHarness({ sim, tenantId, domain, source: new MemoryDirectorySource(org.departments, org.people), ...opts });
-  harnesses.push(h);
-  return h;
-}
+const { setup, onStop } = harnessesOnOneSimulator({ simSeed: 17, orgSeed: 31, prefix: 'w', departments: 6, people: 30 });
 
 const activeWithEmail = (h: SyncHarness) => h.source.allPeople().filter((p) => p.status === 'active' && p.email);
 
@@ -60,7 +40,7 @@ describe('EKP watermarks', () => {
     const elements = org.ekp.elements.map((e) => ({ ...e, alterTime: tiedAt }));
     const ekpTenant = { ...h.tenant, ekp: { ...h.tenant.ekp!, baseUrl: 'http://127.0.0.1:9' } };
     const ekp: RunningEkpSimulator = await startEkpSimulator({ host: '127.0.0.1', port: 0, tenants: [ekpTenant], stage: 'test', orgs: { [h.tenant.id]: elements } });
-    stoppers.push(() => ekp.stop());
+    onStop(() => ekp.stop());
     const client = await createEkpClient({ tenant: { ...ekpTenant, ekp: { ...ekpTenant.ekp, baseUrl: ekp.url } }, secrets: { getJson: async () => undefined, putJson: async () => undefined }, stage: 'test' });
     const source = new EkpDirectorySource({ client });
     h.deps.directory = async () => source;
@@ -216,8 +196,4 @@ describe('the last delivery of a batch', () => {
     expect(detail.errors.map((e) => e.errorCode)).toEqual(['SYNC.OPERATION_BUSY']);
     expect(await h.stores.locks.get(h.tenant.id, 'sync')).toBeUndefined();
   });
-});
-
-afterAll(async () => {
-  for (const h of harnesses) await h.stop();
 });
