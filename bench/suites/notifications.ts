@@ -35,6 +35,7 @@ import { startNeteaseSimulator, type RunningNeteaseSimulator } from '../../local
 import { startWecomSimulator, type RunningWecomSimulator } from '../../local/simulators/wecom';
 import { notifyTenantsJson, type NotifyTenantsOptions } from '../../test/fixtures/notify-tenants';
 import { markdownTable, percentile } from '../table';
+import { saveEnv } from '../../test/support/env';
 
 const PEOPLE = envInt('BENCH_NOTIFY_PEOPLE', 500);
 const MAILS = envInt('BENCH_NOTIFY_MAILS', 2000);
@@ -61,7 +62,7 @@ interface ThroughputRow {
 
 export async function run(): Promise<{ table: string; summary: string }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'bench-notify-'));
-  const savedLogLevel = process.env.LOG_LEVEL;
+  const restoreEnv = saveEnv('LOG_LEVEL');
   // The handlers log one line per batch; keep the bench output to the table.
   process.env.LOG_LEVEL = 'error';
   const secrets = new FileSecretStore(join(dataDir, 'secrets.json'));
@@ -185,8 +186,7 @@ export async function run(): Promise<{ table: string; summary: string }> {
   } finally {
     await stack?.stop();
     await Promise.all([netease?.stop(), dingtalk?.stop(), wecom?.stop()]);
-    if (savedLogLevel === undefined) delete process.env.LOG_LEVEL;
-    else process.env.LOG_LEVEL = savedLogLevel;
+    restoreEnv();
     rmSync(dataDir, { recursive: true, force: true });
   }
 }

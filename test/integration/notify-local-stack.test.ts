@@ -19,6 +19,7 @@ import { startDingtalkSimulator, type RunningDingtalkSimulator } from '../../loc
 import { startNeteaseSimulator, type RunningNeteaseSimulator } from '../../local/simulators/netease';
 import { startWecomSimulator, type RunningWecomSimulator } from '../../local/simulators/wecom';
 import { notifyTenantsJson, type NotifyTenantsOptions } from '../fixtures/notify-tenants';
+import { saveEnv } from '../support/env';
 
 let dataDir: string;
 let stack: LocalStack | undefined;
@@ -26,7 +27,7 @@ let netease: RunningNeteaseSimulator;
 let dingtalk: RunningDingtalkSimulator;
 let wecom: RunningWecomSimulator;
 let secrets: FileSecretStore;
-const savedLogLevel = process.env.LOG_LEVEL;
+const restoreEnv = saveEnv('LOG_LEVEL');
 
 async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
   const end = Date.now() + timeoutMs;
@@ -63,8 +64,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await stack?.stop();
   await Promise.all([netease?.stop(), dingtalk?.stop(), wecom?.stop()]);
-  if (savedLogLevel === undefined) delete process.env.LOG_LEVEL;
-  else process.env.LOG_LEVEL = savedLogLevel;
+  restoreEnv();
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
 

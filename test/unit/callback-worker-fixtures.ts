@@ -159,6 +159,14 @@ export function createWorld(opts: { tenant?: TenantConfig; options?: Partial<Cal
   return world;
 }
 
+/** A world whose source holds `people` (in department 2) and whose mappings already hold the whole source. */
+export async function seededWorld(people: Array<[id: string, displayName: string]>, opts: Parameters<typeof createWorld>[0] = {}): Promise<World> {
+  const w = createWorld(opts);
+  for (const [id, displayName] of people) w.source.putPerson({ id, displayName, departmentIds: ['2'] });
+  await w.seedMappings();
+  return w;
+}
+
 /** A contact event message as the callback routes enqueue it. */
 export function event(tenantId: string, eventType: string, changes: ContactChange[], extra: Partial<ContactEventMessage> = {}): ContactEventMessage {
   return { v: 1, tenantId, vendor: 'dingtalk', eventId: `evt-${++messageSeq}`, eventType, receivedAt: T0, changes, ...extra };
