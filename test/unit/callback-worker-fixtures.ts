@@ -35,19 +35,19 @@ export class EditableSource implements DirectorySource {
   async fullSnapshot(): Promise<DirectorySnapshot> {
     return { departments: [...this.departments.values()], people: [...this.people.values()], complete: true, takenAt: Date.now() };
   }
-  async getPerson(id: string): Promise<Person | undefined> {
-    this.reads.push(`person:${id}`);
-    if (this.failWith) throw this.failWith;
-    await this.onRead?.('person', id);
-    const p = this.people.get(id);
-    return p ? structuredClone(p) : undefined;
+  getPerson(id: string): Promise<Person | undefined> {
+    return this.read('person', id, this.people);
   }
-  async getDepartment(id: string): Promise<Department | undefined> {
-    this.reads.push(`department:${id}`);
+  getDepartment(id: string): Promise<Department | undefined> {
+    return this.read('department', id, this.departments);
+  }
+  /** One re-read: recorded, failed when `failWith` is set, and a copy (callers may not edit the source). */
+  private async read<T>(kind: 'person' | 'department', id: string, from: Map<string, T>): Promise<T | undefined> {
+    this.reads.push(`${kind}:${id}`);
     if (this.failWith) throw this.failWith;
-    await this.onRead?.('department', id);
-    const d = this.departments.get(id);
-    return d ? structuredClone(d) : undefined;
+    await this.onRead?.(kind, id);
+    const found = from.get(id);
+    return found ? structuredClone(found) : undefined;
   }
   putPerson(p: Partial<Person> & { id: string }): void {
     this.people.set(p.id, { displayName: p.id, departmentIds: ['1'], status: 'active', email: `${p.id}@acme.example.com`, ...p });
