@@ -69,100 +69,25 @@ function ruleWithKnown(def, knownViolations) {
  * @returns {import('dependency-cruiser').IConfiguration}
  */
 function build(knownViolations) {
-  const rule = (def) => ruleWithKnown(def, knownViolations);
+  /** An error-level rule: `from` may not import `to` (see the dependency-cruiser rule format). */
+  const forbid = (name, comment, from, to) => ruleWithKnown({ name, comment, severity: 'error', from, to }, knownViolations);
   return {
     forbidden: [
       // ---- layers -------------------------------------------------------------------------------
-      ...rule({
-        name: 'deployed-not-to-dev-trees',
-        comment: 'Deployed code (functions/, shared/) never imports the local stack, tests, benchmarks, the CLI or the CDK app.',
-        severity: 'error',
-        from: { path: '^(functions|shared)/' },
-        to: { path: '^(local|test|bench|cli|infra|bin)/' },
-      }),
-      ...rule({
-        name: 'shared-not-to-functions',
-        comment: 'shared/ is imported by functions, never the other way round.',
-        severity: 'error',
-        from: { path: '^shared/' },
-        to: { path: '^functions/' },
-      }),
-      ...rule({
-        name: 'domain-is-pure',
-        comment: 'shared/domain imports nothing outside shared/domain: no packages, no node built-ins, no other layer.',
-        severity: 'error',
-        from: { path: '^shared/domain/' },
-        to: { pathNot: '^shared/domain/' },
-      }),
-      ...rule({
-        name: 'ports-only-inward',
-        comment: 'Ports are owned by the core: they may import only the domain, contracts, errors and other ports.',
-        severity: 'error',
-        from: { path: '^shared/ports/' },
-        to: { pathNot: '^shared/(ports|domain|contracts|errors)/', dependencyTypesNot: ['core'] },
-      }),
-      ...rule({
-        name: 'use-cases-only-inward',
-        comment:
-          'Use cases import ports, domain, contracts, errors, config, lib, logging and crypto (pure functions, no I/O) and other use cases; never adapters, the wiring, functions or dev trees.',
-        severity: 'error',
-        from: { path: '^shared/use-cases/' },
-        to: {
-          path: '^(shared|functions|local|test|bench|cli|infra|bin)/',
-          pathNot: '^shared/(use-cases|ports|domain|contracts|errors|config|lib|logging|crypto)/',
-        },
-      }),
-      ...rule({
-        name: 'adapters-not-to-use-cases',
-        comment: 'Adapters implement ports; they never call use cases, the wiring or functions.',
-        severity: 'error',
-        from: { path: '^shared/adapters/' },
-        to: { path: '^(shared/(use-cases|runtime|wiring)|functions)/' },
-      }),
-      ...rule({
-        name: 'vendor-adapters-independent',
-        comment: 'A vendor adapter never imports another vendor adapter (shared HTTP helpers live in shared/adapters/http).',
-        severity: 'error',
-        from: { path: `^shared/adapters/(${VENDORS.join('|')})/` },
-        to: { path: `^shared/adapters/(${VENDORS.join('|')})/`, pathNot: '^shared/adapters/$1/' },
-      }),
-      ...rule({
-        name: 'core-libs-not-outward',
-        comment: 'errors, lib, logging, config, contracts and crypto are leaves: they never reach up into use cases, adapters, the wiring or functions.',
-        severity: 'error',
-        from: { path: '^shared/(errors|lib|logging|config|contracts|crypto)/' },
-        to: { path: '^(shared/(use-cases|adapters|runtime|wiring|ports)|functions)/' },
-      }),
-      ...rule({
-        name: 'functions-not-to-adapters',
-        comment: 'Handlers pick a wiring and call one use case; only the wiring (shared/runtime, shared/wiring) builds concrete adapters.',
-        severity: 'error',
-        from: { path: '^functions/' },
-        to: { path: '^shared/adapters/' },
-      }),
-      ...rule({
-        name: 'handler-not-to-other-handler',
-        comment: 'A function never imports another function.',
-        severity: 'error',
-        from: { path: '^functions/([^/]+/[^/]+)/' },
-        to: { path: '^functions/', pathNot: '^functions/$1/' },
-      }),
-      ...rule({
-        name: 'local-not-to-tests',
-        comment: 'The local stack (npm start) never imports the tests.',
-        severity: 'error',
-        from: { path: '^local/' },
-        to: { path: '^test/' },
-      }),
+      ...forbid('deployed-not-to-dev-trees', 'Deployed code (functions/, shared/) never imports the local stack, tests, benchmarks, the CLI or the CDK app.', { path: '^(functions|shared)/' }, { path: '^(local|test|bench|cli|infra|bin)/' }),
+      ...forbid('shared-not-to-functions', 'shared/ is imported by functions, never the other way round.', { path: '^shared/' }, { path: '^functions/' }),
+      ...forbid('domain-is-pure', 'shared/domain imports nothing outside shared/domain: no packages, no node built-ins, no other layer.', { path: '^shared/domain/' }, { pathNot: '^shared/domain/' }),
+      ...forbid('ports-only-inward', 'Ports are owned by the core: they may import only the domain, contracts, errors and other ports.', { path: '^shared/ports/' }, { pathNot: '^shared/(ports|domain|contracts|errors)/', dependencyTypesNot: ['core'] }),
+      ...forbid('use-cases-only-inward', 'Use cases import ports, domain, contracts, errors, config, lib, logging and crypto (pure functions, no I/O) and other use cases; never adapters, the wiring, functions or dev trees.', { path: '^shared/use-cases/' }, { path: '^(shared|functions|local|test|bench|cli|infra|bin)/', pathNot: '^shared/(use-cases|ports|domain|contracts|errors|config|lib|logging|crypto)/' }),
+      ...forbid('adapters-not-to-use-cases', 'Adapters implement ports; they never call use cases, the wiring or functions.', { path: '^shared/adapters/' }, { path: '^(shared/(use-cases|runtime|wiring)|functions)/' }),
+      ...forbid('vendor-adapters-independent', 'A vendor adapter never imports another vendor adapter (shared HTTP helpers live in shared/adapters/http).', { path: `^shared/adapters/(${VENDORS.join('|')})/` }, { path: `^shared/adapters/(${VENDORS.join('|')})/`, pathNot: '^shared/adapters/$1/' }),
+      ...forbid('core-libs-not-outward', 'errors, lib, logging, config, contracts and crypto are leaves: they never reach up into use cases, adapters, the wiring or functions.', { path: '^shared/(errors|lib|logging|config|contracts|crypto)/' }, { path: '^(shared/(use-cases|adapters|runtime|wiring|ports)|functions)/' }),
+      ...forbid('functions-not-to-adapters', 'Handlers pick a wiring and call one use case; only the wiring (shared/runtime, shared/wiring) builds concrete adapters.', { path: '^functions/' }, { path: '^shared/adapters/' }),
+      ...forbid('handler-not-to-other-handler', 'A function never imports another function.', { path: '^functions/([^/]+/[^/]+)/' }, { path: '^functions/', pathNot: '^functions/$1/' }),
+      ...forbid('local-not-to-tests', 'The local stack (npm start) never imports the tests.', { path: '^local/' }, { path: '^test/' }),
 
       // ---- graph hygiene ------------------------------------------------------------------------
-      ...rule({
-        name: 'no-circular',
-        comment: 'No import cycles, type-only imports included (tsPreCompilationDeps is true).',
-        severity: 'error',
-        from: {},
-        to: { circular: true },
-      }),
+      ...forbid('no-circular', 'No import cycles, type-only imports included (tsPreCompilationDeps is true).', {}, { circular: true }),
       {
         name: 'no-orphans',
         comment: 'A module nothing imports and that imports nothing is dead code.',
@@ -183,35 +108,11 @@ function build(knownViolations) {
         },
         to: {},
       },
-      {
-        name: 'not-to-unresolvable',
-        comment: 'Every import resolves to a file or an installed package.',
-        severity: 'error',
-        from: {},
-        to: { couldNotResolve: true },
-      },
-      {
-        name: 'no-non-package-json',
-        comment: 'Every package imported is declared in package.json (not merely present in node_modules).',
-        severity: 'error',
-        from: {},
-        to: { dependencyTypes: ['npm-no-pkg', 'npm-unknown'] },
-      },
-      {
-        name: 'not-to-dev-dep',
-        comment:
-          'Shipped code (functions/, shared/) may not import devDependencies at run time. Type-only imports (e.g. @types/aws-lambda) are erased by esbuild and allowed.',
-        severity: 'error',
-        from: { path: '^(functions|shared)/' },
-        to: { dependencyTypes: ['npm-dev'], dependencyTypesNot: ['type-only'] },
-      },
-      {
-        name: 'no-deprecated-core',
-        comment: 'Deprecated node built-ins (punycode, domain, sys ...) are not used.',
-        severity: 'error',
-        from: {},
-        to: { dependencyTypes: ['core'], path: '^(punycode|domain|constants|sys|_linklist|_stream_wrap)$' },
-      },
+      ...forbid('not-to-unresolvable', 'Every import resolves to a file or an installed package.', {}, { couldNotResolve: true }),
+      ...forbid('no-non-package-json', 'Every package imported is declared in package.json (not merely present in node_modules).', {}, { dependencyTypes: ['npm-no-pkg', 'npm-unknown'] }),
+      // Type-only imports (e.g. @types/aws-lambda) are erased by esbuild, so they are allowed.
+      ...forbid('not-to-dev-dep', 'Shipped code (functions/, shared/) may not import devDependencies at run time.', { path: '^(functions|shared)/' }, { dependencyTypes: ['npm-dev'], dependencyTypesNot: ['type-only'] }),
+      ...forbid('no-deprecated-core', 'Deprecated node built-ins (punycode, domain, sys ...) are not used.', {}, { dependencyTypes: ['core'], path: '^(punycode|domain|constants|sys|_linklist|_stream_wrap)$' }),
     ],
     options: {
       doNotFollow: { path: 'node_modules' },
