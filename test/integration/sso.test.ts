@@ -281,7 +281,7 @@ describe('SSO inputs (hostile requests)', () => {
 
   it('refuses a mid outside NetEase id characters and unknown or malformed modules (400), even when signed', async () => {
     await map('ekp-001', 'zhangsan');
-    const bad = [
+    const bad: Array<Record<string, string>> = [
       { mid: '1&account_name=boss' },
       { mid: 'x'.repeat(129) },
       { module: 'evil.Module' },
