@@ -15,7 +15,6 @@
  * in-process on random ports. Handlers are the real modules named in FUNCTIONS[*].entry,
  * imported after process.env is set up for them, unless `handlersOverride` replaces them.
  */
-import { chmod, mkdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -38,6 +37,7 @@ import {
 import { AppError } from '../shared/errors/app-error';
 import { createLogger, type Logger } from '../shared/logging/logger';
 import { resetRuntimeForTests } from '../shared/runtime/runtime';
+import { ensurePrivateDir } from './data-dir';
 import { ensureTable, startDynalite, type RunningDynalite } from './dynamodb';
 import {
   createFunctionUrlHandler,
@@ -484,15 +484,6 @@ async function checkHealth(args: {
   const functions = { ok: Object.keys(failed).length === 0, loaded: Object.keys(args.handlers).length, failed };
   const ok = dynamodb.ok && Object.values(queues).every((q) => q.ok) && functions.ok;
   return { status: ok ? 'ok' : 'degraded', checks: { dynamodb, queues, functions } };
-}
-
-/**
- * The data folder holds the secrets file and the stores: owner only (0700), also when it
- * already existed with a wider mode (mkdir's `mode` applies only to a folder it creates).
- */
-export async function ensurePrivateDir(dir: string): Promise<void> {
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  await chmod(dir, 0o700);
 }
 
 interface SimulatorTarget {
