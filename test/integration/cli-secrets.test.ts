@@ -5,13 +5,12 @@
  */
 import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { main } from '../../cli/main';
 import { verifyOaLink } from '../../shared/use-cases/sso/oa-link';
+import { startSecretsManagerStub, type StubRequest } from '../fixtures/secrets-manager-stub';
 
 const ROOT = resolve(__dirname, '../..');
 const LINK_SECRET = 'piped-link-secret-0123456789-abcdef';
@@ -115,26 +114,19 @@ describe('secrets set refusals (in process)', () => {
 });
 
 describe('secrets set on a deployed stage (Secrets Manager PutSecretValue, over HTTP)', () => {
-  let server: Server;
-  const calls: Array<{ op: string; input: { SecretId?: string; SecretString?: string } }> = [];
+  let stub: Awaited<ReturnType<typeof startSecretsManagerStub>>;
+  const calls: StubRequest[] = [];
   const ENV_KEYS = ['AWS_ENDPOINT_URL_SECRETS_MANAGER', 'AWS_REGION', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_PROFILE', 'AWS_SESSION_TOKEN', 'QIYE_TENANTS_FILE'] as const;
   const savedEnv: Partial<Record<(typeof ENV_KEYS)[number], string>> = {};
 
   beforeAll(async () => {
-    server = createServer((req, res) => {
-      let body = '';
-      req.on('data', (c: Buffer) => (body += c.toString()));
-      req.on('end', () => {
-        const op = String(req.headers['x-amz-target'] ?? '').replace('secretsmanager.', '');
-        calls.push({ op, input: JSON.parse(body || '{}') });
-        res.writeHead(op === 'PutSecretValue' ? 200 : 400, { 'content-type': 'application/x-amz-json-1.1' });
-        res.end(JSON.stringify(op === 'PutSecretValue' ? { Name: 'n', VersionId: 'v2' } : { __type: 'InvalidRequestException', message: `unexpected ${op}` }));
-      });
+    stub = await startSecretsManagerStub((req) => {
+      calls.push(req);
+      return req.op === 'PutSecretValue' ? [200, { Name: req.input.SecretId, VersionId: 'v2' }] : [400, { __type: 'InvalidRequestException', message: `unexpected ${req.op}` }];
     });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     for (const k of ENV_KEYS) savedEnv[k] = process.env[k];
     Object.assign(process.env, {
-      AWS_ENDPOINT_URL_SECRETS_MANAGER: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: stub.endpoint,
       AWS_REGION: 'cn-north-1',
       AWS_ACCESS_KEY_ID: 'test',
       AWS_SECRET_ACCESS_KEY: 'test',
@@ -148,7 +140,7 @@ describe('secrets set on a deployed stage (Secrets Manager PutSecretValue, over 
       if (savedEnv[k] === undefined) delete process.env[k];
       else process.env[k] = savedEnv[k];
     }
-    await new Promise<void>((r) => server.close(() => r()));
+    await stub.close();
   });
   beforeEach(() => {
     calls.length = 0;
