@@ -11,6 +11,8 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { createMemoryLogger } from '../../shared/logging/logger';
 import { startLocalStack, type LocalStack } from '../../local/stack';
 import { neteaseSimulator } from '../../local/simulators/netease/netease.simulator';
+import { simulatedNetease } from '../../local/first-sync';
+import { parseTenantsConfig } from '../../shared/config/load-config';
 
 const RANDOM_PORTS = { gateway: 0, functionUrl: 0, dynamodb: 0, sqs: 0 };
 let running: LocalStack | undefined;
@@ -65,6 +67,18 @@ describe('the local stack for an operator', () => {
     running = await startLocalStack({ dataDir, tenantsFile, ports: RANDOM_PORTS, schedule: false, pollers: false, simulators: [neteaseSimulator], logger: createMemoryLogger('error') });
     expect(running.urls.simulators).toEqual([]);
     expect(await (await fetch(`http://127.0.0.1:${port}/qiyeservice/api/domain/getDomain`)).text()).toBe('real service');
+    // Nor does the first start's initial sync write into that real NetEase.
+    const [real, sim] = parseTenantsConfig(
+      {
+        tenants: [
+          { id: 'real-ne', netease: { domain: 'a.example.com', product: 'p', region: 'hz', apiBaseUrl: `http://127.0.0.1:${port}/api`, simulate: false } },
+          { id: 'sim-ne', netease: { domain: 'b.example.com', product: 'p', region: 'hz', apiBaseUrl: `http://127.0.0.1:${port}/api` } },
+        ],
+      },
+      'test',
+    ).tenants;
+    expect(simulatedNetease(real!)).toBe(false);
+    expect(simulatedNetease(sim!)).toBe(true);
   });
 
   it('forces the data folder to 0700, also when it already existed with a wider mode', async () => {

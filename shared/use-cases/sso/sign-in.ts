@@ -118,7 +118,7 @@ export async function signIn(deps: SignInDeps, req: SignInRequest): Promise<Sign
     userId = await casValidate({ baseUrl: cas.baseUrl }, casService(deps, req, cas.serviceUrl), query.ticket);
     via = 'cas';
   } else if (tenant.sso.cas) {
-    entryTargetOf(query);
+    entryTargetOf(query); // a bad mid/module is refused now, not after the CAS round trip
     return { kind: 'redirect', location: casLoginUrl({ baseUrl: tenant.sso.cas.baseUrl }, casService(deps, req, tenant.sso.cas.serviceUrl)), via: 'cas-login' };
   } else {
     throw new ValidationError('Open your mailbox from the portal\'s mail link: this address needs a signed link.', { code: 'SSO.NO_IDENTITY' });
