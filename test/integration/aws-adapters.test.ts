@@ -1,5 +1,4 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { ReceiveMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
@@ -13,6 +12,7 @@ import { AppError, ConfigError, UpstreamError } from '../../shared/errors/app-er
 import { fixedClock } from '../../shared/ports/clock';
 import { startDynalite, type RunningDynalite } from '../../local/dynamodb';
 import { startQueues, type RunningQueues } from '../../local/queues';
+import { startSecretsManagerStub } from '../fixtures/secrets-manager-stub';
 
 const creds = { accessKeyId: 'test', secretAccessKey: 'test' };
 const region = 'us-east-1';
@@ -142,37 +142,27 @@ describe('SecretsManagerSecretStore (against a Secrets Manager stub over HTTP)',
 
   beforeAll(async () => {
     // Answers the JSON 1.1 protocol the real client speaks (toolchain.md §3).
-    server = createServer((req, res) => {
-      let body = '';
-      req.on('data', (c: Buffer) => (body += c.toString()));
-      req.on('end', () => {
-        const op = String(req.headers['x-amz-target'] ?? '').replace('secretsmanager.', '');
-        const input = JSON.parse(body || '{}') as { SecretId?: string; Name?: string; SecretString?: string };
-        const id = input.SecretId ?? input.Name ?? '';
-        calls.push({ op, id });
-        const reply = (status: number, payload: unknown) => {
-          res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1' });
-          res.end(JSON.stringify(payload));
-        };
-        if (denyAll) return reply(400, { __type: 'AccessDeniedException', message: 'not authorized' });
-        if (op === 'GetSecretValue') {
-          if (!secrets.has(id)) return reply(400, { __type: 'ResourceNotFoundException', message: "Secrets Manager can't find the specified secret." });
-          return reply(200, { ARN: `arn:aws:secretsmanager:us-east-1:000000000000:secret:${id}`, Name: id, SecretString: secrets.get(id), VersionId: 'v1' });
-        }
-        if (op === 'PutSecretValue') {
-          if (!secrets.has(id)) return reply(400, { __type: 'ResourceNotFoundException', message: "Secrets Manager can't find the specified secret." });
-          secrets.set(id, input.SecretString ?? '');
-          return reply(200, { Name: id, VersionId: 'v2' });
-        }
-        if (op === 'CreateSecret') {
-          secrets.set(id, input.SecretString ?? '');
-          return reply(200, { Name: id, VersionId: 'v1' });
-        }
-        reply(400, { __type: 'InvalidRequestException', message: `unsupported ${op}` });
-      });
+    const stub = await startSecretsManagerStub(({ op, input }) => {
+      const id = input.SecretId ?? input.Name ?? '';
+      calls.push({ op, id });
+      if (denyAll) return [400, { __type: 'AccessDeniedException', message: 'not authorized' }];
+      if (op === 'GetSecretValue') {
+        if (!secrets.has(id)) return [400, { __type: 'ResourceNotFoundException', message: "Secrets Manager can't find the specified secret." }];
+        return [200, { ARN: `arn:aws:secretsmanager:us-east-1:000000000000:secret:${id}`, Name: id, SecretString: secrets.get(id), VersionId: 'v1' }];
+      }
+      if (op === 'PutSecretValue') {
+        if (!secrets.has(id)) return [400, { __type: 'ResourceNotFoundException', message: "Secrets Manager can't find the specified secret." }];
+        secrets.set(id, input.SecretString ?? '');
+        return [200, { Name: id, VersionId: 'v2' }];
+      }
+      if (op === 'CreateSecret') {
+        secrets.set(id, input.SecretString ?? '');
+        return [200, { Name: id, VersionId: 'v1' }];
+      }
+      return [400, { __type: 'InvalidRequestException', message: `unsupported ${op}` }];
     });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    server = stub.server;
+    endpoint = stub.endpoint;
   });
   afterAll(() => new Promise<void>((r) => server.close(() => r())));
   beforeEach(() => {

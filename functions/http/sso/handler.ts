@@ -6,7 +6,7 @@ import { createDynamoStateStores } from '../../../shared/adapters/aws/dynamo-sta
 import type { TenantsFile } from '../../../shared/config/tenant-config.schema';
 import { httpHandler, lazyHandler } from '../../../shared/http/http-handler';
 import { html, redirect } from '../../../shared/http/http-response';
-import { selfUrl, singleQuery } from '../../../shared/http/query';
+import { singleQuery } from '../../../shared/http/query';
 import { tenantFromPath } from '../../../shared/http/tenant';
 import type { Logger } from '../../../shared/logging/logger';
 import { getRuntime } from '../../../shared/runtime/runtime';
@@ -25,7 +25,7 @@ export function makeHandler(deps: Deps) {
   return httpHandler(
     async (event) => {
       const tenant = tenantFromPath(event, deps.config);
-      const result = await signIn(deps, { tenant, query: singleQuery(event), selfUrl: selfUrl(event), userAgent: event.headers?.['user-agent'] });
+      const result = await signIn(deps, { tenant, query: singleQuery(event), userAgent: event.headers?.['user-agent'] });
       if (result.kind === 'page') {
         return html(200, result.html, {
           'content-security-policy': `default-src 'none'; script-src '${'nonce-'}${result.scriptNonce}' ${result.scriptSrc}; style-src 'unsafe-inline'; connect-src ${result.scriptSrc}; frame-ancestors 'none'`,
@@ -65,6 +65,7 @@ export const handler = lazyHandler(() => {
     mappings: stores.mappings,
     once: stores.once,
     oaLinkSecret: async (t) => (await rt.tenantSecret(t.id, 'oa')).linkSecret,
+    ssoBaseUrl: rt.env.QIYE_SSO_BASE_URL ?? rt.env.QIYE_PUBLIC_BASE_URL,
     signer: (t) => loadTenantSigner({ secrets: rt.secrets, stage: rt.stage, tenantId: t.id, logger: rt.logger }),
     vendorSso: async (t, vendor) => {
       const key = `${t.id}:${vendor}`;

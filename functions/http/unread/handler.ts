@@ -10,7 +10,7 @@ import type { TenantConfig, TenantsFile } from '../../../shared/config/tenant-co
 import type { Context } from 'aws-lambda';
 import { httpHandler, lazyHandler, type HttpEvent } from '../../../shared/http/http-handler';
 import { escapeHtml, html, json } from '../../../shared/http/http-response';
-import { selfUrl, singleQuery } from '../../../shared/http/query';
+import { singleQuery } from '../../../shared/http/query';
 import { tenantFromPath } from '../../../shared/http/tenant';
 import { getRuntime } from '../../../shared/runtime/runtime';
 import { loadTenantSigner } from '../../../shared/use-cases/manage-keys';
@@ -18,8 +18,6 @@ import { unreadCount, type UnreadDeps } from '../../../shared/use-cases/unread/u
 
 export interface Deps extends UnreadDeps {
   config: TenantsFile;
-  /** Base URL SSO links point to; default: this API's own origin. */
-  ssoBaseUrl?: string;
 }
 
 export function makeHandler(deps: Deps) {
@@ -27,9 +25,7 @@ export function makeHandler(deps: Deps) {
     const tenant = tenantFromPath(event, deps.config);
     const widget = isWidget(event);
     const cors = corsHeaders(tenant, event.headers?.origin);
-    const self = new URL(selfUrl(event));
-    const ssoBaseUrl = deps.ssoBaseUrl ?? self.origin;
-    const result = await unreadCount(deps, { tenant, query: singleQuery(event), ssoBaseUrl, widget: widget ? { baseUrl: self.origin, path: self.pathname } : undefined });
+    const result = await unreadCount(deps, { tenant, query: singleQuery(event), widget });
     if (!widget) return json(200, { count: result.count, cached: result.cached, ssoUrl: result.ssoLink }, cors);
     return html(200, widgetPage(result.count, result.ssoLink, result.widgetLink!, tenant.unread.cacheSeconds, tenant.sso.windowSeconds), {
       ...cors,
@@ -99,6 +95,7 @@ export const handler = lazyHandler(() => {
     once: stores.once,
     cache: stores.cache,
     ssoBaseUrl: rt.env.QIYE_SSO_BASE_URL,
+    apiBaseUrl: rt.env.QIYE_PUBLIC_BASE_URL,
     oaLinkSecret: async (t) => (await rt.tenantSecret(t.id, 'oa')).linkSecret,
     unreadCount: async (t, account) => (await client(t)).getUnreadCount(account),
   });

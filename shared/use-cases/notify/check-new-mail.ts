@@ -247,7 +247,7 @@ export async function checkNewMail(deps: CheckNewMailDeps, job: NotifyJob, ctx: 
 
   // 3-5. Per person, a few at a time.
   const sender = await deps.sender(tenant, job.channel);
-  const url = buildNotificationLink({ ssoBaseUrl: deps.ssoBaseUrl, tenantId: tenant.id, via: job.channel });
+  const url = buildNotificationLink({ ssoBaseUrl: tenant.sso.publicBaseUrl ?? deps.ssoBaseUrl, tenantId: tenant.id, via: job.channel });
   let stop: NotifySendError | undefined;
   await pool(known, opts.concurrency, async (wm) => {
     if (stop) return;
