@@ -5,6 +5,7 @@
 import { parseArgs } from 'node:util';
 import { isAppError, ConfigError } from '../shared/errors/app-error';
 import { createContext, type CliContext, type CliIo } from './context';
+import type { Command } from './commands/command';
 import { commands } from './commands/index';
 
 

@@ -12,7 +12,7 @@ import { SECRET_KINDS, secretKindsFor, secretName, secretSchemas, type SecretKin
 import { ValidationError } from '../../shared/errors/app-error';
 import { inspectKey } from '../../shared/use-cases/manage-keys';
 import { secretStoreFor } from '../context';
-import type { Command } from '../main';
+import type { Command } from './command';
 
 export const secretsSet: Command = {
   name: 'secrets set',
