@@ -2,21 +2,11 @@
  * `qiye-bridge`: the operator's command line. Each subcommand lives in cli/commands/ and
  * calls the same use cases as the admin API.
  */
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { parseArgs } from 'node:util';
 import { isAppError, ConfigError } from '../shared/errors/app-error';
 import { createContext, type CliContext } from './context';
 import { commands } from './commands/index';
-
-export interface Command {
-  /** e.g. "keys generate" */
-  name: string;
-  summary: string;
-  usage: string;
-  options?: ParseArgsConfig['options'];
-  /** Number of positional arguments allowed after the command words. */
-  positionals?: number;
-  run(args: { values: Record<string, string | boolean | string[] | undefined>; positionals: string[] }, ctx: CliContext): Promise<number | void>;
-}
+import type { Command } from './command';
 
 const GLOBAL_OPTIONS = {
   stage: { type: 'string' as const },

@@ -1,4 +1,4 @@
-import type { Command } from '../main';
+import type { Command } from '../command';
 import { configValidate, tenantsList } from './config';
 import { keysGenerate, keysImport, keysInspect, keysShow } from './keys';
 import { simulateCallback } from './simulate';

@@ -22,7 +22,8 @@
  *   errors; not retryable for requests the store refuses (item too large, missing table).
  */
 import { randomBytes } from 'node:crypto';
-import type { DirectoryObjectType, DirectorySource } from '../domain/directory';
+import type { DirectoryObjectType } from '../domain/directory';
+import type { DirectorySource } from './directory-source';
 import { AppError, ValidationError, type AppErrorOptions } from '../errors/app-error';
 
 // ---------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ import { fixedClock } from '../../shared/ports/clock';
 import type { StateStores } from '../../shared/ports/state-stores';
 import { buildOaLink } from '../../shared/use-cases/sso/oa-link';
 import { makeHandler } from '../../functions/http/sso/handler';
+import { CasClient } from '../../shared/adapters/cas/cas-client';
 import { startNeteaseSimulator, type RunningNeteaseSimulator } from '../../local/simulators/netease';
 
 const SECRET = 'oa-link-secret-for-tests-0123456789';
@@ -58,6 +59,7 @@ function handler() {
     once: stores.once,
     oaLinkSecret: async () => SECRET,
     signer: async () => signer,
+    cas: (t) => new CasClient({ baseUrl: t.sso.cas!.baseUrl }),
   });
 }
 

@@ -46,6 +46,18 @@ describe('dependency directions', () => {
     expect(violations('shared/ports', (t) => !/^shared\/(ports|domain|contracts|errors|config)\//.test(t))).toEqual([]);
   });
 
+  it('use cases never import adapters or the wiring', () => {
+    expect(violations('shared/use-cases', (t) => /^shared\/(adapters|wiring|runtime)\//.test(t))).toEqual([]);
+  });
+
+  it('adapters never import use cases or the wiring', () => {
+    expect(violations('shared/adapters', (t) => /^shared\/(use-cases|wiring|runtime)\//.test(t))).toEqual([]);
+  });
+
+  it('handlers reach adapters only through the wiring', () => {
+    expect(violations('functions', (t) => t.startsWith('shared/adapters/'))).toEqual([]);
+  });
+
   it('vendor adapters do not import each other', () => {
     const vendors = ['netease', 'dingtalk', 'wecom', 'ekp', 'cas'];
     const bad = vendors.flatMap((v) =>
@@ -60,6 +72,23 @@ describe('dependency directions', () => {
   it('a handler never imports another handler', () => {
     const bad = violations('functions', (t, f) => top(t) === 'functions' && t.split('/').slice(0, 3).join('/') !== f.split('/').slice(0, 3).join('/'));
     expect(bad).toEqual([]);
+  });
+
+  it('no import cycles (type imports included) in deployed code and the CLI', () => {
+    const resolveTs = (t: string) => [`${t}.ts`, `${t}/index.ts`].find((c) => { try { return statSync(join(ROOT, c)).isFile(); } catch { return false; } });
+    const graph = new Map(['functions', 'shared', 'cli'].flatMap(files).map((f) => [f, imports(f).map(resolveTs).filter((t): t is string => !!t)]));
+    const state = new Map<string, 'open' | 'done'>();
+    const cycles: string[] = [];
+    const visit = (f: string, path: string[]): void => {
+      state.set(f, 'open');
+      for (const t of graph.get(f) ?? []) {
+        if (state.get(t) === 'open') cycles.push([...path.slice(path.indexOf(t)), t].join(' -> '));
+        else if (!state.has(t)) visit(t, [...path, t]);
+      }
+      state.set(f, 'done');
+    };
+    for (const f of graph.keys()) if (!state.has(f)) visit(f, [f]);
+    expect(cycles).toEqual([]);
   });
 
   it('the local stack does not import tests', () => {

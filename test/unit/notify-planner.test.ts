@@ -15,7 +15,7 @@ import { fixedClock } from '../../shared/ports/clock';
 import type { JobQueue, OutgoingMessage } from '../../shared/ports/job-queue';
 import { isRunId, type MappingStatus, type StateStores } from '../../shared/ports/state-stores';
 import { planNotifications, type PlanNotificationsDeps } from '../../shared/use-cases/notify/plan-notifications';
-import { secretChannelCheck } from '../../functions/schedule/notify-planner/handler';
+import { secretChannelCheck } from '../../shared/wiring/wiring';
 
 const clock = fixedClock(Date.UTC(2024, 4, 6, 2, 0, 0));
 

@@ -10,11 +10,12 @@ import type { TenantConfig } from '../../config/tenant-config.schema';
 import { AuthError, NotConfiguredError, ValidationError } from '../../errors/app-error';
 import type { Logger } from '../../logging/logger';
 import type { Clock } from '../../ports/clock';
+import type { CasTicketValidator } from '../../ports/cas-ticket-validator';
+import type { SignInIdentity, SsoVendor } from '../../ports/sign-in-identity';
 import type { MappingStore, OnceStore, SourceKind } from '../../ports/state-stores';
-import { casLoginUrl, casValidate } from '../../adapters/cas/cas-client';
 import { buildEntryUrl, type EntrySigner, type EntryTarget } from './build-entry-url';
 import { verifyOaLink, type OaLinkParams } from './oa-link';
-import { dingtalkH5Page, isInApp, makeState, verifyState, type SsoVendor, type VendorSsoClient } from './vendor-sso';
+import { dingtalkH5Page, isInApp, makeState, verifyState } from './vendor-sso';
 import { resolveAccount } from './resolve-account';
 
 export interface SignInDeps {
@@ -27,7 +28,9 @@ export interface SignInDeps {
   /** The tenant's NetEase signer (the private key never leaves it). */
   signer(tenant: TenantConfig): Promise<EntrySigner>;
   /** The tenant's DingTalk / WeCom sign-in client (only called for `via=dingtalk|wecom`). */
-  vendorSso?(tenant: TenantConfig, vendor: SsoVendor): Promise<VendorSsoClient>;
+  vendorSso?(tenant: TenantConfig, vendor: SsoVendor): Promise<SignInIdentity>;
+  /** The tenant's CAS server (only called for tenants with `sso.cas`). */
+  cas(tenant: TenantConfig): CasTicketValidator;
 }
 
 export interface SignInRequest {
@@ -108,11 +111,11 @@ export async function signIn(deps: SignInDeps, req: SignInRequest): Promise<Sign
   } else if (query.ticket !== undefined) {
     const cas = tenant.sso.cas;
     if (!cas) throw new ValidationError('This tenant does not use CAS.', { code: 'SSO.CAS_NOT_CONFIGURED' });
-    userId = await casValidate({ baseUrl: cas.baseUrl }, casService(req, cas.serviceUrl), query.ticket);
+    userId = await deps.cas(tenant).validate(casService(req, cas.serviceUrl), query.ticket);
     target = targetOf(query);
     via = 'cas';
   } else if (tenant.sso.cas) {
-    return { kind: 'redirect', location: casLoginUrl({ baseUrl: tenant.sso.cas.baseUrl }, casService(req, tenant.sso.cas.serviceUrl)), via: 'cas-login' };
+    return { kind: 'redirect', location: deps.cas(tenant).loginUrl(casService(req, tenant.sso.cas.serviceUrl)), via: 'cas-login' };
   } else {
     throw new ValidationError('Open your mailbox from the portal\'s mail link: this address needs a signed link.', { code: 'SSO.NO_IDENTITY' });
   }
