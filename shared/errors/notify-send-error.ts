@@ -27,6 +27,26 @@ export class NotifySendError extends AppError {
 /** A vendor's own sorting of its errors: a scope, or undefined when `err` is not that vendor's. */
 export type SendScopeOf = (err: unknown) => SendFailureScope | undefined;
 
+/** How the error kinds DingTalk and WeCom share sort; each channel adapter adds its own kinds. */
+export const SHARED_SEND_SCOPES = {
+  throttled: 'retry',
+  server: 'retry',
+  notFound: 'person',
+  invalid: 'person',
+  rejected: 'person',
+  invalidCode: 'person',
+  tokenInvalid: 'tenant',
+  credentials: 'tenant',
+  ipNotWhitelisted: 'tenant',
+  permission: 'tenant',
+  badResponse: 'tenant',
+} as const satisfies Record<string, SendFailureScope>;
+
+/** A {@link SendScopeOf} for one vendor's error class: a retryable error retries, the rest sort by kind. */
+export function sendScopeByKind<E extends { retryable: boolean; kind: string }>(isVendorError: (err: unknown) => err is E, scopes: Record<E['kind'], SendFailureScope>): SendScopeOf {
+  return (err) => (isVendorError(err) ? (err.retryable ? 'retry' : scopes[err.kind as E['kind']]) : undefined);
+}
+
 /**
  * Sort any send failure into retry / person / tenant, keeping the code and message: first by
  * the vendors' own sorting (`vendorScopes`, the channel adapters'), then generically.

@@ -7,7 +7,7 @@
  * errors are sorted into retry / person / tenant (NotifySendError). The client (tokens, rate
  * limits, retries) is dingtalk.client.ts; only its send method is needed here.
  */
-import { toSendError, type SendFailureScope } from '../../errors/notify-send-error';
+import { SHARED_SEND_SCOPES, sendScopeByKind, toSendError, type SendFailureScope } from '../../errors/notify-send-error';
 import { BUTTON_TEXT, displaySender, displaySubject, noticeTitle, type Notice } from '../../domain/notice';
 import type { NotificationSender } from '../../ports/notice-channel';
 import { DingtalkApiError, type DingtalkErrorKind } from './dingtalk.errors';
@@ -53,23 +53,7 @@ export function dingtalkSender(client: DingtalkNotifier): NotificationSender {
   };
 }
 
-const DINGTALK_SCOPE: Record<DingtalkErrorKind, SendFailureScope> = {
-  throttled: 'retry',
-  server: 'retry',
-  notFound: 'person',
-  invalid: 'person',
-  rejected: 'person',
-  invalidCode: 'person',
-  tokenInvalid: 'tenant',
-  credentials: 'tenant',
-  ipNotWhitelisted: 'tenant',
-  permission: 'tenant',
-  quota: 'tenant',
-  badResponse: 'tenant',
-};
+const DINGTALK_SCOPE: Record<DingtalkErrorKind, SendFailureScope> = { ...SHARED_SEND_SCOPES, quota: 'tenant' };
 
 /** DingTalk's errors, sorted for the notify worker (undefined for any other error). */
-export function dingtalkSendScope(err: unknown): SendFailureScope | undefined {
-  if (!(err instanceof DingtalkApiError)) return undefined;
-  return err.retryable ? 'retry' : DINGTALK_SCOPE[err.kind];
-}
+export const dingtalkSendScope = sendScopeByKind((err): err is DingtalkApiError => err instanceof DingtalkApiError, DINGTALK_SCOPE);

@@ -5,7 +5,7 @@
  * retry / person / tenant (NotifySendError). The client (tokens, rate limits, retries) is
  * wecom.client.ts; only its send method is needed here.
  */
-import { toSendError, NotifySendError, type SendFailureScope } from '../../errors/notify-send-error';
+import { NotifySendError, SHARED_SEND_SCOPES, sendScopeByKind, toSendError, type SendFailureScope } from '../../errors/notify-send-error';
 import { BUTTON_TEXT, displaySender, displaySubject, noticeTitle, type Notice } from '../../domain/notice';
 import type { NotificationSender } from '../../ports/notice-channel';
 import type { TextCardInput, TextCardResult } from './wecom.client';
@@ -49,27 +49,10 @@ export function wecomSender(client: WecomNotifier): NotificationSender {
   };
 }
 
-const WECOM_SCOPE: Record<WecomErrorKind, SendFailureScope> = {
-  throttled: 'retry',
-  server: 'retry',
-  notFound: 'person',
-  noRecipients: 'person',
-  invalid: 'person',
-  rejected: 'person',
-  invalidCode: 'person',
-  tokenInvalid: 'tenant',
-  credentials: 'tenant',
-  ipNotWhitelisted: 'tenant',
-  permission: 'tenant',
-  misconfigured: 'tenant',
-  badResponse: 'tenant',
-};
+const WECOM_SCOPE: Record<WecomErrorKind, SendFailureScope> = { ...SHARED_SEND_SCOPES, noRecipients: 'person', misconfigured: 'tenant' };
 
 /** WeCom's errors, sorted for the notify worker (undefined for any other error). */
-export function wecomSendScope(err: unknown): SendFailureScope | undefined {
-  if (!(err instanceof WecomApiError)) return undefined;
-  return err.retryable ? 'retry' : WECOM_SCOPE[err.kind];
-}
+export const wecomSendScope = sendScopeByKind((err): err is WecomApiError => err instanceof WecomApiError, WECOM_SCOPE);
 
 function escapeHtml(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
