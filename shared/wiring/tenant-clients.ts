@@ -121,8 +121,8 @@ export function createTenantClients(opts: TenantClientsOptions): TenantClients {
     return v;
   };
   // One client per tenant for the source, sign-in and notices: one token cache, one limiter.
-  const dingtalkOf = (t: TenantConfig) => cached(dingtalk, t, () => createDingtalkClient(t, { secrets: opts.secrets, stage: opts.stage, limiters, ...optional('logger', loggerOf(t)) }));
-  const wecomOf = (t: TenantConfig) => cached(wecom, t, () => createWecomClient(t, { secrets: opts.secrets, stage: opts.stage, limiters, ...optional('logger', loggerOf(t)) }));
+  const dingtalkOf = (t: TenantConfig) => cached(dingtalk, t, () => createDingtalkClient(t, { secrets: opts.secrets, stage: opts.stage, limiters, logger: loggerOf(t) }));
+  const wecomOf = (t: TenantConfig) => cached(wecom, t, () => createWecomClient(t, { secrets: opts.secrets, stage: opts.stage, limiters, logger: loggerOf(t) }));
 
   /** The authCode in the tenant's netease secret, or undefined (never logged). */
   const readAuthCode = async (tenant: TenantConfig): Promise<string | undefined> => {
@@ -132,11 +132,11 @@ export function createTenantClients(opts: TenantClientsOptions): TenantClients {
 
   /** The tenant's legacy client, rebuilt when its key rotates (module doc). */
   const neteaseClientOf = async (tenant: TenantConfig): Promise<NeteaseClient> => {
-    const signer = await loadTenantSigner({ secrets: opts.secrets, stage: opts.stage, tenantId: tenant.id, ...optional('logger', opts.logger) });
+    const signer = await loadTenantSigner({ secrets: opts.secrets, stage: opts.stage, tenantId: tenant.id, logger: opts.logger });
     const entry = netease.get(tenant.id);
     if (entry && entry.signer === signer) return entry.client;
     const settings = { ...tenant.netease, requestsPerSecond: tenant.netease.requestsPerSecond * share };
-    const client = new NeteaseClient(settings, signer, { limiter: neteaseRateLimiter(limiters, tenant.id, settings), ...optional('logger', loggerOf(tenant)), ...clockOpt });
+    const client = new NeteaseClient(settings, signer, { limiter: neteaseRateLimiter(limiters, tenant.id, settings), logger: loggerOf(tenant), ...clockOpt });
     netease.set(tenant.id, { signer, client });
     return client;
   };
@@ -155,7 +155,7 @@ export function createTenantClients(opts: TenantClientsOptions): TenantClients {
       },
       // The legacy client's limiter (same registry key): one NetEase budget per tenant.
       limiter: neteaseRateLimiter(limiters, tenant.id, { requestsPerSecond: tenant.netease.requestsPerSecond * share }),
-      ...optional('logger', loggerOf(tenant)),
+      logger: loggerOf(tenant),
       ...clockOpt,
     });
     openClients.set(tenant.id, { key, client });
@@ -176,11 +176,11 @@ export function createTenantClients(opts: TenantClientsOptions): TenantClients {
     switch (tenant.sync.source) {
       case 'ekp': {
         const logger = loggerOf(tenant);
-        const client = await createEkpClient({ tenant, secrets: opts.secrets, stage: opts.stage, ...optional('logger', logger) });
+        const client = await createEkpClient({ tenant, secrets: opts.secrets, stage: opts.stage, logger });
         const known = opts.knownIds;
         return new EkpDirectorySource({
           client,
-          ...optional('logger', logger),
+          logger,
           ...clockOpt,
           // Read at each changesSince: the mappings change with every run.
           ...(known ? { knownIds: () => known(tenant, 'ekp') } : {}),
@@ -232,9 +232,4 @@ export function createTenantClients(opts: TenantClientsOptions): TenantClients {
       return new CasClient({ baseUrl: cas.baseUrl });
     },
   };
-}
-
-/** `{ [key]: value }` when value is defined, else `{}` (exactOptionalPropertyTypes). */
-function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
-  return value === undefined ? {} : ({ [key]: value } as { [P in K]?: V });
 }
