@@ -17,7 +17,8 @@
  */
 import { createDynamoStateStores } from '../shared/adapters/aws/dynamo-state.store';
 import type { TenantConfig } from '../shared/config/tenant-config.schema';
-import type { RunRecord, StateStores } from '../shared/ports/state-stores';
+import type { RunRecord } from '../shared/ports/run-store';
+import type { StateStores } from '../shared/ports/state-stores';
 import { isLoopback } from './http-gateway';
 import type { LocalStack } from './stack';
 

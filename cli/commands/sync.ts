@@ -22,7 +22,7 @@
 import { readFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { ValidationError, AppError } from '../../shared/errors/app-error';
-import type { RunRecord } from '../../shared/ports/state-stores';
+import type { RunRecord } from '../../shared/ports/run-store';
 import type { CliContext } from '../context';
 import type { Command } from '../command';
 

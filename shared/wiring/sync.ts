@@ -6,7 +6,8 @@
 import type { Runtime } from '../runtime/runtime';
 import { FUNCTIONS } from '../contracts/app-manifest';
 import type { KnownIds } from '../adapters/ekp/ekp.directory-source';
-import type { MappingStore, SourceKind } from '../ports/state-stores';
+import type { MappingStore } from '../ports/mapping-store';
+import type { SourceKind } from '../ports/store-common';
 import type { SyncDeps, SyncOptions } from '../use-cases/sync/sync-deps';
 import type { TenantClients } from './tenant-clients';
 

@@ -47,7 +47,7 @@ import type { NeteaseMailbox } from '../ports/netease-mailbox';
 import type { NotificationSender } from '../ports/notice-channel';
 import type { SecretStore } from '../ports/secret-store';
 import type { SignInIdentity, SsoVendor } from '../ports/sign-in-identity';
-import type { SourceKind } from '../ports/state-stores';
+import type { SourceKind } from '../ports/store-common';
 import { loadTenantSigner } from '../use-cases/manage-keys';
 import { CasClient } from '../adapters/cas/cas-client';
 import { createDingtalkClient, type DingtalkClient } from '../adapters/dingtalk/dingtalk.client';

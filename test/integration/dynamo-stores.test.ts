@@ -12,7 +12,9 @@ import { createDynamoStateStores } from '../../shared/adapters/aws/dynamo-state.
 import { createTableInput } from '../../shared/adapters/aws/table-definition';
 import { keys } from '../../shared/adapters/aws/table-keys';
 import { fixedClock } from '../../shared/ports/clock';
-import { newRunId, StateStoreError, type StateStores } from '../../shared/ports/state-stores';
+import { newRunId } from '../../shared/ports/run-store';
+import type { StateStores } from '../../shared/ports/state-stores';
+import { StateStoreError } from '../../shared/ports/store-common';
 import { stateStoreContract, type TestClock } from '../contracts/state-stores.contract';
 
 const TABLE = 'qiye-bridge-test';

@@ -12,7 +12,7 @@ import { DAY_MS } from '../../shared/domain/sync-plan';
 import type { Context, SQSRecord } from 'aws-lambda';
 import { SYNC_RECORD_RESERVE_MS } from '../../functions/queue/sync-worker/handler';
 import { syncJobMessage } from '../../shared/contracts/sync-job';
-import { StateStoreError } from '../../shared/ports/state-stores';
+import { StateStoreError } from '../../shared/ports/store-common';
 import {
   approveRun,
   getRunDetail,

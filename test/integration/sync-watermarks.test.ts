@@ -11,7 +11,7 @@ import { EkpDirectorySource } from '../../shared/adapters/ekp/ekp.directory-sour
 import { decodeWatermark } from '../../shared/adapters/ekp/ekp.feed';
 import { NeteaseApiError } from '../../shared/adapters/netease';
 import { syncJobMessage } from '../../shared/contracts/sync-job';
-import { StateStoreError } from '../../shared/ports/state-stores';
+import { StateStoreError } from '../../shared/ports/store-common';
 import { applyBatch, getRunDetail, startSyncRun, type RunSummary } from '../../shared/use-cases/sync';
 import type { NeteaseDirectory } from '../../shared/ports/netease-directory';
 import { OperationBusyError } from '../../shared/use-cases/sync/sync-errors';

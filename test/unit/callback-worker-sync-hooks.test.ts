@@ -8,7 +8,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../shared/errors/app-error';
-import { newRunId } from '../../shared/ports/state-stores';
+import { newRunId } from '../../shared/ports/run-store';
 import {
   finalizeRun,
   rejectRun,

@@ -13,7 +13,9 @@ import { NotConfiguredError, UpstreamError } from '../../shared/errors/app-error
 import { createMemoryLogger } from '../../shared/logging/logger';
 import { fixedClock } from '../../shared/ports/clock';
 import type { JobQueue, OutgoingMessage } from '../../shared/ports/job-queue';
-import { isRunId, type MappingStatus, type StateStores } from '../../shared/ports/state-stores';
+import type { MappingStatus } from '../../shared/ports/mapping-store';
+import { isRunId } from '../../shared/ports/run-store';
+import type { StateStores } from '../../shared/ports/state-stores';
 import { planNotifications, type PlanNotificationsDeps } from '../../shared/use-cases/notify/plan-notifications';
 import { secretChannelCheck } from '../../shared/wiring/wiring';
 

@@ -18,7 +18,7 @@ import { UpstreamError } from '../../shared/errors/app-error';
 import { createMemoryLogger } from '../../shared/logging/logger';
 import { fixedClock } from '../../shared/ports/clock';
 import type { JobQueue, OutgoingMessage } from '../../shared/ports/job-queue';
-import { newRunId } from '../../shared/ports/state-stores';
+import { newRunId } from '../../shared/ports/run-store';
 import { DEFAULT_SYNC_OPTIONS, SYNC_REQUEST_LEASE_SECONDS, type SyncDeps } from '../../shared/use-cases/sync';
 import type { NeteaseDirectory } from '../../shared/ports/netease-directory';
 import { MemorySecrets } from '../fixtures/memory-secrets';

@@ -6,7 +6,7 @@ import type { DirectorySource } from '../../shared/ports/directory-source';
 import { ValidationError } from '../../shared/errors/app-error';
 import { createMemoryLogger } from '../../shared/logging/logger';
 import { fixedClock } from '../../shared/ports/clock';
-import { newRunId, type RunStatus } from '../../shared/ports/state-stores';
+import { newRunId, type RunStatus } from '../../shared/ports/run-store';
 import { chooseScheduledMode, type SyncDeps } from '../../shared/use-cases/sync';
 import type { NeteaseDirectory } from '../../shared/ports/netease-directory';
 

@@ -34,7 +34,7 @@ import type { Logger } from '../../logging/logger';
 import type { Clock } from '../../ports/clock';
 import type { JobQueue } from '../../ports/job-queue';
 import type { CallbackVerifier, ReplyBody, VerifiedCallback } from '../../ports/callback-verifier';
-import type { OnceStore } from '../../ports/state-stores';
+import type { OnceStore } from '../../ports/once-store';
 
 // ---------------------------------------------------------------------------------------------
 // Inputs and outputs

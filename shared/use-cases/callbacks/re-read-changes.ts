@@ -39,7 +39,9 @@ import type { Logger } from '../../logging/logger';
 import type { Clock } from '../../ports/clock';
 import { mapLimit } from '../../lib/map-limit';
 import type { DirtyEntry } from '../../ports/dirty-store';
-import type { MappingKey, MappingStore, RunStore, SourceKind } from '../../ports/state-stores';
+import type { MappingKey, MappingStore } from '../../ports/mapping-store';
+import type { RunStore } from '../../ports/run-store';
+import type { SourceKind } from '../../ports/store-common';
 
 export interface ReReadInput {
   tenantId: string;

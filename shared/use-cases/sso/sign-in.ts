@@ -11,8 +11,10 @@ import { AuthError, NotConfiguredError, ValidationError } from '../../errors/app
 import type { Logger } from '../../logging/logger';
 import type { Clock } from '../../ports/clock';
 import type { CasTicketValidator } from '../../ports/cas-ticket-validator';
+import type { MappingStore } from '../../ports/mapping-store';
+import type { OnceStore } from '../../ports/once-store';
 import type { SignInIdentity, SsoVendor } from '../../ports/sign-in-identity';
-import type { MappingStore, OnceStore, SourceKind } from '../../ports/state-stores';
+import type { SourceKind } from '../../ports/store-common';
 import { buildEntryUrl, type EntrySigner, type EntryTarget } from './build-entry-url';
 import { verifyOaLink, type OaLinkParams } from './oa-link';
 import { dingtalkH5Page, isInApp, makeState, verifyState } from './vendor-sso';

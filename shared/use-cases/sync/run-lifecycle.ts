@@ -22,7 +22,8 @@
  * comes later and will see the request; if not, the requester takes the tenant itself.
  */
 import type { DestructiveItem, PlanReport, PlanSummary, SyncPlan } from '../../domain/sync-plan';
-import { ConflictError, type RunError, type RunPatch, type RunRecord, type RunStatus, type SourceKind } from '../../ports/state-stores';
+import type { RunError, RunPatch, RunRecord, RunStatus } from '../../ports/run-store';
+import { ConflictError, type SourceKind } from '../../ports/store-common';
 import { QUEUES, type QueueName } from '../../contracts/app-manifest';
 import { syncJobMessage } from '../../contracts/sync-job';
 import type { SyncDeps } from './sync-deps';
