@@ -2,7 +2,7 @@
  * Dependency rules (STYLE.md "Rules a tool checks"), run by `npm test` through `npm run depcruise`.
  *
  *   functions -> use-cases -> ports <- adapters      domain imports nothing outside itself
- *   only the wiring (shared/runtime today, shared/wiring next) picks concrete adapters
+ *   only the wiring (shared/wiring, on top of shared/runtime) picks concrete adapters
  *
  * The rules describe the TARGET architecture. Where today's tree still breaks one, the edge is
  * listed in KNOWN_VIOLATIONS below, one entry per importing file, so that the check passes now and
@@ -16,33 +16,11 @@
 const VENDORS = ['netease', 'dingtalk', 'wecom', 'ekp', 'cas'];
 
 /**
- * TEMPORARY. Edges that break a rule today and are being fixed on the arch-ports branch
- * (ports for outbound calls, one composition root in shared/wiring/). Each entry names the rule,
- * the importing file and the imported path (regular expressions over repository-relative paths).
- * Delete an entry once its file no longer makes that import; delete this list when it is empty.
+ * Edges that break a rule but are tolerated for now: empty since the ports refactor landed.
+ * Each entry would name the rule, the importing file and the imported path (regular expressions
+ * over repository-relative paths). Keep it empty: fix the import instead of listing it.
  */
-const KNOWN_VIOLATIONS = [
-  // use cases that still import concrete vendor adapters (each should import a port instead)
-  { rule: 'use-cases-only-inward', from: '^shared/use-cases/sync/sync-deps\\.ts$', to: '^shared/adapters/netease/netease\\.client\\.ts$' },
-  { rule: 'use-cases-only-inward', from: '^shared/use-cases/sync/sync-queries\\.ts$', to: '^shared/adapters/netease/netease\\.errors\\.ts$' },
-  { rule: 'use-cases-only-inward', from: '^shared/use-cases/sync/apply-operation\\.ts$', to: '^shared/adapters/netease/netease\\.errors\\.ts$' },
-  { rule: 'use-cases-only-inward', from: '^shared/use-cases/sso/sign-in\\.ts$', to: '^shared/adapters/cas/cas-client\\.ts$' },
-  { rule: 'use-cases-only-inward', from: '^shared/use-cases/notify/channel-senders\\.ts$', to: '^shared/adapters/(wecom/wecom\\.(errors|client)|dingtalk/dingtalk\\.(messages|errors))\\.ts$' },
-  { rule: 'use-cases-only-inward', from: '^shared/use-cases/callbacks/wecom-callback\\.ts$', to: '^shared/adapters/wecom/wecom-events\\.ts$' },
-  { rule: 'use-cases-only-inward', from: '^shared/use-cases/callbacks/dingtalk-callback\\.ts$', to: '^shared/adapters/dingtalk/dingtalk-events\\.ts$' },
-  // an import cycle between two notify use cases
-  { rule: 'no-circular', from: '^shared/use-cases/notify/(check-new-mail|read-mail-logs)\\.ts$', to: '^shared/use-cases/notify/(check-new-mail|read-mail-logs)\\.ts$' },
-  // a factory of directory sources that lives among the adapters but wires use cases (it is wiring)
-  { rule: 'adapters-not-to-use-cases', from: '^shared/adapters/sources\\.ts$', to: '^shared/(use-cases/sync/sync-deps|use-cases/manage-keys|runtime/runtime)\\.ts$' },
-  // handlers that build concrete adapters themselves instead of asking the wiring for them
-  { rule: 'functions-not-to-adapters', from: '^functions/(schedule/sync-planner|queue/sync-worker|http/admin)/handler\\.ts$', to: '^shared/adapters/sources\\.ts$' },
-  { rule: 'functions-not-to-adapters', from: '^functions/queue/callback-worker/handler\\.ts$', to: '^shared/adapters/(sources|aws/dynamo-dirty\\.store)\\.ts$' },
-  { rule: 'functions-not-to-adapters', from: '^functions/schedule/notify-planner/handler\\.ts$', to: '^shared/adapters/aws/dynamo-(state|notify)\\.store\\.ts$' },
-  { rule: 'functions-not-to-adapters', from: '^functions/queue/notify-worker/handler\\.ts$', to: '^shared/adapters/((wecom|netease|dingtalk)/index|http/rate-limiter|aws/dynamo-(state|notify)\\.store)\\.ts$' },
-  { rule: 'functions-not-to-adapters', from: '^functions/http/(dingtalk|wecom)-callback/handler\\.ts$', to: '^shared/adapters/aws/dynamo-state\\.store\\.ts$' },
-  { rule: 'functions-not-to-adapters', from: '^functions/http/unread/handler\\.ts$', to: '^shared/adapters/(netease/index|http/rate-limiter|aws/dynamo-state\\.store)\\.ts$' },
-  { rule: 'functions-not-to-adapters', from: '^functions/http/sso/handler\\.ts$', to: '^shared/adapters/((wecom|dingtalk)/index|aws/dynamo-state\\.store)\\.ts$' },
-];
+const KNOWN_VIOLATIONS = [];
 
 /**
  * Builds a forbidden rule and, for each known violation of it, narrows it so that exact edge is
@@ -77,7 +55,7 @@ function build(knownViolations) {
       ...forbid('deployed-not-to-dev-trees', 'Deployed code (functions/, shared/) never imports the local stack, tests, benchmarks, the CLI or the CDK app.', { path: '^(functions|shared)/' }, { path: '^(local|test|bench|cli|infra|bin)/' }),
       ...forbid('shared-not-to-functions', 'shared/ is imported by functions, never the other way round.', { path: '^shared/' }, { path: '^functions/' }),
       ...forbid('domain-is-pure', 'shared/domain imports nothing outside shared/domain: no packages, no node built-ins, no other layer.', { path: '^shared/domain/' }, { pathNot: '^shared/domain/' }),
-      ...forbid('ports-only-inward', 'Ports are owned by the core: they may import only the domain, contracts, errors and other ports.', { path: '^shared/ports/' }, { pathNot: '^shared/(ports|domain|contracts|errors)/', dependencyTypesNot: ['core'] }),
+      ...forbid('ports-only-inward', 'Ports are owned by the core: they may import only the domain, contracts, errors, the tenant config types and other ports.', { path: '^shared/ports/' }, { pathNot: '^shared/(ports|domain|contracts|errors|config)/', dependencyTypesNot: ['core'] }),
       ...forbid('use-cases-only-inward', 'Use cases import ports, domain, contracts, errors, config, lib, logging and crypto (pure functions, no I/O) and other use cases; never adapters, the wiring, functions or dev trees.', { path: '^shared/use-cases/' }, { path: '^(shared|functions|local|test|bench|cli|infra|bin)/', pathNot: '^shared/(use-cases|ports|domain|contracts|errors|config|lib|logging|crypto)/' }),
       ...forbid('adapters-not-to-use-cases', 'Adapters implement ports; they never call use cases, the wiring or functions.', { path: '^shared/adapters/' }, { path: '^(shared/(use-cases|runtime|wiring)|functions)/' }),
       ...forbid('vendor-adapters-independent', 'A vendor adapter never imports another vendor adapter (shared HTTP helpers live in shared/adapters/http).', { path: `^shared/adapters/(${VENDORS.join('|')})/` }, { path: `^shared/adapters/(${VENDORS.join('|')})/`, pathNot: '^shared/adapters/$1/' }),

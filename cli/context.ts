@@ -67,3 +67,20 @@ export async function secretStoreFor(ctx: CliContext): Promise<import('../shared
   const { SecretsManagerSecretStore } = await import('../shared/adapters/aws/secrets-manager.secret-store');
   return new SecretsManagerSecretStore({});
 }
+
+/**
+ * The tenant clients of this CLI process (shared/wiring/tenant-clients.ts): the same
+ * NetEase, directory-source, DingTalk, WeCom and EKP clients the functions use, with one rate
+ * limiter per tenant and vendor. Built once per context.
+ */
+export async function tenantClientsFor(ctx: CliContext, logger?: import('../shared/logging/logger').Logger): Promise<import('../shared/wiring/tenant-clients').TenantClients> {
+  let clients = clientsByContext.get(ctx);
+  if (!clients) {
+    const { createTenantClients } = await import('../shared/wiring/tenant-clients');
+    clients = createTenantClients({ secrets: await secretStoreFor(ctx), stage: ctx.stage, ...(logger ? { logger } : {}) });
+    clientsByContext.set(ctx, clients);
+  }
+  return clients;
+}
+
+const clientsByContext = new WeakMap<CliContext, import('../shared/wiring/tenant-clients').TenantClients>();

@@ -8,7 +8,6 @@ import { createContext, type CliContext, type CliIo } from './context';
 import type { Command } from './commands/command';
 import { commands } from './commands/index';
 
-
 const GLOBAL_OPTIONS = {
   stage: { type: 'string' as const },
   help: { type: 'boolean' as const, short: 'h' },

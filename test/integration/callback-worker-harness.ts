@@ -22,7 +22,7 @@ import type { QueueName } from '../../shared/contracts/app-manifest';
 import type { ContactChange, ContactEventMessage } from '../../shared/contracts/contact-event';
 import { Signer } from '../../shared/crypto/netease-signing';
 import { generateKeyPairSync } from '../../shared/crypto/rsa-keys';
-import type { DirectorySource } from '../../shared/domain/directory';
+import type { DirectorySource } from '../../shared/ports/directory-source';
 import { createMemoryLogger } from '../../shared/logging/logger';
 import type { JobQueue, OutgoingMessage } from '../../shared/ports/job-queue';
 import type { RunRecord } from '../../shared/ports/run-store';

@@ -10,7 +10,10 @@ import { generateKeyPairSync } from '../../shared/crypto/rsa-keys';
 import { createMemoryLogger } from '../../shared/logging/logger';
 import { systemClock } from '../../shared/ports/clock';
 import type { StateStores } from '../../shared/ports/state-stores';
-import { dingtalkSso, makeHandler, wecomSso } from '../../functions/http/sso/handler';
+import { makeHandler } from '../../functions/http/sso/handler';
+import { DingtalkSignIn } from '../../shared/adapters/dingtalk/dingtalk.sign-in';
+import { WecomSignIn } from '../../shared/adapters/wecom/wecom.sign-in';
+import { CasClient } from '../../shared/adapters/cas/cas-client';
 import { pointDingtalkAt, startDingtalkSimulator, type RunningDingtalkSimulator } from '../../local/simulators/dingtalk/dingtalk.simulator';
 import { pointWecomAt, startWecomSimulator } from '../../local/simulators/wecom/wecom.simulator';
 import { startNeteaseSimulator, type RunningNeteaseSimulator } from '../../local/simulators/netease';
@@ -37,7 +40,8 @@ function handler() {
     oaLinkSecret: async () => 'link-secret-for-state-hmac-0123456789',
     signer: async () => signer,
     ssoBaseUrl: 'http://bridge.test',
-    vendorSso: async (t, v) => (v === 'dingtalk' ? dingtalkSso(createDingtalkClient(t, { secrets, stage: 'local' })) : wecomSso(createWecomClient(t, { secrets, stage: 'local' }))),
+    vendorSso: async (t, v) => (v === 'dingtalk' ? new DingtalkSignIn(createDingtalkClient(t, { secrets, stage: 'local' })) : new WecomSignIn(createWecomClient(t, { secrets, stage: 'local' }))),
+    cas: (t) => new CasClient({ baseUrl: t.sso.cas!.baseUrl }),
   });
 }
 

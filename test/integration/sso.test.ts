@@ -15,6 +15,7 @@ import { fixedClock } from '../../shared/ports/clock';
 import type { StateStores } from '../../shared/ports/state-stores';
 import { buildOaLink, oaSignature } from '../../shared/use-cases/sso/oa-link';
 import { makeHandler } from '../../functions/http/sso/handler';
+import { CasClient } from '../../shared/adapters/cas/cas-client';
 import { startNeteaseSimulator, type RunningNeteaseSimulator } from '../../local/simulators/netease';
 
 const SECRET = 'oa-link-secret-for-tests-0123456789';
@@ -65,6 +66,7 @@ function handler(ssoBaseUrl: string | undefined = 'http://bridge.test') {
     oaLinkSecret: async () => SECRET,
     signer: async () => signer,
     ssoBaseUrl,
+    cas: (t) => new CasClient({ baseUrl: t.sso.cas!.baseUrl }),
   });
 }
 

@@ -22,8 +22,8 @@ import {
   explainObject,
   importMappings,
   LinkImportError,
-  type NeteaseSyncApi,
 } from '../../shared/use-cases/sync';
+import type { NeteaseDirectory } from '../../shared/ports/netease-directory';
 import { driftCheck, type SyncHarness } from './sync-harness';
 import { harnessesOnOneSimulator } from './sync-tenants';
 
@@ -565,7 +565,7 @@ describe('adoption', () => {
     const original = h.deps.netease;
     h.deps.netease = async (t) => {
       const api = await original(t);
-      return Object.assign(Object.create(api) as NeteaseSyncApi, {
+      return Object.assign(Object.create(api) as NeteaseDirectory, {
         // Each NetEase read takes 4 minutes: the whole import outlasts the lock's 10-minute lease.
         getAccount: async (n: string) => {
           h.clock.advance(4 * 60_000);
@@ -592,12 +592,12 @@ describe('adoption', () => {
 });
 
 /** An object with the client's methods bound, so a wrapper can override some of them. */
-function bindAll(api: NeteaseSyncApi): NeteaseSyncApi {
+function bindAll(api: NeteaseDirectory): NeteaseDirectory {
   const out: Record<string, unknown> = { domain: api.domain };
   for (const k of ['createUnit', 'updateUnit', 'deleteUnit', 'getUnit', 'getUnitList', 'createAccount', 'getAccount', 'updateAccount', 'moveUnit', 'suspendAccount', 'recoverAccount', 'deleteAccountSim', 'getAllAccounts'] as const) {
     out[k] = (api[k] as (...a: unknown[]) => unknown).bind(api);
   }
-  return out as unknown as NeteaseSyncApi;
+  return out as unknown as NeteaseDirectory;
 }
 
 // Silence unused-type lint for fixtures kept for readability.

@@ -14,13 +14,15 @@ import { tenantSchema, type TenantConfig } from '../../shared/config/tenant-conf
 import { FUNCTIONS, type QueueName } from '../../shared/contracts/app-manifest';
 import { Signer } from '../../shared/crypto/netease-signing';
 import { generateKeyPairSync } from '../../shared/crypto/rsa-keys';
-import type { Department, DirectoryChanges, DirectoryObjectType, DirectorySnapshot, DirectorySource, Person } from '../../shared/domain/directory';
+import type { Department, DirectoryChanges, DirectoryObjectType, DirectorySnapshot, Person } from '../../shared/domain/directory';
+import type { DirectorySource } from '../../shared/ports/directory-source';
 import { createMemoryLogger, type Logger } from '../../shared/logging/logger';
 import type { Clock } from '../../shared/ports/clock';
 import type { JobQueue, OutgoingMessage } from '../../shared/ports/job-queue';
 import type { RunRecord } from '../../shared/ports/run-store';
 import type { StateStores } from '../../shared/ports/state-stores';
-import { startSyncRun, type StartSyncInput, type SyncDeps, type SyncOptions, type NeteaseSyncApi } from '../../shared/use-cases/sync';
+import { startSyncRun, type StartSyncInput, type SyncDeps, type SyncOptions } from '../../shared/use-cases/sync';
+import type { NeteaseDirectory } from '../../shared/ports/netease-directory';
 import { startNeteaseSimulator, type RunningNeteaseSimulator } from '../../local/simulators/netease';
 import type { DomainState } from '../../local/simulators/netease/netease-sim.state';
 import { deliverBatch, type SqsWorker } from '../support/sqs-events';
@@ -232,7 +234,7 @@ export interface HarnessOptions {
   clientOptions?: NeteaseClientOptions;
   source?: MemoryDirectorySource;
   /** Wrap the API (count calls, inject failures). */
-  wrapApi?: (api: NeteaseSyncApi) => NeteaseSyncApi;
+  wrapApi?: (api: NeteaseDirectory) => NeteaseDirectory;
 }
 
 const KEY = generateKeyPairSync(1024);
@@ -293,7 +295,7 @@ export async function createSyncHarness(opts: HarnessOptions = {}): Promise<Sync
   const source = opts.source ?? new MemoryDirectorySource();
   const logger = opts.logger ?? createMemoryLogger('error');
   const api = new NeteaseClient(tenant.netease, new Signer(KEY.privateKeyHex), { retryBaseDelayMs: 2, retryMaxDelayMs: 20, ...opts.clientOptions });
-  const wrapped: NeteaseSyncApi = opts.wrapApi ? opts.wrapApi(api) : api;
+  const wrapped: NeteaseDirectory = opts.wrapApi ? opts.wrapApi(api) : api;
   const deps: SyncDeps = {
     stores,
     jobs: queue,

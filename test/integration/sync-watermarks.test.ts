@@ -11,7 +11,8 @@ import { decodeWatermark } from '../../shared/adapters/ekp/ekp.feed';
 import { NeteaseApiError } from '../../shared/adapters/netease';
 import { syncJobMessage } from '../../shared/contracts/sync-job';
 import { StateStoreError } from '../../shared/ports/store-common';
-import { applyBatch, getRunDetail, startSyncRun, type NeteaseSyncApi, type RunSummary } from '../../shared/use-cases/sync';
+import { applyBatch, getRunDetail, startSyncRun, type RunSummary } from '../../shared/use-cases/sync';
+import type { NeteaseDirectory } from '../../shared/ports/netease-directory';
 import { OperationBusyError } from '../../shared/use-cases/sync/sync-errors';
 import { generateOrg } from '../fixtures/org-generator';
 import { driftCheck, type SyncHarness } from './sync-harness';
@@ -21,12 +22,12 @@ const { setup, onStop } = harnessesOnOneSimulator({ simSeed: 17, orgSeed: 31, pr
 
 const activeWithEmail = (h: SyncHarness) => h.source.allPeople().filter((p) => p.status === 'active' && p.email);
 
-function bindAll(api: NeteaseSyncApi): NeteaseSyncApi {
+function bindAll(api: NeteaseDirectory): NeteaseDirectory {
   const out: Record<string, unknown> = { domain: api.domain };
   for (const k of ['createUnit', 'updateUnit', 'deleteUnit', 'getUnit', 'getUnitList', 'createAccount', 'getAccount', 'updateAccount', 'moveUnit', 'suspendAccount', 'recoverAccount', 'deleteAccountSim', 'getAllAccounts'] as const) {
     out[k] = (api[k] as (...a: unknown[]) => unknown).bind(api);
   }
-  return out as unknown as NeteaseSyncApi;
+  return out as unknown as NeteaseDirectory;
 }
 
 describe('EKP watermarks', () => {

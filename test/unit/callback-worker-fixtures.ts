@@ -11,7 +11,8 @@ import { tenantSchema, type TenantConfig } from '../../shared/config/tenant-conf
 import type { QueueName } from '../../shared/contracts/app-manifest';
 import type { ContactChange, ContactEventMessage } from '../../shared/contracts/contact-event';
 import { desiredProfile, profileHash } from '../../shared/domain/account-profile';
-import type { Department, DirectorySnapshot, DirectorySource, Person } from '../../shared/domain/directory';
+import type { Department, DirectorySnapshot, Person } from '../../shared/domain/directory';
+import type { DirectorySource } from '../../shared/ports/directory-source';
 import type { SyncPlan } from '../../shared/domain/sync-plan';
 import { createMemoryLogger } from '../../shared/logging/logger';
 import { fixedClock } from '../../shared/ports/clock';

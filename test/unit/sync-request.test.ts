@@ -12,13 +12,15 @@ import { createMemoryStateStores } from '../../shared/adapters/memory/memory-sta
 import { tenantSchema } from '../../shared/config/tenant-config.schema';
 import { FUNCTIONS, QUEUES, type QueueName } from '../../shared/contracts/app-manifest';
 import { parseSyncRequestMessage } from '../../shared/contracts/sync-request';
-import type { DirectorySource, DirectorySnapshot } from '../../shared/domain/directory';
+import type { DirectorySnapshot } from '../../shared/domain/directory';
+import type { DirectorySource } from '../../shared/ports/directory-source';
 import { UpstreamError } from '../../shared/errors/app-error';
 import { createMemoryLogger } from '../../shared/logging/logger';
 import { fixedClock } from '../../shared/ports/clock';
 import type { JobQueue, OutgoingMessage } from '../../shared/ports/job-queue';
 import { newRunId } from '../../shared/ports/run-store';
-import { DEFAULT_SYNC_OPTIONS, SYNC_REQUEST_LEASE_SECONDS, type NeteaseSyncApi, type SyncDeps } from '../../shared/use-cases/sync';
+import { DEFAULT_SYNC_OPTIONS, SYNC_REQUEST_LEASE_SECONDS, type SyncDeps } from '../../shared/use-cases/sync';
+import type { NeteaseDirectory } from '../../shared/ports/netease-directory';
 import { MemorySecrets } from '../fixtures/memory-secrets';
 import { sqsEvent } from '../support/sqs-events';
 
@@ -74,7 +76,7 @@ function setup(options: { source?: Partial<DirectorySource> } = {}) {
     logger,
     tenants: () => [tenant],
     directory: async () => source,
-    netease: async () => ({ domain: 'acme.com', getUnitList: async () => [], getAllAccounts: async () => [] }) as unknown as NeteaseSyncApi,
+    netease: async () => ({ domain: 'acme.com', getUnitList: async () => [], getAllAccounts: async () => [] }) as unknown as NeteaseDirectory,
   };
   const admin = makeAdmin({ config: { tenants: [tenant] }, logger, secrets: new MemorySecrets(), stage: 'test', extend: (router) => registerSyncRoutes(router, { sync }) });
   const planner = makePlanner({ sync });

@@ -16,9 +16,8 @@ import { json } from '../../../shared/http/http-response';
 import { jsonBody, Router } from '../../../shared/http/router';
 import type { Logger } from '../../../shared/logging/logger';
 import type { SecretStore } from '../../../shared/ports/secret-store';
-import { getRuntime } from '../../../shared/runtime/runtime';
 import { generateTenantKey, showTenantKey } from '../../../shared/use-cases/manage-keys';
-import { buildSyncDeps } from '../../../shared/adapters/sources';
+import { getWiring } from '../../../shared/wiring/wiring';
 import { parseRotateKeyBody } from './keys.schema';
 import { registerSyncRoutes } from './sync.routes';
 
@@ -71,7 +70,7 @@ export function makeHandler(deps: Deps) {
 }
 
 export const handler = lazyHandler(() => {
-  const rt = getRuntime('admin');
-  const sync = buildSyncDeps(rt, 'admin');
+  const { rt, syncDeps } = getWiring('admin');
+  const sync = syncDeps();
   return makeHandler({ config: rt.tenants, logger: rt.logger, secrets: rt.secrets, stage: rt.stage, extend: (router) => registerSyncRoutes(router, { sync }) });
 });

@@ -41,18 +41,16 @@ import { AppError, isRetryable } from '../../errors/app-error';
 import type { Logger } from '../../logging/logger';
 import type { Clock } from '../../ports/clock';
 import { MAX_RECENT_MAILS, type MailWatermark, type NotifyStore } from '../../ports/notify-store';
+import type { MailLogReader } from '../../ports/netease-mailbox';
 import type { CacheStore } from '../../ports/cache-store';
 import type { OnceStore } from '../../ports/once-store';
 import { attributeEntries, type DetectedMail, type MailLogEntry } from './new-mail';
 import { readMailLogs, type MailLogRead } from './read-mail-logs';
 import { buildNotificationLink } from './notification-link';
-import { NotifySendError, type Notice, type NotificationSender } from './notices';
+import type { Notice } from '../../domain/notice';
+import { NotifySendError } from '../../errors/notify-send-error';
+import type { NotificationSender } from '../../ports/notice-channel';
 import { CHANNEL_LIMITS, loadBudget, type RateWindow } from './rate-budget';
-
-/** Reads a tenant's received-mail log (NeteaseClient satisfies it). */
-export interface MailLogReader {
-  getReceivedMailLogs(query: { accounts: readonly string[]; start: Date; end: Date }): Promise<{ total: number; entries: MailLogEntry[] }>;
-}
 
 export interface NotifyOptions {
   /** Re-read this much before a mailbox's `until` (NetEase log delay is undocumented). */

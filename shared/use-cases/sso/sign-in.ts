@@ -11,14 +11,15 @@ import type { TenantConfig } from '../../config/tenant-config.schema';
 import { AuthError, NotConfiguredError, ValidationError } from '../../errors/app-error';
 import type { Logger } from '../../logging/logger';
 import type { Clock } from '../../ports/clock';
+import type { CasTicketValidator } from '../../ports/cas-ticket-validator';
 import type { MappingStore } from '../../ports/mapping-store';
 import type { OnceStore } from '../../ports/once-store';
+import type { SignInIdentity, SsoVendor } from '../../ports/sign-in-identity';
 import type { SourceKind } from '../../ports/store-common';
-import { casLoginUrl, casValidate } from '../../adapters/cas/cas-client';
 import { buildEntryUrl, type EntrySigner, type EntryTarget } from './build-entry-url';
 import { entryTargetOf } from './entry-target';
 import { verifyOaLink, type OaLinkParams } from './oa-link';
-import { dingtalkH5Page, isInApp, makeState, verifyState, type SsoVendor, type VendorSsoClient } from './vendor-sso';
+import { dingtalkH5Page, isInApp, makeState, verifyState } from './vendor-sso';
 import { resolveAccount } from './resolve-account';
 
 export interface SignInDeps {
@@ -31,7 +32,9 @@ export interface SignInDeps {
   /** The tenant's NetEase signer (the private key never leaves it). */
   signer(tenant: TenantConfig): Promise<EntrySigner>;
   /** The tenant's DingTalk / WeCom sign-in client (only called for `via=dingtalk|wecom`). */
-  vendorSso?(tenant: TenantConfig, vendor: SsoVendor): Promise<VendorSsoClient>;
+  vendorSso?(tenant: TenantConfig, vendor: SsoVendor): Promise<SignInIdentity>;
+  /** The tenant's CAS server (only called for tenants with `sso.cas`). */
+  cas(tenant: TenantConfig): CasTicketValidator;
   /**
    * The deployment's public base URL of the SSO endpoint (stack outputs: the SSO Function
    * URL, else the HTTP API URL), used when the tenant sets no `sso.publicBaseUrl`.
@@ -117,11 +120,11 @@ export async function signIn(deps: SignInDeps, req: SignInRequest): Promise<Sign
     const cas = tenant.sso.cas;
     if (!cas) throw new ValidationError('This tenant does not use CAS.', { code: 'SSO.CAS_NOT_CONFIGURED' });
     target = targetOf({ ...entryTargetOf(query), lang: query.lang });
-    userId = await casValidate({ baseUrl: cas.baseUrl }, casService(deps, req, cas.serviceUrl), query.ticket);
+    userId = await deps.cas(tenant).validate(casService(deps, req, cas.serviceUrl), query.ticket);
     via = 'cas';
   } else if (tenant.sso.cas) {
     entryTargetOf(query); // a bad mid/module is refused now, not after the CAS round trip
-    return { kind: 'redirect', location: casLoginUrl({ baseUrl: tenant.sso.cas.baseUrl }, casService(deps, req, tenant.sso.cas.serviceUrl)), via: 'cas-login' };
+    return { kind: 'redirect', location: deps.cas(tenant).loginUrl(casService(deps, req, tenant.sso.cas.serviceUrl)), via: 'cas-login' };
   } else {
     throw new ValidationError('Open your mailbox from the portal\'s mail link: this address needs a signed link.', { code: 'SSO.NO_IDENTITY' });
   }

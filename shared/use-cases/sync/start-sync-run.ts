@@ -20,7 +20,8 @@
  *    status awaiting_approval, the lock kept for the approval window. Empty: success at once.
  *    Otherwise: batches stored, totalBatches announced (status applying), phase 0 sent.
  */
-import type { DirectoryChanges, DirectorySnapshot, DirectoryObjectType, DirectorySource } from '../../domain/directory';
+import type { DirectoryChanges, DirectorySnapshot, DirectoryObjectType } from '../../domain/directory';
+import type { DirectorySource } from '../../ports/directory-source';
 import { planBatches, formatPlan } from '../../domain/plan-report';
 import { planSync } from '../../domain/plan-sync';
 import type { NeteaseState, SourceView, SyncPlan } from '../../domain/sync-plan';

@@ -9,7 +9,7 @@ import { neteaseProfile, profileHash } from '../../domain/account-profile';
 import { isDefaultUnitId } from '../../domain/plan-sync';
 import type { AccountMapping, DestructiveItem, SyncPlan, UnitMapping } from '../../domain/sync-plan';
 import { DEFAULT_UNIT_ID } from '../../domain/sync-plan';
-import { isNeteaseError } from '../../adapters/netease/netease.errors';
+import { isNeteaseError } from '../../errors/netease-failure';
 import { NotFoundError, ValidationError } from '../../errors/app-error';
 import type { MappingRecord } from '../../ports/mapping-store';
 import type { ObjectResult, RunRecord } from '../../ports/run-store';
