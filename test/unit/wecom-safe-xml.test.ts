@@ -108,6 +108,25 @@ describe('parseSafeXml', () => {
     expect(f.get('toString')).toBeUndefined();
   });
 
+  it('reads an empty root, self-closing or not', () => {
+    for (const xml of ['<xml/>', '<?xml version="1.0"?>\n<xml a="1" />\n', '<xml></xml >']) expect(parseSafeXml(xml)).toEqual({ name: 'xml', text: '', children: [] });
+  });
+
+  it('keeps self-closing and Object.prototype-named elements by their own names (fast-xml-parser underneath)', () => {
+    const root = parseSafeXml('<xml><hasOwnProperty/><prototype>p</prototype><A >1</A ><B></B></xml>');
+    expect(root.children.map((c) => [c.name, c.text])).toEqual([['hasOwnProperty', ''], ['prototype', 'p'], ['A', '1'], ['B', '']]);
+  });
+
+  it.each([
+    ['text after a self-closing root', '<xml/>junk'],
+    ['markup after a self-closing root', '<xml/>junk/>'],
+    ['an element after a self-closing root', '<xml a="1"/> <a/>'],
+    ['a second root after whitespace', '<xml></xml>\n<xml></xml>'],
+    ['a closing tag for an unopened element', '<xml></A></xml>'],
+  ])('also refuses %s as CALLBACK.BAD_XML', (_name, xml) => {
+    expect(codeOf(() => parseSafeXml(xml))).toBe('CALLBACK.BAD_XML');
+  });
+
   it('never echoes document content in error messages', () => {
     try {
       parseSafeXml('<xml><Secret>张三 13800000000</Secret><!DOCTYPE x></xml>');
