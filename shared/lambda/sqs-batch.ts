@@ -28,6 +28,7 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import type { z } from 'zod';
 import { AppError, isRetryable, ValidationError } from '../errors/app-error';
 import type { Logger } from '../logging/logger';
+import { flushMetrics, metrics } from '../observability/metrics';
 
 export type RecordProcessor = (record: SQSRecord, context: Context) => Promise<void>;
 /** A processor of records whose body has been parsed with the batch's schema. */
@@ -105,6 +106,7 @@ export function sqsBatchHandler(run: RecordProcessor, opts: BatchOptions): (even
             err,
           });
           if (retry) throw err; // the processor reports it in batchItemFailures
+          metrics().count('QueueRecordsFailed', 1, { status: 'dropped', code: errorCode(err) });
         }
       } finally {
         release();
@@ -112,10 +114,22 @@ export function sqsBatchHandler(run: RecordProcessor, opts: BatchOptions): (even
     };
 
     const processor = new BatchProcessor(EventType.SQS);
-    const response = await processPartialResponse({ Records: records }, handleRecord, processor, { context, throwOnFullBatchFailure: false });
-    if (deferred > 0) opts.logger.warn('records not started near the deadline; left for redelivery', { deferred, records: records.length, code: firstDeferral?.code, reason: firstDeferral?.message });
-    return { batchItemFailures: response.batchItemFailures };
+    try {
+      const response = await processPartialResponse({ Records: records }, handleRecord, processor, { context, throwOnFullBatchFailure: false });
+      if (deferred > 0) opts.logger.warn('records not started near the deadline; left for redelivery', { deferred, records: records.length, code: firstDeferral?.code, reason: firstDeferral?.message });
+      if (deferred > 0) metrics().count('QueueRecordsDeferred', deferred);
+      if (response.batchItemFailures.length > deferred) metrics().count('QueueRecordsFailed', response.batchItemFailures.length - deferred, { status: 'retry' });
+      return { batchItemFailures: response.batchItemFailures };
+    } finally {
+      // The invocation ends here: what this batch counted is written now (Lambda may freeze after).
+      flushMetrics();
+    }
   };
+}
+
+/** An AppError's code (bounded: our own catalogue), else "UNEXPECTED": a metric dimension. */
+function errorCode(err: unknown): string {
+  return err instanceof AppError ? err.code : 'UNEXPECTED';
 }
 
 /** First come, first served: records start in batch order, at most `limit` at once. */

@@ -33,6 +33,7 @@ import type { Logger } from '../../logging/logger';
 import type { Clock } from '../../ports/clock';
 import type { JobQueue } from '../../ports/job-queue';
 import type { OnceStore } from '../../ports/state-stores';
+import { metrics } from '../../observability/metrics';
 
 // ---------------------------------------------------------------------------------------------
 // Inputs and outputs
@@ -213,7 +214,10 @@ export async function acceptCallback(deps: AcceptCallbackDeps, vendor: ContactEv
       windowSeconds: deps.windowSeconds ?? DEFAULT_WINDOW_SECONDS,
     });
   } catch (err) {
-    if (isAppError(err) && err.status < 500) log.warn('callback refused', { code: err.code, status: err.status });
+    if (isAppError(err) && err.status < 500) {
+      log.warn('callback refused', { code: err.code, status: err.status });
+      metrics().count('CallbacksRefused', 1, { vendor, code: err.code, ...(tenantLabel !== '?' ? { tenant: tenantLabel } : {}) });
+    }
     throw err;
   }
 
@@ -281,6 +285,7 @@ export async function acceptCallback(deps: AcceptCallbackDeps, vendor: ContactEv
     log.warn('dedup record not completed', { error: errorSummary(err) });
   }
   log.info('callback accepted', { outcome: 'enqueued', eventType: event.eventType, ids, messages: messages.length, attempt: lease.attempt });
+  metrics().count('CallbacksAccepted', 1, { vendor, tenant: tenant.id });
   return reply(200, verified.ack(), 'enqueued');
 }
 

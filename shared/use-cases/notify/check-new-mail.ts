@@ -47,6 +47,7 @@ import { readMailLogs, type MailLogRead } from './read-mail-logs';
 import { buildNotificationLink } from './notification-link';
 import { NotifySendError, type Notice, type NotificationSender } from './notices';
 import { CHANNEL_LIMITS, loadBudget, type RateWindow } from './rate-budget';
+import { metrics } from '../../observability/metrics';
 
 /** Reads a tenant's received-mail log (NeteaseClient satisfies it). */
 export interface MailLogReader {
@@ -290,6 +291,7 @@ export async function checkNewMail(deps: CheckNewMailDeps, job: NotifyJob, ctx: 
     result.errorCode = stop.code;
   }
   log.info('new-mail check', summaryFields(result));
+  if (result.messages > 0) metrics().count('NoticesSent', result.messages, { vendor: job.channel, tenant: job.tenantId });
   if (stop?.scope === 'retry') throw stop.cause instanceof AppError ? stop.cause : stop;
   return result;
 }
