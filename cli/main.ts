@@ -6,6 +6,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { isAppError, ConfigError } from '../shared/errors/app-error';
 import { createContext, type CliContext } from './context';
 import { commands } from './commands/index';
+import { quietSdkNodeWarning } from './node-warning';
 
 export interface Command {
   /** e.g. "keys generate" */
@@ -41,6 +42,8 @@ export function helpText(): string {
 }
 
 export async function main(argv: string[], io = { out: (l: string) => console.log(l), err: (l: string) => console.error(l) }): Promise<number> {
+  // One line instead of the AWS SDK's 9-line Node 20 warning (cli/node-warning.ts).
+  quietSdkNodeWarning();
   // Longest command name matching the leading words ("keys generate" before "keys").
   const words = argv.filter((a) => !a.startsWith('-'));
   const cmd = [...commands]
