@@ -30,10 +30,10 @@ import {
 } from '../../crypto/callback-crypto-common';
 import { AppError, NotConfiguredError, NotFoundError, isAppError } from '../../errors/app-error';
 import type { Logger } from '../../logging/logger';
+import { metrics } from '../../observability/metrics';
 import type { Clock } from '../../ports/clock';
 import type { JobQueue } from '../../ports/job-queue';
 import type { OnceStore } from '../../ports/state-stores';
-import { metrics } from '../../observability/metrics';
 
 // ---------------------------------------------------------------------------------------------
 // Inputs and outputs
