@@ -7,6 +7,7 @@ import { isAppError, ConfigError } from '../shared/errors/app-error';
 import { createContext, type CliContext, type CliIo } from './context';
 import type { Command } from './commands/command';
 import { commands } from './commands/index';
+import { quietSdkNodeWarning } from './node-warning';
 
 const GLOBAL_OPTIONS = {
   stage: { type: 'string' as const },
@@ -48,6 +49,8 @@ function findCommand(words: readonly string[]): Command | undefined {
 }
 
 export async function main(argv: string[], io: CliIo = { out: (l: string) => console.log(l), err: (l: string) => console.error(l) }): Promise<number> {
+  // One line instead of the AWS SDK's 9-line Node 20 warning (cli/node-warning.ts).
+  quietSdkNodeWarning();
   // `help <command>` is `<command> --help`.
   if (argv[0] === 'help' && argv.length > 1) argv = [...argv.slice(1), '--help'];
   const words = argv.filter((a) => !a.startsWith('-'));

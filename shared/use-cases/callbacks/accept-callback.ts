@@ -31,6 +31,7 @@ import {
 } from '../../crypto/callback-crypto-common';
 import { AppError, NotConfiguredError, NotFoundError, isAppError } from '../../errors/app-error';
 import type { Logger } from '../../logging/logger';
+import { metrics } from '../../observability/metrics';
 import type { Clock } from '../../ports/clock';
 import type { JobQueue } from '../../ports/job-queue';
 import type { CallbackVerifier, ReplyBody, VerifiedCallback } from '../../ports/callback-verifier';
@@ -178,7 +179,10 @@ export async function acceptCallback(deps: AcceptCallbackDeps, verifier: Callbac
       windowSeconds: deps.windowSeconds ?? DEFAULT_WINDOW_SECONDS,
     });
   } catch (err) {
-    if (isAppError(err) && err.status < 500) log.warn('callback refused', { code: err.code, status: err.status });
+    if (isAppError(err) && err.status < 500) {
+      log.warn('callback refused', { code: err.code, status: err.status });
+      metrics().count('CallbacksRefused', 1, { vendor, code: err.code, ...(tenantLabel !== '?' ? { tenant: tenantLabel } : {}) });
+    }
     throw err;
   }
 
@@ -246,6 +250,7 @@ export async function acceptCallback(deps: AcceptCallbackDeps, verifier: Callbac
     log.warn('dedup record not completed', { error: errorSummary(err) });
   }
   log.info('callback accepted', { outcome: 'enqueued', eventType: event.eventType, ids, messages: messages.length, attempt: lease.attempt });
+  metrics().count('CallbacksAccepted', 1, { vendor, tenant: tenant.id });
   return reply(200, verified.ack(), 'enqueued');
 }
 

@@ -51,6 +51,7 @@ import type { Notice } from '../../domain/notice';
 import { NotifySendError } from '../../errors/notify-send-error';
 import type { NotificationSender } from '../../ports/notice-channel';
 import { CHANNEL_LIMITS, loadBudget, type RateWindow } from './rate-budget';
+import { metrics } from '../../observability/metrics';
 
 export interface NotifyOptions {
   /** Re-read this much before a mailbox's `until` (NetEase log delay is undocumented). */
@@ -289,6 +290,7 @@ export async function checkNewMail(deps: CheckNewMailDeps, job: NotifyJob, ctx: 
     result.errorCode = stop.code;
   }
   log.info('new-mail check', summaryFields(result));
+  if (result.messages > 0) metrics().count('NoticesSent', result.messages, { vendor: job.channel, tenant: job.tenantId });
   if (stop?.scope === 'retry') throw stop.cause instanceof AppError ? stop.cause : stop;
   return result;
 }
