@@ -25,9 +25,10 @@ let s: Synthesized;
 let egress: Synthesized;
 
 beforeAll(() => {
+  // Two synths with bundling skipped: ~9 s on an idle 2-core machine, far more when it is loaded.
   s = synthBridge();
   egress = synthBridge({ staticEgress: 'true', natGateways: '2', alarmEmail: 'ops@acme.example.com', syncRateMinutes: '30', logRetentionDays: 365 });
-});
+}, 300_000);
 
 const fnOf = (t: Synthesized, spec: FunctionSpec) => functionByName(t.service, functionName('test', spec));
 

@@ -21,6 +21,16 @@ const RUNTIME_NOT_IMPORTED_BY_SHIPPED_CODE: Record<string, { reason: string; imp
   constructs: { reason: 'peer of aws-cdk-lib, imported by the CDK constructs in infra/', importedBy: 'infra' },
 };
 
+/**
+ * Runtime dependencies pinned only so that a package shipped code imports resolves to the
+ * version we tested (toolchain.md: Powertools 2.35.0; logger's peer jmespath@2.36.0 is not
+ * published). Each must be a dependency or peer of the package named, which must be imported.
+ */
+const PINNED_FOR: Record<string, string> = {
+  '@aws-lambda-powertools/commons': '@aws-lambda-powertools/logger',
+  '@aws-lambda-powertools/jmespath': '@aws-lambda-powertools/logger',
+};
+
 /** devDependencies that no file imports: each is a tool, and the check below finds it in use. */
 const TOOLS: Record<string, (scripts: string) => boolean> = {
   typescript: (s) => /\btsc\b/.test(s), // npm run typecheck
@@ -58,6 +68,11 @@ describe('package.json dependencies', () => {
     const shipped = importsOf('functions', 'shared');
     const unused = Object.keys(pkg.dependencies).filter((name) => {
       if (shipped.has(name)) return false;
+      const pinnedFor = PINNED_FOR[name];
+      if (pinnedFor) {
+        const meta = JSON.parse(readFileSync(join(ROOT, 'node_modules', pinnedFor, 'package.json'), 'utf8')) as { dependencies?: Record<string, string>; peerDependencies?: Record<string, string> };
+        return !(shipped.has(pinnedFor) && (meta.dependencies?.[name] ?? meta.peerDependencies?.[name]) === pkg.dependencies[name]);
+      }
       const listed = RUNTIME_NOT_IMPORTED_BY_SHIPPED_CODE[name];
       return !listed || !importsOf(listed.importedBy).has(name);
     });
@@ -79,6 +94,7 @@ describe('package.json dependencies', () => {
 
   it('the allow-lists name only packages that are declared', () => {
     for (const name of Object.keys(RUNTIME_NOT_IMPORTED_BY_SHIPPED_CODE)) expect(pkg.dependencies).toHaveProperty([name]);
+    for (const name of Object.keys(PINNED_FOR)) expect(pkg.dependencies).toHaveProperty([name]);
     for (const name of Object.keys(TOOLS)) expect(pkg.devDependencies).toHaveProperty([name]);
   });
 });
