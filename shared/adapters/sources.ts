@@ -230,6 +230,6 @@ export function buildSyncDeps(rt: Runtime, fn: 'syncWorker' | 'syncPlanner' | 'a
     tenants: () => rt.tenants.tenants,
     directory: (t) => a.directory(t),
     netease: (t): Promise<NeteaseSyncApi> => a.netease(t),
-    options,
+    options: { ...(rt.env.QIYE_SYNC_STUCK_SECONDS !== undefined ? { stuckAfterMs: rt.env.QIYE_SYNC_STUCK_SECONDS * 1000 } : {}), ...options },
   };
 }
