@@ -11,7 +11,8 @@
  *
  * fauxqs keeps its messages in memory, so the kill loses every batch in flight: only the
  * stuck-run takeover (recover-runs.ts) can finish the run, from the stored plan and progress.
- * The child runs with the schedule every 3 s and a stuck threshold of 6 s.
+ * The child runs with the schedule every 3 s, a stuck threshold of 10 s, and failed records
+ * visible again after 5 s.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -93,7 +94,9 @@ async function setup(seed: number): Promise<World> {
     QIYE_DYNAMODB_PORT: String(ddb),
     QIYE_SQS_PORT: String(sqs),
     QIYE_SYNC_RATE_MINUTES: '0.05',
-    QIYE_SYNC_STUCK_SECONDS: '6',
+    QIYE_SYNC_STUCK_SECONDS: '10',
+    // A record that failed (a busy operation, a throttled call) comes back in 5 s, not the queue's 6 min.
+    QIYE_LOCAL_VISIBILITY_SECONDS: '5',
     LOG_LEVEL: 'warn',
   };
   const w: World = { dir, env, tenant, org, netease, ekp, output: [] };
