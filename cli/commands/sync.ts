@@ -210,6 +210,11 @@ export function exitCodeFor(status: RunRecord['status']): number {
   }
 }
 
+function runIdOf(values: Record<string, unknown>): string {
+  if (typeof values.run !== 'string' || !values.run) throw new ValidationError('--run <run-id> is required.');
+  return values.run;
+}
+
 function tenantOf(ctx: CliContext, values: Record<string, unknown>): string {
   return ctx.tenant(values.tenant as string | undefined).id;
 }
@@ -349,8 +354,8 @@ export const syncApprove: Command = {
   options: { tenant: { type: 'string' }, run: { type: 'string' }, note: { type: 'string' }, wait: { type: 'boolean' } },
   async run({ values }, ctx) {
     const tenant = tenantOf(ctx, values);
-    if (typeof values.run !== 'string' || !values.run) throw new ValidationError('--run <run-id> is required.');
-    const { run } = (await call(ctx, 'POST', `${base(tenant)}/runs/${encodeURIComponent(values.run)}/approve`, { by: operator(), ...(values.note ? { note: values.note } : {}) })) as { run: RunRecord };
+    const runId = runIdOf(values);
+    const { run } = (await call(ctx, 'POST', `${base(tenant)}/runs/${encodeURIComponent(runId)}/approve`, { by: operator(), ...(values.note ? { note: values.note } : {}) })) as { run: RunRecord };
     ctx.out(`Run ${run.runId} approved: ${run.status}`);
     if (!values.wait) return 0;
     return exitCodeFor((await waitForRun(ctx, tenant, run.runId)).status);
@@ -364,8 +369,8 @@ export const syncReject: Command = {
   options: { tenant: { type: 'string' }, run: { type: 'string' }, note: { type: 'string' }, replan: { type: 'boolean' } },
   async run({ values }, ctx) {
     const tenant = tenantOf(ctx, values);
-    if (typeof values.run !== 'string' || !values.run) throw new ValidationError('--run <run-id> is required.');
-    const res = (await call(ctx, 'POST', `${base(tenant)}/runs/${encodeURIComponent(values.run)}/reject`, { by: operator(), ...(values.note ? { note: values.note } : {}), ...(values.replan ? { replan: true } : {}) })) as {
+    const runId = runIdOf(values);
+    const res = (await call(ctx, 'POST', `${base(tenant)}/runs/${encodeURIComponent(runId)}/reject`, { by: operator(), ...(values.note ? { note: values.note } : {}), ...(values.replan ? { replan: true } : {}) })) as {
       run: RunRecord;
       replan?: { requestId: string; status: string };
     };
@@ -383,8 +388,8 @@ export const syncAbandon: Command = {
   options: { tenant: { type: 'string' }, run: { type: 'string' } },
   async run({ values }, ctx) {
     const tenant = tenantOf(ctx, values);
-    if (typeof values.run !== 'string' || !values.run) throw new ValidationError('--run <run-id> is required.');
-    const res = (await call(ctx, 'POST', `${base(tenant)}/runs/${encodeURIComponent(values.run)}/abandon`, { by: operator() })) as { run: RunRecord; released: boolean; heldBy?: string };
+    const runId = runIdOf(values);
+    const res = (await call(ctx, 'POST', `${base(tenant)}/runs/${encodeURIComponent(runId)}/abandon`, { by: operator() })) as { run: RunRecord; released: boolean; heldBy?: string };
     ctx.out(`Run ${res.run.runId} abandoned (${res.run.error?.code ?? res.run.status}).`);
     ctx.out(res.released ? `The tenant is free: start a run with npx qiye-bridge sync run --tenant ${tenant} --full` : `The run did not hold the tenant${res.heldBy ? ` (held by ${res.heldBy})` : ''}; nothing else was released.`);
   },
