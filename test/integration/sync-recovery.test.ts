@@ -232,3 +232,25 @@ describe('a mailbox created by a run that died before saving its mapping', () =>
     await expect(performOperation({ ...op, profile: { nickname: 'Someone Else' } } as never, ctx(false))).rejects.toMatchObject({ code: expect.stringMatching(/DUPLICATE|EXIST/) });
   });
 });
+
+describe('bad directory data in a run', () => {
+  it('quarantines a self-parent department: the rest applies, the run ends warning and lists every problem at once', async () => {
+    const h = await setup({ people: 20 });
+    const [d1, d2] = h.source.allDepartments().filter((d) => d.parentId !== undefined);
+    h.source.editDepartment(d1!.id, (d) => (d.parentId = d.id));
+    h.source.editDepartment(d2!.id, (d) => (d.name = `Bad\u0000Name`));
+    const victim = h.source.allPeople().find((p) => p.status === 'active' && p.email)!;
+    h.source.editPerson(victim.id, (p) => (p.mobile = 'abc'));
+    const { run } = await h.run({ mode: 'full' });
+    expect(run.status).toBe('warning');
+    expect(run.counts.failed).toBe(0);
+    expect(run.counts.created).toBeGreaterThan(0);
+    const detail = await getRunDetail(h.deps, h.tenant.id, run.runId);
+    const codes = new Set(detail.dataNotes?.map((n) => `${n.code} ${n.sourceId}`));
+    expect(codes.has(`departmentQuarantined ${d1!.id}`)).toBe(true);
+    expect(codes.has(`nameCleaned ${d2!.id}`)).toBe(true);
+    expect([...codes].some((c) => c === `mobileDropped ${victim.id}`) || detail.dataNotes!.some((n) => n.code === 'departmentQuarantined' && n.sourceId === victim.id)).toBe(true);
+    expect(Object.values(h.netease().units).some((u) => u.unit_name.includes('\u0000'))).toBe(false);
+  });
+});
+
