@@ -38,6 +38,9 @@ import { AppError } from '../shared/errors/app-error';
 import { createLogger, type Logger } from '../shared/logging/logger';
 import { resetRuntimeForTests } from '../shared/runtime/runtime';
 import { ensurePrivateDir } from './data-dir';
+import { createDynamoStateStores } from '../shared/adapters/aws/dynamo-state.store';
+import { systemClock } from '../shared/ports/clock';
+import { describeProgress, findStuckRuns, type StuckRun } from '../shared/use-cases/sync/recover-runs';
 import { ensureTable, startDynalite, type RunningDynalite } from './dynamodb';
 import {
   createFunctionUrlHandler,
@@ -109,6 +112,8 @@ export interface HealthReport {
     dynamodb: { ok: boolean; table: string; status?: string; error?: string };
     queues: Record<string, { ok: boolean; messages?: number; inFlight?: number; delayed?: number; error?: string }>;
     functions: { ok: boolean; loaded: number; failed: Record<string, string> };
+    /** Sync runs holding a tenant with no progress for the stuck threshold (recover-runs.ts): degraded until taken over. */
+    runs: { ok: boolean; stuck: Array<{ tenant: string; runId: string; status: string; lastProgressAt: string; progress: string }>; error?: string };
   };
 }
 
@@ -165,6 +170,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const ports = resolvePorts(options.ports, env);
   const visibility = options.localVisibilitySeconds ?? optionalNumber(env, 'QIYE_LOCAL_VISIBILITY_SECONDS', 0, 43_200);
   const syncRate = options.syncRateMinutes ?? optionalNumber(env, 'QIYE_SYNC_RATE_MINUTES', 0.05, 1440);
+  // Seconds without progress before a sync run is taken over (SyncOptions.stuckAfterMs); crash tests use a few.
+  const stuckSeconds = optionalNumber(env, 'QIYE_SYNC_STUCK_SECONDS', 1, 86_400);
   await ensurePrivateDir(dataDir);
 
   // Each step pushes its undo; stop() (and a start that fails half-way) runs them in
@@ -222,6 +229,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       QIYE_SECRETS_FILE: secretsFile,
       QIYE_TENANTS_FILE: tenantsFile,
       QIYE_DATA_DIR: dataDir,
+      ...(stuckSeconds !== undefined ? { QIYE_SYNC_STUCK_SECONDS: String(stuckSeconds) } : {}),
     };
     for (const q of Object.values(sqs.queues)) handlerEnv[queueUrlEnv(q.name)] = q.url;
     Object.assign(process.env, handlerEnv);
@@ -265,7 +273,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     };
 
     let scheduler: Scheduler | undefined;
-    const health = () => checkHealth({ dynamodb, tableName, sqs, handlers, handlerErrors });
+    const runStores = createDynamoStateStores(documents, tableName);
+    const syncTenantIds = tenants.tenants.filter((t) => t.sync.enabled && t.sync.source).map((t) => t.id);
+    const stuckRuns = () =>
+      findStuckRuns({ stores: runStores, clock: systemClock, options: stuckSeconds !== undefined ? { stuckAfterMs: stuckSeconds * 1000 } : {} }, syncTenantIds);
+    const health = () => checkHealth({ dynamodb, tableName, sqs, handlers, handlerErrors, stuckRuns });
     const endpoints: LocalEndpoint[] = [
       async (req) => {
         if (req.method !== 'GET' || req.url.split('?')[0] !== '/health') return undefined;
@@ -445,6 +457,7 @@ async function checkHealth(args: {
   sqs: RunningQueues;
   handlers: Partial<Record<FunctionName, LambdaHandler>>;
   handlerErrors: Partial<Record<FunctionName, string>>;
+  stuckRuns: () => Promise<StuckRun[]>;
 }): Promise<HealthReport> {
   const dynamodb: HealthReport['checks']['dynamodb'] = { ok: false, table: args.tableName };
   try {
@@ -482,8 +495,24 @@ async function checkHealth(args: {
   );
   const failed = Object.fromEntries(Object.entries(args.handlerErrors)) as Record<string, string>;
   const functions = { ok: Object.keys(failed).length === 0, loaded: Object.keys(args.handlers).length, failed };
-  const ok = dynamodb.ok && Object.values(queues).every((q) => q.ok) && functions.ok;
-  return { status: ok ? 'ok' : 'degraded', checks: { dynamodb, queues, functions } };
+  const runs: HealthReport['checks']['runs'] = { ok: true, stuck: [] };
+  if (dynamodb.ok) {
+    try {
+      runs.stuck = (await args.stuckRuns()).map((s) => ({
+        tenant: s.tenantId,
+        runId: s.runId,
+        status: s.progress.status,
+        lastProgressAt: new Date(s.progress.lastProgressAt).toISOString(),
+        progress: describeProgress(s.progress),
+      }));
+      runs.ok = runs.stuck.length === 0;
+    } catch (err) {
+      runs.ok = false;
+      runs.error = `${(err as Error).name}: ${(err as Error).message}`;
+    }
+  }
+  const ok = dynamodb.ok && Object.values(queues).every((q) => q.ok) && functions.ok && runs.ok;
+  return { status: ok ? 'ok' : 'degraded', checks: { dynamodb, queues, functions, runs } };
 }
 
 interface SimulatorTarget {

@@ -1,5 +1,5 @@
 /**
- * Operator commands of the directory sync: `sync run|approve|reject|clear-watermark`,
+ * Operator commands of the directory sync: `sync run|approve|reject|abandon|clear-watermark`,
  * `runs list|show`, `mappings list|import`, `explain`.
  *
  * One code path: every command is a request to the admin API's sync routes
@@ -23,6 +23,8 @@ import { readFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { ValidationError, AppError } from '../../shared/errors/app-error';
 import type { RunRecord } from '../../shared/ports/run-store';
+import type { ObjectNote } from '../../shared/domain/sync-plan';
+import { describeProgress, type RunProgress } from '../../shared/use-cases/sync/recover-runs';
 import type { CliContext } from '../context';
 import type { Command } from './command';
 
@@ -202,11 +204,19 @@ export function exitCodeFor(status: RunRecord['status']): number {
   }
 }
 
+function runIdOf(values: Record<string, unknown>): string {
+  if (typeof values.run !== 'string' || !values.run) throw new ValidationError('--run <run-id> is required.');
+  return values.run;
+}
+
 function tenantOf(ctx: CliContext, values: Record<string, unknown>): string {
   return ctx.tenant(values.tenant as string | undefined).id;
 }
 
-function printRunDetail(ctx: CliContext, detail: { run: RunRecord; errors: Array<Record<string, unknown>>; errorsTruncated: boolean; destructive?: Array<Record<string, unknown>> }): void {
+function printRunDetail(
+  ctx: CliContext,
+  detail: { run: RunRecord; errors: Array<Record<string, unknown>>; errorsTruncated: boolean; destructive?: Array<Record<string, unknown>>; progress?: RunProgress; dataNotes?: ObjectNote[]; dataNotesTruncated?: boolean },
+): void {
   const { run } = detail;
   const s = run.summary as { plan?: { operations: number; apiCalls: number; phases: number }; approval?: { reasons: string[] }; notes?: Record<string, number> } | undefined;
   ctx.out(`Run ${run.runId} (tenant ${run.tenantId}, ${run.source ?? 'source?'}, ${run.mode}, ${run.trigger}${run.dryRun ? ', dry run' : ''})`);
@@ -215,6 +225,12 @@ function printRunDetail(ctx: CliContext, detail: { run: RunRecord; errors: Array
   ctx.out(`  counts    ${formatCounts(run.counts)}`);
   if (s?.plan) ctx.out(`  plan      ${s.plan.operations} operations, ${s.plan.apiCalls} NetEase calls, ${s.plan.phases} phases; batches ${run.completedBatches}/${run.totalBatches}`);
   if (s?.notes && Object.keys(s.notes).length > 0) ctx.out(`  notes     ${Object.entries(s.notes).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  if (detail.progress && (run.status === 'planning' || run.status === 'applying')) ctx.out(`  progress  ${describeProgress(detail.progress)}`);
+  if (run.recovery) ctx.out(`  recovery  taken over ${run.recovery.takeovers} time(s), last at ${new Date(run.recovery.at).toISOString()} (${run.recovery.action}${run.recovery.resent !== undefined ? ` ${run.recovery.resent} batches` : ''})`);
+  if (detail.dataNotes && detail.dataNotes.length > 0) {
+    ctx.out(`  source data problems (${detail.dataNotes.length}${detail.dataNotesTruncated ? '+' : ''}):`);
+    for (const n of detail.dataNotes) ctx.out(`    ${n.type.padEnd(10)} ${n.sourceId.padEnd(34)} ${n.code}: ${n.detail}`);
+  }
   if (run.decision) ctx.out(`  decision  ${run.decision.decision} by ${run.decision.by} at ${new Date(run.decision.at).toISOString()}${run.decision.note ? `: ${run.decision.note}` : ''}`);
   if (s?.approval) {
     ctx.out('  awaiting approval because:');
@@ -332,8 +348,8 @@ export const syncApprove: Command = {
   options: { tenant: { type: 'string' }, run: { type: 'string' }, note: { type: 'string' }, wait: { type: 'boolean' } },
   async run({ values }, ctx) {
     const tenant = tenantOf(ctx, values);
-    if (typeof values.run !== 'string' || !values.run) throw new ValidationError('--run <run-id> is required.');
-    const { run } = (await call(ctx, 'POST', `${base(tenant)}/runs/${encodeURIComponent(values.run)}/approve`, { by: operator(), ...(values.note ? { note: values.note } : {}) })) as { run: RunRecord };
+    const runId = runIdOf(values);
+    const { run } = (await call(ctx, 'POST', `${base(tenant)}/runs/${encodeURIComponent(runId)}/approve`, { by: operator(), ...(values.note ? { note: values.note } : {}) })) as { run: RunRecord };
     ctx.out(`Run ${run.runId} approved: ${run.status}`);
     if (!values.wait) return 0;
     return exitCodeFor((await waitForRun(ctx, tenant, run.runId)).status);
@@ -347,8 +363,8 @@ export const syncReject: Command = {
   options: { tenant: { type: 'string' }, run: { type: 'string' }, note: { type: 'string' }, replan: { type: 'boolean' } },
   async run({ values }, ctx) {
     const tenant = tenantOf(ctx, values);
-    if (typeof values.run !== 'string' || !values.run) throw new ValidationError('--run <run-id> is required.');
-    const res = (await call(ctx, 'POST', `${base(tenant)}/runs/${encodeURIComponent(values.run)}/reject`, { by: operator(), ...(values.note ? { note: values.note } : {}), ...(values.replan ? { replan: true } : {}) })) as {
+    const runId = runIdOf(values);
+    const res = (await call(ctx, 'POST', `${base(tenant)}/runs/${encodeURIComponent(runId)}/reject`, { by: operator(), ...(values.note ? { note: values.note } : {}), ...(values.replan ? { replan: true } : {}) })) as {
       run: RunRecord;
       replan?: { requestId: string; status: string };
     };
@@ -356,6 +372,20 @@ export const syncReject: Command = {
     if (res.replan) {
       ctx.out(`A full run without deletions is ${res.replan.status} (request ${res.replan.requestId}); it appears in: npx qiye-bridge runs list --tenant ${tenant}`);
     }
+  },
+};
+
+export const syncAbandon: Command = {
+  name: 'sync abandon',
+  summary: 'End a planning or applying run that is stuck (nothing it applied is undone) and free the tenant if that run holds it. Dead runs are also taken over automatically: see `runs show`.',
+  usage: 'npx qiye-bridge sync abandon --tenant <id> --run <run-id> [--stage <stage>]',
+  options: { tenant: { type: 'string' }, run: { type: 'string' } },
+  async run({ values }, ctx) {
+    const tenant = tenantOf(ctx, values);
+    const runId = runIdOf(values);
+    const res = (await call(ctx, 'POST', `${base(tenant)}/runs/${encodeURIComponent(runId)}/abandon`, { by: operator() })) as { run: RunRecord; released: boolean; heldBy?: string };
+    ctx.out(`Run ${res.run.runId} abandoned (${res.run.error?.code ?? res.run.status}).`);
+    ctx.out(res.released ? `The tenant is free: start a run with npx qiye-bridge sync run --tenant ${tenant} --full` : `The run did not hold the tenant${res.heldBy ? ` (held by ${res.heldBy})` : ''}; nothing else was released.`);
   },
 };
 
@@ -499,4 +529,4 @@ export const explainCommand: Command = {
   },
 };
 
-export const syncCommands: Command[] = [syncRun, syncApprove, syncReject, syncClearWatermark, runsList, runsShow, mappingsList, mappingsImport, explainCommand];
+export const syncCommands: Command[] = [syncRun, syncApprove, syncReject, syncAbandon, syncClearWatermark, runsList, runsShow, mappingsList, mappingsImport, explainCommand];

@@ -22,6 +22,8 @@ const envSchema = z.object({
   /** Public base URL of the SSO Function URL (stack output SsoFunctionUrl), when known; the local stack sets it. */
   QIYE_SSO_BASE_URL: publicBaseUrlSchema.optional(),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  /** Seconds without progress after which a sync run is taken over (SyncOptions.stuckAfterMs; default 600). Tests use a few seconds. */
+  QIYE_SYNC_STUCK_SECONDS: z.coerce.number().int().min(1).max(86_400).optional(),
 });
 
 export type BridgeEnv = z.output<typeof envSchema>;

@@ -152,6 +152,13 @@ export function assertRunPatch(patch: RunPatch): void {
     assertKeyPart('decision.by', patch.decision.by, 256);
     assertTime('decision.at', patch.decision.at);
   }
+  if (patch.recovery !== undefined) {
+    const r = patch.recovery;
+    if (!Number.isInteger(r.takeovers) || r.takeovers < 1) throw invalid('recovery.takeovers must be an integer >= 1');
+    assertTime('recovery.at', r.at);
+    assertOneOf('recovery.action', r.action, ['resent', 'finalized'] as const);
+    if (r.resent !== undefined && (!Number.isInteger(r.resent) || r.resent < 0)) throw invalid('recovery.resent must be an integer >= 0');
+  }
 }
 
 export function assertResultWrite(r: ObjectResultWrite): void {

@@ -104,7 +104,9 @@ function buildWiring(rt: Runtime, functionName: FunctionName): Wiring {
     clients,
     syncDeps(fn = functionName as SyncFunction, options = {}) {
       const c = fn === functionName ? clients : tenantClientsFor(rt, neteaseShareFor(rt, fn));
-      return syncDepsOf({ stores, jobs: rt.jobs, clock: rt.clock, logger: rt.logger, tenants: () => rt.tenants.tenants }, c, options);
+      // QIYE_SYNC_STUCK_SECONDS: how long a run may make no progress before it is taken over (crash tests use seconds).
+      const stuck = rt.env.QIYE_SYNC_STUCK_SECONDS !== undefined ? { stuckAfterMs: rt.env.QIYE_SYNC_STUCK_SECONDS * 1000 } : {};
+      return syncDepsOf({ stores, jobs: rt.jobs, clock: rt.clock, logger: rt.logger, tenants: () => rt.tenants.tenants }, c, { ...stuck, ...options });
     },
     signInDeps: () => ({
       config: rt.tenants,

@@ -153,7 +153,14 @@ export class InProcessQueue implements JobQueue {
   deliveries = 0;
   private nextId = 1;
 
+  /** Bodies sent to the `plan` queue (on-demand requests; the recovery's fresh plans). Not delivered. */
+  readonly planned: unknown[] = [];
+
   async send(queue: QueueName, messages: readonly OutgoingMessage[]): Promise<void> {
+    if (queue === 'plan') {
+      this.planned.push(...messages.map((m) => m.body));
+      return;
+    }
     if (queue !== 'sync') throw new Error(`unexpected queue ${queue}`);
     for (const m of messages) {
       this.ready.push({ messageId: `m-${this.nextId++}`, body: JSON.stringify(m.body), receiveCount: 0 });

@@ -121,7 +121,7 @@ describe('POST /admin/tenants/:tenant/sync', () => {
     await t.stores.locks.acquire('acme', 'sync', holder, 60_000);
     const r = await t.req('POST', '/admin/tenants/acme/sync', {});
     expect(r.status).toBe(409);
-    expect(r.body).toMatchObject({ error: 'SYNC.RUN_IN_PROGRESS', message: `a run is in progress: ${holder}` });
+    expect(r.body).toMatchObject({ error: 'SYNC.RUN_IN_PROGRESS', message: `a run is in progress: ${holder} (the lock frees at 2024-06-01T12:01:00Z at the latest)` });
     expect(t.queue.sent.plan).toBeUndefined();
   });
 
@@ -163,7 +163,7 @@ describe('the planner on the plan queue', () => {
     expect(t.reads()).toBe(0);
     expect(t.logger.lines.find((l) => JSON.stringify(l).includes('skipped'))).toMatchObject({ level: 'warn', tenant: 'acme', requestId: accepted.body.requestId, runId: holder });
     const status = await t.req('GET', `/admin/tenants/acme/sync/requests/${accepted.body.requestId}`);
-    expect(status.body).toEqual({ requestId: accepted.body.requestId, status: 'skipped', reason: `a run is in progress: ${holder}`, runId: holder });
+    expect(status.body).toEqual({ requestId: accepted.body.requestId, status: 'skipped', reason: `a run is in progress: ${holder} (the lock frees at 2024-06-01T12:01:00Z at the latest)`, runId: holder });
     // A redelivery of the same request does not start it later behind the operator's back.
     await t.stores.locks.release('acme', 'sync', holder);
     await t.planner(event!);

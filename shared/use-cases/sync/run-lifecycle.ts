@@ -83,6 +83,14 @@ export interface RunSummary {
   outcome?: { status: RunStatus; applied: number; failed: number; blocked: number; durationMs: number; watermarksAdvanced: boolean };
 }
 
+/** Planner notes that make a run end as `warning` even when every operation applied. */
+export const WARNING_NOTES = ['departmentQuarantined'] as const;
+
+/** The warning notes of a plan summary, with their counts. */
+export function planWarnings(summary: Pick<RunSummary, 'notes'>): Array<{ code: string; count: number }> {
+  return WARNING_NOTES.filter((c) => (summary.notes[c] ?? 0) > 0).map((code) => ({ code, count: summary.notes[code]! }));
+}
+
 export function runSummaryOf(run: RunRecord): RunSummary | undefined {
   const s = run.summary as RunSummary | undefined;
   return s && typeof s === 'object' && Array.isArray(s.phases) ? s : undefined;
@@ -149,9 +157,10 @@ export async function finalizeRun(deps: SyncDeps, tenantId: string, runId: strin
   const applied = appliedTotal(run.counts);
   const blocked = Math.max(0, run.counts.skipped - (runSummaryOf(run)?.plan.totals.skip ?? 0));
   const incomplete = run.counts.failed > 0 || blocked > 0;
-  const status: RunStatus = incomplete ? 'warning' : 'success';
-  const now = deps.clock.now();
   const summary = runSummaryOf(run);
+  // Quarantined source data (a department cycle) applied nothing for that subtree: a warning, though every batch applied.
+  const status: RunStatus = incomplete || (summary && planWarnings(summary).length > 0) ? 'warning' : 'success';
+  const now = deps.clock.now();
   const advance = run.source !== undefined && !(incomplete && run.mode === 'incremental');
   const outcome = (watermarksAdvanced: boolean, s: RunStatus) =>
     summary ? { summary: { ...summary, outcome: { status: s, applied, failed: run.counts.failed, blocked, durationMs: now - run.startedAt, watermarksAdvanced } } } : {};

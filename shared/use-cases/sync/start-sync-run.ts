@@ -4,7 +4,8 @@
  * local stack's first sync.
  *
  * 1. Take the tenant's `sync` lock (LockStore, owner = the new run id): two runs of a
- *    tenant never overlap; a second request is refused with "a run is in progress: <id>".
+ *    tenant never overlap; a second request is refused with "a run is in progress: <id>"
+ *    and where that run stands (its last progress, when the lock frees: recover-runs.ts).
  *    Runs that lost the lock while planning/applying are closed as failed (sweepStaleRuns).
  * 2. Read the source: incremental = changesSince(stored watermarks) where the source has a
  *    change feed and both watermarks exist; otherwise a full snapshot. A caller that knows
@@ -30,10 +31,11 @@ import { ValidationError } from '../../errors/app-error';
 import { newRunId, type RunMode, type RunRecord, type RunTrigger } from '../../ports/run-store';
 import type { SyncDeps } from './sync-deps';
 import { syncOptions } from './sync-deps';
-import { SyncRunInProgressError, syncTenant } from './sync-errors';
+import { syncTenant } from './sync-errors';
+import { inProgressError } from './recover-runs';
 import { loadMappingState } from './mapping-codec';
 import { readNeteaseState } from './netease-state';
-import { fanOutPhase, PLAN_DOC, recordWatermarkProblem, releaseRun, storeWatermarks, SYNC_LOCK, sweepStaleRuns, WATERMARKS_DOC, type PhaseSpan, type RunSummary } from './run-lifecycle';
+import { fanOutPhase, PLAN_DOC, planWarnings, recordWatermarkProblem, releaseRun, storeWatermarks, SYNC_LOCK, sweepStaleRuns, WATERMARKS_DOC, type PhaseSpan, type RunSummary } from './run-lifecycle';
 import { mapLimit } from '../../lib/map-limit';
 
 export interface StartSyncInput {
@@ -82,7 +84,7 @@ export async function startSyncRun(deps: SyncDeps, input: StartSyncInput): Promi
 
   if (input.changes !== undefined && input.mode === 'full') throw new ValidationError('a run with given changes is incremental; do not ask for mode full', { code: 'SYNC.BAD_INPUT' });
   const lock = await locks.acquire(tenantId, SYNC_LOCK, runId, opts.lockTtlMs);
-  if (!lock.acquired) throw new SyncRunInProgressError(tenantId, lock.heldBy?.owner);
+  if (!lock.acquired) throw await inProgressError(deps, tenantId, lock.heldBy?.owner);
 
   let run: RunRecord | undefined;
   try {
@@ -109,6 +111,7 @@ export async function startSyncRun(deps: SyncDeps, input: StartSyncInput): Promi
       view = { kind: 'snapshot', snapshot };
       newWatermarks = snapshot.watermarks;
     }
+    await touchRun(deps, tenantId, runId); // progress: the source is read (recover-runs.ts)
     const read = view.kind === 'changes' ? view.changes : view.snapshot;
     const fetched = { departments: read.departments.length, people: read.people.length };
 
@@ -125,6 +128,7 @@ export async function startSyncRun(deps: SyncDeps, input: StartSyncInput): Promi
       const r = await readNeteaseState(api, { mappedAccountNames: new Set(state.accounts.map((a) => a.accountName.toLowerCase())) });
       netease = r.state;
       neteaseReads = r.calls;
+      await touchRun(deps, tenantId, runId);
     }
 
     // ---- plan --------------------------------------------------------------------------------
@@ -167,7 +171,8 @@ export async function startSyncRun(deps: SyncDeps, input: StartSyncInput): Promi
       const ended = (status: 'success' | 'warning', watermarksAdvanced: boolean) => ({
         summary: { ...summary, outcome: { status, applied: 0, failed: 0, blocked: 0, durationMs: deps.clock.now() - startedAt, watermarksAdvanced } },
       });
-      run = await runs.transition(tenantId, runId, 'planning', 'success', { endedAt: deps.clock.now(), ...ended('success', true) });
+      const status = planWarnings(summary).length > 0 ? 'warning' : 'success';
+      run = await runs.transition(tenantId, runId, 'planning', status, { endedAt: deps.clock.now(), ...ended(status, true) });
       // A watermark the store refuses must not fail the run or keep the lock (finalizeRun's rule).
       const problem = await storeWatermarks(deps, tenantId, source.kind, runId);
       if (problem) run = await recordWatermarkProblem(deps, run, problem, () => ended('warning', false));
@@ -238,6 +243,11 @@ function runSummaryFor(
       ? { approval: { reasons: plan.approval.reasons.map(describeParkReason), destructiveCount: plan.approval.destructive.length, destructive: plan.approval.destructive.slice(0, 100) } }
       : {}),
   };
+}
+
+/** Stamp progress on a planning run (its updatedAt), so the recovery does not take a live planner for dead. */
+async function touchRun(deps: SyncDeps, tenantId: string, runId: string): Promise<void> {
+  await deps.stores.runs.update(tenantId, runId, {});
 }
 
 /** Error messages of our adapters name operations and codes only; cap the length anyway. */

@@ -31,6 +31,12 @@ export interface SyncOptions {
   resultTtlSeconds: number;
   /** Failed/blocked results included in a run's detail (the CSV export has all of them). */
   detailErrorLimit: number;
+  /**
+   * A planning or applying run with no progress for this long is stuck and is taken over
+   * (recover-runs.ts). Longer than the planner's timeout (300 s; it stamps progress between
+   * its stages) and than one batch, far shorter than lockTtlMs.
+   */
+  stuckAfterMs: number;
 }
 
 export const DEFAULT_SYNC_OPTIONS: SyncOptions = {
@@ -42,6 +48,7 @@ export const DEFAULT_SYNC_OPTIONS: SyncOptions = {
   fullReconcileHours: 24,
   resultTtlSeconds: 30 * 24 * 3600,
   detailErrorLimit: 500,
+  stuckAfterMs: 10 * 60_000,
 };
 
 export interface SyncDeps {
@@ -63,6 +70,6 @@ export interface SyncDeps {
   options?: Partial<SyncOptions>;
 }
 
-export function syncOptions(deps: SyncDeps): SyncOptions {
+export function syncOptions(deps: Pick<SyncDeps, 'options'>): SyncOptions {
   return { ...DEFAULT_SYNC_OPTIONS, ...deps.options };
 }
