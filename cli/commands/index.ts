@@ -1,10 +1,11 @@
-import type { Command } from '../main';
+import type { Command } from './command';
 import { configValidate, tenantsList } from './config';
 import { keysGenerate, keysImport, keysInspect, keysShow } from './keys';
+import { secretsSet } from './secrets';
 import { simulateCallback } from './simulate';
 import { ssoLink } from './sso-link';
 import { syncCommands } from './sync';
 import { usageCommand } from './usage';
 
 /** Every subcommand, in the order `--help` lists them. */
-export const commands: Command[] = [configValidate, tenantsList, keysGenerate, keysImport, keysInspect, keysShow, ssoLink, ...syncCommands, usageCommand, simulateCallback];
+export const commands: Command[] = [configValidate, tenantsList, keysGenerate, keysImport, keysInspect, keysShow, secretsSet, ssoLink, ...syncCommands, usageCommand, simulateCallback];

@@ -5,7 +5,7 @@
  */
 import { ValidationError } from '../../shared/errors/app-error';
 import type { UsageReport } from '../../shared/use-cases/usage/usage-report';
-import type { Command } from '../main';
+import type { Command } from './command';
 import { call } from './sync';
 
 export function formatUsage(r: UsageReport): string[] {

@@ -11,7 +11,7 @@
  * a topic encrypted with the AWS-managed aws/sns key (its key policy cannot be changed).
  */
 import { Aws, CfnOutput, Duration, RemovalPolicy } from 'aws-cdk-lib';
-import { Alarm, ComparisonOperator, Metric, TreatMissingData, type IMetric } from 'aws-cdk-lib/aws-cloudwatch';
+import { Alarm, ComparisonOperator, MathExpression, Metric, TreatMissingData, type IMetric } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
@@ -20,6 +20,7 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { METRICS_NAMESPACE, METRICS_SERVICE } from '../../shared/observability/metrics';
 
 const PERIOD = Duration.minutes(5);
 
@@ -106,12 +107,20 @@ export class BridgeAlarms extends Construct {
   }
 
   /**
-   * A vendor's metered API calls are projected past `percent` of its monthly quota (the EMF
-   * metric UsageProjectedPercent the planners write: shared/runtime/usage.ts). At 100 % a
-   * DingTalk org would be refused (90020) before the month ends.
+   * A vendor's metered API calls are projected past `percent` of its monthly quota: the
+   * Powertools metric UsageProjectedPercent (namespace METRICS_NAMESPACE, dimensions service,
+   * function and vendor: shared/observability/metrics.ts) that the planners write when they
+   * check budgets (shared/wiring/usage.ts). `writers` are those planners; the alarm takes the
+   * highest of their points. At 100 % a DingTalk org would be refused (90020) before the month ends.
    */
-  usageProjection(vendor: string, percent: number): Alarm {
-    const metric = new Metric({ namespace: 'QiyeBridge', metricName: 'UsageProjectedPercent', dimensionsMap: { Stage: this.stage, Vendor: vendor }, period: Duration.hours(1), statistic: 'Maximum' });
+  usageProjection(vendor: string, percent: number, writers: readonly IFunction[]): Alarm {
+    const usingMetrics = Object.fromEntries(
+      writers.map((fn, i) => [
+        `m${i}`,
+        new Metric({ namespace: METRICS_NAMESPACE, metricName: 'UsageProjectedPercent', dimensionsMap: { service: METRICS_SERVICE, function: fn.functionName, vendor }, period: Duration.hours(1), statistic: 'Maximum' }),
+      ]),
+    );
+    const metric = new MathExpression({ expression: `MAX([${Object.keys(usingMetrics).join(', ')}])`, usingMetrics, period: Duration.hours(1), label: `${vendor} UsageProjectedPercent` });
     return this.add(
       `Usage-${vendor}-${percent}`,
       `${vendor}-usage-projected-${percent}`,

@@ -113,7 +113,7 @@ export class ServiceStack extends Stack {
 
     this.alarms = new BridgeAlarms(this, 'Alarms', { stage, alarmEmail: props.alarmEmail });
     for (const q of queueNames) this.alarms.dlqNotEmpty(q, queueRef(q, true));
-    if (props.tenants.some((t) => t.dingtalk && t.dingtalk.monthlyQuota > 0)) for (const pct of [80, 100]) this.alarms.usageProjection('dingtalk', pct);
+    if (props.tenants.some((t) => t.dingtalk && t.dingtalk.monthlyQuota > 0)) for (const pct of [80, 100]) this.alarms.usageProjection('dingtalk', pct, [fns.syncPlanner!, fns.notifyPlanner!]);
     const scheduled = new Set([...SCHEDULES.map((s) => s.fn), 'syncPlanner']);
     for (const bf of Object.values(this.functions)) {
       // Workers and the planner run unattended: a failed invocation is otherwise silent.

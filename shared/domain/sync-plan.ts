@@ -156,6 +156,11 @@ export interface PlanSyncInput {
 /** NetEase createAccount/updateAccount `unit_id` for the default unit (reference §2). */
 export const DEFAULT_UNIT_ID = 'default';
 
+/** NetEase shows the default unit as `<domainId>_default` (reference §2 getAccount). */
+export function isDefaultUnitId(unitId: string | undefined): boolean {
+  return unitId === undefined || unitId === '' || unitId === DEFAULT_UNIT_ID || unitId.endsWith('_default');
+}
+
 /** NetEase keeps a soft-deleted (deleteAccountSim) account recoverable for 7 days (reference §2, S2). */
 export const NETEASE_RECOVERY_WINDOW_DAYS = 7;
 
@@ -262,7 +267,15 @@ export type NoteCode =
   /** The department's parent is missing from the source; it becomes a top-level unit. */
   | 'orphanDepartment'
   /** A returning person's account was purged by NetEase: created again under its old name. */
-  | 'recreated';
+  | 'recreated'
+  /** The department is its own parent, in a parent cycle, or below one: it and its people are left as they are (the run ends as a warning). */
+  | 'departmentQuarantined'
+  /** A name lost control characters or was cut to NetEase's length limit. */
+  | 'nameCleaned'
+  /** A malformed mobile number was dropped: never sent to NetEase. */
+  | 'mobileDropped'
+  /** None of the person's departments exists in the source: placed in the default unit. */
+  | 'departmentMissing';
 
 export interface ObjectNote {
   type: 'department' | 'person';

@@ -12,14 +12,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { NotFoundError, ValidationError } from '../../shared/errors/app-error';
 import type { fixedClock } from '../../shared/ports/clock';
 import { decodeWatermark, encodeWatermark, MAX_WATERMARK_IDS } from '../../shared/adapters/ekp/ekp.feed';
-import {
-  ConflictError,
-  MAX_WATERMARK_BYTES,
-  newRunId,
-  type MappingWrite,
-  type ObjectResult,
-  type StateStores,
-} from '../../shared/ports/state-stores';
+import type { MappingWrite } from '../../shared/ports/mapping-store';
+import { newRunId, type ObjectResult } from '../../shared/ports/run-store';
+import type { StateStores } from '../../shared/ports/state-stores';
+import { ConflictError, MAX_WATERMARK_BYTES } from '../../shared/ports/store-common';
 
 export type TestClock = ReturnType<typeof fixedClock>;
 
@@ -279,6 +275,19 @@ export function stateStoreContract(name: string, setup: () => Promise<ContractCo
         const final = await stores.runs.get(t, run.runId);
         expect(final).toMatchObject({ pendingBatches: 0, totalBatches: 5, completedBatches: 5, counts: { created: 50 } });
         await expect(stores.runs.completeBatch(t, run.runId, '5')).rejects.toMatchObject({ code: 'STATE.NO_PENDING_BATCH' });
+      });
+
+      it('records the last batch completed and a takeover by the recovery (progress of a run)', async () => {
+        const t = tenant();
+        const run = await newRun(t);
+        await stores.runs.transition(t, run.runId, 'planning', 'applying', { totalBatches: 3 });
+        expect((await stores.runs.get(t, run.runId))?.lastBatch).toBeUndefined();
+        await stores.runs.completeBatch(t, run.runId, 'b1');
+        expect(await stores.runs.get(t, run.runId)).toMatchObject({ lastBatch: 'b1', completedBatches: 1 });
+        const recovery = { takeovers: 1, at: clock.now(), action: 'resent' as const, resent: 2 };
+        await stores.runs.update(t, run.runId, { recovery });
+        expect((await stores.runs.get(t, run.runId))?.recovery).toEqual(recovery);
+        await expect(stores.runs.update(t, run.runId, { recovery: { ...recovery, action: 'nope' as 'resent' } })).rejects.toBeInstanceOf(ValidationError);
       });
 
       it('approves only a run awaiting approval, and only once', async () => {

@@ -16,15 +16,13 @@
  */
 import type { Context, ScheduledEvent, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { z } from 'zod';
-import { buildSyncDeps } from '../../../shared/adapters/sources';
 import { TENANT_ID } from '../../../shared/config/tenant-config.schema';
 import { parseSyncRequestMessage } from '../../../shared/contracts/sync-request';
 import { ValidationError } from '../../../shared/errors/app-error';
 import { lazyHandler } from '../../../shared/http/http-handler';
 import { sqsBatchHandler } from '../../../shared/lambda/sqs-batch';
-import { getRuntime } from '../../../shared/runtime/runtime';
 import { handleSyncRequest, runTenantSchedule, scheduleSyncRuns, startSyncRun, SyncRunInProgressError, type ScheduledTenantResult, type TenantScheduleDeps } from '../../../shared/use-cases/sync';
-import { emfMetric, flushingUsage } from '../../../shared/runtime/usage';
+import { getWiring } from '../../../shared/wiring/wiring';
 
 /** A direct invocation: one tenant. */
 export const onDemandEventSchema = z
@@ -100,6 +98,6 @@ export function makeHandler(deps: Deps): PlannerHandler {
 }
 
 export const handler = lazyHandler(() => {
-  const rt = getRuntime('syncPlanner');
-  return flushingUsage(rt, makeHandler({ sync: { ...buildSyncDeps(rt, 'syncPlanner'), metric: emfMetric(rt.stage) } }) as (event: PlannerEvent, context: Context) => Promise<PlannerResult | SQSBatchResponse>);
+  const w = getWiring('syncPlanner');
+  return w.flushing(makeHandler({ sync: w.syncDeps() }) as (event: PlannerEvent, context: Context) => Promise<PlannerResult | SQSBatchResponse>);
 });

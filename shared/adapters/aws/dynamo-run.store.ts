@@ -20,41 +20,9 @@ import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type GetCommandOut
 import type { DirectoryObjectType } from '../../domain/directory';
 import { NotFoundError, ValidationError } from '../../errors/app-error';
 import type { Clock } from '../../ports/clock';
-import {
-  assertCounts,
-  assertKeyPart,
-  assertNewRun,
-  assertOneOf,
-  assertPageLimit,
-  assertPositiveInt,
-  assertResultWrite,
-  assertRunId,
-  assertRunPatch,
-  assertTenant,
-  assertTtlSeconds,
-  ConflictError,
-  DEFAULT_RESULT_TTL_SECONDS,
-  expiresAtFor,
-  isExpired,
-  MAX_SUMMARY_BYTES,
-  OBJECT_TYPES,
-  RESULT_OUTCOMES,
-  RUN_COUNT_KEYS,
-  RUN_STATUSES,
-  toJson,
-  type BatchCompletion,
-  type NewRun,
-  type ObjectResult,
-  type ObjectResultWrite,
-  type Page,
-  type PageOptions,
-  type ResultOutcome,
-  type RunCounts,
-  type RunPatch,
-  type RunRecord,
-  type RunStatus,
-  type RunStore,
-} from '../../ports/state-stores';
+import { RESULT_OUTCOMES, RUN_COUNT_KEYS, RUN_STATUSES, type BatchCompletion, type NewRun, type ObjectResult, type ObjectResultWrite, type ResultOutcome, type RunCounts, type RunPatch, type RunRecord, type RunStatus, type RunStore } from '../../ports/run-store';
+import { ConflictError, DEFAULT_RESULT_TTL_SECONDS, MAX_SUMMARY_BYTES, OBJECT_TYPES, type Page, type PageOptions } from '../../ports/store-common';
+import { assertCounts, assertKeyPart, assertNewRun, assertOneOf, assertPageLimit, assertPositiveInt, assertResultWrite, assertRunId, assertRunPatch, assertTenant, assertTtlSeconds, expiresAtFor, isExpired, toJson } from '../../ports/store-validation';
 import { compact, DynamoTable, Expr, toPage, type Item } from './dynamo-base.store';
 import { keys } from './table-keys';
 
@@ -159,7 +127,7 @@ export class DynamoRunStore implements RunStore {
     assertKeyPart('batchId', batchId, 64);
     assertCounts(deltas);
     const e = new Expr();
-    const update = e.update({ updatedAt: this.table.clock.now() }, { doneBatches: new Set([batchId]), pendingBatches: -1, ...counterAdds(deltas) });
+    const update = e.update({ updatedAt: this.table.clock.now(), lastBatch: batchId }, { doneBatches: new Set([batchId]), pendingBatches: -1, ...counterAdds(deltas) });
     const condition = `attribute_exists(pk) AND NOT contains(${e.name('doneBatches')}, ${e.value(batchId)}) AND ${e.name('pendingBatches')} > ${e.value(0)}`;
     const res = await this.table.write<UpdateCommandOutput>(
       'run completeBatch',
@@ -329,6 +297,7 @@ function patchAttributes(patch: RunPatch): Record<string, unknown> {
     summaryJson: patch.summary === undefined ? undefined : toJson('summary', patch.summary, MAX_SUMMARY_BYTES),
     error: patch.error === undefined ? undefined : { code: patch.error.code, message: patch.error.message },
     decision: patch.decision === undefined ? undefined : compact({ ...patch.decision }),
+    recovery: patch.recovery === undefined ? undefined : compact({ ...patch.recovery }),
   });
 }
 
@@ -359,6 +328,8 @@ function toRun(item: Item): RunRecord {
   if (typeof item.summaryJson === 'string') run.summary = JSON.parse(item.summaryJson);
   if (item.error !== undefined) run.error = item.error as RunRecord['error'];
   if (item.decision !== undefined) run.decision = item.decision as RunRecord['decision'];
+  if (typeof item.lastBatch === 'string') run.lastBatch = item.lastBatch;
+  if (item.recovery !== undefined) run.recovery = item.recovery as RunRecord['recovery'];
   return run;
 }
 

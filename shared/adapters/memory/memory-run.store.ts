@@ -2,39 +2,9 @@
 import type { DirectoryObjectType } from '../../domain/directory';
 import { NotFoundError, ValidationError } from '../../errors/app-error';
 import { systemClock, type Clock } from '../../ports/clock';
-import {
-  assertCounts,
-  assertKeyPart,
-  assertNewRun,
-  assertOneOf,
-  assertPageLimit,
-  assertPositiveInt,
-  assertResultWrite,
-  assertRunId,
-  assertRunPatch,
-  assertTenant,
-  assertTtlSeconds,
-  ConflictError,
-  DEFAULT_RESULT_TTL_SECONDS,
-  expiresAtFor,
-  isExpired,
-  OBJECT_TYPES,
-  RESULT_OUTCOMES,
-  RUN_STATUSES,
-  zeroCounts,
-  type BatchCompletion,
-  type NewRun,
-  type ObjectResult,
-  type ObjectResultWrite,
-  type Page,
-  type PageOptions,
-  type ResultOutcome,
-  type RunCounts,
-  type RunPatch,
-  type RunRecord,
-  type RunStatus,
-  type RunStore,
-} from '../../ports/state-stores';
+import { RESULT_OUTCOMES, RUN_STATUSES, zeroCounts, type BatchCompletion, type NewRun, type ObjectResult, type ObjectResultWrite, type ResultOutcome, type RunCounts, type RunPatch, type RunRecord, type RunStatus, type RunStore } from '../../ports/run-store';
+import { ConflictError, DEFAULT_RESULT_TTL_SECONDS, OBJECT_TYPES, type Page, type PageOptions } from '../../ports/store-common';
+import { assertCounts, assertKeyPart, assertNewRun, assertOneOf, assertPageLimit, assertPositiveInt, assertResultWrite, assertRunId, assertRunPatch, assertTenant, assertTtlSeconds, expiresAtFor, isExpired } from '../../ports/store-validation';
 import { allPages, copy, key, Partitions, SortedPartition } from './memory-common';
 
 interface RunItem {
@@ -124,6 +94,7 @@ export class MemoryRunStore implements RunStore {
     }
     item.doneBatches.add(batchId);
     item.run.completedBatches = item.doneBatches.size;
+    item.run.lastBatch = batchId;
     item.run.pendingBatches -= 1;
     addCounts(item.run.counts, deltas);
     item.run.updatedAt = this.clock.now();
@@ -242,6 +213,7 @@ function applyPatch(run: RunRecord, patch: RunPatch): void {
   if (patch.summary !== undefined) run.summary = copy(patch.summary);
   if (patch.error !== undefined) run.error = { code: patch.error.code, message: patch.error.message };
   if (patch.decision !== undefined) run.decision = copy(patch.decision);
+  if (patch.recovery !== undefined) run.recovery = copy(patch.recovery);
 }
 
 function runPartition(tenantId: string): string {

@@ -12,7 +12,7 @@
  */
 import type { TenantConfig } from '../../config/tenant-config.schema';
 import type { Clock } from '../../ports/clock';
-import type { CacheStore } from '../../ports/state-stores';
+import type { CacheStore } from '../../ports/cache-store';
 import type { UsageStore } from '../../ports/usage-meter';
 import { getUsage } from '../usage/usage-report';
 

@@ -11,10 +11,10 @@
 import { AppError } from '../../errors/app-error';
 import { parseChinaTime, type DetectedMail } from './new-mail';
 
-/** Lists a folder's newest mails (NeteaseClient satisfies it). */
-export interface MessageLister {
-  listMessages(accountName: string, query?: { fid?: number; start?: number; limit?: number }): Promise<Array<{ id: string; subject?: string; from?: string; receivedAt?: string }>>;
-}
+import type { MessageLister } from '../../ports/netease-mailbox';
+
+/** Lists a folder's newest mails (the NeteaseMailbox port). */
+export type { MessageLister };
 
 export interface FindMessageOptions {
   /** How far the mailbox's received time may be from the log's sendtime (ms). */

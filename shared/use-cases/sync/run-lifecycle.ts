@@ -22,7 +22,8 @@
  * comes later and will see the request; if not, the requester takes the tenant itself.
  */
 import type { DestructiveItem, PlanReport, PlanSummary, SyncPlan } from '../../domain/sync-plan';
-import { ConflictError, type RunError, type RunPatch, type RunRecord, type RunStatus, type SourceKind } from '../../ports/state-stores';
+import type { RunError, RunPatch, RunRecord, RunStatus } from '../../ports/run-store';
+import { ConflictError, type SourceKind } from '../../ports/store-common';
 import { QUEUES, type QueueName } from '../../contracts/app-manifest';
 import { syncJobMessage } from '../../contracts/sync-job';
 import type { SyncDeps } from './sync-deps';
@@ -30,6 +31,7 @@ import { syncOptions } from './sync-deps';
 import { OperationBusyError } from './sync-errors';
 import { appliedTotal } from './sync-util';
 import type { DirectoryObjectType } from '../../domain/directory';
+import { metrics } from '../../observability/metrics';
 
 /** The lock every run of a tenant takes (LockStore name). */
 export const SYNC_LOCK = 'sync';
@@ -79,6 +81,14 @@ export interface RunSummary {
   approval?: { reasons: string[]; destructiveCount: number; destructive: DestructiveItem[] };
   /** Set when the run ends. */
   outcome?: { status: RunStatus; applied: number; failed: number; blocked: number; durationMs: number; watermarksAdvanced: boolean };
+}
+
+/** Planner notes that make a run end as `warning` even when every operation applied. */
+export const WARNING_NOTES = ['departmentQuarantined'] as const;
+
+/** The warning notes of a plan summary, with their counts. */
+export function planWarnings(summary: Pick<RunSummary, 'notes'>): Array<{ code: string; count: number }> {
+  return WARNING_NOTES.filter((c) => (summary.notes[c] ?? 0) > 0).map((code) => ({ code, count: summary.notes[code]! }));
 }
 
 export function runSummaryOf(run: RunRecord): RunSummary | undefined {
@@ -147,9 +157,10 @@ export async function finalizeRun(deps: SyncDeps, tenantId: string, runId: strin
   const applied = appliedTotal(run.counts);
   const blocked = Math.max(0, run.counts.skipped - (runSummaryOf(run)?.plan.totals.skip ?? 0));
   const incomplete = run.counts.failed > 0 || blocked > 0;
-  const status: RunStatus = incomplete ? 'warning' : 'success';
-  const now = deps.clock.now();
   const summary = runSummaryOf(run);
+  // Quarantined source data (a department cycle) applied nothing for that subtree: a warning, though every batch applied.
+  const status: RunStatus = incomplete || (summary && planWarnings(summary).length > 0) ? 'warning' : 'success';
+  const now = deps.clock.now();
   const advance = run.source !== undefined && !(incomplete && run.mode === 'incremental');
   const outcome = (watermarksAdvanced: boolean, s: RunStatus) =>
     summary ? { summary: { ...summary, outcome: { status: s, applied, failed: run.counts.failed, blocked, durationMs: now - run.startedAt, watermarksAdvanced } } } : {};
@@ -169,6 +180,7 @@ export async function finalizeRun(deps: SyncDeps, tenantId: string, runId: strin
     await releaseRun(deps, tenantId, runId);
   }
   deps.logger.info('sync run finished', { tenant: tenantId, runId, status: ended.status, counts: run.counts, ms: now - run.startedAt });
+  countRun(tenantId, ended.status, run.counts);
   return ended;
 }
 
@@ -288,4 +300,11 @@ export async function releaseRun(deps: SyncDeps, tenantId: string, owner: string
   const released = await deps.stores.locks.release(tenantId, SYNC_LOCK, owner);
   await sendFollowUp(deps, tenantId, owner);
   return released;
+}
+
+/** Runs by status, and the run's operations by kind (created, updated, failed...), as EMF counts. */
+function countRun(tenant: string, status: string, counts: Readonly<Record<string, number>>): void {
+  const m = metrics();
+  m.count('SyncRuns', 1, { status, tenant });
+  for (const [kind, n] of Object.entries(counts)) if (n > 0) m.count(kind === 'failed' ? 'SyncOperationFailures' : 'SyncOperations', n, { ...(kind === 'failed' ? {} : { kind }), tenant });
 }

@@ -7,13 +7,18 @@
  *   `fullReconcileHours` (default 24: the daily reconcile that catches what a change feed
  *   cannot show: physical deletions in EKP, post moves, drift made by hand in NetEase);
  * - incremental otherwise.
- * A tenant whose run is still in progress (or parked for approval) is skipped.
+ * A tenant whose run is still in progress (or parked for approval) is skipped, and the log
+ * says why (the holding run, its last progress, when the lock frees). A run that stopped
+ * making progress is taken over first (recover-runs.ts): resumed (the tenant is skipped
+ * while it finishes) or abandoned (then this tick plans the tenant afresh).
  */
-import type { RunMode, RunRecord, SourceKind } from '../../ports/state-stores';
+import type { RunMode, RunRecord } from '../../ports/run-store';
+import type { SourceKind } from '../../ports/store-common';
 import type { SyncDeps } from './sync-deps';
 import { syncOptions } from './sync-deps';
 import { SyncRunInProgressError } from './sync-errors';
 import { startSyncRun } from './start-sync-run';
+import { recoverStuckRuns } from './recover-runs';
 import { mapLimit } from '../../lib/map-limit';
 import { quotaSpentReason } from '../usage/quota-guard';
 
@@ -45,11 +50,25 @@ export async function chooseScheduledMode(deps: SyncDeps, tenantId: string, sour
   return { mode: 'incremental', why: 'changes since the watermark' };
 }
 
+/**
+ * A dead run holding the tenant is taken over first (recover-runs.ts): when it was resumed or
+ * finalized, the scheduled run is skipped (the taken-over run finishes its plan first).
+ */
+export async function takeOverStuckRun(deps: SyncDeps, tenantId: string): Promise<ScheduledTenantResult | undefined> {
+  const recovery = await recoverStuckRuns(deps, tenantId);
+  if (recovery.action !== 'resumed' && recovery.action !== 'finalized') return undefined;
+  const skipped = `run ${recovery.runId} was stuck and has been taken over (${recovery.action}); it finishes its plan first`;
+  deps.logger.warn('scheduled sync skipped', { tenant: tenantId, runId: recovery.runId, reason: skipped });
+  return { tenantId, skipped, runId: recovery.runId };
+}
+
 /** Start the scheduled run of every enabled tenant (two tenants planned at a time). */
 export async function scheduleSyncRuns(deps: SyncDeps): Promise<ScheduledTenantResult[]> {
   const tenants = deps.tenants().filter((t) => t.sync.enabled && t.sync.source);
   return mapLimit(tenants, 2, async (tenant): Promise<ScheduledTenantResult> => {
     try {
+      const tookOver = await takeOverStuckRun(deps, tenant.id);
+      if (tookOver) return tookOver;
       const spent = await quotaSpentReason(deps, tenant, tenant.sync.source);
       if (spent) {
         deps.logger.warn('scheduled sync skipped', { tenant: tenant.id, reason: spent, code: 'USAGE.QUOTA_SPENT' });
@@ -60,7 +79,11 @@ export async function scheduleSyncRuns(deps: SyncDeps): Promise<ScheduledTenantR
       const { run } = await startSyncRun(deps, { tenantId: tenant.id, trigger: 'schedule', mode });
       return { tenantId: tenant.id, mode: run.mode, runId: run.runId, status: run.status };
     } catch (err) {
-      if (err instanceof SyncRunInProgressError) return { tenantId: tenant.id, skipped: err.message, ...(err.runId ? { runId: err.runId } : {}) };
+      if (err instanceof SyncRunInProgressError) {
+        // Say why: the message names the holding run, its last progress and when the lock frees.
+        deps.logger.info('scheduled sync skipped', { tenant: tenant.id, runId: err.runId, reason: err.message });
+        return { tenantId: tenant.id, skipped: err.message, ...(err.runId ? { runId: err.runId } : {}) };
+      }
       const e = err as { code?: unknown; message?: unknown };
       deps.logger.error('scheduled sync failed to start', { tenant: tenant.id, err });
       return { tenantId: tenant.id, error: { code: typeof e.code === 'string' ? e.code : 'SYNC.FAILED', message: String(e.message ?? err) } };

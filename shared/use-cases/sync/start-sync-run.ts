@@ -4,7 +4,8 @@
  * local stack's first sync.
  *
  * 1. Take the tenant's `sync` lock (LockStore, owner = the new run id): two runs of a
- *    tenant never overlap; a second request is refused with "a run is in progress: <id>".
+ *    tenant never overlap; a second request is refused with "a run is in progress: <id>"
+ *    and where that run stands (its last progress, when the lock frees: recover-runs.ts).
  *    Runs that lost the lock while planning/applying are closed as failed (sweepStaleRuns).
  * 2. Read the source: incremental = changesSince(stored watermarks) where the source has a
  *    change feed and both watermarks exist; otherwise a full snapshot. A caller that knows
@@ -20,19 +21,21 @@
  *    status awaiting_approval, the lock kept for the approval window. Empty: success at once.
  *    Otherwise: batches stored, totalBatches announced (status applying), phase 0 sent.
  */
-import type { DirectoryChanges, DirectorySnapshot, DirectoryObjectType, DirectorySource } from '../../domain/directory';
+import type { DirectoryChanges, DirectorySnapshot, DirectoryObjectType } from '../../domain/directory';
+import type { DirectorySource } from '../../ports/directory-source';
 import { planBatches, formatPlan } from '../../domain/plan-report';
 import { planSync } from '../../domain/plan-sync';
 import type { NeteaseState, SourceView, SyncPlan } from '../../domain/sync-plan';
 import { describeParkReason } from '../../domain/safety';
 import { ValidationError } from '../../errors/app-error';
-import { newRunId, type RunMode, type RunRecord, type RunTrigger } from '../../ports/state-stores';
+import { newRunId, type RunMode, type RunRecord, type RunTrigger } from '../../ports/run-store';
 import type { SyncDeps } from './sync-deps';
 import { syncOptions } from './sync-deps';
-import { SyncRunInProgressError, syncTenant } from './sync-errors';
+import { syncTenant } from './sync-errors';
+import { inProgressError } from './recover-runs';
 import { loadMappingState } from './mapping-codec';
 import { readNeteaseState } from './netease-state';
-import { fanOutPhase, PLAN_DOC, recordWatermarkProblem, releaseRun, storeWatermarks, SYNC_LOCK, sweepStaleRuns, WATERMARKS_DOC, type PhaseSpan, type RunSummary } from './run-lifecycle';
+import { fanOutPhase, PLAN_DOC, planWarnings, recordWatermarkProblem, releaseRun, storeWatermarks, SYNC_LOCK, sweepStaleRuns, WATERMARKS_DOC, type PhaseSpan, type RunSummary } from './run-lifecycle';
 import { mapLimit } from '../../lib/map-limit';
 
 export interface StartSyncInput {
@@ -81,7 +84,7 @@ export async function startSyncRun(deps: SyncDeps, input: StartSyncInput): Promi
 
   if (input.changes !== undefined && input.mode === 'full') throw new ValidationError('a run with given changes is incremental; do not ask for mode full', { code: 'SYNC.BAD_INPUT' });
   const lock = await locks.acquire(tenantId, SYNC_LOCK, runId, opts.lockTtlMs);
-  if (!lock.acquired) throw new SyncRunInProgressError(tenantId, lock.heldBy?.owner);
+  if (!lock.acquired) throw await inProgressError(deps, tenantId, lock.heldBy?.owner);
 
   let run: RunRecord | undefined;
   try {
@@ -108,6 +111,7 @@ export async function startSyncRun(deps: SyncDeps, input: StartSyncInput): Promi
       view = { kind: 'snapshot', snapshot };
       newWatermarks = snapshot.watermarks;
     }
+    await touchRun(deps, tenantId, runId); // progress: the source is read (recover-runs.ts)
     const read = view.kind === 'changes' ? view.changes : view.snapshot;
     const fetched = { departments: read.departments.length, people: read.people.length };
 
@@ -124,6 +128,7 @@ export async function startSyncRun(deps: SyncDeps, input: StartSyncInput): Promi
       const r = await readNeteaseState(api, { mappedAccountNames: new Set(state.accounts.map((a) => a.accountName.toLowerCase())) });
       netease = r.state;
       neteaseReads = r.calls;
+      await touchRun(deps, tenantId, runId);
     }
 
     // ---- plan --------------------------------------------------------------------------------
@@ -144,33 +149,14 @@ export async function startSyncRun(deps: SyncDeps, input: StartSyncInput): Promi
     if (newWatermarks && Object.keys(newWatermarks).length > 0) await plans.putDocument(tenantId, runId, WATERMARKS_DOC, newWatermarks, opts.resultTtlSeconds);
 
     const batches = planBatches(plan, opts.batchSize);
-    const phases: PhaseSpan[] = [];
-    batches.forEach((b, seq) => {
-      const last = phases.at(-1);
-      if (last && last.phase === b.phase) last.count++;
-      else phases.push({ phase: b.phase, first: seq, count: 1 });
-    });
-    const notes: Record<string, number> = {};
-    for (const n of plan.report.notes) notes[n.code] = (notes[n.code] ?? 0) + 1;
-    const summary: RunSummary = {
-      plan: plan.summary,
-      planMode: plan.mode,
-      planStatus: plan.status,
-      deletions: plan.report.deletions,
-      notes,
-      ...(plan.report.unmatchedNetease ? { unmatchedNetease: { accounts: plan.report.unmatchedNetease.accounts.length, units: plan.report.unmatchedNetease.units.length } } : {}),
+    const summary = runSummaryFor(plan, batches, {
       fetched,
       ...(neteaseReads !== undefined ? { neteaseReads } : {}),
       planMs,
       adopt,
       ...(input.withholdDeletions ? { withholdDeletions: true } : {}),
       batchSize: opts.batchSize,
-      totalBatches: batches.length,
-      phases,
-      ...(plan.approval
-        ? { approval: { reasons: plan.approval.reasons.map(describeParkReason), destructiveCount: plan.approval.destructive.length, destructive: plan.approval.destructive.slice(0, 100) } }
-        : {}),
-    };
+    });
     await runs.increment(tenantId, runId, { fetched: fetched.departments + fetched.people, skipped: plan.summary.totals.skip });
     const planText = formatPlan(plan);
     log.info('sync plan ready', { status: plan.status, operations: plan.summary.operations, apiCalls: plan.summary.apiCalls, phases: plan.summary.phases, planMs });
@@ -185,7 +171,8 @@ export async function startSyncRun(deps: SyncDeps, input: StartSyncInput): Promi
       const ended = (status: 'success' | 'warning', watermarksAdvanced: boolean) => ({
         summary: { ...summary, outcome: { status, applied: 0, failed: 0, blocked: 0, durationMs: deps.clock.now() - startedAt, watermarksAdvanced } },
       });
-      run = await runs.transition(tenantId, runId, 'planning', 'success', { endedAt: deps.clock.now(), ...ended('success', true) });
+      const status = planWarnings(summary).length > 0 ? 'warning' : 'success';
+      run = await runs.transition(tenantId, runId, 'planning', status, { endedAt: deps.clock.now(), ...ended(status, true) });
       // A watermark the store refuses must not fail the run or keep the lock (finalizeRun's rule).
       const problem = await storeWatermarks(deps, tenantId, source.kind, runId);
       if (problem) run = await recordWatermarkProblem(deps, run, problem, () => ended('warning', false));
@@ -221,6 +208,46 @@ export async function startSyncRun(deps: SyncDeps, input: StartSyncInput): Promi
     log.error('sync run failed before applying', { err });
     throw err;
   }
+}
+
+/** The run's summary of its plan: counts, notes per code, phases as batch spans, the safety verdict. */
+function runSummaryFor(
+  plan: SyncPlan,
+  batches: ReturnType<typeof planBatches>,
+  extras: Pick<RunSummary, 'fetched' | 'neteaseReads' | 'planMs' | 'adopt' | 'withholdDeletions' | 'batchSize'>,
+): RunSummary {
+  const phases: PhaseSpan[] = [];
+  batches.forEach((b, seq) => {
+    const last = phases.at(-1);
+    if (last && last.phase === b.phase) last.count++;
+    else phases.push({ phase: b.phase, first: seq, count: 1 });
+  });
+  const notes: Record<string, number> = {};
+  for (const n of plan.report.notes) notes[n.code] = (notes[n.code] ?? 0) + 1;
+  return {
+    plan: plan.summary,
+    planMode: plan.mode,
+    planStatus: plan.status,
+    deletions: plan.report.deletions,
+    notes,
+    ...(plan.report.unmatchedNetease ? { unmatchedNetease: { accounts: plan.report.unmatchedNetease.accounts.length, units: plan.report.unmatchedNetease.units.length } } : {}),
+    fetched: extras.fetched,
+    ...(extras.neteaseReads !== undefined ? { neteaseReads: extras.neteaseReads } : {}),
+    planMs: extras.planMs,
+    adopt: extras.adopt,
+    ...(extras.withholdDeletions ? { withholdDeletions: true } : {}),
+    batchSize: extras.batchSize,
+    totalBatches: batches.length,
+    phases,
+    ...(plan.approval
+      ? { approval: { reasons: plan.approval.reasons.map(describeParkReason), destructiveCount: plan.approval.destructive.length, destructive: plan.approval.destructive.slice(0, 100) } }
+      : {}),
+  };
+}
+
+/** Stamp progress on a planning run (its updatedAt), so the recovery does not take a live planner for dead. */
+async function touchRun(deps: SyncDeps, tenantId: string, runId: string): Promise<void> {
+  await deps.stores.runs.update(tenantId, runId, {});
 }
 
 /** Error messages of our adapters name operations and codes only; cap the length anyway. */

@@ -11,12 +11,13 @@
  * Budget first: a tenant whose source's monthly API quota is spent (DingTalk 90020, recorded
  * by the meter) is skipped, saying so (use-cases/usage/quota-guard.ts), and the projection
  * warnings are checked (80 % / 100 % of the quota: log line and alarm metric).
- * A tenant whose run is still in progress (or parked for approval) is skipped as well.
+ * A dead run holding the tenant is taken over first (recover-runs.ts, as scheduleSyncRuns does);
+ * a tenant whose run is still in progress (or parked for approval) is skipped as well.
  */
 import { ValidationError } from '../../errors/app-error';
 import { checkBudgets } from '../usage/usage-report';
 import { quotaSpentReason } from '../usage/quota-guard';
-import { chooseScheduledMode, type ScheduledTenantResult } from './schedule-sync';
+import { chooseScheduledMode, takeOverStuckRun, type ScheduledTenantResult } from './schedule-sync';
 import { startSyncRun } from './start-sync-run';
 import type { SyncDeps } from './sync-deps';
 import { SyncRunInProgressError } from './sync-errors';
@@ -41,6 +42,9 @@ export async function runTenantSchedule(deps: TenantScheduleDeps, input: { tenan
       log.warn('usage check failed; the run goes ahead', { err }),
     );
   }
+  // As in scheduleSyncRuns: a dead run holding the tenant is taken over first.
+  const tookOver = await takeOverStuckRun(deps, tenant.id);
+  if (tookOver) return tookOver;
   const spent = await quotaSpentReason(deps, tenant, source);
   if (spent) {
     log.warn('scheduled sync skipped', { reason: spent, code: 'USAGE.QUOTA_SPENT' });
