@@ -23,6 +23,7 @@ const KIND_DESCRIPTIONS: Record<SecretKind, string> = {
   ekp: 'Landray EKP credentials (JSON {password} or {apiKey})',
   dingtalk: 'DingTalk app secret and callback token/AES key (JSON)',
   wecom: 'WeCom contact/app secrets and callback token/AES key (JSON)',
+  alerts: 'Console alerts group robot webhook URL and signing secret (JSON {robotWebhookUrl, signSecret?})',
 };
 
 export interface TenantSecretsProps {
