@@ -54,8 +54,8 @@ export async function lastCallbackAt(deps: { stores: { runs: Pick<RunStore, 'lis
   do {
     const page = await deps.stores.runs.list(tenantId, { limit: 100, ...(cursor ? { cursor } : {}) });
     for (const r of page.items) {
-      if (r.trigger === 'callback') return r.startedAt;
       if (options.since !== undefined && r.startedAt < options.since) return undefined;
+      if (r.trigger === 'callback') return r.startedAt;
       if (++seen >= max) return undefined;
     }
     cursor = page.cursor;
