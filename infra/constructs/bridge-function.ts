@@ -217,8 +217,10 @@ export class BridgeFunction extends Construct {
       }
     }
     if (spec.publishesAlarms && props.alarmTopic) {
-      props.alarmTopic.topic.grantPublish(this.fn);
-      props.alarmTopic.key.grant(this.fn, 'kms:GenerateDataKey*', 'kms:Decrypt');
+      // Not topic.grantPublish: with an encrypted topic it also grants kms:GenerateDataKey* (a wildcard action).
+      this.role.addToPolicy(new PolicyStatement({ actions: ['sns:Publish'], resources: [props.alarmTopic.topic.topicArn] }));
+      // Publishing to an SSE topic needs the key's data keys; named actions, no wildcard.
+      props.alarmTopic.key.grant(this.fn, 'kms:GenerateDataKey', 'kms:Decrypt');
     }
 
     if (spec.consumes) {

@@ -67,6 +67,19 @@ export async function overview(deps: ConsoleDeps, rc: RequestContext, token: { t
 }
 
 export function registerTenantRoutes(router: Router, deps: ConsoleDeps): void {
+  // Approve and reject: the same checks, the sync use case the admin API calls, back to the run.
+  for (const [verb, decide] of [['approve', approveRun], ['reject', rejectRun]] as const) {
+    router.on('POST', `/console/t/:tenant/runs/:run/${verb}`, async (e, p) => {
+      const { session, form } = requirePost(await requestContext(deps, e));
+      const id = runId(p.run);
+      await audited(deps, session, { tenantId: p.tenant!, action: `run.${verb}`, target: id }, async () => {
+        requireRole(deps.config, session.subject, p.tenant!, 'act');
+        const { note } = parseForm(noteForm, form);
+        return decide(deps.sync, { tenantId: p.tenant!, runId: id, by: `console ${actorName(session.subject)}`, ...(note ? { note } : {}) });
+      });
+      return seeOther(`${tenantBase(p.tenant!)}/runs/${enc(id)}`);
+    });
+  }
   router
     .on('GET', '/console/static/console.css', async () => text(200, CONSOLE_CSS, { 'content-type': 'text/css; charset=utf-8', 'cache-control': 'public, max-age=3600' }))
     .on('GET', '/console/t/:tenant/runs', async (e, p) => {
@@ -88,26 +101,6 @@ export function registerTenantRoutes(router: Router, deps: ConsoleDeps): void {
       const lines: string[] = [];
       for await (const line of runResultsCsv(deps.sync, p.tenant!, runId(p.run))) lines.push(line);
       return text(200, `${lines.join('\r\n')}\r\n`, { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': `attachment; filename="${runId(p.run)}.csv"` });
-    })
-    .on('POST', '/console/t/:tenant/runs/:run/approve', async (e, p) => {
-      const { session, form } = requirePost(await requestContext(deps, e));
-      const id = runId(p.run);
-      await audited(deps, session, { tenantId: p.tenant!, action: 'run.approve', target: id }, async () => {
-        requireRole(deps.config, session.subject, p.tenant!, 'act');
-        const { note } = parseForm(noteForm, form);
-        return approveRun(deps.sync, { tenantId: p.tenant!, runId: id, by: `console ${actorName(session.subject)}`, ...(note ? { note } : {}) });
-      });
-      return seeOther(`${tenantBase(p.tenant!)}/runs/${enc(id)}`);
-    })
-    .on('POST', '/console/t/:tenant/runs/:run/reject', async (e, p) => {
-      const { session, form } = requirePost(await requestContext(deps, e));
-      const id = runId(p.run);
-      await audited(deps, session, { tenantId: p.tenant!, action: 'run.reject', target: id }, async () => {
-        requireRole(deps.config, session.subject, p.tenant!, 'act');
-        const { note } = parseForm(noteForm, form);
-        return rejectRun(deps.sync, { tenantId: p.tenant!, runId: id, by: `console ${actorName(session.subject)}`, ...(note ? { note } : {}) });
-      });
-      return seeOther(`${tenantBase(p.tenant!)}/runs/${enc(id)}`);
     })
     .on('POST', '/console/t/:tenant/sync', async (e, p) => {
       const { session, form } = requirePost(await requestContext(deps, e));
