@@ -8,6 +8,7 @@ import type { QueueDepth } from '../../shared/ports/dead-letters';
 import { newRunId } from '../../shared/ports/state-stores';
 import { alertRecipients, makeAlertChannels } from '../../shared/use-cases/console/alert-channels';
 import { raiseAlerts, type AlertDeps } from '../../shared/use-cases/console/raise-alerts';
+import { SCHEDULES } from '../../shared/contracts/app-manifest';
 
 const T0 = Date.UTC(2026, 5, 1, 8);
 const tenant = tenantSchema.parse({
@@ -48,6 +49,10 @@ function setup(depths: QueueDepth[] = []) {
 }
 
 describe('console alerts', () => {
+  it('run every minute, so a parked run reaches its admins within one (CDK and the local stack both use this schedule)', () => {
+    expect(SCHEDULES.find((x) => x.fn === 'alerts')?.rateMinutes).toBe(1);
+  });
+
   it('alerts a parked run once, to the tenant and the operators, with the run\'s console link', async () => {
     const s = setup();
     const runId = newRunId(T0);

@@ -21,7 +21,7 @@ import type { SecretStore } from '../../../shared/ports/secret-store';
 import { getRuntime } from '../../../shared/runtime/runtime';
 import { deriveConsoleKeys, type ConsoleKeys } from '../../../shared/use-cases/console/session';
 import type { SsoVendor, VendorSsoClient } from '../../../shared/use-cases/sso/vendor-sso';
-import { dingtalkSso, wecomSso } from '../sso/handler';
+import { dingtalkSso, wecomSso } from '../../../shared/adapters/vendor-sso-clients';
 import { htmlResult, type ConsoleDeps } from './console-context';
 import { registerSignInRoutes } from './signin.routes';
 import { registerTenantRoutes } from './tenant.routes';

@@ -13,8 +13,9 @@ import { getRuntime } from '../../../shared/runtime/runtime';
 import { loadTenantSigner } from '../../../shared/use-cases/manage-keys';
 import { signIn, type SignInDeps } from '../../../shared/use-cases/sso/sign-in';
 import type { VendorSsoClient } from '../../../shared/use-cases/sso/vendor-sso';
-import { createDingtalkClient, type DingtalkClient } from '../../../shared/adapters/dingtalk';
-import { createWecomClient, type WecomClient } from '../../../shared/adapters/wecom';
+import { createDingtalkClient } from '../../../shared/adapters/dingtalk';
+import { createWecomClient } from '../../../shared/adapters/wecom';
+import { dingtalkSso, wecomSso } from '../../../shared/adapters/vendor-sso-clients';
 
 export interface Deps extends SignInDeps {
   config: TenantsFile;
@@ -37,22 +38,8 @@ export function makeHandler(deps: Deps) {
   );
 }
 
-/** DingTalk: the OAuth page (QR on a PC, silent inside DingTalk) returns `authCode` (§5). */
-export function dingtalkSso(client: DingtalkClient): VendorSsoClient {
-  return {
-    loginUrl: ({ redirectUri, state }) => client.buildLoginUrl({ redirectUri, state }),
-    userIdFromCallback: async (q) => (await client.getUserIdByOAuthCode(q.authCode ?? q.code ?? '')).userId,
-    userIdFromJsapiCode: async (code) => (await client.getUserIdByAuthCode(code)).userId,
-  };
-}
-
-/** WeCom: in-client OAuth inside WeCom, the PC login page elsewhere; both return `code` (§5). */
-export function wecomSso(client: WecomClient): VendorSsoClient {
-  return {
-    loginUrl: ({ redirectUri, state, inApp }) => (inApp ? client.buildOAuthUrl({ redirectUri, state }) : client.buildPcLoginUrl({ redirectUri, state })),
-    userIdFromCallback: async (q) => (await client.getUserIdByCode(q.code ?? '')).userId,
-  };
-}
+// The vendor clients as sign-in clients (shared with the console's sign-in).
+export { dingtalkSso, wecomSso };
 
 export const handler = lazyHandler(() => {
   const rt = getRuntime('sso');
