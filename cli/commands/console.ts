@@ -4,7 +4,7 @@ import type { SecretStore } from '../../shared/ports/secret-store';
 import { buildBreakGlassLink, BREAKGLASS_DEFAULT_TTL_MS } from '../../shared/use-cases/console/break-glass';
 import { deriveConsoleKeys } from '../../shared/use-cases/console/session';
 import { secretStoreFor } from '../context';
-import type { Command } from '../main';
+import type { Command } from './command';
 
 /** A one-time break-glass sign-in link for the console (also printed by `npm start`). */
 export async function breakGlassLink(secrets: SecretStore, stage: string, baseUrl: string, label: string, ttlMs = BREAKGLASS_DEFAULT_TTL_MS, now = Date.now()): Promise<string> {

@@ -22,9 +22,9 @@
 import { readFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { ValidationError, AppError } from '../../shared/errors/app-error';
-import type { RunRecord } from '../../shared/ports/state-stores';
+import type { RunRecord } from '../../shared/ports/run-store';
 import type { CliContext } from '../context';
-import type { Command } from '../main';
+import type { Command } from './command';
 
 // ---------------------------------------------------------------------------------------
 // Transport
@@ -80,7 +80,7 @@ function httpTransport(baseUrl: string): AdminTransport {
 
 /** The deployed stage's routes in this process (see the module doc). */
 async function inProcessTransport(ctx: CliContext): Promise<AdminTransport> {
-  const [{ Router }, { registerSyncRoutes }, { createDocumentClient }, { tableName }, { createDynamoStateStores }, { SqsJobQueue }, { GetQueueUrlCommand, SQSClient }, { createSyncAdapters }, { createLogger }, { systemClock }, { secretStoreFor }, { errorResponse }, { queueName, FUNCTIONS }] =
+  const [{ Router }, { registerSyncRoutes }, { createDocumentClient }, { tableName }, { createDynamoStateStores }, { SqsJobQueue }, { GetQueueUrlCommand, SQSClient }, { syncDepsOf }, { createLogger }, { systemClock }, { tenantClientsFor }, { errorResponse }, { queueName, FUNCTIONS }] =
     await Promise.all([
       import('../../shared/http/router'),
       import('../../functions/http/admin/sync.routes'),
@@ -89,7 +89,7 @@ async function inProcessTransport(ctx: CliContext): Promise<AdminTransport> {
       import('../../shared/adapters/aws/dynamo-state.store'),
       import('../../shared/adapters/aws/sqs.job-queue'),
       import('@aws-sdk/client-sqs'),
-      import('../../shared/adapters/sources'),
+      import('../../shared/wiring/sync'),
       import('../../shared/logging/logger'),
       import('../../shared/ports/clock'),
       import('../context'),
@@ -97,24 +97,18 @@ async function inProcessTransport(ctx: CliContext): Promise<AdminTransport> {
       import('../../shared/contracts/app-manifest'),
     ]);
   const logger = createLogger({ level: 'warn', fields: { component: 'cli', stage: ctx.stage } });
-  const secrets = await secretStoreFor(ctx);
   const sqs = new SQSClient({});
   // Every queue the admin function sends to: plan (runs), sync (approvals), callback (follow-ups).
   const queueUrls = Object.fromEntries(
     await Promise.all(FUNCTIONS.admin.sendsTo.map(async (q) => [q, (await sqs.send(new GetQueueUrlCommand({ QueueName: queueName(ctx.stage, q) }))).QueueUrl] as const)),
   );
-  const adapters = createSyncAdapters({ secrets, stage: ctx.stage, logger });
+  const clients = await tenantClientsFor(ctx, logger);
   const router = new Router();
   registerSyncRoutes(router, {
-    sync: {
-      stores: createDynamoStateStores(createDocumentClient(), tableName(ctx.stage)),
-      jobs: new SqsJobQueue({ client: sqs, queueUrls }),
-      clock: systemClock,
-      logger,
-      tenants: () => ctx.config().tenants,
-      directory: (t) => adapters.directory(t),
-      netease: (t) => adapters.netease(t),
-    },
+    sync: syncDepsOf(
+      { stores: createDynamoStateStores(createDocumentClient(), tableName(ctx.stage)), jobs: new SqsJobQueue({ client: sqs, queueUrls }), clock: systemClock, logger, tenants: () => ctx.config().tenants },
+      clients,
+    ),
   });
   return async (method, path, body) => {
     const [rawPath, rawQueryString = ''] = path.split('?');

@@ -8,6 +8,7 @@
  * given by `secretName()` in shared/config/secrets.ts.
  */
 import { z } from 'zod';
+import { publicBaseUrlSchema } from './public-url';
 
 const httpUrl = z
   .string()
@@ -45,6 +46,11 @@ const neteaseSchema = z
     apiBaseUrl: httpUrl.optional(),
     ssoEntryUrl: httpUrl.optional(),
     unreadUrl: httpUrl.optional(),
+    /**
+     * Local stack only: a loopback URL here starts this vendor's simulator unless this is
+     * false (a real service on this machine, e.g. an SSH tunnel to the vendor's test system).
+     */
+    simulate: z.boolean().optional(),
     /** RSA key size used by `keys generate`. Every observed integration uses 1024. */
     keyBits: z.union([z.literal(1024), z.literal(2048)]).default(1024),
     /** Client-side rate limit for API calls, per tenant. */
@@ -86,6 +92,11 @@ const ekpSchema = z
       z.object({ type: z.literal('header'), header: z.string().min(1).default('X-Api-Key') }).strict(),
       z.object({ type: z.literal('none') }).strict(),
     ]),
+    /**
+     * Local stack only: a loopback URL here starts this vendor's simulator unless this is
+     * false (a real service on this machine, e.g. an SSH tunnel to the vendor's test system).
+     */
+    simulate: z.boolean().optional(),
     pageSize: z.number().int().min(10).max(5000).default(500),
     timeoutMs: z.number().int().min(100).max(120_000).default(30_000),
   })
@@ -105,6 +116,11 @@ const dingtalkSchema = z
      * H5 docs and set it here (or host the npm package `dingtalk-jsapi` yourself).
      */
     jsapiUrl: httpUrl.default('https://g.alicdn.com/dingding/dingtalk-jsapi/3.2.9/dingtalk.open.js'),
+    /**
+     * Local stack only: a loopback URL here starts this vendor's simulator unless this is
+     * false (a real service on this machine, e.g. an SSH tunnel to the vendor's test system).
+     */
+    simulate: z.boolean().optional(),
     /** DingTalk's limit is 20 calls/s per app and API; stay under it. */
     requestsPerSecond: z.number().positive().max(20).default(15),
   })
@@ -117,6 +133,11 @@ const wecomSchema = z
     apiBaseUrl: httpUrl.default('https://qyapi.weixin.qq.com/cgi-bin'),
     oauthBaseUrl: httpUrl.default('https://open.weixin.qq.com'),
     loginBaseUrl: httpUrl.default('https://login.work.weixin.qq.com'),
+    /**
+     * Local stack only: a loopback URL here starts this vendor's simulator unless this is
+     * false (a real service on this machine, e.g. an SSH tunnel to the vendor's test system).
+     */
+    simulate: z.boolean().optional(),
     requestsPerSecond: z.number().positive().max(100).default(20),
   })
   .strict();
@@ -133,6 +154,15 @@ const ssoSchema = z
     fallbackRule: z.enum(['none', 'emailLocalPart', 'loginName']).default('none'),
     /** 0 Chinese, 1 English (NetEase `lang`). */
     lang: z.union([z.literal(0), z.literal(1)]).default(0),
+    /**
+     * Where browsers and vendors reach this tenant's SSO endpoint (`<publicBaseUrl>/sso/<tenant>`):
+     * the DingTalk/WeCom OAuth `redirect_uri`, the CAS service and the unread widget's "open
+     * mailbox" link are built from it. Default: the deployment's SSO Function URL, else its
+     * HTTP API URL (stack outputs). Set it for a custom domain, or where the vendor's trusted
+     * domain (WeCom 可信域名, DingTalk redirect whitelist) is not the default one. https only
+     * (http on a loopback address for the local stack). See shared/config/public-url.ts.
+     */
+    publicBaseUrl: publicBaseUrlSchema.optional(),
   })
   .strict();
 

@@ -1,5 +1,5 @@
 /** Runs (list, one run with approve / reject), mappings search and explain. */
-import { RUN_COUNT_KEYS, RUN_STATUSES, type RunRecord } from '../ports/state-stores';
+import { RUN_COUNT_KEYS, RUN_STATUSES, type RunRecord } from '../ports/run-store';
 import type { MappingHit } from '../use-cases/console/console-queries';
 import type { ObjectExplanation, RunDetail } from '../use-cases/sync/sync-queries';
 import { html, qs, when } from './html';

@@ -156,6 +156,11 @@ export interface PlanSyncInput {
 /** NetEase createAccount/updateAccount `unit_id` for the default unit (reference §2). */
 export const DEFAULT_UNIT_ID = 'default';
 
+/** NetEase shows the default unit as `<domainId>_default` (reference §2 getAccount). */
+export function isDefaultUnitId(unitId: string | undefined): boolean {
+  return unitId === undefined || unitId === '' || unitId === DEFAULT_UNIT_ID || unitId.endsWith('_default');
+}
+
 /** NetEase keeps a soft-deleted (deleteAccountSim) account recoverable for 7 days (reference §2, S2). */
 export const NETEASE_RECOVERY_WINDOW_DAYS = 7;
 

@@ -10,6 +10,7 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { isAppError } from '../errors/app-error';
 import type { Logger } from '../logging/logger';
+import { assertValidHost } from './host';
 import { json, page, type HttpResult } from './http-response';
 
 export type HttpEvent = APIGatewayProxyEventV2;
@@ -32,6 +33,8 @@ const NOT_CONFIGURED_PUBLIC = '此功能尚未配置，请联系管理员。This
 export function httpHandler(fn: HttpFn, opts: HttpHandlerOptions) {
   return middy<HttpEvent, HttpResult, Error, Context>()
     .use({
+      // A malformed Host is the caller's mistake: a clear 400 before anything runs.
+      before: async (request) => assertValidHost(request.event.headers),
       onError: async (request) => {
         request.response = errorResponse(request.error, request.event, request.context, opts);
       },

@@ -13,7 +13,7 @@
  * expired items read as absent (the store checks the time itself).
  */
 import { ValidationError } from '../errors/app-error';
-import type { Page, PageOptions } from './state-stores';
+import type { Page, PageOptions } from './store-common';
 
 /** How someone signed in: the tenant identity they proved, or the deployment's break-glass link. */
 export type OperatorSubject =

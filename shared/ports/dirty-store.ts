@@ -10,14 +10,15 @@
  * key layout there); use-case tests use the in-memory twin
  * (shared/adapters/memory/memory-dirty.store.ts); both pass the same behaviours
  * (test/integration/callback-worker-dirty-store.test.ts). The rules of
- * shared/ports/state-stores.ts apply: keyed by tenant, single-item conditional writes,
+ * shared/ports/store-common.ts apply: keyed by tenant, single-item conditional writes,
  * bad input is a ValidationError that writes nothing, store failures are StateStoreErrors
  * (retryable for throttling and 5xx), expired entries are absent.
  */
 import { randomBytes } from 'node:crypto';
 import type { DirectoryObjectType } from '../domain/directory';
 import { ValidationError } from '../errors/app-error';
-import { assertKeyPart, assertOneOf, assertTenant, OBJECT_TYPES, SOURCE_KINDS, type SourceKind } from './state-stores';
+import { OBJECT_TYPES, SOURCE_KINDS, type SourceKind } from './store-common';
+import { assertKeyPart, assertOneOf, assertTenant } from './store-validation';
 
 /** 3 days: longer than SQS keeps a callback message (4 days of retention minus retries), and far longer than any run. */
 export const DEFAULT_DIRTY_TTL_SECONDS = 3 * 24 * 3600;

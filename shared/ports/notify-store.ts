@@ -3,11 +3,12 @@
  * who opted in to notifications. In AWS it lives in the single DynamoDB table
  * (shared/adapters/aws/dynamo-notify.store.ts, key layout documented there); tests use the
  * in-memory twin (shared/adapters/memory/memory-notify.store.ts). Both follow the rules of
- * shared/ports/state-stores.ts: keyed by tenant, single-item conditional writes, bad input
+ * shared/ports/store-common.ts: keyed by tenant, single-item conditional writes, bad input
  * is a ValidationError that writes nothing, store failures are StateStoreErrors.
  */
 import { ValidationError } from '../errors/app-error';
-import { assertKeyPart, assertOneOf, assertTenant, assertTime, SOURCE_KINDS, type SourceKind } from './state-stores';
+import { SOURCE_KINDS, type SourceKind } from './store-common';
+import { assertKeyPart, assertOneOf, assertTenant, assertTime } from './store-validation';
 
 /** Most handled-mail identities kept on a watermark (older ones fall back to the OnceStore). */
 export const MAX_RECENT_MAILS = 200;

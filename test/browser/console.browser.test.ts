@@ -28,7 +28,7 @@ import { createDynamoStateStores } from '../../shared/adapters/aws/dynamo-state.
 import { FileSecretStore } from '../../shared/adapters/local/file.secret-store';
 import { tenantSchema } from '../../shared/config/tenant-config.schema';
 import { createMemoryLogger } from '../../shared/logging/logger';
-import type { RunRecord } from '../../shared/ports/state-stores';
+import type { RunRecord } from '../../shared/ports/run-store';
 
 const CHROMIUM = process.env.QIYE_CHROMIUM ?? '/usr/bin/chromium';
 const haveChromium = existsSync(CHROMIUM);

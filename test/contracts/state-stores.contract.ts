@@ -12,14 +12,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { NotFoundError, ValidationError } from '../../shared/errors/app-error';
 import type { fixedClock } from '../../shared/ports/clock';
 import { decodeWatermark, encodeWatermark, MAX_WATERMARK_IDS } from '../../shared/adapters/ekp/ekp.feed';
-import {
-  ConflictError,
-  MAX_WATERMARK_BYTES,
-  newRunId,
-  type MappingWrite,
-  type ObjectResult,
-  type StateStores,
-} from '../../shared/ports/state-stores';
+import type { MappingWrite } from '../../shared/ports/mapping-store';
+import { newRunId, type ObjectResult } from '../../shared/ports/run-store';
+import type { StateStores } from '../../shared/ports/state-stores';
+import { ConflictError, MAX_WATERMARK_BYTES } from '../../shared/ports/store-common';
 
 export type TestClock = ReturnType<typeof fixedClock>;
 

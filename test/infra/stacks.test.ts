@@ -26,6 +26,7 @@ let egress: Synthesized;
 
 // Two syntheses bundle every function twice: minutes on a loaded 2-core machine.
 beforeAll(() => {
+  // Two synths with bundling skipped: ~9 s on an idle 2-core machine, far more when it is loaded.
   s = synthBridge();
   egress = synthBridge({ staticEgress: 'true', natGateways: '2', alarmEmail: 'ops@acme.example.com', syncRateMinutes: '30', logRetentionDays: 365 });
 }, 300_000);

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp as mkdtempRaw, rm, stat, writeFile } from 'node:fs/promises';
+import { stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -7,7 +7,7 @@ import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-s
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { ListQueuesCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { ScheduledEvent } from 'aws-lambda';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { createTableInput } from '../../shared/adapters/aws/table-definition';
 import { ConfigError } from '../../shared/errors/app-error';
 import { createMemoryLogger } from '../../shared/logging/logger';
@@ -16,6 +16,7 @@ import { startLocalStack, type LocalStack } from '../../local/stack';
 import { startDynalite } from '../../local/dynamodb';
 import type { LambdaHandler } from '../../local/lambda-invoke';
 import type { SimulatorModule, SimulatorStartOptions } from '../../local/simulators/simulator';
+import { tempDirs } from '../support/temp-dirs';
 
 const RANDOM_PORTS = { gateway: 0, functionUrl: 0, dynamodb: 0, sqs: 0 };
 // config/tenants.local.json points at fixed simulator ports (3101-3104); tests must not take them.
@@ -27,15 +28,7 @@ afterEach(async () => {
   running = undefined;
 });
 
-const tempDirs: string[] = [];
-async function mkdtemp(prefix: string): Promise<string> {
-  const d = await mkdtempRaw(prefix);
-  tempDirs.push(d);
-  return d;
-}
-afterAll(async () => {
-  await Promise.all(tempDirs.map((d) => rm(d, { recursive: true, force: true })));
-});
+const mkdtemp = tempDirs();
 
 async function healthWithin(url: string, ms: number): Promise<{ status: number; body: any }> {
   const end = Date.now() + ms;

@@ -9,7 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startNeteaseSimulator, type RunningNeteaseSimulator } from '../../local/simulators/netease';
 import { NeteaseOpenApiError, NeteaseOpenClient } from '../../shared/adapters/netease/netease-open.client';
 import type { Department, Person } from '../../shared/domain/directory';
-import { getRunDetail, type NeteaseSyncApi } from '../../shared/use-cases/sync';
+import { getRunDetail } from '../../shared/use-cases/sync';
+import type { NeteaseDirectory } from '../../shared/ports/netease-directory';
 import { createSyncHarness, driftCheck, MemoryDirectorySource, type SyncHarness } from './sync-harness';
 
 let sim: RunningNeteaseSimulator;
@@ -54,12 +55,12 @@ async function setup(opts: { openPlatform: boolean; allowedIps?: string[]; after
     source: new MemoryDirectorySource(o.departments, o.people),
     ...(opts.openPlatform
       ? {
-          wrapApi: (api: NeteaseSyncApi): NeteaseSyncApi => {
+          wrapApi: (api: NeteaseDirectory): NeteaseDirectory => {
             const mover = new NeteaseOpenClient(
               { baseUrl: sim.url, appId: app.appId, orgOpenId: app.orgOpenId, domain, timeoutMs: 5000, maxRetries: 2, requestsPerSecond: 1000 },
               { authCode: async () => app.authCode, retryBaseDelayMs: 1, retryMaxDelayMs: 5 },
             );
-            const withMoves = Object.create(api) as NeteaseSyncApi;
+            const withMoves = Object.create(api) as NeteaseDirectory;
             withMoves.reparentUnit = async (unitId, parentUnitId, expect) => {
               await mover.moveUnit(unitId, parentUnitId, expect);
               opts.afterMove?.();

@@ -8,16 +8,13 @@ import { UpstreamError, ValidationError } from '../../shared/errors/app-error';
 import { SYNC_LOCK, releaseRun } from '../../shared/use-cases/sync';
 import { FOLLOW_UP_NAMESPACE } from '../../shared/use-cases/sync/run-lifecycle';
 import { marksOf } from '../../shared/use-cases/callbacks/apply-contact-events';
-import { createWorld, department, dingtalkTenant, event, ops, person } from './callback-worker-fixtures';
+import { createWorld, department, dingtalkTenant, event, ops, person, seededWorld } from './callback-worker-fixtures';
+import type { CallbackWorkerOptions } from '../../shared/use-cases/callbacks/apply-contact-events';
 
 const RUN_HOLDING = '20240506T015900000Z-holder01';
 
-async function seeded(options = {}) {
-  const w = createWorld({ options });
-  w.source.putPerson({ id: 'u1', displayName: '张三', departmentIds: ['2'] });
-  w.source.putPerson({ id: 'u2', displayName: '李四', departmentIds: ['2'] });
-  await w.seedMappings();
-  return w;
+function seeded(options: Partial<CallbackWorkerOptions> = {}) {
+  return seededWorld([['u1', '张三'], ['u2', '李四']], { options });
 }
 
 describe('recording and applying contact events', () => {

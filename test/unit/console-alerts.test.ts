@@ -5,8 +5,8 @@ import { createMemoryLogger } from '../../shared/logging/logger';
 import type { Alert } from '../../shared/ports/alert-channels';
 import { fixedClock } from '../../shared/ports/clock';
 import type { QueueDepth } from '../../shared/ports/dead-letters';
-import { newRunId } from '../../shared/ports/state-stores';
-import { alertRecipients, makeAlertChannels } from '../../shared/use-cases/console/alert-channels';
+import { newRunId } from '../../shared/ports/run-store';
+import { alertRecipients, makeAlertChannels } from '../../shared/wiring/alert-channels';
 import { raiseAlerts, type AlertDeps } from '../../shared/use-cases/console/raise-alerts';
 import { SCHEDULES } from '../../shared/contracts/app-manifest';
 

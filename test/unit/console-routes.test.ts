@@ -11,15 +11,27 @@ import { MemoryConsoleStore } from '../../shared/adapters/memory/memory-console.
 import { createMemoryStateStores } from '../../shared/adapters/memory/memory-state.store';
 import { tenantsFileSchema } from '../../shared/config/tenant-config.schema';
 import { createMemoryLogger } from '../../shared/logging/logger';
+import type { CasTicketValidator } from '../../shared/ports/cas-ticket-validator';
 import { fixedClock } from '../../shared/ports/clock';
 import { deriveConsoleKeys } from '../../shared/use-cases/console/session';
+import { consoleLinkTarget } from '../../shared/use-cases/console/sign-in';
 
 const config = tenantsFileSchema.parse({
-  tenants: [{ id: 'acme', netease: { domain: 'acme.com', product: 'p', region: 'hz' }, ekp: { baseUrl: 'http://127.0.0.1:9', auth: { type: 'none' } }, console: { admins: ['oa:boss'] } }],
+  tenants: [{ id: 'acme', netease: { domain: 'acme.com', product: 'p', region: 'hz' }, ekp: { baseUrl: 'http://127.0.0.1:9', auth: { type: 'none' } }, sso: { cas: { baseUrl: 'https://cas.example.com/cas' } }, console: { admins: ['oa:boss', 'cas:casboss'] } }],
 });
 const clock = fixedClock(Date.UTC(2026, 0, 1));
 const stores = createMemoryStateStores({ clock });
 const store = new MemoryConsoleStore({ clock });
+// A CAS server that remembers the service URLs it was given (they must be the configured public URL).
+const casServices: string[] = [];
+const cas: CasTicketValidator = {
+  loginUrl: (service) => `https://cas.example.com/cas/login?service=${encodeURIComponent(service)}`,
+  validate: async (service, ticket) => {
+    casServices.push(service);
+    if (ticket !== 'ST-good') throw new Error('bad ticket');
+    return 'casboss';
+  },
+};
 const deps: ConsoleDeps = {
   config,
   logger: createMemoryLogger('error'),
@@ -29,7 +41,7 @@ const deps: ConsoleDeps = {
   once: stores.once,
   secrets: { getJson: async () => undefined, putJson: async () => undefined },
   sync: { stores, jobs: { send: async () => undefined }, clock, logger: createMemoryLogger('error'), tenants: () => config.tenants, directory: async () => { throw new Error('no source'); }, netease: async () => { throw new Error('no netease'); } },
-  signIn: { once: stores.once, clock, oaLinkSecret: async () => 'x'.repeat(32), vendorSso: async () => { throw new Error('none'); } },
+  signIn: { once: stores.once, clock, oaLinkSecret: async () => 'x'.repeat(32), vendorSso: async () => { throw new Error('none'); }, cas: () => cas, consoleBaseUrl: 'https://console.example.com' },
   keys: async () => deriveConsoleKeys('k'.repeat(40)),
   tokenCheck: async () => ({ ok: true, detail: 'test' }),
 };
@@ -63,7 +75,7 @@ describe('console routes', () => {
 
   it('refuses a signed-in identity that has no role, and records the refusal', async () => {
     const { buildOaLink } = await import('../../shared/use-cases/sso/oa-link');
-    const link = new URL(buildOaLink({ baseUrl: 'https://api.example.com', tenantId: 'acme', secret: 'x'.repeat(32), user: 'stranger', module: 'console', now: clock.now(), path: '/console/signin/acme/oa' }));
+    const link = new URL(buildOaLink({ baseUrl: 'https://api.example.com', tenantId: 'acme', secret: 'x'.repeat(32), user: 'stranger', module: 'console', targetCheck: consoleLinkTarget, now: clock.now(), path: '/console/signin/acme/oa' }));
     const r = await call(event('GET', `${link.pathname}?${link.searchParams}`));
     expect(r.statusCode).toBe(403);
     expect(r.cookies).toBeUndefined();
@@ -74,7 +86,7 @@ describe('console routes', () => {
     const { buildOaLink } = await import('../../shared/use-cases/sso/oa-link');
     const mail = new URL(buildOaLink({ baseUrl: 'https://api.example.com', tenantId: 'acme', secret: 'x'.repeat(32), user: 'boss', now: clock.now(), path: '/console/signin/acme/oa' }));
     expect((await call(event('GET', `${mail.pathname}?${mail.searchParams}`))).statusCode).toBe(401);
-    const ok = new URL(buildOaLink({ baseUrl: 'https://api.example.com', tenantId: 'acme', secret: 'x'.repeat(32), user: 'boss', module: 'console', now: clock.now(), path: '/console/signin/acme/oa' }));
+    const ok = new URL(buildOaLink({ baseUrl: 'https://api.example.com', tenantId: 'acme', secret: 'x'.repeat(32), user: 'boss', module: 'console', targetCheck: consoleLinkTarget, now: clock.now(), path: '/console/signin/acme/oa' }));
     const r = await call(event('GET', `${ok.pathname}?${ok.searchParams}`));
     expect(r.statusCode).toBe(200);
     expect(r.cookies?.[0]).toMatch(/^__Host-qb_console=.+; Path=\/; Secure; HttpOnly; SameSite=Strict; Max-Age=\d+$/);
@@ -82,6 +94,25 @@ describe('console routes', () => {
     const overview = await call(event('GET', '/console', { cookies: [cookie] }));
     expect(overview.body).toContain('oa:boss@acme');
     expect(overview.body).toContain('data-tenant="acme"');
+  });
+
+  it('sends CAS back to the configured public URL, never to the Host or X-Forwarded-Host of the request', async () => {
+    const forged = { headers: { host: 'evil.example', 'x-forwarded-host': 'evil.example', 'x-forwarded-proto': 'http' } };
+    const start = await call(event('GET', '/console/signin/acme/cas', forged));
+    expect(start.statusCode).toBe(302);
+    const service = new URL(start.headers.location!).searchParams.get('service');
+    expect(service).toBe('https://console.example.com/console/signin/acme/cas');
+    const done = await call(event('GET', '/console/signin/acme/cas?ticket=ST-good', forged));
+    expect(done.statusCode).toBe(200);
+    expect(casServices.at(-1)).toBe('https://console.example.com/console/signin/acme/cas');
+    expect(done.cookies?.[0]).toMatch(/^__Host-qb_console=/);
+  });
+
+  it('refuses to start a sign-in when no public base URL is configured, instead of guessing one from the request', async () => {
+    const bare = makeHandler({ ...deps, signIn: { ...deps.signIn, consoleBaseUrl: undefined } });
+    const r = (await bare(event('GET', '/console/signin/acme/cas'), {} as Context)) as { statusCode: number; headers: Record<string, string> };
+    expect(r.statusCode).toBeGreaterThanOrEqual(500);
+    expect(r.headers.location).toBeUndefined();
   });
 
   it('serves the stylesheet the CSP allows', async () => {

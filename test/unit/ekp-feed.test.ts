@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { decodeWatermark, drainFeed, encodeWatermark, MAX_WATERMARK_IDS } from '../../shared/adapters/ekp/ekp.feed';
-import { MAX_WATERMARK_BYTES } from '../../shared/ports/state-stores';
+import { MAX_WATERMARK_BYTES } from '../../shared/ports/store-common';
 import { ekpElementSchema, type EkpOrgType, type EkpWireElement } from '../../shared/adapters/ekp/ekp.schema';
 import type { EkpUpdatedPage } from '../../shared/adapters/ekp/ekp.client';
 import { UpstreamError } from '../../shared/errors/app-error';

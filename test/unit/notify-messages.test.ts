@@ -11,10 +11,12 @@ import { WecomApiError } from '../../shared/adapters/wecom/wecom.errors';
 import { notifyJobFromJson } from '../../shared/contracts/notify-job';
 import { NotConfiguredError, ValidationError } from '../../shared/errors/app-error';
 import { fixedClock } from '../../shared/ports/clock';
-import { dingtalkMessage, dingtalkSender, toSendError, wecomCard, wecomSender } from '../../shared/use-cases/notify/channel-senders';
+import { dingtalkMessage, dingtalkSender, dingtalkSendScope } from '../../shared/adapters/dingtalk/dingtalk.notice-sender';
+import { wecomCard, wecomSender, wecomSendScope } from '../../shared/adapters/wecom/wecom.notice-sender';
+import { toSendError } from '../../shared/errors/notify-send-error';
 import { attributeEntries, formatChinaTime, mailIdentity, parseChinaTime, recipientLocalParts } from '../../shared/use-cases/notify/new-mail';
 import { buildNotificationLink, INBOX_MODULE } from '../../shared/use-cases/notify/notification-link';
-import type { Notice } from '../../shared/use-cases/notify/notices';
+import type { Notice } from '../../shared/domain/notice';
 import { CHANNEL_LIMITS, loadBudget } from '../../shared/use-cases/notify/rate-budget';
 
 const URL_ = 'https://bridge.example.com/sso/acme?via=dingtalk&module=x';
@@ -119,7 +121,7 @@ describe('vendor errors -> what the worker does', () => {
     ['bad message', new ValidationError('url must be an http(s) URL', { code: 'DINGTALK.INVALID_MESSAGE' }), 'person'],
     ['network reset', Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }), 'retry'],
   ])('%s -> %s', (_name, err, scope) => {
-    expect(toSendError(err).scope).toBe(scope);
+    expect(toSendError(err, dingtalkSendScope, wecomSendScope).scope).toBe(scope);
   });
 });
 

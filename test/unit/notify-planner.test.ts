@@ -13,9 +13,11 @@ import { NotConfiguredError, UpstreamError } from '../../shared/errors/app-error
 import { createMemoryLogger } from '../../shared/logging/logger';
 import { fixedClock } from '../../shared/ports/clock';
 import type { JobQueue, OutgoingMessage } from '../../shared/ports/job-queue';
-import { isRunId, type MappingStatus, type StateStores } from '../../shared/ports/state-stores';
+import type { MappingStatus } from '../../shared/ports/mapping-store';
+import { isRunId } from '../../shared/ports/run-store';
+import type { StateStores } from '../../shared/ports/state-stores';
 import { planNotifications, type PlanNotificationsDeps } from '../../shared/use-cases/notify/plan-notifications';
-import { secretChannelCheck } from '../../functions/schedule/notify-planner/handler';
+import { secretChannelCheck } from '../../shared/wiring/wiring';
 
 const clock = fixedClock(Date.UTC(2024, 4, 6, 2, 0, 0));
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../cli/main';
 import { setAdminTransportForTests, type AdminResponse } from '../../cli/commands/sync';
-import { zeroCounts, type RunRecord } from '../../shared/ports/state-stores';
+import { zeroCounts, type RunRecord } from '../../shared/ports/run-store';
 
 const RUN = '20240601T120000000Z-abcd1234';
 const REQUEST = '6f1c2d3e-0000-4000-8000-00000000abcd';

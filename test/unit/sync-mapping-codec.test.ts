@@ -3,7 +3,7 @@ import { MemoryMappingStore } from '../../shared/adapters/memory/memory-mapping.
 import { mappingUpdatesFor } from '../../shared/domain/mapping-updates';
 import { planSync } from '../../shared/domain/plan-sync';
 import type { AccountMapping, UnitMapping } from '../../shared/domain/sync-plan';
-import type { MappingStore } from '../../shared/ports/state-stores';
+import type { MappingStore } from '../../shared/ports/mapping-store';
 import { accountToWrite, loadMappingState, recordToAccount, recordToUnit, unitToWrite, writeMappingUpdates } from '../../shared/use-cases/sync/mapping-codec';
 import { generateOrg } from '../fixtures/org-generator';
 import { settings } from './plan-harness';

@@ -12,14 +12,17 @@ import { createMemoryStateStores } from '../../shared/adapters/memory/memory-sta
 import { tenantSchema } from '../../shared/config/tenant-config.schema';
 import { FUNCTIONS, QUEUES, type QueueName } from '../../shared/contracts/app-manifest';
 import { parseSyncRequestMessage } from '../../shared/contracts/sync-request';
-import type { DirectorySource, DirectorySnapshot } from '../../shared/domain/directory';
+import type { DirectorySnapshot } from '../../shared/domain/directory';
+import type { DirectorySource } from '../../shared/ports/directory-source';
 import { UpstreamError } from '../../shared/errors/app-error';
 import { createMemoryLogger } from '../../shared/logging/logger';
 import { fixedClock } from '../../shared/ports/clock';
 import type { JobQueue, OutgoingMessage } from '../../shared/ports/job-queue';
-import { newRunId } from '../../shared/ports/state-stores';
-import { DEFAULT_SYNC_OPTIONS, SYNC_REQUEST_LEASE_SECONDS, type NeteaseSyncApi, type SyncDeps } from '../../shared/use-cases/sync';
+import { newRunId } from '../../shared/ports/run-store';
+import { DEFAULT_SYNC_OPTIONS, SYNC_REQUEST_LEASE_SECONDS, type SyncDeps } from '../../shared/use-cases/sync';
+import type { NeteaseDirectory } from '../../shared/ports/netease-directory';
 import { MemorySecrets } from '../fixtures/memory-secrets';
+import { sqsEvent } from '../support/sqs-events';
 
 const NOW = Date.UTC(2024, 5, 1, 12);
 const tenant = tenantSchema.parse({
@@ -44,26 +47,12 @@ class MemoryQueue implements JobQueue {
   takePlan(receiveCount = 1): SQSEvent[] {
     const bodies = this.sent.plan ?? [];
     this.sent.plan = [];
-    return bodies.map((body, i) => sqsEvent(JSON.stringify(body), `m-${i}`, receiveCount));
+    return bodies.map((body, i) => planEvent(JSON.stringify(body), `m-${i}`, receiveCount));
   }
 }
 
-function sqsEvent(body: string, messageId = 'm-1', receiveCount = 1): SQSEvent {
-  return {
-    Records: [
-      {
-        messageId,
-        receiptHandle: `${messageId}-rh`,
-        body,
-        attributes: { ApproximateReceiveCount: String(receiveCount), SentTimestamp: '0', SenderId: 'local', ApproximateFirstReceiveTimestamp: '0' },
-        messageAttributes: {},
-        md5OfBody: '',
-        eventSource: 'aws:sqs',
-        eventSourceARN: 'arn:aws:sqs:local:000000000000:qiye-bridge-test-plan',
-        awsRegion: 'local',
-      },
-    ],
-  };
+function planEvent(body: string, messageId = 'm-1', receiveCount = 1): SQSEvent {
+  return sqsEvent([{ messageId, body, receiveCount }], 'qiye-bridge-test-plan');
 }
 
 function setup(options: { source?: Partial<DirectorySource> } = {}) {
@@ -87,7 +76,7 @@ function setup(options: { source?: Partial<DirectorySource> } = {}) {
     logger,
     tenants: () => [tenant],
     directory: async () => source,
-    netease: async () => ({ domain: 'acme.com', getUnitList: async () => [], getAllAccounts: async () => [] }) as unknown as NeteaseSyncApi,
+    netease: async () => ({ domain: 'acme.com', getUnitList: async () => [], getAllAccounts: async () => [] }) as unknown as NeteaseDirectory,
   };
   const admin = makeAdmin({ config: { tenants: [tenant] }, logger, secrets: new MemorySecrets(), stage: 'test', extend: (router) => registerSyncRoutes(router, { sync }) });
   const planner = makePlanner({ sync });
@@ -209,12 +198,12 @@ describe('the planner on the plan queue', () => {
     // The redelivery plans again (the tenant was released, the request was not marked done).
     fail = false;
     t.clock.set(NOW + 1000);
-    expect(await t.planner(sqsEvent(event!.Records[0]!.body, 'm-0', 2))).toEqual({ batchItemFailures: [] });
+    expect(await t.planner(planEvent(event!.Records[0]!.body, 'm-0', 2))).toEqual({ batchItemFailures: [] });
     const runs = (await t.stores.runs.list('acme')).items;
     expect(runs.map((r) => r.status)).toEqual(['applying', 'failed']);
     expect((await t.req('GET', `/admin/tenants/acme/sync/requests/${accepted.body.requestId}`)).body).toMatchObject({ status: 'started', runId: runs[0]!.runId });
 
-    expect(await t.planner(sqsEvent('{"v":1,"tenantId":"acme"}', 'bad'))).toEqual({ batchItemFailures: [] });
+    expect(await t.planner(planEvent('{"v":1,"tenantId":"acme"}', 'bad'))).toEqual({ batchItemFailures: [] });
     expect(() => parseSyncRequestMessage('{"v":1,"tenantId":"acme"}')).toThrow(/invalid at requestId, mode, dryRun, trigger, requestedAt/);
   });
 

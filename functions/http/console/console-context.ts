@@ -3,42 +3,18 @@
  * session and CSRF check, form bodies, and the responses (every HTML page with the strict
  * Content-Security-Policy: no script at all, styles only from /console/static).
  */
-import type { TenantsFile } from '../../../shared/config/tenant-config.schema';
 import { AppError, AuthError } from '../../../shared/errors/app-error';
 import type { HttpEvent } from '../../../shared/http/http-handler';
 import type { HttpResult } from '../../../shared/http/http-response';
 import { singleQuery } from '../../../shared/http/query';
-import type { Logger } from '../../../shared/logging/logger';
-import type { Clock } from '../../../shared/ports/clock';
-import type { AuditEntry, ConsoleStore } from '../../../shared/ports/console-store';
-import type { DeadLetterQueues } from '../../../shared/ports/dead-letters';
-import type { SecretStore } from '../../../shared/ports/secret-store';
-import type { OnceStore } from '../../../shared/ports/state-stores';
+import type { AuditEntry } from '../../../shared/ports/console-store';
 import { pickLang, type Lang } from '../../../shared/console-ui/i18n';
 import type { PageContext } from '../../../shared/console-ui/layout';
 import { actorName, ConsoleForbiddenError, isDeploymentAdmin } from '../../../shared/use-cases/console/authorize';
-import { cookieValue, csrfMatches, readSession, type ConsoleKeys, type OpenSession } from '../../../shared/use-cases/console/session';
-import type { ConsoleSignInDeps } from '../../../shared/use-cases/console/sign-in';
-import type { SyncDeps } from '../../../shared/use-cases/sync/sync-deps';
-import type { TenantConfig } from '../../../shared/config/tenant-config.schema';
+import type { ConsoleDeps } from '../../../shared/use-cases/console/console-deps';
+import { cookieValue, csrfMatches, readSession, type OpenSession } from '../../../shared/use-cases/console/session';
 
-export interface ConsoleDeps {
-  config: TenantsFile;
-  logger: Logger;
-  clock: Clock;
-  stage: string;
-  store: ConsoleStore;
-  once: OnceStore;
-  secrets: SecretStore;
-  sync: SyncDeps;
-  signIn: ConsoleSignInDeps;
-  /** The keys derived from the deployment secret (read once, cached by the wiring). */
-  keys(): Promise<ConsoleKeys>;
-  /** Absent where the function is not wired to the queues. */
-  deadLetters?: DeadLetterQueues;
-  /** A cheap authenticated call to the tenant's DingTalk / WeCom app: does its token work? */
-  tokenCheck(tenant: TenantConfig): Promise<{ ok: boolean; detail: string }>;
-}
+export type { ConsoleDeps };
 
 export const CSP = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 const LANG_COOKIE = 'qb_lang';

@@ -14,7 +14,6 @@
 import { findTenant } from '../../../shared/config/load-config';
 import { NotFoundError } from '../../../shared/errors/app-error';
 import { redirect } from '../../../shared/http/http-response';
-import { selfUrl } from '../../../shared/http/query';
 import type { Router } from '../../../shared/http/router';
 import { breakGlassPage, continuePage, errorPage, signInPage } from '../../../shared/console-ui/pages-main';
 import { DEPLOYMENT_SCOPE, type OperatorSubject } from '../../../shared/ports/console-store';
@@ -39,11 +38,10 @@ export function registerSignInRoutes(router: Router, deps: ConsoleDeps): void {
       const rc = await requestContext(deps, e);
       const tenant = findTenant(deps.config, p.tenant!);
       if (!tenant) throw new NotFoundError('Unknown tenant.', { code: 'TENANT.UNKNOWN' });
-      const callbackUrl = selfUrl(e);
       if (!FINISH_PARAMS.some((k) => rc.query[k] !== undefined)) {
-        return redirect(await consoleSignInStart(deps.signIn, { tenant, via: p.via!, callbackUrl, userAgent: e.headers?.['user-agent'] }));
+        return redirect(await consoleSignInStart(deps.signIn, { tenant, via: p.via!, userAgent: e.headers?.['user-agent'] }));
       }
-      const subject = await consoleSignInFinish(deps.signIn, { tenant, via: p.via!, query: rc.query, callbackUrl });
+      const subject = await consoleSignInFinish(deps.signIn, { tenant, via: p.via!, query: rc.query });
       return finishSignIn(deps, rc, subject, tenant.id);
     })
     .on('GET', '/console/breakglass', async (e) => {

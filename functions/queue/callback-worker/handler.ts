@@ -15,11 +15,9 @@
  * if it had to plan a full run, which it never does).
  */
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { DynamoDirtyStore } from '../../../shared/adapters/aws/dynamo-dirty.store';
-import { buildSyncDeps } from '../../../shared/adapters/sources';
 import { lazyHandler } from '../../../shared/http/http-handler';
-import { getRuntime } from '../../../shared/runtime/runtime';
 import { processCallbackRecords, type ApplyContactEventsDeps } from '../../../shared/use-cases/callbacks/apply-contact-events';
+import { getWiring } from '../../../shared/wiring/wiring';
 
 export type Deps = ApplyContactEventsDeps;
 
@@ -31,7 +29,4 @@ export function makeHandler(deps: Deps): (event: SQSEvent, context: Context) => 
   };
 }
 
-export const handler = lazyHandler(() => {
-  const rt = getRuntime('callbackWorker');
-  return makeHandler({ sync: buildSyncDeps(rt, 'syncPlanner'), dirty: new DynamoDirtyStore(rt.ddb, rt.tableName, { clock: rt.clock }) });
-});
+export const handler = lazyHandler(() => makeHandler(getWiring('callbackWorker').contactEventsDeps()));

@@ -13,14 +13,13 @@
  */
 import type { Context, ScheduledEvent, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { z } from 'zod';
-import { buildSyncDeps } from '../../../shared/adapters/sources';
 import { TENANT_ID } from '../../../shared/config/tenant-config.schema';
 import { parseSyncRequestMessage } from '../../../shared/contracts/sync-request';
 import { ValidationError } from '../../../shared/errors/app-error';
 import { lazyHandler } from '../../../shared/http/http-handler';
 import { sqsBatchHandler } from '../../../shared/lambda/sqs-batch';
-import { getRuntime } from '../../../shared/runtime/runtime';
 import { handleSyncRequest, scheduleSyncRuns, startSyncRun, SyncRunInProgressError, type ScheduledTenantResult, type SyncDeps } from '../../../shared/use-cases/sync';
+import { getWiring } from '../../../shared/wiring/wiring';
 
 /** A direct invocation: one tenant. */
 export const onDemandEventSchema = z
@@ -89,4 +88,4 @@ export function makeHandler(deps: Deps): PlannerHandler {
   return handle as PlannerHandler;
 }
 
-export const handler = lazyHandler(() => makeHandler({ sync: buildSyncDeps(getRuntime('syncPlanner'), 'syncPlanner') }) as (event: PlannerEvent, context: Context) => Promise<PlannerResult | SQSBatchResponse>);
+export const handler = lazyHandler(() => makeHandler({ sync: getWiring('syncPlanner').syncDeps() }) as (event: PlannerEvent, context: Context) => Promise<PlannerResult | SQSBatchResponse>);

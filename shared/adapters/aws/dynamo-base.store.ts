@@ -15,7 +15,7 @@ import type { DynamoDBDocumentClient, QueryCommandInput, QueryCommandOutput } fr
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { ValidationError } from '../../errors/app-error';
 import { systemClock, type Clock } from '../../ports/clock';
-import { StateStoreError, type Page } from '../../ports/state-stores';
+import { StateStoreError, type Page } from '../../ports/store-common';
 
 const RETRYABLE_NAMES = new Set([
   'ProvisionedThroughputExceededException',

@@ -7,7 +7,9 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, type GetCommandOutput } from '@aws-sdk/lib-dynamodb';
 import type { Clock } from '../../ports/clock';
-import { assertKeyPart, assertName, assertTenant, assertTtlSeconds, expiresAtFor, isExpired, MAX_ITEM_KEY_BYTES, toJson, type CacheStore } from '../../ports/state-stores';
+import type { CacheStore } from '../../ports/cache-store';
+import { MAX_ITEM_KEY_BYTES } from '../../ports/store-common';
+import { assertKeyPart, assertName, assertTenant, assertTtlSeconds, expiresAtFor, isExpired, toJson } from '../../ports/store-validation';
 import { DynamoTable } from './dynamo-base.store';
 import { keys } from './table-keys';
 

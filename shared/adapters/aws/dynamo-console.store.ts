@@ -8,7 +8,8 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, type DeleteCommandOutput, type GetCommandOutput } from '@aws-sdk/lib-dynamodb';
 import type { Clock } from '../../ports/clock';
 import { assertAudit, assertSession, AUDIT_TTL_SECONDS, type AuditEntry, type ConsoleSession, type ConsoleStore } from '../../ports/console-store';
-import { assertPageLimit, expiresAtFor, isExpired, type Page, type PageOptions } from '../../ports/state-stores';
+import type { Page, PageOptions } from '../../ports/store-common';
+import { assertPageLimit, expiresAtFor, isExpired } from '../../ports/store-validation';
 import { compact, DynamoTable, toPage, type Item } from './dynamo-base.store';
 import { keys } from './table-keys';
 

@@ -28,7 +28,8 @@ import {
   type DirtyMark,
   type DirtyStore,
 } from '../../ports/dirty-store';
-import { assertTtlSeconds, expiresAtFor, isExpired, nowSeconds, type SourceKind } from '../../ports/state-stores';
+import type { SourceKind } from '../../ports/store-common';
+import { assertTtlSeconds, expiresAtFor, isExpired, nowSeconds } from '../../ports/store-validation';
 import type { DirectoryObjectType } from '../../domain/directory';
 import { DynamoTable, type Item } from './dynamo-base.store';
 import { esc, type ItemKey } from './table-keys';

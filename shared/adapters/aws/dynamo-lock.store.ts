@@ -9,7 +9,8 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type GetCommandOutput } from '@aws-sdk/lib-dynamodb';
 import type { Clock } from '../../ports/clock';
-import { assertKeyPart, assertName, assertPositiveInt, assertTenant, expiresAtFor, type AcquireResult, type Lease, type LockStore } from '../../ports/state-stores';
+import type { AcquireResult, Lease, LockStore } from '../../ports/lock-store';
+import { assertKeyPart, assertName, assertPositiveInt, assertTenant, expiresAtFor } from '../../ports/store-validation';
 import { DynamoTable, type Item } from './dynamo-base.store';
 import { keys } from './table-keys';
 

@@ -14,28 +14,10 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DeleteCommand, GetCommand, UpdateCommand, type DeleteCommandOutput, type GetCommandOutput, type UpdateCommandOutput } from '@aws-sdk/lib-dynamodb';
 import type { DirectoryObjectType } from '../../domain/directory';
 import type { Clock } from '../../ports/clock';
-import {
-  assertExpectation,
-  assertMappingKey,
-  assertMappingWrite,
-  assertOneOf,
-  assertPageLimit,
-  assertTenant,
-  ConflictError,
-  neteaseLookupId,
-  OBJECT_TYPES,
-  SOURCE_KINDS,
-  type MappingExpectation,
-  type MappingKey,
-  type MappingRecord,
-  type MappingSnapshot,
-  type MappingStore,
-  type MappingWrite,
-  type Page,
-  type PageOptions,
-  type SourceKind,
-} from '../../ports/state-stores';
-import { assertKeyPart } from '../../ports/state-stores';
+import type { MappingExpectation, MappingKey, MappingRecord, MappingSnapshot, MappingStore, MappingWrite } from '../../ports/mapping-store';
+import { ConflictError, OBJECT_TYPES, SOURCE_KINDS, type Page, type PageOptions, type SourceKind } from '../../ports/store-common';
+import { assertExpectation, assertMappingKey, assertMappingWrite, assertOneOf, assertPageLimit, assertTenant, neteaseLookupId } from '../../ports/store-validation';
+import { assertKeyPart } from '../../ports/store-validation';
 import { DynamoTable, Expr, toPage, type Item } from './dynamo-base.store';
 import { keys } from './table-keys';
 

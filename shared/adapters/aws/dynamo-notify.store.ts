@@ -19,7 +19,8 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { BatchGetCommand, DeleteCommand, PutCommand, type BatchGetCommandOutput } from '@aws-sdk/lib-dynamodb';
 import type { Clock } from '../../ports/clock';
 import { assertOptInKey, assertWatermarkWrite, watermarkAccount, type MailWatermark, type MailWatermarkWrite, type NotifyOptIn, type NotifyStore } from '../../ports/notify-store';
-import { assertPageLimit, assertTenant, StateStoreError, type SourceKind } from '../../ports/state-stores';
+import { StateStoreError, type SourceKind } from '../../ports/store-common';
+import { assertPageLimit, assertTenant } from '../../ports/store-validation';
 import { DynamoTable, type Item } from './dynamo-base.store';
 import { esc, type ItemKey } from './table-keys';
 

@@ -12,23 +12,9 @@ import { randomUUID } from 'node:crypto';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type GetCommandOutput, type UpdateCommandOutput } from '@aws-sdk/lib-dynamodb';
 import type { Clock } from '../../ports/clock';
-import {
-  assertKeyPart,
-  assertName,
-  assertPositiveInt,
-  assertTenant,
-  assertTtlSeconds,
-  DEFAULT_ONCE_TTL_SECONDS,
-  expiresAtFor,
-  isExpired,
-  MAX_ITEM_KEY_BYTES,
-  nowSeconds,
-  StateStoreError,
-  toJson,
-  type OnceBegin,
-  type OnceRecord,
-  type OnceStore,
-} from '../../ports/state-stores';
+import type { OnceBegin, OnceRecord, OnceStore } from '../../ports/once-store';
+import { DEFAULT_ONCE_TTL_SECONDS, MAX_ITEM_KEY_BYTES, StateStoreError } from '../../ports/store-common';
+import { assertKeyPart, assertName, assertPositiveInt, assertTenant, assertTtlSeconds, expiresAtFor, isExpired, nowSeconds, toJson } from '../../ports/store-validation';
 import { DynamoTable, type Item } from './dynamo-base.store';
 import { keys } from './table-keys';
 

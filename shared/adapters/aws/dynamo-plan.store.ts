@@ -14,19 +14,9 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, type GetCommandOutput } from '@aws-sdk/lib-dynamodb';
 import type { Clock } from '../../ports/clock';
-import {
-  assertName,
-  assertRunId,
-  assertSeq,
-  assertTenant,
-  assertTtlSeconds,
-  DEFAULT_RESULT_TTL_SECONDS,
-  expiresAtFor,
-  isExpired,
-  StateStoreError,
-  toJson,
-  type PlanStore,
-} from '../../ports/state-stores';
+import type { PlanStore } from '../../ports/plan-store';
+import { DEFAULT_RESULT_TTL_SECONDS, StateStoreError } from '../../ports/store-common';
+import { assertName, assertRunId, assertSeq, assertTenant, assertTtlSeconds, expiresAtFor, isExpired, toJson } from '../../ports/store-validation';
 import { DynamoTable, type Item } from './dynamo-base.store';
 import { keys } from './table-keys';
 

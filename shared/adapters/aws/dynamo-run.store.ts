@@ -20,41 +20,9 @@ import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type GetCommandOut
 import type { DirectoryObjectType } from '../../domain/directory';
 import { NotFoundError, ValidationError } from '../../errors/app-error';
 import type { Clock } from '../../ports/clock';
-import {
-  assertCounts,
-  assertKeyPart,
-  assertNewRun,
-  assertOneOf,
-  assertPageLimit,
-  assertPositiveInt,
-  assertResultWrite,
-  assertRunId,
-  assertRunPatch,
-  assertTenant,
-  assertTtlSeconds,
-  ConflictError,
-  DEFAULT_RESULT_TTL_SECONDS,
-  expiresAtFor,
-  isExpired,
-  MAX_SUMMARY_BYTES,
-  OBJECT_TYPES,
-  RESULT_OUTCOMES,
-  RUN_COUNT_KEYS,
-  RUN_STATUSES,
-  toJson,
-  type BatchCompletion,
-  type NewRun,
-  type ObjectResult,
-  type ObjectResultWrite,
-  type Page,
-  type PageOptions,
-  type ResultOutcome,
-  type RunCounts,
-  type RunPatch,
-  type RunRecord,
-  type RunStatus,
-  type RunStore,
-} from '../../ports/state-stores';
+import { RESULT_OUTCOMES, RUN_COUNT_KEYS, RUN_STATUSES, type BatchCompletion, type NewRun, type ObjectResult, type ObjectResultWrite, type ResultOutcome, type RunCounts, type RunPatch, type RunRecord, type RunStatus, type RunStore } from '../../ports/run-store';
+import { ConflictError, DEFAULT_RESULT_TTL_SECONDS, MAX_SUMMARY_BYTES, OBJECT_TYPES, type Page, type PageOptions } from '../../ports/store-common';
+import { assertCounts, assertKeyPart, assertNewRun, assertOneOf, assertPageLimit, assertPositiveInt, assertResultWrite, assertRunId, assertRunPatch, assertTenant, assertTtlSeconds, expiresAtFor, isExpired, toJson } from '../../ports/store-validation';
 import { compact, DynamoTable, Expr, toPage, type Item } from './dynamo-base.store';
 import { keys } from './table-keys';
 

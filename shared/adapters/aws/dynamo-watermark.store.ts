@@ -7,18 +7,9 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, type DeleteCommandOutput, type GetCommandOutput } from '@aws-sdk/lib-dynamodb';
 import type { DirectoryObjectType } from '../../domain/directory';
 import type { Clock } from '../../ports/clock';
-import {
-  assertKeyPart,
-  assertOneOf,
-  assertTenant,
-  MAX_WATERMARK_BYTES,
-  OBJECT_TYPES,
-  SOURCE_KINDS,
-  watermarkOrderKey,
-  type SourceKind,
-  type Watermark,
-  type WatermarkStore,
-} from '../../ports/state-stores';
+import { MAX_WATERMARK_BYTES, OBJECT_TYPES, SOURCE_KINDS, type SourceKind } from '../../ports/store-common';
+import { assertKeyPart, assertOneOf, assertTenant } from '../../ports/store-validation';
+import { watermarkOrderKey, type Watermark, type WatermarkStore } from '../../ports/watermark-store';
 import { DynamoTable, type Item } from './dynamo-base.store';
 import { keys } from './table-keys';
 

@@ -30,7 +30,7 @@
  * `leaseUntil` in milliseconds, checked in the condition.
  */
 import type { DirectoryObjectType } from '../../domain/directory';
-import type { SourceKind } from '../../ports/state-stores';
+import type { SourceKind } from '../../ports/store-common';
 
 /** Escape an id for use inside a key: `#` is our separator, `%` the escape character. */
 export function esc(id: string): string {

@@ -35,7 +35,7 @@
  */
 import { UpstreamError, ValidationError } from '../../errors/app-error';
 import type { Logger } from '../../logging/logger';
-import { MAX_WATERMARK_BYTES } from '../../ports/state-stores';
+import { MAX_WATERMARK_BYTES } from '../../ports/store-common';
 import type { EkpClient } from './ekp.client';
 import { normalizeEkpTime, oneMsBefore } from './ekp-time';
 import type { EkpElement, EkpOrgType } from './ekp.schema';

@@ -1,6 +1,8 @@
 /** In-memory CacheStore with the semantics of DynamoCacheStore (same contract suite). */
 import { systemClock, type Clock } from '../../ports/clock';
-import { assertKeyPart, assertName, assertTenant, assertTtlSeconds, expiresAtFor, isExpired, MAX_ITEM_KEY_BYTES, toJson, type CacheStore } from '../../ports/state-stores';
+import type { CacheStore } from '../../ports/cache-store';
+import { MAX_ITEM_KEY_BYTES } from '../../ports/store-common';
+import { assertKeyPart, assertName, assertTenant, assertTtlSeconds, expiresAtFor, isExpired, toJson } from '../../ports/store-validation';
 import { key } from './memory-common';
 
 export class MemoryCacheStore implements CacheStore {

@@ -4,7 +4,7 @@
  * returns fresh objects too).
  */
 import { ValidationError } from '../../errors/app-error';
-import type { Page } from '../../ports/state-stores';
+import type { Page } from '../../ports/store-common';
 
 /** Deep copy of a record; drops undefined properties, as the DynamoDB adapters do. */
 export function copy<T>(value: T): T {

@@ -1,7 +1,8 @@
 /** In-memory ConsoleStore with the semantics of DynamoConsoleStore (same contract suite). */
 import { systemClock, type Clock } from '../../ports/clock';
 import { assertAudit, assertSession, AUDIT_TTL_SECONDS, type AuditEntry, type ConsoleSession, type ConsoleStore } from '../../ports/console-store';
-import { assertPageLimit, expiresAtFor, isExpired, type Page, type PageOptions } from '../../ports/state-stores';
+import type { Page, PageOptions } from '../../ports/store-common';
+import { assertPageLimit, expiresAtFor, isExpired } from '../../ports/store-validation';
 import { ValidationError } from '../../errors/app-error';
 
 export class MemoryConsoleStore implements ConsoleStore {

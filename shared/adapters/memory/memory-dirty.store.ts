@@ -10,7 +10,8 @@ import {
   type DirtyMark,
   type DirtyStore,
 } from '../../ports/dirty-store';
-import { assertTtlSeconds, expiresAtFor, isExpired, type SourceKind } from '../../ports/state-stores';
+import type { SourceKind } from '../../ports/store-common';
+import { assertTtlSeconds, expiresAtFor, isExpired } from '../../ports/store-validation';
 import { copy, key, Partitions } from './memory-common';
 
 export class MemoryDirtyStore implements DirtyStore {

@@ -1,6 +1,7 @@
 /** In-memory LockStore with the semantics of DynamoLockStore (same contract suite). */
 import { systemClock, type Clock } from '../../ports/clock';
-import { assertKeyPart, assertName, assertPositiveInt, assertTenant, type AcquireResult, type Lease, type LockStore } from '../../ports/state-stores';
+import type { AcquireResult, Lease, LockStore } from '../../ports/lock-store';
+import { assertKeyPart, assertName, assertPositiveInt, assertTenant } from '../../ports/store-validation';
 import { copy, key } from './memory-common';
 
 const MAX_LEASE_MS = 24 * 3600 * 1000;

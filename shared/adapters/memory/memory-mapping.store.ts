@@ -1,28 +1,9 @@
 /** In-memory MappingStore with the semantics of DynamoMappingStore (same contract suite). */
 import type { DirectoryObjectType } from '../../domain/directory';
 import { systemClock, type Clock } from '../../ports/clock';
-import {
-  assertExpectation,
-  assertKeyPart,
-  assertMappingKey,
-  assertMappingWrite,
-  assertOneOf,
-  assertPageLimit,
-  assertTenant,
-  ConflictError,
-  neteaseLookupId,
-  OBJECT_TYPES,
-  SOURCE_KINDS,
-  type MappingExpectation,
-  type MappingKey,
-  type MappingRecord,
-  type MappingSnapshot,
-  type MappingStore,
-  type MappingWrite,
-  type Page,
-  type PageOptions,
-  type SourceKind,
-} from '../../ports/state-stores';
+import type { MappingExpectation, MappingKey, MappingRecord, MappingSnapshot, MappingStore, MappingWrite } from '../../ports/mapping-store';
+import { ConflictError, OBJECT_TYPES, SOURCE_KINDS, type Page, type PageOptions, type SourceKind } from '../../ports/store-common';
+import { assertExpectation, assertKeyPart, assertMappingKey, assertMappingWrite, assertOneOf, assertPageLimit, assertTenant, neteaseLookupId } from '../../ports/store-validation';
 import { allPages, copy, key, Partitions, SortedPartition } from './memory-common';
 
 export class MemoryMappingStore implements MappingStore {

@@ -1,7 +1,8 @@
 /** In-memory NotifyStore with the semantics of DynamoNotifyStore (same contract tests). */
 import { systemClock, type Clock } from '../../ports/clock';
 import { assertOptInKey, assertWatermarkWrite, watermarkAccount, type MailWatermark, type MailWatermarkWrite, type NotifyOptIn, type NotifyStore } from '../../ports/notify-store';
-import { assertPageLimit, assertTenant, type SourceKind } from '../../ports/state-stores';
+import type { SourceKind } from '../../ports/store-common';
+import { assertPageLimit, assertTenant } from '../../ports/store-validation';
 import { copy, key } from './memory-common';
 
 export class MemoryNotifyStore implements NotifyStore {

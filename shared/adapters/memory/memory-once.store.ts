@@ -4,21 +4,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { systemClock, type Clock } from '../../ports/clock';
-import {
-  assertKeyPart,
-  assertName,
-  assertPositiveInt,
-  assertTenant,
-  assertTtlSeconds,
-  DEFAULT_ONCE_TTL_SECONDS,
-  expiresAtFor,
-  isExpired,
-  MAX_ITEM_KEY_BYTES,
-  toJson,
-  type OnceBegin,
-  type OnceRecord,
-  type OnceStore,
-} from '../../ports/state-stores';
+import type { OnceBegin, OnceRecord, OnceStore } from '../../ports/once-store';
+import { DEFAULT_ONCE_TTL_SECONDS, MAX_ITEM_KEY_BYTES } from '../../ports/store-common';
+import { assertKeyPart, assertName, assertPositiveInt, assertTenant, assertTtlSeconds, expiresAtFor, isExpired, toJson } from '../../ports/store-validation';
 import { copy, key } from './memory-common';
 
 interface OnceItem extends Omit<OnceRecord, 'result'> {

@@ -3,18 +3,9 @@
  * batch size limit; documents are kept whole (chunking is a DynamoDB item-size concern).
  */
 import { systemClock, type Clock } from '../../ports/clock';
-import {
-  assertName,
-  assertRunId,
-  assertSeq,
-  assertTenant,
-  assertTtlSeconds,
-  DEFAULT_RESULT_TTL_SECONDS,
-  expiresAtFor,
-  isExpired,
-  toJson,
-  type PlanStore,
-} from '../../ports/state-stores';
+import type { PlanStore } from '../../ports/plan-store';
+import { DEFAULT_RESULT_TTL_SECONDS } from '../../ports/store-common';
+import { assertName, assertRunId, assertSeq, assertTenant, assertTtlSeconds, expiresAtFor, isExpired, toJson } from '../../ports/store-validation';
 import { key } from './memory-common';
 
 const MAX_DOCUMENT_JSON_BYTES = 512 * 1024 * 1024;

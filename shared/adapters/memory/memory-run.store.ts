@@ -2,39 +2,9 @@
 import type { DirectoryObjectType } from '../../domain/directory';
 import { NotFoundError, ValidationError } from '../../errors/app-error';
 import { systemClock, type Clock } from '../../ports/clock';
-import {
-  assertCounts,
-  assertKeyPart,
-  assertNewRun,
-  assertOneOf,
-  assertPageLimit,
-  assertPositiveInt,
-  assertResultWrite,
-  assertRunId,
-  assertRunPatch,
-  assertTenant,
-  assertTtlSeconds,
-  ConflictError,
-  DEFAULT_RESULT_TTL_SECONDS,
-  expiresAtFor,
-  isExpired,
-  OBJECT_TYPES,
-  RESULT_OUTCOMES,
-  RUN_STATUSES,
-  zeroCounts,
-  type BatchCompletion,
-  type NewRun,
-  type ObjectResult,
-  type ObjectResultWrite,
-  type Page,
-  type PageOptions,
-  type ResultOutcome,
-  type RunCounts,
-  type RunPatch,
-  type RunRecord,
-  type RunStatus,
-  type RunStore,
-} from '../../ports/state-stores';
+import { RESULT_OUTCOMES, RUN_STATUSES, zeroCounts, type BatchCompletion, type NewRun, type ObjectResult, type ObjectResultWrite, type ResultOutcome, type RunCounts, type RunPatch, type RunRecord, type RunStatus, type RunStore } from '../../ports/run-store';
+import { ConflictError, DEFAULT_RESULT_TTL_SECONDS, OBJECT_TYPES, type Page, type PageOptions } from '../../ports/store-common';
+import { assertCounts, assertKeyPart, assertNewRun, assertOneOf, assertPageLimit, assertPositiveInt, assertResultWrite, assertRunId, assertRunPatch, assertTenant, assertTtlSeconds, expiresAtFor, isExpired } from '../../ports/store-validation';
 import { allPages, copy, key, Partitions, SortedPartition } from './memory-common';
 
 interface RunItem {

@@ -1,18 +1,9 @@
 /** In-memory WatermarkStore with the semantics of DynamoWatermarkStore (same contract suite). */
 import type { DirectoryObjectType } from '../../domain/directory';
 import { systemClock, type Clock } from '../../ports/clock';
-import {
-  assertKeyPart,
-  assertOneOf,
-  assertTenant,
-  compareWatermarks,
-  MAX_WATERMARK_BYTES,
-  OBJECT_TYPES,
-  SOURCE_KINDS,
-  type SourceKind,
-  type Watermark,
-  type WatermarkStore,
-} from '../../ports/state-stores';
+import { MAX_WATERMARK_BYTES, OBJECT_TYPES, SOURCE_KINDS, type SourceKind } from '../../ports/store-common';
+import { assertKeyPart, assertOneOf, assertTenant } from '../../ports/store-validation';
+import { compareWatermarks, type Watermark, type WatermarkStore } from '../../ports/watermark-store';
 import { copy, key } from './memory-common';
 
 export class MemoryWatermarkStore implements WatermarkStore {

@@ -39,12 +39,10 @@ import {
   unitConSchema,
   unitListConSchema,
   unreadResponseSchema,
-  type NeteaseAccount,
   type NeteaseAccountPage,
-  type NeteaseAccountSummary,
-  type NeteaseMailLogs,
-  type NeteaseUnit,
 } from './netease.schemas';
+import type { AccountListQuery, CreateAccountInput, NeteaseAccount, NeteaseAccountSummary, NeteaseDirectory, NeteaseUnit, UpdateAccountInput } from '../../ports/netease-directory';
+import type { NeteaseMailbox, NeteaseMailLogs } from '../../ports/netease-mailbox';
 
 /** The tenant's `netease` config section satisfies this (TenantConfig['netease']). */
 export interface NeteaseClientSettings {
@@ -73,47 +71,6 @@ export interface NeteaseClientOptions {
   retryMaxDelayMs?: number;
 }
 
-/** Fields of account/createAccount (§2 Accounts). */
-export interface CreateAccountInput {
-  /** Local part only (no `@domain`). */
-  accountName: string;
-  /** Initial password; plaintext unless passType is 1 (MD5 hex). Never logged. */
-  password: string;
-  /** Display name. */
-  nickname: string;
-  /** Target unit; `default` (or omitted) = the default unit. */
-  unitId?: string;
-  /** 0 plaintext (default), 1 MD5 hex. */
-  passType?: 0 | 1;
-  /** 0 none, 1 must change at first web login, 2 also blocks clients until changed. */
-  passChangeRequired?: 0 | 1 | 2;
-  mobile?: string;
-  jobNo?: string;
-  /** yyyy-MM-dd */
-  expTime?: string;
-  quota?: number | string;
-  /** Other documented optional fields (`addr_visible`, `fwd`...), by their NetEase names. */
-  extra?: Readonly<Record<string, string | number | undefined>>;
-}
-
-/** Fields of account/updateAccount; omitted ones are left unchanged. */
-export interface UpdateAccountInput {
-  nickname?: string;
-  mobile?: string;
-  jobNo?: string;
-  unitId?: string;
-  expTime?: string;
-  quota?: number | string;
-  extra?: Readonly<Record<string, string | number | undefined>>;
-}
-
-export interface AccountListQuery {
-  /** Restrict to one unit; omitted = the whole domain. */
-  unitId?: string;
-  /** Include sub-units (`recuion=true`, spelled that way by NetEase). */
-  recursive?: boolean;
-}
-
 /** NetEase's page size for unit/getAccountList (S2). */
 export const NETEASE_ACCOUNT_PAGE_SIZE = 2000;
 
@@ -128,7 +85,7 @@ export function neteaseRateLimiter(registry: RateLimiterRegistry, tenantId: stri
 }
 
 /** One tenant's NetEase API. Construct once per tenant and reuse (the limiter and key are cached). */
-export class NeteaseClient {
+export class NeteaseClient implements NeteaseDirectory, NeteaseMailbox {
   private readonly limiter: RateLimiter;
   private readonly logger: Logger | undefined;
   private readonly clock: Clock;

@@ -45,7 +45,7 @@ import { contactEventMessageSchema, type ContactEventMessage, type ContactEventV
 import type { TenantConfig } from '../../config/tenant-config.schema';
 import { AppError, isRetryable } from '../../errors/app-error';
 import { DEFAULT_DIRTY_TTL_SECONDS, type DirtyEntry, type DirtyMark, type DirtyStore } from '../../ports/dirty-store';
-import type { RunRecord } from '../../ports/state-stores';
+import type { RunRecord } from '../../ports/run-store';
 import { requestFollowUp, startSyncRun, SYNC_LOCK, SyncRunInProgressError, type SyncDeps } from '../sync';
 import { reReadChanges, type ReReadStats } from './re-read-changes';
 

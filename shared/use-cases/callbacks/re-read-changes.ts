@@ -32,13 +32,16 @@
  *   first), nothing moves and both ids follow the ordinary rules. When the source does not
  *   confirm the rename (the old id still exists), both ids are ordinary upserts.
  */
-import type { Department, DirectoryChanges, DirectorySource, Person } from '../../domain/directory';
+import type { Department, DirectoryChanges, Person } from '../../domain/directory';
+import type { DirectorySource } from '../../ports/directory-source';
 import { NotConfiguredError } from '../../errors/app-error';
 import type { Logger } from '../../logging/logger';
 import type { Clock } from '../../ports/clock';
 import { mapLimit } from '../../lib/map-limit';
 import type { DirtyEntry } from '../../ports/dirty-store';
-import type { MappingKey, MappingStore, RunStore, SourceKind } from '../../ports/state-stores';
+import type { MappingKey, MappingStore } from '../../ports/mapping-store';
+import type { RunStore } from '../../ports/run-store';
+import type { SourceKind } from '../../ports/store-common';
 
 export interface ReReadInput {
   tenantId: string;

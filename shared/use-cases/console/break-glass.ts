@@ -13,7 +13,7 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { AuthError, ValidationError } from '../../errors/app-error';
 import type { Clock } from '../../ports/clock';
 import { DEPLOYMENT_SCOPE, type OperatorSubject } from '../../ports/console-store';
-import type { OnceStore } from '../../ports/state-stores';
+import type { OnceStore } from '../../ports/once-store';
 import type { ConsoleKeys } from './session';
 
 export const BREAKGLASS_MAX_TTL_MS = 24 * 3600_000;

@@ -7,7 +7,7 @@ import { secretKindsFor, secretName, secretSchemas, type SecretKind } from '../.
 import type { TenantConfig } from '../../config/tenant-config.schema';
 import type { DirectoryObjectType, Person } from '../../domain/directory';
 import type { SecretStore } from '../../ports/secret-store';
-import { RUN_STATUSES, type RunRecord, type RunStatus, type RunStore } from '../../ports/state-stores';
+import { RUN_STATUSES, type RunRecord, type RunStatus, type RunStore } from '../../ports/run-store';
 import { ValidationError } from '../../errors/app-error';
 import type { SyncDeps } from '../sync/sync-deps';
 import { mappingView, type MappingView } from '../sync/sync-queries';

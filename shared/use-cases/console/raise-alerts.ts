@@ -22,7 +22,9 @@ import type { Alert, AlertChannels } from '../../ports/alert-channels';
 import type { Clock } from '../../ports/clock';
 import { DEPLOYMENT_SCOPE } from '../../ports/console-store';
 import type { DeadLetterQueues } from '../../ports/dead-letters';
-import type { CacheStore, OnceStore, RunRecord, RunStore } from '../../ports/state-stores';
+import type { CacheStore } from '../../ports/cache-store';
+import type { OnceStore } from '../../ports/once-store';
+import type { RunRecord, RunStore } from '../../ports/run-store';
 import { lastCallbackAt } from './console-queries';
 
 export interface AlertDeps {

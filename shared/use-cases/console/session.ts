@@ -12,8 +12,11 @@
  * Secure cookie works in the local stack (test/browser/console.browser.test.ts checks it).
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { deploymentSecretName, deploymentSecretSchema } from '../../config/secrets';
+import { NotConfiguredError } from '../../errors/app-error';
 import type { Clock } from '../../ports/clock';
 import type { ConsoleSession, ConsoleStore, OperatorSubject } from '../../ports/console-store';
+import type { SecretStore } from '../../ports/secret-store';
 
 export const SESSION_COOKIE = '__Host-qb_console';
 /** A working day; a new sign-in after that. */
@@ -101,4 +104,19 @@ export function cookieValue(cookies: readonly string[] | undefined, name = SESSI
     if (i > 0 && c.slice(0, i).trim() === name) return c.slice(i + 1).trim();
   }
   return undefined;
+}
+
+/** The deployment key's derived keys, read once per process (the secret rotates with a redeploy); a failed read is retried. */
+export function consoleKeysFrom(secrets: SecretStore, stage: string): () => Promise<ConsoleKeys> {
+  let keys: Promise<ConsoleKeys> | undefined;
+  return () =>
+    (keys ??= (async () => {
+      const name = deploymentSecretName(stage);
+      const parsed = deploymentSecretSchema.safeParse((await secrets.getJson(name)) ?? {});
+      if (!parsed.success) throw new NotConfiguredError(`Secret "${name}" is missing or has no valid "key".`, { code: 'CONSOLE.NOT_CONFIGURED' });
+      return deriveConsoleKeys(parsed.data.key);
+    })().catch((err: unknown) => {
+      keys = undefined;
+      throw err;
+    }));
 }

@@ -35,7 +35,8 @@ import type { Logger } from '../../logging/logger';
 import type { Clock } from '../../ports/clock';
 import type { JobQueue } from '../../ports/job-queue';
 import type { NotifyStore } from '../../ports/notify-store';
-import { newRunId, type MappingRecord, type MappingStore } from '../../ports/state-stores';
+import type { MappingRecord, MappingStore } from '../../ports/mapping-store';
+import { newRunId } from '../../ports/run-store';
 
 export interface PlanNotificationsDeps {
   tenants: readonly TenantConfig[];

@@ -16,7 +16,7 @@
  * write of the new count, is enough: no atomic counter is needed.
  */
 import type { NotifyChannel } from '../../contracts/notify-job';
-import type { CacheStore } from '../../ports/state-stores';
+import type { CacheStore } from '../../ports/cache-store';
 
 export interface RateWindow {
   /** Short bucket prefix in the cache key (`d`, `m`, `h`). */

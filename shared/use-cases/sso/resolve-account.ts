@@ -4,7 +4,8 @@
  */
 import type { TenantConfig } from '../../config/tenant-config.schema';
 import { AppError } from '../../errors/app-error';
-import type { MappingStore, SourceKind } from '../../ports/state-stores';
+import type { MappingStore } from '../../ports/mapping-store';
+import type { SourceKind } from '../../ports/store-common';
 
 /** A person we refuse to sign in: shown as a page, never redirected. */
 export class SignInRefusedError extends AppError {

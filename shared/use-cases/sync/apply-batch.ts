@@ -33,7 +33,9 @@
 import { mappingUpdatesFor } from '../../domain/mapping-updates';
 import type { PlanOperation } from '../../domain/sync-plan';
 import { isAppError, NotFoundError } from '../../errors/app-error';
-import { ConflictError, type RunCounts } from '../../ports/state-stores';
+import type { RunCounts, RunRecord } from '../../ports/run-store';
+import { ConflictError } from '../../ports/store-common';
+import type { Logger } from '../../logging/logger';
 import type { SyncJobMessage } from '../../contracts/sync-job';
 import type { SyncDeps } from './sync-deps';
 import { syncOptions } from './sync-deps';
@@ -85,7 +87,7 @@ export interface DeliveryInfo {
  * recorded as failed. Without `delivery` every delivery may be retried.
  */
 export async function applyBatch(deps: SyncDeps, msg: SyncJobMessage, delivery?: DeliveryInfo): Promise<ApplyBatchResult> {
-  const { runs, plans, once, locks, mappings } = deps.stores;
+  const { runs, once, mappings } = deps.stores;
   const opts = syncOptions(deps);
   const { tenantId, runId, seq } = msg;
   const log = deps.logger.child({ tenant: tenantId, runId, seq });
@@ -93,29 +95,9 @@ export async function applyBatch(deps: SyncDeps, msg: SyncJobMessage, delivery?:
   const gaveUp = (err: unknown) =>
     `${operatorMessage(err)} (still failing on delivery ${delivery?.receiveCount} of ${delivery?.maxReceiveCount}; not retried in this run, planned again by the next one)`;
 
-  const run = await runs.get(tenantId, runId);
-  if (!run) {
-    log.warn('sync batch dropped: unknown run');
-    return { dropped: 'unknown run', operations: 0, counts: {} };
-  }
-  if (run.status !== 'applying') {
-    // A run that failed (swept) or ended: its leftovers must not touch NetEase any more.
-    log.warn('sync batch dropped: the run is not applying', { status: run.status });
-    return { dropped: `run is ${run.status}`, operations: 0, counts: {} };
-  }
-  const tenant = syncTenant(deps, tenantId);
-  const source = run.source ?? tenant.sync.source;
-  // Keep the run's lease alive; if another run holds the tenant now, this run was overtaken.
-  const lease = await locks.acquire(tenantId, SYNC_LOCK, runId, opts.lockTtlMs);
-  if (!lease.acquired) {
-    log.warn('sync batch dropped: another run holds the tenant', { heldBy: lease.heldBy?.owner });
-    return { dropped: 'overtaken', operations: 0, counts: {} };
-  }
-  const body = await plans.getBatch(tenantId, runId, seq);
-  if (!isStoredBatch(body)) {
-    log.error('sync batch dropped: the stored batch is missing or malformed');
-    return { dropped: 'missing batch', operations: 0, counts: {} };
-  }
+  const loaded = await loadBatch(deps, msg, log);
+  if ('dropped' in loaded) return { dropped: loaded.dropped, operations: 0, counts: {} };
+  const { run, tenant, source, body } = loaded;
 
   const api = await deps.netease(tenant);
   const checkDependencies = run.counts.failed > 0;
@@ -151,18 +133,8 @@ export async function applyBatch(deps: SyncDeps, msg: SyncJobMessage, delivery?:
         retryable.push(busy);
         return;
       }
-      // Another delivery holds the operation and this is our last one. Record the failure
-      // only if nobody finished first (first wins: a live holder's later result is refused
-      // and it counts ours); the batch can complete either way.
       try {
-        const done = await once.complete(tenantId, 'op', op.id, { outcome: 'failed', kind: op.kind, code: busy.code } satisfies OperationRecord);
-        if (done.first) {
-          await runs.putResult(
-            { tenantId, runId, objectType, sourceId: op.sourceId, operation, outcome: 'failed', errorCode: busy.code, message: gaveUp(busy), at: deps.clock.now() },
-            opts.resultTtlSeconds,
-          );
-        }
-        count(done.result as OperationRecord);
+        count(await giveUpBusy(deps, msg, op, busy, gaveUp(busy)));
         olog.warn('sync operation given up: busy on the last delivery', { code: busy.code });
       } catch (err) {
         retryable.push(err); // the store failed: nothing else to do but let SQS have the record
@@ -250,13 +222,71 @@ export async function applyBatch(deps: SyncDeps, msg: SyncJobMessage, delivery?:
 
   if (retryable.length > 0) throw retryable[0];
 
+  return completeBatch(deps, msg, body.operations.length, counts, log);
+}
+
+/** Run, lease and stored batch of `msg`, or why the batch is dropped (run gone, not applying, overtaken, batch missing). */
+async function loadBatch(
+  deps: SyncDeps,
+  msg: SyncJobMessage,
+  log: Logger,
+): Promise<{ dropped: string } | { run: RunRecord; tenant: ReturnType<typeof syncTenant>; source: ReturnType<typeof syncTenant>['sync']['source']; body: StoredBatch }> {
+  const { runs, plans, locks } = deps.stores;
+  const { tenantId, runId, seq } = msg;
+  const run = await runs.get(tenantId, runId);
+  if (!run) {
+    log.warn('sync batch dropped: unknown run');
+    return { dropped: 'unknown run' };
+  }
+  if (run.status !== 'applying') {
+    // A run that failed (swept) or ended: its leftovers must not touch NetEase any more.
+    log.warn('sync batch dropped: the run is not applying', { status: run.status });
+    return { dropped: `run is ${run.status}` };
+  }
+  const tenant = syncTenant(deps, tenantId);
+  const source = run.source ?? tenant.sync.source;
+  // Keep the run's lease alive; if another run holds the tenant now, this run was overtaken.
+  const lease = await locks.acquire(tenantId, SYNC_LOCK, runId, syncOptions(deps).lockTtlMs);
+  if (!lease.acquired) {
+    log.warn('sync batch dropped: another run holds the tenant', { heldBy: lease.heldBy?.owner });
+    return { dropped: 'overtaken' };
+  }
+  const body = await plans.getBatch(tenantId, runId, seq);
+  if (!isStoredBatch(body)) {
+    log.error('sync batch dropped: the stored batch is missing or malformed');
+    return { dropped: 'missing batch' };
+  }
+  return { run, tenant, source, body };
+}
+
+/**
+ * Another delivery holds the operation and this is our last one. Records the failure only if
+ * nobody finished first (first wins: a live holder's later result is refused and it counts
+ * ours); the batch can complete either way. Returns the record to count.
+ */
+async function giveUpBusy(deps: SyncDeps, msg: SyncJobMessage, op: PlanOperation, busy: OperationBusyError, message: string): Promise<OperationRecord> {
+  const { runs, once } = deps.stores;
+  const { tenantId, runId } = msg;
+  const done = await once.complete(tenantId, 'op', op.id, { outcome: 'failed', kind: op.kind, code: busy.code } satisfies OperationRecord);
+  if (done.first) {
+    await runs.putResult(
+      { tenantId, runId, objectType: objectTypeOf(op), sourceId: op.sourceId, operation: operationName(op), outcome: 'failed', errorCode: busy.code, message, at: deps.clock.now() },
+      syncOptions(deps).resultTtlSeconds,
+    );
+  }
+  return done.result as OperationRecord;
+}
+
+/** Adds the batch's counts once, then sends the next phase or finalizes the run. */
+async function completeBatch(deps: SyncDeps, msg: SyncJobMessage, operations: number, counts: Partial<RunCounts>, log: Logger): Promise<ApplyBatchResult> {
+  const { tenantId, runId, seq } = msg;
   let completion;
   try {
-    completion = await runs.completeBatch(tenantId, runId, `b${seq}`, counts);
+    completion = await deps.stores.runs.completeBatch(tenantId, runId, `b${seq}`, counts);
   } catch (err) {
     if (err instanceof ConflictError || err instanceof NotFoundError) {
       log.warn('sync batch completion refused', { code: (err as { code?: string }).code });
-      return { dropped: 'completion refused', operations: body.operations.length, counts };
+      return { dropped: 'completion refused', operations, counts };
     }
     throw err;
   }
@@ -272,7 +302,7 @@ export async function applyBatch(deps: SyncDeps, msg: SyncJobMessage, delivery?:
     // Only one phase is in flight, so completedBatches reaching its end means it is done.
     if (span && after.completedBatches >= span.first + span.count) await fanOutPhase(deps, tenantId, runId, index + 1);
   }
-  return { operations: body.operations.length, counts, ...(completion.duplicate ? { duplicate: true } : {}), ...(finalized ? { finalized } : {}) };
+  return { operations, counts, ...(completion.duplicate ? { duplicate: true } : {}), ...(finalized ? { finalized } : {}) };
 }
 
 async function firstFailedDependency(deps: SyncDeps, tenantId: string, dependsOn: readonly string[]): Promise<string | undefined> {

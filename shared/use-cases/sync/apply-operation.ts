@@ -31,14 +31,14 @@
  * returned or put in an error (the NetEase client logs no parameters, §1).
  */
 import { randomBytes } from 'node:crypto';
-import { isNeteaseError } from '../../adapters/netease/netease.errors';
+import { isNeteaseError } from '../../errors/netease-failure';
 import type { AccountUnitRef, ParentRef, PlanOperation } from '../../domain/sync-plan';
 import { isDefaultUnitId } from '../../domain/plan-sync';
 import { AppError } from '../../errors/app-error';
-import type { NeteaseSyncApi } from './sync-deps';
+import type { NeteaseDirectory } from '../../ports/netease-directory';
 
 export interface OperationContext {
-  api: NeteaseSyncApi;
+  api: NeteaseDirectory;
   /** An earlier attempt of this same operation may have reached NetEase. */
   repeated: boolean;
   /** The unit id of a department created earlier in the plan (mapping lookup). */

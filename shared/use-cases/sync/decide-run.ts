@@ -15,7 +15,8 @@
  * caller's process; the admin route (29 s) rejects without it and queues the re-plan for the
  * sync planner instead (requestSyncRun with withholdDeletions, request-sync-run.ts).
  */
-import { ConflictError, type RunRecord } from '../../ports/state-stores';
+import type { RunRecord } from '../../ports/run-store';
+import { ConflictError } from '../../ports/store-common';
 import { NotFoundError, ValidationError } from '../../errors/app-error';
 import type { SyncDeps } from './sync-deps';
 import { syncOptions } from './sync-deps';

@@ -16,7 +16,8 @@ import { hashFields } from '../../domain/content-hash';
 import type { DirectoryObjectType } from '../../domain/directory';
 import type { MappingUpdate } from '../../domain/mapping-updates';
 import type { AccountMapping, AccountStatus, MappingState, UnitMapping } from '../../domain/sync-plan';
-import { ConflictError, type MappingRecord, type MappingSnapshot, type MappingStore, type MappingWrite, type SourceKind } from '../../ports/state-stores';
+import type { MappingRecord, MappingSnapshot, MappingStore, MappingWrite } from '../../ports/mapping-store';
+import { ConflictError, type SourceKind } from '../../ports/store-common';
 
 export interface MappingContext {
   tenantId: string;

@@ -17,7 +17,7 @@
  *   would answer, at one call per mailbox; we chose not to spend that on every full run.
  */
 import type { NeteaseAccountRecord, NeteaseState, NeteaseUnitRecord } from '../../domain/sync-plan';
-import type { NeteaseSyncApi } from './sync-deps';
+import type { NeteaseDirectory } from '../../ports/netease-directory';
 import { mapLimit } from '../../lib/map-limit';
 
 export interface ReadNeteaseStateOptions {
@@ -33,7 +33,7 @@ export interface NeteaseStateRead {
   calls: number;
 }
 
-export async function readNeteaseState(api: NeteaseSyncApi, options: ReadNeteaseStateOptions): Promise<NeteaseStateRead> {
+export async function readNeteaseState(api: NeteaseDirectory, options: ReadNeteaseStateOptions): Promise<NeteaseStateRead> {
   let calls = 1;
   const units: NeteaseUnitRecord[] = (await api.getUnitList()).map((u) => {
     const r: NeteaseUnitRecord = { unitId: u.unitId, name: u.unitName };

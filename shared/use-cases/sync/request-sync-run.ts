@@ -22,7 +22,7 @@ import { syncRequestMessage, SYNC_REQUEST_ID, type SyncRequestMessage } from '..
 import { formatPlan } from '../../domain/plan-report';
 import type { SyncPlan } from '../../domain/sync-plan';
 import { isRetryable, NotFoundError, ValidationError } from '../../errors/app-error';
-import type { RunMode, RunRecord, RunStatus, RunTrigger } from '../../ports/state-stores';
+import type { RunMode, RunRecord, RunStatus, RunTrigger } from '../../ports/run-store';
 import type { SyncDeps } from './sync-deps';
 import { SyncRunInProgressError, syncTenant } from './sync-errors';
 import { PLAN_DOC, SYNC_LOCK } from './run-lifecycle';

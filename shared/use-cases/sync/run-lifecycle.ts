@@ -22,7 +22,8 @@
  * comes later and will see the request; if not, the requester takes the tenant itself.
  */
 import type { DestructiveItem, PlanReport, PlanSummary, SyncPlan } from '../../domain/sync-plan';
-import { ConflictError, type RunError, type RunPatch, type RunRecord, type RunStatus, type SourceKind } from '../../ports/state-stores';
+import type { RunError, RunPatch, RunRecord, RunStatus } from '../../ports/run-store';
+import { ConflictError, type SourceKind } from '../../ports/store-common';
 import { QUEUES, type QueueName } from '../../contracts/app-manifest';
 import { syncJobMessage } from '../../contracts/sync-job';
 import type { SyncDeps } from './sync-deps';
@@ -30,6 +31,7 @@ import { syncOptions } from './sync-deps';
 import { OperationBusyError } from './sync-errors';
 import { appliedTotal } from './sync-util';
 import type { DirectoryObjectType } from '../../domain/directory';
+import { metrics } from '../../observability/metrics';
 
 /** The lock every run of a tenant takes (LockStore name). */
 export const SYNC_LOCK = 'sync';
@@ -169,6 +171,7 @@ export async function finalizeRun(deps: SyncDeps, tenantId: string, runId: strin
     await releaseRun(deps, tenantId, runId);
   }
   deps.logger.info('sync run finished', { tenant: tenantId, runId, status: ended.status, counts: run.counts, ms: now - run.startedAt });
+  countRun(tenantId, ended.status, run.counts);
   return ended;
 }
 
@@ -288,4 +291,11 @@ export async function releaseRun(deps: SyncDeps, tenantId: string, owner: string
   const released = await deps.stores.locks.release(tenantId, SYNC_LOCK, owner);
   await sendFollowUp(deps, tenantId, owner);
   return released;
+}
+
+/** Runs by status, and the run's operations by kind (created, updated, failed...), as EMF counts. */
+function countRun(tenant: string, status: string, counts: Readonly<Record<string, number>>): void {
+  const m = metrics();
+  m.count('SyncRuns', 1, { status, tenant });
+  for (const [kind, n] of Object.entries(counts)) if (n > 0) m.count(kind === 'failed' ? 'SyncOperationFailures' : 'SyncOperations', n, { ...(kind === 'failed' ? {} : { kind }), tenant });
 }

@@ -9,7 +9,8 @@
  * - incremental otherwise.
  * A tenant whose run is still in progress (or parked for approval) is skipped.
  */
-import type { RunMode, RunRecord, SourceKind } from '../../ports/state-stores';
+import type { RunMode, RunRecord } from '../../ports/run-store';
+import type { SourceKind } from '../../ports/store-common';
 import type { SyncDeps } from './sync-deps';
 import { syncOptions } from './sync-deps';
 import { SyncRunInProgressError } from './sync-errors';

@@ -20,13 +20,14 @@
  *    status awaiting_approval, the lock kept for the approval window. Empty: success at once.
  *    Otherwise: batches stored, totalBatches announced (status applying), phase 0 sent.
  */
-import type { DirectoryChanges, DirectorySnapshot, DirectoryObjectType, DirectorySource } from '../../domain/directory';
+import type { DirectoryChanges, DirectorySnapshot, DirectoryObjectType } from '../../domain/directory';
+import type { DirectorySource } from '../../ports/directory-source';
 import { planBatches, formatPlan } from '../../domain/plan-report';
 import { planSync } from '../../domain/plan-sync';
 import type { NeteaseState, SourceView, SyncPlan } from '../../domain/sync-plan';
 import { describeParkReason } from '../../domain/safety';
 import { ValidationError } from '../../errors/app-error';
-import { newRunId, type RunMode, type RunRecord, type RunTrigger } from '../../ports/state-stores';
+import { newRunId, type RunMode, type RunRecord, type RunTrigger } from '../../ports/run-store';
 import type { SyncDeps } from './sync-deps';
 import { syncOptions } from './sync-deps';
 import { SyncRunInProgressError, syncTenant } from './sync-errors';
@@ -144,33 +145,14 @@ export async function startSyncRun(deps: SyncDeps, input: StartSyncInput): Promi
     if (newWatermarks && Object.keys(newWatermarks).length > 0) await plans.putDocument(tenantId, runId, WATERMARKS_DOC, newWatermarks, opts.resultTtlSeconds);
 
     const batches = planBatches(plan, opts.batchSize);
-    const phases: PhaseSpan[] = [];
-    batches.forEach((b, seq) => {
-      const last = phases.at(-1);
-      if (last && last.phase === b.phase) last.count++;
-      else phases.push({ phase: b.phase, first: seq, count: 1 });
-    });
-    const notes: Record<string, number> = {};
-    for (const n of plan.report.notes) notes[n.code] = (notes[n.code] ?? 0) + 1;
-    const summary: RunSummary = {
-      plan: plan.summary,
-      planMode: plan.mode,
-      planStatus: plan.status,
-      deletions: plan.report.deletions,
-      notes,
-      ...(plan.report.unmatchedNetease ? { unmatchedNetease: { accounts: plan.report.unmatchedNetease.accounts.length, units: plan.report.unmatchedNetease.units.length } } : {}),
+    const summary = runSummaryFor(plan, batches, {
       fetched,
       ...(neteaseReads !== undefined ? { neteaseReads } : {}),
       planMs,
       adopt,
       ...(input.withholdDeletions ? { withholdDeletions: true } : {}),
       batchSize: opts.batchSize,
-      totalBatches: batches.length,
-      phases,
-      ...(plan.approval
-        ? { approval: { reasons: plan.approval.reasons.map(describeParkReason), destructiveCount: plan.approval.destructive.length, destructive: plan.approval.destructive.slice(0, 100) } }
-        : {}),
-    };
+    });
     await runs.increment(tenantId, runId, { fetched: fetched.departments + fetched.people, skipped: plan.summary.totals.skip });
     const planText = formatPlan(plan);
     log.info('sync plan ready', { status: plan.status, operations: plan.summary.operations, apiCalls: plan.summary.apiCalls, phases: plan.summary.phases, planMs });
@@ -221,6 +203,41 @@ export async function startSyncRun(deps: SyncDeps, input: StartSyncInput): Promi
     log.error('sync run failed before applying', { err });
     throw err;
   }
+}
+
+/** The run's summary of its plan: counts, notes per code, phases as batch spans, the safety verdict. */
+function runSummaryFor(
+  plan: SyncPlan,
+  batches: ReturnType<typeof planBatches>,
+  extras: Pick<RunSummary, 'fetched' | 'neteaseReads' | 'planMs' | 'adopt' | 'withholdDeletions' | 'batchSize'>,
+): RunSummary {
+  const phases: PhaseSpan[] = [];
+  batches.forEach((b, seq) => {
+    const last = phases.at(-1);
+    if (last && last.phase === b.phase) last.count++;
+    else phases.push({ phase: b.phase, first: seq, count: 1 });
+  });
+  const notes: Record<string, number> = {};
+  for (const n of plan.report.notes) notes[n.code] = (notes[n.code] ?? 0) + 1;
+  return {
+    plan: plan.summary,
+    planMode: plan.mode,
+    planStatus: plan.status,
+    deletions: plan.report.deletions,
+    notes,
+    ...(plan.report.unmatchedNetease ? { unmatchedNetease: { accounts: plan.report.unmatchedNetease.accounts.length, units: plan.report.unmatchedNetease.units.length } } : {}),
+    fetched: extras.fetched,
+    ...(extras.neteaseReads !== undefined ? { neteaseReads: extras.neteaseReads } : {}),
+    planMs: extras.planMs,
+    adopt: extras.adopt,
+    ...(extras.withholdDeletions ? { withholdDeletions: true } : {}),
+    batchSize: extras.batchSize,
+    totalBatches: batches.length,
+    phases,
+    ...(plan.approval
+      ? { approval: { reasons: plan.approval.reasons.map(describeParkReason), destructiveCount: plan.approval.destructive.length, destructive: plan.approval.destructive.slice(0, 100) } }
+      : {}),
+  };
 }
 
 /** Error messages of our adapters name operations and codes only; cap the length anyway. */

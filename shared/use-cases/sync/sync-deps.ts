@@ -3,53 +3,13 @@
  * each caller's wiring (the planner and worker functions, the admin API, the CLI, the
  * local stack, tests and benchmarks), plus the tunables with their defaults.
  */
-import type { NeteaseClient } from '../../adapters/netease/netease.client';
 import type { TenantConfig } from '../../config/tenant-config.schema';
-import type { DirectorySource } from '../../domain/directory';
+import type { DirectorySource } from '../../ports/directory-source';
 import type { Logger } from '../../logging/logger';
 import type { Clock } from '../../ports/clock';
 import type { JobQueue } from '../../ports/job-queue';
+import type { NeteaseDirectory } from '../../ports/netease-directory';
 import type { StateStores } from '../../ports/state-stores';
-
-/**
- * The NetEase calls the sync engine makes: a structural subset of NeteaseClient, so tests
- * and benchmarks can pass the real client (over HTTP to the simulator) or a wrapper, plus
- * the optional {@link UnitReparenting} capability.
- */
-export type NeteaseSyncApi = UnitReparenting & Pick<
-  NeteaseClient,
-  | 'domain'
-  | 'createUnit'
-  | 'updateUnit'
-  | 'deleteUnit'
-  | 'getUnit'
-  | 'getUnitList'
-  | 'createAccount'
-  | 'getAccount'
-  | 'updateAccount'
-  | 'moveUnit'
-  | 'suspendAccount'
-  | 'recoverAccount'
-  | 'deleteAccountSim'
-  | 'getAllAccounts'
->;
-
-/**
- * Optional: move a unit under another parent. The legacy API cannot (unit/updateUnit takes
- * unit_id, unit_name, unit_desc only: reference netease-qiye-api.md §2); NetEase's open
- * platform can (`unit/moveUnit`, §4). The wiring adds it only for tenants that configure
- * `netease.openPlatform` and store its `authCode`; without it the applier reports unit
- * moves as SYNC.UNIT_MOVE_UNSUPPORTED. (Not named `moveUnit`: that is account/moveUnit.)
- */
-export interface UnitReparenting {
-  /**
-   * Put unit `unitId` (with its accounts and sub-units, keeping its id) under
-   * `parentUnitId`, or at the top level when undefined. `expect.unitName` is the unit's
-   * name as the legacy API reports it: the move is refused (nothing sent) when the other API
-   * does not know the id under that name. Throws NeteaseApiError (retryable or not).
-   */
-  reparentUnit?(unitId: string, parentUnitId: string | undefined, expect: { unitName: string }): Promise<void>;
-}
 
 export interface SyncOptions {
   /** Operations per stored batch (one SQS message). Small enough to finish well inside the worker timeout. */
@@ -93,8 +53,8 @@ export interface SyncDeps {
   tenants(): readonly TenantConfig[];
   /** The tenant's directory source (its `sync.source`). */
   directory(tenant: TenantConfig): Promise<DirectorySource>;
-  /** The tenant's NetEase API. */
-  netease(tenant: TenantConfig): Promise<NeteaseSyncApi>;
+  /** The tenant's NetEase units and accounts. */
+  netease(tenant: TenantConfig): Promise<NeteaseDirectory>;
   /**
    * The initial password of a new mailbox. Default: 24 random characters from node:crypto.
    * Never logged, stored or returned (see apply-operation.ts).

@@ -9,9 +9,11 @@ import { neteaseProfile, profileHash } from '../../domain/account-profile';
 import { isDefaultUnitId } from '../../domain/plan-sync';
 import type { AccountMapping, DestructiveItem, SyncPlan, UnitMapping } from '../../domain/sync-plan';
 import { DEFAULT_UNIT_ID } from '../../domain/sync-plan';
-import { isNeteaseError } from '../../adapters/netease/netease.errors';
+import { isNeteaseError } from '../../errors/netease-failure';
 import { NotFoundError, ValidationError } from '../../errors/app-error';
-import { OBJECT_TYPES, type MappingRecord, type ObjectResult, type Page, type RunRecord } from '../../ports/state-stores';
+import type { MappingRecord } from '../../ports/mapping-store';
+import type { ObjectResult, RunRecord } from '../../ports/run-store';
+import { OBJECT_TYPES, type Page } from '../../ports/store-common';
 import type { SyncDeps } from './sync-deps';
 import { syncOptions } from './sync-deps';
 import { SyncRunInProgressError, SyncRunStateError, syncTenant } from './sync-errors';
@@ -236,7 +238,7 @@ const IMPORT_LOCK_RENEW_MS = 60_000;
  * the tenant's sync lock from the checks to the last write (renewed as it goes), so no run
  * plans or applies against half-imported links.
  *
- * The writes are single-item (no transactions: state-stores.ts), ordered so that every
+ * The writes are single-item (no transactions: store-common.ts), ordered so that every
  * intermediate state is one planSync accepts, i.e. no NetEase object is ever linked from two
  * source objects (a swap A->b, B->a written row by row would pass through A->b, B->b):
  * 1. release: every row whose source object is linked to another NetEase object drops that

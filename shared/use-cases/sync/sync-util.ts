@@ -1,7 +1,7 @@
 /** Small helpers shared by the sync use cases. */
 import type { DirectoryObjectType } from '../../domain/directory';
 import type { OperationKind, PlanOperation } from '../../domain/sync-plan';
-import type { RunCountKey, RunCounts } from '../../ports/state-stores';
+import type { RunCountKey, RunCounts } from '../../ports/run-store';
 
 export function objectTypeOf(op: Pick<PlanOperation, 'kind'>): DirectoryObjectType {
   return op.kind.startsWith('unit.') ? 'department' : 'person';

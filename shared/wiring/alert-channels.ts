@@ -1,15 +1,17 @@
 /**
  * AlertChannels from the vendor clients the bridge already has: a DingTalk work notice
  * (asyncsend_v2, markdown), a WeCom app message (textcard), or a group robot webhook; and
- * the alarm topic. The wiring passes the clients (functions/schedule/alerts/handler.ts).
+ * the alarm topic. Part of the wiring (it picks adapters): shared/wiring/console.ts passes
+ * the tenant clients, the robot webhook and the SNS topic.
  *
  * Recipients: `console.alerts.recipients`, else the tenant admins who sign in through that
  * vendor (`dingtalk:<userid>` in console.admins).
  */
-import { escapeMarkdown, markdownMessage } from '../../adapters/dingtalk/dingtalk.messages';
-import type { TenantConfig } from '../../config/tenant-config.schema';
-import type { Alert, AlertChannels } from '../../ports/alert-channels';
-import type { DingtalkNotifier, WecomNotifier } from '../notify/channel-senders';
+import { escapeMarkdown, markdownMessage } from '../adapters/dingtalk/dingtalk.messages';
+import type { DingtalkNotifier } from '../adapters/dingtalk/dingtalk.notice-sender';
+import type { WecomNotifier } from '../adapters/wecom/wecom.notice-sender';
+import type { TenantConfig } from '../config/tenant-config.schema';
+import type { Alert, AlertChannels } from '../ports/alert-channels';
 
 export interface RobotMessage {
   title: string;
