@@ -1,5 +1,6 @@
 import type { Command } from './command';
 import { configValidate, tenantsList } from './config';
+import { consoleLink } from './console';
 import { keysGenerate, keysImport, keysInspect, keysShow } from './keys';
 import { secretsSet } from './secrets';
 import { simulateCallback } from './simulate';
@@ -7,4 +8,4 @@ import { ssoLink } from './sso-link';
 import { syncCommands } from './sync';
 
 /** Every subcommand, in the order `--help` lists them. */
-export const commands: Command[] = [configValidate, tenantsList, keysGenerate, keysImport, keysInspect, keysShow, secretsSet, ssoLink, ...syncCommands, simulateCallback];
+export const commands: Command[] = [configValidate, tenantsList, keysGenerate, keysImport, keysInspect, keysShow, secretsSet, ssoLink, consoleLink, ...syncCommands, simulateCallback];

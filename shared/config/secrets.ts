@@ -9,7 +9,7 @@
 import { z } from 'zod';
 import type { TenantConfig } from './tenant-config.schema';
 
-export const SECRET_KINDS = ['netease', 'oa', 'ekp', 'dingtalk', 'wecom'] as const;
+export const SECRET_KINDS = ['netease', 'oa', 'ekp', 'dingtalk', 'wecom', 'alerts'] as const;
 export type SecretKind = (typeof SECRET_KINDS)[number];
 
 export const secretSchemas = {
@@ -43,6 +43,16 @@ export const secretSchemas = {
       callbackAesKey: z.string().length(43).optional(),
     })
     .strict(),
+  /**
+   * A group robot for console alerts (tenant `console.alerts.channel: robot`). The webhook URL
+   * carries the robot's token, so it is a secret; `signSecret` is DingTalk's 加签 secret (SEC…).
+   */
+  alerts: z
+    .object({
+      robotWebhookUrl: z.string().url().refine((u) => /^https?:\/\//.test(u), 'must be an http(s) URL'),
+      signSecret: z.string().min(1).optional(),
+    })
+    .strict(),
 } satisfies Record<SecretKind, z.ZodType>;
 
 export type SecretValue<K extends SecretKind> = z.output<(typeof secretSchemas)[K]>;
@@ -59,5 +69,17 @@ export function secretKindsFor(tenant: TenantConfig): SecretKind[] {
   if (tenant.ekp) kinds.push('ekp');
   if (tenant.dingtalk) kinds.push('dingtalk');
   if (tenant.wecom) kinds.push('wecom');
+  if (tenant.console.alerts.channel === 'robot') kinds.push('alerts');
   return kinds;
+}
+
+/**
+ * The deployment's own secret (not a tenant's): `{"key": "<random>"}`, from which the
+ * console derives its session-cookie and break-glass link keys. `_` cannot start a tenant
+ * id, so the name never collides with a tenant secret.
+ */
+export const deploymentSecretSchema = z.object({ key: z.string().min(32, 'must be at least 32 characters') }).strict();
+
+export function deploymentSecretName(stage: string): string {
+  return `${SECRET_PREFIX}/${stage}/_deployment/console`;
 }

@@ -28,12 +28,15 @@ import type { StateStores } from '../ports/state-stores';
 import { getRuntime, type Runtime } from '../runtime/runtime';
 import type { ApplyContactEventsDeps } from '../use-cases/callbacks/apply-contact-events';
 import type { AcceptCallbackDeps } from '../use-cases/callbacks/accept-callback';
+import type { ConsoleDeps } from '../use-cases/console/console-deps';
+import type { AlertDeps } from '../use-cases/console/raise-alerts';
 import { loadTenantSigner } from '../use-cases/manage-keys';
 import type { CheckNewMailDeps } from '../use-cases/notify/check-new-mail';
 import type { PlanNotificationsDeps } from '../use-cases/notify/plan-notifications';
 import type { SignInDeps } from '../use-cases/sso/sign-in';
 import type { SyncDeps, SyncOptions } from '../use-cases/sync/sync-deps';
 import type { UnreadDeps } from '../use-cases/unread/unread-count';
+import { alertsDepsOf, consoleDepsOf } from './console';
 import { knownIdsFromMappings, neteaseShareFor, syncDepsOf, type SyncFunction } from './sync';
 import { createTenantClients, type TenantClients } from './tenant-clients';
 
@@ -56,6 +59,9 @@ export interface Wiring {
   contactEventsDeps(): ApplyContactEventsDeps;
   checkNewMailDeps(): CheckNewMailDeps;
   planNotificationsDeps(): PlanNotificationsDeps;
+  /** The operator console (shared/wiring/console.ts); its sync engine runs with the admin's NetEase share. */
+  consoleDeps(): ConsoleDeps;
+  alertsDeps(): AlertDeps;
 }
 
 const wirings = new Map<string, { rt: Runtime; wiring: Wiring }>();
@@ -165,6 +171,9 @@ function buildWiring(rt: Runtime, functionName: FunctionName): Wiring {
       logger: rt.logger,
       channelReady: secretChannelCheck(rt),
     }),
+    consoleDeps: () =>
+      consoleDepsOf(rt, stores, clients, syncDepsOf({ stores, jobs: rt.jobs, clock: rt.clock, logger: rt.logger, tenants: () => rt.tenants.tenants }, tenantClientsFor(rt, neteaseShareFor(rt, 'admin')))),
+    alertsDeps: () => alertsDepsOf(rt, stores, clients),
   };
 }
 
