@@ -7,6 +7,7 @@
  * Values are JSON objects; a missing secret or field is reported as "not configured".
  */
 import { z } from 'zod';
+import { NotConfiguredError } from '../errors/app-error';
 import type { TenantConfig } from './tenant-config.schema';
 
 export const SECRET_KINDS = ['netease', 'oa', 'ekp', 'dingtalk', 'wecom', 'alerts'] as const;
@@ -61,6 +62,23 @@ export const SECRET_PREFIX = 'qiye-bridge';
 
 export function secretName(stage: string, tenantId: string, kind: SecretKind): string {
   return `${SECRET_PREFIX}/${stage}/${tenantId}/${kind}`;
+}
+
+/**
+ * Read and check one tenant secret (vendor clients read theirs lazily, at first use). A missing
+ * secret, or one that does not match its schema, throws NotConfiguredError with `code`, naming
+ * the secret and the fields at fault, never a value.
+ */
+export async function readTenantSecret<K extends SecretKind>(
+  secrets: { getJson(name: string): Promise<Record<string, unknown> | undefined> },
+  where: { stage: string; tenantId: string; kind: K; code: string },
+): Promise<SecretValue<K>> {
+  const name = secretName(where.stage, where.tenantId, where.kind);
+  const raw = await secrets.getJson(name);
+  if (!raw) throw new NotConfiguredError(`Secret ${name} is missing`, { code: where.code });
+  const parsed = secretSchemas[where.kind].safeParse(raw);
+  if (!parsed.success) throw new NotConfiguredError(`Secret ${name} is malformed at ${parsed.error.issues.map((i) => i.path.join('.') || '(root)').join(', ')}`, { code: where.code });
+  return parsed.data as SecretValue<K>;
 }
 
 /** Which secrets a tenant needs, from the sections it configures. */

@@ -22,6 +22,7 @@ import type { NotifyChannel } from '../contracts/notify-job';
 import type { TenantConfig, TenantsFile } from '../config/tenant-config.schema';
 import { ConfigError, NotConfiguredError } from '../errors/app-error';
 import type { Logger } from '../logging/logger';
+import { configureMetrics } from '../observability/metrics';
 import type { CallbackVerifier } from '../ports/callback-verifier';
 import type { SecretStore } from '../ports/secret-store';
 import type { StateStores } from '../ports/state-stores';
@@ -75,6 +76,8 @@ export function getWiring(functionName: FunctionName): Wiring {
   const existing = wirings.get(functionName);
   // A runtime reset (tests, a local stack restart) gives a new runtime: build anew then.
   if (existing && existing.rt === rt) return existing.wiring;
+  // Cold start of this function: its counts carry the manifest's name as `function`.
+  if (!existing) configureMetrics({ functionName });
   const wiring = buildWiring(rt, functionName);
   wirings.set(functionName, { rt, wiring });
   return wiring;
