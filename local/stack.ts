@@ -26,6 +26,7 @@ import { FileSecretStore } from '../shared/adapters/local/file.secret-store';
 import { loadTenantsFile } from '../shared/config/load-config';
 import type { TenantConfig, TenantsFile } from '../shared/config/tenant-config.schema';
 import {
+  dlqUrlEnv,
   FUNCTION_URL_FN,
   FUNCTIONS,
   queueUrlEnv,
@@ -232,7 +233,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       QIYE_DATA_DIR: dataDir,
       ...(stuckSeconds !== undefined ? { QIYE_SYNC_STUCK_SECONDS: String(stuckSeconds) } : {}),
     };
-    for (const q of Object.values(sqs.queues)) handlerEnv[queueUrlEnv(q.name)] = q.url;
+    for (const q of Object.values(sqs.queues)) {
+      handlerEnv[queueUrlEnv(q.name)] = q.url;
+      handlerEnv[dlqUrlEnv(q.name)] = q.dlqUrl;
+    }
     Object.assign(process.env, handlerEnv);
     delete process.env.AWS_SESSION_TOKEN;
     delete process.env.AWS_PROFILE;

@@ -1,5 +1,6 @@
 import type { Command } from './command';
 import { configValidate, tenantsList } from './config';
+import { consoleLink } from './console';
 import { keysGenerate, keysImport, keysInspect, keysShow } from './keys';
 import { secretsSet } from './secrets';
 import { simulateCallback } from './simulate';
@@ -8,4 +9,4 @@ import { syncCommands } from './sync';
 import { usageCommand } from './usage';
 
 /** Every subcommand, in the order `--help` lists them. */
-export const commands: Command[] = [configValidate, tenantsList, keysGenerate, keysImport, keysInspect, keysShow, secretsSet, ssoLink, ...syncCommands, usageCommand, simulateCallback];
+export const commands: Command[] = [configValidate, tenantsList, keysGenerate, keysImport, keysInspect, keysShow, secretsSet, ssoLink, consoleLink, ...syncCommands, usageCommand, simulateCallback];

@@ -32,19 +32,21 @@ export interface BridgeAlarmsProps {
 
 export class BridgeAlarms extends Construct {
   readonly topic: Topic;
+  /** The topic's key: publishers (the console alerts function) need GenerateDataKey on it. */
+  readonly key: Key;
   readonly alarms: Alarm[] = [];
   private readonly stage: string;
 
   constructor(scope: Construct, id: string, props: BridgeAlarmsProps) {
     super(scope, id);
     this.stage = props.stage;
-    const key = new Key(this, 'TopicKey', {
+    const key = (this.key = new Key(this, 'TopicKey', {
       description: `qiye-bridge ${props.stage}: encrypts the alarm topic`,
       enableKeyRotation: true,
       // The key protects only in-flight alarm notifications; nothing stays encrypted under it.
       removalPolicy: RemovalPolicy.DESTROY,
       pendingWindow: Duration.days(7),
-    });
+    }));
     // As documented for CloudWatch alarm actions on SSE topics.
     key.addToResourcePolicy(
       new PolicyStatement({
@@ -110,14 +112,15 @@ export class BridgeAlarms extends Construct {
    * A vendor's metered API calls are projected past `percent` of its monthly quota: the
    * Powertools metric UsageProjectedPercent (namespace METRICS_NAMESPACE, dimensions service,
    * function and vendor: shared/observability/metrics.ts) that the planners write when they
-   * check budgets (shared/wiring/usage.ts). `writers` are those planners; the alarm takes the
+   * check budgets (shared/wiring/usage.ts). `writers` are those planners (the `function`
+   * dimension is the manifest's function name: getWiring configures it); the alarm takes the
    * highest of their points. At 100 % a DingTalk org would be refused (90020) before the month ends.
    */
-  usageProjection(vendor: string, percent: number, writers: readonly IFunction[]): Alarm {
+  usageProjection(vendor: string, percent: number, writers: readonly string[]): Alarm {
     const usingMetrics = Object.fromEntries(
       writers.map((fn, i) => [
         `m${i}`,
-        new Metric({ namespace: METRICS_NAMESPACE, metricName: 'UsageProjectedPercent', dimensionsMap: { service: METRICS_SERVICE, function: fn.functionName, vendor }, period: Duration.hours(1), statistic: 'Maximum' }),
+        new Metric({ namespace: METRICS_NAMESPACE, metricName: 'UsageProjectedPercent', dimensionsMap: { service: METRICS_SERVICE, function: fn, vendor }, period: Duration.hours(1), statistic: 'Maximum' }),
       ]),
     );
     const metric = new MathExpression({ expression: `MAX([${Object.keys(usingMetrics).join(', ')}])`, usingMetrics, period: Duration.hours(1), label: `${vendor} UsageProjectedPercent` });

@@ -19,6 +19,7 @@ import type { TenantConfig } from '../../shared/config/tenant-config.schema';
 import { tableName } from '../../shared/adapters/aws/table-definition';
 import { FUNCTION_URL_FN, FUNCTIONS, QUEUES, ROUTES, SCHEDULES, queueName, tenantSyncSchedules, type FunctionName, type QueueName } from '../../shared/contracts/app-manifest';
 import { BridgeAlarms } from '../constructs/bridge-alarms';
+import { BridgeDashboard } from '../constructs/bridge-dashboard';
 import { BridgeFunction } from '../constructs/bridge-function';
 import { BridgeHttpApi, DEFAULT_STAGE_NAME } from '../constructs/bridge-http-api';
 import { BridgeSchedule } from '../constructs/bridge-schedule';
@@ -46,6 +47,8 @@ export class ServiceStack extends Stack {
   readonly httpApi: BridgeHttpApi;
   readonly functionUrl: FunctionUrl | undefined;
   readonly alarms: BridgeAlarms;
+  /** Business counts (EMF) and DLQ depths on one CloudWatch dashboard. */
+  readonly dashboard: BridgeDashboard;
   readonly schedules: BridgeSchedule[] = [];
   readonly tenantSchedules: TenantSyncSchedules;
   readonly egress: StaticEgress | undefined;
@@ -65,6 +68,9 @@ export class ServiceStack extends Stack {
       : undefined;
 
     this.httpApi = new BridgeHttpApi(this, 'HttpApi', { stage, logRetention });
+    // Before the functions: the console alerts function publishes to the alarm topic.
+    this.alarms = new BridgeAlarms(this, 'Alarms', { stage, alarmEmail: props.alarmEmail });
+    const dlqs = Object.fromEntries(queueNames.map((q) => [q, queueRef(q, true)])) as Record<QueueName, IQueue>;
 
     // The Function URL's function first: the others get its URL (SSO links in notifications).
     const specs = Object.values(FUNCTIONS).sort((a, b) => Number(b.name === FUNCTION_URL_FN) - Number(a.name === FUNCTION_URL_FN));
@@ -79,6 +85,8 @@ export class ServiceStack extends Stack {
         tenantsJson: props.tenantsJson,
         table,
         queues,
+        dlqs,
+        alarmTopic: { topic: this.alarms.topic, key: this.alarms.key },
         logRetention,
         logLevel: props.logLevel,
         environment,
@@ -111,9 +119,11 @@ export class ServiceStack extends Stack {
       value: props.scheduleKind === 'scheduler' ? 'EventBridge Scheduler (cron in each tenant time zone)' : 'EventBridge rules (cron shifted to UTC)',
     });
 
-    this.alarms = new BridgeAlarms(this, 'Alarms', { stage, alarmEmail: props.alarmEmail });
-    for (const q of queueNames) this.alarms.dlqNotEmpty(q, queueRef(q, true));
-    if (props.tenants.some((t) => t.dingtalk && t.dingtalk.monthlyQuota > 0)) for (const pct of [80, 100]) this.alarms.usageProjection('dingtalk', pct, [fns.syncPlanner!, fns.notifyPlanner!]);
+    for (const q of queueNames) this.alarms.dlqNotEmpty(q, dlqs[q]);
+    // Both planners check the budgets (and write UsageProjectedPercent).
+    if (props.tenants.some((t) => t.dingtalk && t.dingtalk.monthlyQuota > 0)) for (const pct of [80, 100]) this.alarms.usageProjection('dingtalk', pct, ['syncPlanner', 'notifyPlanner']);
+    this.dashboard = new BridgeDashboard(this, 'Dashboard', { stage, deadLetterQueues: dlqs });
+    // The sync planner is scheduled per tenant (TenantSyncSchedules), not in SCHEDULES.
     const scheduled = new Set([...SCHEDULES.map((s) => s.fn), 'syncPlanner']);
     for (const bf of Object.values(this.functions)) {
       // Workers and the planner run unattended: a failed invocation is otherwise silent.

@@ -66,10 +66,15 @@ export function desiredProfile(person: Pick<Person, 'displayName' | 'mobile' | '
 
 /** What an existing NetEase account holds, in the same form. */
 export function neteaseProfile(account: NeteaseAccountRecord): AccountProfile {
-  const profile: AccountProfile = { nickname: clean(account.nickname) ?? account.accountName };
-  const mobile = normalizeMobile(account.mobile);
+  return profileOf(account.nickname, account.accountName, account.mobile, account.jobNo);
+}
+
+/** One normalization for both sides, so equal people compare equal: the nickname falls back to the account name. */
+function profileOf(nickname: string | undefined, accountName: string, rawMobile: string | undefined, rawJobNo: string | undefined): AccountProfile {
+  const profile: AccountProfile = { nickname: clean(nickname) ?? accountName };
+  const mobile = normalizeMobile(rawMobile);
   if (mobile !== undefined) profile.mobile = mobile;
-  const jobNo = clean(account.jobNo);
+  const jobNo = clean(rawJobNo);
   if (jobNo !== undefined) profile.jobNo = jobNo;
   return profile;
 }

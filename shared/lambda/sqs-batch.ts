@@ -8,7 +8,8 @@
  *   then moves it to the DLQ after maxReceiveCount;
  * - a non-retryable error is logged, counted and acknowledged (retrying cannot help);
  *   the use case records it where an operator will see it (run results).
- * - parsedSqsBatchHandler (Powertools batch parser style): each record's body is JSON-parsed and checked
+ * - parsedSqsBatchHandler (Powertools batch parser style; every queue worker uses it, or
+ *   parsedSqsBatchGroupHandler for records handled together): each record's body is JSON-parsed and checked
  *   with a zod schema before the processor sees it, so workers parse one way. A body that
  *   does not parse is a non-retryable ValidationError (QUEUE.BAD_MESSAGE): logged and
  *   acknowledged, as a message we cannot read will not read better on retry. (Powertools'
@@ -77,6 +78,60 @@ export function parsedSqsBatchHandler<S extends z.ZodType>(schema: S, process: P
   return sqsBatchHandler((record, context) => process(parseRecordBody(schema, record), record, context), opts);
 }
 
+/** One record of a batch handled as a whole: its id and its parsed body. */
+export interface ParsedRecord<T> {
+  messageId: string;
+  body: T;
+}
+
+/**
+ * A processor of a whole batch's parsed records, for a worker that handles records together
+ * (the callback worker groups them per tenant). It answers the message ids to fail (retryable:
+ * SQS redelivers them); every other record is acknowledged.
+ */
+export type ParsedBatchProcessor<T> = (records: Array<ParsedRecord<T>>, context: Context) => Promise<{ failures: readonly string[] }>;
+
+/**
+ * The batch handler for a queue whose records are handled together: each body is checked with
+ * `schema` as in {@link parsedSqsBatchHandler} (a body that does not parse is logged, counted
+ * and acknowledged), then the parsed records go to `process` in one call. If `process` throws,
+ * its records fail when the error is retryable and are acknowledged otherwise, as for one
+ * record in {@link sqsBatchHandler}.
+ */
+export function parsedSqsBatchGroupHandler<S extends z.ZodType>(schema: S, process: ParsedBatchProcessor<z.output<S>>, opts: Pick<BatchOptions, 'logger'>): (event: SQSEvent, context: Context) => Promise<SQSBatchResponse> {
+  return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+    const parsed: Array<ParsedRecord<z.output<S>>> = [];
+    try {
+      for (const record of event.Records ?? []) {
+        try {
+          parsed.push({ messageId: record.messageId, body: parseRecordBody(schema, record) });
+        } catch (err) {
+          recordDropped(opts.logger, record, err);
+        }
+      }
+      let failures: readonly string[];
+      try {
+        ({ failures } = await process(parsed, context));
+      } catch (err) {
+        const retry = isRetryable(err);
+        opts.logger[retry ? 'warn' : 'error']('batch failed', { records: parsed.length, retryable: retry, err });
+        if (!retry) metrics().count('QueueRecordsFailed', parsed.length, { status: 'dropped', code: errorCode(err) });
+        failures = retry ? parsed.map((r) => r.messageId) : [];
+      }
+      if (failures.length > 0) metrics().count('QueueRecordsFailed', failures.length, { status: 'retry' });
+      return { batchItemFailures: failures.map((itemIdentifier) => ({ itemIdentifier })) };
+    } finally {
+      flushMetrics();
+    }
+  };
+}
+
+/** A record acknowledged although it failed (retrying cannot help): logged and counted. */
+function recordDropped(logger: Logger, record: SQSRecord, err: unknown): void {
+  logger.error('record failed', { messageId: record.messageId, receiveCount: record.attributes?.ApproximateReceiveCount, retryable: false, err });
+  metrics().count('QueueRecordsFailed', 1, { status: 'dropped', code: errorCode(err) });
+}
+
 export function sqsBatchHandler(run: RecordProcessor, opts: BatchOptions): (event: SQSEvent, context: Context) => Promise<SQSBatchResponse> {
   return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
     const records = event.Records ?? [];
@@ -98,15 +153,9 @@ export function sqsBatchHandler(run: RecordProcessor, opts: BatchOptions): (even
         try {
           await run(record, context);
         } catch (err) {
-          const retry = isRetryable(err);
-          opts.logger[retry ? 'warn' : 'error']('record failed', {
-            messageId: record.messageId,
-            receiveCount: record.attributes?.ApproximateReceiveCount,
-            retryable: retry,
-            err,
-          });
-          if (retry) throw err; // the processor reports it in batchItemFailures
-          metrics().count('QueueRecordsFailed', 1, { status: 'dropped', code: errorCode(err) });
+          if (!isRetryable(err)) return recordDropped(opts.logger, record, err);
+          opts.logger.warn('record failed', { messageId: record.messageId, receiveCount: record.attributes?.ApproximateReceiveCount, retryable: true, err });
+          throw err; // the processor reports it in batchItemFailures
         }
       } finally {
         release();

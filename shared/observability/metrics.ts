@@ -8,9 +8,13 @@
  *   it is EMF metadata: searchable in Logs Insights on the metric's log line, not a metric
  *   of its own. Counts are therefore grouped per (dimensions, tenant) and each group is one
  *   Powertools Metrics instance, so a line never mixes tenants.
- * - Counts are buffered and written by `flushMetrics()`: sqs-batch.ts flushes after every
- *   batch; other handlers flush when their invocation ends (wiring), and Powertools writes
- *   a group by itself when it reaches 100 values.
+ * - Counts are buffered and written by `flushMetrics()` at the end of every invocation of
+ *   every function (lazyHandler in shared/http/http-handler.ts wraps each exported handler;
+ *   sqs-batch.ts also flushes after each batch), and Powertools writes a group by itself
+ *   when it reaches 100 values.
+ * - The `function` dimension is the manifest's function name (syncWorker, not the deployed
+ *   `qiye-bridge-prod-syncWorker`): the wiring calls `configureMetrics` when it builds a
+ *   function's dependencies at cold start (shared/wiring/wiring.ts).
  * - Where lines go: EMF is written to stdout only inside Lambda (AWS_LAMBDA_FUNCTION_NAME
  *   set), where CloudWatch turns the lines into metrics. In tests and in the local stack
  *   nothing is written (stdout stays readable). POWERTOOLS_METRICS_DISABLED, Powertools'
@@ -52,6 +56,8 @@ export interface CountOptions extends MetricDimensions {
 }
 
 export interface BridgeMetrics {
+  /** The `function` dimension of every count. */
+  readonly functionName: string;
   count(name: MetricName, value?: number, options?: CountOptions): void;
   /** One level in percent (the alarm takes the Maximum of a period). */
   percent(name: PercentMetricName, value: number, options?: CountOptions): void;
@@ -92,6 +98,7 @@ export function createMetrics(options: MetricsOptions): BridgeMetrics {
   };
 
   return {
+    functionName: options.functionName,
     count: (name, value = 1, opts = {}) => add(name, MetricUnit.Count, value, opts),
     percent: (name, value, opts = {}) => add(name, MetricUnit.Percent, value, opts),
     flush() {
@@ -116,8 +123,14 @@ export function metrics(): BridgeMetrics {
   return (current ??= createMetrics({ functionName: process.env.QIYE_FUNCTION_NAME ?? process.env.AWS_LAMBDA_FUNCTION_NAME ?? 'unknown' }));
 }
 
-/** Set the process's metrics once, at cold start (wiring), with our function name. */
+/**
+ * Set the process's metrics once, at cold start (wiring), with our function name. Counts
+ * buffered by the metrics it replaces are written first, so none is lost. (The local stack
+ * runs every function in one process: the last function wired names the dimension there,
+ * where EMF is off anyway.)
+ */
 export function configureMetrics(options: MetricsOptions): BridgeMetrics {
+  current?.flush();
   current = createMetrics(options);
   return current;
 }

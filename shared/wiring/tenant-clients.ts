@@ -57,7 +57,7 @@ import { loadTenantSigner } from '../use-cases/manage-keys';
 import { CasClient } from '../adapters/cas/cas-client';
 import { createDingtalkClient, type DingtalkClient } from '../adapters/dingtalk/dingtalk.client';
 import { DingtalkDirectorySource } from '../adapters/dingtalk/dingtalk.directory-source';
-import { dingtalkSender } from '../adapters/dingtalk/dingtalk.notice-sender';
+import { dingtalkSender, type DingtalkNotifier } from '../adapters/dingtalk/dingtalk.notice-sender';
 import { DingtalkSignIn } from '../adapters/dingtalk/dingtalk.sign-in';
 import { createEkpClient } from '../adapters/ekp/ekp.client';
 import { EkpDirectorySource, type KnownIds } from '../adapters/ekp/ekp.directory-source';
@@ -66,7 +66,7 @@ import { NeteaseClient, neteaseRateLimiter } from '../adapters/netease/netease.c
 import { NeteaseOpenClient } from '../adapters/netease/netease-open.client';
 import { createWecomClient, type WecomClient } from '../adapters/wecom/wecom.client';
 import { WecomDirectorySource } from '../adapters/wecom/wecom.directory-source';
-import { wecomSender } from '../adapters/wecom/wecom.notice-sender';
+import { wecomSender, type WecomNotifier } from '../adapters/wecom/wecom.notice-sender';
 import { WecomSignIn } from '../adapters/wecom/wecom.sign-in';
 
 /** Limiters shared by every client of this process (see the module doc). */
@@ -104,6 +104,11 @@ export interface TenantClients {
   noticeSender(tenant: TenantConfig, channel: NotifyChannel): Promise<NotificationSender>;
   /** The tenant's CAS server (`sso.cas`). */
   cas(tenant: TenantConfig): CasTicketValidator;
+  /** Console alerts: DingTalk work notices and WeCom app messages through the tenant's app. */
+  dingtalkNotifier(tenant: TenantConfig): DingtalkNotifier;
+  wecomNotifier(tenant: TenantConfig): WecomNotifier;
+  /** The console's health check: one authenticated read (the root department) with the tenant's DingTalk or WeCom app. */
+  workAppTokenCheck(tenant: TenantConfig): Promise<{ ok: boolean; detail: string }>;
 }
 
 /** Builds the per-tenant client cache; one per process is what {@link getWiring} keeps. */
@@ -238,6 +243,18 @@ export function createTenantClients(opts: TenantClientsOptions): TenantClients {
       const cas = tenant.sso.cas;
       if (!cas) throw new NotConfiguredError(`Tenant ${tenant.id} does not use CAS (sso.cas)`, { code: 'SSO.CAS_NOT_CONFIGURED' });
       return new CasClient({ baseUrl: cas.baseUrl });
+    },
+    dingtalkNotifier: (tenant) => dingtalkOf(tenant),
+    wecomNotifier: (tenant) => wecomOf(tenant),
+    async workAppTokenCheck(tenant) {
+      try {
+        if (tenant.dingtalk) await dingtalkOf(tenant).getDepartment(1);
+        else if (tenant.wecom) await wecomOf(tenant).getDepartment(1);
+        else return { ok: false, detail: 'no DingTalk or WeCom app' };
+        return { ok: true, detail: tenant.dingtalk ? 'dingtalk' : 'wecom' };
+      } catch (err) {
+        return { ok: false, detail: (err as { code?: string }).code ?? 'ERROR' };
+      }
     },
   };
 }

@@ -2,8 +2,8 @@
  * Vendor API metering of a process (ports/usage-meter.ts): ONE BufferedUsageMeter over the
  * DynamoDB usage store per runtime core, handed to createTenantClients so every DingTalk and
  * WeCom client the process builds is metered (the metered/free classification stays in each
- * adapter: dingtalk.metering.ts, wecom.metering.ts), and the wrapper that writes its counts,
- * and the process's buffered CloudWatch metrics, before an invocation returns (Lambda freezes
+ * adapter: dingtalk.metering.ts, wecom.metering.ts), and the wrapper that writes its counts
+ * before an invocation returns (Lambda freezes
  * the process afterwards, so a pending count would wait for the next invocation, or be lost).
  *
  * The budget metric: `UsageProjectedPercent` (dimension `vendor`) through Powertools
@@ -12,7 +12,7 @@
  */
 import type { Context } from 'aws-lambda';
 import { DynamoUsageStore } from '../adapters/aws/dynamo-usage.store';
-import { flushMetrics, metrics } from '../observability/metrics';
+import { metrics } from '../observability/metrics';
 import type { UsageStore } from '../ports/usage-meter';
 import type { Runtime } from '../runtime/runtime';
 import { BufferedUsageMeter } from '../use-cases/usage/buffered-meter';
@@ -37,13 +37,12 @@ export function processUsage(rt: Pick<Runtime, 'ddb' | 'tableName' | 'clock' | '
   return u;
 }
 
-/** `fn`, with the meter's counts and the buffered metrics written before each invocation returns. */
+/** `fn`, with the meter's counts written before each invocation returns (lazyHandler writes the buffered metrics). */
 export function flushingUsage<E, R>(meter: Pick<BufferedUsageMeter, 'flush'>, fn: (event: E, context: Context) => Promise<R>): (event: E, context: Context) => Promise<R> {
   return async (event, context) => {
     try {
       return await fn(event, context);
     } finally {
-      flushMetrics();
       await meter.flush();
     }
   };

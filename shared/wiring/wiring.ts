@@ -9,8 +9,8 @@
  * builds the same clients through {@link createTenantClients}.
  *
  * Vendor API metering (./usage.ts): one meter per process, handed to the tenant clients so
- * every DingTalk and WeCom call is counted; `flushing(fn)` wraps a handler so the counts (and
- * the buffered metrics) are written before its invocation returns.
+ * every DingTalk and WeCom call is counted; `flushing(fn)` wraps a handler so the counts are
+ * written before its invocation returns.
  *
  * Later features plug in here: a new use case gets a `*Deps()` builder below, a new vendor
  * call gets a port in shared/ports/ and a client in tenant-clients.ts.
@@ -27,6 +27,7 @@ import type { NotifyChannel } from '../contracts/notify-job';
 import type { TenantConfig, TenantsFile } from '../config/tenant-config.schema';
 import { ConfigError, NotConfiguredError } from '../errors/app-error';
 import type { Logger } from '../logging/logger';
+import { configureMetrics } from '../observability/metrics';
 import type { CallbackVerifier } from '../ports/callback-verifier';
 import type { SecretStore } from '../ports/secret-store';
 import type { StateStores } from '../ports/state-stores';
@@ -34,6 +35,8 @@ import type { UsageStore } from '../ports/usage-meter';
 import { getRuntime, type Runtime } from '../runtime/runtime';
 import type { ApplyContactEventsDeps } from '../use-cases/callbacks/apply-contact-events';
 import type { AcceptCallbackDeps } from '../use-cases/callbacks/accept-callback';
+import type { ConsoleDeps } from '../use-cases/console/console-deps';
+import type { AlertDeps } from '../use-cases/console/raise-alerts';
 import { loadTenantSigner } from '../use-cases/manage-keys';
 import type { CheckNewMailDeps } from '../use-cases/notify/check-new-mail';
 import { digestWindow } from '../use-cases/notify/digest';
@@ -43,6 +46,7 @@ import type { SyncOptions } from '../use-cases/sync/sync-deps';
 import type { TenantScheduleDeps } from '../use-cases/sync/tenant-schedule';
 import type { UnreadDeps } from '../use-cases/unread/unread-count';
 import type { BudgetCheckDeps, UsageDeps } from '../use-cases/usage/usage-report';
+import { alertsDepsOf, consoleDepsOf } from './console';
 import { knownIdsFromMappings, neteaseShareFor, syncDepsOf, type SyncFunction } from './sync';
 import { createTenantClients, type TenantClients } from './tenant-clients';
 import { budgetMetric, flushingUsage, processUsage } from './usage';
@@ -60,7 +64,7 @@ export interface Wiring {
   readonly clients: TenantClients;
   /** The vendor API usage counters (the process's meter writes them). */
   readonly usage: UsageStore;
-  /** `fn`, with the process's usage counts and metrics written before each invocation returns (./usage.ts). */
+  /** `fn`, with the process's usage counts written before each invocation returns (./usage.ts). */
   flushing<E, R>(fn: (event: E, context: Context) => Promise<R>): (event: E, context: Context) => Promise<R>;
   /** The sync engine's dependencies (with usage and the budget metric); `fn` sets the NetEase rate share (default: this function's). */
   syncDeps(fn?: SyncFunction, options?: Partial<SyncOptions>): TenantScheduleDeps;
@@ -70,6 +74,9 @@ export interface Wiring {
   contactEventsDeps(): ApplyContactEventsDeps;
   checkNewMailDeps(): CheckNewMailDeps;
   planNotificationsDeps(): PlanNotificationsDeps & Pick<BudgetCheckDeps, 'metric'>;
+  /** The operator console (shared/wiring/console.ts); its sync engine runs with the admin's NetEase share. */
+  consoleDeps(): ConsoleDeps;
+  alertsDeps(): AlertDeps;
   /** The usage report (admin route). */
   usageDeps(): UsageDeps;
 }
@@ -85,6 +92,8 @@ export function getWiring(functionName: FunctionName): Wiring {
   const existing = wirings.get(functionName);
   // A runtime reset (tests, a local stack restart) gives a new runtime: build anew then.
   if (existing && existing.rt === rt) return existing.wiring;
+  // Cold start of this function: its counts carry the manifest's name as `function`.
+  if (!existing) configureMetrics({ functionName });
   const wiring = buildWiring(rt, functionName);
   wirings.set(functionName, { rt, wiring });
   return wiring;
@@ -193,6 +202,9 @@ function buildWiring(rt: Runtime, functionName: FunctionName): Wiring {
       metric: budgetMetric,
     }),
     usageDeps: () => ({ usage, clock: rt.clock, tenant: (id) => rt.tenant(id) }),
+    consoleDeps: () =>
+      consoleDepsOf(rt, stores, clients, syncDepsOf(syncParts, tenantClientsFor(rt, neteaseShareFor(rt, 'admin')))),
+    alertsDeps: () => alertsDepsOf(rt, stores, clients),
   };
 }
 

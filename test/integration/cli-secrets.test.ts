@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { main } from '../../cli/main';
 import { verifyOaLink } from '../../shared/use-cases/sso/oa-link';
+import { tempDataDir } from '../support/env';
 import { startSecretsManagerStub, type StubRequest } from '../fixtures/secrets-manager-stub';
 
 const ROOT = resolve(__dirname, '../..');
@@ -81,17 +82,7 @@ describe('secrets set on the local stage (file store, end to end)', () => {
 });
 
 describe('secrets set refusals (in process)', () => {
-  let dataDir: string;
-  const saved = process.env.QIYE_DATA_DIR;
-  beforeAll(() => {
-    dataDir = mkdtempSync(join(tmpdir(), 'cli-secrets-refuse-'));
-    process.env.QIYE_DATA_DIR = dataDir;
-  });
-  afterAll(() => {
-    if (saved === undefined) delete process.env.QIYE_DATA_DIR;
-    else process.env.QIYE_DATA_DIR = saved;
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  const dataDir = tempDataDir('cli-secrets-refuse-', 'all');
 
   it('refuses bad JSON, unknown fields, a kind the tenant does not use, and a netease value that is not a key', async () => {
     const cases: Array<[string[], string, RegExp]> = [
@@ -109,7 +100,7 @@ describe('secrets set refusals (in process)', () => {
       expect(r.err, args.join(' ')).toMatch(why);
       if (stdin.length > 4) expect(r.err).not.toContain('abcdefghijklmnopq-secret');
     }
-    expect(existsSync(join(dataDir, 'secrets.json'))).toBe(false);
+    expect(existsSync(join(dataDir(), 'secrets.json'))).toBe(false);
   });
 });
 

@@ -517,7 +517,7 @@ describe('new mail -> WeCom textcard', () => {
     const res = await worker()(ev, {} as never);
     // Acknowledged (not retried): it will not read better next time.
     expect(res.batchItemFailures).toEqual([]);
-    expect(logger.lines.some((l) => l.level === 'error' && JSON.stringify(l).includes('NOTIFY.BAD_MESSAGE'))).toBe(true);
+    expect(logger.lines.some((l) => l.level === 'error' && JSON.stringify(l).includes('QUEUE.BAD_MESSAGE'))).toBe(true);
     expect(await notifyStore.getWatermarks(WC.id, ['lisi'])).toEqual(new Map());
     expect(netease.calls({ path: '/qiyeservice/api/mail/getReceivedMailLogs' })).toHaveLength(0);
   });

@@ -18,6 +18,7 @@ import { createMemoryLogger } from '../../shared/logging/logger';
 import { fixedClock } from '../../shared/ports/clock';
 import type { JobQueue, OutgoingMessage } from '../../shared/ports/job-queue';
 import type { StateStores } from '../../shared/ports/state-stores';
+import { callbackQueueMessageSchema } from '../../shared/contracts/callback-queue';
 import { processCallbackRecords, type CallbackWorkerOptions } from '../../shared/use-cases/callbacks/apply-contact-events';
 import { PLAN_DOC, type SyncDeps } from '../../shared/use-cases/sync';
 import { accountToWrite, unitToWrite } from '../../shared/use-cases/sync/mapping-codec';
@@ -137,7 +138,7 @@ export function createWorld(opts: { tenant?: TenantConfig; options?: Partial<Cal
     process: (...bodies) =>
       processCallbackRecords(
         { sync, dirty, options },
-        bodies.map((b) => ({ messageId: `m-${++messageSeq}`, body: typeof b === 'string' ? b : JSON.stringify(b) })),
+        bodies.map((b) => ({ messageId: `m-${++messageSeq}`, body: callbackQueueMessageSchema.parse(b) })),
       ),
     plan: async (runId) => (await stores.plans.getDocument(tenant.id, runId, PLAN_DOC)) as SyncPlan,
     async seedMappings() {

@@ -80,3 +80,77 @@ describe('business counts from the SQS batch handler', () => {
     }
   });
 });
+
+describe('every function writes its counts when an invocation ends', () => {
+  it('an HTTP function (wecom callback) flushes its counts when the invocation answers, without a queue batch in sight', async () => {
+    // Prepare: EMF on, a callback function whose use case counts a refusal (unknown tenant).
+    const { configureMetrics, metrics } = await import('../../shared/observability/metrics');
+    const { lazyHandler } = await import('../../shared/http/http-handler');
+    const { makeCallbackHandler } = await import('../../shared/http/callback-handler');
+    const { createMemoryLogger } = await import('../../shared/logging/logger');
+    configureMetrics({ functionName: 'wecomCallback', enabled: true });
+    const deps = {
+      tenant: () => undefined,
+      callbackSecret: async () => {
+        throw new Error('not read for an unknown tenant');
+      },
+      once: undefined as never,
+      jobs: undefined as never,
+      clock: { now: () => 1_700_000_000_000 },
+      logger: createMemoryLogger(),
+    };
+    const handler = lazyHandler(() => makeCallbackHandler('wecom').makeHandler(deps));
+    const event = { routeKey: 'POST /callbacks/wecom/{tenant}', rawPath: '/callbacks/wecom/acme', rawQueryString: '', headers: { host: 'bridge.example.com' }, pathParameters: { tenant: 'acme' }, requestContext: { requestId: 'r1', http: { method: 'POST' } }, body: '<xml/>', isBase64Encoded: false };
+    const out = captureStdout();
+    try {
+      // Act
+      const res = await handler(event as never, {} as never);
+      // Assess: the refusal was answered and its count written by the end of the invocation.
+      expect(res.statusCode).toBe(404);
+      const lines = out.lines().map((l) => JSON.parse(l) as Record<string, unknown>);
+      expect(lines).toContainEqual(expect.objectContaining({ function: 'wecomCallback', vendor: 'wecom', code: 'TENANT.UNKNOWN', tenant: 'acme', CallbacksRefused: 1 }));
+      // Nothing is left in the buffer for a later invocation to write.
+      out.restore();
+      const after = captureStdout();
+      metrics().flush();
+      expect(after.lines()).toEqual([]);
+      after.restore();
+    } finally {
+      out.restore();
+      configureMetrics({ functionName: 'unknown', enabled: false });
+    }
+  });
+
+  it('a schedule or queue function flushes even when the invocation throws', async () => {
+    const { configureMetrics, metrics } = await import('../../shared/observability/metrics');
+    const { lazyHandler } = await import('../../shared/http/http-handler');
+    configureMetrics({ functionName: 'syncPlanner', enabled: true });
+    const handler = lazyHandler(() => async () => {
+      metrics().count('SyncRuns', 1, { status: 'failed', tenant: 'acme' });
+      throw new Error('planner failed');
+    });
+    const out = captureStdout();
+    try {
+      await expect(handler({}, {} as never)).rejects.toThrow('planner failed');
+      const lines = out.lines().map((l) => JSON.parse(l) as Record<string, unknown>);
+      expect(lines).toContainEqual(expect.objectContaining({ function: 'syncPlanner', status: 'failed', SyncRuns: 1 }));
+    } finally {
+      out.restore();
+      configureMetrics({ functionName: 'unknown', enabled: false });
+    }
+  });
+
+  it('replacing the process metrics writes what the old ones buffered', async () => {
+    const { configureMetrics, metrics } = await import('../../shared/observability/metrics');
+    configureMetrics({ functionName: 'first', enabled: true });
+    metrics().count('VendorCalls', 1, { vendor: 'netease' });
+    const out = captureStdout();
+    try {
+      configureMetrics({ functionName: 'unknown', enabled: false });
+      expect(out.lines().map((l) => JSON.parse(l) as Record<string, unknown>)).toContainEqual(expect.objectContaining({ function: 'first', VendorCalls: 1 }));
+      expect(metrics().functionName).toBe('unknown');
+    } finally {
+      out.restore();
+    }
+  });
+});

@@ -2,7 +2,7 @@ import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { AppError } from '../../shared/errors/app-error';
-import { parsedSqsBatchHandler, sqsBatchHandler } from '../../shared/lambda/sqs-batch';
+import { parsedSqsBatchGroupHandler, parsedSqsBatchHandler, sqsBatchHandler } from '../../shared/lambda/sqs-batch';
 import { createMemoryLogger } from '../../shared/logging/logger';
 
 const rec = (id: string, body: string) => ({ messageId: id, body, attributes: { ApproximateReceiveCount: '1' } }) as unknown as SQSRecord;
@@ -105,5 +105,32 @@ describe('SQS batch handler: concurrency, full failures and schema parsing', () 
     ]);
     expect((refused[1]!.err as { message: string }).message).toContain('v: invalid_value');
     expect(JSON.stringify(refused)).not.toContain('secret-looking-value');
+  });
+
+  it('hands a whole batch of parsed records to a group processor and fails only the ids it names', async () => {
+    const schema = z.object({ v: z.literal(1), tenantId: z.string() });
+    const logger = createMemoryLogger();
+    let got: unknown;
+    const h = parsedSqsBatchGroupHandler(schema, async (records) => {
+      got = records;
+      return { failures: ['b'] };
+    }, { logger });
+    const event = { Records: [rec('a', JSON.stringify({ v: 1, tenantId: 'acme' })), rec('bad', 'nope'), rec('b', JSON.stringify({ v: 1, tenantId: 'beta' }))] } as SQSEvent;
+    expect(await h(event, {} as Context)).toEqual({ batchItemFailures: [{ itemIdentifier: 'b' }] });
+    expect(got).toEqual([{ messageId: 'a', body: { v: 1, tenantId: 'acme' } }, { messageId: 'b', body: { v: 1, tenantId: 'beta' } }]);
+    expect(logger.lines.filter((l) => l.msg === 'record failed').map((l) => l.messageId)).toEqual(['bad']);
+  });
+
+  it('fails every parsed record when the group processor throws a retryable error, and acknowledges them on a non-retryable one', async () => {
+    const schema = z.object({ v: z.literal(1) });
+    const event = { Records: [rec('a', '{"v":1}'), rec('bad', '{"v":2}'), rec('b', '{"v":1}')] } as SQSEvent;
+    const retrying = parsedSqsBatchGroupHandler(schema, async () => {
+      throw new AppError('UPSTREAM.THROTTLED', 'slow down', { retryable: true });
+    }, { logger: createMemoryLogger() });
+    expect((await retrying(event, {} as Context)).batchItemFailures.map((f) => f.itemIdentifier)).toEqual(['a', 'b']);
+    const refusing = parsedSqsBatchGroupHandler(schema, async () => {
+      throw new AppError('CONFIG.INVALID', 'refused', { retryable: false });
+    }, { logger: createMemoryLogger() });
+    expect(await refusing(event, {} as Context)).toEqual({ batchItemFailures: [] });
   });
 });

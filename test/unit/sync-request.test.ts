@@ -11,7 +11,8 @@ import { makeHandler as makePlanner } from '../../functions/schedule/sync-planne
 import { createMemoryStateStores } from '../../shared/adapters/memory/memory-state.store';
 import { tenantSchema } from '../../shared/config/tenant-config.schema';
 import { FUNCTIONS, QUEUES, type QueueName } from '../../shared/contracts/app-manifest';
-import { parseSyncRequestMessage } from '../../shared/contracts/sync-request';
+import { syncRequestMessageSchema } from '../../shared/contracts/sync-request';
+import { parseRecordBody } from '../../shared/lambda/sqs-batch';
 import type { DirectorySnapshot } from '../../shared/domain/directory';
 import type { DirectorySource } from '../../shared/ports/directory-source';
 import { UpstreamError } from '../../shared/errors/app-error';
@@ -204,7 +205,7 @@ describe('the planner on the plan queue', () => {
     expect((await t.req('GET', `/admin/tenants/acme/sync/requests/${accepted.body.requestId}`)).body).toMatchObject({ status: 'started', runId: runs[0]!.runId });
 
     expect(await t.planner(planEvent('{"v":1,"tenantId":"acme"}', 'bad'))).toEqual({ batchItemFailures: [] });
-    expect(() => parseSyncRequestMessage('{"v":1,"tenantId":"acme"}')).toThrow(/invalid at requestId, mode, dryRun, trigger, requestedAt/);
+    expect(() => parseRecordBody(syncRequestMessageSchema, { body: '{"v":1,"tenantId":"acme"}' } as never)).toThrow(/requestId: invalid_type; mode: invalid_value; dryRun: invalid_type; trigger: invalid_value; requestedAt: invalid_type/);
   });
 
   it('still runs the schedule and direct invocations', async () => {

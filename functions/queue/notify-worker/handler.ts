@@ -4,10 +4,9 @@
  * WeCom textcard. Partial batch failures: a retryable failure fails its record only.
  */
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { notifyJobFromJson } from '../../../shared/contracts/notify-job';
-import { ValidationError } from '../../../shared/errors/app-error';
+import { notifyJobSchema } from '../../../shared/contracts/notify-job';
 import { lazyHandler } from '../../../shared/http/http-handler';
-import { sqsBatchHandler } from '../../../shared/lambda/sqs-batch';
+import { parsedSqsBatchHandler } from '../../../shared/lambda/sqs-batch';
 import { checkNewMail, type CheckNewMailDeps } from '../../../shared/use-cases/notify/check-new-mail';
 import { getWiring } from '../../../shared/wiring/wiring';
 
@@ -17,13 +16,12 @@ export interface Deps extends CheckNewMailDeps {
 }
 
 export function makeHandler(deps: Deps): (event: SQSEvent, context: Context) => Promise<SQSBatchResponse> {
-  return sqsBatchHandler(
-    async (record, context) => {
-      const parsed = notifyJobFromJson(record.body);
-      // A message we cannot read will not read better on retry: logged and acknowledged.
-      if (!parsed.ok) throw new ValidationError(`notify message refused: ${parsed.problems.join('; ')}`, { code: 'NOTIFY.BAD_MESSAGE' });
+  // A message we cannot read is logged and acknowledged by the batch handler (QUEUE.BAD_MESSAGE).
+  return parsedSqsBatchHandler(
+    notifyJobSchema,
+    async (job, _record, context) => {
       const timeLeftMs = typeof context?.getRemainingTimeInMillis === 'function' ? () => context.getRemainingTimeInMillis() : undefined;
-      await checkNewMail(deps, parsed.job, { timeLeftMs });
+      await checkNewMail(deps, job, { timeLeftMs });
     },
     { logger: deps.logger, concurrency: deps.recordConcurrency ?? 2 },
   );

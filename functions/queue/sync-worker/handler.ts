@@ -14,9 +14,9 @@
  */
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { QUEUES } from '../../../shared/contracts/app-manifest';
-import { parseSyncJobMessage } from '../../../shared/contracts/sync-job';
+import { syncJobMessageSchema } from '../../../shared/contracts/sync-job';
 import { lazyHandler } from '../../../shared/http/http-handler';
-import { sqsBatchHandler } from '../../../shared/lambda/sqs-batch';
+import { parsedSqsBatchHandler } from '../../../shared/lambda/sqs-batch';
 import { applyBatch, type SyncDeps } from '../../../shared/use-cases/sync';
 import { getWiring } from '../../../shared/wiring/wiring';
 
@@ -41,9 +41,9 @@ export interface Deps {
 
 export function makeHandler(deps: Deps): (event: SQSEvent, context: Context) => Promise<SQSBatchResponse> {
   const maxReceiveCount = deps.maxReceiveCount ?? QUEUES.sync.maxReceiveCount;
-  return sqsBatchHandler(
-    async (record) => {
-      const message = parseSyncJobMessage(record.body);
+  return parsedSqsBatchHandler(
+    syncJobMessageSchema,
+    async (message, record) => {
       const receiveCount = Number(record.attributes?.ApproximateReceiveCount);
       // Without a usable count (never in SQS) no delivery is treated as the last.
       await applyBatch(deps.sync, message, Number.isInteger(receiveCount) && receiveCount > 0 ? { receiveCount, maxReceiveCount } : undefined);

@@ -23,10 +23,10 @@ import type { Logger } from '../../logging/logger';
 import type { Clock } from '../../ports/clock';
 import { systemClock } from '../../ports/clock';
 import { canonicalString, compactParams, type NeteaseParams, type NeteaseSigner } from '../../crypto/netease-signing';
-import { httpRequest, isRetryableStatus } from '../http/http-request';
+import { httpRequest } from '../http/http-request';
 import { createRateLimiter, type RateLimiter, type RateLimiterRegistry } from '../http/rate-limiter';
-import { withRetry } from '../http/retry';
-import { NeteaseApiError } from './netease.errors';
+import { httpStatusFailure, withRetry } from '../http/retry';
+import { NeteaseApiError, neteaseRetryOptions } from './netease.errors';
 import { listMessagesConSchema, toMailboxMessages, type MailboxMessage } from './netease-mailbox.schemas';
 import {
   accountConSchema,
@@ -369,13 +369,7 @@ export class NeteaseClient implements NeteaseDirectory, NeteaseMailbox {
           const ms = Date.now() - started;
           if (res.status < 200 || res.status >= 300) {
             this.logger?.debug('netease call failed', { operation, attempt, httpStatus: res.status, ms });
-            throw new NeteaseApiError({
-              operation,
-              kind: res.status === 429 ? 'throttled' : res.status >= 500 ? 'server' : 'rejected',
-              retryable: isRetryableStatus(res.status),
-              httpStatus: res.status,
-              retryAfterMs: retryAfter(res.headers.get('retry-after')),
-            });
+            throw new NeteaseApiError({ operation, ...httpStatusFailure(res) });
           }
           let json: unknown;
           try {
@@ -394,18 +388,10 @@ export class NeteaseClient implements NeteaseDirectory, NeteaseMailbox {
           throw err;
         }
       },
-      {
-        maxRetries,
-        baseDelayMs: this.options.retryBaseDelayMs,
-        maxDelayMs: this.options.retryMaxDelayMs,
-        sleep: this.options.sleep,
-        random: this.options.random,
-        retryAfterMs: (err) => (err instanceof NeteaseApiError ? err.retryAfterMs : undefined),
-        onRetry: (err, attempt, delayMs) => {
-          const e = err as Partial<NeteaseApiError>;
-          this.logger?.warn('netease call will be retried', { operation, attempt, delayMs, code: e.code, errorCode: e.errorCode, httpStatus: e.httpStatus });
-        },
-      },
+      neteaseRetryOptions(maxRetries, this.options, (err, attempt, delayMs) => {
+        const e = err as Partial<NeteaseApiError>;
+        this.logger?.warn('netease call will be retried', { operation, attempt, delayMs, code: e.code, errorCode: e.errorCode, httpStatus: e.httpStatus });
+      }),
     );
   }
 }
@@ -418,12 +404,6 @@ function requireText(name: string, value: unknown): void {
 function requireAccountName(accountName: string): void {
   requireText('accountName', accountName);
   if (accountName.includes('@')) throw new ValidationError('accountName must be the local part only (no @domain)', { code: 'NETEASE.INVALID_ARGUMENT' });
-}
-
-function retryAfter(header: string | null): number | undefined {
-  if (!header) return undefined;
-  const s = Number(header);
-  return Number.isFinite(s) && s >= 0 ? s * 1000 : undefined;
 }
 
 const DATE_RE = /^\d{4}-\d{2}-\d{2}( \d{2}:\d{2}(:\d{2})?)?$/;

@@ -17,6 +17,7 @@
  */
 import { UpstreamError } from '../../errors/app-error';
 import { NETEASE_KIND_CODES, type NeteaseErrorKind, type NeteaseFailure } from '../../errors/netease-failure';
+import type { RetryOptions } from '../http/retry';
 
 export type { NeteaseErrorKind };
 
@@ -149,4 +150,24 @@ export class NeteaseApiError extends UpstreamError implements NeteaseFailure {
 // error_code comes from the wire: keep it short and printable in messages.
 function safeCode(code: string): string {
   return code.replace(/[^\x20-\x7e\u4e00-\u9fff]/g, '?').slice(0, 80);
+}
+
+/**
+ * The backoff both NetEase clients use (qiyeservice and open platform): jittered exponential,
+ * but a server's Retry-After wins (carried on NeteaseApiError and its open-platform subclass).
+ */
+export function neteaseRetryOptions(
+  maxRetries: number,
+  tuning: { retryBaseDelayMs?: number; retryMaxDelayMs?: number; sleep?: (ms: number) => Promise<void>; random?: () => number },
+  onRetry: RetryOptions['onRetry'],
+): RetryOptions {
+  return {
+    maxRetries,
+    baseDelayMs: tuning.retryBaseDelayMs,
+    maxDelayMs: tuning.retryMaxDelayMs,
+    sleep: tuning.sleep,
+    random: tuning.random,
+    retryAfterMs: (err) => (err instanceof NeteaseApiError ? err.retryAfterMs : undefined),
+    onRetry,
+  };
 }

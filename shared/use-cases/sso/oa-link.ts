@@ -33,6 +33,12 @@ export function isCanonicalTs(ts: string): boolean {
   return TS.test(ts) && Number.isSafeInteger(Number(ts)) && String(Number(ts)) === ts;
 }
 
+/**
+ * Checks a link's `mid` / `module` and returns them. Mail links use entryTargetOf (what
+ * NetEase can open); the console's OA link passes its own check (module `console`, no mail).
+ */
+export type OaLinkTargetCheck = (q: { mid?: string | undefined; module?: string | undefined }) => { mid?: string; module?: string };
+
 export interface OaLinkParams {
   user: string;
   ts: string;
@@ -67,9 +73,11 @@ export function buildOaLink(opts: {
   lang?: string;
   /** Path the link opens (default `/sso/<tenant>`); the unread widget signs links to itself. */
   path?: string;
+  /** How `mid` / `module` are checked (default: a NetEase entry target). */
+  targetCheck?: OaLinkTargetCheck;
 }): string {
   // The same checks the bridge applies on arrival: a link we print must be one we accept.
-  const target = entryTargetOf({ mid: opts.mid, module: opts.module });
+  const target = (opts.targetCheck ?? entryTargetOf)({ mid: opts.mid, module: opts.module });
   const params: Record<string, string | undefined> = {
     user: opts.user,
     ts: String(opts.now ?? Date.now()),
@@ -95,6 +103,8 @@ export function verifyOaLink(opts: {
   query: Record<string, string | undefined>;
   now: number;
   windowSeconds: number;
+  /** How `mid` / `module` are checked (default: a NetEase entry target). */
+  targetCheck?: OaLinkTargetCheck;
 }): OaLinkParams {
   const q = opts.query;
   const missing = ['user', 'ts', 'nonce', 'sig'].filter((k) => !q[k]);
@@ -105,7 +115,7 @@ export function verifyOaLink(opts: {
     throw new ValidationError('The sign-in link is malformed.', { code: 'SSO.LINK_MALFORMED' });
   }
   if (!isCanonicalTs(q.ts!)) throw new ValidationError('ts must be the time in milliseconds since the epoch, as plain digits (e.g. 1700000000000).', { code: 'SSO.LINK_MALFORMED' });
-  const target = entryTargetOf(q);
+  const target = (opts.targetCheck ?? entryTargetOf)(q);
   if (q.lang !== undefined && q.lang !== '0' && q.lang !== '1') throw new ValidationError('lang must be 0 or 1.', { code: 'SSO.LINK_MALFORMED' });
   const skew = Math.abs(opts.now - Number(q.ts));
   if (skew > opts.windowSeconds * 1000) {

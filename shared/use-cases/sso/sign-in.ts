@@ -18,7 +18,7 @@ import type { SignInIdentity, SsoVendor } from '../../ports/sign-in-identity';
 import type { SourceKind } from '../../ports/store-common';
 import { buildEntryUrl, type EntrySigner, type EntryTarget } from './build-entry-url';
 import { entryTargetOf } from './entry-target';
-import { verifyOaLink, type OaLinkParams } from './oa-link';
+import { verifyOaLink, type OaLinkParams, type OaLinkTargetCheck } from './oa-link';
 import { dingtalkH5Page, isInApp, makeState, verifyState } from './vendor-sso';
 import { resolveAccount } from './resolve-account';
 
@@ -185,9 +185,10 @@ export async function authenticateOaLink(
   deps: Pick<SignInDeps, 'once' | 'clock' | 'oaLinkSecret'>,
   tenant: TenantConfig,
   query: Record<string, string | undefined>,
+  targetCheck?: OaLinkTargetCheck,
 ): Promise<OaLinkParams> {
   if (!tenant.sso.oaLink.enabled) throw new AuthError('SSO.OA_LINK_DISABLED', 'Signed OA links are disabled for this tenant.');
-  const link = verifyOaLink({ tenantId: tenant.id, secret: await deps.oaLinkSecret(tenant), query, now: deps.clock.now(), windowSeconds: tenant.sso.windowSeconds });
+  const link = verifyOaLink({ tenantId: tenant.id, secret: await deps.oaLinkSecret(tenant), query, now: deps.clock.now(), windowSeconds: tenant.sso.windowSeconds, ...(targetCheck ? { targetCheck } : {}) });
   // Keep the nonce twice the window: a link can't be replayed while its ts is acceptable.
   const fresh = await deps.once.claim(tenant.id, 'nonce', link.nonce, tenant.sso.windowSeconds * 2);
   if (!fresh) throw new AuthError('SSO.REPLAYED', 'This sign-in link was already used. Go back to the portal and click the mail link again.');
