@@ -14,6 +14,9 @@
 import { createDynamoStateStores } from '../adapters/aws/dynamo-state.store';
 import { DynamoDirtyStore } from '../adapters/aws/dynamo-dirty.store';
 import { DynamoNotifyStore } from '../adapters/aws/dynamo-notify.store';
+import { DynamoLinkStore } from '../adapters/aws/dynamo-link.store';
+import type { LinksDeps } from '../use-cases/links/links-deps';
+import { linksDepsOf } from './links';
 import { DingtalkCallbackVerifier } from '../adapters/dingtalk/dingtalk.callback-verifier';
 import { WecomCallbackVerifier } from '../adapters/wecom/wecom.callback-verifier';
 import type { FunctionName } from '../contracts/app-manifest';
@@ -56,6 +59,8 @@ export interface Wiring {
   contactEventsDeps(): ApplyContactEventsDeps;
   checkNewMailDeps(): CheckNewMailDeps;
   planNotificationsDeps(): PlanNotificationsDeps;
+  /** The identity links' dependencies (links pull, callback refresh, CLI). */
+  linksDeps(): LinksDeps;
 }
 
 const wirings = new Map<string, { rt: Runtime; wiring: Wiring }>();
@@ -98,6 +103,8 @@ function buildWiring(rt: Runtime, functionName: FunctionName): Wiring {
   const stores = createDynamoStateStores(rt.ddb, rt.tableName, { clock: rt.clock });
   const clients = tenantClientsFor(rt, neteaseShareFor(rt, functionName));
   const oaLinkSecret = async (t: TenantConfig) => (await rt.tenantSecret(t.id, 'oa')).linkSecret;
+  const links = new DynamoLinkStore(rt.ddb, rt.tableName, { clock: rt.clock });
+  const linksDeps = linksDepsOf({ links, clients, clock: rt.clock, logger: rt.logger });
   return {
     rt,
     stores,
@@ -114,7 +121,8 @@ function buildWiring(rt: Runtime, functionName: FunctionName): Wiring {
       once: stores.once,
       oaLinkSecret,
       signer: (t) => loadTenantSigner({ secrets: rt.secrets, stage: rt.stage, tenantId: t.id, logger: rt.logger }),
-      vendorSso: (t, vendor) => clients.signInIdentity(t, vendor),
+      vendorSso: (t, vendor, channelId) => clients.signInIdentity(t, vendor, channelId),
+      links,
       cas: (t) => clients.cas(t),
       ...optionalUrl('ssoBaseUrl', rt.env.QIYE_SSO_BASE_URL ?? rt.env.QIYE_PUBLIC_BASE_URL),
     }),
@@ -152,7 +160,7 @@ function buildWiring(rt: Runtime, functionName: FunctionName): Wiring {
       logger: rt.logger,
       ssoBaseUrl: notificationSsoBaseUrl(rt),
       mailLogs: (t) => clients.neteaseMailbox(t),
-      sender: (t, channel) => clients.noticeSender(t, channel),
+      sender: (t, channel, channelId) => clients.noticeSender(t, channel, channelId),
     }),
     planNotificationsDeps: () => ({
       tenants: rt.tenants.tenants,
@@ -162,7 +170,9 @@ function buildWiring(rt: Runtime, functionName: FunctionName): Wiring {
       clock: rt.clock,
       logger: rt.logger,
       channelReady: secretChannelCheck(rt),
+      links,
     }),
+    linksDeps: () => linksDeps,
   };
 }
 

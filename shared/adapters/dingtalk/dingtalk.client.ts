@@ -357,12 +357,13 @@ export class DingtalkClient {
 /** A client for `tenant`, reading the app secret lazily from the tenant's `dingtalk` secret. */
 export function createDingtalkClient(
   tenant: TenantConfig,
-  deps: { secrets: SecretStore; stage: string } & Omit<DingtalkClientOptions, 'tenantId' | 'config' | 'appSecret'>,
+  /** `secretName`: another secret than the tenant's (an extra channel, shared/config/channels.ts). */
+  deps: { secrets: SecretStore; stage: string; secretName?: string } & Omit<DingtalkClientOptions, 'tenantId' | 'config' | 'appSecret'>,
 ): DingtalkClient {
   const config = tenant.dingtalk;
   if (!config) throw new NotConfiguredError(`Tenant ${tenant.id} has no dingtalk section`, { code: 'DINGTALK.NOT_CONFIGURED' });
-  const name = secretName(deps.stage, tenant.id, 'dingtalk');
-  const { secrets, stage: _stage, ...options } = deps;
+  const name = deps.secretName ?? secretName(deps.stage, tenant.id, 'dingtalk');
+  const { secrets, stage: _stage, secretName: _name, ...options } = deps;
   return new DingtalkClient({
     ...options,
     tenantId: tenant.id,

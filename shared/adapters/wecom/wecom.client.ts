@@ -448,12 +448,13 @@ export class WecomClient {
 /** A client for `tenant`, reading secrets lazily from the tenant's `wecom` secret. */
 export function createWecomClient(
   tenant: TenantConfig,
-  deps: { secrets: SecretStore; stage: string } & Omit<WecomClientOptions, 'tenantId' | 'config' | 'secrets'>,
+  /** `secretName`: another secret than the tenant's (an extra channel, shared/config/channels.ts). */
+  deps: { secrets: SecretStore; stage: string; secretName?: string } & Omit<WecomClientOptions, 'tenantId' | 'config' | 'secrets'>,
 ): WecomClient {
   const config = tenant.wecom;
   if (!config) throw new NotConfiguredError(`Tenant ${tenant.id} has no wecom section`, { code: 'WECOM.NOT_CONFIGURED' });
-  const name = secretName(deps.stage, tenant.id, 'wecom');
-  const { secrets, stage: _stage, ...options } = deps;
+  const name = deps.secretName ?? secretName(deps.stage, tenant.id, 'wecom');
+  const { secrets, stage: _stage, secretName: _name, ...options } = deps;
   return new WecomClient({
     ...options,
     tenantId: tenant.id,
