@@ -150,6 +150,7 @@ function buildWiring(rt: Runtime, functionName: FunctionName): Wiring {
       // The worker only reads the source and plans: the planner's dependencies and NetEase share.
       sync: syncDepsOf({ stores, jobs: rt.jobs, clock: rt.clock, logger: rt.logger, tenants: () => rt.tenants.tenants }, tenantClientsFor(rt, neteaseShareFor(rt, 'syncPlanner'))),
       dirty: new DynamoDirtyStore(rt.ddb, rt.tableName, { clock: rt.clock }),
+      links: linksDeps,
     }),
     checkNewMailDeps: () => ({
       tenant: (id) => rt.tenant(id),

@@ -24,6 +24,9 @@ import type { StateStores } from '../../shared/ports/state-stores';
 import { pullLinks, refreshChannelUsers } from '../../shared/use-cases/links/pull-links';
 import type { LinksDeps } from '../../shared/use-cases/links/links-deps';
 import { planNotifications } from '../../shared/use-cases/notify/plan-notifications';
+import { processCallbackRecords, type ApplyContactEventsDeps } from '../../shared/use-cases/callbacks/apply-contact-events';
+import { pullDueLinks } from '../../shared/use-cases/links/pull-due-links';
+import { MemoryOnceStore } from '../../shared/adapters/memory/memory-once.store';
 import { createTenantClients, type TenantClients } from '../../shared/wiring/tenant-clients';
 import { makeHandler } from '../../functions/http/sso/handler';
 import { startDingtalkSimulator, type RunningDingtalkSimulator } from '../../local/simulators/dingtalk/dingtalk.simulator';
@@ -230,5 +233,32 @@ describe('link freshness', () => {
     const r = await refreshChannelUsers(deps, tenant, channel, [user.userid, 'no-such-user']);
     expect(r).toMatchObject({ linked: 1, written: 1 });
     expect(await links.get('eco', 'dingtalk', user.userid)).toMatchObject({ status: 'linked', personId: 'fdNew', origin: 'callback' });
+  });
+});
+
+describe('callback-driven links and the daily pull', () => {
+  it('links a user added to DingTalk within 5 s of the user_add_org event reaching the callback worker', async () => {
+    const res = await fetch(`${dt.url}/__sim/users`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ tenant: 'eco', name: '新同事', dept_id_list: [1], job_number: 'NEW-77' }) });
+    expect(res.status).toBeLessThan(300);
+    const added = dt.state('eco').users.find((u) => u.job_number === 'NEW-77')!;
+    ekpPeople.push({ id: 'fdNew77', displayName: '新同事', departmentIds: [], status: 'active', jobNumber: 'NEW-77' });
+    const worker: ApplyContactEventsDeps = {
+      sync: { logger: createMemoryLogger(), clock: systemClock, tenants: () => [tenant] } as unknown as ApplyContactEventsDeps['sync'],
+      dirty: undefined as unknown as ApplyContactEventsDeps['dirty'], // the sync path is never reached for a channel's events
+      links: deps,
+    };
+    const message = { v: 1, tenantId: 'eco', vendor: 'dingtalk', eventId: 'evt-1', eventType: 'user_add_org', receivedAt: Date.now(), changes: [{ kind: 'person', id: added.userid, action: 'upsert' }] };
+    const started = Date.now();
+    const out = await processCallbackRecords(worker, [{ messageId: 'm1', body: JSON.stringify(message) }]);
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(out.failures).toEqual([]);
+    expect(out.tenants[0]).toMatchObject({ outcome: 'idle', reason: 'identity links refreshed' });
+    expect(await links.get('eco', 'dingtalk', added.userid)).toMatchObject({ status: 'linked', personId: 'fdNew77', origin: 'callback' });
+  });
+
+  it('pulls each tenant once a day from the scheduled tick', async () => {
+    const once = new MemoryOnceStore();
+    expect((await pullDueLinks({ ...deps, once }, [tenant])).map((r) => r.status)).toEqual(['ok']);
+    expect(await pullDueLinks({ ...deps, once }, [tenant])).toEqual([]);
   });
 });
