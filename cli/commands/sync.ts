@@ -104,6 +104,13 @@ async function inProcessTransport(ctx: CliContext): Promise<AdminTransport> {
   );
   const clients = await tenantClientsFor(ctx, logger);
   const router = new Router();
+  // Identity links (links list | import | explain | pull) share the transport.
+  const [{ registerLinksRoutes }, { DynamoLinkStore }, { linksDepsOf }] = await Promise.all([
+    import('../../functions/http/admin/links.routes'),
+    import('../../shared/adapters/aws/dynamo-link.store'),
+    import('../../shared/wiring/links'),
+  ]);
+  registerLinksRoutes(router, { config: ctx.config(), links: linksDepsOf({ links: new DynamoLinkStore(createDocumentClient(), tableName(ctx.stage)), clients, clock: systemClock, logger }) });
   registerSyncRoutes(router, {
     sync: syncDepsOf(
       { stores: createDynamoStateStores(createDocumentClient(), tableName(ctx.stage)), jobs: new SqsJobQueue({ client: sqs, queueUrls }), clock: systemClock, logger, tenants: () => ctx.config().tenants },
@@ -150,7 +157,7 @@ async function transportFor(ctx: CliContext): Promise<AdminTransport> {
 }
 
 /** Call a route and return its JSON, or throw the API's error (code and message). */
-async function call(ctx: CliContext, method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<any> {
+export async function call(ctx: CliContext, method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<any> {
   const res = await (await transportFor(ctx))(method, path, body);
   if (res.status >= 400) {
     const code = res.json?.error ?? `HTTP_${res.status}`;
@@ -202,7 +209,7 @@ export function exitCodeFor(status: RunRecord['status']): number {
   }
 }
 
-function tenantOf(ctx: CliContext, values: Record<string, unknown>): string {
+export function tenantOf(ctx: CliContext, values: Record<string, unknown>): string {
   return ctx.tenant(values.tenant as string | undefined).id;
 }
 

@@ -27,6 +27,8 @@ import { planNotifications } from '../../shared/use-cases/notify/plan-notificati
 import { processCallbackRecords, type ApplyContactEventsDeps } from '../../shared/use-cases/callbacks/apply-contact-events';
 import { pullDueLinks } from '../../shared/use-cases/links/pull-due-links';
 import { MemoryOnceStore } from '../../shared/adapters/memory/memory-once.store';
+import { Router } from '../../shared/http/router';
+import { registerLinksRoutes } from '../../functions/http/admin/links.routes';
 import { createTenantClients, type TenantClients } from '../../shared/wiring/tenant-clients';
 import { makeHandler } from '../../functions/http/sso/handler';
 import { startDingtalkSimulator, type RunningDingtalkSimulator } from '../../local/simulators/dingtalk/dingtalk.simulator';
@@ -260,5 +262,39 @@ describe('callback-driven links and the daily pull', () => {
     const once = new MemoryOnceStore();
     expect((await pullDueLinks({ ...deps, once }, [tenant])).map((r) => r.status)).toEqual(['ok']);
     expect(await pullDueLinks({ ...deps, once }, [tenant])).toEqual([]);
+  });
+});
+
+describe('admin routes: links list | explain | import', () => {
+  const admin = async (method: 'GET' | 'POST', path: string, body?: unknown) => {
+    const router = new Router();
+    registerLinksRoutes(router, { config: { tenants: [tenant] } as never, links: deps });
+    const [rawPath, rawQueryString = ''] = path.split('?');
+    try {
+      const res = await router.handle({ version: '2.0', rawPath, rawQueryString, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body), isBase64Encoded: false, requestContext: { http: { method, path: rawPath } } } as never);
+      return { status: res.statusCode, json: JSON.parse(String(res.body)) };
+    } catch (err) {
+      // The HTTP middleware maps errors to statuses (shared/http/http-handler.ts).
+      return { status: (err as { status?: number }).status ?? 500, json: { error: (err as { code?: string }).code } };
+    }
+  };
+
+  it('lists the unmatched users for an admin, explains a person, and imports a decision that sign-in then honours', async () => {
+    const users = dt.state('eco').users;
+    const unmatched = await admin('GET', '/admin/tenants/eco/links?channel=dingtalk&status=unmatched');
+    expect(unmatched.status).toBe(200);
+    expect(unmatched.json.links.map((l: { channelUserId: string }) => l.channelUserId)).toContain(users[18]!.userid);
+    const explained = await admin('GET', '/admin/tenants/eco/links/explain/fd0');
+    expect(explained.json.links.map((l: { channelId: string }) => l.channelId).sort()).toEqual(['dingtalk', 'wecom']);
+    // A bad row refuses the whole file.
+    const bad = await admin('POST', '/admin/tenants/eco/links/import', { rows: [{ channelId: 'dingtalk', channelUserId: users[18]!.userid, personId: 'fdA' }, { channelId: 'dingtalk', channelUserId: 'x', personId: 'nobody' }] });
+    expect(bad).toMatchObject({ status: 400, json: { error: 'LINKS.BAD_IMPORT' } });
+    expect(await links.get('eco', 'dingtalk', users[18]!.userid)).toMatchObject({ status: 'unmatched' });
+    const ok = await admin('POST', '/admin/tenants/eco/links/import', { rows: [{ channelId: 'dingtalk', channelUserId: users[18]!.userid, personId: 'fdA' }] });
+    expect(ok).toMatchObject({ status: 200, json: { written: 1 } });
+    expect(accountOf(await signInVia('via=dingtalk', users[18]!.userid))).toBe('m.fdA');
+    // The next pull keeps the admin's decision.
+    await pullLinks(deps, tenant, { channelId: 'dingtalk' });
+    expect(await links.get('eco', 'dingtalk', users[18]!.userid)).toMatchObject({ status: 'linked', personId: 'fdA', origin: 'import' });
   });
 });
