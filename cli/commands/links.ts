@@ -3,11 +3,10 @@
  * WeCom) and the people of the directory source, through the admin API (cli/commands/sync.ts's
  * transport: in process for the local stack, HTTP where QIYE_ADMIN_URL is set).
  */
-import { readFile } from 'node:fs/promises';
 import { ValidationError } from '../../shared/errors/app-error';
 import type { IdentityLink } from '../../shared/ports/identity-link-store';
 import type { Command } from './command';
-import { call, tenantOf } from './sync';
+import { call, readCsvRows, tenantOf } from './sync';
 
 const base = (tenant: string) => `/admin/tenants/${encodeURIComponent(tenant)}/links`;
 
@@ -40,15 +39,7 @@ export const linksImport: Command = {
   options: { tenant: { type: 'string' }, file: { type: 'string' } },
   async run({ values }, ctx) {
     const tenant = tenantOf(ctx, values);
-    if (typeof values.file !== 'string') throw new ValidationError('--file <links.csv> is required.');
-    const { parseCsv } = await import('../../shared/use-cases/sync/sync-util');
-    let rows: string[][];
-    try {
-      rows = parseCsv(await readFile(values.file, 'utf8'));
-    } catch (err) {
-      throw new ValidationError(`Cannot read ${values.file}: ${(err as Error).message}`);
-    }
-    if (rows[0] && rows[0].map((c) => c.trim().toLowerCase()).join(',') === 'channelid,channeluserid,personid') rows = rows.slice(1);
+    const rows = await readCsvRows(values.file, 'channelid,channeluserid,personid');
     const bad = rows.findIndex((r) => r.length !== 3);
     if (bad >= 0) throw new ValidationError(`${values.file} line ${bad + 1}: expected 3 columns (channelId,channelUserId,personId); nothing was imported.`);
     if (rows.length === 0) throw new ValidationError(`${values.file} has no rows.`);

@@ -443,6 +443,19 @@ export const mappingsList: Command = {
   },
 };
 
+/** The rows of a CSV file given as `--file`, without its header row when it is `header`. */
+export async function readCsvRows(file: unknown, header: string): Promise<string[][]> {
+  if (typeof file !== 'string') throw new ValidationError('--file <links.csv> is required.');
+  const { parseCsv } = await import('../../shared/use-cases/sync/sync-util');
+  let rows: string[][];
+  try {
+    rows = parseCsv(await readFile(file, 'utf8'));
+  } catch (err) {
+    throw new ValidationError(`Cannot read ${file}: ${(err as Error).message}`);
+  }
+  return rows[0] && rows[0].map((c) => c.trim().toLowerCase()).join(',') === header ? rows.slice(1) : rows;
+}
+
 export const mappingsImport: Command = {
   name: 'mappings import',
   summary: 'Link source objects to existing NetEase objects from a CSV (sourceId,type,neteaseId); all rows are checked first, any problem writes nothing.',
@@ -450,15 +463,7 @@ export const mappingsImport: Command = {
   options: { tenant: { type: 'string' }, file: { type: 'string' } },
   async run({ values }, ctx) {
     const tenant = tenantOf(ctx, values);
-    if (typeof values.file !== 'string') throw new ValidationError('--file <links.csv> is required.');
-    const { parseCsv } = await import('../../shared/use-cases/sync/sync-util');
-    let rows: string[][];
-    try {
-      rows = parseCsv(await readFile(values.file, 'utf8'));
-    } catch (err) {
-      throw new ValidationError(`Cannot read ${values.file}: ${(err as Error).message}`);
-    }
-    if (rows[0] && rows[0].map((c) => c.trim().toLowerCase()).join(',') === 'sourceid,type,neteaseid') rows = rows.slice(1);
+    const rows = await readCsvRows(values.file, 'sourceid,type,neteaseid');
     const problems: string[] = [];
     const links = rows.map((r, i) => {
       if (r.length !== 3) problems.push(`line ${i + 1}: expected 3 columns (sourceId,type,neteaseId), found ${r.length}`);
