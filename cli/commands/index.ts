@@ -6,7 +6,8 @@ import { secretsSet } from './secrets';
 import { simulateCallback } from './simulate';
 import { ssoLink } from './sso-link';
 import { syncCommands } from './sync';
+import { linksCommands } from './links';
 import { usageCommand } from './usage';
 
 /** Every subcommand, in the order `--help` lists them. */
-export const commands: Command[] = [configValidate, tenantsList, keysGenerate, keysImport, keysInspect, keysShow, secretsSet, ssoLink, consoleLink, ...syncCommands, usageCommand, simulateCallback];
+export const commands: Command[] = [configValidate, tenantsList, keysGenerate, keysImport, keysInspect, keysShow, secretsSet, ssoLink, consoleLink, ...syncCommands, ...linksCommands, usageCommand, simulateCallback];

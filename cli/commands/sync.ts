@@ -109,6 +109,13 @@ async function inProcessTransport(ctx: CliContext): Promise<AdminTransport> {
   const { registerUsageRoutes } = await import('../../functions/http/admin/usage.routes');
   const { DynamoUsageStore } = await import('../../shared/adapters/aws/dynamo-usage.store');
   registerUsageRoutes(router, { usage: new DynamoUsageStore(createDocumentClient(), tableName(ctx.stage)), clock: systemClock, tenant: (id) => ctx.config().tenants.find((t) => t.id === id) });
+  // Identity links (links list | import | explain | pull) share the transport.
+  const [{ registerLinksRoutes }, { DynamoLinkStore }, { linksDepsOf }] = await Promise.all([
+    import('../../functions/http/admin/links.routes'),
+    import('../../shared/adapters/aws/dynamo-link.store'),
+    import('../../shared/wiring/links'),
+  ]);
+  registerLinksRoutes(router, { config: ctx.config(), links: linksDepsOf({ links: new DynamoLinkStore(createDocumentClient(), tableName(ctx.stage)), clients, clock: systemClock, logger }) });
   registerSyncRoutes(router, {
     sync: syncDepsOf(
       { stores: createDynamoStateStores(createDocumentClient(), tableName(ctx.stage)), jobs: new SqsJobQueue({ client: sqs, queueUrls }), clock: systemClock, logger, tenants: () => ctx.config().tenants },
@@ -212,7 +219,7 @@ function runIdOf(values: Record<string, unknown>): string {
   return values.run;
 }
 
-function tenantOf(ctx: CliContext, values: Record<string, unknown>): string {
+export function tenantOf(ctx: CliContext, values: Record<string, unknown>): string {
   return ctx.tenant(values.tenant as string | undefined).id;
 }
 
@@ -469,6 +476,19 @@ export const mappingsList: Command = {
   },
 };
 
+/** The rows of a CSV file given as `--file`, without its header row when it is `header`. */
+export async function readCsvRows(file: unknown, header: string): Promise<string[][]> {
+  if (typeof file !== 'string') throw new ValidationError('--file <links.csv> is required.');
+  const { parseCsv } = await import('../../shared/use-cases/sync/sync-util');
+  let rows: string[][];
+  try {
+    rows = parseCsv(await readFile(file, 'utf8'));
+  } catch (err) {
+    throw new ValidationError(`Cannot read ${file}: ${(err as Error).message}`);
+  }
+  return rows[0] && rows[0].map((c) => c.trim().toLowerCase()).join(',') === header ? rows.slice(1) : rows;
+}
+
 export const mappingsImport: Command = {
   name: 'mappings import',
   summary: 'Link source objects to existing NetEase objects from a CSV (sourceId,type,neteaseId); all rows are checked first, any problem writes nothing.',
@@ -476,15 +496,7 @@ export const mappingsImport: Command = {
   options: { tenant: { type: 'string' }, file: { type: 'string' } },
   async run({ values }, ctx) {
     const tenant = tenantOf(ctx, values);
-    if (typeof values.file !== 'string') throw new ValidationError('--file <links.csv> is required.');
-    const { parseCsv } = await import('../../shared/use-cases/sync/sync-util');
-    let rows: string[][];
-    try {
-      rows = parseCsv(await readFile(values.file, 'utf8'));
-    } catch (err) {
-      throw new ValidationError(`Cannot read ${values.file}: ${(err as Error).message}`);
-    }
-    if (rows[0] && rows[0].map((c) => c.trim().toLowerCase()).join(',') === 'sourceid,type,neteaseid') rows = rows.slice(1);
+    const rows = await readCsvRows(values.file, 'sourceid,type,neteaseid');
     const problems: string[] = [];
     const links = rows.map((r, i) => {
       if (r.length !== 3) problems.push(`line ${i + 1}: expected 3 columns (sourceId,type,neteaseId), found ${r.length}`);

@@ -18,6 +18,9 @@
 import { createDynamoStateStores } from '../adapters/aws/dynamo-state.store';
 import { DynamoDirtyStore } from '../adapters/aws/dynamo-dirty.store';
 import { DynamoNotifyStore } from '../adapters/aws/dynamo-notify.store';
+import { DynamoLinkStore } from '../adapters/aws/dynamo-link.store';
+import type { LinksDeps } from '../use-cases/links/links-deps';
+import { linksDepsOf } from './links';
 import { DingtalkCallbackVerifier } from '../adapters/dingtalk/dingtalk.callback-verifier';
 import { WecomCallbackVerifier } from '../adapters/wecom/wecom.callback-verifier';
 import type { Context } from 'aws-lambda';
@@ -77,6 +80,8 @@ export interface Wiring {
   /** The operator console (shared/wiring/console.ts); its sync engine runs with the admin's NetEase share. */
   consoleDeps(): ConsoleDeps;
   alertsDeps(): AlertDeps;
+  /** The identity links' dependencies (links pull, callback refresh, CLI). */
+  linksDeps(): LinksDeps;
   /** The usage report (admin route). */
   usageDeps(): UsageDeps;
 }
@@ -127,6 +132,8 @@ function buildWiring(rt: Runtime, functionName: FunctionName): Wiring {
   const { meter, store: usage } = processUsage(rt);
   const syncParts = { stores, jobs: rt.jobs, clock: rt.clock, logger: rt.logger, tenants: () => rt.tenants.tenants, usage };
   const oaLinkSecret = async (t: TenantConfig) => (await rt.tenantSecret(t.id, 'oa')).linkSecret;
+  const links = new DynamoLinkStore(rt.ddb, rt.tableName, { clock: rt.clock });
+  const linksDeps = linksDepsOf({ links, clients, clock: rt.clock, logger: rt.logger });
   return {
     rt,
     stores,
@@ -147,7 +154,8 @@ function buildWiring(rt: Runtime, functionName: FunctionName): Wiring {
       once: stores.once,
       oaLinkSecret,
       signer: (t) => loadTenantSigner({ secrets: rt.secrets, stage: rt.stage, tenantId: t.id, logger: rt.logger }),
-      vendorSso: (t, vendor) => clients.signInIdentity(t, vendor),
+      vendorSso: (t, vendor, channelId) => clients.signInIdentity(t, vendor, channelId),
+      links,
       cas: (t) => clients.cas(t),
       ...optionalUrl('ssoBaseUrl', rt.env.QIYE_SSO_BASE_URL ?? rt.env.QIYE_PUBLIC_BASE_URL),
     }),
@@ -175,6 +183,7 @@ function buildWiring(rt: Runtime, functionName: FunctionName): Wiring {
       // The worker only reads the source and plans: the planner's dependencies and NetEase share.
       sync: syncDepsOf(syncParts, tenantClientsFor(rt, neteaseShareFor(rt, 'syncPlanner'))),
       dirty: new DynamoDirtyStore(rt.ddb, rt.tableName, { clock: rt.clock }),
+      links: linksDeps,
     }),
     checkNewMailDeps: () => ({
       tenant: (id) => rt.tenant(id),
@@ -188,7 +197,7 @@ function buildWiring(rt: Runtime, functionName: FunctionName): Wiring {
       // The same client lists mailboxes (mailbox/listMessages), so a notice opens its mail.
       mailbox: (t) => clients.neteaseMailbox(t),
       digestMinutes: digestWindow({ usage, clock: rt.clock }),
-      sender: (t, channel) => clients.noticeSender(t, channel),
+      sender: (t, channel, channelId) => clients.noticeSender(t, channel, channelId),
     }),
     planNotificationsDeps: () => ({
       tenants: rt.tenants.tenants,
@@ -200,11 +209,13 @@ function buildWiring(rt: Runtime, functionName: FunctionName): Wiring {
       channelReady: secretChannelCheck(rt),
       usage,
       metric: budgetMetric,
+      links,
     }),
     usageDeps: () => ({ usage, clock: rt.clock, tenant: (id) => rt.tenant(id) }),
     consoleDeps: () =>
       consoleDepsOf(rt, stores, clients, syncDepsOf(syncParts, tenantClientsFor(rt, neteaseShareFor(rt, 'admin')))),
     alertsDeps: () => alertsDepsOf(rt, stores, clients),
+    linksDeps: () => linksDeps,
   };
 }
 

@@ -20,6 +20,7 @@ import { generateTenantKey, showTenantKey } from '../../../shared/use-cases/mana
 import { getWiring } from '../../../shared/wiring/wiring';
 import { parseRotateKeyBody } from './keys.schema';
 import { registerSyncRoutes } from './sync.routes';
+import { registerLinksRoutes } from './links.routes';
 import { registerUsageRoutes } from './usage.routes';
 
 export interface Deps {
@@ -71,10 +72,12 @@ export function makeHandler(deps: Deps) {
 }
 
 export const handler = lazyHandler(() => {
-  const { rt, syncDeps, usageDeps } = getWiring('admin');
+  const { rt, syncDeps, linksDeps, usageDeps } = getWiring('admin');
   const sync = syncDeps();
-  return makeHandler({ config: rt.tenants, logger: rt.logger, secrets: rt.secrets, stage: rt.stage, extend: (router) => {
+  const extend = (router: Parameters<typeof registerSyncRoutes>[0]) => {
     registerSyncRoutes(router, { sync });
+    registerLinksRoutes(router, { config: rt.tenants, links: linksDeps() });
     registerUsageRoutes(router, usageDeps());
-  } });
+  };
+  return makeHandler({ config: rt.tenants, logger: rt.logger, secrets: rt.secrets, stage: rt.stage, extend });
 });

@@ -22,6 +22,7 @@ import { ValidationError } from '../../../shared/errors/app-error';
 import { lazyHandler } from '../../../shared/http/http-handler';
 import { parsedSqsBatchHandler } from '../../../shared/lambda/sqs-batch';
 import { handleSyncRequest, runTenantSchedule, scheduleSyncRuns, startSyncRun, SyncRunInProgressError, type ScheduledTenantResult, type TenantScheduleDeps } from '../../../shared/use-cases/sync';
+import { pullDueLinks } from '../../../shared/use-cases/links/pull-due-links';
 import { getWiring } from '../../../shared/wiring/wiring';
 
 /** A direct invocation: one tenant. */
@@ -48,6 +49,8 @@ export interface PlannerResult {
 
 export interface Deps {
   sync: TenantScheduleDeps;
+  /** The daily identity-links pull, run after the scheduled sync tick (pull-due-links.ts). */
+  links?: Parameters<typeof pullDueLinks>[0];
 }
 
 /** The handler, typed per trigger: SQS records get a partial batch response. */
@@ -78,9 +81,21 @@ export function makeHandler(deps: Deps): PlannerHandler {
   );
 
   const handle = async (event: PlannerEvent, context?: Context): Promise<PlannerResult | SQSBatchResponse> => {
-    if (isScheduled(event)) return { tenants: await scheduleSyncRuns(deps.sync) };
+    if (isScheduled(event)) {
+      const tenants = await scheduleSyncRuns(deps.sync);
+      // Once per tenant and day; never fails the sync tick.
+      if (deps.links) await pullDueLinks(deps.links, deps.sync.tenants()).catch((err) => deps.sync.logger.error('daily links pull failed', { err }));
+      return { tenants };
+    }
     const scheduled = tenantScheduleEventSchema.safeParse(event);
-    if (scheduled.success) return { tenants: [await runTenantSchedule(deps.sync, scheduled.data)] };
+    if (scheduled.success) {
+      const result = await runTenantSchedule(deps.sync, scheduled.data);
+      // In AWS the tenant schedules replace the every-tenant tick: the daily links pull rides on them
+      // (once per tenant and day, pull-due-links.ts); never fails the schedule.
+      const tenant = deps.sync.tenants().filter((t) => t.id === scheduled.data.tenantId);
+      if (deps.links) await pullDueLinks(deps.links, tenant).catch((err) => deps.sync.logger.error('daily links pull failed', { err }));
+      return { tenants: [result] };
+    }
     if (isSqs(event)) return onRecords(event, context ?? ({} as Context));
     const parsed = onDemandEventSchema.safeParse(event);
     if (!parsed.success) {
@@ -100,5 +115,5 @@ export function makeHandler(deps: Deps): PlannerHandler {
 
 export const handler = lazyHandler(() => {
   const w = getWiring('syncPlanner');
-  return w.flushing(makeHandler({ sync: w.syncDeps() }) as (event: PlannerEvent, context: Context) => Promise<PlannerResult | SQSBatchResponse>);
+  return w.flushing(makeHandler({ sync: w.syncDeps(), links: { ...w.linksDeps(), once: w.stores.once } }) as (event: PlannerEvent, context: Context) => Promise<PlannerResult | SQSBatchResponse>);
 });

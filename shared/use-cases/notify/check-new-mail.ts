@@ -104,8 +104,8 @@ export interface CheckNewMailDeps {
   logger: Logger;
   /** The tenant's NetEase mail-log reader. */
   mailLogs(tenant: TenantConfig): Promise<MailLogReader>;
-  /** The tenant's sender for `channel`. */
-  sender(tenant: TenantConfig, channel: NotifyChannel): Promise<NotificationSender>;
+  /** The tenant's sender for `channel` (`channelId`: an extra channel's app, shared/config/channels.ts). */
+  sender(tenant: TenantConfig, channel: NotifyChannel, channelId?: string): Promise<NotificationSender>;
   /** Base URL of the SSO endpoint the notification links point to. */
   ssoBaseUrl: string;
   /** The tenant's mailbox lister: a notice about one mail opens that mail (find-message.ts); without it, the inbox. */
@@ -261,8 +261,8 @@ export async function checkNewMail(deps: CheckNewMailDeps, job: NotifyJob, ctx: 
   result.unattributed = attributed.unattributed;
 
   // 3-5. Per person, a few at a time.
-  const sender = await deps.sender(tenant, job.channel);
-  const url = buildNotificationLink({ ssoBaseUrl: tenant.sso.publicBaseUrl ?? deps.ssoBaseUrl, tenantId: tenant.id, via: job.channel });
+  const sender = await deps.sender(tenant, job.channel, job.channelId);
+  const url = buildNotificationLink({ ssoBaseUrl: tenant.sso.publicBaseUrl ?? deps.ssoBaseUrl, tenantId: tenant.id, via: job.channel, ...(job.channelId ? { channelId: job.channelId } : {}) });
   const digestMs = ((await deps.digestMinutes?.(tenant)) ?? 0) * 60_000;
   const lister = deps.mailbox ? await deps.mailbox(tenant).catch(() => undefined) : undefined;
   // The link of a notice about one mail: the mail itself when its id is found, else the inbox.
@@ -270,7 +270,7 @@ export async function checkNewMail(deps: CheckNewMailDeps, job: NotifyJob, ctx: 
     const found = lister ? await findMessageId(lister, mail) : undefined;
     if (found?.mid) {
       result.mailLinks++;
-      return buildNotificationLink({ ssoBaseUrl: tenant.sso.publicBaseUrl ?? deps.ssoBaseUrl, tenantId: tenant.id, via: job.channel, mid: found.mid });
+      return buildNotificationLink({ ssoBaseUrl: tenant.sso.publicBaseUrl ?? deps.ssoBaseUrl, tenantId: tenant.id, via: job.channel, ...(job.channelId ? { channelId: job.channelId } : {}), mid: found.mid });
     }
     if (found) log.debug('mail id not found; the notice opens the inbox', { account: mail.account, outcome: found.outcome, code: found.outcome === 'failed' ? found.code : undefined });
     result.inboxLinks++;
