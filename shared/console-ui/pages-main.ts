@@ -40,6 +40,20 @@ function secretsCell(ctx: PageContext, o: TenantOverview): Html {
   return html`${o.secrets.map((s) => html`<span class="badge s-${s.state}" title="${s.name}">${s.kind}: ${t(ctx.lang, `secret.${s.state}` as MessageKey)}</span> `)}`;
 }
 
+/** This month's calls per vendor: metered / free, the projection to the month's end, quota, percent and state. */
+function usageCell(ctx: PageContext, o: TenantOverview): Html {
+  const { lang } = ctx;
+  if (o.apiUsage.state === 'unavailable') return html`<span class="warn">${t(lang, 'usage.unavailable')}</span>`;
+  const r = o.apiUsage.report;
+  if (r.vendors.length === 0) return html`<span class="muted">${t(lang, 'usage.none')}</span>`;
+  const rows = r.vendors.map((v) => {
+    const badge = v.quotaSpent || v.level === 'over' ? 'failed' : v.level === 'warning' ? 'warning' : 'ok';
+    const state = html`<span class="badge s-${badge}">${t(lang, `usage.level.${v.level}` as MessageKey)}</span>${v.quotaSpent ? html` <span class="badge s-failed" data-quota-spent="1">${t(lang, 'usage.quotaSpent')}</span>` : ''}`;
+    return html`<tr data-vendor="${v.vendor}"><td>${v.vendor}</td><td>${v.metered}</td><td>${v.free}</td><td>${v.projection}</td><td>${v.quota > 0 ? v.quota : t(lang, 'usage.unlimited')}</td><td>${v.projectedPercent !== undefined ? `${v.projectedPercent}%` : '—'}</td><td>${state}</td></tr>`;
+  });
+  return html`<table class="usage"><tr><th>${t(lang, 'usage.vendor')}</th><th>${t(lang, 'usage.metered')}</th><th>${t(lang, 'usage.free')}</th><th>${t(lang, 'usage.projection')}</th><th>${t(lang, 'usage.quota')}</th><th>${t(lang, 'usage.percent')}</th><th>${t(lang, 'status')}</th></tr>${rows}</table><span class="muted">${r.month} · ${t(lang, 'usage.days')} ${r.daysElapsed}/${r.daysInMonth}</span>`;
+}
+
 export function overviewPage(ctx: PageContext, items: Array<{ overview: TenantOverview; role: ConsoleRole; token?: { ok: boolean; detail: string } }>, depths: QueueDepth[] | undefined): string {
   const { lang } = ctx;
   if (items.length === 0) return renderPage(ctx, t(lang, 'overview'), html`<p class="warn">${t(lang, 'noTenants')}</p>`);
@@ -47,14 +61,14 @@ export function overviewPage(ctx: PageContext, items: Array<{ overview: TenantOv
     const base = tenantBase(o.tenant.id);
     const admin = role !== 'auditor';
     const run = o.lastRun;
-    return html`<div class="card" data-tenant="${o.tenant.id}"><h2><a href="${base}/runs">${o.tenant.displayName ?? o.tenant.id}</a> <span class="muted">${o.tenant.id} · ${t(lang, 'role')}: ${t(lang, `role.${role}` as MessageKey)}</span></h2>
+    return html`<div class="card" id="tenant-${o.tenant.id}" data-tenant="${o.tenant.id}"><h2><a href="${base}/runs">${o.tenant.displayName ?? o.tenant.id}</a> <span class="muted">${o.tenant.id} · ${t(lang, 'role')}: ${t(lang, `role.${role}` as MessageKey)}</span></h2>
 <dl class="kv"><dt>${t(lang, 'source')}</dt><dd>${o.source ?? '—'}</dd>
 <dt>${t(lang, 'channels')}</dt><dd>${o.channels.join(', ') || '—'}</dd>
 <dt>${t(lang, 'secrets')}</dt><dd>${secretsCell(ctx, o)}</dd>
 <dt>${t(lang, 'lastRun')}</dt><dd>${run ? html`<a href="${base}/runs/${enc(run.runId)}">${run.runId}</a> ${statusBadge(run.status)} <span class="muted">${when(run.startedAt)}</span>` : '—'}</dd>
 <dt>${t(lang, 'lastCallback')}</dt><dd>${when(o.lastCallbackAt)}</dd>
 <dt>${t(lang, 'tokenHealth')}</dt><dd>${token ? html`${statusBadge(token.ok ? 'ok' : 'failed')} ${token.detail}` : ''} ${o.tenant.dingtalk || o.tenant.wecom ? postForm(ctx, `${base}/token-check`, '', t(lang, 'checkToken')) : '—'}</dd>
-<dt>${t(lang, 'apiUsage')}</dt><dd class="muted">${t(lang, 'notMetered')}</dd>
+<dt>${t(lang, 'apiUsage')}</dt><dd>${usageCell(ctx, o)}</dd>
 <dt>${t(lang, 'dlqDepth')}</dt><dd>${depths ? depths.map((d) => html`<span class="badge s-${d.deadLetters > 0 ? 'failed' : 'ok'}">${d.queue}: ${d.deadLetters}</span> `) : '—'}</dd></dl>
 ${admin ? syncForm(ctx, base) : ''}</div>`;
   });

@@ -5,7 +5,7 @@ export interface Alert {
   tenantId: string;
   /** Stable per condition (`parked:<run>`), for deduplication and logs. */
   key: string;
-  kind: 'run.parked' | 'run.failed' | 'run.stuck' | 'dlq.not_empty' | 'callbacks.silent';
+  kind: 'run.parked' | 'run.failed' | 'run.stuck' | 'dlq.not_empty' | 'callbacks.silent' | 'budget.warning' | 'budget.over' | 'budget.spent';
   title: string;
   lines: string[];
   /** The console page that shows it. */

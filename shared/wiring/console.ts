@@ -16,11 +16,12 @@ import type { ConsoleDeps } from '../use-cases/console/console-deps';
 import type { AlertDeps } from '../use-cases/console/raise-alerts';
 import { consoleKeysFrom } from '../use-cases/console/session';
 import type { SyncDeps } from '../use-cases/sync/sync-deps';
+import type { UsageDeps } from '../use-cases/usage/usage-report';
 import { makeAlertChannels } from './alert-channels';
 import type { TenantClients } from './tenant-clients';
 
-/** The console's dependencies; `sync` is the admin's sync engine (runs, approvals, sync now). */
-export function consoleDepsOf(rt: Runtime, stores: StateStores, clients: TenantClients, sync: SyncDeps): ConsoleDeps {
+/** The console's dependencies; `sync` is the admin's sync engine (runs, approvals, sync now); `usage` the vendor API usage report's. */
+export function consoleDepsOf(rt: Runtime, stores: StateStores, clients: TenantClients, sync: SyncDeps, usage: UsageDeps): ConsoleDeps {
   const deadLetters = SqsDeadLetterQueues.fromEnv();
   const consoleBaseUrl = rt.env.QIYE_PUBLIC_BASE_URL;
   return {
@@ -32,6 +33,7 @@ export function consoleDepsOf(rt: Runtime, stores: StateStores, clients: TenantC
     once: stores.once,
     secrets: rt.secrets,
     sync,
+    usage,
     keys: consoleKeysFrom(rt.secrets, rt.stage),
     signIn: {
       once: stores.once,
@@ -46,8 +48,8 @@ export function consoleDepsOf(rt: Runtime, stores: StateStores, clients: TenantC
   };
 }
 
-/** The alerts schedule's dependencies. */
-export function alertsDepsOf(rt: Runtime, stores: StateStores, clients: TenantClients): AlertDeps {
+/** The alerts schedule's dependencies; `usage` feeds the API budget alerts. */
+export function alertsDepsOf(rt: Runtime, stores: StateStores, clients: TenantClients, usage: UsageDeps): AlertDeps {
   const consoleBaseUrl = rt.env.QIYE_PUBLIC_BASE_URL;
   if (!consoleBaseUrl) {
     throw new ConfigError('Function environment is invalid:', [{ file: 'env', path: 'QIYE_PUBLIC_BASE_URL', reason: 'QIYE_PUBLIC_BASE_URL (the HTTP API URL) is required for the console links in alerts' }]);
@@ -70,6 +72,7 @@ export function alertsDepsOf(rt: Runtime, stores: StateStores, clients: TenantCl
     clock: rt.clock,
     logger: rt.logger,
     channels,
+    usage,
     ...(deadLetters ? { deadLetters } : {}),
     consoleBaseUrl,
   };

@@ -133,6 +133,7 @@ function buildWiring(rt: Runtime, functionName: FunctionName): Wiring {
   const syncParts = { stores, jobs: rt.jobs, clock: rt.clock, logger: rt.logger, tenants: () => rt.tenants.tenants, usage };
   const oaLinkSecret = async (t: TenantConfig) => (await rt.tenantSecret(t.id, 'oa')).linkSecret;
   const links = new DynamoLinkStore(rt.ddb, rt.tableName, { clock: rt.clock });
+  const usageDeps: UsageDeps = { usage, clock: rt.clock, tenant: (id) => rt.tenant(id) };
   const linksDeps = linksDepsOf({ links, clients, clock: rt.clock, logger: rt.logger });
   return {
     rt,
@@ -211,10 +212,10 @@ function buildWiring(rt: Runtime, functionName: FunctionName): Wiring {
       metric: budgetMetric,
       links,
     }),
-    usageDeps: () => ({ usage, clock: rt.clock, tenant: (id) => rt.tenant(id) }),
+    usageDeps: () => usageDeps,
     consoleDeps: () =>
-      consoleDepsOf(rt, stores, clients, syncDepsOf(syncParts, tenantClientsFor(rt, neteaseShareFor(rt, 'admin')))),
-    alertsDeps: () => alertsDepsOf(rt, stores, clients),
+      consoleDepsOf(rt, stores, clients, syncDepsOf(syncParts, tenantClientsFor(rt, neteaseShareFor(rt, 'admin'))), usageDeps),
+    alertsDeps: () => alertsDepsOf(rt, stores, clients, usageDeps),
     linksDeps: () => linksDeps,
   };
 }

@@ -1,11 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { createMemoryStateStores } from '../../shared/adapters/memory/memory-state.store';
+import { MemoryUsageStore } from '../../shared/adapters/memory/memory-usage.store';
 import { tenantSchema } from '../../shared/config/tenant-config.schema';
 import { createMemoryLogger } from '../../shared/logging/logger';
 import type { Alert } from '../../shared/ports/alert-channels';
 import { fixedClock } from '../../shared/ports/clock';
 import type { QueueDepth } from '../../shared/ports/dead-letters';
 import { newRunId } from '../../shared/ports/run-store';
+import { usageMonth } from '../../shared/ports/usage-meter';
 import { alertRecipients, makeAlertChannels } from '../../shared/wiring/alert-channels';
 import { raiseAlerts, type AlertDeps } from '../../shared/use-cases/console/raise-alerts';
 import { SCHEDULES } from '../../shared/contracts/app-manifest';
@@ -23,6 +25,7 @@ function setup(depths: QueueDepth[] = []) {
   const stores = createMemoryStateStores({ clock });
   const toTenant: Alert[] = [];
   const toOps: Alert[] = [];
+  const usage = new MemoryUsageStore();
   let failNext = false;
   const deps: AlertDeps = {
     tenants: () => [tenant],
@@ -43,9 +46,12 @@ function setup(depths: QueueDepth[] = []) {
       toOperators: async (a) => (toOps.push(a), true),
     },
     deadLetters: { depths: async () => depths, redrive: async () => ({ moved: 0 }) },
+    usage: { usage, clock, tenant: (id) => (id === tenant.id ? tenant : undefined) },
     consoleBaseUrl: 'https://api.example.com',
   };
-  return { deps, stores, clock, toTenant, toOps, failNext: () => (failNext = true) };
+  // Metered DingTalk calls this month (the tenant's quota is the default 10,000).
+  const meter = (calls: number) => usage.add([{ tenantId: 'acme', vendor: 'dingtalk', api: 'topapi/v2/user/list', cls: 'metered', month: usageMonth(clock.now()), calls }]);
+  return { deps, stores, clock, toTenant, toOps, usage, meter, failNext: () => (failNext = true) };
 }
 
 describe('console alerts', () => {
@@ -104,6 +110,40 @@ describe('console alerts', () => {
     const dlq = s.toOps.filter((a) => a.kind === 'dlq.not_empty');
     expect(dlq.map((a) => a.url)).toEqual(['https://api.example.com/console/dlq']);
     expect(s.toTenant.some((a) => a.kind === 'dlq.not_empty')).toBe(false);
+  });
+
+  it('warns about the API budget at 80 % projected once per month and level, and again when projected over the quota', async () => {
+    const s = setup();
+    const budget = () => s.toTenant.filter((a) => a.kind.startsWith('budget.'));
+    // T0 is 1 June 16:00 China time: the projection divides by one day, so 30 days × 283 = 8490 (84.9 %).
+    await s.meter(283);
+    await raiseAlerts(s.deps);
+    expect(budget().map((a) => [a.kind, a.key, a.url])).toEqual([['budget.warning', 'budget:dingtalk:2026-06:warning', 'https://api.example.com/console#tenant-acme']]);
+    expect(budget()[0]!.lines[0]).toContain('8490 / 10000 (84.9%)');
+    s.clock.advance(60_000);
+    await raiseAlerts(s.deps);
+    expect(budget()).toHaveLength(1);
+    await s.meter(60);
+    await raiseAlerts(s.deps);
+    await raiseAlerts(s.deps);
+    expect(budget().map((a) => a.kind)).toEqual(['budget.warning', 'budget.over']);
+    expect(s.toOps.filter((a) => a.kind.startsWith('budget.'))).toHaveLength(2);
+    // The vendor refuses (90020): the quota-spent alert, once.
+    await s.usage.markExhausted('acme', { vendor: 'dingtalk', month: '2026-06', at: s.clock.now(), api: 'topapi/v2/user/list', quotaAtExhaustion: 10_000 });
+    await raiseAlerts(s.deps);
+    await raiseAlerts(s.deps);
+    expect(budget().map((a) => a.kind)).toEqual(['budget.warning', 'budget.over', 'budget.spent']);
+  });
+
+  it('sends no budget alert below 80 % projected, and warns anew in the next month', async () => {
+    const s = setup();
+    await s.meter(200);
+    await raiseAlerts(s.deps);
+    expect(s.toTenant.filter((a) => a.kind.startsWith('budget.'))).toEqual([]);
+    s.clock.set(Date.UTC(2026, 6, 1, 8));
+    await s.meter(283);
+    await raiseAlerts(s.deps);
+    expect(s.toTenant.filter((a) => a.kind.startsWith('budget.')).map((a) => a.key)).toEqual(['budget:dingtalk:2026-07:warning']);
   });
 
   it('sends DingTalk alerts to the DingTalk admins as a markdown work notice', async () => {

@@ -9,10 +9,12 @@ import { makeHandler } from '../../functions/http/console/handler';
 import { CSP, type ConsoleDeps } from '../../functions/http/console/console-context';
 import { MemoryConsoleStore } from '../../shared/adapters/memory/memory-console.store';
 import { createMemoryStateStores } from '../../shared/adapters/memory/memory-state.store';
+import { MemoryUsageStore } from '../../shared/adapters/memory/memory-usage.store';
 import { tenantsFileSchema } from '../../shared/config/tenant-config.schema';
 import { createMemoryLogger } from '../../shared/logging/logger';
 import type { CasTicketValidator } from '../../shared/ports/cas-ticket-validator';
 import { fixedClock } from '../../shared/ports/clock';
+import { usageMonth, type UsageStore } from '../../shared/ports/usage-meter';
 import { deriveConsoleKeys } from '../../shared/use-cases/console/session';
 import { consoleLinkTarget } from '../../shared/use-cases/console/sign-in';
 
@@ -22,6 +24,7 @@ const config = tenantsFileSchema.parse({
 const clock = fixedClock(Date.UTC(2026, 0, 1));
 const stores = createMemoryStateStores({ clock });
 const store = new MemoryConsoleStore({ clock });
+const usageStore = new MemoryUsageStore();
 // A CAS server that remembers the service URLs it was given (they must be the configured public URL).
 const casServices: string[] = [];
 const cas: CasTicketValidator = {
@@ -42,6 +45,7 @@ const deps: ConsoleDeps = {
   secrets: { getJson: async () => undefined, putJson: async () => undefined },
   sync: { stores, jobs: { send: async () => undefined }, clock, logger: createMemoryLogger('error'), tenants: () => config.tenants, directory: async () => { throw new Error('no source'); }, netease: async () => { throw new Error('no netease'); } },
   signIn: { once: stores.once, clock, oaLinkSecret: async () => 'x'.repeat(32), vendorSso: async () => { throw new Error('none'); }, cas: () => cas, consoleBaseUrl: 'https://console.example.com' },
+  usage: { usage: usageStore as UsageStore, clock, tenant: (id) => config.tenants.find((t) => t.id === id) },
   keys: async () => deriveConsoleKeys('k'.repeat(40)),
   tokenCheck: async () => ({ ok: true, detail: 'test' }),
 };
@@ -57,6 +61,16 @@ function event(method: string, path: string, extra: Partial<APIGatewayProxyEvent
   } as APIGatewayProxyEventV2;
 }
 const call = async (e: APIGatewayProxyEventV2) => (await handler(e, {} as Context)) as { statusCode: number; headers: Record<string, string>; body: string; cookies?: string[] };
+
+/** Sign the tenant admin `boss` in through a console OA link; @returns the session cookie. */
+async function signInBoss(): Promise<string> {
+  const { buildOaLink } = await import('../../shared/use-cases/sso/oa-link');
+  const ok = new URL(buildOaLink({ baseUrl: 'https://api.example.com', tenantId: 'acme', secret: 'x'.repeat(32), user: 'boss', module: 'console', targetCheck: consoleLinkTarget, now: clock.now(), path: '/console/signin/acme/oa' }));
+  const r = await call(event('GET', `${ok.pathname}?${ok.searchParams}`));
+  expect(r.statusCode).toBe(200);
+  expect(r.cookies?.[0]).toMatch(/^__Host-qb_console=.+; Path=\/; Secure; HttpOnly; SameSite=Strict; Max-Age=\d+$/);
+  return r.cookies![0]!.split(';')[0]!;
+}
 
 describe('console routes', () => {
   it('shows the sign-in page to a signed-out browser, with the strict CSP and no script', async () => {
@@ -86,14 +100,41 @@ describe('console routes', () => {
     const { buildOaLink } = await import('../../shared/use-cases/sso/oa-link');
     const mail = new URL(buildOaLink({ baseUrl: 'https://api.example.com', tenantId: 'acme', secret: 'x'.repeat(32), user: 'boss', now: clock.now(), path: '/console/signin/acme/oa' }));
     expect((await call(event('GET', `${mail.pathname}?${mail.searchParams}`))).statusCode).toBe(401);
-    const ok = new URL(buildOaLink({ baseUrl: 'https://api.example.com', tenantId: 'acme', secret: 'x'.repeat(32), user: 'boss', module: 'console', targetCheck: consoleLinkTarget, now: clock.now(), path: '/console/signin/acme/oa' }));
-    const r = await call(event('GET', `${ok.pathname}?${ok.searchParams}`));
-    expect(r.statusCode).toBe(200);
-    expect(r.cookies?.[0]).toMatch(/^__Host-qb_console=.+; Path=\/; Secure; HttpOnly; SameSite=Strict; Max-Age=\d+$/);
-    const cookie = r.cookies![0]!.split(';')[0]!;
+    const cookie = await signInBoss();
     const overview = await call(event('GET', '/console', { cookies: [cookie] }));
     expect(overview.body).toContain('oa:boss@acme');
     expect(overview.body).toContain('data-tenant="acme"');
+  });
+
+  it("shows the month's API usage per vendor on the overview: calls, projection, quota, percent and the quota-spent marker", async () => {
+    const month = usageMonth(clock.now());
+    // 1 Jan 08:00 China time: the projection divides by at least one day, so 300 calls project to 300 × 31.
+    await usageStore.add([
+      { tenantId: 'acme', vendor: 'dingtalk', api: 'topapi/v2/user/list', cls: 'metered', month, calls: 300 },
+      { tenantId: 'acme', vendor: 'dingtalk', api: 'gettoken', cls: 'free', month, calls: 7 },
+      { tenantId: 'acme', vendor: 'ekp', api: 'getOrgElements', cls: 'free', month, calls: 4 },
+    ]);
+    await usageStore.markExhausted('acme', { vendor: 'dingtalk', month, at: clock.now(), api: 'topapi/v2/user/list', quotaAtExhaustion: 10_000 });
+    const cookie = await signInBoss();
+    const en = (await call(event('GET', '/console?lang=en', { cookies: [cookie] }))).body;
+    const row = (vendor: string) => en.match(new RegExp(`<tr data-vendor="${vendor}">.*?</tr>`))?.[0];
+    expect(row('dingtalk')).toBe(
+      '<tr data-vendor="dingtalk"><td>dingtalk</td><td>300</td><td>7</td><td>9300</td><td>10000</td><td>93%</td><td><span class="badge s-failed">near quota</span> <span class="badge s-failed" data-quota-spent="1">quota spent this month</span></td></tr>',
+    );
+    expect(row('ekp')).toContain('<td>ekp</td><td>0</td><td>4</td><td>0</td><td>unlimited</td><td>—</td>');
+    expect(en).toContain('Metered calls');
+    const zh = (await call(event('GET', '/console?lang=zh', { cookies: [cookie] }))).body;
+    expect(zh).toContain('本月额度已用尽');
+    expect(zh).toContain('月底预计');
+    // The usage store down: the overview still renders and says so.
+    deps.usage.usage = { ...usageStore, counters: async () => { throw new Error('down'); } } as unknown as UsageStore;
+    try {
+      const down = await call(event('GET', '/console?lang=en', { cookies: [cookie] }));
+      expect(down.statusCode).toBe(200);
+      expect(down.body).toContain('usage could not be read');
+    } finally {
+      deps.usage.usage = usageStore;
+    }
   });
 
   it('sends CAS back to the configured public URL, never to the Host or X-Forwarded-Host of the request', async () => {

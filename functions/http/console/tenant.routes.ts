@@ -57,7 +57,7 @@ export async function overview(deps: ConsoleDeps, rc: RequestContext, token: { t
   const tenants = visibleTenants(deps.config, session.subject);
   const items = await Promise.all(
     tenants.map(async ({ tenant, role }) => ({
-      overview: await tenantOverview({ stores: deps.sync.stores, secrets: deps.secrets, stage: deps.stage }, tenant),
+      overview: await tenantOverview({ stores: deps.sync.stores, secrets: deps.secrets, stage: deps.stage, usage: deps.usage }, tenant),
       role,
       ...(token?.tenantId === tenant.id ? { token: { ok: token.ok, detail: token.detail } } : {}),
     })),

@@ -10,6 +10,7 @@ import type { DeadLetterQueues } from '../../ports/dead-letters';
 import type { OnceStore } from '../../ports/once-store';
 import type { SecretStore } from '../../ports/secret-store';
 import type { SyncDeps } from '../sync/sync-deps';
+import type { UsageDeps } from '../usage/usage-report';
 import type { ConsoleKeys } from './session';
 import type { ConsoleSignInDeps } from './sign-in';
 
@@ -23,6 +24,8 @@ export interface ConsoleDeps {
   secrets: SecretStore;
   sync: SyncDeps;
   signIn: ConsoleSignInDeps;
+  /** Vendor API usage (the overview's "API usage this month"). */
+  usage: UsageDeps;
   /** The keys derived from the deployment secret (read once, cached by the wiring). */
   keys(): Promise<ConsoleKeys>;
   /** Absent where the function is not wired to the queues. */

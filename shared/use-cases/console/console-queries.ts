@@ -10,6 +10,7 @@ import type { SecretStore } from '../../ports/secret-store';
 import { RUN_STATUSES, type RunRecord, type RunStatus, type RunStore } from '../../ports/run-store';
 import { ValidationError } from '../../errors/app-error';
 import type { SyncDeps } from '../sync/sync-deps';
+import { getUsage, type UsageDeps, type UsageReport } from '../usage/usage-report';
 import { mappingView, type MappingView } from '../sync/sync-queries';
 
 export interface SecretPresence {
@@ -29,10 +30,10 @@ export interface TenantOverview {
   /** When a contact callback was last applied (the start of the newest callback run). */
   lastCallbackAt?: number;
   /**
-   * Vendor API usage this month. Not metered yet: no component counts vendor calls per
-   * tenant. A metering store will fill this (see README "Console"); until then the page says so.
+   * Vendor API usage this month (usage-report.ts `getUsage`), or `unavailable` when the usage
+   * store could not be read: the rest of the overview is still shown.
    */
-  apiUsage: { metered: false };
+  apiUsage: { state: 'ok'; report: UsageReport } | { state: 'unavailable' };
 }
 
 export async function secretPresence(secrets: SecretStore, stage: string, tenant: TenantConfig): Promise<SecretPresence[]> {
@@ -63,18 +64,22 @@ export async function lastCallbackAt(deps: { stores: { runs: Pick<RunStore, 'lis
   return undefined;
 }
 
-export async function tenantOverview(deps: Pick<SyncDeps, 'stores'> & { secrets: SecretStore; stage: string }, tenant: TenantConfig): Promise<TenantOverview> {
+export async function tenantOverview(deps: Pick<SyncDeps, 'stores'> & { secrets: SecretStore; stage: string; usage: UsageDeps }, tenant: TenantConfig): Promise<TenantOverview> {
   const channels: string[] = [];
   if (tenant.dingtalk) channels.push('dingtalk');
   if (tenant.wecom) channels.push('wecom');
   if (tenant.ekp) channels.push('ekp');
   if (tenant.sso.cas) channels.push('cas');
-  const [secrets, runs, lastCb] = await Promise.all([
+  const [secrets, runs, lastCb, apiUsage] = await Promise.all([
     secretPresence(deps.secrets, deps.stage, tenant),
     deps.stores.runs.list(tenant.id, { limit: 1 }),
     lastCallbackAt(deps, tenant.id, { maxRuns: 200 }),
+    getUsage(deps.usage, tenant.id).then(
+      (report): TenantOverview['apiUsage'] => ({ state: 'ok', report }),
+      (): TenantOverview['apiUsage'] => ({ state: 'unavailable' }),
+    ),
   ]);
-  const o: TenantOverview = { tenant, channels, secrets, apiUsage: { metered: false } };
+  const o: TenantOverview = { tenant, channels, secrets, apiUsage };
   if (tenant.sync.source) o.source = tenant.sync.source;
   if (runs.items[0]) o.lastRun = runs.items[0];
   if (lastCb !== undefined) o.lastCallbackAt = lastCb;

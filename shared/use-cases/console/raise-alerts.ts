@@ -9,12 +9,16 @@
  * | a stuck run                   | planning / applying, not updated for stuckMinutes | run                             |
  * | callbacks silent for N hours  | no run triggered by a callback in N hours         | silence (cleared when one comes)|
  * | a DLQ that is not empty       | the DLQ depths                                    | episode (cleared when it empties)|
+ * | API budget: projected ≥ 80 %  | usage-report.ts getUsage, level `warning`         | tenant, vendor, month, level    |
+ * | API budget: projected ≥ 100 % | level `over`                                      | tenant, vendor, month, level    |
+ * | API budget: quota spent       | `quotaSpent` (the vendor refused, quota not raised)| tenant, vendor, month          |
  *
  * A run alert goes to the tenant's channel (console.alerts) and to the operators' alarm topic;
  * DLQs are shared by every tenant, so their alert goes to the alarm topic only. Each alert
  * links to the console page that shows it. A send that fails releases its claim, so the next
- * minute tries again; a sent alert is never repeated. API budget warnings are not raised:
- * vendor API usage is not metered yet (see README "Console").
+ * minute tries again; a sent alert is never repeated. Budget alerts link to the tenant's card
+ * on the overview page (/console#tenant-<id>), which shows the month's usage. A tenant first
+ * seen `over` gets the `over` alert only; `warning` after `over` (the quota was raised) alerts.
  */
 import type { TenantConfig } from '../../config/tenant-config.schema';
 import type { Logger } from '../../logging/logger';
@@ -25,6 +29,7 @@ import type { DeadLetterQueues } from '../../ports/dead-letters';
 import type { CacheStore } from '../../ports/cache-store';
 import type { OnceStore } from '../../ports/once-store';
 import type { RunRecord, RunStore } from '../../ports/run-store';
+import { getUsage, type UsageDeps, type UsageReport } from '../usage/usage-report';
 import { lastCallbackAt } from './console-queries';
 
 export interface AlertDeps {
@@ -36,6 +41,8 @@ export interface AlertDeps {
   logger: Logger;
   channels: AlertChannels;
   deadLetters?: DeadLetterQueues;
+  /** Vendor API usage, for the budget alerts. */
+  usage: UsageDeps;
   /** The console's base URL (`https://<api>`), for the links. */
   consoleBaseUrl: string;
 }
@@ -46,6 +53,8 @@ export interface AlertReport {
 }
 
 const RUN_ALERT_TTL_SECONDS = 30 * 24 * 3600;
+/** Budget alert keys carry the month; they must outlive the longest month. */
+const BUDGET_ALERT_TTL_SECONDS = 40 * 24 * 3600;
 const EPISODE_NAMESPACE = 'alert-episode';
 const enc = encodeURIComponent;
 
@@ -72,8 +81,8 @@ async function send(deps: AlertDeps, tenant: TenantConfig | undefined, alert: Al
 }
 
 /** Send an alert at most once (per key), retrying on a later run when the send fails. */
-async function once(deps: AlertDeps, tenant: TenantConfig, alert: Alert, report: AlertReport): Promise<void> {
-  const begin = await deps.once.begin(tenant.id, 'alert', alert.key, { leaseSeconds: 120, ttlSeconds: RUN_ALERT_TTL_SECONDS });
+async function once(deps: AlertDeps, tenant: TenantConfig, alert: Alert, report: AlertReport, ttlSeconds = RUN_ALERT_TTL_SECONDS): Promise<void> {
+  const begin = await deps.once.begin(tenant.id, 'alert', alert.key, { leaseSeconds: 120, ttlSeconds });
   if (begin.status !== 'acquired') return;
   try {
     await send(deps, tenant, alert);
@@ -81,7 +90,7 @@ async function once(deps: AlertDeps, tenant: TenantConfig, alert: Alert, report:
     await deps.once.release(tenant.id, 'alert', alert.key, begin.token).catch(() => undefined);
     throw err;
   }
-  await deps.once.complete(tenant.id, 'alert', alert.key, { at: deps.clock.now() }, { ttlSeconds: RUN_ALERT_TTL_SECONDS });
+  await deps.once.complete(tenant.id, 'alert', alert.key, { at: deps.clock.now() }, { ttlSeconds });
   report.sent.push(`${tenant.id}:${alert.key}`);
 }
 
@@ -96,6 +105,31 @@ async function episode(deps: AlertDeps, scope: string, tenant: TenantConfig | un
   await send(deps, tenant, alert);
   await deps.cache.put(scope, EPISODE_NAMESPACE, alert.key, { at: deps.clock.now() }, RUN_ALERT_TTL_SECONDS);
   report.sent.push(`${scope}:${alert.key}`);
+}
+
+/** The budget alerts the report calls for (see the file comment). */
+export function budgetAlerts(deps: Pick<AlertDeps, 'consoleBaseUrl'>, tenant: TenantConfig, report: UsageReport): Alert[] {
+  const name = tenant.displayName ?? tenant.id;
+  const url = `${deps.consoleBaseUrl}/console#tenant-${enc(tenant.id)}`;
+  const alerts: Alert[] = [];
+  for (const v of report.vendors) {
+    const usage = `${v.vendor} ${report.month}: ${v.metered} 次计费调用 metered calls, 预计 projected ${v.projection} / ${v.quota} (${v.projectedPercent ?? 0}%)`;
+    const base = { tenantId: tenant.id, url };
+    if (v.level === 'warning' || v.level === 'over') {
+      const over = v.level === 'over';
+      alerts.push({
+        ...base,
+        key: `budget:${v.vendor}:${report.month}:${v.level}`,
+        kind: over ? 'budget.over' : 'budget.warning',
+        title: over ? `接口额度预计超额 API quota projected over: ${name}` : `接口额度预警 API budget warning: ${name}`,
+        lines: [usage, over ? '按当前速度本月将超出额度；通知将改为摘要。 At this rate the month passes the quota; notices switch to digests.' : '预计达到月度额度的 80% 以上。 Projected at 80% or more of the monthly quota.'],
+      });
+    }
+    if (v.quotaSpent) {
+      alerts.push({ ...base, key: `budget:${v.vendor}:${report.month}:spent`, kind: 'budget.spent', title: `接口额度已用尽 API quota spent: ${name}`, lines: [usage, '接口方已拒绝调用，同步暂停，直到下月或提高额度。 The vendor refuses calls: work waits for next month or a raised quota.'] });
+    }
+  }
+  return alerts;
 }
 
 async function tenantAlerts(deps: AlertDeps, tenant: TenantConfig, report: AlertReport): Promise<void> {
@@ -123,6 +157,12 @@ async function tenantAlerts(deps: AlertDeps, tenant: TenantConfig, report: Alert
       url: `${deps.consoleBaseUrl}/console`,
     };
     await episode(deps, tenant.id, tenant, alert, last === undefined, report).catch((err: unknown) => {
+      report.failed.push(`${tenant.id}:${alert.key}`);
+      deps.logger.warn('alert not sent; retried next minute', { tenant: tenant.id, alert: alert.key, err });
+    });
+  }
+  for (const alert of budgetAlerts(deps, tenant, await getUsage(deps.usage, tenant.id))) {
+    await once(deps, tenant, alert, report, BUDGET_ALERT_TTL_SECONDS).catch((err: unknown) => {
       report.failed.push(`${tenant.id}:${alert.key}`);
       deps.logger.warn('alert not sent; retried next minute', { tenant: tenant.id, alert: alert.key, err });
     });
