@@ -7,6 +7,7 @@
  * are stored per tenant in Secrets Manager (or the local file store) under the names
  * given by `secretName()` in shared/config/secrets.ts.
  */
+import { cronProblem, isTimeZone } from '../lib/cron';
 import { z } from 'zod';
 
 const httpUrl = z
@@ -174,6 +175,26 @@ const syncSchema = z
     deleteThreshold: thresholdSchema.default({ count: 50, percent: 5, minimum: 10 }),
     /** Days a leaver stays suspended before deleteAccountSim. */
     suspendGraceDays: z.number().int().min(0).max(365).default(30),
+    /**
+     * Mail domains, besides netease.domain, whose addresses count as company addresses for
+     * naming, matching and onlyWithEmail. Any other address (qq.com, 163.com) is ignored.
+     */
+    acceptedEmailDomains: z.array(z.string().regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/i, 'must be a domain such as example.com')).default([]),
+    /** Full runs compare the mapping with NetEase: `repair` the drift (default) or only `report` it (the run ends warning). */
+    driftMode: z.enum(['repair', 'report']).default('repair'),
+    /**
+     * When the scheduled run is a full one (the reconcile that finds drift), as a 5-field cron
+     * (minute hour day-of-month month day-of-week) in `timeZone`. Default 02:30 every night.
+     */
+    fullRunCron: z
+      .string()
+      .superRefine((c, ctx) => {
+        const problem = cronProblem(c);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      })
+      .default('30 2 * * *'),
+    /** IANA time zone of fullRunCron. Default Asia/Shanghai (NetEase's and most tenants' zone). */
+    timeZone: z.string().refine(isTimeZone, 'must be an IANA time zone such as Asia/Shanghai').default('Asia/Shanghai'),
   })
   .strict();
 

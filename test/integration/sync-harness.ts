@@ -299,7 +299,8 @@ export async function createSyncHarness(opts: HarnessOptions = {}): Promise<Sync
       maxRetries: opts.maxRetries ?? 2,
     },
     ekp: { baseUrl: 'http://127.0.0.1:9/ekp', auth: { type: 'none' } },
-    sync: { source: 'ekp', ...opts.sync },
+    // The fixtures' people have addresses at example.com, the company's domain beside the NetEase one.
+    sync: { source: 'ekp', acceptedEmailDomains: ['example.com'], ...opts.sync },
   });
   // Real time plus an offset the test can move forward (grace periods, lease expiry).
   let offset = 0;

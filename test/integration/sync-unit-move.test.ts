@@ -8,6 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startNeteaseSimulator, type RunningNeteaseSimulator } from '../../local/simulators/netease';
 import { NeteaseOpenApiError, NeteaseOpenClient } from '../../shared/adapters/netease/netease-open.client';
+import { NeteaseApiError } from '../../shared/adapters/netease';
 import type { Department, Person } from '../../shared/domain/directory';
 import { getRunDetail, type NeteaseSyncApi } from '../../shared/use-cases/sync';
 import { createSyncHarness, driftCheck, MemoryDirectorySource, type SyncHarness } from './sync-harness';
@@ -188,24 +189,109 @@ describe('with the open platform configured', () => {
   });
 });
 
-describe('without the open platform', () => {
-  it('the move is reported as unsupported, nothing is deleted or created, and the unit stays where it was', async () => {
+describe('without the open platform (legacy API: the unit is re-created under its new parent)', () => {
+  /** Every mailbox sits in an existing unit (or the default unit): nobody is ever outside a unit. */
+  function everyoneInAUnit(h: SyncHarness): string[] {
+    const st = h.netease();
+    return Object.values(st.accounts)
+      .filter((a) => a.unit_id !== `${st.domainId}_default` && !st.units[a.unit_id])
+      .map((a) => `${a.account_name} is in missing unit ${a.unit_id}`);
+  }
+
+  it('a department with people and sub-units moved in the source ends under its new parent with 0 misplaced accounts', async () => {
     const h = await setup({ openPlatform: false });
     await h.run({ mode: 'full' });
-    const east = await unitOf(h, 'east');
-    const sales = await unitOf(h, 'sales');
     const before = h.netease();
-    h.source.editDepartment('east', (d) => void (d.parentId = 'rnd'));
+    // Sales (p5, with East: p1 p2, and West: p3) moves under R&D.
+    h.source.editDepartment('sales', (d) => void (d.parentId = 'rnd'));
     const since = await h.mark();
-    const { run } = await h.run({ mode: 'incremental' });
+    const { run, planText } = await h.run({ mode: 'full' });
 
-    expect(run.status).toBe('warning');
-    expect(run.counts).toMatchObject({ moved: 0, created: 0, deleted: 0 });
-    expect(writes(h, since)).toEqual([]);
-    expect(h.netease().units[east]?.parent_id).toBe(sales);
-    expect(h.netease().accounts).toEqual(before.accounts);
-    const detail = await getRunDetail(h.deps, h.tenant.id, run.runId);
-    expect(detail.errors).toEqual([expect.objectContaining({ sourceId: 'east', operation: 'unit.move', outcome: 'failed', errorCode: 'SYNC.UNIT_MOVE_UNSUPPORTED' })]);
-    expect(JSON.stringify(detail.errors)).toMatch(/netease\.openPlatform/);
+    expect(run.status).toBe('success');
+    const w = writes(h, since).map((x) => x.path);
+    expect(w.filter((x) => x === 'unit/createUnit')).toHaveLength(3);
+    expect(w.filter((x) => x === 'unit/deleteUnit')).toHaveLength(3);
+    expect(w.filter((x) => x === 'account/moveUnit')).toHaveLength(4);
+    expect(w.some((x) => /createAccount|deleteAccountSim|suspendAccount/.test(x))).toBe(false);
+    expect(planText).toMatch(/unitRecreatedForMove|link/);
+    const after = h.netease();
+    expect(after.units[await unitOf(h, 'sales')]?.parent_id).toBe(await unitOf(h, 'rnd'));
+    expect(after.units[await unitOf(h, 'east')]?.parent_id).toBe(await unitOf(h, 'sales'));
+    // The same mailboxes (nothing re-created), now in the new units.
+    expect(Object.keys(after.accounts).sort()).toEqual(Object.keys(before.accounts).sort());
+    for (const a of Object.values(after.accounts)) expect(a.account_openid).toBe(before.accounts[a.account_name.toLowerCase()]!.account_openid);
+    expect(everyoneInAUnit(h)).toEqual([]);
+    expect(await driftCheck(h)).toEqual([]);
+    // Converged: the next full run changes nothing.
+    const quiet = await h.mark();
+    expect((await h.run({ mode: 'full' })).run.status).toBe('success');
+    expect(writes(h, quiet)).toEqual([]);
+  });
+
+  it('an incremental run starts the move and names what is left; the next run (forced full) finishes it', async () => {
+    const h = await setup({ openPlatform: false });
+    await h.run({ mode: 'full' });
+    h.source.editDepartment('sales', (d) => void (d.parentId = 'rnd'));
+    // The change feed lists Sales only, not the people of East and West who must follow.
+    const first = await h.run({ mode: 'incremental' });
+    expect(first.run.status).toBe('warning');
+    const summary = first.run.summary as { unresolved?: { items: Array<{ sourceId: string }> } };
+    expect(summary.unresolved?.items.map((i) => i.sourceId).sort()).toEqual(['east', 'sales', 'west']);
+    expect(everyoneInAUnit(h)).toEqual([]);
+    const second = await h.run({ mode: 'incremental' });
+    expect(second.run.mode).toBe('full');
+    expect(second.run.status).toBe('success');
+    expect(await driftCheck(h)).toEqual([]);
+  });
+
+  it('a move interrupted between its steps is finished by the next run; no account is ever outside a unit', async () => {
+    // The first run of the move dies after its new units exist: every account move fails
+    // (as if the process had stopped), so the old units cannot be deleted.
+    let failMoves = false;
+    const h = await setup({ openPlatform: false });
+    const real = h.deps.netease;
+    h.deps.netease = async (t) => {
+      const api = await real(t);
+      const wrapped = Object.create(api) as NeteaseSyncApi;
+      wrapped.moveUnit = async (name, unitId) => {
+        if (failMoves) throw new NeteaseApiError({ operation: 'account/moveUnit', kind: 'invalid', retryable: false, errorCode: 'SIM.CRASH' });
+        return api.moveUnit(name, unitId);
+      };
+      return wrapped;
+    };
+    await h.run({ mode: 'full' });
+    h.source.editDepartment('east', (d) => void (d.parentId = 'rnd'));
+    failMoves = true;
+    const first = await h.run({ mode: 'incremental' });
+    expect(first.run.status).toBe('warning');
+    expect(everyoneInAUnit(h)).toEqual([]);
+    // Half done: the new East unit exists under R&D, the old one still holds p1 and p2.
+    const mid = h.netease();
+    expect(Object.values(mid.units).filter((u) => u.unit_name.startsWith('华东区'))).toHaveLength(2);
+
+    failMoves = false;
+    const second = await h.run({ mode: 'incremental' });
+    // Forced full: a change feed would not list the people left to move.
+    expect(second.run.mode).toBe('full');
+    expect(second.run.status).toBe('success');
+    expect(everyoneInAUnit(h)).toEqual([]);
+    expect(Object.values(h.netease().units).filter((u) => u.unit_name.startsWith('华东区'))).toHaveLength(1);
+    expect(await driftCheck(h)).toEqual([]);
+  });
+
+  it('a move whose old unit cannot be emptied (a mailbox the bridge does not manage) ends warning and names the department, every run until fixed', async () => {
+    const h = await setup({ openPlatform: false });
+    await h.run({ mode: 'full' });
+    h.sim.seed(h.tenant.netease.domain, { accounts: [{ account_name: 'outsider', nickname: 'Outsider', unit_name: '华西区' }] });
+    h.source.editDepartment('west', (d) => void (d.parentId = 'rnd'));
+    for (let i = 0; i < 2; i++) {
+      const { run } = await h.run({ mode: 'full' });
+      expect(run.status).toBe('warning');
+      const summary = run.summary as { unresolved?: { items: Array<{ sourceId: string; why: string }> } };
+      expect(summary.unresolved?.items).toEqual([expect.objectContaining({ sourceId: 'west', why: expect.stringMatching(/still holds/) })]);
+      expect(everyoneInAUnit(h)).toEqual([]);
+    }
+    // p3 is already in the new West unit under R&D.
+    expect(h.netease().accounts.p3?.unit_id).toBe(await unitOf(h, 'west'));
   });
 });

@@ -44,6 +44,7 @@
  *   POST /__sim/deliver    {domain, accountName, from?, subject?, size?}   unread +1 and a mail log entry
  *   POST /__sim/unread     {domain, accountName, count}
  */
+import { adminEditSchema, applyAdminEdits, type AdminEdit } from './netease-sim.admin';
 import { createHash, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
@@ -145,6 +146,8 @@ export interface RunningNeteaseSimulator extends RunningSimulator {
   /** A mail arrives: unread +1 and a received-mail log entry. */
   deliverMail(domain: string, accountName: string, mail?: { from?: string; subject?: string; size?: number }): SimMailLog;
   setUnread(domain: string, accountName: string, count: number): void;
+  /** Edit the domain as an admin would in NetEase's console (netease-sim.admin.ts): drift for tests. */
+  adminEdit(domain: string, edits: readonly AdminEdit[]): void;
   /** Write state to dataDir now (also done shortly after each change and at stop). */
   flush(): void;
 }
@@ -578,6 +581,11 @@ export async function startNeteaseSimulator(opts: NeteaseSimulatorOptions = {}):
         handle.expireOpenTokens(b.domain);
         return sendJson(res, 200, { ok: true });
       }
+      case 'POST /__sim/admin': {
+        const b = z.object({ domain: z.string().min(3), edits: z.array(adminEditSchema).min(1) }).parse(body());
+        handle.adminEdit(b.domain, b.edits);
+        return sendJson(res, 200, { ok: true });
+      }
       case 'POST /__sim/seed': {
         const b = controlSchemas.seed.parse(body());
         return sendJson(res, 200, handle.seed(b.domain, b));
@@ -670,6 +678,13 @@ export async function startNeteaseSimulator(opts: NeteaseSimulatorOptions = {}):
     },
     state: (domain) => structuredClone(model(domain.toLowerCase()).s),
     calls: (filter = {}) => filterCalls(calls, filter.domain, filter.path),
+    adminEdit(domain, edits) {
+      try {
+        applyAdminEdits(model(domain.toLowerCase()), edits, now());
+      } finally {
+        scheduleSave();
+      }
+    },
     seed(domain, input) {
       const result = model(domain.toLowerCase()).seed(input);
       scheduleSave();

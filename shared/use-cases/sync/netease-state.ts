@@ -1,28 +1,35 @@
 /**
  * What NetEase holds now, in the planner's terms (NeteaseState), read on full runs for
- * adoption and so the planner never picks a name an unmanaged unit or mailbox holds.
+ * adoption, for names the planner must not take, and to reconcile the mapping with
+ * NetEase's real state (drift: shared/domain/plan/reconcile.ts).
  *
  * Reads (reference netease-qiye-api.md §2): unit/getUnitList (one call, flat list) and
  * unit/getAccountList for the whole domain (2000 per page). getAccountList rows carry no
- * unit and no status, so:
- * - when some listed mailbox is not mapped to a source person (the only ones the planner
- *   looks at: adoption candidates, names it must not take, units it must not delete), the
- *   accounts are listed once more unit by unit (non-recursive) to learn each one's unit;
- *   accounts found in no unit are in the default unit. Steady-state reconciles of a tenant
- *   whose every mailbox is mapped skip this (one call per unit);
- * - soft-deleted accounts are not listed at all, and suspended ones cannot be told from
- *   active ones: every listed account is reported `active`. An adopted mailbox that is in
- *   fact suspended is therefore linked as active and not recovered by the bridge (logged
- *   as a known limit; an admin sees it suspended in NetEase). getAccount per account
- *   would answer, at one call per mailbox; we chose not to spend that on every full run.
+ * unit and no status, and soft-deleted accounts are not listed, so:
+ * - every MAPPED account is read with account/getAccount (status 0/1/2, unit_id, nickname,
+ *   mobile, job_no), except one we mapped as deleted that the list does not show either
+ *   (nothing to compare). That is one call per mapped mailbox, paced by the client's rate
+ *   limiter (`netease.requestsPerSecond`) and run `concurrency` at a time: the price of
+ *   finding a mailbox an admin suspended, deleted, renamed or moved in NetEase's console.
+ *   A mapped account getAccount does not know (notFound) is absent: purged after its 7-day
+ *   recovery window, or never created. The state is then `reconcilable`.
+ *   (The open platform's getAccountList returns status and unit per row, §4, and would
+ *   replace these calls with one per 2,000 accounts where configured; not used yet.)
+ * - when some listed mailbox is not mapped (adoption candidates, names the planner must not
+ *   take, units it must not delete), the accounts are listed once more unit by unit
+ *   (non-recursive) to learn each one's unit; accounts found in no unit are in the default
+ *   unit. An unmapped account's status stays unknown and is reported `active`.
+ * Cost of a full run with N mapped accounts, U units, L listed accounts: 1 + ceil(L/2000)
+ * + N (+ U when unmapped mailboxes exist) reads.
  */
-import type { NeteaseAccountRecord, NeteaseState, NeteaseUnitRecord } from '../../domain/sync-plan';
+import type { AccountStatus, NeteaseAccountRecord, NeteaseState, NeteaseUnitRecord } from '../../domain/sync-plan';
+import { isNeteaseError } from '../../adapters/netease/netease.errors';
 import type { NeteaseSyncApi } from './sync-deps';
 import { mapLimit } from '../../lib/map-limit';
 
 export interface ReadNeteaseStateOptions {
-  /** Account names (lowercase) the bridge maps already: no unit lookup is needed for them. */
-  mappedAccountNames: ReadonlySet<string>;
+  /** Account names (lowercase) the bridge maps already, with the status it last recorded: each is read with getAccount. */
+  mappedAccountNames: ReadonlyMap<string, AccountStatus> | ReadonlySet<string>;
   /** Unit listings in flight at once (the client's rate limiter still paces them). */
   concurrency?: number;
 }
@@ -49,7 +56,10 @@ export async function readNeteaseState(api: NeteaseSyncApi, options: ReadNetease
     if (a.jobNo !== undefined) r.jobNo = a.jobNo;
     return r;
   });
-  const unmanaged = accounts.filter((a) => !options.mappedAccountNames.has(a.accountName.toLowerCase()));
+  const mapped = options.mappedAccountNames instanceof Map ? options.mappedAccountNames : new Map([...options.mappedAccountNames].map((n) => [n, 'active' as AccountStatus]));
+  const unmanaged = accounts.filter((a) => !mapped.has(a.accountName.toLowerCase()));
+  const verified = await readMappedAccounts(api, accounts, mapped, options.concurrency ?? 8);
+  calls += verified.calls;
   if (unmanaged.length > 0 && units.length > 0) {
     const unitOf = new Map<string, string>();
     await mapLimit(units, options.concurrency ?? 4, async (u) => {
@@ -57,10 +67,39 @@ export async function readNeteaseState(api: NeteaseSyncApi, options: ReadNetease
       calls += Math.max(1, Math.ceil(members.length / 2000));
       for (const m of members) unitOf.set(m.accountName.toLowerCase(), u.unitId);
     }, { onError: 'finish' });
-    for (const a of accounts) {
+    for (const a of unmanaged) {
       const unitId = unitOf.get(a.accountName.toLowerCase());
       if (unitId !== undefined) a.unitId = unitId;
     }
   }
-  return { state: { units, accounts }, calls };
+  return { state: { units, accounts: [...unmanaged, ...verified.records], reconcilable: true }, calls };
+}
+
+/** getAccount for every mapped account worth comparing; see the module doc. */
+async function readMappedAccounts(
+  api: NeteaseSyncApi,
+  listed: readonly NeteaseAccountRecord[],
+  mapped: ReadonlyMap<string, AccountStatus>,
+  concurrency: number,
+): Promise<{ records: NeteaseAccountRecord[]; calls: number }> {
+  const listedNames = new Set(listed.map((a) => a.accountName.toLowerCase()));
+  const names = [...mapped].filter(([n, status]) => status !== 'deleted' || listedNames.has(n)).map(([n]) => n);
+  const found = await mapLimit(names, concurrency, async (name): Promise<NeteaseAccountRecord | undefined> => {
+    let a;
+    try {
+      a = await api.getAccount(name);
+    } catch (err) {
+      if (isNeteaseError(err, 'notFound')) return undefined;
+      throw err;
+    }
+    // 'unknown' (a status code the reference does not list): take the status we recorded, so no drift is invented.
+    const status: AccountStatus = a.status === 'normal' ? 'active' : a.status === 'suspended' ? 'suspended' : a.status === 'deleted' ? 'deleted' : mapped.get(name)!;
+    const r: NeteaseAccountRecord = { accountName: a.accountName || name, status };
+    if (a.nickname !== undefined) r.nickname = a.nickname;
+    if (a.mobile !== undefined) r.mobile = a.mobile;
+    if (a.jobNo !== undefined) r.jobNo = a.jobNo;
+    if (a.unitId !== undefined && a.unitId !== '') r.unitId = a.unitId;
+    return r;
+  });
+  return { records: found.filter((r): r is NeteaseAccountRecord => r !== undefined), calls: names.length };
 }

@@ -30,6 +30,8 @@ import type { SyncDeps } from './sync-deps';
 import { syncOptions } from './sync-deps';
 import { OperationBusyError } from './sync-errors';
 import { appliedTotal } from './sync-util';
+import { repairedObjects } from './drift-summary';
+import type { DriftItem, UnresolvedItem } from '../../domain/sync-plan';
 import type { DirectoryObjectType } from '../../domain/directory';
 
 /** The lock every run of a tenant takes (LockStore name). */
@@ -78,6 +80,10 @@ export interface RunSummary {
   phases: PhaseSpan[];
   /** Parked: why, and the first destructive operations (the plan document lists all). */
   approval?: { reasons: string[]; destructiveCount: number; destructive: DestructiveItem[] };
+  /** Drift found by a full run (the first 200 objects; the plan document lists all). */
+  drift?: { objects: number; repair: 'planned' | 'reported'; items: DriftItem[] };
+  /** Known problems the run leaves in place (report-mode drift, misplaced units): the run ends warning. */
+  unresolved?: { count: number; items: UnresolvedItem[] };
   /** Set when the run ends. */
   outcome?: { status: RunStatus; applied: number; failed: number; blocked: number; durationMs: number; watermarksAdvanced: boolean };
 }
@@ -148,9 +154,12 @@ export async function finalizeRun(deps: SyncDeps, tenantId: string, runId: strin
   const applied = appliedTotal(run.counts);
   const blocked = Math.max(0, run.counts.skipped - (runSummaryOf(run)?.plan.totals.skip ?? 0));
   const incomplete = run.counts.failed > 0 || blocked > 0;
-  const status: RunStatus = incomplete ? 'warning' : 'success';
-  const now = deps.clock.now();
   const summary = runSummaryOf(run);
+  const status: RunStatus = incomplete || (summary?.unresolved?.count ?? 0) > 0 ? 'warning' : 'success';
+  const now = deps.clock.now();
+  if (summary?.drift && summary.drift.repair === 'planned' && run.counts.repaired === 0) {
+    await runs.increment(tenantId, runId, { repaired: await repairedObjects(deps, tenantId, runId, summary) });
+  }
   const advance = run.source !== undefined && !(incomplete && run.mode === 'incremental');
   const outcome = (watermarksAdvanced: boolean, s: RunStatus) =>
     summary ? { summary: { ...summary, outcome: { status: s, applied, failed: run.counts.failed, blocked, durationMs: now - run.startedAt, watermarksAdvanced } } } : {};

@@ -5,7 +5,9 @@
  *   incremental run with failed or blocked objects (they are retried by a full re-plan: the
  *   advanced change feed would not list them again), or when the last full run is older than
  *   `fullReconcileHours` (default 24: the daily reconcile that catches what a change feed
- *   cannot show: physical deletions in EKP, post moves, drift made by hand in NetEase);
+ *   cannot show: physical deletions in EKP, post moves, drift made by hand in NetEase), or
+ *   when the tenant's `sync.fullRunCron` (default 02:30 in `sync.timeZone`) fired since the
+ *   last full run started (the nightly full run, so drift is found within a day);
  * - incremental otherwise.
  * A tenant whose run is still in progress (or parked for approval) is skipped.
  */
@@ -16,6 +18,7 @@ import { syncOptions } from './sync-deps';
 import { SyncRunInProgressError } from './sync-errors';
 import { startSyncRun } from './start-sync-run';
 import { mapLimit } from '../../lib/map-limit';
+import { previousCronFire } from '../../lib/cron';
 
 export interface ScheduledTenantResult {
   tenantId: string;
@@ -42,6 +45,14 @@ export async function chooseScheduledMode(deps: SyncDeps, tenantId: string, sour
   const lastFull = recent.find((r) => r.mode === 'full' && (r.status === 'success' || r.status === 'warning'));
   const ageLimit = syncOptions(deps).fullReconcileHours * 3600_000;
   if (!lastFull || deps.clock.now() - lastFull.startedAt >= ageLimit) return { mode: 'full', why: 'periodic full reconcile' };
+  // The tenant's nightly full run (sync.fullRunCron in sync.timeZone): due once the cron
+  // fired after the last full run started. The schedule ticks every 15 minutes, so the full
+  // run starts within one tick of the cron time.
+  const tenant = deps.tenants().find((t) => t.id === tenantId);
+  if (tenant) {
+    const fired = previousCronFire(tenant.sync.fullRunCron, tenant.sync.timeZone, deps.clock.now());
+    if (fired !== undefined && fired > lastFull.startedAt) return { mode: 'full', why: `nightly full run (${tenant.sync.fullRunCron} ${tenant.sync.timeZone})` };
+  }
   return { mode: 'incremental', why: 'changes since the watermark' };
 }
 

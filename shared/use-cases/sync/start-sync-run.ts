@@ -34,6 +34,8 @@ import { loadMappingState } from './mapping-codec';
 import { readNeteaseState } from './netease-state';
 import { fanOutPhase, PLAN_DOC, recordWatermarkProblem, releaseRun, storeWatermarks, SYNC_LOCK, sweepStaleRuns, WATERMARKS_DOC, type PhaseSpan, type RunSummary } from './run-lifecycle';
 import { mapLimit } from '../../lib/map-limit';
+import { isMovedAwayId } from '../../domain/plan/legacy-moves';
+import { driftedObjects, driftSummary } from './drift-summary';
 
 export interface StartSyncInput {
   tenantId: string;
@@ -88,15 +90,19 @@ export async function startSyncRun(deps: SyncDeps, input: StartSyncInput): Promi
     await sweepStaleRuns(deps, tenantId, runId);
     const source = await deps.directory(tenant);
     const stored = await watermarks.getAll(tenantId, source.kind);
-    const canIncrement = input.mode !== 'full' && source.changesSince !== undefined && stored.department !== undefined && stored.person !== undefined;
-    const mode: RunMode = canIncrement || input.changes !== undefined ? 'incremental' : 'full';
+    const state = await loadMappingState(mappings, tenantId, source.kind);
+    // A legacy department move still under way (its old unit held by a pseudo department)
+    // is finished by a full run: a change feed does not list the people left to move.
+    const movePending = state.units.some((u) => u.status === 'active' && isMovedAwayId(u.sourceId));
+    const canIncrement = input.mode !== 'full' && !movePending && source.changesSince !== undefined && stored.department !== undefined && stored.person !== undefined;
+    const mode: RunMode = canIncrement || (input.changes !== undefined && !movePending) ? 'incremental' : 'full';
     run = await runs.create({ runId, tenantId, source: source.kind, trigger: input.trigger, mode, dryRun: input.dryRun === true, startedAt, ...(input.requestId ? { requestId: input.requestId } : {}) });
     log.info('sync run started', { mode, requested: input.mode ?? 'incremental', trigger: input.trigger, dryRun: input.dryRun === true, ...(input.requestId ? { requestId: input.requestId } : {}) });
 
     // ---- read the source ---------------------------------------------------------------
     let view: SourceView;
     let newWatermarks: Partial<Record<DirectoryObjectType, string>> | undefined;
-    if (input.changes !== undefined) {
+    if (input.changes !== undefined && mode === 'incremental') {
       const given = typeof input.changes === 'function' ? await input.changes({ runId, tenantId, source }) : input.changes;
       view = { kind: 'changes', changes: { ...given, watermarks: {} } };
     } else if (mode === 'incremental') {
@@ -112,16 +118,15 @@ export async function startSyncRun(deps: SyncDeps, input: StartSyncInput): Promi
     const fetched = { departments: read.departments.length, people: read.people.length };
 
     // ---- mappings and NetEase --------------------------------------------------------------
-    const state = await loadMappingState(mappings, tenantId, source.kind);
     // Adoption on every full run, not only the first: a person left unlinked once (an
     // ambiguous match, a failed first run) must never get a second, suffixed mailbox next to
     // the one NetEase already holds for them. Matching links only one-to-one (adoption.ts).
     const adopt = mode === 'full' && (input.adopt ?? true);
     let netease: NeteaseState | undefined;
     let neteaseReads: number | undefined;
+    const api = await deps.netease(tenant);
     if (mode === 'full') {
-      const api = await deps.netease(tenant);
-      const r = await readNeteaseState(api, { mappedAccountNames: new Set(state.accounts.map((a) => a.accountName.toLowerCase())) });
+      const r = await readNeteaseState(api, { mappedAccountNames: new Map(state.accounts.map((a) => [a.accountName.toLowerCase(), a.status])) });
       netease = r.state;
       neteaseReads = r.calls;
     }
@@ -137,6 +142,8 @@ export async function startSyncRun(deps: SyncDeps, input: StartSyncInput): Promi
       ...(netease ? { netease } : {}),
       adopt,
       mailDomain: tenant.netease.domain,
+      // Without the open platform's unit/moveUnit a department move re-creates the unit (legacy-moves.ts).
+      unitMoves: api.reparentUnit ? 'reparent' : 'recreate',
       ...(input.withholdDeletions ? { withholdDeletions: true } : {}),
     });
     const planMs = Date.now() - planStarted;
@@ -152,7 +159,7 @@ export async function startSyncRun(deps: SyncDeps, input: StartSyncInput): Promi
       ...(input.withholdDeletions ? { withholdDeletions: true } : {}),
       batchSize: opts.batchSize,
     });
-    await runs.increment(tenantId, runId, { fetched: fetched.departments + fetched.people, skipped: plan.summary.totals.skip });
+    await runs.increment(tenantId, runId, { fetched: fetched.departments + fetched.people, skipped: plan.summary.totals.skip, drifted: driftedObjects(plan) });
     const planText = formatPlan(plan);
     log.info('sync plan ready', { status: plan.status, operations: plan.summary.operations, apiCalls: plan.summary.apiCalls, phases: plan.summary.phases, planMs });
 
@@ -166,7 +173,9 @@ export async function startSyncRun(deps: SyncDeps, input: StartSyncInput): Promi
       const ended = (status: 'success' | 'warning', watermarksAdvanced: boolean) => ({
         summary: { ...summary, outcome: { status, applied: 0, failed: 0, blocked: 0, durationMs: deps.clock.now() - startedAt, watermarksAdvanced } },
       });
-      run = await runs.transition(tenantId, runId, 'planning', 'success', { endedAt: deps.clock.now(), ...ended('success', true) });
+      // Nothing to apply, but a known problem left in place (report-mode drift, a misplaced unit) is a warning.
+      const status = summary.unresolved && summary.unresolved.count > 0 ? 'warning' : 'success';
+      run = await runs.transition(tenantId, runId, 'planning', status, { endedAt: deps.clock.now(), ...ended(status, true) });
       // A watermark the store refuses must not fail the run or keep the lock (finalizeRun's rule).
       const problem = await storeWatermarks(deps, tenantId, source.kind, runId);
       if (problem) run = await recordWatermarkProblem(deps, run, problem, () => ended('warning', false));
@@ -231,6 +240,7 @@ function runSummaryFor(
     adopt: extras.adopt,
     ...(extras.withholdDeletions ? { withholdDeletions: true } : {}),
     batchSize: extras.batchSize,
+    ...driftSummary(plan),
     totalBatches: batches.length,
     phases,
     ...(plan.approval
