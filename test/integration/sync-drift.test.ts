@@ -9,6 +9,7 @@ import { startNeteaseSimulator, type RunningNeteaseSimulator } from '../../local
 import type { AdminEdit } from '../../local/simulators/netease/netease-sim.admin';
 import type { Department, Person } from '../../shared/domain/directory';
 import type { DriftItem } from '../../shared/domain/sync-plan';
+import { explainObject } from '../../shared/use-cases/sync';
 import { createSyncHarness, driftCheck, MemoryDirectorySource, type HarnessOptions, type SyncHarness } from './sync-harness';
 
 let sim: RunningNeteaseSimulator;
@@ -125,6 +126,23 @@ describe('a full run reconciles with NetEase', () => {
     expect(run.mode).toBe('incremental');
     expect(run.counts.drifted).toBe(0);
     expect(h.netease().accounts.p1?.status).toBe(1);
+  });
+});
+
+describe('explain', () => {
+  it('shows what NetEase really holds beside the mapping: a mailbox deleted in the console is not called active', async () => {
+    const h = await setup();
+    await admin(h, [{ action: 'deleteAccount', accountName: 'p1' }, { action: 'renameUnit', unitId: await unitOf(h, 'rnd'), unitName: 'R&D (renamed)' }]);
+    const person = await explainObject(h.deps, h.tenant.id, 'p1', { readSource: false });
+    expect(person.mapping?.status).toBe('active');
+    expect(person.netease).toMatchObject({ read: 'ok', exists: true, status: 'deleted', differences: ['status: mapping active, NetEase deleted'] });
+    const unit = await explainObject(h.deps, h.tenant.id, 'rnd', { type: 'department', readSource: false });
+    expect(unit.netease?.differences).toEqual(['name: mapping 研发部, NetEase R&D (renamed)']);
+    await admin(h, [{ action: 'purgeAccount', accountName: 'p1' }]);
+    expect((await explainObject(h.deps, h.tenant.id, 'p1', { readSource: false })).netease).toMatchObject({ exists: false, differences: ['the mapping says active, NetEase has no such mailbox'] });
+    // After the full run, they agree again.
+    await h.run({ mode: 'full' });
+    expect((await explainObject(h.deps, h.tenant.id, 'p1', { readSource: false })).netease).toMatchObject({ exists: true, status: 'active', differences: [] });
   });
 });
 
