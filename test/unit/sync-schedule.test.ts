@@ -56,6 +56,18 @@ describe('which run the schedule starts', () => {
     expect(await chooseScheduledMode(d, 'acme', 'ekp')).toMatchObject({ mode: 'full', why: 'periodic full reconcile' });
   });
 
+  it('is full once the tenant\'s nightly fullRunCron (02:30 Asia/Shanghai by default) fired after the last full run', async () => {
+    const { d, stores, clock } = deps();
+    await stores.watermarks.advance('acme', 'ekp', 'department', '1', 'r');
+    await stores.watermarks.advance('acme', 'ekp', 'person', '1', 'r');
+    // NOW is 20:00 in Shanghai; the last full run was at 18:00 there.
+    await addRun(stores, NOW - 2 * HOUR, 'full', 'success');
+    clock.advance(6 * HOUR); // 02:00 Shanghai: not yet
+    expect((await chooseScheduledMode(d, 'acme', 'ekp')).mode).toBe('incremental');
+    clock.advance(HOUR); // 03:00 Shanghai: the 02:30 run is due
+    expect(await chooseScheduledMode(d, 'acme', 'ekp')).toMatchObject({ mode: 'full', why: 'nightly full run (30 2 * * * Asia/Shanghai)' });
+  });
+
   it('retries failed objects of an incremental run with a full run, but does not repeat a full run that ended with warnings', async () => {
     const { d, stores } = deps();
     await stores.watermarks.advance('acme', 'ekp', 'department', '1', 'r');
