@@ -39,11 +39,11 @@ import type { MappingStore } from '../ports/mapping-store';
 import type { SourceKind } from '../ports/store-common';
 import { FUNCTIONS } from '../contracts/app-manifest';
 import { loadTenantSigner } from '../use-cases/manage-keys';
-import type { NeteaseSyncApi, SyncDeps, SyncOptions } from '../use-cases/sync/sync-deps';
+import type { ListedAccountStatus, NeteaseSyncApi, SyncDeps, SyncOptions } from '../use-cases/sync/sync-deps';
 import { createDynamoStateStores } from './aws/dynamo-state.store';
 import { RateLimiterRegistry } from './http/rate-limiter';
 import { NeteaseClient, neteaseRateLimiter } from './netease/netease.client';
-import { NeteaseOpenClient } from './netease/netease-open.client';
+import { NeteaseOpenClient, type NeteaseOpenAccount } from './netease/netease-open.client';
 import { createEkpClient } from './ekp/ekp.client';
 import { EkpDirectorySource, type KnownIds } from './ekp/ekp.directory-source';
 import { createDingtalkClient } from './dingtalk/dingtalk.client';
@@ -131,11 +131,22 @@ export function createSyncAdapters(opts: SyncAdapterOptions): SyncAdapters {
   const withUnitMoves = (tenantId: string, client: NeteaseClient, open: NeteaseOpenClient): NeteaseSyncApi => {
     const cached = withMoves.get(tenantId);
     if (cached && cached.client === client && cached.open === open) return cached.api;
-    const api = Object.create(client) as NeteaseClient & Required<Pick<NeteaseSyncApi, 'reparentUnit'>>;
+    const api = Object.create(client) as NeteaseClient & Required<Pick<NeteaseSyncApi, 'reparentUnit' | 'listAccountsWithStatus'>>;
     api.reparentUnit = (unitId, parentUnitId, expect) => open.moveUnit(unitId, parentUnitId, expect);
+    api.listAccountsWithStatus = async () => (await open.getAllAccounts()).map(listedAccountStatus);
     withMoves.set(tenantId, { client, open, api });
     return api;
   };
+
+  /** An open-platform account row in the sync engine's terms (§4 status codes). */
+  const listedAccountStatus = (a: NeteaseOpenAccount): ListedAccountStatus => ({
+    accountName: a.accountName,
+    ...(a.name !== undefined ? { nickname: a.name } : {}),
+    ...(a.mobile !== undefined ? { mobile: a.mobile } : {}),
+    ...(a.jobNumber !== undefined ? { jobNo: a.jobNumber } : {}),
+    ...(a.unitId !== undefined ? { unitId: a.unitId } : {}),
+    status: a.status === 0 ? 'active' : a.status === 1 ? 'suspended' : a.status === 2 ? 'deleted' : 'unknown',
+  });
 
   const buildSource = async (tenant: TenantConfig): Promise<DirectorySource> => {
     const logger = opts.logger?.child({ tenant: tenant.id });

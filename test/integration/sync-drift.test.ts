@@ -9,7 +9,8 @@ import { startNeteaseSimulator, type RunningNeteaseSimulator } from '../../local
 import type { AdminEdit } from '../../local/simulators/netease/netease-sim.admin';
 import type { Department, Person } from '../../shared/domain/directory';
 import type { DriftItem } from '../../shared/domain/sync-plan';
-import { explainObject } from '../../shared/use-cases/sync';
+import { explainObject, type NeteaseSyncApi } from '../../shared/use-cases/sync';
+import { NeteaseOpenClient } from '../../shared/adapters/netease/netease-open.client';
 import { createSyncHarness, driftCheck, MemoryDirectorySource, type HarnessOptions, type SyncHarness } from './sync-harness';
 
 let sim: RunningNeteaseSimulator;
@@ -126,6 +127,45 @@ describe('a full run reconciles with NetEase', () => {
     expect(run.mode).toBe('incremental');
     expect(run.counts.drifted).toBe(0);
     expect(h.netease().accounts.p1?.status).toBe(1);
+  });
+});
+
+describe('with the open platform configured', () => {
+  it('reads statuses from its account list (getAccount only for a mapped mailbox it does not list) and repairs the drift', async () => {
+    const tenantId = `d${++counter}-open`;
+    const domain = `${tenantId}.example.com`;
+    const app = { domain, appId: `${tenantId}-app`, orgOpenId: `${tenantId}-org`, authCode: `${tenantId}-auth` };
+    sim.registerOpenApp(app);
+    const open = new NeteaseOpenClient({ baseUrl: sim.url, appId: app.appId, orgOpenId: app.orgOpenId, domain, timeoutMs: 5000, maxRetries: 2, requestsPerSecond: 1000 }, { authCode: async () => app.authCode, retryBaseDelayMs: 1, retryMaxDelayMs: 5 });
+    const o = org();
+    const h = await createSyncHarness({
+      sim,
+      tenantId,
+      domain,
+      source: new MemoryDirectorySource(o.departments, o.people),
+      wrapApi: (api) => {
+        const w = Object.create(api) as NeteaseSyncApi;
+        w.reparentUnit = (unitId, parentUnitId, expect) => open.moveUnit(unitId, parentUnitId, expect);
+        // As shared/adapters/sources.ts composes it.
+        w.listAccountsWithStatus = async () =>
+          (await open.getAllAccounts()).map((a) => ({ accountName: a.accountName, ...(a.name ? { nickname: a.name } : {}), ...(a.unitId ? { unitId: a.unitId } : {}), status: a.status === 0 ? 'active' : a.status === 1 ? 'suspended' : a.status === 2 ? 'deleted' : 'unknown' }));
+        return w;
+      },
+    });
+    harnesses.push(h);
+    await h.run({ mode: 'full' });
+    await admin(h, [
+      { action: 'suspendAccount', accountName: 'p1' },
+      { action: 'deleteAccount', accountName: 'p2' },
+      { action: 'moveAccount', accountName: 'p4', unitId: await unitOf(h, 'hq') },
+    ]);
+    const since = await h.mark();
+    const { run } = await h.run({ mode: 'full' });
+    expect(run.status).toBe('success');
+    expect(run.counts).toMatchObject({ drifted: 3, repaired: 3 });
+    const reads = sim.calls({ domain }).filter((c) => c.at >= since && /getAccount(List)?$/.test(c.path)).map((c) => `${c.path.replace(/^.*\/(qiyeservice\/api|api\/open)\//, '')}${c.params?.account_name ? ` ${c.params.account_name}` : ''}`);
+    expect(reads.sort()).toEqual(['account/getAccount p2', 'unit/getAccountList']);
+    expect(await driftCheck(h)).toEqual([]);
   });
 });
 

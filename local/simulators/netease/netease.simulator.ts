@@ -166,6 +166,34 @@ type OpenHandler = (m: DomainModel, body: Record<string, unknown>) => unknown;
 /** The open-platform surface (§4), `module/action` -> handler, on the legacy API's state. */
 const OPEN_API: Record<string, { handler: OpenHandler; mutates: boolean }> = {
   'unit/getUnitList': { handler: (m) => m.getUnitList().map((u) => openUnit(m.s.domain, u)), mutates: false },
+  /**
+   * §4 unit/getAccountList {domain, unitId?, recursion, pageNum, pageSize}: rows with unitId
+   * and status. Soft-deleted accounts are left out, like the legacy list (the reference does
+   * not say; the bridge reads any mapped account the list does not show with getAccount).
+   */
+  'unit/getAccountList': {
+    handler: (m, b) => {
+      const pageNum = Number(b.pageNum ?? 1);
+      const pageSize = Number(b.pageSize ?? 20);
+      if (!Number.isInteger(pageNum) || pageNum < 1 || !Number.isInteger(pageSize) || pageSize < 1 || pageSize > 1000) throw new SimError('PARAM.INVALID', 'pageNum >= 1 and pageSize 1-1000 are required');
+      const unitId = bodyText(b, 'unitId');
+      const all = Object.values(m.s.accounts)
+        .filter((a) => a.status !== 2 && (unitId === undefined || a.unit_id === unitId))
+        .sort((x, y) => x.create_time - y.create_time || x.account_name.localeCompare(y.account_name));
+      const list = all.slice((pageNum - 1) * pageSize, pageNum * pageSize).map((a) => ({
+        accountName: a.account_name,
+        accountOpenId: a.account_openid,
+        name: a.nickname,
+        ...(a.mobile ? { mobile: a.mobile } : {}),
+        ...(a.job_no ? { jobNumber: a.job_no } : {}),
+        unitId: a.unit_id,
+        unitList: [a.unit_id],
+        status: a.status,
+      }));
+      return { count: all.length, list };
+    },
+    mutates: false,
+  },
   'unit/moveUnit': {
     handler: (m, b) => {
       const unitId = bodyText(b, 'unitId');

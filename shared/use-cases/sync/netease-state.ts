@@ -13,19 +13,24 @@
  *   finding a mailbox an admin suspended, deleted, renamed or moved in NetEase's console.
  *   A mapped account getAccount does not know (notFound) is absent: purged after its 7-day
  *   recovery window, or never created. The state is then `reconcilable`.
- *   (The open platform's getAccountList returns status and unit per row, §4, and would
- *   replace these calls with one per 2,000 accounts where configured; not used yet.)
+ * - with the open platform configured (`listAccountsWithStatus`), its unit/getAccountList
+ *   gives every mailbox's status and unit (§4) in pages of 1,000, and only a mapped mailbox
+ *   it does not list is read with getAccount (see readWithStatusList).
  * - when some listed mailbox is not mapped (adoption candidates, names the planner must not
  *   take, units it must not delete), the accounts are listed once more unit by unit
  *   (non-recursive) to learn each one's unit; accounts found in no unit are in the default
  *   unit. An unmapped account's status stays unknown and is reported `active`.
- * Cost of a full run with N mapped accounts, U units, L listed accounts: 1 + ceil(L/2000)
- * + N (+ U when unmapped mailboxes exist) reads.
+ * Cost of a full run with N mapped accounts, U units, L listed accounts: legacy 1 +
+ * ceil(L/2000) + N (+ U when unmapped mailboxes exist) reads; open platform 1 +
+ * ceil(L/1000) + the mapped mailboxes it does not list.
  */
 import type { AccountStatus, NeteaseAccountRecord, NeteaseState, NeteaseUnitRecord } from '../../domain/sync-plan';
 import { isNeteaseError } from '../../adapters/netease/netease.errors';
 import type { NeteaseSyncApi } from './sync-deps';
 import { mapLimit } from '../../lib/map-limit';
+
+/** Rows per page of the open platform's account list (its client's page size). */
+const OPEN_ACCOUNT_PAGE_SIZE = 1000;
 
 export interface ReadNeteaseStateOptions {
   /** Account names (lowercase) the bridge maps already, with the status it last recorded: each is read with getAccount. */
@@ -47,6 +52,8 @@ export async function readNeteaseState(api: NeteaseSyncApi, options: ReadNetease
     if (u.parentId !== undefined && u.parentId !== '') r.parentId = u.parentId;
     return r;
   });
+  const mappedStatus = options.mappedAccountNames instanceof Map ? options.mappedAccountNames : new Map([...options.mappedAccountNames].map((n) => [n, 'active' as AccountStatus]));
+  if (api.listAccountsWithStatus) return readWithStatusList(api, units, mappedStatus, options.concurrency ?? 8);
   const listed = await api.getAllAccounts();
   calls += Math.max(1, Math.ceil(listed.length / 2000));
   const accounts: NeteaseAccountRecord[] = listed.map((a) => {
@@ -56,7 +63,7 @@ export async function readNeteaseState(api: NeteaseSyncApi, options: ReadNetease
     if (a.jobNo !== undefined) r.jobNo = a.jobNo;
     return r;
   });
-  const mapped = options.mappedAccountNames instanceof Map ? options.mappedAccountNames : new Map([...options.mappedAccountNames].map((n) => [n, 'active' as AccountStatus]));
+  const mapped = mappedStatus;
   const unmanaged = accounts.filter((a) => !mapped.has(a.accountName.toLowerCase()));
   const verified = await readMappedAccounts(api, accounts, mapped, options.concurrency ?? 8);
   calls += verified.calls;
@@ -73,6 +80,31 @@ export async function readNeteaseState(api: NeteaseSyncApi, options: ReadNetease
     }
   }
   return { state: { units, accounts: [...unmanaged, ...verified.records], reconcilable: true }, calls };
+}
+
+/**
+ * With the open platform: one paged listing gives every mailbox's status and unit (§4).
+ * A mapped mailbox the list does not show (the reference does not say whether soft-deleted
+ * ones are listed) is read with getAccount: soft-deleted, or gone.
+ */
+async function readWithStatusList(api: NeteaseSyncApi, units: NeteaseUnitRecord[], mapped: ReadonlyMap<string, AccountStatus>, concurrency: number): Promise<NeteaseStateRead> {
+  const listed = await api.listAccountsWithStatus!();
+  let calls = 1 + Math.max(1, Math.ceil(listed.length / OPEN_ACCOUNT_PAGE_SIZE));
+  const accounts: NeteaseAccountRecord[] = listed.map((a) => {
+    const name = a.accountName.toLowerCase();
+    // 'unknown' (resigned, handover, a code the reference does not list): take the status we recorded.
+    const r: NeteaseAccountRecord = { accountName: a.accountName, status: a.status === 'unknown' ? (mapped.get(name) ?? 'active') : a.status };
+    if (a.nickname !== undefined) r.nickname = a.nickname;
+    if (a.mobile !== undefined) r.mobile = a.mobile;
+    if (a.jobNo !== undefined) r.jobNo = a.jobNo;
+    if (a.unitId !== undefined && a.unitId !== '') r.unitId = a.unitId;
+    return r;
+  });
+  const seen = new Set(accounts.map((a) => a.accountName.toLowerCase()));
+  const unvouched = new Map([...mapped].filter(([n, status]) => !seen.has(n) && status !== 'deleted'));
+  const verified = await readMappedAccounts(api, [], unvouched, concurrency);
+  calls += verified.calls;
+  return { state: { units, accounts: [...accounts, ...verified.records], reconcilable: true }, calls };
 }
 
 /** getAccount for every mapped account worth comparing; see the module doc. */

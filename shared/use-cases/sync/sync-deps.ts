@@ -16,7 +16,7 @@ import type { StateStores } from '../../ports/state-stores';
  * and benchmarks can pass the real client (over HTTP to the simulator) or a wrapper, plus
  * the optional {@link UnitReparenting} capability.
  */
-export type NeteaseSyncApi = UnitReparenting & Pick<
+export type NeteaseSyncApi = UnitReparenting & AccountStatusListing & Pick<
   NeteaseClient,
   | 'domain'
   | 'createUnit'
@@ -49,6 +49,27 @@ export interface UnitReparenting {
    * does not know the id under that name. Throws NeteaseApiError (retryable or not).
    */
   reparentUnit?(unitId: string, parentUnitId: string | undefined, expect: { unitName: string }): Promise<void>;
+}
+
+/** One mailbox with its unit and status, as the open platform lists it (§4). */
+export interface ListedAccountStatus {
+  accountName: string;
+  nickname?: string;
+  mobile?: string;
+  jobNo?: string;
+  unitId?: string;
+  /** §4 status 0 -> active, 1 -> suspended, 2 -> deleted; 4/5/6 (resigned, handover) and others -> unknown. */
+  status: 'active' | 'suspended' | 'deleted' | 'unknown';
+}
+
+/**
+ * Optional: every mailbox of the domain with its unit and status in a few paged calls (the
+ * open platform's unit/getAccountList, §4). The wiring adds it with `reparentUnit` for
+ * tenants that configure `netease.openPlatform`; a full run then needs no getAccount per
+ * mailbox (netease-state.ts). Assumes, like reparentUnit, that both APIs share unit ids.
+ */
+export interface AccountStatusListing {
+  listAccountsWithStatus?(): Promise<ListedAccountStatus[]>;
 }
 
 export interface SyncOptions {
