@@ -232,6 +232,12 @@ export async function run(): Promise<{ table: string; summary: string }> {
     verdicts.push(d.verdict);
     await h.stop();
 
+    // BENCH_SYNC_ONLY=drift: scenarios 1, 2 and 2b only (a quicker check of the full-run reads).
+    if (process.env.BENCH_SYNC_ONLY === 'drift') {
+      const passed = rows.filter((r) => r[3] === 'PASS').length;
+      return { table: markdownTable(['Scenario', 'Result', 'Target', 'Verdict'], rows), summary: `sync (drift only): ${passed}/${rows.length} scenarios pass (${verdicts.join('; ')}).` };
+    }
+
     // ---- 3. convergence under faults ------------------------------------------------------------
     const f = await harnessFor(sim, open, 'faults', MID, { requestsPerSecond: 1000, maxRetries: 1 });
     open.reset();
