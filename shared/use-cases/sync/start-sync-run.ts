@@ -27,7 +27,7 @@ import type { NeteaseState, SourceView, SyncPlan } from '../../domain/sync-plan'
 import { describeParkReason } from '../../domain/safety';
 import { ValidationError } from '../../errors/app-error';
 import { newRunId, type RunMode, type RunRecord, type RunTrigger } from '../../ports/run-store';
-import type { SyncDeps } from './sync-deps';
+import type { NeteaseSyncApi, SyncDeps } from './sync-deps';
 import { syncOptions } from './sync-deps';
 import { SyncRunInProgressError, syncTenant } from './sync-errors';
 import { loadMappingState } from './mapping-codec';
@@ -90,7 +90,7 @@ export async function startSyncRun(deps: SyncDeps, input: StartSyncInput): Promi
     await sweepStaleRuns(deps, tenantId, runId);
     const source = await deps.directory(tenant);
     const stored = await watermarks.getAll(tenantId, source.kind);
-    const state = await loadMappingState(mappings, tenantId, source.kind);
+    let state = await loadMappingState(mappings, tenantId, source.kind);
     // A legacy department move still under way (its old unit held by a pseudo department)
     // is finished by a full run: a change feed does not list the people left to move.
     const movePending = state.units.some((u) => u.status === 'active' && isMovedAwayId(u.sourceId));
@@ -114,6 +114,8 @@ export async function startSyncRun(deps: SyncDeps, input: StartSyncInput): Promi
       view = { kind: 'snapshot', snapshot };
       newWatermarks = snapshot.watermarks;
     }
+    // A changes reader may rewrite mappings (a person renamed in the source: re-read-changes.ts).
+    if (typeof input.changes === 'function' && mode === 'incremental') state = await loadMappingState(mappings, tenantId, source.kind);
     const read = view.kind === 'changes' ? view.changes : view.snapshot;
     const fetched = { departments: read.departments.length, people: read.people.length };
 
@@ -124,8 +126,9 @@ export async function startSyncRun(deps: SyncDeps, input: StartSyncInput): Promi
     const adopt = mode === 'full' && (input.adopt ?? true);
     let netease: NeteaseState | undefined;
     let neteaseReads: number | undefined;
-    const api = await deps.netease(tenant);
+    let api: NeteaseSyncApi | undefined;
     if (mode === 'full') {
+      api = await deps.netease(tenant);
       const r = await readNeteaseState(api, { mappedAccountNames: new Map(state.accounts.map((a) => [a.accountName.toLowerCase(), a.status])) });
       netease = r.state;
       neteaseReads = r.calls;
@@ -133,19 +136,27 @@ export async function startSyncRun(deps: SyncDeps, input: StartSyncInput): Promi
 
     // ---- plan --------------------------------------------------------------------------------
     const planStarted = Date.now();
-    const plan: SyncPlan = planSync({
-      runId,
-      now: deps.clock.now(),
-      settings: tenant.sync,
-      source: view,
-      mappings: state,
-      ...(netease ? { netease } : {}),
-      adopt,
-      mailDomain: tenant.netease.domain,
-      // Without the open platform's unit/moveUnit a department move re-creates the unit (legacy-moves.ts).
-      unitMoves: api.reparentUnit ? 'reparent' : 'recreate',
-      ...(input.withholdDeletions ? { withholdDeletions: true } : {}),
-    });
+    const planWith = (unitMoves: 'reparent' | 'recreate'): SyncPlan =>
+      planSync({
+        runId,
+        now: deps.clock.now(),
+        settings: tenant.sync,
+        source: view,
+        mappings: state,
+        ...(netease ? { netease } : {}),
+        adopt,
+        mailDomain: tenant.netease.domain,
+        unitMoves,
+        ...(input.withholdDeletions ? { withholdDeletions: true } : {}),
+      });
+    // Without the open platform's unit/moveUnit a department move re-creates the unit
+    // (legacy-moves.ts). An incremental run asks for the API only when its plan moves a unit
+    // (callback runs plan without calling NetEase), and then plans once more if it cannot.
+    let plan = planWith(api && !api.reparentUnit ? 'recreate' : 'reparent');
+    if (!api && plan.operations.some((op) => op.kind === 'unit.move')) {
+      api = await deps.netease(tenant);
+      if (!api.reparentUnit) plan = planWith('recreate');
+    }
     const planMs = Date.now() - planStarted;
     await plans.putDocument(tenantId, runId, PLAN_DOC, plan, opts.resultTtlSeconds);
     if (newWatermarks && Object.keys(newWatermarks).length > 0) await plans.putDocument(tenantId, runId, WATERMARKS_DOC, newWatermarks, opts.resultTtlSeconds);
