@@ -15,12 +15,21 @@ export interface CliContext {
   dataDir: string;
   out: (line: string) => void;
   err: (line: string) => void;
+  /** A secret value from standard input, never echoed (cli/stdin.ts). */
+  readSecret(): Promise<string>;
   /** Loaded on first use. */
   config(): TenantsFile;
   tenant(id: string | undefined): TenantConfig;
 }
 
-export function createContext(stage: string, io: { out: (l: string) => void; err: (l: string) => void }, env: NodeJS.ProcessEnv = process.env): CliContext {
+export interface CliIo {
+  out: (l: string) => void;
+  err: (l: string) => void;
+  /** Standard input as text (tests pass the value; default: cli/stdin.ts on process.stdin). */
+  readStdin?: () => Promise<string>;
+}
+
+export function createContext(stage: string, io: CliIo, env: NodeJS.ProcessEnv = process.env): CliContext {
   const isLocal = stage === 'local';
   const tenantsFile = resolve(env.QIYE_TENANTS_FILE ?? (isLocal ? 'config/tenants.local.json' : 'config/tenants.json'));
   const dataDir = resolve(env.QIYE_DATA_DIR ?? '.data');
@@ -33,6 +42,7 @@ export function createContext(stage: string, io: { out: (l: string) => void; err
     dataDir,
     out: io.out,
     err: io.err,
+    readSecret: io.readStdin ?? (async () => (await import('./stdin')).readSecretInput({ prompt: io.err })),
     config,
     tenant(id) {
       if (!id) throw new ValidationError('--tenant <id> is required.');
@@ -57,3 +67,20 @@ export async function secretStoreFor(ctx: CliContext): Promise<import('../shared
   const { SecretsManagerSecretStore } = await import('../shared/adapters/aws/secrets-manager.secret-store');
   return new SecretsManagerSecretStore({});
 }
+
+/**
+ * The tenant clients of this CLI process (shared/wiring/tenant-clients.ts): the same
+ * NetEase, directory-source, DingTalk, WeCom and EKP clients the functions use, with one rate
+ * limiter per tenant and vendor. Built once per context.
+ */
+export async function tenantClientsFor(ctx: CliContext, logger?: import('../shared/logging/logger').Logger): Promise<import('../shared/wiring/tenant-clients').TenantClients> {
+  let clients = clientsByContext.get(ctx);
+  if (!clients) {
+    const { createTenantClients } = await import('../shared/wiring/tenant-clients');
+    clients = createTenantClients({ secrets: await secretStoreFor(ctx), stage: ctx.stage, ...(logger ? { logger } : {}) });
+    clientsByContext.set(ctx, clients);
+  }
+  return clients;
+}
+
+const clientsByContext = new WeakMap<CliContext, import('../shared/wiring/tenant-clients').TenantClients>();

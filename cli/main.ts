@@ -2,21 +2,12 @@
  * `qiye-bridge`: the operator's command line. Each subcommand lives in cli/commands/ and
  * calls the same use cases as the admin API.
  */
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { parseArgs } from 'node:util';
 import { isAppError, ConfigError } from '../shared/errors/app-error';
-import { createContext, type CliContext } from './context';
+import { createContext, type CliContext, type CliIo } from './context';
+import type { Command } from './commands/command';
 import { commands } from './commands/index';
-
-export interface Command {
-  /** e.g. "keys generate" */
-  name: string;
-  summary: string;
-  usage: string;
-  options?: ParseArgsConfig['options'];
-  /** Number of positional arguments allowed after the command words. */
-  positionals?: number;
-  run(args: { values: Record<string, string | boolean | string[] | undefined>; positionals: string[] }, ctx: CliContext): Promise<number | void>;
-}
+import { quietSdkNodeWarning } from './node-warning';
 
 const GLOBAL_OPTIONS = {
   stage: { type: 'string' as const },
@@ -40,19 +31,43 @@ export function helpText(): string {
   ].join('\n');
 }
 
-export async function main(argv: string[], io = { out: (l: string) => console.log(l), err: (l: string) => console.error(l) }): Promise<number> {
+/** The commands of a group ("keys": keys generate, keys import, ...), each with its usage. */
+export function groupHelpText(group: string): string | undefined {
+  const members = commands.filter((c) => c.name.split(' ')[0] === group && c.name !== group);
+  if (members.length === 0) return undefined;
+  return [
+    `qiye-bridge ${group}: ${members.length} commands`,
+    '',
+    ...members.flatMap((c) => [`  ${c.name}  ${c.summary}`, `    Usage: ${c.usage.replace(/\n/g, '\n    ')}`, '']),
+    `Help for one: npx qiye-bridge ${members[0]!.name} --help`,
+  ].join('\n');
+}
+
+function findCommand(words: readonly string[]): Command | undefined {
   // Longest command name matching the leading words ("keys generate" before "keys").
+  return [...commands].sort((a, b) => b.name.split(' ').length - a.name.split(' ').length).find((c) => c.name.split(' ').every((w, i) => words[i] === w));
+}
+
+export async function main(argv: string[], io: CliIo = { out: (l: string) => console.log(l), err: (l: string) => console.error(l) }): Promise<number> {
+  // One line instead of the AWS SDK's 9-line Node 20 warning (cli/node-warning.ts).
+  quietSdkNodeWarning();
+  // `help <command>` is `<command> --help`.
+  if (argv[0] === 'help' && argv.length > 1) argv = [...argv.slice(1), '--help'];
   const words = argv.filter((a) => !a.startsWith('-'));
-  const cmd = [...commands]
-    .sort((a, b) => b.name.split(' ').length - a.name.split(' ').length)
-    .find((c) => c.name.split(' ').every((w, i) => words[i] === w));
+  const cmd = findCommand(words);
   if (!cmd) {
-    if (argv.length === 0 || argv.includes('--help') || argv.includes('-h') || argv[0] === 'help') {
+    const wantsHelp = argv.includes('--help') || argv.includes('-h');
+    const group = words[0] === undefined ? undefined : groupHelpText(words[0]);
+    if (group && wantsHelp && words.length === 1) {
+      io.out(group);
+      return 0;
+    }
+    if (argv.length === 0 || (wantsHelp && words.length === 0) || argv[0] === 'help') {
       io.out(helpText());
       return 0;
     }
-    io.err(`Unknown command: ${words.slice(0, 2).join(' ') || argv.join(' ')}\n`);
-    io.err(helpText());
+    io.err(`${group && words.length === 1 ? `"${words[0]}" needs a subcommand` : `Unknown command: ${words.slice(0, 2).join(' ') || argv.join(' ')}`}\n`);
+    io.err(group ?? helpText());
     return 2;
   }
   const rest = dropWords(argv, cmd.name.split(' ').length);

@@ -62,8 +62,12 @@ export async function runFirstSyncs(stack: LocalStack, options: Omit<FirstSyncOp
   return syncAll(stack, eligible, options);
 }
 
-/** NetEase on a loopback address: a simulator, never a customer's real mail tenant. */
-function simulatedNetease(t: TenantConfig): boolean {
+/**
+ * NetEase on a loopback address: a simulator, never a customer's real mail tenant. A section
+ * with `"simulate": false` is a real service on this machine, so it is never synced unasked.
+ */
+export function simulatedNetease(t: TenantConfig): boolean {
+  if (t.netease.simulate === false) return false;
   const host = new URL(t.netease.apiBaseUrl).hostname.replace(/^\[|\]$/g, '');
   return host === 'localhost' || isLoopback(host);
 }

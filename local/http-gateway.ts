@@ -24,6 +24,7 @@ import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import type { FunctionName, RouteSpec } from '../shared/contracts/app-manifest';
 import type { Logger } from '../shared/logging/logger';
+import { isLoopbackHost, parseHost } from '../shared/http/host';
 import { listenError } from './dynamodb';
 import { LOCAL_ACCOUNT_ID } from './lambda-invoke';
 
@@ -282,8 +283,9 @@ export function jsonResult(statusCode: number, value: unknown): HttpResult {
 // ---------------------------------------------------------------------------------------
 // Servers
 
+/** A loopback IP literal (127.0.0.0/8, ::1, ::ffff:127.x.y.z) or `localhost`; never a name like `127.0.0.1.evil.example`. */
 export function isLoopback(ip: string): boolean {
-  return ip === '::1' || ip.startsWith('127.') || ip.startsWith('::ffff:127.');
+  return isLoopbackHost(ip);
 }
 
 /**
@@ -295,8 +297,11 @@ export function isLoopback(ip: string): boolean {
 export function isLocalOperator(req: Pick<RawRequest, 'sourceIp' | 'headers'>): boolean {
   if (!isLoopback(req.sourceIp)) return false;
   if (req.headers.origin?.length || req.headers['sec-fetch-site']?.some((v) => v !== 'none')) return false;
-  const host = (req.headers.host?.[0] ?? '').replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
-  return host === '' || host === 'localhost' || isLoopback(host);
+  const hosts = req.headers.host ?? [];
+  if (hosts.length === 0) return true;
+  // The Host is parsed, then its name must be a loopback IP literal or `localhost`.
+  const parsed = hosts.length === 1 ? parseHost(hosts[0]!) : undefined;
+  return parsed !== undefined && isLoopbackHost(parsed.hostname);
 }
 
 /** Invokes function `fn` with `event` and returns the handler's result (throws on failure). */

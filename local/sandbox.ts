@@ -9,7 +9,7 @@
  * NetEase simulator reads it from the same store, so unit moves work locally.
  */
 import { randomBytes } from 'node:crypto';
-import { secretKindsFor, secretName, type SecretKind } from '../shared/config/secrets';
+import { deploymentSecretName, secretKindsFor, secretName, type SecretKind } from '../shared/config/secrets';
 import type { TenantConfig } from '../shared/config/tenant-config.schema';
 import type { Logger } from '../shared/logging/logger';
 import type { SecretStore } from '../shared/ports/secret-store';
@@ -27,6 +27,13 @@ function randomSecret(bytes = 24): string {
 /** Returns the secret names it created (never values). */
 export async function provisionSandboxSecrets(opts: { tenants: readonly TenantConfig[]; secrets: SecretStore; stage: string; logger?: Logger }): Promise<string[]> {
   const created: string[] = [];
+  // The console's deployment key (session cookies, break-glass links).
+  const deployment = deploymentSecretName(opts.stage);
+  if ((await opts.secrets.getJson(deployment)) === undefined) {
+    await opts.secrets.putJson(deployment, { key: randomSecret(32) });
+    created.push(deployment);
+    opts.logger?.info('sandbox secret created', { secret: deployment });
+  }
   for (const tenant of opts.tenants) {
     for (const kind of secretKindsFor(tenant)) {
       const name = secretName(opts.stage, tenant.id, kind);
@@ -38,7 +45,10 @@ export async function provisionSandboxSecrets(opts: { tenants: readonly TenantCo
       if (kind === 'netease') {
         await generateTenantKey({ secrets: opts.secrets, stage: opts.stage, tenantId: tenant.id, bits: tenant.netease.keyBits });
       } else {
-        await opts.secrets.putJson(name, sandboxValue(kind));
+        const value = sandboxValue(kind);
+        // A group robot's webhook cannot be invented: the deployer puts a real one in.
+        if (value === undefined) continue;
+        await opts.secrets.putJson(name, value);
       }
       created.push(name);
       opts.logger?.info('sandbox secret created', { tenant: tenant.id, secret: name });
@@ -64,8 +74,10 @@ async function provisionNetease(tenant: TenantConfig, name: string, opts: { secr
   return changed;
 }
 
-function sandboxValue(kind: Exclude<SecretKind, 'netease'>): Record<string, unknown> {
+function sandboxValue(kind: Exclude<SecretKind, 'netease'>): Record<string, unknown> | undefined {
   switch (kind) {
+    case 'alerts':
+      return undefined;
     case 'oa':
       return { linkSecret: randomSecret(32) };
     case 'ekp':

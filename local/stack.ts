@@ -15,7 +15,6 @@
  * in-process on random ports. Handlers are the real modules named in FUNCTIONS[*].entry,
  * imported after process.env is set up for them, unless `handlersOverride` replaces them.
  */
-import { mkdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -27,6 +26,7 @@ import { FileSecretStore } from '../shared/adapters/local/file.secret-store';
 import { loadTenantsFile } from '../shared/config/load-config';
 import type { TenantConfig, TenantsFile } from '../shared/config/tenant-config.schema';
 import {
+  dlqUrlEnv,
   FUNCTION_URL_FN,
   FUNCTIONS,
   queueUrlEnv,
@@ -38,6 +38,10 @@ import {
 import { AppError } from '../shared/errors/app-error';
 import { createLogger, type Logger } from '../shared/logging/logger';
 import { resetRuntimeForTests } from '../shared/runtime/runtime';
+import { ensurePrivateDir } from './data-dir';
+import { createDynamoStateStores } from '../shared/adapters/aws/dynamo-state.store';
+import { systemClock } from '../shared/ports/clock';
+import { describeProgress, findStuckRuns, type StuckRun } from '../shared/use-cases/sync/recover-runs';
 import { ensureTable, startDynalite, type RunningDynalite } from './dynamodb';
 import {
   createFunctionUrlHandler,
@@ -109,6 +113,8 @@ export interface HealthReport {
     dynamodb: { ok: boolean; table: string; status?: string; error?: string };
     queues: Record<string, { ok: boolean; messages?: number; inFlight?: number; delayed?: number; error?: string }>;
     functions: { ok: boolean; loaded: number; failed: Record<string, string> };
+    /** Sync runs holding a tenant with no progress for the stuck threshold (recover-runs.ts): degraded until taken over. */
+    runs: { ok: boolean; stuck: Array<{ tenant: string; runId: string; status: string; lastProgressAt: string; progress: string }>; error?: string };
   };
 }
 
@@ -165,7 +171,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const ports = resolvePorts(options.ports, env);
   const visibility = options.localVisibilitySeconds ?? optionalNumber(env, 'QIYE_LOCAL_VISIBILITY_SECONDS', 0, 43_200);
   const syncRate = options.syncRateMinutes ?? optionalNumber(env, 'QIYE_SYNC_RATE_MINUTES', 0.05, 1440);
-  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  // Seconds without progress before a sync run is taken over (SyncOptions.stuckAfterMs); crash tests use a few.
+  const stuckSeconds = optionalNumber(env, 'QIYE_SYNC_STUCK_SECONDS', 1, 86_400);
+  await ensurePrivateDir(dataDir);
 
   // Each step pushes its undo; stop() (and a start that fails half-way) runs them in
   // reverse: schedules, pollers (waiting for invocations), HTTP servers (waiting for
@@ -222,8 +230,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       QIYE_SECRETS_FILE: secretsFile,
       QIYE_TENANTS_FILE: tenantsFile,
       QIYE_DATA_DIR: dataDir,
+      ...(stuckSeconds !== undefined ? { QIYE_SYNC_STUCK_SECONDS: String(stuckSeconds) } : {}),
     };
-    for (const q of Object.values(sqs.queues)) handlerEnv[queueUrlEnv(q.name)] = q.url;
+    for (const q of Object.values(sqs.queues)) {
+      handlerEnv[queueUrlEnv(q.name)] = q.url;
+      handlerEnv[dlqUrlEnv(q.name)] = q.dlqUrl;
+    }
     Object.assign(process.env, handlerEnv);
     delete process.env.AWS_SESSION_TOKEN;
     delete process.env.AWS_PROFILE;
@@ -238,15 +250,17 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     // --- Simulators -----------------------------------------------------------------------
     const simulatorUrls: LocalStack['urls']['simulators'] = [];
     for (const target of simulatorTargets(tenants.tenants, options.simulators ?? SIMULATORS)) {
-      const sim: RunningSimulator = await target.module.start({
-        host,
-        port: target.port,
-        tenants: target.tenants,
-        dataDir: join(dataDir, 'simulators', target.module.vendor),
-        secrets,
-        stage,
-        logger: logger.child({ simulator: target.module.vendor }),
-      });
+      const sim: RunningSimulator = await target.module
+        .start({
+          host,
+          port: target.port,
+          tenants: target.tenants,
+          dataDir: join(dataDir, 'simulators', target.module.vendor),
+          secrets,
+          stage,
+          logger: logger.child({ simulator: target.module.vendor }),
+        })
+        .catch((err: unknown) => Promise.reject(simulatorStartError(target, host, tenantsFile, err)));
       cleanups.push(() => sim.stop());
       simulatorUrls.push({ vendor: sim.vendor, url: sim.url, tenants: target.tenants.map((t) => t.id) });
     }
@@ -263,7 +277,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     };
 
     let scheduler: Scheduler | undefined;
-    const health = () => checkHealth({ dynamodb, tableName, sqs, handlers, handlerErrors });
+    const runStores = createDynamoStateStores(documents, tableName);
+    const syncTenantIds = tenants.tenants.filter((t) => t.sync.enabled && t.sync.source).map((t) => t.id);
+    const stuckRuns = () =>
+      findStuckRuns({ stores: runStores, clock: systemClock, options: stuckSeconds !== undefined ? { stuckAfterMs: stuckSeconds * 1000 } : {} }, syncTenantIds);
+    const health = () => checkHealth({ dynamodb, tableName, sqs, handlers, handlerErrors, stuckRuns });
     const endpoints: LocalEndpoint[] = [
       async (req) => {
         if (req.method !== 'GET' || req.url.split('?')[0] !== '/health') return undefined;
@@ -443,6 +461,7 @@ async function checkHealth(args: {
   sqs: RunningQueues;
   handlers: Partial<Record<FunctionName, LambdaHandler>>;
   handlerErrors: Partial<Record<FunctionName, string>>;
+  stuckRuns: () => Promise<StuckRun[]>;
 }): Promise<HealthReport> {
   const dynamodb: HealthReport['checks']['dynamodb'] = { ok: false, table: args.tableName };
   try {
@@ -480,18 +499,57 @@ async function checkHealth(args: {
   );
   const failed = Object.fromEntries(Object.entries(args.handlerErrors)) as Record<string, string>;
   const functions = { ok: Object.keys(failed).length === 0, loaded: Object.keys(args.handlers).length, failed };
-  const ok = dynamodb.ok && Object.values(queues).every((q) => q.ok) && functions.ok;
-  return { status: ok ? 'ok' : 'degraded', checks: { dynamodb, queues, functions } };
+  const runs: HealthReport['checks']['runs'] = { ok: true, stuck: [] };
+  if (dynamodb.ok) {
+    try {
+      runs.stuck = (await args.stuckRuns()).map((s) => ({
+        tenant: s.tenantId,
+        runId: s.runId,
+        status: s.progress.status,
+        lastProgressAt: new Date(s.progress.lastProgressAt).toISOString(),
+        progress: describeProgress(s.progress),
+      }));
+      runs.ok = runs.stuck.length === 0;
+    } catch (err) {
+      runs.ok = false;
+      runs.error = `${(err as Error).name}: ${(err as Error).message}`;
+    }
+  }
+  const ok = dynamodb.ok && Object.values(queues).every((q) => q.ok) && functions.ok && runs.ok;
+  return { status: ok ? 'ok' : 'degraded', checks: { dynamodb, queues, functions, runs } };
 }
 
 interface SimulatorTarget {
   module: SimulatorModule;
   port: number;
   tenants: TenantConfig[];
+  /** The first URL of each tenant that points here (for error messages). */
+  urls: Array<{ tenant: string; url: string }>;
 }
 
-/** The URLs of each vendor section that a simulator would serve. */
+/**
+ * A simulator that cannot start (most often: its port is taken, by another `npm start` or
+ * by a real service) says which tenants, which vendor and which URL made the stack want it.
+ */
+export function simulatorStartError(target: Pick<SimulatorTarget, 'module' | 'port' | 'urls'>, host: string, tenantsFile: string, err: unknown): AppError {
+  const vendor = target.module.vendor;
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  const why = code === 'EADDRINUSE' ? `port ${target.port} is already in use` : code === 'EACCES' ? `no permission to listen on port ${target.port}` : (err as Error)?.message ?? String(err);
+  const first = target.urls[0];
+  const names = target.urls.map((u) => `"${u.tenant}"`).join(', ');
+  const pointing = first ? `Tenant ${names} point${target.urls.length === 1 ? 's' : ''} ${vendor} at ${first.url}` : `Some tenant points ${vendor} at ${host}:${target.port}`;
+  return new AppError(
+    'LOCAL.SIMULATOR_FAILED',
+    `Cannot start the ${vendor} simulator on ${host}:${target.port}: ${why}. ${pointing} (${tenantsFile}). ` +
+      `If a real ${vendor} service runs there, add "simulate": false to the "${vendor}" section of ${target.urls.length === 1 ? 'that tenant' : 'those tenants'}; ` +
+      `otherwise stop what uses the port (another \`npm start\`?) or change the URL.`,
+    { cause: err },
+  );
+}
+
+/** The URLs of each vendor section that a simulator would serve (none when the section says `"simulate": false`). */
 function vendorUrls(t: TenantConfig, vendor: SimulatorVendor): string[] {
+  if (t[vendor]?.simulate === false) return [];
   switch (vendor) {
     case 'netease':
       return [t.netease.apiBaseUrl, t.netease.ssoEntryUrl, t.netease.unreadUrl];
@@ -506,23 +564,29 @@ function vendorUrls(t: TenantConfig, vendor: SimulatorVendor): string[] {
 
 /**
  * One simulator per (vendor, loopback port) that some tenant's URLs use, with the tenants
- * that point there. Vendors without a simulator module, and real (non-loopback) URLs, are skipped.
+ * that point there. Vendors without a simulator module, real (non-loopback) URLs and vendor
+ * sections with `"simulate": false` (a real service on this machine) are skipped.
  */
 export function simulatorTargets(tenants: readonly TenantConfig[], modules: readonly SimulatorModule[]): SimulatorTarget[] {
   const targets: SimulatorTarget[] = [];
   for (const module of modules) {
-    const byPort = new Map<number, TenantConfig[]>();
+    const byPort = new Map<number, { tenants: TenantConfig[]; urls: SimulatorTarget['urls'] }>();
     for (const t of tenants) {
-      const portsOfTenant = new Set<number>();
+      const portsOfTenant = new Map<number, string>();
       for (const u of vendorUrls(t, module.vendor)) {
         const url = new URL(u);
-        const hostname = url.hostname.replace(/^\[|\]$/g, '');
-        if (hostname !== 'localhost' && !isLoopback(hostname)) continue;
-        portsOfTenant.add(url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80);
+        if (!isLoopback(url.hostname)) continue;
+        const port = url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80;
+        if (!portsOfTenant.has(port)) portsOfTenant.set(port, u);
       }
-      for (const p of portsOfTenant) byPort.set(p, [...(byPort.get(p) ?? []), t]);
+      for (const [p, u] of portsOfTenant) {
+        const entry = byPort.get(p) ?? { tenants: [], urls: [] };
+        entry.tenants.push(t);
+        entry.urls.push({ tenant: t.id, url: u });
+        byPort.set(p, entry);
+      }
     }
-    for (const [port, ts] of byPort) targets.push({ module, port, tenants: ts });
+    for (const [port, e] of byPort) targets.push({ module, port, tenants: e.tenants, urls: e.urls });
   }
   return targets;
 }

@@ -3,7 +3,7 @@
  *
  * Environment (all optional): QIYE_TENANTS_FILE (config/tenants.local.json), QIYE_DATA_DIR
  * (.data), QIYE_PORT (3000), QIYE_SSO_PORT (3001), QIYE_DYNAMODB_PORT (3110), QIYE_SQS_PORT
- * (3111), QIYE_LOCAL_VISIBILITY_SECONDS, QIYE_SYNC_RATE_MINUTES, LOG_LEVEL, QIYE_SKIP_FIRST_SYNC=1
+ * (3111), QIYE_LOCAL_VISIBILITY_SECONDS, QIYE_SYNC_RATE_MINUTES, QIYE_SYNC_STUCK_SECONDS, LOG_LEVEL, QIYE_SKIP_FIRST_SYNC=1
  * (skip the sandbox tenants' initial full syncs on the first start; local/first-sync.ts).
  *
  * Exit codes: 0 after a clean stop (Ctrl-C / SIGTERM), 1 when the stack cannot start.
@@ -12,6 +12,7 @@ import { relative } from 'node:path';
 import { ConfigError, isAppError } from '../shared/errors/app-error';
 import { startLocalStack, type LocalStack } from './stack';
 import { runFirstSyncs } from './first-sync';
+import { breakGlassLink } from '../cli/commands/console';
 
 async function main(): Promise<void> {
   let stack: LocalStack;
@@ -21,7 +22,9 @@ async function main(): Promise<void> {
     process.stderr.write(`\nThe local stack did not start.\n${describeError(err)}\n`);
     process.exit(1);
   }
-  process.stdout.write(banner(stack));
+  // The local admin's sign-in link: a break-glass link valid for a day (`npx qiye-bridge console link` makes another).
+  const adminLink = await breakGlassLink(stack.clients.secrets, stack.stage, stack.urls.gateway, 'local-admin', 24 * 3600_000).catch((err: unknown) => `(not available: ${describeError(err)})`);
+  process.stdout.write(banner(stack, adminLink));
 
   let stoppingSince = 0;
   const onSignal = (signal: NodeJS.Signals) => {
@@ -69,12 +72,14 @@ function rel(p: string): string {
   return r && !r.startsWith('..') ? r : p;
 }
 
-function banner(s: LocalStack): string {
+function banner(s: LocalStack, adminLink: string): string {
   const lines: string[] = [];
   const row = (k: string, v: string) => lines.push(`  ${k.padEnd(19)} ${v}`);
   lines.push('', 'Qiye Mail Bridge: local stack is running (stage "local")', '');
   row('HTTP API', s.urls.gateway);
   row('Health', s.urls.health);
+  row('Console', `${s.urls.gateway}/console`);
+  row('Console admin', `${adminLink}  (one-time, 24 h; sandbox alerts go to the DingTalk simulator: ${s.urls.simulators.find((x) => x.vendor === 'dingtalk')?.url ?? '-'}/__sim/messages)`);
   row('SSO function URL', `${s.urls.functionUrl}/sso/<tenant>`);
   for (const sim of s.urls.simulators) row(`${sim.vendor} simulator`, `${sim.url}  (tenants: ${sim.tenants.join(', ')})`);
   row('DynamoDB', `${s.urls.dynamodb}  table ${s.tableName} (${s.table === 'created' ? 'created' : 'reused'}; dynalite: no TTL sweeps, no transactions)`);

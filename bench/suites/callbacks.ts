@@ -35,6 +35,7 @@ import type { TenantConfig } from '../../shared/config/tenant-config.schema';
 import { buildSimulatedCallback, type SimulatedCallback, type SimulatedEvent } from '../../shared/use-cases/callbacks/simulate-callback';
 import { makeBadCallbacks, type CallbackTenant } from '../../test/fixtures/bad-callbacks';
 import { markdownTable, percentile } from '../table';
+import { saveEnv } from '../../test/support/env';
 
 const WARMUP = 200;
 const N = 2000;
@@ -390,7 +391,7 @@ ${notify.table}`,
 
 async function runCallbackSections(): Promise<{ table: string; summary: string }> {
   // The handlers log one line per request; keep the benchmark's output to its table.
-  const savedLogLevel = process.env.LOG_LEVEL;
+  const restoreEnv = saveEnv('LOG_LEVEL');
   process.env.LOG_LEVEL = 'error';
   const started: Array<{ stack: LocalStack; dir: string }> = [];
   const env: BenchEnv = {
@@ -431,8 +432,7 @@ async function runCallbackSections(): Promise<{ table: string; summary: string }
       await s.stack.stop();
       rmSync(s.dir, { recursive: true, force: true });
     }
-    if (savedLogLevel === undefined) delete process.env.LOG_LEVEL;
-    else process.env.LOG_LEVEL = savedLogLevel;
+    restoreEnv();
   }
 }
 

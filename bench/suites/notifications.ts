@@ -33,7 +33,9 @@ import { provisionSandboxSecrets } from '../../local/sandbox';
 import { startDingtalkSimulator, type RunningDingtalkSimulator } from '../../local/simulators/dingtalk';
 import { startNeteaseSimulator, type RunningNeteaseSimulator } from '../../local/simulators/netease';
 import { startWecomSimulator, type RunningWecomSimulator } from '../../local/simulators/wecom';
+import { notifyTenantsJson, type NotifyTenantsOptions } from '../../test/fixtures/notify-tenants';
 import { markdownTable, percentile } from '../table';
+import { saveEnv } from '../../test/support/env';
 
 const PEOPLE = envInt('BENCH_NOTIFY_PEOPLE', 500);
 const MAILS = envInt('BENCH_NOTIFY_MAILS', 2000);
@@ -60,26 +62,12 @@ interface ThroughputRow {
 
 export async function run(): Promise<{ table: string; summary: string }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'bench-notify-'));
-  const savedLogLevel = process.env.LOG_LEVEL;
+  const restoreEnv = saveEnv('LOG_LEVEL');
   // The handlers log one line per batch; keep the bench output to the table.
   process.env.LOG_LEVEL = 'error';
   const secrets = new FileSecretStore(join(dataDir, 'secrets.json'));
-  const base = [
-    tenantSchema.parse({
-      id: 'bench-dt',
-      netease: { domain: 'bench-dt.example.com', product: 'bench_dt', region: 'hz' },
-      dingtalk: { corpId: 'dingbenchcorp', appKey: 'dingbenchappkey', agentId: '3000001' },
-      sync: { source: 'dingtalk' },
-      notifications: { enabled: true, channel: 'dingtalk', tenantWide: true },
-    }),
-    tenantSchema.parse({
-      id: 'bench-wc',
-      netease: { domain: 'bench-wc.example.com', product: 'bench_wc', region: 'hz' },
-      wecom: { corpId: 'wwbenchcorp', agentId: '3000002' },
-      sync: { source: 'wecom' },
-      notifications: { enabled: true, channel: 'wecom', tenantWide: true },
-    }),
-  ];
+  const tenants: NotifyTenantsOptions = { prefix: 'bench', agentIds: ['3000001', '3000002'], wecomTenantWide: true, rates: { netease: 200, dingtalk: 20, wecom: 100 } };
+  const base = notifyTenantsJson(tenants).map((t) => tenantSchema.parse(t));
   await provisionSandboxSecrets({ tenants: base, secrets, stage: STAGE });
 
   let netease: RunningNeteaseSimulator | undefined;
@@ -91,24 +79,7 @@ export async function run(): Promise<{ table: string; summary: string }> {
     dingtalk = await startDingtalkSimulator({ port: 0, tenants: base, secrets, stage: STAGE, people: PEOPLE });
     wecom = await startWecomSimulator({ port: 0, tenants: base, secrets, stage: STAGE, people: PEOPLE });
     const tenantsFile = join(dataDir, 'tenants.json');
-    const doc = {
-      tenants: [
-        {
-          id: 'bench-dt',
-          netease: { domain: 'bench-dt.example.com', product: 'bench_dt', region: 'hz', apiBaseUrl: `${netease.url}/qiyeservice/api`, requestsPerSecond: 200 },
-          dingtalk: { corpId: 'dingbenchcorp', appKey: 'dingbenchappkey', agentId: '3000001', apiBaseUrl: dingtalk.url, newApiBaseUrl: `${dingtalk.url}/api`, loginBaseUrl: `${dingtalk.url}/login`, requestsPerSecond: 20 },
-          sync: { source: 'dingtalk' },
-          notifications: { enabled: true, channel: 'dingtalk', tenantWide: true },
-        },
-        {
-          id: 'bench-wc',
-          netease: { domain: 'bench-wc.example.com', product: 'bench_wc', region: 'hz', apiBaseUrl: `${netease.url}/qiyeservice/api`, requestsPerSecond: 200 },
-          wecom: { corpId: 'wwbenchcorp', agentId: '3000002', apiBaseUrl: `${wecom.url}/cgi-bin`, oauthBaseUrl: `${wecom.url}/oauth`, loginBaseUrl: `${wecom.url}/login`, requestsPerSecond: 100 },
-          sync: { source: 'wecom' },
-          notifications: { enabled: true, channel: 'wecom', tenantWide: true },
-        },
-      ],
-    };
+    const doc = { tenants: notifyTenantsJson(tenants, { netease: netease.url, dingtalk: dingtalk.url, wecom: wecom.url }) };
     writeFileSync(tenantsFile, JSON.stringify(doc, null, 1));
     stack = await startLocalStack({ dataDir, tenantsFile, ports: { gateway: 0, functionUrl: 0, dynamodb: 0, sqs: 0 }, simulators: [], schedule: false, logger: quietLogger() });
     if (Object.keys(stack.handlerErrors).length > 0) throw new Error(`handlers failed to load: ${JSON.stringify(stack.handlerErrors)}`);
@@ -215,8 +186,7 @@ export async function run(): Promise<{ table: string; summary: string }> {
   } finally {
     await stack?.stop();
     await Promise.all([netease?.stop(), dingtalk?.stop(), wecom?.stop()]);
-    if (savedLogLevel === undefined) delete process.env.LOG_LEVEL;
-    else process.env.LOG_LEVEL = savedLogLevel;
+    restoreEnv();
     rmSync(dataDir, { recursive: true, force: true });
   }
 }

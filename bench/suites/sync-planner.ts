@@ -22,6 +22,7 @@ import { applyMappingUpdates, mappingUpdatesFor } from '../../shared/domain/mapp
 import { planSync } from '../../shared/domain/plan-sync';
 import type { AccountMapping, SyncPlan, SyncSettings, UnitMapping } from '../../shared/domain/sync-plan';
 import type { Department, Person } from '../../shared/domain/directory';
+import { settings } from '../../test/unit/plan-harness';
 import { markdownTable } from '../table';
 
 const SIZES = [
@@ -31,16 +32,8 @@ const SIZES = [
 const TARGET_MS = 10_000;
 const TARGET_MB = 512;
 
-/** The tenant-config defaults (shared/config/tenant-config.schema.ts). */
-const SETTINGS: SyncSettings = {
-  accountNameRule: 'emailLocalPart',
-  matchAttributes: ['email', 'jobNumber', 'mobile'],
-  onlyWithEmail: false,
-  includeDepartments: [],
-  excludeDepartments: [],
-  deleteThreshold: { count: 50, percent: 5 },
-  suspendGraceDays: 30,
-};
+/** The tenant-config defaults (shared/config/tenant-config.schema.ts): a 5 % delete threshold. */
+const SETTINGS: SyncSettings = settings({ deleteThreshold: { count: 50, percent: 5 } });
 
 interface PhaseResult {
   phase: string;

@@ -16,7 +16,7 @@
  * maxConcurrency), FUNCTIONS.syncWorker's batch size (2) records each, applied one after the
  * other, 4 operations at a time per record, all in one process sharing the tenant's limiter.
  * In AWS the same pacing comes from maxConcurrency 5 Lambdas each limited to 1/5 of the
- * tenant's rate (shared/adapters/sources.ts).
+ * tenant's rate (shared/wiring/tenant-clients.ts).
  *
  * Scenarios:
  * 1. initial full sync of 10,000 people in 1,000 departments: elapsed vs the bound (calls / rate);

@@ -1,6 +1,6 @@
 import { loadTenantsFile } from '../../shared/config/load-config';
 import { secretKindsFor, secretName } from '../../shared/config/secrets';
-import type { Command } from '../main';
+import type { Command } from './command';
 
 export const configValidate: Command = {
   name: 'config validate',

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { generateTenantKey, importTenantKey, inspectKey, showTenantKey, type TenantPublicKey } from '../../shared/use-cases/manage-keys';
 import { ValidationError } from '../../shared/errors/app-error';
 import { secretStoreFor, type CliContext } from '../context';
-import type { Command } from '../main';
+import type { Command } from './command';
 
 function printPublicKey(ctx: CliContext, k: TenantPublicKey, action: string): void {
   ctx.out(`${action} for tenant ${k.tenantId} (${k.bits}-bit RSA). Register this public key with NetEase:`);

@@ -15,7 +15,7 @@ import {
   type SimulatedEvent,
 } from '../../shared/use-cases/callbacks/simulate-callback';
 import { secretStoreFor } from '../context';
-import type { Command } from '../main';
+import type { Command } from './command';
 
 const splitIds = (v: unknown): string[] | undefined =>
   typeof v === 'string' && v !== ''

@@ -3,7 +3,7 @@ import { NotConfiguredError, ValidationError } from '../../shared/errors/app-err
 import { readTenantSecret } from '../../shared/runtime/runtime';
 import { buildOaLink } from '../../shared/use-cases/sso/oa-link';
 import { secretStoreFor } from '../context';
-import type { Command } from '../main';
+import type { Command } from './command';
 
 export const ssoLink: Command = {
   name: 'sso-link',

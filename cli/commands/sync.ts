@@ -1,5 +1,5 @@
 /**
- * Operator commands of the directory sync: `sync run|approve|reject|clear-watermark`,
+ * Operator commands of the directory sync: `sync run|approve|reject|abandon|clear-watermark`,
  * `runs list|show`, `mappings list|import`, `explain`.
  *
  * One code path: every command is a request to the admin API's sync routes
@@ -23,8 +23,10 @@ import { readFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { ValidationError, AppError } from '../../shared/errors/app-error';
 import type { RunRecord } from '../../shared/ports/run-store';
+import type { ObjectNote } from '../../shared/domain/sync-plan';
+import { describeProgress, type RunProgress } from '../../shared/use-cases/sync/recover-runs';
 import type { CliContext } from '../context';
-import type { Command } from '../main';
+import type { Command } from './command';
 
 // ---------------------------------------------------------------------------------------
 // Transport
@@ -80,7 +82,7 @@ function httpTransport(baseUrl: string): AdminTransport {
 
 /** The deployed stage's routes in this process (see the module doc). */
 async function inProcessTransport(ctx: CliContext): Promise<AdminTransport> {
-  const [{ Router }, { registerSyncRoutes }, { createDocumentClient }, { tableName }, { createDynamoStateStores }, { SqsJobQueue }, { GetQueueUrlCommand, SQSClient }, { createSyncAdapters }, { createLogger }, { systemClock }, { secretStoreFor }, { errorResponse }, { queueName, FUNCTIONS }] =
+  const [{ Router }, { registerSyncRoutes }, { createDocumentClient }, { tableName }, { createDynamoStateStores }, { SqsJobQueue }, { GetQueueUrlCommand, SQSClient }, { syncDepsOf }, { createLogger }, { systemClock }, { tenantClientsFor }, { errorResponse }, { queueName, FUNCTIONS }] =
     await Promise.all([
       import('../../shared/http/router'),
       import('../../functions/http/admin/sync.routes'),
@@ -89,7 +91,7 @@ async function inProcessTransport(ctx: CliContext): Promise<AdminTransport> {
       import('../../shared/adapters/aws/dynamo-state.store'),
       import('../../shared/adapters/aws/sqs.job-queue'),
       import('@aws-sdk/client-sqs'),
-      import('../../shared/adapters/sources'),
+      import('../../shared/wiring/sync'),
       import('../../shared/logging/logger'),
       import('../../shared/ports/clock'),
       import('../context'),
@@ -97,24 +99,18 @@ async function inProcessTransport(ctx: CliContext): Promise<AdminTransport> {
       import('../../shared/contracts/app-manifest'),
     ]);
   const logger = createLogger({ level: 'warn', fields: { component: 'cli', stage: ctx.stage } });
-  const secrets = await secretStoreFor(ctx);
   const sqs = new SQSClient({});
   // Every queue the admin function sends to: plan (runs), sync (approvals), callback (follow-ups).
   const queueUrls = Object.fromEntries(
     await Promise.all(FUNCTIONS.admin.sendsTo.map(async (q) => [q, (await sqs.send(new GetQueueUrlCommand({ QueueName: queueName(ctx.stage, q) }))).QueueUrl] as const)),
   );
-  const adapters = createSyncAdapters({ secrets, stage: ctx.stage, logger });
+  const clients = await tenantClientsFor(ctx, logger);
   const router = new Router();
   registerSyncRoutes(router, {
-    sync: {
-      stores: createDynamoStateStores(createDocumentClient(), tableName(ctx.stage)),
-      jobs: new SqsJobQueue({ client: sqs, queueUrls }),
-      clock: systemClock,
-      logger,
-      tenants: () => ctx.config().tenants,
-      directory: (t) => adapters.directory(t),
-      netease: (t) => adapters.netease(t),
-    },
+    sync: syncDepsOf(
+      { stores: createDynamoStateStores(createDocumentClient(), tableName(ctx.stage)), jobs: new SqsJobQueue({ client: sqs, queueUrls }), clock: systemClock, logger, tenants: () => ctx.config().tenants },
+      clients,
+    ),
   });
   return async (method, path, body) => {
     const [rawPath, rawQueryString = ''] = path.split('?');
@@ -208,11 +204,19 @@ export function exitCodeFor(status: RunRecord['status']): number {
   }
 }
 
+function runIdOf(values: Record<string, unknown>): string {
+  if (typeof values.run !== 'string' || !values.run) throw new ValidationError('--run <run-id> is required.');
+  return values.run;
+}
+
 function tenantOf(ctx: CliContext, values: Record<string, unknown>): string {
   return ctx.tenant(values.tenant as string | undefined).id;
 }
 
-function printRunDetail(ctx: CliContext, detail: { run: RunRecord; errors: Array<Record<string, unknown>>; errorsTruncated: boolean; destructive?: Array<Record<string, unknown>> }): void {
+function printRunDetail(
+  ctx: CliContext,
+  detail: { run: RunRecord; errors: Array<Record<string, unknown>>; errorsTruncated: boolean; destructive?: Array<Record<string, unknown>>; progress?: RunProgress; dataNotes?: ObjectNote[]; dataNotesTruncated?: boolean },
+): void {
   const { run } = detail;
   const s = run.summary as { plan?: { operations: number; apiCalls: number; phases: number }; approval?: { reasons: string[] }; notes?: Record<string, number> } | undefined;
   ctx.out(`Run ${run.runId} (tenant ${run.tenantId}, ${run.source ?? 'source?'}, ${run.mode}, ${run.trigger}${run.dryRun ? ', dry run' : ''})`);
@@ -221,6 +225,12 @@ function printRunDetail(ctx: CliContext, detail: { run: RunRecord; errors: Array
   ctx.out(`  counts    ${formatCounts(run.counts)}`);
   if (s?.plan) ctx.out(`  plan      ${s.plan.operations} operations, ${s.plan.apiCalls} NetEase calls, ${s.plan.phases} phases; batches ${run.completedBatches}/${run.totalBatches}`);
   if (s?.notes && Object.keys(s.notes).length > 0) ctx.out(`  notes     ${Object.entries(s.notes).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  if (detail.progress && (run.status === 'planning' || run.status === 'applying')) ctx.out(`  progress  ${describeProgress(detail.progress)}`);
+  if (run.recovery) ctx.out(`  recovery  taken over ${run.recovery.takeovers} time(s), last at ${new Date(run.recovery.at).toISOString()} (${run.recovery.action}${run.recovery.resent !== undefined ? ` ${run.recovery.resent} batches` : ''})`);
+  if (detail.dataNotes && detail.dataNotes.length > 0) {
+    ctx.out(`  source data problems (${detail.dataNotes.length}${detail.dataNotesTruncated ? '+' : ''}):`);
+    for (const n of detail.dataNotes) ctx.out(`    ${n.type.padEnd(10)} ${n.sourceId.padEnd(34)} ${n.code}: ${n.detail}`);
+  }
   if (run.decision) ctx.out(`  decision  ${run.decision.decision} by ${run.decision.by} at ${new Date(run.decision.at).toISOString()}${run.decision.note ? `: ${run.decision.note}` : ''}`);
   if (s?.approval) {
     ctx.out('  awaiting approval because:');
@@ -349,8 +359,8 @@ export const syncApprove: Command = {
   options: { tenant: { type: 'string' }, run: { type: 'string' }, note: { type: 'string' }, wait: { type: 'boolean' } },
   async run({ values }, ctx) {
     const tenant = tenantOf(ctx, values);
-    if (typeof values.run !== 'string' || !values.run) throw new ValidationError('--run <run-id> is required.');
-    const { run } = (await call(ctx, 'POST', `${base(tenant)}/runs/${encodeURIComponent(values.run)}/approve`, { by: operator(), ...(values.note ? { note: values.note } : {}) })) as { run: RunRecord };
+    const runId = runIdOf(values);
+    const { run } = (await call(ctx, 'POST', `${base(tenant)}/runs/${encodeURIComponent(runId)}/approve`, { by: operator(), ...(values.note ? { note: values.note } : {}) })) as { run: RunRecord };
     ctx.out(`Run ${run.runId} approved: ${run.status}`);
     if (!values.wait) return 0;
     return exitCodeFor((await waitForRun(ctx, tenant, run.runId)).status);
@@ -364,8 +374,8 @@ export const syncReject: Command = {
   options: { tenant: { type: 'string' }, run: { type: 'string' }, note: { type: 'string' }, replan: { type: 'boolean' } },
   async run({ values }, ctx) {
     const tenant = tenantOf(ctx, values);
-    if (typeof values.run !== 'string' || !values.run) throw new ValidationError('--run <run-id> is required.');
-    const res = (await call(ctx, 'POST', `${base(tenant)}/runs/${encodeURIComponent(values.run)}/reject`, { by: operator(), ...(values.note ? { note: values.note } : {}), ...(values.replan ? { replan: true } : {}) })) as {
+    const runId = runIdOf(values);
+    const res = (await call(ctx, 'POST', `${base(tenant)}/runs/${encodeURIComponent(runId)}/reject`, { by: operator(), ...(values.note ? { note: values.note } : {}), ...(values.replan ? { replan: true } : {}) })) as {
       run: RunRecord;
       replan?: { requestId: string; status: string };
     };
@@ -373,6 +383,20 @@ export const syncReject: Command = {
     if (res.replan) {
       ctx.out(`A full run without deletions is ${res.replan.status} (request ${res.replan.requestId}); it appears in: npx qiye-bridge runs list --tenant ${tenant}`);
     }
+  },
+};
+
+export const syncAbandon: Command = {
+  name: 'sync abandon',
+  summary: 'End a planning or applying run that is stuck (nothing it applied is undone) and free the tenant if that run holds it. Dead runs are also taken over automatically: see `runs show`.',
+  usage: 'npx qiye-bridge sync abandon --tenant <id> --run <run-id> [--stage <stage>]',
+  options: { tenant: { type: 'string' }, run: { type: 'string' } },
+  async run({ values }, ctx) {
+    const tenant = tenantOf(ctx, values);
+    const runId = runIdOf(values);
+    const res = (await call(ctx, 'POST', `${base(tenant)}/runs/${encodeURIComponent(runId)}/abandon`, { by: operator() })) as { run: RunRecord; released: boolean; heldBy?: string };
+    ctx.out(`Run ${res.run.runId} abandoned (${res.run.error?.code ?? res.run.status}).`);
+    ctx.out(res.released ? `The tenant is free: start a run with npx qiye-bridge sync run --tenant ${tenant} --full` : `The run did not hold the tenant${res.heldBy ? ` (held by ${res.heldBy})` : ''}; nothing else was released.`);
   },
 };
 
@@ -521,4 +545,4 @@ export const explainCommand: Command = {
   },
 };
 
-export const syncCommands: Command[] = [syncRun, syncApprove, syncReject, syncClearWatermark, runsList, runsShow, mappingsList, mappingsImport, explainCommand];
+export const syncCommands: Command[] = [syncRun, syncApprove, syncReject, syncAbandon, syncClearWatermark, runsList, runsShow, mappingsList, mappingsImport, explainCommand];

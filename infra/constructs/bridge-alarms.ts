@@ -31,19 +31,21 @@ export interface BridgeAlarmsProps {
 
 export class BridgeAlarms extends Construct {
   readonly topic: Topic;
+  /** The topic's key: publishers (the console alerts function) need GenerateDataKey on it. */
+  readonly key: Key;
   readonly alarms: Alarm[] = [];
   private readonly stage: string;
 
   constructor(scope: Construct, id: string, props: BridgeAlarmsProps) {
     super(scope, id);
     this.stage = props.stage;
-    const key = new Key(this, 'TopicKey', {
+    const key = (this.key = new Key(this, 'TopicKey', {
       description: `qiye-bridge ${props.stage}: encrypts the alarm topic`,
       enableKeyRotation: true,
       // The key protects only in-flight alarm notifications; nothing stays encrypted under it.
       removalPolicy: RemovalPolicy.DESTROY,
       pendingWindow: Duration.days(7),
-    });
+    }));
     // As documented for CloudWatch alarm actions on SSE topics.
     key.addToResourcePolicy(
       new PolicyStatement({

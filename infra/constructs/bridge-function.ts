@@ -22,11 +22,13 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { LogLevel as EsbuildLogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import type { TenantConfig } from '../../shared/config/tenant-config.schema';
 import { TABLE_INDEXES } from '../../shared/adapters/aws/table-definition';
-import { QUEUES, queueUrlEnv, type FunctionSpec, type QueueName } from '../../shared/contracts/app-manifest';
-import { tenantSecretArns } from './tenant-secrets';
+import { dlqUrlEnv, QUEUES, queueUrlEnv, type FunctionSpec, type QueueName } from '../../shared/contracts/app-manifest';
+import { deploymentSecretArn, tenantSecretArns } from './tenant-secrets';
 
 /** Repository root: entries in the manifest are relative to it. */
 export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -60,6 +62,10 @@ export interface BridgeFunctionProps {
   network?: { vpc: IVpc; securityGroup: ISecurityGroup };
   /** Override the repository root (tests bundle fixture entries). */
   projectRoot?: string;
+  /** Every DLQ of the app (for specs with `deadLetters`). */
+  dlqs?: Record<QueueName, IQueue>;
+  /** The alarm topic and its key (for specs with `publishesAlarms`). */
+  alarmTopic?: { topic: ITopic; key: IKey };
 }
 
 export class BridgeFunction extends Construct {
@@ -112,6 +118,17 @@ export class BridgeFunction extends Construct {
       ...props.environment,
     };
     for (const q of spec.sendsTo) environment[queueUrlEnv(q)] = props.queues[q].queueUrl;
+    if (spec.deadLetters) {
+      if (!props.dlqs) throw new Error(`${spec.name}: spec.deadLetters needs the DLQs`);
+      for (const q of Object.keys(QUEUES) as QueueName[]) {
+        environment[queueUrlEnv(q)] = props.queues[q].queueUrl;
+        environment[dlqUrlEnv(q)] = props.dlqs[q].queueUrl;
+      }
+    }
+    if (spec.publishesAlarms) {
+      if (!props.alarmTopic) throw new Error(`${spec.name}: spec.publishesAlarms needs the alarm topic`);
+      environment.ALARM_TOPIC_ARN = props.alarmTopic.topic.topicArn;
+    }
 
     this.fn = new NodejsFunction(this, 'Function', {
       functionName: functionName(stage, spec),
@@ -184,6 +201,27 @@ export class BridgeFunction extends Construct {
     }
 
     for (const q of spec.sendsTo) props.queues[q].grantSendMessages(this.fn);
+
+    // The deployment secret (console session and break-glass keys), by name like tenant secrets.
+    if (spec.readsDeploymentSecret) {
+      this.role.addToPolicy(new PolicyStatement({ actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], resources: [deploymentSecretArn(this, stage)] }));
+    }
+    // Queue depths for the console and alerts; redrive moves DLQ messages back to their queue.
+    if (spec.deadLetters && props.dlqs) {
+      const all = (Object.keys(QUEUES) as QueueName[]).flatMap((q) => [props.queues[q].queueArn, props.dlqs![q].queueArn]);
+      this.role.addToPolicy(new PolicyStatement({ actions: ['sqs:GetQueueAttributes'], resources: all }));
+      if (spec.deadLetters === 'redrive') {
+        const dlqArns = (Object.keys(QUEUES) as QueueName[]).map((q) => props.dlqs![q].queueArn);
+        this.role.addToPolicy(new PolicyStatement({ actions: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility'], resources: dlqArns }));
+        for (const q of Object.keys(QUEUES) as QueueName[]) if (!spec.sendsTo.includes(q)) props.queues[q].grantSendMessages(this.fn);
+      }
+    }
+    if (spec.publishesAlarms && props.alarmTopic) {
+      // Not topic.grantPublish: with an encrypted topic it also grants kms:GenerateDataKey* (a wildcard action).
+      this.role.addToPolicy(new PolicyStatement({ actions: ['sns:Publish'], resources: [props.alarmTopic.topic.topicArn] }));
+      // Publishing to an SSE topic needs the key's data keys; named actions, no wildcard.
+      props.alarmTopic.key.grant(this.fn, 'kms:GenerateDataKey', 'kms:Decrypt');
+    }
 
     if (spec.consumes) {
       const c = spec.consumes;

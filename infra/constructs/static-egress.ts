@@ -37,6 +37,8 @@ import type { FunctionName } from '../../shared/contracts/app-manifest';
  * without deciding here.
  */
 export const CALLS_VENDOR_APIS: Record<FunctionName, boolean> = {
+  console: true, // DingTalk/WeCom OAuth code exchange, CAS, token checks, explain's source read
+  alerts: true, // DingTalk work notices, WeCom app messages, group robot webhooks
   sso: true, // DingTalk/WeCom OAuth code exchange, CAS ticket validation
   unread: true, // NetEase getUnreadMsg
   dingtalkCallback: false, // verifies, acknowledges and enqueues: no outbound vendor call

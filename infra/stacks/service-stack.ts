@@ -60,6 +60,9 @@ export class ServiceStack extends Stack {
       : undefined;
 
     this.httpApi = new BridgeHttpApi(this, 'HttpApi', { stage, logRetention });
+    // Before the functions: the console alerts function publishes to the alarm topic.
+    this.alarms = new BridgeAlarms(this, 'Alarms', { stage, alarmEmail: props.alarmEmail });
+    const dlqs = Object.fromEntries(queueNames.map((q) => [q, queueRef(q, true)])) as Record<QueueName, IQueue>;
 
     // The Function URL's function first: the others get its URL (SSO links in notifications).
     const specs = Object.values(FUNCTIONS).sort((a, b) => Number(b.name === FUNCTION_URL_FN) - Number(a.name === FUNCTION_URL_FN));
@@ -74,6 +77,8 @@ export class ServiceStack extends Stack {
         tenantsJson: props.tenantsJson,
         table,
         queues,
+        dlqs,
+        alarmTopic: { topic: this.alarms.topic, key: this.alarms.key },
         logRetention,
         logLevel: props.logLevel,
         environment,
@@ -96,8 +101,7 @@ export class ServiceStack extends Stack {
       this.schedules.push(new BridgeSchedule(this, `Schedule-${spec.fn}`, { stage, spec, rateMinutes, fn }));
     }
 
-    this.alarms = new BridgeAlarms(this, 'Alarms', { stage, alarmEmail: props.alarmEmail });
-    for (const q of queueNames) this.alarms.dlqNotEmpty(q, queueRef(q, true));
+    for (const q of queueNames) this.alarms.dlqNotEmpty(q, dlqs[q]);
     const scheduled = new Set(SCHEDULES.map((s) => s.fn));
     for (const bf of Object.values(this.functions)) {
       // Workers and the planner run unattended: a failed invocation is otherwise silent.

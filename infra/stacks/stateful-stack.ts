@@ -11,7 +11,7 @@ import { QUEUES, type QueueName } from '../../shared/contracts/app-manifest';
 import { BridgeTable } from '../constructs/bridge-table';
 import { QueueWithDlq } from '../constructs/queue-with-dlq';
 import { EgressAddresses } from '../constructs/static-egress';
-import { TenantSecrets } from '../constructs/tenant-secrets';
+import { DeploymentSecret, TenantSecrets } from '../constructs/tenant-secrets';
 
 export interface StatefulStackProps extends StackProps {
   stage: string;
@@ -24,6 +24,7 @@ export class StatefulStack extends Stack {
   readonly table: BridgeTable;
   readonly queues: Record<QueueName, QueueWithDlq>;
   readonly secrets: TenantSecrets;
+  readonly deploymentSecret: DeploymentSecret;
   readonly egress: EgressAddresses | undefined;
 
   constructor(scope: Construct, id: string, props: StatefulStackProps) {
@@ -44,6 +45,7 @@ export class StatefulStack extends Stack {
     this.queues = queues;
 
     this.secrets = new TenantSecrets(this, 'TenantSecrets', { stage, tenants: props.tenants });
+    this.deploymentSecret = new DeploymentSecret(this, 'DeploymentSecret', { stage });
 
     this.egress = props.egressIpCount ? new EgressAddresses(this, 'EgressAddresses', { stage, count: props.egressIpCount }) : undefined;
   }

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { ConfigError } from '../errors/app-error';
 import { zodProblems } from './load-config';
+import { publicBaseUrlSchema } from './public-url';
 
 const envSchema = z.object({
   /** Deployment stage; part of every resource and secret name. */
@@ -16,11 +17,13 @@ const envSchema = z.object({
   /** `aws` = Secrets Manager; `file` = the local JSON file store (QIYE_SECRETS_FILE). */
   QIYE_SECRETS_BACKEND: z.enum(['aws', 'file']).default('aws'),
   QIYE_SECRETS_FILE: z.string().min(1).optional(),
-  /** Public base URL of the HTTP API, used to build links (SSO links in notifications). */
-  QIYE_PUBLIC_BASE_URL: z.string().url().optional(),
-  /** Function URL base for SSO, when known (the local stack sets it). */
-  QIYE_SSO_BASE_URL: z.string().url().optional(),
+  /** Public base URL of the HTTP API (stack output HttpApiUrl), used to build links. */
+  QIYE_PUBLIC_BASE_URL: publicBaseUrlSchema.optional(),
+  /** Public base URL of the SSO Function URL (stack output SsoFunctionUrl), when known; the local stack sets it. */
+  QIYE_SSO_BASE_URL: publicBaseUrlSchema.optional(),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  /** Seconds without progress after which a sync run is taken over (SyncOptions.stuckAfterMs; default 600). Tests use a few seconds. */
+  QIYE_SYNC_STUCK_SECONDS: z.coerce.number().int().min(1).max(86_400).optional(),
 });
 
 export type BridgeEnv = z.output<typeof envSchema>;

@@ -7,9 +7,10 @@
  * Values are JSON objects; a missing secret or field is reported as "not configured".
  */
 import { z } from 'zod';
+import { NotConfiguredError } from '../errors/app-error';
 import type { TenantConfig } from './tenant-config.schema';
 
-export const SECRET_KINDS = ['netease', 'oa', 'ekp', 'dingtalk', 'wecom'] as const;
+export const SECRET_KINDS = ['netease', 'oa', 'ekp', 'dingtalk', 'wecom', 'alerts'] as const;
 export type SecretKind = (typeof SECRET_KINDS)[number];
 
 export const secretSchemas = {
@@ -43,6 +44,16 @@ export const secretSchemas = {
       callbackAesKey: z.string().length(43).optional(),
     })
     .strict(),
+  /**
+   * A group robot for console alerts (tenant `console.alerts.channel: robot`). The webhook URL
+   * carries the robot's token, so it is a secret; `signSecret` is DingTalk's 加签 secret (SEC…).
+   */
+  alerts: z
+    .object({
+      robotWebhookUrl: z.string().url().refine((u) => /^https?:\/\//.test(u), 'must be an http(s) URL'),
+      signSecret: z.string().min(1).optional(),
+    })
+    .strict(),
 } satisfies Record<SecretKind, z.ZodType>;
 
 export type SecretValue<K extends SecretKind> = z.output<(typeof secretSchemas)[K]>;
@@ -53,11 +64,40 @@ export function secretName(stage: string, tenantId: string, kind: SecretKind): s
   return `${SECRET_PREFIX}/${stage}/${tenantId}/${kind}`;
 }
 
+/**
+ * Read and check one tenant secret (vendor clients read theirs lazily, at first use). A missing
+ * secret, or one that does not match its schema, throws NotConfiguredError with `code`, naming
+ * the secret and the fields at fault, never a value.
+ */
+export async function readTenantSecret<K extends SecretKind>(
+  secrets: { getJson(name: string): Promise<Record<string, unknown> | undefined> },
+  where: { stage: string; tenantId: string; kind: K; code: string },
+): Promise<SecretValue<K>> {
+  const name = secretName(where.stage, where.tenantId, where.kind);
+  const raw = await secrets.getJson(name);
+  if (!raw) throw new NotConfiguredError(`Secret ${name} is missing`, { code: where.code });
+  const parsed = secretSchemas[where.kind].safeParse(raw);
+  if (!parsed.success) throw new NotConfiguredError(`Secret ${name} is malformed at ${parsed.error.issues.map((i) => i.path.join('.') || '(root)').join(', ')}`, { code: where.code });
+  return parsed.data as SecretValue<K>;
+}
+
 /** Which secrets a tenant needs, from the sections it configures. */
 export function secretKindsFor(tenant: TenantConfig): SecretKind[] {
   const kinds: SecretKind[] = ['netease', 'oa'];
   if (tenant.ekp) kinds.push('ekp');
   if (tenant.dingtalk) kinds.push('dingtalk');
   if (tenant.wecom) kinds.push('wecom');
+  if (tenant.console.alerts.channel === 'robot') kinds.push('alerts');
   return kinds;
+}
+
+/**
+ * The deployment's own secret (not a tenant's): `{"key": "<random>"}`, from which the
+ * console derives its session-cookie and break-glass link keys. `_` cannot start a tenant
+ * id, so the name never collides with a tenant secret.
+ */
+export const deploymentSecretSchema = z.object({ key: z.string().min(32, 'must be at least 32 characters') }).strict();
+
+export function deploymentSecretName(stage: string): string {
+  return `${SECRET_PREFIX}/${stage}/_deployment/console`;
 }

@@ -9,6 +9,7 @@
  */
 import { cronProblem, isTimeZone } from '../lib/cron';
 import { z } from 'zod';
+import { publicBaseUrlSchema } from './public-url';
 
 const httpUrl = z
   .string()
@@ -46,6 +47,11 @@ const neteaseSchema = z
     apiBaseUrl: httpUrl.optional(),
     ssoEntryUrl: httpUrl.optional(),
     unreadUrl: httpUrl.optional(),
+    /**
+     * Local stack only: a loopback URL here starts this vendor's simulator unless this is
+     * false (a real service on this machine, e.g. an SSH tunnel to the vendor's test system).
+     */
+    simulate: z.boolean().optional(),
     /** RSA key size used by `keys generate`. Every observed integration uses 1024. */
     keyBits: z.union([z.literal(1024), z.literal(2048)]).default(1024),
     /** Client-side rate limit for API calls, per tenant. */
@@ -87,6 +93,11 @@ const ekpSchema = z
       z.object({ type: z.literal('header'), header: z.string().min(1).default('X-Api-Key') }).strict(),
       z.object({ type: z.literal('none') }).strict(),
     ]),
+    /**
+     * Local stack only: a loopback URL here starts this vendor's simulator unless this is
+     * false (a real service on this machine, e.g. an SSH tunnel to the vendor's test system).
+     */
+    simulate: z.boolean().optional(),
     pageSize: z.number().int().min(10).max(5000).default(500),
     timeoutMs: z.number().int().min(100).max(120_000).default(30_000),
   })
@@ -106,6 +117,11 @@ const dingtalkSchema = z
      * H5 docs and set it here (or host the npm package `dingtalk-jsapi` yourself).
      */
     jsapiUrl: httpUrl.default('https://g.alicdn.com/dingding/dingtalk-jsapi/3.2.9/dingtalk.open.js'),
+    /**
+     * Local stack only: a loopback URL here starts this vendor's simulator unless this is
+     * false (a real service on this machine, e.g. an SSH tunnel to the vendor's test system).
+     */
+    simulate: z.boolean().optional(),
     /** DingTalk's limit is 20 calls/s per app and API; stay under it. */
     requestsPerSecond: z.number().positive().max(20).default(15),
   })
@@ -118,6 +134,11 @@ const wecomSchema = z
     apiBaseUrl: httpUrl.default('https://qyapi.weixin.qq.com/cgi-bin'),
     oauthBaseUrl: httpUrl.default('https://open.weixin.qq.com'),
     loginBaseUrl: httpUrl.default('https://login.work.weixin.qq.com'),
+    /**
+     * Local stack only: a loopback URL here starts this vendor's simulator unless this is
+     * false (a real service on this machine, e.g. an SSH tunnel to the vendor's test system).
+     */
+    simulate: z.boolean().optional(),
     requestsPerSecond: z.number().positive().max(100).default(20),
   })
   .strict();
@@ -134,6 +155,15 @@ const ssoSchema = z
     fallbackRule: z.enum(['none', 'emailLocalPart', 'loginName']).default('none'),
     /** 0 Chinese, 1 English (NetEase `lang`). */
     lang: z.union([z.literal(0), z.literal(1)]).default(0),
+    /**
+     * Where browsers and vendors reach this tenant's SSO endpoint (`<publicBaseUrl>/sso/<tenant>`):
+     * the DingTalk/WeCom OAuth `redirect_uri`, the CAS service and the unread widget's "open
+     * mailbox" link are built from it. Default: the deployment's SSO Function URL, else its
+     * HTTP API URL (stack outputs). Set it for a custom domain, or where the vendor's trusted
+     * domain (WeCom 可信域名, DingTalk redirect whitelist) is not the default one. https only
+     * (http on a loopback address for the local stack). See shared/config/public-url.ts.
+     */
+    publicBaseUrl: publicBaseUrlSchema.optional(),
   })
   .strict();
 
@@ -207,6 +237,48 @@ const notificationsSchema = z
   })
   .strict();
 
+/**
+ * Who may use the operator console for this tenant, and where its alerts go
+ * (functions/http/console, functions/schedule/alerts). An identity is `<via>:<user id>`, as
+ * the console's sign-in establishes it: `dingtalk:<userid>`, `wecom:<UserID>`, `cas:<user>`
+ * or `oa:<OA user id>`. Roles are read on every request, so removing someone here ends
+ * their access at once (their session stays, but authorizes nothing).
+ */
+export const CONSOLE_IDENTITY = /^(dingtalk|wecom|cas|oa):[^\s]{1,128}$/;
+const consoleIdentity = z.string().regex(CONSOLE_IDENTITY, 'must be "<dingtalk|wecom|cas|oa>:<user id>", e.g. dingtalk:manager4021');
+
+const consoleSchema = z
+  .object({
+    /** Tenant admins: read everything of this tenant, approve / reject, sync now, redrive. */
+    admins: z.array(consoleIdentity).default([]),
+    /** Auditors: read-only. */
+    auditors: z.array(consoleIdentity).default([]),
+    alerts: z
+      .object({
+        /**
+         * `dingtalk`: a DingTalk work notice to `recipients` (default: the admins who sign in
+         * through DingTalk); `wecom`: a WeCom app message, likewise; `robot`: a group robot
+         * webhook (its URL, and the DingTalk signing secret, in the tenant's `alerts` secret);
+         * `none`: the SNS alarm topic only.
+         */
+        channel: z.enum(['none', 'dingtalk', 'wecom', 'robot']).default('none'),
+        /** DingTalk / WeCom user ids to notify; default: the admins of that vendor. */
+        recipients: z.array(z.string().regex(/^[^\s,|]{1,64}$/, 'must be a user id (no spaces, commas or |)')).max(100).optional(),
+        /** Which vendor's group robot the `alerts` secret's webhook belongs to. */
+        robot: z.enum(['dingtalk', 'wecom']).optional(),
+        /** A planning / applying run that has not moved for this long is reported stuck. */
+        stuckMinutes: z.number().int().min(5).max(24 * 60).default(30),
+        /**
+         * Report when no contact callback was applied for this many hours. Leave it out for a
+         * tenant that does not expect callbacks (EKP, or a quiet directory).
+         */
+        callbackSilenceHours: z.number().int().min(1).max(24 * 14).optional(),
+      })
+      .strict()
+      .default({ channel: 'none', stuckMinutes: 30 }),
+  })
+  .strict();
+
 export const tenantSchema = z
   .object({
     id: z.string().regex(TENANT_ID, 'must be 3-32 characters of a-z, 0-9 and -, starting and ending with a letter or digit'),
@@ -219,6 +291,7 @@ export const tenantSchema = z
     unread: unreadSchema.default(unreadSchema.parse({})),
     sync: syncSchema.default(syncSchema.parse({})),
     notifications: notificationsSchema.default(notificationsSchema.parse({})),
+    console: consoleSchema.default(consoleSchema.parse({})),
   })
   .strict()
   .superRefine((t, ctx) => {
@@ -232,6 +305,13 @@ export const tenantSchema = z
     }
     if (ch && !t[ch]) {
       ctx.addIssue({ code: 'custom', path: ['notifications', 'channel'], message: `is "${ch}" but the tenant has no "${ch}" section` });
+    }
+    const alerts = t.console.alerts;
+    if ((alerts.channel === 'dingtalk' || alerts.channel === 'wecom') && !t[alerts.channel]) {
+      ctx.addIssue({ code: 'custom', path: ['console', 'alerts', 'channel'], message: `is "${alerts.channel}" but the tenant has no "${alerts.channel}" section` });
+    }
+    if (alerts.channel === 'robot' && !alerts.robot) {
+      ctx.addIssue({ code: 'custom', path: ['console', 'alerts', 'robot'], message: 'is required when the channel is "robot" (dingtalk or wecom)' });
     }
   })
   .transform((t) => ({
@@ -249,6 +329,15 @@ export const tenantsFileSchema = z
   .object({
     $schema: z.string().optional(),
     tenants: z.array(tenantSchema).min(1, 'declare at least one tenant'),
+    /**
+     * Deployment admins: people who may act on every tenant in the console, each as
+     * `<tenant id>/<via>:<user id>` (the tenant they sign in through). The break-glass
+     * link (`qiye-bridge console link`) signs in a deployment admin without any of these.
+     */
+    console: z
+      .object({ deploymentAdmins: z.array(z.string().regex(/^[a-z0-9][a-z0-9-]{1,30}[a-z0-9]\/(dingtalk|wecom|cas|oa):[^\s]{1,128}$/, 'must be "<tenant id>/<via>:<user id>"')).default([]) })
+      .strict()
+      .optional(),
   })
   .strict()
   .superRefine((f, ctx) => {

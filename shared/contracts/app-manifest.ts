@@ -63,6 +63,8 @@ export const QUEUES: Record<QueueName, QueueSpec> = {
 };
 
 export type FunctionName =
+  | 'console'
+  | 'alerts'
   | 'sso'
   | 'unread'
   | 'dingtalkCallback'
@@ -91,9 +93,45 @@ export interface FunctionSpec {
   consumes?: { queue: QueueName; batchSize: number; maxBatchingWindowSeconds: number; maxConcurrency?: number };
   /** May write secrets (key generation through the admin route). */
   writesSecrets?: readonly SecretKind[];
+  /**
+   * Queue operations: `read` = the depth of every queue and DLQ (DLQ_URL_<Q> and
+   * QUEUE_URL_<Q> set); `redrive` = also move DLQ messages back to their queue.
+   */
+  deadLetters?: 'read' | 'redrive';
+  /** Reads the deployment secret (console session and break-glass keys). */
+  readsDeploymentSecret?: boolean;
+  /** Publishes to the alarm topic (ALARM_TOPIC_ARN). */
+  publishesAlarms?: boolean;
 }
 
 export const FUNCTIONS: Record<FunctionName, FunctionSpec> = {
+  console: {
+    name: 'console',
+    entry: 'functions/http/console/handler.ts',
+    description: 'Operator console (server-rendered pages): tenants, runs, approvals, sync now, mappings, DLQ redrive, audit log.',
+    memoryMb: 512,
+    timeoutSeconds: 29,
+    table: 'readwrite', // sessions, audit log, sign-in nonces, run decisions
+    // oa: signs the OAuth state and OA console links; dingtalk/wecom: sign-in and token checks;
+    // netease: approvals apply nothing here (the worker does) but explain reads the source.
+    secrets: ['oa', 'dingtalk', 'wecom', 'ekp', 'netease', 'alerts'],
+    // plan: sync now; sync: an approval fans the parked run's batches out; callback: a rejection's follow-up.
+    sendsTo: ['plan', 'sync', 'callback'],
+    deadLetters: 'redrive',
+    readsDeploymentSecret: true,
+  },
+  alerts: {
+    name: 'alerts',
+    entry: 'functions/schedule/alerts/handler.ts',
+    description: 'Scheduled: alerts tenant admins (DingTalk, WeCom, group robot) and the alarm topic about parked, failed and stuck runs, dead letters and silent callbacks.',
+    memoryMb: 256,
+    timeoutSeconds: 50,
+    table: 'readwrite', // alert dedup records
+    secrets: ['dingtalk', 'wecom', 'alerts'],
+    sendsTo: [],
+    deadLetters: 'read',
+    publishesAlarms: true,
+  },
   sso: {
     name: 'sso',
     entry: 'functions/http/sso/handler.ts',
@@ -234,6 +272,9 @@ export const ROUTES: readonly RouteSpec[] = [
   { method: 'GET', path: '/callbacks/wecom/{tenant}', fn: 'wecomCallback', auth: 'none' },
   { method: 'POST', path: '/callbacks/wecom/{tenant}', fn: 'wecomCallback', auth: 'none' },
   { method: 'ANY', path: '/admin/{proxy+}', fn: 'admin', auth: 'iam' },
+  // The console authenticates people itself (tenant identity or break-glass link): browsers cannot sign IAM requests.
+  { method: 'ANY', path: '/console', fn: 'console', auth: 'none' },
+  { method: 'ANY', path: '/console/{proxy+}', fn: 'console', auth: 'none' },
 ];
 
 /** The function behind the Lambda Function URL the OA links to. Paths: `/sso/<tenant>`. */
@@ -249,10 +290,17 @@ export interface ScheduleSpec {
 export const SCHEDULES: readonly ScheduleSpec[] = [
   { fn: 'syncPlanner', rateMinutes: 15, description: 'Incremental directory sync for every tenant.' },
   { fn: 'notifyPlanner', rateMinutes: 2, description: 'New-mail checks for tenants with notifications enabled.' },
+  // Every minute, so a parked run reaches its admins within a minute.
+  { fn: 'alerts', rateMinutes: 1, description: 'Console alerts: parked, failed and stuck runs, dead letters, silent callbacks.' },
 ];
 
 export function queueName(stage: string, q: QueueName, dlq = false): string {
   return `qiye-bridge-${stage}-${q}${dlq ? '-dlq' : ''}`;
+}
+
+/** Environment variable naming a queue's dead-letter queue URL (functions with `deadLetters`). */
+export function dlqUrlEnv(q: QueueName): string {
+  return `DLQ_URL_${q.toUpperCase()}`;
 }
 
 /** Environment variable naming a queue's URL in every function that sends to it. */

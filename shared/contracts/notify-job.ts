@@ -6,7 +6,8 @@
  * the vendor user id the notification goes to (for a DingTalk-sourced tenant the mapping's
  * source id IS the DingTalk userid, for WeCom the UserID). No names, no subjects.
  *
- * Versioned (`v: 1`); the worker refuses anything else (logged, acknowledged) rather than
+ * Versioned (`v: 1`); the worker refuses anything else (logged, acknowledged: its batch handler
+ * checks each record with `notifyJobSchema`, shared/lambda/sqs-batch.ts) rather than
  * guessing at a shape it does not know.
  */
 import { z } from 'zod';
@@ -51,17 +52,3 @@ export const notifyJobSchema = z
   })
   .strict();
 export type NotifyJob = z.output<typeof notifyJobSchema>;
-
-/** Parse a queue message body: the job, or the problems (paths and expectations, never values). */
-export function notifyJobFromJson(body: string): { ok: true; job: NotifyJob } | { ok: false; problems: string[] } {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(body);
-  } catch {
-    return { ok: false, problems: ['the body is not JSON'] };
-  }
-  const r = notifyJobSchema.safeParse(raw);
-  if (r.success) return { ok: true, job: r.data };
-  // Paths and expectations only: zod does not echo the input values (reportInput is off).
-  return { ok: false, problems: r.error.issues.slice(0, 5).map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`) };
-}

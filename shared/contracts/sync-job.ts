@@ -4,11 +4,11 @@
  * The batch itself (its ordered operations) is stored in the PlanStore by the planner: a
  * 100,000-person initial plan is tens of MB and SQS takes 256 KB per message, and keeping
  * the message this small means a redelivery, a DLQ redrive or an approval fan-out never
- * carries stale operations. No personal data crosses the queue.
+ * carries stale operations. No personal data crosses the queue. The sync worker checks each
+ * record with `syncJobMessageSchema` in its batch handler (shared/lambda/sqs-batch.ts).
  */
 import { z } from 'zod';
 import { TENANT_ID } from '../config/tenant-config.schema';
-import { ValidationError } from '../errors/app-error';
 
 export const syncJobMessageSchema = z
   .object({
@@ -25,24 +25,4 @@ export type SyncJobMessage = z.output<typeof syncJobMessageSchema>;
 
 export function syncJobMessage(tenantId: string, runId: string, seq: number): SyncJobMessage {
   return syncJobMessageSchema.parse({ v: 1, tenantId, runId, seq });
-}
-
-/**
- * Parse a queue body. A malformed body will never become valid, so this throws a
- * non-retryable ValidationError (the worker records and acknowledges it instead of
- * cycling it to the DLQ). The message names the fields at fault, not their values.
- */
-export function parseSyncJobMessage(body: string): SyncJobMessage {
-  let json: unknown;
-  try {
-    json = JSON.parse(body);
-  } catch {
-    throw new ValidationError('sync job message is not JSON', { code: 'SYNC.BAD_MESSAGE' });
-  }
-  const parsed = syncJobMessageSchema.safeParse(json);
-  if (!parsed.success) {
-    const fields = [...new Set(parsed.error.issues.map((i) => i.path.join('.') || '(root)'))].join(', ');
-    throw new ValidationError(`sync job message is invalid at ${fields}`, { code: 'SYNC.BAD_MESSAGE' });
-  }
-  return parsed.data;
 }

@@ -9,7 +9,8 @@
  * the id on the run it starts (RunRecord.requestId), so a caller finds the run through
  * GET /admin/tenants/:tenant/sync/requests/:requestId or in the runs list.
  *
- * No personal data crosses the queue: ids and options only.
+ * No personal data crosses the queue: ids and options only. The planner checks each record
+ * with `syncRequestMessageSchema` in its batch handler (shared/lambda/sqs-batch.ts).
  */
 import { z } from 'zod';
 import { TENANT_ID } from '../config/tenant-config.schema';
@@ -41,23 +42,6 @@ export type SyncRequestMessage = z.output<typeof syncRequestMessageSchema>;
 /** Build a message; throws a ValidationError naming the fields at fault. */
 export function syncRequestMessage(input: Omit<SyncRequestMessage, 'v'>): SyncRequestMessage {
   const parsed = syncRequestMessageSchema.safeParse({ v: 1, ...input });
-  if (!parsed.success) throw invalid(parsed.error.issues);
-  return parsed.data;
-}
-
-/**
- * Parse a queue body. A malformed body will never become valid, so this throws a
- * non-retryable ValidationError (the planner logs and acknowledges it instead of cycling it
- * to the DLQ). The message names the fields at fault, not their values.
- */
-export function parseSyncRequestMessage(body: string): SyncRequestMessage {
-  let json: unknown;
-  try {
-    json = JSON.parse(body);
-  } catch {
-    throw new ValidationError('sync request message is not JSON', { code: 'SYNC.BAD_REQUEST_MESSAGE' });
-  }
-  const parsed = syncRequestMessageSchema.safeParse(json);
   if (!parsed.success) throw invalid(parsed.error.issues);
   return parsed.data;
 }

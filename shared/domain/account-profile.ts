@@ -6,6 +6,7 @@
 import type { Person } from './directory';
 import type { AccountProfile, NeteaseAccountRecord } from './sync-plan';
 import { hashFields } from './content-hash';
+import { checkMobile, cleanName, JOB_NUMBER_MAX_CHARS, NICKNAME_MAX_CHARS } from './profile-rules';
 
 /**
  * A mobile number in one spelling, so "+86 138-0000-0000" and "13800000000" compare and
@@ -26,22 +27,54 @@ function clean(value: string | undefined): string | undefined {
   return v === undefined || v === '' ? undefined : v;
 }
 
-/** What the bridge wants NetEase to hold for `person`; the nickname falls back to the account name. */
+/** Something the source gave that is not sent as is (the planner notes it on the person). */
+export interface ProfileIssue {
+  code: 'nameCleaned' | 'mobileDropped';
+  detail: string;
+}
+
+/**
+ * What the bridge wants NetEase to hold for `person` (names cleaned and cut, a malformed
+ * mobile dropped: profile-rules.ts), and what was changed on the way. The nickname falls
+ * back to the account name.
+ */
+export function checkedProfile(person: Pick<Person, 'displayName' | 'mobile' | 'jobNumber'>, accountName: string): { profile: AccountProfile; issues: ProfileIssue[] } {
+  const issues: ProfileIssue[] = [];
+  const name = cleanName(person.displayName ?? '', NICKNAME_MAX_CHARS);
+  if (name.changes.length > 0) issues.push({ code: 'nameCleaned', detail: `display name ${describeChanges(name.changes, NICKNAME_MAX_CHARS)}` });
+  const profile: AccountProfile = { nickname: name.value === '' ? accountName : name.value };
+  if (person.mobile !== undefined && person.mobile.trim() !== '') {
+    const m = checkMobile(person.mobile);
+    if (m.ok) profile.mobile = m.value;
+    // The number itself is personal data: the note says why, never what.
+    else issues.push({ code: 'mobileDropped', detail: `mobile number dropped (${m.reason}; ${[...person.mobile].length} characters): not sent to NetEase` });
+  }
+  const job = cleanName(person.jobNumber ?? '', JOB_NUMBER_MAX_CHARS);
+  if (job.changes.length > 0) issues.push({ code: 'nameCleaned', detail: `job number ${describeChanges(job.changes, JOB_NUMBER_MAX_CHARS)}` });
+  if (job.value !== '') profile.jobNo = job.value;
+  return { profile, issues };
+}
+
+function describeChanges(changes: readonly string[], max: number): string {
+  return changes.map((c) => (c === 'truncated' ? `cut to ${max} characters` : 'lost control characters')).join(' and ');
+}
+
+/** checkedProfile without the issues. */
 export function desiredProfile(person: Pick<Person, 'displayName' | 'mobile' | 'jobNumber'>, accountName: string): AccountProfile {
-  const profile: AccountProfile = { nickname: clean(person.displayName) ?? accountName };
-  const mobile = normalizeMobile(person.mobile);
-  if (mobile !== undefined) profile.mobile = mobile;
-  const jobNo = clean(person.jobNumber);
-  if (jobNo !== undefined) profile.jobNo = jobNo;
-  return profile;
+  return checkedProfile(person, accountName).profile;
 }
 
 /** What an existing NetEase account holds, in the same form. */
 export function neteaseProfile(account: NeteaseAccountRecord): AccountProfile {
-  const profile: AccountProfile = { nickname: clean(account.nickname) ?? account.accountName };
-  const mobile = normalizeMobile(account.mobile);
+  return profileOf(account.nickname, account.accountName, account.mobile, account.jobNo);
+}
+
+/** One normalization for both sides, so equal people compare equal: the nickname falls back to the account name. */
+function profileOf(nickname: string | undefined, accountName: string, rawMobile: string | undefined, rawJobNo: string | undefined): AccountProfile {
+  const profile: AccountProfile = { nickname: clean(nickname) ?? accountName };
+  const mobile = normalizeMobile(rawMobile);
   if (mobile !== undefined) profile.mobile = mobile;
-  const jobNo = clean(account.jobNo);
+  const jobNo = clean(rawJobNo);
   if (jobNo !== undefined) profile.jobNo = jobNo;
   return profile;
 }

@@ -59,19 +59,3 @@ export interface DirectoryChanges {
   /** Opaque per-type watermarks to store once everything up to them has applied. */
   watermarks: Partial<Record<DirectoryObjectType, string>>;
 }
-
-/**
- * The port every directory source implements (shared/ports re-exports it).
- * A source that cannot list changes omits `changesSince`; the planner then diffs full snapshots.
- */
-export interface DirectorySource {
-  readonly kind: 'ekp' | 'dingtalk' | 'wecom';
-  /** Reads the whole directory. Throws (never returns complete: false silently) on upstream failure. */
-  fullSnapshot(): Promise<DirectorySnapshot>;
-  /** Changes since the given per-type watermarks (undefined = from the beginning). */
-  changesSince?(watermarks: Partial<Record<DirectoryObjectType, string>>): Promise<DirectoryChanges>;
-  /** Current state of one person, or undefined if the source no longer has them (callbacks re-read). */
-  getPerson?(id: string): Promise<Person | undefined>;
-  /** Current state of one department, or undefined if gone. */
-  getDepartment?(id: string): Promise<Department | undefined>;
-}

@@ -8,7 +8,7 @@
  */
 import type { AccountMapping, PlanOperation, UnitMapping, UnitRef } from './sync-plan';
 import { DEFAULT_UNIT_ID } from './sync-plan';
-import { isMovedAwayId } from './plan/legacy-moves';
+import { isMovedAwayId } from './plan/moved-away';
 
 export type MappingUpdate =
   | { type: 'unit'; sourceId: string; put: UnitMapping }

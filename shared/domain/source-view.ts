@@ -14,6 +14,7 @@
 import type { Department, Person } from './directory';
 import type { SourceView, SyncSettings, UnitMapping } from './sync-plan';
 import { SyncPlanInputError } from './sync-plan';
+import { findQuarantined, type QuarantineReason } from './department-quarantine';
 
 export interface DepartmentNode {
   id: string;
@@ -66,7 +67,7 @@ export function buildSourceUniverse(source: SourceView, activeUnits: ReadonlyMap
     if (typeof d.id !== 'string' || d.id === '') problems.push('a department has an empty id');
     else if (seenDepartments.has(d.id)) problems.push(`department id ${d.id} appears twice`);
     seenDepartments.add(d.id);
-    if (d.parentId === d.id) problems.push(`department ${d.id} is its own parent`);
+    // A self-parent (or a cycle) is not refused here: resolveDepartmentScope quarantines it.
     if (d.status === 'active') {
       const node: DepartmentNode = { id: d.id, name: d.name, order: Number.isFinite(d.order) ? d.order : 0, rebuilt: false };
       if (d.parentId !== undefined && d.parentId !== '') node.parentId = d.parentId;
@@ -104,12 +105,16 @@ export interface DepartmentScope {
   orphans: string[];
   /** Depth in the in-scope tree (0 = top-level unit). */
   depth: Map<string, number>;
+  /** Departments in a parent cycle (or their own parent) and everything below them: state `unknown` (department-quarantine.ts). */
+  quarantined: Map<string, QuarantineReason>;
 }
 
 /**
  * Which departments are in scope. A department is in scope when neither it nor an
  * ancestor is excluded and, if includeDepartments is non-empty, it or an ancestor is
- * included. A cycle in the source's parent links is bad input.
+ * included. A cycle in the source's parent links (or a department that is its own parent)
+ * quarantines that subtree: its state is `unknown`, so it and its people are left as they
+ * are, while the rest of the tenant is planned (department-quarantine.ts).
  *
  * Where the walk up meets a parent this run does not know: a complete snapshot treats the
  * department as a root (an orphan, reported); a partial or change run accepts the boundary
@@ -123,23 +128,23 @@ export function resolveDepartmentScope(universe: SourceUniverse, settings: Pick<
   const orphans: string[] = [];
   const { departments } = universe;
 
+  const quarantined = findQuarantined(departments);
+  for (const id of quarantined.keys()) state.set(id, 'unknown');
   // Depth in the source tree (as far as this run knows it), so the pass below sees every
-  // parent before its children. A parent cycle is bad input.
+  // parent before its children. Quarantined departments are left out: their walk up never ends.
   const sourceDepth = new Map<string, number>();
   for (const start of departments.keys()) {
+    if (quarantined.has(start)) continue;
     const path: string[] = [];
-    const seen = new Set<string>();
     let id: string | undefined = start;
     while (id !== undefined && departments.has(id) && !sourceDepth.has(id)) {
-      if (seen.has(id)) throw new SyncPlanInputError([`department ${id} is part of a parent cycle`]);
-      seen.add(id);
       path.push(id);
       id = departments.get(id)!.parentId;
     }
     let d = id !== undefined && sourceDepth.has(id) ? sourceDepth.get(id)! + 1 : 0;
     for (let i = path.length - 1; i >= 0; i--) sourceDepth.set(path[i]!, d++);
   }
-  const order = [...departments.keys()].sort((a, b) => sourceDepth.get(a)! - sourceDepth.get(b)!);
+  const order = [...sourceDepth.keys()].sort((a, b) => sourceDepth.get(a)! - sourceDepth.get(b)!);
 
   // Top-down. 'undecided' = includes exist but neither this department nor an ancestor is
   // included: out of scope itself, while an included descendant is still in.
@@ -174,5 +179,5 @@ export function resolveDepartmentScope(universe: SourceUniverse, settings: Pick<
     unitParent.set(id, parentIn ? parentId : undefined);
     depth.set(id, parentIn ? depth.get(parentId)! + 1 : 0);
   }
-  return { state, unitParent, orphans: orphans.filter((id) => state.get(id) === 'in'), depth };
+  return { state, unitParent, orphans: orphans.filter((id) => state.get(id) === 'in'), depth, quarantined };
 }

@@ -299,7 +299,15 @@ export type NoteCode =
   /** An address outside the company's domains was ignored (company-addresses.ts). */
   | 'personalAddressIgnored'
   /** A department moves on the legacy API: new unit under the new parent, the old one retires. */
-  | 'unitRecreatedForMove';
+  | 'unitRecreatedForMove'
+  /** The department is its own parent, in a parent cycle, or below one: it and its people are left as they are (the run ends as a warning). */
+  | 'departmentQuarantined'
+  /** A name lost control characters or was cut to NetEase's length limit. */
+  | 'nameCleaned'
+  /** A malformed mobile number was dropped: never sent to NetEase. */
+  | 'mobileDropped'
+  /** None of the person's departments exists in the source: placed in the default unit. */
+  | 'departmentMissing';
 
 export interface ObjectNote {
   type: 'department' | 'person';

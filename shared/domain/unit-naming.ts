@@ -26,11 +26,6 @@ export function unitNameKey(name: string): string {
   return name.normalize('NFKC').trim().replace(/\s+/g, ' ').toLowerCase();
 }
 
-/** A source department name made usable as a unit name: trimmed, control characters removed. */
-export function cleanUnitName(name: string): string {
-  return name.replace(/[\u0000-\u001f\u007f]/g, '').trim();
-}
-
 /** The finite candidates, plain name first. `ancestors` are base names, nearest first. */
 export function unitNameCandidates(base: string, ancestors: readonly string[]): string[] {
   const out = [base];

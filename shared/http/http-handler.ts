@@ -10,6 +10,8 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { isAppError } from '../errors/app-error';
 import type { Logger } from '../logging/logger';
+import { flushMetrics } from '../observability/metrics';
+import { assertValidHost } from './host';
 import { json, page, type HttpResult } from './http-response';
 
 export type HttpEvent = APIGatewayProxyEventV2;
@@ -32,6 +34,8 @@ const NOT_CONFIGURED_PUBLIC = '此功能尚未配置，请联系管理员。This
 export function httpHandler(fn: HttpFn, opts: HttpHandlerOptions) {
   return middy<HttpEvent, HttpResult, Error, Context>()
     .use({
+      // A malformed Host is the caller's mistake: a clear 400 before anything runs.
+      before: async (request) => assertValidHost(request.event.headers),
       onError: async (request) => {
         request.response = errorResponse(request.error, request.event, request.context, opts);
       },
@@ -64,13 +68,23 @@ function titleFor(status: number): string {
 }
 
 /**
- * Build the real dependencies on first invocation (cold start), not at import, so that
- * importing a handler (CDK bundling checks, tests) never reads config or secrets.
+ * Every function's exported `handler` (HTTP, queue and schedule alike).
+ *
+ * - Builds the real dependencies on first invocation (cold start), not at import, so that
+ *   importing a handler (CDK bundling checks, tests) never reads config or secrets.
+ * - Writes the invocation's buffered metrics when it ends, answered or thrown: Lambda may
+ *   freeze the process right after, and counts left in the buffer would be written (if at
+ *   all) with a later invocation's. Powertools' `logMetrics` middleware does the same for a
+ *   single Metrics instance; ours are one per dimension group (observability/metrics.ts).
  */
 export function lazyHandler<E, R>(build: () => (event: E, context: Context) => Promise<R>) {
   let built: ((event: E, context: Context) => Promise<R>) | undefined;
-  return (event: E, context: Context): Promise<R> => {
-    built ??= build();
-    return built(event, context);
+  return async (event: E, context: Context): Promise<R> => {
+    try {
+      built ??= build();
+      return await built(event, context);
+    } finally {
+      flushMetrics();
+    }
   };
 }

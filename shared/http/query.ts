@@ -15,10 +15,3 @@ export function singleQuery(event: HttpEvent): Record<string, string> {
   }
   return out;
 }
-
-/** This endpoint's public URL without the query, as the caller saw it. */
-export function selfUrl(event: HttpEvent): string {
-  const proto = event.headers?.['x-forwarded-proto'] ?? 'https';
-  const host = event.headers?.host ?? event.requestContext.domainName;
-  return `${proto}://${host}${event.rawPath}`;
-}

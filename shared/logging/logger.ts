@@ -1,14 +1,28 @@
 /**
  * One JSON line per log entry, with the tenant, run id and object id as fields.
  *
+ * Built on Powertools Logger (@aws-lambda-powertools/logger): its level handling (including
+ * Lambda's Advanced Logging Controls, AWS_LAMBDA_LOG_LEVEL), X-Ray trace ids, child loggers
+ * and JSON serialisation (errors, bigint, circular references). Our API (`createLogger`,
+ * `Logger`) and our line shape `{level, time, msg, ...fields}` stay, so call sites and the
+ * tests that read lines do not change: a custom LogFormatter produces that shape.
+ *
  * Never pass tokens, keys, passwords or decrypted callback bodies. As a second line of
- * defence, fields whose names look secret are replaced with "[redacted]" before writing.
+ * defence, fields whose names look secret are replaced with "[redacted]" before writing:
+ * the formatter redacts every field (persistent child fields and per-call fields alike), so
+ * no path around it reaches the output. Powertools has no redaction of its own.
  */
+import { LogFormatter, LogItem, Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
+import type { LogAttributes, UnformattedAttributes } from '@aws-lambda-powertools/logger/types';
+
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
 const LEVELS: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
 const SECRET_FIELD = /pass(word)?|secret|token|private|aes|sign(ature)?$|^enc$|authorization|cookie|ticket|credential/i;
+
+/** Keys Powertools reserves for itself (it drops them with a warning); ours are renamed instead. */
+const RESERVED = new Set(['level', 'message', 'sampling_rate', 'service', 'timestamp']);
 
 export type LogFields = Record<string, unknown>;
 
@@ -28,25 +42,83 @@ export interface LoggerOptions {
   write?: (line: string) => void;
 }
 
+type Write = (line: string) => void;
+
+/** Our line shape: `{level, time, msg, xrayTraceId?, requestId?, ...redacted fields}`. */
+class BridgeLogFormatter extends LogFormatter {
+  override formatAttributes(attributes: UnformattedAttributes, additional: LogAttributes): LogItem {
+    const ctx = attributes.lambdaContext;
+    return new LogItem({
+      attributes: {
+        level: attributes.logLevel.toLowerCase(),
+        time: attributes.timestamp.toISOString(),
+        msg: attributes.message,
+        ...(attributes.xRayTraceId ? { xrayTraceId: attributes.xRayTraceId } : {}),
+        ...(ctx ? { awsRequestId: ctx.awsRequestId } : {}),
+        ...redact(additional),
+      },
+    });
+  }
+
+  override formatError(error: Error): LogAttributes {
+    const e = error as Error & { code?: string; retryable?: boolean };
+    // Stack traces are useful to operators and carry no request data.
+    return { name: e.name, message: e.message, code: e.code, retryable: e.retryable, stack: e.stack };
+  }
+}
+
+/** Powertools Logger writing through `write` (stdout, or memory in tests) instead of its Console. */
+class BridgeLogger extends PowertoolsLogger {
+  constructor(
+    private readonly write: Write,
+    options: ConstructorParameters<typeof PowertoolsLogger>[0],
+  ) {
+    super(options);
+  }
+
+  protected override printLog(_logLevel: number, log: LogItem): void {
+    // Not log.prepareForPrint(): it drops '' and null values, which our lines have always kept.
+    this.write(JSON.stringify(log.getAttributes(), this.getJsonReplacer()));
+  }
+
+  protected override createLogger(options?: ConstructorParameters<typeof PowertoolsLogger>[0]): PowertoolsLogger {
+    return new BridgeLogger(this.write, options);
+  }
+}
+
 export function createLogger(options: LoggerOptions = {}): Logger {
   const envLevel = process.env.LOG_LEVEL?.toLowerCase();
   const level: LogLevel = options.level ?? (envLevel && envLevel in LEVELS ? (envLevel as LogLevel) : 'info');
-  const write = options.write ?? ((line: string) => process.stdout.write(line + '\n'));
-  const base = options.fields ?? {};
+  const write = options.write ?? ((line: string) => void process.stdout.write(line + '\n'));
+  const pt = new BridgeLogger(write, {
+    logLevel: level.toUpperCase() as 'INFO',
+    logFormatter: new BridgeLogFormatter(),
+    persistentKeys: unreserved(options.fields ?? {}),
+  });
+  return wrap(pt);
+}
 
-  const emit = (lvl: LogLevel, msg: string, fields?: LogFields): void => {
-    if (LEVELS[lvl] < LEVELS[level]) return;
-    const entry = { level: lvl, time: new Date().toISOString(), msg, ...redact(base), ...redact(fields ?? {}) };
-    write(JSON.stringify(entry, errorReplacer));
-  };
-
+function wrap(pt: PowertoolsLogger): Logger {
   return {
-    debug: (m, f) => emit('debug', m, f),
-    info: (m, f) => emit('info', m, f),
-    warn: (m, f) => emit('warn', m, f),
-    error: (m, f) => emit('error', m, f),
-    child: (fields) => createLogger({ level, write, fields: { ...base, ...fields } }),
+    debug: (m, f) => pt.debug(m, unreserved(f)),
+    info: (m, f) => pt.info(m, unreserved(f)),
+    warn: (m, f) => pt.warn(m, unreserved(f)),
+    error: (m, f) => pt.error(m, unreserved(f)),
+    child: (fields) => wrap(pt.createChild({ persistentKeys: unreserved(fields) })),
   };
+}
+
+/** Powertools would drop a field named like one of its own keys; keep it as `<key>_`. */
+function unreserved(fields: LogFields | undefined): LogFields {
+  if (!fields) return {};
+  let out: LogFields | undefined;
+  for (const k of Object.keys(fields)) {
+    if (!RESERVED.has(k)) continue;
+    out ??= { ...fields };
+    out[`${k}_`] = out[k];
+    delete out[k];
+  }
+  return out ?? fields;
 }
 
 /** Replace values of secret-looking keys, recursively (one level of arrays and objects). */
@@ -58,15 +130,6 @@ export function redact(fields: LogFields, depth = 0): LogFields {
     else out[k] = v;
   }
   return out;
-}
-
-function errorReplacer(_key: string, value: unknown): unknown {
-  if (value instanceof Error) {
-    const e = value as Error & { code?: string; retryable?: boolean };
-    // Stack traces are useful to operators and carry no request data.
-    return { name: e.name, message: e.message, code: e.code, retryable: e.retryable, stack: e.stack };
-  }
-  return value;
 }
 
 /** A logger that keeps lines in memory, for tests. */

@@ -45,6 +45,12 @@ export interface MappingWrite extends MappingKey {
   meta?: Record<string, string>;
 }
 
+/** The fields of a write a store keeps (a caller's extra properties never reach the store). */
+export function mappingWriteFields(write: MappingWrite): MappingWrite {
+  const { tenantId, source, objectType, sourceId, neteaseId, contentHash, status, suspendedAt, adopted, lastRunId, meta } = write;
+  return { tenantId, source, objectType, sourceId, neteaseId, contentHash, status, suspendedAt, adopted, lastRunId, meta };
+}
+
 /** What the store holds: the write plus `version` (1 on create, +1 on every put) and `updatedAt`. */
 export interface MappingRecord extends MappingWrite {
   version: number;

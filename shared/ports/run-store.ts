@@ -42,6 +42,22 @@ export interface RunDecision {
   note?: string;
 }
 
+/**
+ * What the dead-run recovery did to a run (shared/use-cases/sync/recover-runs.ts): it found
+ * no progress for the configured time and took the run over (re-sent its unfinished
+ * batches, or finalized it).
+ */
+export interface RunRecovery {
+  /** How many times the run was taken over. */
+  takeovers: number;
+  /** When it was last taken over (ms). */
+  at: number;
+  /** What the last takeover did. */
+  action: 'resent' | 'finalized';
+  /** Batches re-sent by the last takeover. */
+  resent?: number;
+}
+
 export interface NewRun {
   /** From `newRunId()`: time-sortable, so runs list newest first. */
   runId: string;
@@ -70,10 +86,15 @@ export interface RunRecord extends Required<Omit<NewRun, 'source' | 'requestId'>
   totalBatches: number;
   /** Batches counted by `completeBatch` (each batch id at most once). */
   completedBatches: number;
+  /** The batch id `completeBatch` counted last (progress: with `updatedAt`, when it was). */
+  lastBatch?: string;
+  /** Set when the dead-run recovery took the run over. */
+  recovery?: RunRecovery;
   /** Small JSON report (≤ MAX_SUMMARY_BYTES); large plans go to the PlanStore. */
   summary?: unknown;
   error?: RunError;
   decision?: RunDecision;
+  /** The last write to the run (created, planned, a batch completed, taken over): its last progress. */
   updatedAt: number;
 }
 
@@ -85,6 +106,7 @@ export interface RunPatch {
   summary?: unknown;
   error?: RunError;
   decision?: RunDecision;
+  recovery?: RunRecovery;
 }
 
 export interface BatchCompletion {

@@ -18,7 +18,8 @@
  * - Store failures throw `StateStoreError`: retryable for throttling, 5xx and network
  *   errors; not retryable for requests the store refuses (item too large, missing table).
  */
-import type { DirectoryObjectType, DirectorySource } from '../domain/directory';
+import type { DirectoryObjectType } from '../domain/directory';
+import type { DirectorySource } from './directory-source';
 import { AppError, type AppErrorOptions } from '../errors/app-error';
 
 // ---------------------------------------------------------------------------------------

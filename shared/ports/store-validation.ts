@@ -14,6 +14,29 @@ import { MAX_SUMMARY_BYTES, MAX_VALUE_BYTES, OBJECT_TYPES, SOURCE_KINDS } from '
 
 const invalid = (message: string) => new ValidationError(message, { code: 'STATE.INVALID_INPUT' });
 
+/** A page cursor of a store's partition: opaque to callers, refused by any other partition. */
+export function encodePageCursor(partition: string, lastKey: unknown): string {
+  return Buffer.from(JSON.stringify({ p: partition, k: lastKey }), 'utf8').toString('base64url');
+}
+
+/**
+ * The last key a cursor of `partition` carries, checked with `isKey` (each store knows its key
+ * shape). Anything else (not base64url JSON, another partition's cursor, a forged key) throws
+ * ValidationError STATE.BAD_CURSOR.
+ */
+export function decodePageCursor<K>(partition: string, cursor: string, isKey: (k: unknown) => k is K): K {
+  const bad = () => new ValidationError('invalid or foreign page cursor', { code: 'STATE.BAD_CURSOR' });
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw bad();
+  }
+  const { p, k } = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as { p?: unknown; k?: unknown };
+  if (p !== partition || !isKey(k)) throw bad();
+  return k;
+}
+
 /** `expiresAt` (epoch s) for something that must live at least `ttlSeconds` from `nowMs`. */
 export function expiresAtFor(nowMs: number, ttlSeconds: number): number {
   return Math.ceil(nowMs / 1000) + ttlSeconds;
@@ -151,6 +174,13 @@ export function assertRunPatch(patch: RunPatch): void {
     assertOneOf('decision.decision', patch.decision.decision, ['approved', 'rejected'] as const);
     assertKeyPart('decision.by', patch.decision.by, 256);
     assertTime('decision.at', patch.decision.at);
+  }
+  if (patch.recovery !== undefined) {
+    const r = patch.recovery;
+    if (!Number.isInteger(r.takeovers) || r.takeovers < 1) throw invalid('recovery.takeovers must be an integer >= 1');
+    assertTime('recovery.at', r.at);
+    assertOneOf('recovery.action', r.action, ['resent', 'finalized'] as const);
+    if (r.resent !== undefined && (!Number.isInteger(r.resent) || r.resent < 0)) throw invalid('recovery.resent must be an integer >= 0');
   }
 }
 

@@ -3,8 +3,9 @@
  * environment, tenant config, logger, DynamoDB document client and table name, job
  * queue, secret store, clock, and a checked reader of per-tenant secrets.
  *
- * A handler calls `getRuntime('<function name>')` once at module load and passes the
- * pieces into `makeHandler(deps)`. A bad environment or tenant config throws a
+ * Handlers do not call it directly: the composition root (shared/wiring/wiring.ts,
+ * `getWiring('<function name>')`) builds on it and hands each handler its use case's
+ * dependencies. A bad environment or tenant config throws a
  * ConfigError listing every problem, so the function fails at init instead of serving
  * half-configured. In the local stack all functions share one process: the heavy parts
  * (clients, config) are shared, each function gets its own named logger.

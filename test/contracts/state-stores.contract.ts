@@ -277,6 +277,19 @@ export function stateStoreContract(name: string, setup: () => Promise<ContractCo
         await expect(stores.runs.completeBatch(t, run.runId, '5')).rejects.toMatchObject({ code: 'STATE.NO_PENDING_BATCH' });
       });
 
+      it('records the last batch completed and a takeover by the recovery (progress of a run)', async () => {
+        const t = tenant();
+        const run = await newRun(t);
+        await stores.runs.transition(t, run.runId, 'planning', 'applying', { totalBatches: 3 });
+        expect((await stores.runs.get(t, run.runId))?.lastBatch).toBeUndefined();
+        await stores.runs.completeBatch(t, run.runId, 'b1');
+        expect(await stores.runs.get(t, run.runId)).toMatchObject({ lastBatch: 'b1', completedBatches: 1 });
+        const recovery = { takeovers: 1, at: clock.now(), action: 'resent' as const, resent: 2 };
+        await stores.runs.update(t, run.runId, { recovery });
+        expect((await stores.runs.get(t, run.runId))?.recovery).toEqual(recovery);
+        await expect(stores.runs.update(t, run.runId, { recovery: { ...recovery, action: 'nope' as 'resent' } })).rejects.toBeInstanceOf(ValidationError);
+      });
+
       it('approves only a run awaiting approval, and only once', async () => {
         const t = tenant();
         const planning = await newRun(t);

@@ -14,7 +14,7 @@ import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { createTableInput, TABLE_TTL_ATTRIBUTE, tableName } from '../../shared/adapters/aws/table-definition';
 import { FUNCTION_URL_FN, FUNCTIONS, QUEUES, ROUTES, SCHEDULES, queueName, queueUrlEnv, type FunctionSpec } from '../../shared/contracts/app-manifest';
-import { secretKindsFor, secretName, SECRET_KINDS } from '../../shared/config/secrets';
+import { deploymentSecretName, secretKindsFor, secretName, SECRET_KINDS } from '../../shared/config/secrets';
 import { functionName } from '../../infra/constructs/bridge-function';
 import { CALLS_VENDOR_APIS } from '../../infra/constructs/static-egress';
 import { DEFAULT_LOG_RETENTION_DAYS } from '../../infra/deploy-config';
@@ -24,10 +24,12 @@ const SPECS = Object.values(FUNCTIONS);
 let s: Synthesized;
 let egress: Synthesized;
 
+// Two syntheses bundle every function twice: minutes on a loaded 2-core machine.
 beforeAll(() => {
+  // Two synths with bundling skipped: ~9 s on an idle 2-core machine, far more when it is loaded.
   s = synthBridge();
   egress = synthBridge({ staticEgress: 'true', natGateways: '2', alarmEmail: 'ops@acme.example.com', syncRateMinutes: '30', logRetentionDays: 365 });
-});
+}, 300_000);
 
 const fnOf = (t: Synthesized, spec: FunctionSpec) => functionByName(t.service, functionName('test', spec));
 
@@ -111,7 +113,7 @@ describe('stateful stack: queues', () => {
 describe('stateful stack: tenant secrets', () => {
   it('creates one secret per tenant and kind the tenant configures, named by secretName()', () => {
     const names = Object.values(resources(s.stateful, 'AWS::SecretsManager::Secret')).map((r) => r.Properties!.Name);
-    const expected = s.tenants.config.tenants.flatMap((t) => secretKindsFor(t).map((k) => secretName('test', t.id, k)));
+    const expected = [...s.tenants.config.tenants.flatMap((t) => secretKindsFor(t).map((k) => secretName('test', t.id, k))), deploymentSecretName('test')];
     expect(names.sort()).toEqual(expected.sort());
     // The EKP-only tenant has no DingTalk/WeCom secrets; the other has no EKP secret.
     expect(names).toContain('qiye-bridge/test/acme/ekp');
@@ -122,14 +124,20 @@ describe('stateful stack: tenant secrets', () => {
 
   it('creates them empty and retained: no value, generated or literal, anywhere in either template', () => {
     for (const secret of Object.values(resources(s.stateful, 'AWS::SecretsManager::Secret'))) {
-      expect(secret.Properties).not.toHaveProperty('SecretString');
-      expect(secret.Properties).not.toHaveProperty('GenerateSecretString');
       expect(secret.DeletionPolicy).toBe('Retain');
+      expect(secret.Properties).not.toHaveProperty('SecretString');
+      if (secret.Properties!.Name === deploymentSecretName('test')) continue; // generated below
+      expect(secret.Properties).not.toHaveProperty('GenerateSecretString');
     }
     for (const t of [s.stateful, s.service]) {
       const text = JSON.stringify(t.toJSON());
-      expect(text).not.toMatch(/SecretString|GenerateSecretString|resolve:secretsmanager/);
+      expect(text).not.toMatch(/"SecretString"|resolve:secretsmanager/);
     }
+  });
+
+  it('generates the deployment secret (console keys) by Secrets Manager, never in the template', () => {
+    const dep = Object.values(resources(s.stateful, 'AWS::SecretsManager::Secret')).find((r) => r.Properties!.Name === deploymentSecretName('test'))!;
+    expect(dep.Properties!.GenerateSecretString).toMatchObject({ GenerateStringKey: 'key', SecretStringTemplate: '{}', PasswordLength: 48 });
   });
 });
 
@@ -167,7 +175,10 @@ describe('service stack: functions', () => {
       // The baked tenant config must win: a QIYE_TENANTS_FILE would make the function read a file that is not in the bundle.
       expect(env).not.toHaveProperty('QIYE_TENANTS_FILE');
       const queueVars = Object.keys(env).filter((k) => k.startsWith('QUEUE_URL_')).sort();
-      expect(queueVars, spec.name).toEqual(spec.sendsTo.map(queueUrlEnv).sort());
+      // Functions that show or redrive dead letters know every queue (and its DLQ).
+      const known = spec.deadLetters ? (Object.keys(QUEUES) as Array<keyof typeof QUEUES>) : spec.sendsTo;
+      expect(queueVars, spec.name).toEqual(known.map(queueUrlEnv).sort());
+      expect(Object.keys(env).filter((k) => k.startsWith('DLQ_URL_')).length, spec.name).toBe(spec.deadLetters ? Object.keys(QUEUES).length : 0);
       for (const q of spec.sendsTo) expect(flatten(env[queueUrlEnv(q)])).toMatch(new RegExp(`/\\$\\{AWS::AccountId\\}/${queueName('test', q)}$`));
       expect(flatten(env.QIYE_PUBLIC_BASE_URL)).toMatch(/^https:\/\/\$\{HttpApi\w+\}\.execute-api\./);
     }
@@ -361,7 +372,9 @@ describe('service stack: least privilege', () => {
   it('each role reads exactly the secrets of its spec kinds, for the tenants that have them', () => {
     for (const spec of SPECS) {
       const { roleId } = fnOf(s, spec);
-      const expected = s.tenants.config.tenants.flatMap((t) => spec.secrets.filter((k) => secretKindsFor(t).includes(k)).map((k) => secretArn(t.id, k))).sort();
+      const tenantArns = s.tenants.config.tenants.flatMap((t) => spec.secrets.filter((k) => secretKindsFor(t).includes(k)).map((k) => secretArn(t.id, k)));
+      const deploymentArn = `arn:\${AWS::Partition}:secretsmanager:\${AWS::Region}:\${AWS::AccountId}:secret:${deploymentSecretName('test')}-??????`;
+      const expected = [...tenantArns, ...(spec.readsDeploymentSecret ? [deploymentArn] : [])].sort();
       expect(allowedResources(s.service, roleId, 'secretsmanager:GetSecretValue'), spec.name).toEqual(expected);
       expect(allowedResources(s.service, roleId, 'secretsmanager:DescribeSecret'), spec.name).toEqual(expected);
     }
@@ -390,7 +403,9 @@ describe('service stack: least privilege', () => {
     for (const spec of SPECS) {
       const { roleId } = fnOf(s, spec);
       const sendable = allowedResources(s.service, roleId, 'sqs:SendMessage');
-      expect(sendable.map((r) => r.split(':').pop()).sort(), spec.name).toEqual(spec.sendsTo.map((q) => queueName('test', q)).sort());
+      // A redriving function (the console) sends DLQ messages back to any queue.
+      const sends = spec.deadLetters === 'redrive' ? Object.keys(QUEUES) : spec.sendsTo;
+      expect(sendable.map((r) => r.split(':').pop()).sort(), spec.name).toEqual(sends.map((q) => queueName('test', q as never)).sort());
       const writeAction = 'dynamodb:PutItem';
       const tableArn = 'arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/qiye-bridge-test';
       expect(allowedResources(s.service, roleId, 'dynamodb:GetItem'), spec.name).toEqual([tableArn]);
@@ -398,15 +413,27 @@ describe('service stack: least privilege', () => {
       expect(allowedResources(s.service, roleId, 'dynamodb:Query'), spec.name).toEqual([tableArn, `${tableArn}/index/gsi1`]);
       // Consumers receive from their own queue only.
       const receivable = allowedResources(s.service, roleId, 'sqs:ReceiveMessage');
-      expect(receivable.map((r) => r.split(':').pop()), spec.name).toEqual(spec.consumes ? [queueName('test', spec.consumes.queue)] : []);
+      const receives = spec.deadLetters === 'redrive' ? Object.keys(QUEUES).map((q) => queueName('test', q as never, true)) : spec.consumes ? [queueName('test', spec.consumes.queue)] : [];
+      expect(receivable.map((r) => r.split(':').pop()).sort(), spec.name).toEqual(receives.sort());
     }
   });
 
-  it('grants nothing beyond logs, DynamoDB, Secrets Manager, SQS (and EC2 ENIs through the VPC policy)', () => {
+  it('grants nothing beyond logs, DynamoDB, Secrets Manager, SQS (and EC2 ENIs through the VPC policy); SNS and its key only to the alerts function', () => {
     for (const spec of SPECS) {
       const services = new Set(roleStatements(s.service, fnOf(s, spec).roleId).flatMap((st) => st.actions.map((a) => a.split(':')[0])));
-      for (const svc of services) expect(['logs', 'dynamodb', 'secretsmanager', 'sqs']).toContain(svc);
+      for (const svc of services) expect([...['logs', 'dynamodb', 'secretsmanager', 'sqs'], ...(spec.publishesAlarms ? ['sns', 'kms'] : [])]).toContain(svc);
     }
+    const alerts = fnOf(s, FUNCTIONS.alerts);
+    expect(allowedResources(s.service, alerts.roleId, 'sns:Publish')).toHaveLength(1);
+  });
+
+  it('the console reads queue depths and redrives DLQs; the alerts function only reads depths', () => {
+    const depthArns = Object.keys(QUEUES).flatMap((q) => [queueName('test', q as never), queueName('test', q as never, true)]).sort();
+    for (const spec of [FUNCTIONS.console, FUNCTIONS.alerts]) {
+      const { roleId } = fnOf(s, spec);
+      expect([...new Set(allowedResources(s.service, roleId, 'sqs:GetQueueAttributes').map((r) => r.split(':').pop()))].sort(), spec.name).toEqual(depthArns);
+    }
+    expect(allowedResources(s.service, fnOf(s, FUNCTIONS.alerts).roleId, 'sqs:DeleteMessage')).toEqual([]);
   });
 });
 

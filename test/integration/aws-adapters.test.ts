@@ -1,18 +1,17 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { ReceiveMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createDocumentClient } from '../../shared/adapters/aws/dynamodb-client';
 import { SecretsManagerSecretStore } from '../../shared/adapters/aws/secrets-manager.secret-store';
 import { SqsJobQueue } from '../../shared/adapters/aws/sqs.job-queue';
 import { createTableInput } from '../../shared/adapters/aws/table-definition';
 import { AppError, ConfigError, UpstreamError } from '../../shared/errors/app-error';
-import { fixedClock } from '../../shared/ports/clock';
 import { startDynalite, type RunningDynalite } from '../../local/dynamodb';
 import { startQueues, type RunningQueues } from '../../local/queues';
+import { startSecretsManagerStub } from '../fixtures/secrets-manager-stub';
 
 const creds = { accessKeyId: 'test', secretAccessKey: 'test' };
 const region = 'us-east-1';
@@ -142,37 +141,27 @@ describe('SecretsManagerSecretStore (against a Secrets Manager stub over HTTP)',
 
   beforeAll(async () => {
     // Answers the JSON 1.1 protocol the real client speaks (toolchain.md §3).
-    server = createServer((req, res) => {
-      let body = '';
-      req.on('data', (c: Buffer) => (body += c.toString()));
-      req.on('end', () => {
-        const op = String(req.headers['x-amz-target'] ?? '').replace('secretsmanager.', '');
-        const input = JSON.parse(body || '{}') as { SecretId?: string; Name?: string; SecretString?: string };
-        const id = input.SecretId ?? input.Name ?? '';
-        calls.push({ op, id });
-        const reply = (status: number, payload: unknown) => {
-          res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1' });
-          res.end(JSON.stringify(payload));
-        };
-        if (denyAll) return reply(400, { __type: 'AccessDeniedException', message: 'not authorized' });
-        if (op === 'GetSecretValue') {
-          if (!secrets.has(id)) return reply(400, { __type: 'ResourceNotFoundException', message: "Secrets Manager can't find the specified secret." });
-          return reply(200, { ARN: `arn:aws:secretsmanager:us-east-1:000000000000:secret:${id}`, Name: id, SecretString: secrets.get(id), VersionId: 'v1' });
-        }
-        if (op === 'PutSecretValue') {
-          if (!secrets.has(id)) return reply(400, { __type: 'ResourceNotFoundException', message: "Secrets Manager can't find the specified secret." });
-          secrets.set(id, input.SecretString ?? '');
-          return reply(200, { Name: id, VersionId: 'v2' });
-        }
-        if (op === 'CreateSecret') {
-          secrets.set(id, input.SecretString ?? '');
-          return reply(200, { Name: id, VersionId: 'v1' });
-        }
-        reply(400, { __type: 'InvalidRequestException', message: `unsupported ${op}` });
-      });
+    const stub = await startSecretsManagerStub(({ op, input }) => {
+      const id = input.SecretId ?? input.Name ?? '';
+      calls.push({ op, id });
+      if (denyAll) return [400, { __type: 'AccessDeniedException', message: 'not authorized' }];
+      if (op === 'GetSecretValue') {
+        if (!secrets.has(id)) return [400, { __type: 'ResourceNotFoundException', message: "Secrets Manager can't find the specified secret." }];
+        return [200, { ARN: `arn:aws:secretsmanager:us-east-1:000000000000:secret:${id}`, Name: id, SecretString: secrets.get(id), VersionId: 'v1' }];
+      }
+      if (op === 'PutSecretValue') {
+        if (!secrets.has(id)) return [400, { __type: 'ResourceNotFoundException', message: "Secrets Manager can't find the specified secret." }];
+        secrets.set(id, input.SecretString ?? '');
+        return [200, { Name: id, VersionId: 'v2' }];
+      }
+      if (op === 'CreateSecret') {
+        secrets.set(id, input.SecretString ?? '');
+        return [200, { Name: id, VersionId: 'v1' }];
+      }
+      return [400, { __type: 'InvalidRequestException', message: `unsupported ${op}` }];
     });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    server = stub.server;
+    endpoint = stub.endpoint;
   });
   afterAll(() => new Promise<void>((r) => server.close(() => r())));
   beforeEach(() => {
@@ -184,17 +173,43 @@ describe('SecretsManagerSecretStore (against a Secrets Manager stub over HTTP)',
   const client = () => new SecretsManagerClient({ endpoint, region, credentials: creds, maxAttempts: 1 });
 
   it('reads a JSON secret and serves it from memory until the cache expires', async () => {
+    // Powertools' SecretsProvider reads Date.now(): only Date is faked (the HTTP stub keeps real timers).
+    vi.useFakeTimers({ toFake: ['Date'], now: 1_000_000 });
+    try {
+      secrets.set('qiye-bridge/prod/acme/oa', JSON.stringify({ linkSecret: 'a-very-long-link-secret' }));
+      const store = new SecretsManagerSecretStore({ client: client(), cacheTtlMs: 60_000 });
+      expect(await store.getJson('qiye-bridge/prod/acme/oa')).toEqual({ linkSecret: 'a-very-long-link-secret' });
+      vi.setSystemTime(1_000_000 + 59_000);
+      expect(await store.getJson('qiye-bridge/prod/acme/oa')).toEqual({ linkSecret: 'a-very-long-link-secret' });
+      expect(calls).toHaveLength(1);
+      vi.setSystemTime(1_000_000 + 61_000);
+      secrets.set('qiye-bridge/prod/acme/oa', JSON.stringify({ linkSecret: 'rotated-link-secret-value' }));
+      expect(await store.getJson('qiye-bridge/prod/acme/oa')).toEqual({ linkSecret: 'rotated-link-secret-value' });
+      expect(calls).toHaveLength(2);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('gives each caller its own copy of a cached value', async () => {
     secrets.set('qiye-bridge/prod/acme/oa', JSON.stringify({ linkSecret: 'a-very-long-link-secret' }));
-    const clock = fixedClock(1_000_000);
-    const store = new SecretsManagerSecretStore({ client: client(), clock, cacheTtlMs: 60_000 });
-    expect(await store.getJson('qiye-bridge/prod/acme/oa')).toEqual({ linkSecret: 'a-very-long-link-secret' });
-    clock.advance(59_000);
+    const store = new SecretsManagerSecretStore({ client: client() });
+    const first = await store.getJson('qiye-bridge/prod/acme/oa');
+    first!.linkSecret = 'changed by a caller';
     expect(await store.getJson('qiye-bridge/prod/acme/oa')).toEqual({ linkSecret: 'a-very-long-link-secret' });
     expect(calls).toHaveLength(1);
-    clock.advance(2_000);
-    secrets.set('qiye-bridge/prod/acme/oa', JSON.stringify({ linkSecret: 'rotated-link-secret-value' }));
-    expect(await store.getJson('qiye-bridge/prod/acme/oa')).toEqual({ linkSecret: 'rotated-link-secret-value' });
-    expect(calls).toHaveLength(2);
+  });
+
+  it('caches a missing secret too, and reads every time with a zero TTL', async () => {
+    const store = new SecretsManagerSecretStore({ client: client() });
+    expect(await store.getJson('qiye-bridge/prod/acme/ekp')).toBeUndefined();
+    expect(await store.getJson('qiye-bridge/prod/acme/ekp')).toBeUndefined();
+    expect(calls.map((c) => c.op)).toEqual(['GetSecretValue']);
+    const uncached = new SecretsManagerSecretStore({ client: client(), cacheTtlMs: 0 });
+    secrets.set('qiye-bridge/prod/acme/ekp', '{"a":1}');
+    expect(await uncached.getJson('qiye-bridge/prod/acme/ekp')).toEqual({ a: 1 });
+    expect(await uncached.getJson('qiye-bridge/prod/acme/ekp')).toEqual({ a: 1 });
+    expect(calls).toHaveLength(3);
   });
 
   it('answers undefined for a missing or empty secret', async () => {

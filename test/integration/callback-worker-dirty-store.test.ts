@@ -2,40 +2,17 @@
  * DirtyStore: the DynamoDB adapter against dynalite over the wire, and the in-memory twin,
  * through the same behaviours (so the callback worker's memory-store tests mean something).
  */
-import { once } from 'node:events';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import dynalite from 'dynalite';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { describe, expect, it } from 'vitest';
 import { DynamoDirtyStore, dirtyKeys } from '../../shared/adapters/aws/dynamo-dirty.store';
-import { createTableInput } from '../../shared/adapters/aws/table-definition';
 import { MemoryDirtyStore } from '../../shared/adapters/memory/memory-dirty.store';
 import { ValidationError } from '../../shared/errors/app-error';
 import { fixedClock } from '../../shared/ports/clock';
 import type { DirtyStore } from '../../shared/ports/dirty-store';
+import { dynaliteTable } from '../support/dynalite-table';
 
 const TABLE = 'qiye-bridge-dirty-test';
-let server: Server;
-let doc: DynamoDBDocumentClient;
-
-beforeAll(async () => {
-  server = dynalite({ createTableMs: 0 });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  doc = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } }));
-  await doc.send(new CreateTableCommand(createTableInput(TABLE)));
-});
-
-afterAll(async () => {
-  doc?.destroy();
-  if (server) {
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
-});
+const db = dynaliteTable(TABLE);
 
 let n = 0;
 const T0 = Date.UTC(2024, 4, 6, 2, 0, 0);
@@ -46,7 +23,7 @@ const implementations: Array<[string, () => { store: DirtyStore; tenant: string;
   }],
   ['dynamo (dynalite)', () => {
     const clock = fixedClock(T0);
-    return { store: new DynamoDirtyStore(doc, TABLE, { clock }), tenant: `t${++n}`, clock };
+    return { store: new DynamoDirtyStore(db.doc, TABLE, { clock }), tenant: `t${++n}`, clock };
   }],
 ];
 
@@ -119,9 +96,9 @@ describe.each(implementations)('DirtyStore: %s', (_name, make) => {
 describe('DynamoDirtyStore: the stored item', () => {
   it('lives in the tenant\'s DIRTY partition with an expiry for TTL, and holds ids only', async () => {
     const clock = fixedClock(T0);
-    const store = new DynamoDirtyStore(doc, TABLE, { clock });
+    const store = new DynamoDirtyStore(db.doc, TABLE, { clock });
     await store.mark('acme', 'dingtalk', [{ kind: 'person', id: 'u#1' }]);
-    const out = await doc.send(new GetCommand({ TableName: TABLE, Key: dirtyKeys.entry('acme', 'dingtalk', 'person', 'u#1') }));
+    const out = await db.doc.send(new GetCommand({ TableName: TABLE, Key: dirtyKeys.entry('acme', 'dingtalk', 'person', 'u#1') }));
     expect(dirtyKeys.entry('acme', 'dingtalk', 'person', 'u#1')).toEqual({ pk: 'T#acme#DIRTY#dingtalk', sk: 'person#u%231' });
     expect(Object.keys(out.Item!).sort()).toEqual(['dirtiedAt', 'expiresAt', 'id', 'kind', 'pk', 'sk', 'source', 'tenantId', 'updatedAt', 'version']);
     expect(out.Item!.expiresAt).toBe(Math.ceil(T0 / 1000) + 3 * 24 * 3600);

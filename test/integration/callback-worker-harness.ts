@@ -7,7 +7,6 @@
  * SQS's semantics: batches, concurrency, at-least-once, failed records redelivered and
  * moved to a DLQ after maxReceiveCount, optional duplicate deliveries.
  */
-import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { makeHandler as makeCallbackWorker } from '../../functions/queue/callback-worker/handler';
 import { makeHandler as makeSyncWorker } from '../../functions/queue/sync-worker/handler';
 import { DingtalkClient } from '../../shared/adapters/dingtalk';
@@ -23,12 +22,13 @@ import type { QueueName } from '../../shared/contracts/app-manifest';
 import type { ContactChange, ContactEventMessage } from '../../shared/contracts/contact-event';
 import { Signer } from '../../shared/crypto/netease-signing';
 import { generateKeyPairSync } from '../../shared/crypto/rsa-keys';
-import type { DirectorySource } from '../../shared/domain/directory';
+import type { DirectorySource } from '../../shared/ports/directory-source';
 import { createMemoryLogger } from '../../shared/logging/logger';
 import type { JobQueue, OutgoingMessage } from '../../shared/ports/job-queue';
 import type { RunRecord } from '../../shared/ports/run-store';
 import type { StateStores } from '../../shared/ports/state-stores';
 import type { CallbackWorkerOptions } from '../../shared/use-cases/callbacks/apply-contact-events';
+import { deliverBatch, type SqsWorker } from '../support/sqs-events';
 import { startSyncRun, type SyncDeps } from '../../shared/use-cases/sync';
 import { startDingtalkSimulator, type RunningDingtalkSimulator } from '../../local/simulators/dingtalk';
 import type { RunningNeteaseSimulator } from '../../local/simulators/netease';
@@ -46,7 +46,7 @@ interface Queued {
   visibleAt: number;
 }
 
-type Worker = (event: SQSEvent, context: Context) => Promise<{ batchItemFailures: Array<{ itemIdentifier: string }> }>;
+type Worker = SqsWorker;
 
 export interface PumpOptions {
   /** Share of records delivered twice at once (SQS at-least-once). Default 0. */
@@ -86,27 +86,8 @@ export class TwoQueues implements JobQueue {
     const deadline = Date.now() + (opts.timeoutMs ?? 60_000);
     const inFlight: Record<'callback' | 'sync', Set<Promise<void>>> = { callback: new Set(), sync: new Set() };
     const invoke = async (q: 'callback' | 'sync', batch: Queued[], duplicate: boolean): Promise<void> => {
-      const records = batch.map(
-        (m): SQSRecord => ({
-          messageId: m.messageId,
-          receiptHandle: `${m.messageId}-${m.receiveCount}`,
-          body: m.body,
-          attributes: { ApproximateReceiveCount: String(m.receiveCount), SentTimestamp: '0', SenderId: 'local', ApproximateFirstReceiveTimestamp: '0' },
-          messageAttributes: {},
-          md5OfBody: '',
-          eventSource: 'aws:sqs',
-          eventSourceARN: `arn:aws:sqs:local:000000000000:${q}`,
-          awsRegion: 'local',
-        }),
-      );
-      this.deliveries += records.length;
-      let failed: Set<string>;
-      try {
-        const res = await workers[q]({ Records: records }, {} as Context);
-        failed = new Set(res.batchItemFailures.map((f) => f.itemIdentifier));
-      } catch {
-        failed = new Set(batch.map((m) => m.messageId));
-      }
+      this.deliveries += batch.length;
+      const failed = await deliverBatch(workers[q], batch, q);
       if (duplicate) return;
       for (const m of batch) {
         if (!failed.has(m.messageId)) continue;

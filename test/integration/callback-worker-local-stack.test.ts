@@ -20,6 +20,7 @@ import { tenantSchema } from '../../shared/config/tenant-config.schema';
 import { createMemoryLogger } from '../../shared/logging/logger';
 import { readTenantSecret } from '../../shared/runtime/runtime';
 import { buildSimulatedCallback, type SimulatedEvent } from '../../shared/use-cases/callbacks/simulate-callback';
+import { saveEnv } from '../support/env';
 
 const TENANT = 'cbwire';
 const DOMAIN = 'cbwire.example.com';
@@ -36,7 +37,7 @@ const tenantJson = (neteaseUrl: string, dingtalkUrl: string) => ({
   sync: { source: 'dingtalk', accountNameRule: 'emailLocalPart', deleteThreshold: { count: 50, percent: 20 } },
 });
 
-const savedLogLevel = process.env.LOG_LEVEL;
+const restoreEnv = saveEnv('LOG_LEVEL');
 beforeAll(async () => {
   process.env.LOG_LEVEL = 'error';
   dataDir = await mkdtemp(join(tmpdir(), 'qiye-cbworker-'));
@@ -53,8 +54,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  if (savedLogLevel === undefined) delete process.env.LOG_LEVEL;
-  else process.env.LOG_LEVEL = savedLogLevel;
+  restoreEnv();
   await stack?.stop();
   await dingtalk?.stop();
   await netease?.stop();

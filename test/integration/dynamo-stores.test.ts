@@ -1,55 +1,26 @@
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { createServer, type Server } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import dynalite from 'dynalite';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { mapDynamoError } from '../../shared/adapters/aws/dynamo-base.store';
 import { DynamoMappingStore } from '../../shared/adapters/aws/dynamo-mapping.store';
 import { createDynamoStateStores } from '../../shared/adapters/aws/dynamo-state.store';
-import { createTableInput } from '../../shared/adapters/aws/table-definition';
 import { keys } from '../../shared/adapters/aws/table-keys';
 import { fixedClock } from '../../shared/ports/clock';
 import { newRunId } from '../../shared/ports/run-store';
 import type { StateStores } from '../../shared/ports/state-stores';
 import { StateStoreError } from '../../shared/ports/store-common';
 import { stateStoreContract, type TestClock } from '../contracts/state-stores.contract';
+import { dynaliteTable, testDocumentClient } from '../support/dynalite-table';
 
 const TABLE = 'qiye-bridge-test';
-let server: Server;
-let endpoint: string;
-let doc: DynamoDBDocumentClient;
-
-function documentClient(url: string, maxAttempts?: number): DynamoDBDocumentClient {
-  // Deliberately without removeUndefinedValues: the adapters must not depend on the
-  // client's marshall options.
-  return DynamoDBDocumentClient.from(
-    new DynamoDBClient({ endpoint: url, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, ...(maxAttempts ? { maxAttempts } : {}) }),
-  );
-}
-
-beforeAll(async () => {
-  server = dynalite({ createTableMs: 0 });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  doc = documentClient(endpoint);
-  await doc.send(new CreateTableCommand(createTableInput(TABLE)));
-});
-
-afterAll(async () => {
-  doc?.destroy();
-  if (server) {
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
-});
+const db = dynaliteTable(TABLE);
 
 stateStoreContract('dynamo (dynalite)', async () => {
   const clock = fixedClock(Date.UTC(2024, 4, 1, 12, 0, 0, 123));
-  return { stores: createDynamoStateStores(doc, TABLE, { clock }), clock };
+  return { stores: createDynamoStateStores(db.doc, TABLE, { clock }), clock };
 });
 
 describe('dynamo adapters: what the contract cannot see', () => {
@@ -57,10 +28,10 @@ describe('dynamo adapters: what the contract cannot see', () => {
   let clock: TestClock;
   beforeAll(() => {
     clock = fixedClock(Date.UTC(2024, 5, 1));
-    stores = createDynamoStateStores(doc, TABLE, { clock });
+    stores = createDynamoStateStores(db.doc, TABLE, { clock });
   });
 
-  const raw = async (key: { pk: string; sk: string }) => (await doc.send(new GetCommand({ TableName: TABLE, Key: key }))).Item;
+  const raw = async (key: { pk: string; sk: string }) => (await db.doc.send(new GetCommand({ TableName: TABLE, Key: key }))).Item;
 
   it('escapes # in ids inside keys and puts the reverse view in gsi1', async () => {
     await stores.mappings.put({ tenantId: 'acme#1', source: 'ekp', objectType: 'person', sourceId: 'a#b', neteaseId: 'Li.Si', contentHash: 'h', status: 'active', lastRunId: 'r' });
@@ -99,14 +70,14 @@ describe('dynamo adapters: what the contract cannot see', () => {
     expect(await stores.plans.getDocument(t, runId, 'plan')).toEqual(big);
     // Replacing it removes the old chunks.
     await stores.plans.putDocument(t, runId, 'plan', { small: true });
-    const chunks = await doc.send(
+    const chunks = await db.doc.send(
       new QueryCommand({ TableName: TABLE, KeyConditionExpression: 'pk = :p AND begins_with(sk, :c)', ExpressionAttributeValues: { ':p': keys.planPartition(t, runId), ':c': 'D#plan#' } }),
     );
     expect(chunks.Items).toHaveLength(1);
   });
 
   it('reports a missing table as a non-retryable store error', async () => {
-    const store = new DynamoMappingStore(doc, 'no-such-table');
+    const store = new DynamoMappingStore(db.doc, 'no-such-table');
     const err = await store.get({ tenantId: 't', source: 'ekp', objectType: 'person', sourceId: 'x' }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(StateStoreError);
     expect(err).toMatchObject({ code: 'STATE.TABLE_MISSING', retryable: false });
@@ -118,7 +89,7 @@ describe('dynamo adapters: what the contract cannot see', () => {
     await once(closed, 'listening');
     const port = (closed.address() as AddressInfo).port;
     await new Promise<void>((r) => closed.close(() => r()));
-    const client = documentClient(`http://127.0.0.1:${port}`, 1);
+    const client = testDocumentClient(`http://127.0.0.1:${port}`, 1);
     const err = await new DynamoMappingStore(client, TABLE).get({ tenantId: 't', source: 'ekp', objectType: 'person', sourceId: 'x' }).catch((e: unknown) => e);
     client.destroy();
     expect(err).toMatchObject({ code: 'STATE.UNAVAILABLE', retryable: true });

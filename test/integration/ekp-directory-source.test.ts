@@ -6,7 +6,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createEkpClient, EkpClient } from '../../shared/adapters/ekp/ekp.client';
 import { EkpDirectorySource, type EkpDirectorySnapshot } from '../../shared/adapters/ekp/ekp.directory-source';
 import { MemoryMappingStore } from '../../shared/adapters/memory/memory-mapping.store';
-import { createSyncAdapters, knownIdsFromMappings } from '../../shared/adapters/sources';
+import { knownIdsFromMappings } from '../../shared/wiring/sync';
+import { createTenantClients } from '../../shared/wiring/tenant-clients';
 import { EKP_ORG_SERVICE_PATH } from '../../shared/adapters/ekp/ekp.schema';
 import { tenantSchema, type TenantConfig } from '../../shared/config/tenant-config.schema';
 import { secretName } from '../../shared/config/secrets';
@@ -227,11 +228,11 @@ describe('EkpDirectorySource.changesSince', () => {
   });
 });
 
-describe('the EKP source built by createSyncAdapters', () => {
+describe('the EKP source built by createTenantClients', () => {
   it('reports physical deletions of mapped ids in changesSince, from the ids the mapping store holds', async () => {
     const mappings = new MemoryMappingStore();
-    const adapters = createSyncAdapters({ secrets, stage: STAGE, knownIds: (t, source) => knownIdsFromMappings(mappings, t.id, source) });
-    const source = await adapters.directory(tenant);
+    const adapters = createTenantClients({ secrets, stage: STAGE, knownIds: (t, source) => knownIdsFromMappings(mappings, t.id, source) });
+    const source = await adapters.directorySource(tenant);
     const snap = (await source.fullSnapshot()) as EkpDirectorySnapshot;
     expect(snap.complete).toBe(true);
     // What a first sync run would have written: a mapping per department and person.

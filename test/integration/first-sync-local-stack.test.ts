@@ -22,6 +22,7 @@ import { createDynamoStateStores } from '../../shared/adapters/aws/dynamo-state.
 import { FileSecretStore } from '../../shared/adapters/local/file.secret-store';
 import { tenantsFileSchema } from '../../shared/config/tenant-config.schema';
 import { createMemoryLogger } from '../../shared/logging/logger';
+import { saveEnv } from '../support/env';
 
 const SANDBOX_PORTS = { netease: 3101, dingtalk: 3102, wecom: 3103, ekp: 3104 } as const;
 
@@ -29,7 +30,7 @@ let dataDir: string;
 let stack: LocalStack;
 let netease: RunningNeteaseSimulator;
 const sims: RunningSimulator[] = [];
-const savedEnv = { LOG_LEVEL: process.env.LOG_LEVEL, QIYE_TENANTS_FILE: process.env.QIYE_TENANTS_FILE, QIYE_DATA_DIR: process.env.QIYE_DATA_DIR };
+const restoreEnv = saveEnv('LOG_LEVEL', 'QIYE_TENANTS_FILE', 'QIYE_DATA_DIR');
 
 beforeAll(async () => {
   process.env.LOG_LEVEL = 'error';
@@ -54,10 +55,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  for (const [k, v] of Object.entries(savedEnv)) {
-    if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
-  }
+  restoreEnv();
   await stack?.stop();
   for (const sim of sims) await sim.stop();
   if (dataDir) await rm(dataDir, { recursive: true, force: true });

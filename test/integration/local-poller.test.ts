@@ -1,24 +1,17 @@
-import { mkdtemp as mkdtempRaw, readFile, rm, stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ReceiveMessageCommand, SendMessageBatchCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { QUEUES } from '../../shared/contracts/app-manifest';
 import { createMemoryLogger } from '../../shared/logging/logger';
 import { restoreQueues, snapshotQueues, startQueues, type RunningQueues } from '../../local/queues';
 import { SqsPoller } from '../../local/sqs-poller';
 import type { LambdaHandler } from '../../local/lambda-invoke';
+import { tempDirs } from '../support/temp-dirs';
 
-const tempDirs: string[] = [];
-async function mkdtemp(prefix: string): Promise<string> {
-  const d = await mkdtempRaw(prefix);
-  tempDirs.push(d);
-  return d;
-}
-afterAll(async () => {
-  await Promise.all(tempDirs.map((d) => rm(d, { recursive: true, force: true })));
-});
+const mkdtemp = tempDirs();
 
 let sqs: RunningQueues;
 let poller: SqsPoller | undefined;

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp as mkdtempRaw, rm, stat, writeFile } from 'node:fs/promises';
+import { stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -7,8 +7,10 @@ import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-s
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { ListQueuesCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { ScheduledEvent } from 'aws-lambda';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { createTableInput } from '../../shared/adapters/aws/table-definition';
+import { createDynamoStateStores } from '../../shared/adapters/aws/dynamo-state.store';
+import { newRunId } from '../../shared/ports/run-store';
 import { ConfigError } from '../../shared/errors/app-error';
 import { createMemoryLogger } from '../../shared/logging/logger';
 import { FUNCTIONS, QUEUES, type FunctionName } from '../../shared/contracts/app-manifest';
@@ -16,6 +18,7 @@ import { startLocalStack, type LocalStack } from '../../local/stack';
 import { startDynalite } from '../../local/dynamodb';
 import type { LambdaHandler } from '../../local/lambda-invoke';
 import type { SimulatorModule, SimulatorStartOptions } from '../../local/simulators/simulator';
+import { tempDirs } from '../support/temp-dirs';
 
 const RANDOM_PORTS = { gateway: 0, functionUrl: 0, dynamodb: 0, sqs: 0 };
 // config/tenants.local.json points at fixed simulator ports (3101-3104); tests must not take them.
@@ -27,15 +30,7 @@ afterEach(async () => {
   running = undefined;
 });
 
-const tempDirs: string[] = [];
-async function mkdtemp(prefix: string): Promise<string> {
-  const d = await mkdtempRaw(prefix);
-  tempDirs.push(d);
-  return d;
-}
-afterAll(async () => {
-  await Promise.all(tempDirs.map((d) => rm(d, { recursive: true, force: true })));
-});
+const mkdtemp = tempDirs();
 
 async function healthWithin(url: string, ms: number): Promise<{ status: number; body: any }> {
   const end = Date.now() + ms;
@@ -54,6 +49,23 @@ async function healthWithin(url: string, ms: number): Promise<{ status: number; 
 }
 
 describe('the local stack', () => {
+  it('reports a sync run stuck with no progress as degraded on /health', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'qiye-stack-'));
+    running = await startLocalStack({ dataDir, env: { QIYE_SYNC_STUCK_SECONDS: '1' }, ports: RANDOM_PORTS, schedule: false, pollers: false, simulators: NO_SIMULATORS, logger: createMemoryLogger('warn') });
+    expect((await healthWithin(running.urls.health, 20_000)).status).toBe(200);
+    const stores = createDynamoStateStores(running.clients.documents, running.tableName);
+    const runId = newRunId(Date.now());
+    await stores.locks.acquire('sandbox', 'sync', runId, 30 * 60_000);
+    await stores.runs.create({ runId, tenantId: 'sandbox', source: 'ekp', trigger: 'schedule', mode: 'full', dryRun: false, startedAt: Date.now() });
+    expect((await fetch(running.urls.health)).status).toBe(200); // not stuck yet
+    await new Promise((r) => setTimeout(r, 1200));
+    const res = await fetch(running.urls.health);
+    const body = (await res.json()) as any;
+    expect(res.status).toBe(503);
+    expect(body.status).toBe('degraded');
+    expect(body.checks.runs).toMatchObject({ ok: false, stuck: [{ tenant: 'sandbox', runId, status: 'planning', progress: expect.stringMatching(/STUCK/) }] });
+  });
+
   it('starts healthy, and a second start keeps the table contents and the queued messages', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'qiye-stack-'));
     // Real handler modules (whatever their state): this test relies only on /health.

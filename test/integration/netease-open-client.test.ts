@@ -10,7 +10,7 @@ import { rebaseUrl } from '../../local/simulators/sim-http';
 import { RateLimiterRegistry, type RateLimiter, type RateLimiterOptions } from '../../shared/adapters/http/rate-limiter';
 import { NeteaseClient } from '../../shared/adapters/netease';
 import { NeteaseOpenApiError, NeteaseOpenClient, parseChinaTime, type NeteaseOpenClientOptions, type NeteaseOpenSettings } from '../../shared/adapters/netease/netease-open.client';
-import { createSyncAdapters } from '../../shared/adapters/sources';
+import { createTenantClients } from '../../shared/wiring/tenant-clients';
 import { loadTenantsFile } from '../../shared/config/load-config';
 import { secretName } from '../../shared/config/secrets';
 import { tenantSchema } from '../../shared/config/tenant-config.schema';
@@ -203,7 +203,7 @@ describe('moveUnit', () => {
   });
 });
 
-describe('per-tenant wiring (shared/adapters/sources.ts)', () => {
+describe('per-tenant wiring (shared/wiring/tenant-clients.ts)', () => {
   const TENANT = 'wired';
   const WIRED_DOMAIN = 'wired.example.com';
   let wiredSim: RunningNeteaseSimulator;
@@ -250,15 +250,15 @@ describe('per-tenant wiring (shared/adapters/sources.ts)', () => {
     const name = secretName('test', TENANT, 'netease');
     const limiters = new CountingRegistry();
     const logger = createMemoryLogger('warn');
-    const adapters = createSyncAdapters({ secrets, stage: 'test', limiters, logger });
+    const adapters = createTenantClients({ secrets, stage: 'test', limiters, logger });
 
-    expect((await adapters.netease(tenant(false))).reparentUnit).toBeUndefined();
+    expect((await adapters.neteaseDirectory(tenant(false))).reparentUnit).toBeUndefined();
     // Configured, but no authCode yet: still the legacy API alone, with a warning.
-    expect((await adapters.netease(tenant(true))).reparentUnit).toBeUndefined();
+    expect((await adapters.neteaseDirectory(tenant(true))).reparentUnit).toBeUndefined();
     expect(logger.lines.map((l) => l.msg)).toContain('netease.openPlatform is configured but the netease secret has no authCode: unit moves stay unsupported');
 
     await secrets.putJson(name, { ...(await secrets.getJson(name)), authCode: 'wired-auth-code' });
-    const api = await adapters.netease(tenant(true));
+    const api = await adapters.neteaseDirectory(tenant(true));
     expect(api.reparentUnit).toBeTypeOf('function');
     expect(api.domain).toBe(WIRED_DOMAIN);
     const x = await api.createUnit({ unitName: 'X' });
@@ -270,11 +270,11 @@ describe('per-tenant wiring (shared/adapters/sources.ts)', () => {
     expect((limiters.counts.get(`netease:${TENANT}`) ?? 0) - before).toBe(4);
     expect([...limiters.counts.keys()]).toEqual([`netease:${TENANT}`]);
     // The same composed API is reused (its token cache with it).
-    expect(await adapters.netease(tenant(true))).toBe(api);
+    expect(await adapters.neteaseDirectory(tenant(true))).toBe(api);
 
     // Removing the authCode switches moves off again.
     await secrets.putJson(name, { privateKeyHex: (await secrets.getJson(name))!.privateKeyHex as string });
-    expect((await adapters.netease(tenant(true))).reparentUnit).toBeUndefined();
+    expect((await adapters.neteaseDirectory(tenant(true))).reparentUnit).toBeUndefined();
   });
 });
 
@@ -303,7 +303,7 @@ describe('the local sandbox (config/tenants.local.json, local/sandbox.ts)', () =
         ...sandbox,
         netease: { ...n, apiBaseUrl: rebaseUrl(n.apiBaseUrl, localSim.url), unreadUrl: rebaseUrl(n.unreadUrl, localSim.url), openPlatform: { ...n.openPlatform!, baseUrl: localSim.url } },
       };
-      const api = await createSyncAdapters({ secrets, stage: 'local', limiters: new RateLimiterRegistry() }).netease(tenant);
+      const api = await createTenantClients({ secrets, stage: 'local', limiters: new RateLimiterRegistry() }).neteaseDirectory(tenant);
       const top = await api.createUnit({ unitName: '总部' });
       const moved = await api.createUnit({ unitName: '临时组' });
       await api.reparentUnit!(moved.unitId, top.unitId, { unitName: '临时组' });

@@ -18,6 +18,8 @@ import { provisionSandboxSecrets } from '../../local/sandbox';
 import { startDingtalkSimulator, type RunningDingtalkSimulator } from '../../local/simulators/dingtalk';
 import { startNeteaseSimulator, type RunningNeteaseSimulator } from '../../local/simulators/netease';
 import { startWecomSimulator, type RunningWecomSimulator } from '../../local/simulators/wecom';
+import { notifyTenantsJson, type NotifyTenantsOptions } from '../fixtures/notify-tenants';
+import { saveEnv } from '../support/env';
 
 let dataDir: string;
 let stack: LocalStack | undefined;
@@ -25,7 +27,7 @@ let netease: RunningNeteaseSimulator;
 let dingtalk: RunningDingtalkSimulator;
 let wecom: RunningWecomSimulator;
 let secrets: FileSecretStore;
-const savedLogLevel = process.env.LOG_LEVEL;
+const restoreEnv = saveEnv('LOG_LEVEL');
 
 async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
   const end = Date.now() + timeoutMs;
@@ -42,52 +44,19 @@ async function drained(): Promise<void> {
   });
 }
 
+const TENANTS: NotifyTenantsOptions = { prefix: 'e2e', agentIds: ['4000001', '4000002'], wecomTenantWide: false };
+
 beforeAll(async () => {
   process.env.LOG_LEVEL = 'error';
   dataDir = mkdtempSync(join(tmpdir(), 'notify-stack-'));
   secrets = new FileSecretStore(join(dataDir, 'secrets.json'));
-  const base = [
-    tenantSchema.parse({
-      id: 'e2e-dt',
-      netease: { domain: 'e2e-dt.example.com', product: 'e2e_dt', region: 'hz' },
-      dingtalk: { corpId: 'dinge2e', appKey: 'dinge2eappkey', agentId: '4000001' },
-      sync: { source: 'dingtalk' },
-      notifications: { enabled: true, channel: 'dingtalk', tenantWide: true },
-    }),
-    tenantSchema.parse({
-      id: 'e2e-wc',
-      netease: { domain: 'e2e-wc.example.com', product: 'e2e_wc', region: 'hz' },
-      wecom: { corpId: 'wwe2e', agentId: '4000002' },
-      sync: { source: 'wecom' },
-      notifications: { enabled: true, channel: 'wecom', tenantWide: false },
-    }),
-  ];
+  const base = notifyTenantsJson(TENANTS).map((t) => tenantSchema.parse(t));
   await provisionSandboxSecrets({ tenants: base, secrets, stage: 'local' });
   netease = await startNeteaseSimulator({ port: 0, tenants: base, secrets, stage: 'local' });
   dingtalk = await startDingtalkSimulator({ port: 0, tenants: base, secrets, stage: 'local' });
   wecom = await startWecomSimulator({ port: 0, tenants: base, secrets, stage: 'local' });
   const tenantsFile = join(dataDir, 'tenants.json');
-  writeFileSync(
-    tenantsFile,
-    JSON.stringify({
-      tenants: [
-        {
-          id: 'e2e-dt',
-          netease: { domain: 'e2e-dt.example.com', product: 'e2e_dt', region: 'hz', apiBaseUrl: `${netease.url}/qiyeservice/api` },
-          dingtalk: { corpId: 'dinge2e', appKey: 'dinge2eappkey', agentId: '4000001', apiBaseUrl: dingtalk.url, newApiBaseUrl: `${dingtalk.url}/api`, loginBaseUrl: `${dingtalk.url}/login` },
-          sync: { source: 'dingtalk' },
-          notifications: { enabled: true, channel: 'dingtalk', tenantWide: true },
-        },
-        {
-          id: 'e2e-wc',
-          netease: { domain: 'e2e-wc.example.com', product: 'e2e_wc', region: 'hz', apiBaseUrl: `${netease.url}/qiyeservice/api` },
-          wecom: { corpId: 'wwe2e', agentId: '4000002', apiBaseUrl: `${wecom.url}/cgi-bin`, oauthBaseUrl: `${wecom.url}/oauth`, loginBaseUrl: `${wecom.url}/login` },
-          sync: { source: 'wecom' },
-          notifications: { enabled: true, channel: 'wecom', tenantWide: false },
-        },
-      ],
-    }),
-  );
+  writeFileSync(tenantsFile, JSON.stringify({ tenants: notifyTenantsJson(TENANTS, { netease: netease.url, dingtalk: dingtalk.url, wecom: wecom.url }) }));
   stack = await startLocalStack({ dataDir, tenantsFile, ports: { gateway: 0, functionUrl: 0, dynamodb: 0, sqs: 0 }, simulators: [], schedule: false, logger: createMemoryLogger('error') });
   expect(stack.handlerErrors).toEqual({});
 }, 60_000);
@@ -95,8 +64,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await stack?.stop();
   await Promise.all([netease?.stop(), dingtalk?.stop(), wecom?.stop()]);
-  if (savedLogLevel === undefined) delete process.env.LOG_LEVEL;
-  else process.env.LOG_LEVEL = savedLogLevel;
+  restoreEnv();
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
 

@@ -2,44 +2,21 @@
  * NotifyStore: the DynamoDB adapter against dynalite over the wire, and the in-memory twin,
  * through the same behaviours (so use-case tests on the memory store mean something).
  */
-import { once } from 'node:events';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import dynalite from 'dynalite';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { describe, expect, it } from 'vitest';
 import { DynamoNotifyStore, notifyKeys } from '../../shared/adapters/aws/dynamo-notify.store';
-import { createTableInput } from '../../shared/adapters/aws/table-definition';
 import { MemoryNotifyStore } from '../../shared/adapters/memory/memory-notify.store';
 import { fixedClock } from '../../shared/ports/clock';
 import { MAX_RECENT_MAILS, type NotifyStore } from '../../shared/ports/notify-store';
+import { dynaliteTable } from '../support/dynalite-table';
 
 const TABLE = 'qiye-bridge-notify-test';
-let server: Server;
-let doc: DynamoDBDocumentClient;
-
-beforeAll(async () => {
-  server = dynalite({ createTableMs: 0 });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  doc = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } }));
-  await doc.send(new CreateTableCommand(createTableInput(TABLE)));
-});
-
-afterAll(async () => {
-  doc?.destroy();
-  if (server) {
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
-});
+const db = dynaliteTable(TABLE);
 
 let n = 0;
 const implementations: Array<[string, () => { store: NotifyStore; tenant: string }]> = [
   ['memory', () => ({ store: new MemoryNotifyStore({ clock: fixedClock(1_700_000_000_000) }), tenant: `t-mem-${++n}` })],
-  ['dynamo (dynalite)', () => ({ store: new DynamoNotifyStore(doc, TABLE, { clock: fixedClock(1_700_000_000_000) }), tenant: `t-ddb-${++n}` })],
+  ['dynamo (dynalite)', () => ({ store: new DynamoNotifyStore(db.doc, TABLE, { clock: fixedClock(1_700_000_000_000) }), tenant: `t-ddb-${++n}` })],
 ];
 
 describe.each(implementations)('NotifyStore: %s', (_name, make) => {
@@ -107,11 +84,11 @@ describe.each(implementations)('NotifyStore: %s', (_name, make) => {
 
 describe('DynamoNotifyStore item layout', () => {
   it('stores a watermark in its own partition with the escaped tenant and lower-cased account', async () => {
-    const store = new DynamoNotifyStore(doc, TABLE, { clock: fixedClock(42) });
+    const store = new DynamoNotifyStore(db.doc, TABLE, { clock: fixedClock(42) });
     await store.putWatermark({ tenantId: 'acme', account: 'Li#Si', since: 1, until: 2, recent: [] });
     const k = notifyKeys.watermark('acme', 'li#si');
     expect(k).toEqual({ pk: 'T#acme#NOTIFY#WM#li%23si', sk: 'WM' });
-    const item = await doc.send(new GetCommand({ TableName: TABLE, Key: k }));
+    const item = await db.doc.send(new GetCommand({ TableName: TABLE, Key: k }));
     expect(item.Item).toMatchObject({ account: 'li#si', since: 1, until: 2, updatedAt: 42 });
     // Nothing of a mail but hashes and times is stored.
     expect(Object.keys(item.Item!).sort()).toEqual(['account', 'pk', 'recentJson', 'since', 'sk', 'tenantId', 'until', 'updatedAt']);

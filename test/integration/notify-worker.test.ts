@@ -19,7 +19,8 @@ import { generateKeyPairSync } from '../../shared/crypto/rsa-keys';
 import { createMemoryLogger } from '../../shared/logging/logger';
 import { fixedClock } from '../../shared/ports/clock';
 import type { StateStores } from '../../shared/ports/state-stores';
-import { dingtalkSender, wecomSender } from '../../shared/use-cases/notify/channel-senders';
+import { dingtalkSender } from '../../shared/adapters/dingtalk/dingtalk.notice-sender';
+import { wecomSender } from '../../shared/adapters/wecom/wecom.notice-sender';
 import type { NotifyOptions } from '../../shared/use-cases/notify/check-new-mail';
 import { INBOX_MODULE } from '../../shared/use-cases/notify/notification-link';
 import { makeHandler } from '../../functions/queue/notify-worker/handler';
@@ -462,7 +463,7 @@ describe('new mail -> WeCom textcard', () => {
     const res = await worker()(ev, {} as never);
     // Acknowledged (not retried): it will not read better next time.
     expect(res.batchItemFailures).toEqual([]);
-    expect(logger.lines.some((l) => l.level === 'error' && JSON.stringify(l).includes('NOTIFY.BAD_MESSAGE'))).toBe(true);
+    expect(logger.lines.some((l) => l.level === 'error' && JSON.stringify(l).includes('QUEUE.BAD_MESSAGE'))).toBe(true);
     expect(await notifyStore.getWatermarks(WC.id, ['lisi'])).toEqual(new Map());
     expect(netease.calls({ path: '/qiyeservice/api/mail/getReceivedMailLogs' })).toHaveLength(0);
   });

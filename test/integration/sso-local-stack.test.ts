@@ -15,13 +15,14 @@ import { createDynamoStateStores } from '../../shared/adapters/aws/dynamo-state.
 import { FileSecretStore } from '../../shared/adapters/local/file.secret-store';
 import { tenantSchema } from '../../shared/config/tenant-config.schema';
 import { createMemoryLogger } from '../../shared/logging/logger';
+import { saveEnv } from '../support/env';
 
 const TENANT = 'sso-wire';
 const DOMAIN = 'ssowire.example.com';
 let dataDir: string;
 let stack: LocalStack;
 let netease: RunningNeteaseSimulator;
-const savedEnv = { LOG_LEVEL: process.env.LOG_LEVEL, QIYE_DATA_DIR: process.env.QIYE_DATA_DIR, QIYE_TENANTS_FILE: process.env.QIYE_TENANTS_FILE };
+const restoreEnv = saveEnv('LOG_LEVEL', 'QIYE_DATA_DIR', 'QIYE_TENANTS_FILE');
 
 function tenant(neteaseUrl: string) {
   return {
@@ -48,10 +49,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  for (const [k, v] of Object.entries(savedEnv)) {
-    if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
-  }
+  restoreEnv();
   await stack?.stop();
   await netease?.stop();
   await rm(dataDir, { recursive: true, force: true });

@@ -10,7 +10,10 @@ import { generateKeyPairSync } from '../../shared/crypto/rsa-keys';
 import { createMemoryLogger } from '../../shared/logging/logger';
 import { systemClock } from '../../shared/ports/clock';
 import type { StateStores } from '../../shared/ports/state-stores';
-import { dingtalkSso, makeHandler, wecomSso } from '../../functions/http/sso/handler';
+import { makeHandler } from '../../functions/http/sso/handler';
+import { DingtalkSignIn } from '../../shared/adapters/dingtalk/dingtalk.sign-in';
+import { WecomSignIn } from '../../shared/adapters/wecom/wecom.sign-in';
+import { CasClient } from '../../shared/adapters/cas/cas-client';
 import { pointDingtalkAt, startDingtalkSimulator, type RunningDingtalkSimulator } from '../../local/simulators/dingtalk/dingtalk.simulator';
 import { pointWecomAt, startWecomSimulator } from '../../local/simulators/wecom/wecom.simulator';
 import { startNeteaseSimulator, type RunningNeteaseSimulator } from '../../local/simulators/netease';
@@ -36,16 +39,18 @@ function handler() {
     once: stores.once,
     oaLinkSecret: async () => 'link-secret-for-state-hmac-0123456789',
     signer: async () => signer,
-    vendorSso: async (t, v) => (v === 'dingtalk' ? dingtalkSso(createDingtalkClient(t, { secrets, stage: 'local' })) : wecomSso(createWecomClient(t, { secrets, stage: 'local' }))),
+    ssoBaseUrl: 'http://bridge.test',
+    vendorSso: async (t, v) => (v === 'dingtalk' ? new DingtalkSignIn(createDingtalkClient(t, { secrets, stage: 'local' })) : new WecomSignIn(createWecomClient(t, { secrets, stage: 'local' }))),
+    cas: (t) => new CasClient({ baseUrl: t.sso.cas!.baseUrl }),
   });
 }
 
-function call(url: string, userAgent = 'Mozilla/5.0') {
+function call(url: string, userAgent = 'Mozilla/5.0', headers: Record<string, string> = {}) {
   const u = new URL(url);
   const event = {
     rawPath: u.pathname,
     rawQueryString: u.search.slice(1),
-    headers: { host: u.host, 'x-forwarded-proto': 'http', 'user-agent': userAgent },
+    headers: { host: u.host, 'x-forwarded-proto': 'http', 'user-agent': userAgent, ...headers },
     pathParameters: { tenant: u.pathname.split('/')[2] },
     requestContext: { requestId: 'r', domainName: u.hostname, http: { method: 'GET', path: u.pathname } },
   } as unknown as APIGatewayProxyEventV2;
@@ -117,6 +122,24 @@ describe('SSO through DingTalk', () => {
     const res = await call('http://bridge.test/sso/dtco?via=dingtalk&authCode=abc&state=0lq2b3c4d0123456789abcdef01230123456789abcdef0123456789abcdef');
     expect(res.statusCode).toBe(401);
     expect(dt.state('dtco').calls['/v1.0/oauth2/userAccessToken'] ?? 0).toBe(before);
+  });
+});
+
+describe('the OAuth redirect_uri', () => {
+  it('comes from the configured public URL, never from the Host or X-Forwarded-Proto of the request', async () => {
+    for (const via of ['dingtalk', 'wecom'] as const) {
+      const tenant = via === 'dingtalk' ? 'dtco' : 'wcco';
+      const res = await call(`http://bridge.test/sso/${tenant}?via=${via}`, 'Mozilla/5.0', { host: 'attacker.example.net', 'x-forwarded-proto': 'https' });
+      expect(res.statusCode, via).toBe(302);
+      const redirectUri = new URL(new URL(res.headers!.location as string).searchParams.get('redirect_uri')!);
+      expect(redirectUri.origin, via).toBe('http://bridge.test');
+      expect(redirectUri.pathname, via).toBe(`/sso/${tenant}`);
+    }
+  });
+
+  it('answers 400, not 500, for a malformed Host', async () => {
+    const res = await call('http://bridge.test/sso/dtco?via=dingtalk', 'Mozilla/5.0', { host: 'bad host!' });
+    expect(res.statusCode).toBe(400);
   });
 });
 

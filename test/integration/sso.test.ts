@@ -13,8 +13,9 @@ import { generateKeyPairSync, publicKeyHexToPem } from '../../shared/crypto/rsa-
 import { createMemoryLogger } from '../../shared/logging/logger';
 import { fixedClock } from '../../shared/ports/clock';
 import type { StateStores } from '../../shared/ports/state-stores';
-import { buildOaLink } from '../../shared/use-cases/sso/oa-link';
+import { buildOaLink, oaSignature } from '../../shared/use-cases/sso/oa-link';
 import { makeHandler } from '../../functions/http/sso/handler';
+import { CasClient } from '../../shared/adapters/cas/cas-client';
 import { startNeteaseSimulator, type RunningNeteaseSimulator } from '../../local/simulators/netease';
 
 const SECRET = 'oa-link-secret-for-tests-0123456789';
@@ -43,13 +44,19 @@ function config() {
           ekp: { baseUrl: 'http://127.0.0.1:9/ekp', auth: { type: 'none' } },
           sso: { cas: { baseUrl: casUrl }, fallbackRule: 'loginName' },
         },
+        {
+          id: 'pub-co',
+          netease: { domain: 'pub.example.com', product: 'pub_p', region: 'hz', ssoEntryUrl: `${sim.url}/domain/oa/Entry` },
+          ekp: { baseUrl: 'http://127.0.0.1:9/ekp', auth: { type: 'none' } },
+          sso: { cas: { baseUrl: casUrl }, publicBaseUrl: 'https://mail-sso.pub.example.com/' },
+        },
       ],
     },
     'test',
   );
 }
 
-function handler() {
+function handler(ssoBaseUrl: string | undefined = 'http://bridge.test') {
   return makeHandler({
     config: config(),
     logger: createMemoryLogger(),
@@ -58,6 +65,8 @@ function handler() {
     once: stores.once,
     oaLinkSecret: async () => SECRET,
     signer: async () => signer,
+    ssoBaseUrl,
+    cas: (t) => new CasClient({ baseUrl: t.sso.cas!.baseUrl }),
   });
 }
 
@@ -227,5 +236,69 @@ describe('SSO through CAS', () => {
     const res = await call('http://bridge.test/sso/cas-co?ticket=ST-bad-1');
     expect(res.statusCode).toBe(401);
     expect(res.body).toContain('INVALID_TICKET');
+  });
+});
+
+describe('SSO inputs (hostile requests)', () => {
+  const withHeaders = (url: string, headers: Record<string, string>, ssoBaseUrl?: string) => {
+    const e = eventFor(url);
+    e.headers = { ...e.headers, ...headers };
+    return handler(ssoBaseUrl)(e, {} as Context);
+  };
+
+  it('builds the CAS service from the configured public URL, never from Host or X-Forwarded-Proto', async () => {
+    const res = await withHeaders('http://bridge.test/sso/cas-co', { host: 'evil.example.com', 'x-forwarded-proto': 'javascript' });
+    expect(res.statusCode).toBe(302);
+    expect(new URL(res.headers!.location as string).searchParams.get('service')).toBe('http://bridge.test/sso/cas-co');
+  });
+
+  it("prefers the tenant's sso.publicBaseUrl over the deployment's", async () => {
+    const res = await call('http://bridge.test/sso/pub-co');
+    expect(new URL(res.headers!.location as string).searchParams.get('service')).toBe('https://mail-sso.pub.example.com/sso/pub-co');
+  });
+
+  it('answers 501 naming the setting when no public URL is configured, instead of trusting the Host', async () => {
+    const res = await withHeaders('http://bridge.test/sso/cas-co', {}, '');
+    expect(res.statusCode).toBe(501);
+  });
+
+  it('answers 400 for a malformed Host header', async () => {
+    for (const host of ['bad host', 'a/b', 'x:99999', '[::1', 'exa%mple.com']) {
+      const res = await withHeaders('http://bridge.test/sso/cas-co', { host });
+      expect(res.statusCode, host).toBe(400);
+    }
+  });
+
+  it('refuses a signed link whose ts is not canonical, and changes nothing', async () => {
+    await map('ekp-001', 'zhangsan');
+    for (const [i, ts] of [`0${NOW}`, `00${NOW}`, `+${NOW}`, `${NOW}.0`, `${NOW / 1000}e3`, ` ${NOW}`].entries()) {
+      // Signed with the odd ts, as a hostile OA could: the signature is valid, the form is not.
+      const fields = { user: 'ekp-001', ts, nonce: `nonce-ts-${i}` };
+      const res = await call(`http://bridge.test/sso/acme?${new URLSearchParams({ ...fields, sig: oaSignature(SECRET, 'acme', fields) })}`);
+      expect(res.statusCode, JSON.stringify(ts)).toBe(400);
+    }
+    // A canonical link still works.
+    expect((await call(link())).statusCode).toBe(302);
+  });
+
+  it('refuses a mid outside NetEase id characters and unknown or malformed modules (400), even when signed', async () => {
+    await map('ekp-001', 'zhangsan');
+    const bad: Array<Record<string, string>> = [
+      { mid: '1&account_name=boss' },
+      { mid: 'x'.repeat(129) },
+      { module: 'evil.Module' },
+      { module: 'mbox.ListModule|{"fid":' },
+      { module: 'mbox.ListModule|[1]' },
+      { module: 'mbox.ListModule|{"fid":{"nested":1}}' },
+      { module: `mbox.ListModule|{"fid":"${'x'.repeat(300)}"}` },
+    ];
+    for (const [i, target] of bad.entries()) {
+      const fields = { user: 'ekp-001', ts: String(NOW), nonce: `nonce-bad-${i}`, ...target };
+      const res = await call(`http://bridge.test/sso/acme?${new URLSearchParams({ ...fields, sig: oaSignature(SECRET, 'acme', fields) })}`);
+      expect(res.statusCode, JSON.stringify(target)).toBe(400);
+    }
+    const ok = await call(link({ module: 'mbox.ListModule|{"fid":5}' }));
+    expect(ok.statusCode).toBe(302);
+    expect(new URL(ok.headers!.location as string).searchParams.get('module')).toBe('mbox.ListModule|{"fid":5}');
   });
 });

@@ -9,7 +9,8 @@ import { startNeteaseSimulator, type RunningNeteaseSimulator } from '../../local
 import type { AdminEdit } from '../../local/simulators/netease/netease-sim.admin';
 import type { Department, Person } from '../../shared/domain/directory';
 import type { DriftItem } from '../../shared/domain/sync-plan';
-import { explainObject, type NeteaseSyncApi } from '../../shared/use-cases/sync';
+import { explainObject } from '../../shared/use-cases/sync';
+import type { NeteaseDirectory } from '../../shared/ports/netease-directory';
 import { NeteaseOpenClient } from '../../shared/adapters/netease/netease-open.client';
 import { createSyncHarness, driftCheck, MemoryDirectorySource, type HarnessOptions, type SyncHarness } from './sync-harness';
 
@@ -144,7 +145,7 @@ describe('with the open platform configured', () => {
       domain,
       source: new MemoryDirectorySource(o.departments, o.people),
       wrapApi: (api) => {
-        const w = Object.create(api) as NeteaseSyncApi;
+        const w = Object.create(api) as NeteaseDirectory;
         w.reparentUnit = (unitId, parentUnitId, expect) => open.moveUnit(unitId, parentUnitId, expect);
         // As shared/adapters/sources.ts composes it.
         w.listAccountsWithStatus = async () =>

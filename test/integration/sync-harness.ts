@@ -6,7 +6,7 @@
  * SQS's semantics: at-least-once, failed records come back (receive count), and go to a
  * DLQ after maxReceiveCount. It can deliver records twice on purpose.
  */
-import type { SQSEvent, SQSRecord, Context } from 'aws-lambda';
+import type { Context } from 'aws-lambda';
 import { makeHandler as makeWorker } from '../../functions/queue/sync-worker/handler';
 import { NeteaseClient, type NeteaseClientOptions } from '../../shared/adapters/netease';
 import { createMemoryStateStores } from '../../shared/adapters/memory/memory-state.store';
@@ -14,15 +14,18 @@ import { tenantSchema, type TenantConfig } from '../../shared/config/tenant-conf
 import { FUNCTIONS, type QueueName } from '../../shared/contracts/app-manifest';
 import { Signer } from '../../shared/crypto/netease-signing';
 import { generateKeyPairSync } from '../../shared/crypto/rsa-keys';
-import type { Department, DirectoryChanges, DirectoryObjectType, DirectorySnapshot, DirectorySource, Person } from '../../shared/domain/directory';
+import type { Department, DirectoryChanges, DirectoryObjectType, DirectorySnapshot, Person } from '../../shared/domain/directory';
+import type { DirectorySource } from '../../shared/ports/directory-source';
 import { createMemoryLogger, type Logger } from '../../shared/logging/logger';
 import type { Clock } from '../../shared/ports/clock';
 import type { JobQueue, OutgoingMessage } from '../../shared/ports/job-queue';
 import type { RunRecord } from '../../shared/ports/run-store';
 import type { StateStores } from '../../shared/ports/state-stores';
-import { startSyncRun, type StartSyncInput, type SyncDeps, type SyncOptions, type NeteaseSyncApi } from '../../shared/use-cases/sync';
+import { startSyncRun, type StartSyncInput, type SyncDeps, type SyncOptions } from '../../shared/use-cases/sync';
+import type { NeteaseDirectory } from '../../shared/ports/netease-directory';
 import { startNeteaseSimulator, type RunningNeteaseSimulator } from '../../local/simulators/netease';
 import type { DomainState } from '../../local/simulators/netease/netease-sim.state';
+import { deliverBatch, type SqsWorker } from '../support/sqs-events';
 
 // ---------------------------------------------------------------------------------------
 // An editable directory source
@@ -150,7 +153,14 @@ export class InProcessQueue implements JobQueue {
   deliveries = 0;
   private nextId = 1;
 
+  /** Bodies sent to the `plan` queue (on-demand requests; the recovery's fresh plans). Not delivered. */
+  readonly planned: unknown[] = [];
+
   async send(queue: QueueName, messages: readonly OutgoingMessage[]): Promise<void> {
+    if (queue === 'plan') {
+      this.planned.push(...messages.map((m) => m.body));
+      return;
+    }
     if (queue !== 'sync') throw new Error(`unexpected queue ${queue}`);
     for (const m of messages) {
       this.ready.push({ messageId: `m-${this.nextId++}`, body: JSON.stringify(m.body), receiveCount: 0 });
@@ -159,7 +169,7 @@ export class InProcessQueue implements JobQueue {
   }
 
   /** Deliver until the queue is empty and nothing is in flight. */
-  async drain(worker: (event: SQSEvent, context: Context) => Promise<{ batchItemFailures: Array<{ itemIdentifier: string }> }>, opts: DrainOptions = {}): Promise<void> {
+  async drain(worker: SqsWorker, opts: DrainOptions = {}): Promise<void> {
     const concurrency = opts.concurrency ?? 5;
     const batchSize = opts.batchSize ?? SYNC_WORKER_BATCH_SIZE;
     const maxReceive = opts.maxReceiveCount ?? 5;
@@ -169,27 +179,10 @@ export class InProcessQueue implements JobQueue {
     // A duplicate delivery is the same SQS message handed out twice: it is never requeued
     // on its own (the original delivery decides whether the message comes back).
     const invoke = async (batch: QueuedMessage[], duplicate: boolean): Promise<void> => {
-      const records: SQSRecord[] = batch.map((m) => ({
-        messageId: m.messageId,
-        receiptHandle: `${m.messageId}-${m.receiveCount}`,
-        body: m.body,
-        attributes: { ApproximateReceiveCount: String(m.receiveCount), SentTimestamp: '0', SenderId: 'local', ApproximateFirstReceiveTimestamp: '0' },
-        messageAttributes: {},
-        md5OfBody: '',
-        eventSource: 'aws:sqs',
-        eventSourceARN: 'arn:aws:sqs:local:000000000000:sync',
-        awsRegion: 'local',
-      }));
-      this.deliveries += records.length;
-      let failed: Set<string>;
-      try {
-        // Lambda's context: the deadline guard (sqs-batch.ts reserveMs) sees the function's timeout.
-        const deadline = Date.now() + FUNCTIONS.syncWorker.timeoutSeconds * 1000;
-        const res = await worker({ Records: records }, { getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()) } as Context);
-        failed = new Set(res.batchItemFailures.map((f) => f.itemIdentifier));
-      } catch {
-        failed = new Set(batch.map((m) => m.messageId));
-      }
+      this.deliveries += batch.length;
+      // Lambda's context: the deadline guard (sqs-batch.ts reserveMs) sees the function's timeout.
+      const deadline = Date.now() + FUNCTIONS.syncWorker.timeoutSeconds * 1000;
+      const failed = await deliverBatch(worker, batch, 'sync', { getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()) } as Context);
       if (duplicate) return;
       for (const m of batch) {
         if (!failed.has(m.messageId)) continue;
@@ -248,7 +241,7 @@ export interface HarnessOptions {
   clientOptions?: NeteaseClientOptions;
   source?: MemoryDirectorySource;
   /** Wrap the API (count calls, inject failures). */
-  wrapApi?: (api: NeteaseSyncApi) => NeteaseSyncApi;
+  wrapApi?: (api: NeteaseDirectory) => NeteaseDirectory;
 }
 
 const KEY = generateKeyPairSync(1024);
@@ -310,7 +303,7 @@ export async function createSyncHarness(opts: HarnessOptions = {}): Promise<Sync
   const source = opts.source ?? new MemoryDirectorySource();
   const logger = opts.logger ?? createMemoryLogger('error');
   const api = new NeteaseClient(tenant.netease, new Signer(KEY.privateKeyHex), { retryBaseDelayMs: 2, retryMaxDelayMs: 20, ...opts.clientOptions });
-  const wrapped: NeteaseSyncApi = opts.wrapApi ? opts.wrapApi(api) : api;
+  const wrapped: NeteaseDirectory = opts.wrapApi ? opts.wrapApi(api) : api;
   const deps: SyncDeps = {
     stores,
     jobs: queue,

@@ -22,6 +22,7 @@ import type { RunRecord } from '../../shared/ports/run-store';
 import { generateOrg } from '../fixtures/org-generator';
 import { main as cliMain } from '../../cli/main';
 import { driftCheck, MemoryDirectorySource } from './sync-harness';
+import { saveEnv } from '../support/env';
 
 const TENANT = 'wire-test';
 const DOMAIN = 'wire.example.com';
@@ -49,7 +50,7 @@ function tenantConfig(neteaseUrl: string, ekpUrl: string) {
   };
 }
 
-const savedLogLevel = process.env.LOG_LEVEL;
+const restoreEnv = saveEnv('LOG_LEVEL');
 beforeAll(async () => {
   // The handlers log through their runtime logger: keep the test output to errors.
   process.env.LOG_LEVEL = 'error';
@@ -73,8 +74,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  if (savedLogLevel === undefined) delete process.env.LOG_LEVEL;
-  else process.env.LOG_LEVEL = savedLogLevel;
+  restoreEnv();
   await stack?.stop();
   await netease?.stop();
   await ekp?.stop();

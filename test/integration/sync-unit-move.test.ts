@@ -10,7 +10,8 @@ import { startNeteaseSimulator, type RunningNeteaseSimulator } from '../../local
 import { NeteaseOpenApiError, NeteaseOpenClient } from '../../shared/adapters/netease/netease-open.client';
 import { NeteaseApiError } from '../../shared/adapters/netease';
 import type { Department, Person } from '../../shared/domain/directory';
-import { getRunDetail, type NeteaseSyncApi } from '../../shared/use-cases/sync';
+import { getRunDetail } from '../../shared/use-cases/sync';
+import type { NeteaseDirectory } from '../../shared/ports/netease-directory';
 import { createSyncHarness, driftCheck, MemoryDirectorySource, type SyncHarness } from './sync-harness';
 
 let sim: RunningNeteaseSimulator;
@@ -55,12 +56,12 @@ async function setup(opts: { openPlatform: boolean; allowedIps?: string[]; after
     source: new MemoryDirectorySource(o.departments, o.people),
     ...(opts.openPlatform
       ? {
-          wrapApi: (api: NeteaseSyncApi): NeteaseSyncApi => {
+          wrapApi: (api: NeteaseDirectory): NeteaseDirectory => {
             const mover = new NeteaseOpenClient(
               { baseUrl: sim.url, appId: app.appId, orgOpenId: app.orgOpenId, domain, timeoutMs: 5000, maxRetries: 2, requestsPerSecond: 1000 },
               { authCode: async () => app.authCode, retryBaseDelayMs: 1, retryMaxDelayMs: 5 },
             );
-            const withMoves = Object.create(api) as NeteaseSyncApi;
+            const withMoves = Object.create(api) as NeteaseDirectory;
             withMoves.reparentUnit = async (unitId, parentUnitId, expect) => {
               await mover.moveUnit(unitId, parentUnitId, expect);
               opts.afterMove?.();
@@ -252,7 +253,7 @@ describe('without the open platform (legacy API: the unit is re-created under it
     const real = h.deps.netease;
     h.deps.netease = async (t) => {
       const api = await real(t);
-      const wrapped = Object.create(api) as NeteaseSyncApi;
+      const wrapped = Object.create(api) as NeteaseDirectory;
       wrapped.moveUnit = async (name, unitId) => {
         if (failMoves) throw new NeteaseApiError({ operation: 'account/moveUnit', kind: 'invalid', retryable: false, errorCode: 'SIM.CRASH' });
         return api.moveUnit(name, unitId);

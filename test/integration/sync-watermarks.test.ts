@@ -3,50 +3,31 @@
  * (startSyncRun -> the real sync worker -> the NetEase simulator) with memory stores, the
  * memory source, and the real EKP source over HTTP against the EKP simulator.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startEkpSimulator, type RunningEkpSimulator } from '../../local/simulators/ekp/ekp.simulator';
-import { startNeteaseSimulator, type RunningNeteaseSimulator } from '../../local/simulators/netease';
 import { createEkpClient } from '../../shared/adapters/ekp/ekp.client';
 import { EkpDirectorySource } from '../../shared/adapters/ekp/ekp.directory-source';
 import { decodeWatermark } from '../../shared/adapters/ekp/ekp.feed';
 import { NeteaseApiError } from '../../shared/adapters/netease';
 import { syncJobMessage } from '../../shared/contracts/sync-job';
 import { StateStoreError } from '../../shared/ports/store-common';
-import { applyBatch, getRunDetail, startSyncRun, type NeteaseSyncApi, type RunSummary } from '../../shared/use-cases/sync';
+import { applyBatch, getRunDetail, startSyncRun, type RunSummary } from '../../shared/use-cases/sync';
+import type { NeteaseDirectory } from '../../shared/ports/netease-directory';
 import { OperationBusyError } from '../../shared/use-cases/sync/sync-errors';
 import { generateOrg } from '../fixtures/org-generator';
-import { createSyncHarness, driftCheck, MemoryDirectorySource, type HarnessOptions, type SyncHarness } from './sync-harness';
+import { driftCheck, type SyncHarness } from './sync-harness';
+import { harnessesOnOneSimulator } from './sync-tenants';
 
-let sim: RunningNeteaseSimulator;
-let counter = 0;
-const harnesses: SyncHarness[] = [];
-const stoppers: Array<() => Promise<void>> = [];
-
-beforeAll(async () => {
-  sim = await startNeteaseSimulator({ seed: 17 });
-});
-afterAll(async () => {
-  for (const stop of stoppers) await stop();
-  await sim.stop();
-});
-
-async function setup(opts: HarnessOptions & { departments?: number; people?: number } = {}): Promise<SyncHarness> {
-  const tenantId = `w${++counter}-acme`;
-  const domain = `${tenantId}.example.com`;
-  const org = generateOrg({ seed: 31 + counter, departments: opts.departments ?? 6, people: opts.people ?? 30, domain });
-  const h = await createSyncHarness({ sim, tenantId, domain, source: new MemoryDirectorySource(org.departments, org.people), ...opts });
-  harnesses.push(h);
-  return h;
-}
+const { setup, onStop } = harnessesOnOneSimulator({ simSeed: 17, orgSeed: 31, prefix: 'w', departments: 6, people: 30 });
 
 const activeWithEmail = (h: SyncHarness) => h.source.allPeople().filter((p) => p.status === 'active' && p.email);
 
-function bindAll(api: NeteaseSyncApi): NeteaseSyncApi {
+function bindAll(api: NeteaseDirectory): NeteaseDirectory {
   const out: Record<string, unknown> = { domain: api.domain };
   for (const k of ['createUnit', 'updateUnit', 'deleteUnit', 'getUnit', 'getUnitList', 'createAccount', 'getAccount', 'updateAccount', 'moveUnit', 'suspendAccount', 'recoverAccount', 'deleteAccountSim', 'getAllAccounts'] as const) {
     out[k] = (api[k] as (...a: unknown[]) => unknown).bind(api);
   }
-  return out as unknown as NeteaseSyncApi;
+  return out as unknown as NeteaseDirectory;
 }
 
 describe('EKP watermarks', () => {
@@ -60,7 +41,7 @@ describe('EKP watermarks', () => {
     const elements = org.ekp.elements.map((e) => ({ ...e, alterTime: tiedAt }));
     const ekpTenant = { ...h.tenant, ekp: { ...h.tenant.ekp!, baseUrl: 'http://127.0.0.1:9' } };
     const ekp: RunningEkpSimulator = await startEkpSimulator({ host: '127.0.0.1', port: 0, tenants: [ekpTenant], stage: 'test', orgs: { [h.tenant.id]: elements } });
-    stoppers.push(() => ekp.stop());
+    onStop(() => ekp.stop());
     const client = await createEkpClient({ tenant: { ...ekpTenant, ekp: { ...ekpTenant.ekp, baseUrl: ekp.url } }, secrets: { getJson: async () => undefined, putJson: async () => undefined }, stage: 'test' });
     const source = new EkpDirectorySource({ client });
     h.deps.directory = async () => source;
@@ -130,23 +111,28 @@ describe('EKP watermarks', () => {
   });
 });
 
+/** A sync whose NetEase refuses (non-retryably) to update `refusal.account` while `refusal.on`. */
+async function setupRefusingUpdates(): Promise<{ h: SyncHarness; refusal: { on: boolean; account: string } }> {
+  const refusal = { on: true, account: '' };
+  const h = await setup({
+    wrapApi: (api) => ({
+      ...bindAll(api),
+      async updateAccount(name, input) {
+        if (refusal.on && name === refusal.account) throw new NeteaseApiError({ operation: 'account/updateAccount', kind: 'invalid', retryable: false, errorCode: 'PARAM.INVALID' });
+        return api.updateAccount(name, input);
+      },
+    }),
+  });
+  return { h, refusal };
+}
+
 describe('watermarks of runs with failures', () => {
   it('an incremental run with a failed object keeps its watermarks; the next incremental run retries the object, and only it', async () => {
-    let refuse = true;
-    let refused = '';
-    const h = await setup({
-      wrapApi: (api) => ({
-        ...bindAll(api),
-        async updateAccount(name, input) {
-          if (refuse && name === refused) throw new NeteaseApiError({ operation: 'account/updateAccount', kind: 'invalid', retryable: false, errorCode: 'PARAM.INVALID' });
-          return api.updateAccount(name, input);
-        },
-      }),
-    });
+    const { h, refusal } = await setupRefusingUpdates();
     await h.run({ mode: 'full' });
     const before = await h.stores.watermarks.getAll(h.tenant.id, 'ekp');
     const [p, q] = activeWithEmail(h);
-    refused = (await h.stores.mappings.get({ tenantId: h.tenant.id, source: 'ekp', objectType: 'person', sourceId: p!.id }))!.neteaseId;
+    refusal.account = (await h.stores.mappings.get({ tenantId: h.tenant.id, source: 'ekp', objectType: 'person', sourceId: p!.id }))!.neteaseId;
     h.source.editPerson(p!.id, (x) => void (x.displayName = '失败的改名'));
     h.source.editPerson(q!.id, (x) => void (x.displayName = '成功的改名'));
 
@@ -159,43 +145,33 @@ describe('watermarks of runs with failures', () => {
     expect(await h.stores.watermarks.getAll(h.tenant.id, 'ekp')).toEqual(before);
     expect(await h.stores.locks.get(h.tenant.id, 'sync')).toBeUndefined();
 
-    refuse = false;
+    refusal.on = false;
     const mark = await h.mark();
     const retried = await h.run({ mode: 'incremental' });
     expect(retried.run.mode).toBe('incremental');
     expect(retried.run.status).toBe('success');
     // p is retried; q, re-read in the same window, is unchanged since it applied: no call.
     expect(h.writeCalls(mark)).toEqual([{ path: 'updateAccount', outcome: 'ok' }]);
-    expect(h.netease().accounts[refused]?.nickname).toBe('失败的改名');
+    expect(h.netease().accounts[refusal.account]?.nickname).toBe('失败的改名');
     expect(Number((await h.stores.watermarks.get(h.tenant.id, 'ekp', 'person'))!.value)).toBeGreaterThan(Number(before.person!.value));
     expect(await driftCheck(h)).toEqual([]);
   });
 
   it('a full run with a failed object still advances its watermarks (it read the whole source; the next full run plans the object again)', async () => {
-    let refuse = true;
-    let refused = '';
-    const h = await setup({
-      wrapApi: (api) => ({
-        ...bindAll(api),
-        async updateAccount(name, input) {
-          if (refuse && name === refused) throw new NeteaseApiError({ operation: 'account/updateAccount', kind: 'invalid', retryable: false, errorCode: 'PARAM.INVALID' });
-          return api.updateAccount(name, input);
-        },
-      }),
-    });
+    const { h, refusal } = await setupRefusingUpdates();
     await h.run({ mode: 'full' });
     const before = await h.stores.watermarks.getAll(h.tenant.id, 'ekp');
     const p = activeWithEmail(h)[0]!;
-    refused = (await h.stores.mappings.get({ tenantId: h.tenant.id, source: 'ekp', objectType: 'person', sourceId: p.id }))!.neteaseId;
+    refusal.account = (await h.stores.mappings.get({ tenantId: h.tenant.id, source: 'ekp', objectType: 'person', sourceId: p.id }))!.neteaseId;
     h.source.editPerson(p.id, (x) => void (x.displayName = '失败的改名'));
     const failed = await h.run({ mode: 'full' });
     expect(failed.run.status).toBe('warning');
     expect((failed.run.summary as RunSummary).outcome?.watermarksAdvanced).toBe(true);
     expect(Number((await h.stores.watermarks.get(h.tenant.id, 'ekp', 'person'))!.value)).toBeGreaterThan(Number(before.person!.value));
-    refuse = false;
+    refusal.on = false;
     const next = await h.run({ mode: 'full' });
     expect(next.run.status).toBe('success');
-    expect(h.netease().accounts[refused]?.nickname).toBe('失败的改名');
+    expect(h.netease().accounts[refusal.account]?.nickname).toBe('失败的改名');
   });
 });
 
@@ -221,8 +197,4 @@ describe('the last delivery of a batch', () => {
     expect(detail.errors.map((e) => e.errorCode)).toEqual(['SYNC.OPERATION_BUSY']);
     expect(await h.stores.locks.get(h.tenant.id, 'sync')).toBeUndefined();
   });
-});
-
-afterAll(async () => {
-  for (const h of harnesses) await h.stop();
 });

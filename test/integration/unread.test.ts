@@ -41,6 +41,7 @@ function handler() {
     once: stores.once,
     cache: stores.cache,
     ssoBaseUrl: 'http://bridge.test',
+    apiBaseUrl: 'http://bridge.test',
     oaLinkSecret: async () => SECRET,
     unreadCount: async (t, account) => {
       calls++;
@@ -49,12 +50,12 @@ function handler() {
   });
 }
 
-function event(url: string, origin?: string): APIGatewayProxyEventV2 {
+function event(url: string, origin?: string, headers: Record<string, string> = {}): APIGatewayProxyEventV2 {
   const u = new URL(url);
   return {
     rawPath: u.pathname,
     rawQueryString: u.search.slice(1),
-    headers: { host: u.host, ...(origin ? { origin } : {}) },
+    headers: { host: u.host, ...(origin ? { origin } : {}), ...headers },
     pathParameters: { tenant: 'acme' },
     requestContext: { requestId: 'r', domainName: u.hostname, http: { method: 'GET', path: u.pathname } },
   } as unknown as APIGatewayProxyEventV2;
@@ -143,6 +144,23 @@ describe('the widget inside the portal', () => {
     const again = await handler()(event(next.toString()), {} as Context);
     expect(again.statusCode).toBe(200);
     expect(again.body).toMatch(/href="http:\/\/bridge\.test\/sso\/acme\?[^"]*sig=/);
+  });
+
+  it('builds both its links from the configured public URLs, never from Host or X-Forwarded-Proto', async () => {
+    const res = await handler()(event(link('/unread/acme/widget'), undefined, { host: 'evil.example.net', 'x-forwarded-proto': 'javascript' }), {} as Context);
+    expect(res.statusCode).toBe(200);
+    expect(res.body).not.toContain('evil.example.net');
+    expect(res.body).not.toContain('javascript:');
+    expect(res.body).toMatch(/url=http:\/\/bridge\.test\/unread\/acme\/widget\?/);
+    expect(res.body).toMatch(/href="http:\/\/bridge\.test\/sso\/acme\?/);
+  });
+
+  it('answers 400, not 500, for a malformed Host (JSON route and widget)', async () => {
+    for (const path of ['/unread/acme', '/unread/acme/widget']) {
+      const res = await handler()(event(link(path), undefined, { host: 'bad host' }), {} as Context);
+      expect(res.statusCode, path).toBe(400);
+    }
+    expect(calls).toBe(0);
   });
 
   it('shows refusals as a page, not JSON', async () => {

@@ -34,7 +34,7 @@ describe('admin API', () => {
 
   it('generates a key, returns only the public half, and shows it afterwards', async () => {
     expect((await req('GET', '/admin/tenants/sandbox/keys')).status).toBe(501);
-    const created = await req('POST', '/admin/tenants/sandbox/keys', { bits: 1024 });
+    const created = await req('POST', '/admin/tenants/sandbox/keys', { confirm: 'sandbox', bits: 1024 });
     expect(created.status).toBe(201);
     expect(created.body.publicKeyHex).toMatch(/^30819f300d06092a864886f70d010101050003818d00308189028181/);
     const stored = secrets.values.get('qiye-bridge/local/sandbox/netease')!;
@@ -44,10 +44,22 @@ describe('admin API', () => {
   });
 
   it('refuses bad input with a clear error and stores nothing', async () => {
-    expect((await req('POST', '/admin/tenants/sandbox/keys', { bits: 512 })).status).toBe(400);
+    expect((await req('POST', '/admin/tenants/sandbox/keys', { confirm: 'sandbox', bits: 512 })).status).toBe(400);
     expect((await req('POST', '/admin/tenants/nobody/keys', {})).status).toBe(404);
     expect((await req('DELETE', '/admin/tenants')).status).toBe(405);
     expect((await req('GET', '/admin/nothing-here')).status).toBe(404);
     expect(secrets.values.size).toBe(0);
+  });
+
+  it('never replaces the live key without an explicit confirmation naming the tenant', async () => {
+    const first = await req('POST', '/admin/tenants/sandbox/keys', { confirm: 'sandbox' });
+    expect(first.status).toBe(201);
+    const live = structuredClone(secrets.values.get('qiye-bridge/local/sandbox/netease'));
+    for (const body of [{ x: 1 }, {}, undefined, { confirm: 'sandbox-wecom' }, { confirm: true }, { confirm: 'sandbox', x: 1 }, { confirm: 'sandbox', bits: '2048' }]) {
+      const r = await req('POST', '/admin/tenants/sandbox/keys', body);
+      expect(r.status, JSON.stringify(body)).toBe(400);
+      expect(r.body.message, JSON.stringify(body)).toContain('{"confirm":"sandbox"}');
+    }
+    expect(secrets.values.get('qiye-bridge/local/sandbox/netease')).toEqual(live);
   });
 });

@@ -11,12 +11,14 @@ import { tenantSchema, type TenantConfig } from '../../shared/config/tenant-conf
 import type { QueueName } from '../../shared/contracts/app-manifest';
 import type { ContactChange, ContactEventMessage } from '../../shared/contracts/contact-event';
 import { desiredProfile, profileHash } from '../../shared/domain/account-profile';
-import type { Department, DirectorySnapshot, DirectorySource, Person } from '../../shared/domain/directory';
+import type { Department, DirectorySnapshot, Person } from '../../shared/domain/directory';
+import type { DirectorySource } from '../../shared/ports/directory-source';
 import type { SyncPlan } from '../../shared/domain/sync-plan';
 import { createMemoryLogger } from '../../shared/logging/logger';
 import { fixedClock } from '../../shared/ports/clock';
 import type { JobQueue, OutgoingMessage } from '../../shared/ports/job-queue';
 import type { StateStores } from '../../shared/ports/state-stores';
+import { callbackQueueMessageSchema } from '../../shared/contracts/callback-queue';
 import { processCallbackRecords, type CallbackWorkerOptions } from '../../shared/use-cases/callbacks/apply-contact-events';
 import { PLAN_DOC, type SyncDeps } from '../../shared/use-cases/sync';
 import { accountToWrite, unitToWrite } from '../../shared/use-cases/sync/mapping-codec';
@@ -35,19 +37,19 @@ export class EditableSource implements DirectorySource {
   async fullSnapshot(): Promise<DirectorySnapshot> {
     return { departments: [...this.departments.values()], people: [...this.people.values()], complete: true, takenAt: Date.now() };
   }
-  async getPerson(id: string): Promise<Person | undefined> {
-    this.reads.push(`person:${id}`);
-    if (this.failWith) throw this.failWith;
-    await this.onRead?.('person', id);
-    const p = this.people.get(id);
-    return p ? structuredClone(p) : undefined;
+  getPerson(id: string): Promise<Person | undefined> {
+    return this.read('person', id, this.people);
   }
-  async getDepartment(id: string): Promise<Department | undefined> {
-    this.reads.push(`department:${id}`);
+  getDepartment(id: string): Promise<Department | undefined> {
+    return this.read('department', id, this.departments);
+  }
+  /** One re-read: recorded, failed when `failWith` is set, and a copy (callers may not edit the source). */
+  private async read<T>(kind: 'person' | 'department', id: string, from: Map<string, T>): Promise<T | undefined> {
+    this.reads.push(`${kind}:${id}`);
     if (this.failWith) throw this.failWith;
-    await this.onRead?.('department', id);
-    const d = this.departments.get(id);
-    return d ? structuredClone(d) : undefined;
+    await this.onRead?.(kind, id);
+    const found = from.get(id);
+    return found ? structuredClone(found) : undefined;
   }
   putPerson(p: Partial<Person> & { id: string }): void {
     this.people.set(p.id, { displayName: p.id, departmentIds: ['1'], status: 'active', email: `${p.id}@acme.example.com`, ...p });
@@ -136,7 +138,7 @@ export function createWorld(opts: { tenant?: TenantConfig; options?: Partial<Cal
     process: (...bodies) =>
       processCallbackRecords(
         { sync, dirty, options },
-        bodies.map((b) => ({ messageId: `m-${++messageSeq}`, body: typeof b === 'string' ? b : JSON.stringify(b) })),
+        bodies.map((b) => ({ messageId: `m-${++messageSeq}`, body: callbackQueueMessageSchema.parse(b) })),
       ),
     plan: async (runId) => (await stores.plans.getDocument(tenant.id, runId, PLAN_DOC)) as SyncPlan,
     async seedMappings() {
@@ -157,6 +159,14 @@ export function createWorld(opts: { tenant?: TenantConfig; options?: Partial<Cal
     },
   };
   return world;
+}
+
+/** A world whose source holds `people` (in department 2) and whose mappings already hold the whole source. */
+export async function seededWorld(people: Array<[id: string, displayName: string]>, opts: Parameters<typeof createWorld>[0] = {}): Promise<World> {
+  const w = createWorld(opts);
+  for (const [id, displayName] of people) w.source.putPerson({ id, displayName, departmentIds: ['2'] });
+  await w.seedMappings();
+  return w;
 }
 
 /** A contact event message as the callback routes enqueue it. */

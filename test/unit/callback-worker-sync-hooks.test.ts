@@ -17,16 +17,13 @@ import {
   SYNC_LOCK,
   type FollowUpMessage,
 } from '../../shared/use-cases/sync';
-import { createWorld, dingtalkTenant, T0 } from './callback-worker-fixtures';
+import { dingtalkTenant, seededWorld, T0 } from './callback-worker-fixtures';
 
 const DRAIN: FollowUpMessage = { queue: 'callback', body: { v: 1, kind: 'drain', tenantId: 'acme' } };
 const none = { departments: [], people: [], deletedDepartmentIds: [], deletedPersonIds: [], watermarks: {} };
 
-async function world(tenant = dingtalkTenant()) {
-  const w = createWorld({ tenant });
-  w.source.putPerson({ id: 'u1', displayName: '张三', departmentIds: ['2'] });
-  await w.seedMappings();
-  return w;
+function world(tenant = dingtalkTenant()) {
+  return seededWorld([['u1', '张三']], { tenant });
 }
 
 describe('startSyncRun with given changes', () => {

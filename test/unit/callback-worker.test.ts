@@ -4,20 +4,18 @@
  * over HTTP with the vendor simulators are in test/integration/callback-worker.test.ts.
  */
 import { describe, expect, it } from 'vitest';
+import { makeHandler as makeCallbackWorker } from '../../functions/queue/callback-worker/handler';
 import { UpstreamError, ValidationError } from '../../shared/errors/app-error';
 import { SYNC_LOCK, releaseRun } from '../../shared/use-cases/sync';
 import { FOLLOW_UP_NAMESPACE } from '../../shared/use-cases/sync/run-lifecycle';
 import { marksOf } from '../../shared/use-cases/callbacks/apply-contact-events';
-import { createWorld, department, dingtalkTenant, event, ops, person } from './callback-worker-fixtures';
+import { createWorld, department, dingtalkTenant, event, ops, person, seededWorld } from './callback-worker-fixtures';
+import type { CallbackWorkerOptions } from '../../shared/use-cases/callbacks/apply-contact-events';
 
 const RUN_HOLDING = '20240506T015900000Z-holder01';
 
-async function seeded(options = {}) {
-  const w = createWorld({ options });
-  w.source.putPerson({ id: 'u1', displayName: '张三', departmentIds: ['2'] });
-  w.source.putPerson({ id: 'u2', displayName: '李四', departmentIds: ['2'] });
-  await w.seedMappings();
-  return w;
+function seeded(options: Partial<CallbackWorkerOptions> = {}) {
+  return seededWorld([['u1', '张三'], ['u2', '李四']], { options });
 }
 
 describe('recording and applying contact events', () => {
@@ -123,10 +121,16 @@ describe('who is applied', () => {
   it('a malformed message is logged and acknowledged, and its neighbours are applied', async () => {
     const w = await seeded();
     w.source.people.get('u1')!.displayName = '新名字';
-    const res = await w.process('not json', { v: 1, tenantId: 'acme', vendor: 'dingtalk', changes: [] }, event('acme', 'user_modify_org', [person('u1')]));
-    expect(res.failures).toEqual([]);
-    expect(w.logger.lines.filter((l) => l.msg === 'callback record dropped: malformed')).toHaveLength(2);
-    expect(ops(await w.plan(res.tenants[0]!.runId!))).toEqual(['account.update u1']);
+    // Through the worker's batch handler, which checks every body with the callback queue's schema.
+    const worker = makeCallbackWorker({ sync: w.sync, dirty: w.dirty, options: w.options });
+    const bodies = ['not json', JSON.stringify({ v: 1, tenantId: 'acme', vendor: 'dingtalk', changes: [] }), JSON.stringify(event('acme', 'user_modify_org', [person('u1')]))];
+    const res = await worker({ Records: bodies.map((body, i) => ({ messageId: `bad-${i}`, body, attributes: { ApproximateReceiveCount: '1' } })) } as never, {} as never);
+    expect(res.batchItemFailures).toEqual([]);
+    const dropped = w.logger.lines.filter((l) => l.msg === 'record failed');
+    expect(dropped.map((l) => [l.messageId, (l.err as { code: string }).code])).toEqual([['bad-0', 'QUEUE.BAD_MESSAGE'], ['bad-1', 'QUEUE.BAD_MESSAGE']]);
+    const runs = (await w.stores.runs.list('acme')).items;
+    expect(runs).toHaveLength(1);
+    expect(ops(await w.plan(runs[0]!.runId))).toEqual(['account.update u1']);
   });
 
   it('a tenant never synced gets no callback run that creates anything: its events are left to the first full sync', async () => {

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../cli/main';
+import { commands } from '../../cli/commands/index';
 
 async function cli(args: string[]) {
   const out: string[] = [];
@@ -18,6 +19,32 @@ describe('qiye-bridge CLI', () => {
     for (const name of ['config validate', 'tenants list', 'keys generate', 'keys import', 'keys show', 'sso-link', 'sync run', 'runs show', 'mappings import', 'explain', 'simulate callback']) {
       expect(r.out).toContain(name);
     }
+  });
+
+  it('answers --help on every subcommand with its own usage, not the general help', async () => {
+    for (const c of commands) {
+      for (const args of [[...c.name.split(' '), '--help'], ['help', ...c.name.split(' ')]]) {
+        const r = await cli(args);
+        expect(r.code, args.join(' ')).toBe(0);
+        expect(r.out, args.join(' ')).toContain(`Usage: ${c.usage}`);
+        expect(r.out, args.join(' ')).not.toContain('Commands:');
+      }
+    }
+  });
+
+  it('answers --help on a command group (keys, sync, runs, secrets...) with the usage of each of its commands', async () => {
+    const groups = [...new Set(commands.filter((c) => c.name.includes(' ')).map((c) => c.name.split(' ')[0]!))];
+    expect(groups).toEqual(expect.arrayContaining(['keys', 'secrets', 'sync', 'runs', 'mappings', 'config']));
+    for (const g of groups) {
+      const r = await cli([g, '--help']);
+      expect(r.code, g).toBe(0);
+      expect(r.out, g).not.toContain('Commands:');
+      for (const c of commands.filter((x) => x.name.startsWith(`${g} `))) expect(r.out, g).toContain(c.usage.split('\n')[0]!);
+    }
+    // Without a subcommand: exit 2 and the group's commands.
+    const bare = await cli(['keys']);
+    expect(bare.code).toBe(2);
+    expect(bare.err).toContain('keys generate --tenant');
   });
 
   it('exits 2 on an unknown command or option', async () => {

@@ -16,4 +16,13 @@ describe('local admin API callers', () => {
     expect(isLocalOperator(req('127.0.0.1', { host: '127.0.0.1:3000', 'sec-fetch-site': 'cross-site' }))).toBe(false);
     expect(isLocalOperator(req('127.0.0.1', { host: 'rebind.evil.example.com:3000' }))).toBe(false);
   });
+
+  it('parses the Host as an IP literal: a DNS name that starts with 127. is not loopback', () => {
+    for (const host of ['127.0.0.1.evil.example', '127.0.0.1.evil.example:3000', '127.evil.example', '127.0.0.1:3000:80', '127.1', '[::1].evil', '::1', 'localhost.evil.example']) {
+      expect(isLocalOperator(req('127.0.0.1', { host })), host).toBe(false);
+    }
+    for (const host of ['127.0.0.1', '127.0.0.1:3000', '127.3.4.5:1', 'LOCALHOST:3000', '[::1]', '[::ffff:127.0.0.1]:3000']) {
+      expect(isLocalOperator(req('127.0.0.1', { host })), host).toBe(true);
+    }
+  });
 });

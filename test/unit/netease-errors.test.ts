@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { classifyNeteaseErrorCode, isNeteaseError, NeteaseApiError, registerNeteaseErrorCode } from '../../shared/adapters/netease/netease.errors';
+import { classifyNeteaseErrorCode, NeteaseApiError, registerNeteaseErrorCode } from '../../shared/adapters/netease/netease.errors';
+import { isNeteaseError } from '../../shared/errors/netease-failure';
 import { accountConSchema, envelopeSchema, toAccount } from '../../shared/adapters/netease/netease.schemas';
 import { formatChinaTime } from '../../shared/adapters/netease/netease.client';
 import { UpstreamError } from '../../shared/errors/app-error';

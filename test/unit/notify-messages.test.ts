@@ -8,13 +8,16 @@ import { DingtalkApiError } from '../../shared/adapters/dingtalk/dingtalk.errors
 import { assertMessageSize } from '../../shared/adapters/dingtalk/dingtalk.messages';
 import { createMemoryStateStores } from '../../shared/adapters/memory/memory-state.store';
 import { WecomApiError } from '../../shared/adapters/wecom/wecom.errors';
-import { notifyJobFromJson } from '../../shared/contracts/notify-job';
+import { notifyJobSchema } from '../../shared/contracts/notify-job';
+import { parseRecordBody } from '../../shared/lambda/sqs-batch';
 import { NotConfiguredError, ValidationError } from '../../shared/errors/app-error';
 import { fixedClock } from '../../shared/ports/clock';
-import { dingtalkMessage, dingtalkSender, toSendError, wecomCard, wecomSender } from '../../shared/use-cases/notify/channel-senders';
+import { dingtalkMessage, dingtalkSender, dingtalkSendScope } from '../../shared/adapters/dingtalk/dingtalk.notice-sender';
+import { wecomCard, wecomSender, wecomSendScope } from '../../shared/adapters/wecom/wecom.notice-sender';
+import { toSendError } from '../../shared/errors/notify-send-error';
 import { attributeEntries, formatChinaTime, mailIdentity, parseChinaTime, recipientLocalParts } from '../../shared/use-cases/notify/new-mail';
 import { buildNotificationLink, INBOX_MODULE } from '../../shared/use-cases/notify/notification-link';
-import type { Notice } from '../../shared/use-cases/notify/notices';
+import type { Notice } from '../../shared/domain/notice';
 import { CHANNEL_LIMITS, loadBudget } from '../../shared/use-cases/notify/rate-budget';
 
 const URL_ = 'https://bridge.example.com/sso/acme?via=dingtalk&module=x';
@@ -119,7 +122,7 @@ describe('vendor errors -> what the worker does', () => {
     ['bad message', new ValidationError('url must be an http(s) URL', { code: 'DINGTALK.INVALID_MESSAGE' }), 'person'],
     ['network reset', Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }), 'retry'],
   ])('%s -> %s', (_name, err, scope) => {
-    expect(toSendError(err).scope).toBe(scope);
+    expect(toSendError(err, dingtalkSendScope, wecomSendScope).scope).toBe(scope);
   });
 });
 
@@ -194,14 +197,18 @@ describe('per-person budgets', () => {
 
 describe('notify queue message', () => {
   it('accepts a v1 job and refuses anything else, naming fields but not values', () => {
-    const ok = notifyJobFromJson(JSON.stringify({ v: 1, tenantId: 'acme', runId: 'r', channel: 'wecom', plannedAt: 1, people: [{ userId: 'u', account: 'a' }] }));
-    expect(ok.ok).toBe(true);
-    const bad = notifyJobFromJson(JSON.stringify({ v: 1, tenantId: 'acme', runId: 'r', channel: 'wecom', plannedAt: 1, people: [{ userId: 'u', account: 'secret@x.com' }] }));
-    expect(bad).toMatchObject({ ok: false });
-    if (bad.ok) throw new Error('unreachable');
-    expect(bad.problems.join(' ')).toContain('people.0.account');
-    expect(bad.problems.join(' ')).not.toContain('secret@x.com');
-    expect(notifyJobFromJson('{').ok).toBe(false);
-    expect(notifyJobFromJson(JSON.stringify({ v: 2 })).ok).toBe(false);
+    const parse = (body: string) => parseRecordBody(notifyJobSchema, { body } as never);
+    expect(parse(JSON.stringify({ v: 1, tenantId: 'acme', runId: 'r', channel: 'wecom', plannedAt: 1, people: [{ userId: 'u', account: 'a' }] }))).toMatchObject({ tenantId: 'acme' });
+    let bad: unknown;
+    try {
+      parse(JSON.stringify({ v: 1, tenantId: 'acme', runId: 'r', channel: 'wecom', plannedAt: 1, people: [{ userId: 'u', account: 'secret@x.com' }] }));
+    } catch (err) {
+      bad = err;
+    }
+    expect(bad).toMatchObject({ code: 'QUEUE.BAD_MESSAGE', retryable: false });
+    expect((bad as Error).message).toContain('people.0.account');
+    expect((bad as Error).message).not.toContain('secret@x.com');
+    expect(() => parse('{')).toThrow(/not JSON/);
+    expect(() => parse(JSON.stringify({ v: 2 }))).toThrow(/v: invalid_value/);
   });
 });

@@ -17,7 +17,7 @@ import type { MappingStatus } from '../../shared/ports/mapping-store';
 import { isRunId } from '../../shared/ports/run-store';
 import type { StateStores } from '../../shared/ports/state-stores';
 import { planNotifications, type PlanNotificationsDeps } from '../../shared/use-cases/notify/plan-notifications';
-import { secretChannelCheck } from '../../functions/schedule/notify-planner/handler';
+import { secretChannelCheck } from '../../shared/wiring/wiring';
 
 const clock = fixedClock(Date.UTC(2024, 4, 6, 2, 0, 0));
 

@@ -3,7 +3,7 @@
  * every entry is read, or knowing per account how far its log was read completely.
  */
 import { describe, expect, it } from 'vitest';
-import type { MailLogReader } from '../../shared/use-cases/notify/check-new-mail';
+import type { MailLogReader } from '../../shared/ports/netease-mailbox';
 import { formatChinaTime, type MailLogEntry } from '../../shared/use-cases/notify/new-mail';
 import { readMailLogs } from '../../shared/use-cases/notify/read-mail-logs';
 

@@ -13,9 +13,12 @@ import { createMemoryLogger } from '../../shared/logging/logger';
 import { fixedClock } from '../../shared/ports/clock';
 import type { StateStores } from '../../shared/ports/state-stores';
 import { StateStoreError } from '../../shared/ports/store-common';
-import { checkNewMail, type CheckNewMailDeps, type MailLogReader } from '../../shared/use-cases/notify/check-new-mail';
+import { checkNewMail, type CheckNewMailDeps } from '../../shared/use-cases/notify/check-new-mail';
+import type { MailLogReader } from '../../shared/ports/netease-mailbox';
 import { formatChinaTime, type MailLogEntry } from '../../shared/use-cases/notify/new-mail';
-import { NotifySendError, type Notice, type NotificationSender } from '../../shared/use-cases/notify/notices';
+import type { Notice } from '../../shared/domain/notice';
+import { NotifySendError } from '../../shared/errors/notify-send-error';
+import type { NotificationSender } from '../../shared/ports/notice-channel';
 
 const T0 = Date.UTC(2024, 4, 6, 2, 0, 0);
 const clock = fixedClock(T0);

@@ -16,7 +16,7 @@ describe('signed OA links', () => {
 
   it('verifies a built link and refuses one for another tenant', () => {
     const now = 1_800_000_000_000;
-    const url = new URL(buildOaLink({ baseUrl: 'https://b.example.com', tenantId: 'acme', secret: 's'.repeat(20), user: 'u1', now, module: 'x' }));
+    const url = new URL(buildOaLink({ baseUrl: 'https://b.example.com', tenantId: 'acme', secret: 's'.repeat(20), user: 'u1', now, module: 'mbox.ListModule|{"fid":1}' }));
     const q = Object.fromEntries(url.searchParams);
     expect(verifyOaLink({ tenantId: 'acme', secret: 's'.repeat(20), query: q, now, windowSeconds: 300 }).user).toBe('u1');
     expect(() => verifyOaLink({ tenantId: 'other', secret: 's'.repeat(20), query: q, now, windowSeconds: 300 })).toThrow(/not valid/);

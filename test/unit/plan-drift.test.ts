@@ -4,7 +4,7 @@
  * behind sync.fullRunCron.
  */
 import { describe, expect, it } from 'vitest';
-import { movedAwayId } from '../../shared/domain/plan/legacy-moves';
+import { movedAwayId } from '../../shared/domain/plan/moved-away';
 import type { NeteaseState } from '../../shared/domain/sync-plan';
 import { cronProblem, previousCronFire } from '../../shared/lib/cron';
 import { applyPlan, dept, drift, opsOf, person, settings, snapshot, World, type ApplyOrder } from './plan-harness';

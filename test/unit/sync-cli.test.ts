@@ -114,6 +114,24 @@ describe('qiye-bridge sync commands', () => {
     expect(r.out).toContain(`A full run without deletions is queued (request ${REQUEST})`);
   });
 
+  it('sync abandon ends the run through the admin API and says whether the tenant was freed', async () => {
+    fake([() => ({ run: run('failed', { error: { code: 'SYNC.RUN_ABANDONED', message: 'abandoned by operator' } }), released: true })]);
+    const r = await cli('sync', 'abandon', '--tenant', 'sandbox', '--run', RUN);
+    expect(r.code).toBe(0);
+    expect(requests[0]).toMatchObject({ method: 'POST', path: `/admin/tenants/sandbox/runs/${RUN}/abandon` });
+    expect(r.out).toContain(`Run ${RUN} abandoned (SYNC.RUN_ABANDONED).`);
+    expect(r.out).toContain('The tenant is free');
+  });
+
+  it('runs show prints where an applying run stands, and its source data problems', async () => {
+    const progress = { status: 'applying', lastProgressAt: Date.UTC(2024, 5, 1, 12), idleMs: 700_000, completedBatches: 30, totalBatches: 120, phase: { index: 1, of: 3, completed: 5, batches: 40 }, stuck: true, lockFreesAt: Date.UTC(2024, 5, 1, 12, 30) };
+    const dataNotes = [{ type: 'department', sourceId: 'd9', code: 'departmentQuarantined', detail: 'department d9 is its own parent: quarantined' }];
+    fake([() => ({ run: run('applying', { totalBatches: 120, completedBatches: 30 }), errors: [], errorsTruncated: false, progress, dataNotes })]);
+    const r = await cli('runs', 'show', '--tenant', 'sandbox', RUN);
+    expect(r.out).toMatch(/progress {2}applying 30\/120 batches \(phase 2 of 3: 5\/40\); last progress 2024-06-01T12:00:00Z \(700 s ago\); STUCK.*the lock frees at 2024-06-01T12:30:00Z/);
+    expect(r.out).toContain('departmentQuarantined: department d9 is its own parent');
+  });
+
   it('mappings import checks the file before sending anything', async () => {
     fake([() => ({ linked: 1, replaced: 0, unchanged: 0 })]);
     const dir = mkdtempSync(join(tmpdir(), 'links-'));

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { parseSyncJobMessage, syncJobMessage } from '../../shared/contracts/sync-job';
+import { syncJobMessage, syncJobMessageSchema } from '../../shared/contracts/sync-job';
 import { ValidationError } from '../../shared/errors/app-error';
+import { parseRecordBody } from '../../shared/lambda/sqs-batch';
+const parseSyncJobMessage = (body: string) => parseRecordBody(syncJobMessageSchema, { body } as never);
 import { mapLimit } from '../../shared/lib/map-limit';
 import { csvLine, parseCsv } from '../../shared/use-cases/sync/sync-util';
 
@@ -26,7 +28,7 @@ describe('the sync queue message (v1)', () => {
       err = e;
     }
     expect(err).toBeInstanceOf(ValidationError);
-    expect((err as ValidationError).code).toBe('SYNC.BAD_MESSAGE');
+    expect((err as ValidationError).code).toBe('QUEUE.BAD_MESSAGE');
     expect((err as ValidationError).retryable).toBe(false);
     expect((err as Error).message).not.toContain('acme');
   });

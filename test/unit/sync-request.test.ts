@@ -11,15 +11,19 @@ import { makeHandler as makePlanner } from '../../functions/schedule/sync-planne
 import { createMemoryStateStores } from '../../shared/adapters/memory/memory-state.store';
 import { tenantSchema } from '../../shared/config/tenant-config.schema';
 import { FUNCTIONS, QUEUES, type QueueName } from '../../shared/contracts/app-manifest';
-import { parseSyncRequestMessage } from '../../shared/contracts/sync-request';
-import type { DirectorySource, DirectorySnapshot } from '../../shared/domain/directory';
+import { syncRequestMessageSchema } from '../../shared/contracts/sync-request';
+import { parseRecordBody } from '../../shared/lambda/sqs-batch';
+import type { DirectorySnapshot } from '../../shared/domain/directory';
+import type { DirectorySource } from '../../shared/ports/directory-source';
 import { UpstreamError } from '../../shared/errors/app-error';
 import { createMemoryLogger } from '../../shared/logging/logger';
 import { fixedClock } from '../../shared/ports/clock';
 import type { JobQueue, OutgoingMessage } from '../../shared/ports/job-queue';
 import { newRunId } from '../../shared/ports/run-store';
-import { DEFAULT_SYNC_OPTIONS, SYNC_REQUEST_LEASE_SECONDS, type NeteaseSyncApi, type SyncDeps } from '../../shared/use-cases/sync';
+import { DEFAULT_SYNC_OPTIONS, SYNC_REQUEST_LEASE_SECONDS, type SyncDeps } from '../../shared/use-cases/sync';
+import type { NeteaseDirectory } from '../../shared/ports/netease-directory';
 import { MemorySecrets } from '../fixtures/memory-secrets';
+import { sqsEvent } from '../support/sqs-events';
 
 const NOW = Date.UTC(2024, 5, 1, 12);
 const tenant = tenantSchema.parse({
@@ -44,26 +48,12 @@ class MemoryQueue implements JobQueue {
   takePlan(receiveCount = 1): SQSEvent[] {
     const bodies = this.sent.plan ?? [];
     this.sent.plan = [];
-    return bodies.map((body, i) => sqsEvent(JSON.stringify(body), `m-${i}`, receiveCount));
+    return bodies.map((body, i) => planEvent(JSON.stringify(body), `m-${i}`, receiveCount));
   }
 }
 
-function sqsEvent(body: string, messageId = 'm-1', receiveCount = 1): SQSEvent {
-  return {
-    Records: [
-      {
-        messageId,
-        receiptHandle: `${messageId}-rh`,
-        body,
-        attributes: { ApproximateReceiveCount: String(receiveCount), SentTimestamp: '0', SenderId: 'local', ApproximateFirstReceiveTimestamp: '0' },
-        messageAttributes: {},
-        md5OfBody: '',
-        eventSource: 'aws:sqs',
-        eventSourceARN: 'arn:aws:sqs:local:000000000000:qiye-bridge-test-plan',
-        awsRegion: 'local',
-      },
-    ],
-  };
+function planEvent(body: string, messageId = 'm-1', receiveCount = 1): SQSEvent {
+  return sqsEvent([{ messageId, body, receiveCount }], 'qiye-bridge-test-plan');
 }
 
 function setup(options: { source?: Partial<DirectorySource> } = {}) {
@@ -87,7 +77,7 @@ function setup(options: { source?: Partial<DirectorySource> } = {}) {
     logger,
     tenants: () => [tenant],
     directory: async () => source,
-    netease: async () => ({ domain: 'acme.com', getUnitList: async () => [], getAllAccounts: async () => [] }) as unknown as NeteaseSyncApi,
+    netease: async () => ({ domain: 'acme.com', getUnitList: async () => [], getAllAccounts: async () => [] }) as unknown as NeteaseDirectory,
   };
   const admin = makeAdmin({ config: { tenants: [tenant] }, logger, secrets: new MemorySecrets(), stage: 'test', extend: (router) => registerSyncRoutes(router, { sync }) });
   const planner = makePlanner({ sync });
@@ -132,7 +122,7 @@ describe('POST /admin/tenants/:tenant/sync', () => {
     await t.stores.locks.acquire('acme', 'sync', holder, 60_000);
     const r = await t.req('POST', '/admin/tenants/acme/sync', {});
     expect(r.status).toBe(409);
-    expect(r.body).toMatchObject({ error: 'SYNC.RUN_IN_PROGRESS', message: `a run is in progress: ${holder}` });
+    expect(r.body).toMatchObject({ error: 'SYNC.RUN_IN_PROGRESS', message: `a run is in progress: ${holder} (the lock frees at 2024-06-01T12:01:00Z at the latest)` });
     expect(t.queue.sent.plan).toBeUndefined();
   });
 
@@ -174,7 +164,7 @@ describe('the planner on the plan queue', () => {
     expect(t.reads()).toBe(0);
     expect(t.logger.lines.find((l) => JSON.stringify(l).includes('skipped'))).toMatchObject({ level: 'warn', tenant: 'acme', requestId: accepted.body.requestId, runId: holder });
     const status = await t.req('GET', `/admin/tenants/acme/sync/requests/${accepted.body.requestId}`);
-    expect(status.body).toEqual({ requestId: accepted.body.requestId, status: 'skipped', reason: `a run is in progress: ${holder}`, runId: holder });
+    expect(status.body).toEqual({ requestId: accepted.body.requestId, status: 'skipped', reason: `a run is in progress: ${holder} (the lock frees at 2024-06-01T12:01:00Z at the latest)`, runId: holder });
     // A redelivery of the same request does not start it later behind the operator's back.
     await t.stores.locks.release('acme', 'sync', holder);
     await t.planner(event!);
@@ -209,13 +199,13 @@ describe('the planner on the plan queue', () => {
     // The redelivery plans again (the tenant was released, the request was not marked done).
     fail = false;
     t.clock.set(NOW + 1000);
-    expect(await t.planner(sqsEvent(event!.Records[0]!.body, 'm-0', 2))).toEqual({ batchItemFailures: [] });
+    expect(await t.planner(planEvent(event!.Records[0]!.body, 'm-0', 2))).toEqual({ batchItemFailures: [] });
     const runs = (await t.stores.runs.list('acme')).items;
     expect(runs.map((r) => r.status)).toEqual(['applying', 'failed']);
     expect((await t.req('GET', `/admin/tenants/acme/sync/requests/${accepted.body.requestId}`)).body).toMatchObject({ status: 'started', runId: runs[0]!.runId });
 
-    expect(await t.planner(sqsEvent('{"v":1,"tenantId":"acme"}', 'bad'))).toEqual({ batchItemFailures: [] });
-    expect(() => parseSyncRequestMessage('{"v":1,"tenantId":"acme"}')).toThrow(/invalid at requestId, mode, dryRun, trigger, requestedAt/);
+    expect(await t.planner(planEvent('{"v":1,"tenantId":"acme"}', 'bad'))).toEqual({ batchItemFailures: [] });
+    expect(() => parseRecordBody(syncRequestMessageSchema, { body: '{"v":1,"tenantId":"acme"}' } as never)).toThrow(/requestId: invalid_type; mode: invalid_value; dryRun: invalid_type; trigger: invalid_value; requestedAt: invalid_type/);
   });
 
   it('still runs the schedule and direct invocations', async () => {

@@ -2,12 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { makeHandler as makePlanner } from '../../functions/schedule/sync-planner/handler';
 import { createMemoryStateStores } from '../../shared/adapters/memory/memory-state.store';
 import { tenantSchema } from '../../shared/config/tenant-config.schema';
-import type { DirectorySource } from '../../shared/domain/directory';
+import type { DirectorySource } from '../../shared/ports/directory-source';
 import { ValidationError } from '../../shared/errors/app-error';
 import { createMemoryLogger } from '../../shared/logging/logger';
 import { fixedClock } from '../../shared/ports/clock';
 import { newRunId, type RunStatus } from '../../shared/ports/run-store';
-import { chooseScheduledMode, type NeteaseSyncApi, type SyncDeps } from '../../shared/use-cases/sync';
+import { chooseScheduledMode, type SyncDeps } from '../../shared/use-cases/sync';
+import type { NeteaseDirectory } from '../../shared/ports/netease-directory';
 
 const NOW = Date.UTC(2024, 5, 1, 12);
 const HOUR = 3600_000;
@@ -28,7 +29,7 @@ function deps() {
     logger: createMemoryLogger('error'),
     tenants: () => [tenant],
     directory: async () => source,
-    netease: async () => ({ getUnitList: async () => [], getAllAccounts: async () => [] }) as unknown as NeteaseSyncApi,
+    netease: async () => ({ getUnitList: async () => [], getAllAccounts: async () => [] }) as unknown as NeteaseDirectory,
   };
   return { d, stores, clock };
 }

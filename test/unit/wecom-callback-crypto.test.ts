@@ -68,6 +68,16 @@ describe.each([
   ['Set A', A],
   ['Set B', B],
 ])('WeCom official vectors, %s (wecom.md §2)', (_name, set) => {
+  /** The documented POST push, as verifyAndDecrypt takes it, at its own timestamp. */
+  const postInput = () => ({
+    token: set.token,
+    aesKey: set.aesKey,
+    corpId: set.corpId,
+    query: { msg_signature: set.post.msg_signature, timestamp: set.post.timestamp, nonce: set.post.nonce },
+    encrypt: set.post.encrypt,
+    now: Number(set.post.timestamp) * 1000,
+  });
+
   it('URL verification: signature matches and the echostr decrypts to the documented plaintext for the corp', () => {
     expect(signature(set.token, set.verify.timestamp, set.verify.nonce, set.verify.echostr)).toBe(set.verify.msg_signature);
     expect(decrypt(set.verify.echostr, set.aesKey)).toEqual({ message: set.verify.plaintext, receiveId: set.corpId });
@@ -93,14 +103,7 @@ describe.each([
 
   it('POST: signature over Encrypt matches, and it decrypts to the documented message for the corp', () => {
     expect(signature(set.token, set.post.timestamp, set.post.nonce, set.post.encrypt)).toBe(set.post.msg_signature);
-    const message = verifyAndDecrypt({
-      token: set.token,
-      aesKey: set.aesKey,
-      corpId: set.corpId,
-      query: { msg_signature: set.post.msg_signature, timestamp: set.post.timestamp, nonce: set.post.nonce },
-      encrypt: set.post.encrypt,
-      now: Number(set.post.timestamp) * 1000,
-    });
+    const message = verifyAndDecrypt(postInput());
     expect(message).toBe(set.post.plaintext);
   });
 
@@ -115,14 +118,7 @@ describe.each([
   });
 
   it('refuses the vector for another corp, with a wrong token, or outside the time window', () => {
-    const base = {
-      token: set.token,
-      aesKey: set.aesKey,
-      corpId: set.corpId,
-      query: { msg_signature: set.post.msg_signature, timestamp: set.post.timestamp, nonce: set.post.nonce },
-      encrypt: set.post.encrypt,
-      now: Number(set.post.timestamp) * 1000,
-    };
+    const base = postInput();
     expect(codeOf(() => verifyAndDecrypt({ ...base, corpId: 'wwsomeoneelse' }))).toBe('CALLBACK.WRONG_RECEIVER');
     expect(codeOf(() => verifyAndDecrypt({ ...base, token: set.token + 'x' }))).toBe('CALLBACK.BAD_SIGNATURE');
     expect(codeOf(() => verifyAndDecrypt({ ...base, now: base.now + 301_000 }))).toBe('CALLBACK.STALE_TIMESTAMP');

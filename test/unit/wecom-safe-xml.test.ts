@@ -79,6 +79,12 @@ describe('parseSafeXml', () => {
     ['an invalid element name', '<xml><1A>x</1A></xml>'],
     ['"<" inside a tag', '<xml <A>/>'],
     ['nesting deeper than 8', '<xml><a><b><c><d><e><f><g><h/></g></f></e></d></c></b></a></xml>'],
+    // fast-xml-parser's validator lets these through; safe-xml refuses them itself.
+    ['text after a self-closing root', '<xml/>junk'],
+    ['markup after a self-closing root', '<xml/>junk/>'],
+    ['an element after a self-closing root', '<xml a="1"/> <a/>'],
+    ['a second root after whitespace', '<xml></xml>\n<xml></xml>'],
+    ['a closing tag for an unopened element', '<xml></A></xml>'],
   ])('refuses %s as CALLBACK.BAD_XML', (_name, xml) => {
     expect(codeOf(() => parseSafeXml(xml))).toBe('CALLBACK.BAD_XML');
   });
@@ -106,6 +112,15 @@ describe('parseSafeXml', () => {
     expect(f.get('__proto__')).toBe('x');
     expect(f.get('constructor')).toBe('y');
     expect(f.get('toString')).toBeUndefined();
+  });
+
+  it('reads an empty root, self-closing or not', () => {
+    for (const xml of ['<xml/>', '<?xml version="1.0"?>\n<xml a="1" />\n', '<xml></xml >']) expect(parseSafeXml(xml)).toEqual({ name: 'xml', text: '', children: [] });
+  });
+
+  it('keeps self-closing and Object.prototype-named elements by their own names (fast-xml-parser underneath)', () => {
+    const root = parseSafeXml('<xml><hasOwnProperty/><prototype>p</prototype><A >1</A ><B></B></xml>');
+    expect(root.children.map((c) => [c.name, c.text])).toEqual([['hasOwnProperty', ''], ['prototype', 'p'], ['A', '1'], ['B', '']]);
   });
 
   it('never echoes document content in error messages', () => {

@@ -3,22 +3,22 @@
  * local stack, loopback callers only). Routes:
  *   GET  /admin/tenants                     tenants and their NetEase settings (no secrets)
  *   GET  /admin/tenants/:tenant/keys        the tenant's public key
- *   POST /admin/tenants/:tenant/keys        generate a new key pair ({"bits":1024|2048}); returns the public key
+ *   POST /admin/tenants/:tenant/keys        replace the key pair ({"confirm":"<tenant>","bits"?:1024|2048}, keys.schema.ts); returns the public key
  * Sync routes (runs, approvals, mappings, explain, watermarks) are added by sync.routes.ts
  * through `extend`.
  */
 import { secretKindsFor, secretName } from '../../../shared/config/secrets';
 import { findTenant } from '../../../shared/config/load-config';
 import type { TenantsFile } from '../../../shared/config/tenant-config.schema';
-import { NotFoundError, ValidationError } from '../../../shared/errors/app-error';
+import { NotFoundError } from '../../../shared/errors/app-error';
 import { httpHandler, lazyHandler } from '../../../shared/http/http-handler';
 import { json } from '../../../shared/http/http-response';
 import { jsonBody, Router } from '../../../shared/http/router';
 import type { Logger } from '../../../shared/logging/logger';
 import type { SecretStore } from '../../../shared/ports/secret-store';
-import { getRuntime } from '../../../shared/runtime/runtime';
 import { generateTenantKey, showTenantKey } from '../../../shared/use-cases/manage-keys';
-import { buildSyncDeps } from '../../../shared/adapters/sources';
+import { getWiring } from '../../../shared/wiring/wiring';
+import { parseRotateKeyBody } from './keys.schema';
 import { registerSyncRoutes } from './sync.routes';
 
 export interface Deps {
@@ -55,9 +55,7 @@ export function makeRouter(deps: Deps): Router {
     })
     .on('POST', '/admin/tenants/:tenant/keys', async (e, p) => {
       const t = tenantOf(p.tenant!);
-      const body = jsonBody(e);
-      const bits = body.bits === undefined ? t.netease.keyBits : body.bits;
-      if (bits !== 1024 && bits !== 2048) throw new ValidationError('bits must be 1024 or 2048.');
+      const bits = parseRotateKeyBody(t.id, jsonBody(e)).bits ?? t.netease.keyBits;
       const key = await generateTenantKey({ secrets: deps.secrets, stage: deps.stage, tenantId: t.id, bits, logger: deps.logger });
       deps.logger.info('tenant key generated through the admin API', { tenant: t.id, fingerprint: key.fingerprint, caller: (e.requestContext as { authorizer?: { iam?: { userArn?: string } } }).authorizer?.iam?.userArn });
       return json(201, key);
@@ -72,7 +70,7 @@ export function makeHandler(deps: Deps) {
 }
 
 export const handler = lazyHandler(() => {
-  const rt = getRuntime('admin');
-  const sync = buildSyncDeps(rt, 'admin');
+  const { rt, syncDeps } = getWiring('admin');
+  const sync = syncDeps();
   return makeHandler({ config: rt.tenants, logger: rt.logger, secrets: rt.secrets, stage: rt.stage, extend: (router) => registerSyncRoutes(router, { sync }) });
 });

@@ -15,6 +15,7 @@
  *   GET    /admin/tenants/:tenant/runs/:run/plan                                   the run's plan as text (dry runs, parked runs)
  *   POST   /admin/tenants/:tenant/runs/:run/approve       {note?, by?}             apply a parked run
  *   POST   /admin/tenants/:tenant/runs/:run/reject        {note?, by?, replan?}    reject it (replan: queue a full run without deletions: 202)
+ *   POST   /admin/tenants/:tenant/runs/:run/abandon       {by?}                    end a planning/applying run; frees the tenant if that run holds it
  *   GET    /admin/tenants/:tenant/mappings                ?type&limit&cursor       source id <-> NetEase id links
  *   POST   /admin/tenants/:tenant/mappings/import         {rows:[{sourceId,type,neteaseId}]}  admin links (all or nothing)
  *   GET    /admin/tenants/:tenant/explain/:sourceId       ?type&source=false       source record, mapping, decision, results
@@ -27,6 +28,7 @@ import { json, text } from '../../../shared/http/http-response';
 import { singleQuery } from '../../../shared/http/query';
 import { jsonBody, type Router } from '../../../shared/http/router';
 import {
+  abandonRun,
   approveRun,
   clearWatermarks,
   explainObject,
@@ -118,6 +120,10 @@ export function registerSyncRoutes(router: Router, deps: SyncRoutesDeps): void {
       if (!b.replan) return json(200, { run: r.run });
       const replan = await requestSyncRun(sync, { tenantId: p.tenant!, trigger: 'manual', mode: 'full', withholdDeletions: true }, { refuseWhileRunning: false });
       return json(202, { run: r.run, replan }, { location: requestPath(p.tenant!, replan.requestId) });
+    })
+    .on('POST', '/admin/tenants/:tenant/runs/:run/abandon', async (e, p) => {
+      const b = parse(z.object({ by: z.string().min(1).max(100).optional() }).strict(), jsonBody(e), 'abandon');
+      return json(200, await abandonRun(sync, { tenantId: p.tenant!, runId: p.run!, by: principal(e, b.by) }));
     })
     .on('GET', '/admin/tenants/:tenant/mappings', async (e, p) => {
       const q = parse(pageQuery.extend({ type: z.enum(['person', 'department']).default('person') }), singleQuery(e), 'query');

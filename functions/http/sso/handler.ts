@@ -2,19 +2,14 @@
  * GET /sso/{tenant} (HTTP API) and the SSO Function URL (`/sso/<tenant>`): signed OA link
  * or CAS -> 302 to the tenant's signed NetEase entry URL. Errors are HTML pages.
  */
-import { createDynamoStateStores } from '../../../shared/adapters/aws/dynamo-state.store';
 import type { TenantsFile } from '../../../shared/config/tenant-config.schema';
 import { httpHandler, lazyHandler } from '../../../shared/http/http-handler';
 import { html, redirect } from '../../../shared/http/http-response';
-import { selfUrl, singleQuery } from '../../../shared/http/query';
+import { singleQuery } from '../../../shared/http/query';
 import { tenantFromPath } from '../../../shared/http/tenant';
 import type { Logger } from '../../../shared/logging/logger';
-import { getRuntime } from '../../../shared/runtime/runtime';
-import { loadTenantSigner } from '../../../shared/use-cases/manage-keys';
 import { signIn, type SignInDeps } from '../../../shared/use-cases/sso/sign-in';
-import type { VendorSsoClient } from '../../../shared/use-cases/sso/vendor-sso';
-import { createDingtalkClient, type DingtalkClient } from '../../../shared/adapters/dingtalk';
-import { createWecomClient, type WecomClient } from '../../../shared/adapters/wecom';
+import { getWiring } from '../../../shared/wiring/wiring';
 
 export interface Deps extends SignInDeps {
   config: TenantsFile;
@@ -25,7 +20,7 @@ export function makeHandler(deps: Deps) {
   return httpHandler(
     async (event) => {
       const tenant = tenantFromPath(event, deps.config);
-      const result = await signIn(deps, { tenant, query: singleQuery(event), selfUrl: selfUrl(event), userAgent: event.headers?.['user-agent'] });
+      const result = await signIn(deps, { tenant, query: singleQuery(event), userAgent: event.headers?.['user-agent'] });
       if (result.kind === 'page') {
         return html(200, result.html, {
           'content-security-policy': `default-src 'none'; script-src '${'nonce-'}${result.scriptNonce}' ${result.scriptSrc}; style-src 'unsafe-inline'; connect-src ${result.scriptSrc}; frame-ancestors 'none'`,
@@ -37,43 +32,4 @@ export function makeHandler(deps: Deps) {
   );
 }
 
-/** DingTalk: the OAuth page (QR on a PC, silent inside DingTalk) returns `authCode` (§5). */
-export function dingtalkSso(client: DingtalkClient): VendorSsoClient {
-  return {
-    loginUrl: ({ redirectUri, state }) => client.buildLoginUrl({ redirectUri, state }),
-    userIdFromCallback: async (q) => (await client.getUserIdByOAuthCode(q.authCode ?? q.code ?? '')).userId,
-    userIdFromJsapiCode: async (code) => (await client.getUserIdByAuthCode(code)).userId,
-  };
-}
-
-/** WeCom: in-client OAuth inside WeCom, the PC login page elsewhere; both return `code` (§5). */
-export function wecomSso(client: WecomClient): VendorSsoClient {
-  return {
-    loginUrl: ({ redirectUri, state, inApp }) => (inApp ? client.buildOAuthUrl({ redirectUri, state }) : client.buildPcLoginUrl({ redirectUri, state })),
-    userIdFromCallback: async (q) => (await client.getUserIdByCode(q.code ?? '')).userId,
-  };
-}
-
-export const handler = lazyHandler(() => {
-  const rt = getRuntime('sso');
-  const vendorClients = new Map<string, VendorSsoClient>();
-  const stores = createDynamoStateStores(rt.ddb, rt.tableName, { clock: rt.clock });
-  return makeHandler({
-    config: rt.tenants,
-    logger: rt.logger,
-    clock: rt.clock,
-    mappings: stores.mappings,
-    once: stores.once,
-    oaLinkSecret: async (t) => (await rt.tenantSecret(t.id, 'oa')).linkSecret,
-    signer: (t) => loadTenantSigner({ secrets: rt.secrets, stage: rt.stage, tenantId: t.id, logger: rt.logger }),
-    vendorSso: async (t, vendor) => {
-      const key = `${t.id}:${vendor}`;
-      let c = vendorClients.get(key);
-      if (!c) {
-        c = vendor === 'dingtalk' ? dingtalkSso(createDingtalkClient(t, { secrets: rt.secrets, stage: rt.stage, logger: rt.logger })) : wecomSso(createWecomClient(t, { secrets: rt.secrets, stage: rt.stage, logger: rt.logger }));
-        vendorClients.set(key, c);
-      }
-      return c;
-    },
-  });
-});
+export const handler = lazyHandler(() => makeHandler(getWiring('sso').signInDeps()));

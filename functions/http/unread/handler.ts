@@ -3,23 +3,17 @@
  * GET /unread/{tenant}/widget: an embeddable page ("您有 N 封新邮件") linking to SSO.
  * CORS: only origins listed in the tenant's unread.corsOrigins ("*" allows any).
  */
-import { createDynamoStateStores } from '../../../shared/adapters/aws/dynamo-state.store';
-import { NeteaseClient, neteaseRateLimiter } from '../../../shared/adapters/netease';
-import { RateLimiterRegistry } from '../../../shared/adapters/http/rate-limiter';
 import type { TenantConfig, TenantsFile } from '../../../shared/config/tenant-config.schema';
 import type { Context } from 'aws-lambda';
 import { httpHandler, lazyHandler, type HttpEvent } from '../../../shared/http/http-handler';
 import { escapeHtml, html, json } from '../../../shared/http/http-response';
-import { selfUrl, singleQuery } from '../../../shared/http/query';
+import { singleQuery } from '../../../shared/http/query';
 import { tenantFromPath } from '../../../shared/http/tenant';
-import { getRuntime } from '../../../shared/runtime/runtime';
-import { loadTenantSigner } from '../../../shared/use-cases/manage-keys';
 import { unreadCount, type UnreadDeps } from '../../../shared/use-cases/unread/unread-count';
+import { getWiring } from '../../../shared/wiring/wiring';
 
 export interface Deps extends UnreadDeps {
   config: TenantsFile;
-  /** Base URL SSO links point to; default: this API's own origin. */
-  ssoBaseUrl?: string;
 }
 
 export function makeHandler(deps: Deps) {
@@ -27,9 +21,7 @@ export function makeHandler(deps: Deps) {
     const tenant = tenantFromPath(event, deps.config);
     const widget = isWidget(event);
     const cors = corsHeaders(tenant, event.headers?.origin);
-    const self = new URL(selfUrl(event));
-    const ssoBaseUrl = deps.ssoBaseUrl ?? self.origin;
-    const result = await unreadCount(deps, { tenant, query: singleQuery(event), ssoBaseUrl, widget: widget ? { baseUrl: self.origin, path: self.pathname } : undefined });
+    const result = await unreadCount(deps, { tenant, query: singleQuery(event), widget });
     if (!widget) return json(200, { count: result.count, cached: result.cached, ssoUrl: result.ssoLink }, cors);
     return html(200, widgetPage(result.count, result.ssoLink, result.widgetLink!, tenant.unread.cacheSeconds, tenant.sso.windowSeconds), {
       ...cors,
@@ -76,31 +68,4 @@ function widgetPage(count: number, ssoLink: string, widgetLink: string, cacheSec
 <body><a href="${escapeHtml(ssoLink)}" target="_blank" rel="noopener">&#9993; ${text}</a></body></html>`;
 }
 
-export const handler = lazyHandler(() => {
-  const rt = getRuntime('unread');
-  const stores = createDynamoStateStores(rt.ddb, rt.tableName, { clock: rt.clock });
-  const limiters = new RateLimiterRegistry();
-  const clients = new Map<string, NeteaseClient>();
-  const client = async (t: TenantConfig) => {
-    const signer = await loadTenantSigner({ secrets: rt.secrets, stage: rt.stage, tenantId: t.id });
-    let c = clients.get(t.id);
-    // A rotated key gives a new Signer object: rebuild the client then.
-    if (!c || (c as unknown as { signer: unknown }).signer !== signer) {
-      c = new NeteaseClient(t.netease, signer, { limiter: neteaseRateLimiter(limiters, t.id, t.netease), logger: rt.logger });
-      clients.set(t.id, c);
-    }
-    return c;
-  };
-  return makeHandler({
-    config: rt.tenants,
-    logger: rt.logger,
-    clock: rt.clock,
-    mappings: stores.mappings,
-    once: stores.once,
-    cache: stores.cache,
-    ssoBaseUrl: rt.env.QIYE_SSO_BASE_URL,
-    oaLinkSecret: async (t) => (await rt.tenantSecret(t.id, 'oa')).linkSecret,
-    unreadCount: async (t, account) => (await client(t)).getUnreadCount(account),
-  });
-});
-
+export const handler = lazyHandler(() => makeHandler(getWiring('unread').unreadDeps()));

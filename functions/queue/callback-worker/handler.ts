@@ -15,23 +15,16 @@
  * if it had to plan a full run, which it never does).
  */
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { DynamoDirtyStore } from '../../../shared/adapters/aws/dynamo-dirty.store';
-import { buildSyncDeps } from '../../../shared/adapters/sources';
+import { callbackQueueMessageSchema } from '../../../shared/contracts/callback-queue';
 import { lazyHandler } from '../../../shared/http/http-handler';
-import { getRuntime } from '../../../shared/runtime/runtime';
+import { parsedSqsBatchGroupHandler } from '../../../shared/lambda/sqs-batch';
 import { processCallbackRecords, type ApplyContactEventsDeps } from '../../../shared/use-cases/callbacks/apply-contact-events';
+import { getWiring } from '../../../shared/wiring/wiring';
 
 export type Deps = ApplyContactEventsDeps;
 
 export function makeHandler(deps: Deps): (event: SQSEvent, context: Context) => Promise<SQSBatchResponse> {
-  return async (event) => {
-    const records = (event.Records ?? []).map((r) => ({ messageId: r.messageId, body: r.body }));
-    const { failures } = await processCallbackRecords(deps, records);
-    return { batchItemFailures: failures.map((itemIdentifier) => ({ itemIdentifier })) };
-  };
+  return parsedSqsBatchGroupHandler(callbackQueueMessageSchema, (records) => processCallbackRecords(deps, records), { logger: deps.sync.logger });
 }
 
-export const handler = lazyHandler(() => {
-  const rt = getRuntime('callbackWorker');
-  return makeHandler({ sync: buildSyncDeps(rt, 'syncPlanner'), dirty: new DynamoDirtyStore(rt.ddb, rt.tableName, { clock: rt.clock }) });
-});
+export const handler = lazyHandler(() => makeHandler(getWiring('callbackWorker').contactEventsDeps()));

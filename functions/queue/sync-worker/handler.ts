@@ -13,13 +13,12 @@
  * malformed message is logged and acknowledged.
  */
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { buildSyncDeps } from '../../../shared/adapters/sources';
 import { QUEUES } from '../../../shared/contracts/app-manifest';
-import { parseSyncJobMessage } from '../../../shared/contracts/sync-job';
+import { syncJobMessageSchema } from '../../../shared/contracts/sync-job';
 import { lazyHandler } from '../../../shared/http/http-handler';
-import { sqsBatchHandler } from '../../../shared/lambda/sqs-batch';
-import { getRuntime } from '../../../shared/runtime/runtime';
+import { parsedSqsBatchHandler } from '../../../shared/lambda/sqs-batch';
 import { applyBatch, type SyncDeps } from '../../../shared/use-cases/sync';
+import { getWiring } from '../../../shared/wiring/wiring';
 
 /**
  * A record is started only with this much of the invocation left (timeout 60 s). One record
@@ -42,9 +41,9 @@ export interface Deps {
 
 export function makeHandler(deps: Deps): (event: SQSEvent, context: Context) => Promise<SQSBatchResponse> {
   const maxReceiveCount = deps.maxReceiveCount ?? QUEUES.sync.maxReceiveCount;
-  return sqsBatchHandler(
-    async (record) => {
-      const message = parseSyncJobMessage(record.body);
+  return parsedSqsBatchHandler(
+    syncJobMessageSchema,
+    async (message, record) => {
       const receiveCount = Number(record.attributes?.ApproximateReceiveCount);
       // Without a usable count (never in SQS) no delivery is treated as the last.
       await applyBatch(deps.sync, message, Number.isInteger(receiveCount) && receiveCount > 0 ? { receiveCount, maxReceiveCount } : undefined);
@@ -53,4 +52,4 @@ export function makeHandler(deps: Deps): (event: SQSEvent, context: Context) => 
   );
 }
 
-export const handler = lazyHandler(() => makeHandler({ sync: buildSyncDeps(getRuntime('syncWorker'), 'syncWorker') }));
+export const handler = lazyHandler(() => makeHandler({ sync: getWiring('syncWorker').syncDeps() }));

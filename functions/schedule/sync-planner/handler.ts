@@ -13,14 +13,13 @@
  */
 import type { Context, ScheduledEvent, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { z } from 'zod';
-import { buildSyncDeps } from '../../../shared/adapters/sources';
 import { TENANT_ID } from '../../../shared/config/tenant-config.schema';
-import { parseSyncRequestMessage } from '../../../shared/contracts/sync-request';
+import { syncRequestMessageSchema } from '../../../shared/contracts/sync-request';
 import { ValidationError } from '../../../shared/errors/app-error';
 import { lazyHandler } from '../../../shared/http/http-handler';
-import { sqsBatchHandler } from '../../../shared/lambda/sqs-batch';
-import { getRuntime } from '../../../shared/runtime/runtime';
+import { parsedSqsBatchHandler } from '../../../shared/lambda/sqs-batch';
 import { handleSyncRequest, scheduleSyncRuns, startSyncRun, SyncRunInProgressError, type ScheduledTenantResult, type SyncDeps } from '../../../shared/use-cases/sync';
+import { getWiring } from '../../../shared/wiring/wiring';
 
 /** A direct invocation: one tenant. */
 export const onDemandEventSchema = z
@@ -60,11 +59,12 @@ function isSqs(event: unknown): event is SQSEvent {
 }
 
 export function makeHandler(deps: Deps): PlannerHandler {
-  const onRecords = sqsBatchHandler(
-    async (record) => {
+  const onRecords = parsedSqsBatchHandler(
+    syncRequestMessageSchema,
+    async (request) => {
       // Outcomes (started, skipped, duplicate) are logged by the use case; errors fail or
-      // acknowledge the record by their `retryable` flag (sqs-batch.ts).
-      await handleSyncRequest(deps.sync, parseSyncRequestMessage(record.body));
+      // acknowledge the record by their `retryable` flag, a malformed body is acknowledged (sqs-batch.ts).
+      await handleSyncRequest(deps.sync, request);
     },
     // batchSize 1 in the manifest; if a mapping ever delivers more, one at a time: each may plan for minutes.
     { logger: deps.sync.logger, concurrency: 1 },
@@ -89,4 +89,4 @@ export function makeHandler(deps: Deps): PlannerHandler {
   return handle as PlannerHandler;
 }
 
-export const handler = lazyHandler(() => makeHandler({ sync: buildSyncDeps(getRuntime('syncPlanner'), 'syncPlanner') }) as (event: PlannerEvent, context: Context) => Promise<PlannerResult | SQSBatchResponse>);
+export const handler = lazyHandler(() => makeHandler({ sync: getWiring('syncPlanner').syncDeps() }) as (event: PlannerEvent, context: Context) => Promise<PlannerResult | SQSBatchResponse>);

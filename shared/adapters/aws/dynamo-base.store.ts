@@ -16,6 +16,7 @@ import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { ValidationError } from '../../errors/app-error';
 import { systemClock, type Clock } from '../../ports/clock';
 import { StateStoreError, type Page } from '../../ports/store-common';
+import { decodePageCursor, encodePageCursor } from '../../ports/store-validation';
 
 const RETRYABLE_NAMES = new Set([
   'ProvisionedThroughputExceededException',
@@ -137,23 +138,18 @@ export class DynamoTable {
 }
 
 export function encodeCursor(partition: string, lastKey: Record<string, unknown>): string {
-  return Buffer.from(JSON.stringify({ p: partition, k: lastKey }), 'utf8').toString('base64url');
+  return encodePageCursor(partition, lastKey);
 }
 
 export function decodeCursor(partition: string, cursor: string): Record<string, string> {
-  const bad = () => new ValidationError('invalid or foreign page cursor', { code: 'STATE.BAD_CURSOR' });
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    throw bad();
-  }
-  if (typeof parsed !== 'object' || parsed === null) throw bad();
-  const { p, k } = parsed as { p?: unknown; k?: unknown };
-  if (p !== partition || typeof k !== 'object' || k === null || Array.isArray(k)) throw bad();
-  const key = k as Record<string, unknown>;
-  if (Object.values(key).some((v) => typeof v !== 'string') || Object.keys(key).length > 4) throw bad();
-  return key as Record<string, string>;
+  return decodePageCursor(partition, cursor, isDynamoKey);
+}
+
+/** A DynamoDB key we wrote: at most 4 string attributes. */
+function isDynamoKey(k: unknown): k is Record<string, string> {
+  if (typeof k !== 'object' || k === null || Array.isArray(k)) return false;
+  const values = Object.values(k);
+  return values.length <= 4 && values.every((v) => typeof v === 'string');
 }
 
 /** Build a Page from raw items, dropping the ones `keep` rejects (expired ones). */

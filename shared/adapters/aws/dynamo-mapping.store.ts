@@ -14,7 +14,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DeleteCommand, GetCommand, UpdateCommand, type DeleteCommandOutput, type GetCommandOutput, type UpdateCommandOutput } from '@aws-sdk/lib-dynamodb';
 import type { DirectoryObjectType } from '../../domain/directory';
 import type { Clock } from '../../ports/clock';
-import type { MappingExpectation, MappingKey, MappingRecord, MappingSnapshot, MappingStore, MappingWrite } from '../../ports/mapping-store';
+import { mappingWriteFields, type MappingExpectation, type MappingKey, type MappingRecord, type MappingSnapshot, type MappingStore, type MappingWrite } from '../../ports/mapping-store';
 import { ConflictError, OBJECT_TYPES, SOURCE_KINDS, type Page, type PageOptions, type SourceKind } from '../../ports/store-common';
 import { assertExpectation, assertMappingKey, assertMappingWrite, assertOneOf, assertPageLimit, assertTenant, neteaseLookupId } from '../../ports/store-validation';
 import { assertKeyPart } from '../../ports/store-validation';
@@ -94,17 +94,7 @@ export class DynamoMappingStore implements MappingStore {
     const e = new Expr();
     const update = e.update(
       {
-        tenantId: write.tenantId,
-        source: write.source,
-        objectType: write.objectType,
-        sourceId: write.sourceId,
-        neteaseId: write.neteaseId,
-        contentHash: write.contentHash,
-        status: write.status,
-        suspendedAt: write.suspendedAt,
-        adopted: write.adopted,
-        lastRunId: write.lastRunId,
-        meta: write.meta,
+        ...mappingWriteFields(write),
         updatedAt: now,
         gsi1pk: keys.mappingReversePartition(write.tenantId, write.objectType),
         gsi1sk: keys.mappingReverseSort(neteaseLookupId(write.objectType, write.neteaseId), write.source, write.sourceId),

@@ -127,7 +127,7 @@ export class DynamoRunStore implements RunStore {
     assertKeyPart('batchId', batchId, 64);
     assertCounts(deltas);
     const e = new Expr();
-    const update = e.update({ updatedAt: this.table.clock.now() }, { doneBatches: new Set([batchId]), pendingBatches: -1, ...counterAdds(deltas) });
+    const update = e.update({ updatedAt: this.table.clock.now(), lastBatch: batchId }, { doneBatches: new Set([batchId]), pendingBatches: -1, ...counterAdds(deltas) });
     const condition = `attribute_exists(pk) AND NOT contains(${e.name('doneBatches')}, ${e.value(batchId)}) AND ${e.name('pendingBatches')} > ${e.value(0)}`;
     const res = await this.table.write<UpdateCommandOutput>(
       'run completeBatch',
@@ -297,6 +297,7 @@ function patchAttributes(patch: RunPatch): Record<string, unknown> {
     summaryJson: patch.summary === undefined ? undefined : toJson('summary', patch.summary, MAX_SUMMARY_BYTES),
     error: patch.error === undefined ? undefined : { code: patch.error.code, message: patch.error.message },
     decision: patch.decision === undefined ? undefined : compact({ ...patch.decision }),
+    recovery: patch.recovery === undefined ? undefined : compact({ ...patch.recovery }),
   });
 }
 
@@ -327,6 +328,8 @@ function toRun(item: Item): RunRecord {
   if (typeof item.summaryJson === 'string') run.summary = JSON.parse(item.summaryJson);
   if (item.error !== undefined) run.error = item.error as RunRecord['error'];
   if (item.decision !== undefined) run.decision = item.decision as RunRecord['decision'];
+  if (typeof item.lastBatch === 'string') run.lastBatch = item.lastBatch;
+  if (item.recovery !== undefined) run.recovery = item.recovery as RunRecord['recovery'];
   return run;
 }
 

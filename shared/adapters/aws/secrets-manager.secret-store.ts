@@ -1,20 +1,24 @@
 /**
- * SecretStore on AWS Secrets Manager.
+ * SecretStore on AWS Secrets Manager, read through Powertools Parameters' SecretsProvider
+ * (@aws-lambda-powertools/parameters/secrets), which caches each value for `maxAge`.
  *
  * Values are JSON objects (shapes in shared/config/secrets.ts). Reads are cached in
  * memory for a short while (default 60 s): a warm Lambda instance serves many requests
  * and values rotate rarely; a changed value is picked up within the TTL, and at once by
- * the instance that wrote it. Values never appear in logs or error messages; only names do.
+ * the instance that wrote it. A missing secret is cached too (as "no value"), so a tenant
+ * without an optional secret does not cost a call per request. Values never appear in logs
+ * or error messages; only names do. JSON is parsed here, not by the provider's `json`
+ * transform: its error message quotes part of the value.
  */
 import {
   CreateSecretCommand,
-  GetSecretValueCommand,
   PutSecretValueCommand,
+  ResourceNotFoundException,
   SecretsManagerClient,
   type SecretsManagerClientConfig,
 } from '@aws-sdk/client-secrets-manager';
+import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import { AppError, UpstreamError } from '../../errors/app-error';
-import { systemClock, type Clock } from '../../ports/clock';
 import type { SecretStore } from '../../ports/secret-store';
 
 export interface SecretsManagerSecretStoreOptions {
@@ -23,21 +27,38 @@ export interface SecretsManagerSecretStoreOptions {
   endpoint?: string;
   region?: string;
   credentials?: SecretsManagerClientConfig['credentials'];
+  /** How long a value is served from memory (default 60 s; whole seconds, rounded up; 0 = no cache). */
   cacheTtlMs?: number;
-  clock?: Clock;
   env?: NodeJS.ProcessEnv;
 }
 
-interface CacheEntry {
-  value: Record<string, unknown> | undefined;
-  expires: number;
+/** What the provider caches for a secret that does not exist (it caches no `undefined`). */
+const MISSING = '';
+
+/**
+ * SecretsProvider that answers a missing secret with MISSING instead of an error, so that
+ * the answer is cached like any other, and that can seed its cache after our own write.
+ */
+class BridgeSecretsProvider extends SecretsProvider {
+  protected override async _get(name: string, options?: Parameters<SecretsProvider['get']>[1]): Promise<string | Uint8Array | undefined> {
+    try {
+      return await super._get(name, options);
+    } catch (err) {
+      if (err instanceof ResourceNotFoundException || errorName(err) === 'ResourceNotFoundException') return MISSING;
+      throw err;
+    }
+  }
+
+  /** The cache key BaseProvider.get uses for a get without transform: `[name, undefined].toString()`. */
+  remember(name: string, text: string, maxAge: number): void {
+    this.addToCache([name, undefined].toString(), text, maxAge);
+  }
 }
 
 export class SecretsManagerSecretStore implements SecretStore {
+  private readonly provider: BridgeSecretsProvider;
   private readonly client: SecretsManagerClient;
-  private readonly ttlMs: number;
-  private readonly clock: Clock;
-  private readonly cache = new Map<string, CacheEntry>();
+  private readonly maxAge: number;
 
   constructor(options: SecretsManagerSecretStoreOptions = {}) {
     const env = options.env ?? process.env;
@@ -51,30 +72,23 @@ export class SecretsManagerSecretStore implements SecretStore {
       if (options.credentials) config.credentials = options.credentials;
       this.client = new SecretsManagerClient(config);
     }
-    this.ttlMs = options.cacheTtlMs ?? 60_000;
-    this.clock = options.clock ?? systemClock;
+    this.provider = new BridgeSecretsProvider({ awsSdkV3Client: this.client });
+    // The provider keeps whole seconds (ExpirableValue uses Date#setSeconds).
+    this.maxAge = Math.max(0, Math.ceil((options.cacheTtlMs ?? 60_000) / 1000));
   }
 
   /** The secret's JSON value; undefined when it does not exist or is empty. Cached for the TTL. */
   async getJson(name: string): Promise<Record<string, unknown> | undefined> {
-    const now = this.clock.now();
-    const hit = this.cache.get(name);
-    if (hit && hit.expires > now) return hit.value && structuredClone(hit.value);
-
-    let text: string | undefined;
+    let text: string | Uint8Array | undefined;
     try {
-      const out = await this.client.send(new GetSecretValueCommand({ SecretId: name }));
-      text = out.SecretString;
+      text = await this.provider.get(name, { maxAge: this.maxAge });
     } catch (err) {
-      if (errorName(err) === 'ResourceNotFoundException') {
-        text = undefined;
-      } else {
-        throw awsError('get', name, err);
-      }
+      // GetParameterError wraps the SDK's error as its cause.
+      throw awsError('get', name, (err as Error).cause ?? err);
     }
-    const value = text === undefined || text.trim() === '' ? undefined : parseObject(name, text);
-    this.cache.set(name, { value, expires: now + this.ttlMs });
-    return value && structuredClone(value);
+    if (text instanceof Uint8Array) throw new AppError('SECRET.INVALID_JSON', `Secret "${name}" holds binary data, not JSON`);
+    // Parsed on every read: each caller gets its own object, as before.
+    return text === undefined || text.trim() === '' ? undefined : parseObject(name, text);
   }
 
   /**
@@ -95,7 +109,7 @@ export class SecretsManagerSecretStore implements SecretStore {
       }
     }
     // The writer sees its own write at once; other instances within the TTL.
-    this.cache.set(name, { value: structuredClone(value), expires: this.clock.now() + this.ttlMs });
+    this.provider.remember(name, text, this.maxAge);
   }
 }
 

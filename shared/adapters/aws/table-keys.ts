@@ -18,6 +18,8 @@
  * | plan batch           | T#{t}#PLAN#{runId}                 | B#{seq, 6 digits}                    | -                                   | -                                   | ttl (30 d)           |
  * | plan document header | T#{t}#PLAN#{runId}                 | D#{name}                             | -                                   | -                                   | ttl (30 d)           |
  * | plan document chunk  | T#{t}#PLAN#{runId}                 | D#{name}#{writeId}#{index, 5 digits} | -                                   | -                                   | ttl (30 d)           |
+ * | console session      | CONSOLE#SESSION                    | {sha256 of the session id}           | -                                   | -                                   | session expiry       |
+ * | console audit entry  | T#{t}#AUDIT                        | {at, 15 digits}#{random}             | -                                   | -                                   | at + 1 year          |
  *
  * `{neteaseId*}` is lower-cased for people (account names compare case-insensitively) and
  * exact for units. Partitions are chosen so the hot reads are one Query each: the planner's
@@ -89,6 +91,11 @@ export const keys = {
   lock: (tenantId: string, name: string): ItemKey => ({ pk: `${t(tenantId)}#LOCK`, sk: esc(name) }),
   once: (tenantId: string, namespace: string, key: string): ItemKey => ({ pk: `${t(tenantId)}#ONCE#${esc(namespace)}`, sk: esc(key) }),
   cache: (tenantId: string, namespace: string, key: string): ItemKey => ({ pk: `${t(tenantId)}#CACHE#${esc(namespace)}`, sk: esc(key) }),
+
+  // --- console (sessions, audit log) -----------------------------------------------------
+  consoleSession: (idHash: string): ItemKey => ({ pk: 'CONSOLE#SESSION', sk: idHash }),
+  auditPartition: (tenantId: string) => `${t(tenantId)}#AUDIT`,
+  audit: (tenantId: string, at: number, suffix: string): ItemKey => ({ pk: keys.auditPartition(tenantId), sk: `${String(at).padStart(15, '0')}#${suffix}` }),
 
   // --- plans -----------------------------------------------------------------------------
   planPartition: (tenantId: string, runId: string) => `${t(tenantId)}#PLAN#${esc(runId)}`,

@@ -9,6 +9,7 @@
 import { AuthError, UpstreamError } from '../../errors/app-error';
 import { httpRequest, isRetryableStatus } from '../http/http-request';
 import { withRetry } from '../http/retry';
+import type { CasTicketValidator } from '../../ports/cas-ticket-validator';
 
 export interface CasOptions {
   baseUrl: string;
@@ -35,6 +36,19 @@ export async function casValidate(opts: CasOptions, service: string, ticket: str
     { maxRetries: opts.maxRetries ?? 2 },
   );
   return parseServiceResponse(res.text);
+}
+
+/** The tenant's CAS server as a {@link CasTicketValidator}. */
+export class CasClient implements CasTicketValidator {
+  constructor(private readonly opts: CasOptions) {}
+
+  loginUrl(service: string): string {
+    return casLoginUrl(this.opts, service);
+  }
+
+  validate(service: string, ticket: string): Promise<string> {
+    return casValidate(this.opts, service, ticket);
+  }
 }
 
 export function parseServiceResponse(xml: string): string {

@@ -17,7 +17,7 @@
 import type { z } from 'zod';
 import { AuthError, NotConfiguredError, ValidationError } from '../../errors/app-error';
 import type { TenantConfig } from '../../config/tenant-config.schema';
-import { secretName, secretSchemas } from '../../config/secrets';
+import { readTenantSecret } from '../../config/secrets';
 import type { Logger } from '../../logging/logger';
 import { systemClock } from '../../ports/clock';
 import type { SecretStore } from '../../ports/secret-store';
@@ -361,21 +361,12 @@ export function createDingtalkClient(
 ): DingtalkClient {
   const config = tenant.dingtalk;
   if (!config) throw new NotConfiguredError(`Tenant ${tenant.id} has no dingtalk section`, { code: 'DINGTALK.NOT_CONFIGURED' });
-  const name = secretName(deps.stage, tenant.id, 'dingtalk');
-  const { secrets, stage: _stage, ...options } = deps;
+  const { secrets, stage, ...options } = deps;
   return new DingtalkClient({
     ...options,
     tenantId: tenant.id,
     config,
-    appSecret: async () => {
-      const raw = await secrets.getJson(name);
-      const parsed = secretSchemas.dingtalk.safeParse(raw ?? {});
-      if (!raw || !parsed.success) {
-        // Name the secret and the missing field, never a value.
-        throw new NotConfiguredError(`Secret ${name} is missing or has no valid appSecret`, { code: 'DINGTALK.SECRET_MISSING' });
-      }
-      return parsed.data.appSecret;
-    },
+    appSecret: async () => (await readTenantSecret(secrets, { stage, tenantId: tenant.id, kind: 'dingtalk', code: 'DINGTALK.SECRET_MISSING' })).appSecret,
   });
 }
 

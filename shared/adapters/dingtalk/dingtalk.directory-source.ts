@@ -12,7 +12,8 @@
  * 33012 for users, 60003 for departments; see dingtalk.errors.ts).
  */
 import { UpstreamError } from '../../errors/app-error';
-import type { Department, DirectorySnapshot, DirectorySource, Person } from '../../domain/directory';
+import type { Department, DirectorySnapshot, Person } from '../../domain/directory';
+import type { DirectorySource } from '../../ports/directory-source';
 import type { Clock } from '../../ports/clock';
 import { systemClock } from '../../ports/clock';
 import { mapLimit } from '../../lib/map-limit';

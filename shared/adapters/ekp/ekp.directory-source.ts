@@ -21,7 +21,8 @@
  * person" would cost a read of the whole person feed. EKP sends no callbacks either, so
  * nothing needs a single-object re-read; callers fall back to changesSince.
  */
-import type { Department, DirectoryChanges, DirectoryObjectType, DirectorySnapshot, DirectorySource, Person } from '../../domain/directory';
+import type { Department, DirectoryChanges, DirectoryObjectType, DirectorySnapshot, Person } from '../../domain/directory';
+import type { DirectorySource } from '../../ports/directory-source';
 import type { Logger } from '../../logging/logger';
 import { systemClock, type Clock } from '../../ports/clock';
 import type { EkpClient } from './ekp.client';

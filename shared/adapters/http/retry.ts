@@ -3,6 +3,7 @@
  * (see isRetryable in shared/errors/app-error.ts: unknown errors count as retryable).
  */
 import { isRetryable } from '../../errors/app-error';
+import { isRetryableStatus } from './http-request';
 
 export interface RetryOptions {
   /** Retries after the first attempt (0 = try once). */
@@ -36,4 +37,21 @@ export async function withRetry<T>(fn: (attempt: number) => Promise<T>, opts: Re
       await sleep(delay);
     }
   }
+}
+
+/** A `Retry-After` header in seconds, as ms; undefined when absent or not a number of seconds. */
+export function retryAfterHeaderMs(header: string | null): number | undefined {
+  if (!header) return undefined;
+  const s = Number(header);
+  return Number.isFinite(s) && s >= 0 ? s * 1000 : undefined;
+}
+
+/** How an answer outside 2xx fails a call: throttled (429), server (5xx) or rejected, and when to try again. */
+export function httpStatusFailure(res: { status: number; headers: { get(name: string): string | null } }): { kind: 'throttled' | 'server' | 'rejected'; retryable: boolean; httpStatus: number; retryAfterMs: number | undefined } {
+  return {
+    kind: res.status === 429 ? 'throttled' : res.status >= 500 ? 'server' : 'rejected',
+    retryable: isRetryableStatus(res.status),
+    httpStatus: res.status,
+    retryAfterMs: retryAfterHeaderMs(res.headers.get('retry-after')),
+  };
 }

@@ -3,8 +3,8 @@
  * in and out so a caller can never change stored state by mutating an object (DynamoDB
  * returns fresh objects too).
  */
-import { ValidationError } from '../../errors/app-error';
 import type { Page } from '../../ports/store-common';
+import { decodePageCursor, encodePageCursor } from '../../ports/store-validation';
 
 /** Deep copy of a record; drops undefined properties, as the DynamoDB adapters do. */
 export function copy<T>(value: T): T {
@@ -110,20 +110,11 @@ export function key(...parts: string[]): string {
 }
 
 function encodeCursor(name: string, last: string): string {
-  return Buffer.from(JSON.stringify({ p: name, k: last }), 'utf8').toString('base64url');
+  return encodePageCursor(name, last);
 }
 
 function decodeCursor(name: string, cursor: string): string {
-  const bad = () => new ValidationError('invalid or foreign page cursor', { code: 'STATE.BAD_CURSOR' });
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    throw bad();
-  }
-  const { p, k } = (parsed ?? {}) as { p?: unknown; k?: unknown };
-  if (p !== name || typeof k !== 'string') throw bad();
-  return k;
+  return decodePageCursor(name, cursor, (k): k is string => typeof k === 'string');
 }
 
 /** Iterate pages until the last one. */

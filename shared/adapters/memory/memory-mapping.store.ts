@@ -1,7 +1,7 @@
 /** In-memory MappingStore with the semantics of DynamoMappingStore (same contract suite). */
 import type { DirectoryObjectType } from '../../domain/directory';
 import { systemClock, type Clock } from '../../ports/clock';
-import type { MappingExpectation, MappingKey, MappingRecord, MappingSnapshot, MappingStore, MappingWrite } from '../../ports/mapping-store';
+import { mappingWriteFields, type MappingExpectation, type MappingKey, type MappingRecord, type MappingSnapshot, type MappingStore, type MappingWrite } from '../../ports/mapping-store';
 import { ConflictError, OBJECT_TYPES, SOURCE_KINDS, type Page, type PageOptions, type SourceKind } from '../../ports/store-common';
 import { assertExpectation, assertKeyPart, assertMappingKey, assertMappingWrite, assertOneOf, assertPageLimit, assertTenant, neteaseLookupId } from '../../ports/store-validation';
 import { allPages, copy, key, Partitions, SortedPartition } from './memory-common';
@@ -67,17 +67,7 @@ export class MemoryMappingStore implements MappingStore {
     const previous = part.get(write.sourceId);
     if (!matches(previous, options.expected)) throw conflict(write, options.expected);
     const record: MappingRecord = copy({
-      tenantId: write.tenantId,
-      source: write.source,
-      objectType: write.objectType,
-      sourceId: write.sourceId,
-      neteaseId: write.neteaseId,
-      contentHash: write.contentHash,
-      status: write.status,
-      suspendedAt: write.suspendedAt,
-      adopted: write.adopted,
-      lastRunId: write.lastRunId,
-      meta: write.meta,
+      ...mappingWriteFields(write),
       version: (previous?.version ?? 0) + 1,
       updatedAt: this.clock.now(),
     });

@@ -94,6 +94,7 @@ export class MemoryRunStore implements RunStore {
     }
     item.doneBatches.add(batchId);
     item.run.completedBatches = item.doneBatches.size;
+    item.run.lastBatch = batchId;
     item.run.pendingBatches -= 1;
     addCounts(item.run.counts, deltas);
     item.run.updatedAt = this.clock.now();
@@ -212,6 +213,7 @@ function applyPatch(run: RunRecord, patch: RunPatch): void {
   if (patch.summary !== undefined) run.summary = copy(patch.summary);
   if (patch.error !== undefined) run.error = { code: patch.error.code, message: patch.error.message };
   if (patch.decision !== undefined) run.decision = copy(patch.decision);
+  if (patch.recovery !== undefined) run.recovery = copy(patch.recovery);
 }
 
 function runPartition(tenantId: string): string {

@@ -1,12 +1,4 @@
 /** NetEase enterprise mail adapter: the legacy API client, its errors and its types. */
 export * from './netease.client';
 export * from './netease.errors';
-export type {
-  NeteaseAccount,
-  NeteaseAccountPage,
-  NeteaseAccountStatus,
-  NeteaseAccountSummary,
-  NeteaseMailLogEntry,
-  NeteaseMailLogs,
-  NeteaseUnit,
-} from './netease.schemas';
+export type { NeteaseAccountPage } from './netease.schemas';

@@ -35,11 +35,11 @@ import { ValidationError } from '../../errors/app-error';
 import type { Logger } from '../../logging/logger';
 import type { Clock } from '../../ports/clock';
 import { systemClock } from '../../ports/clock';
-import { httpRequest, isRetryableStatus, type HttpResponse } from '../http/http-request';
+import { httpRequest, type HttpResponse } from '../http/http-request';
 import { createRateLimiter, type RateLimiter } from '../http/rate-limiter';
-import { withRetry } from '../http/retry';
+import { httpStatusFailure, withRetry } from '../http/retry';
 import { AccessTokenCache, type IssuedToken } from '../http/token-cache';
-import { classifyNeteaseErrorCode, NeteaseApiError, type NeteaseApiErrorInit, type NeteaseErrorClass } from './netease.errors';
+import { classifyNeteaseErrorCode, NeteaseApiError, neteaseRetryOptions, type NeteaseApiErrorInit, type NeteaseErrorClass } from './netease.errors';
 import type { NeteaseClientOptions } from './netease.client';
 import {
   acquireTokenDataSchema,
@@ -389,13 +389,7 @@ export class NeteaseOpenClient {
       }
       if (res.status < 200 || res.status >= 300) {
         this.logger?.debug('netease open call failed', { operation, attempt, httpStatus: res.status, ms });
-        throw new NeteaseOpenApiError({
-          operation,
-          kind: res.status === 429 ? 'throttled' : res.status >= 500 ? 'server' : 'rejected',
-          retryable: isRetryableStatus(res.status),
-          httpStatus: res.status,
-          retryAfterMs: retryAfter(res.headers.get('retry-after')),
-        });
+        throw new NeteaseOpenApiError({ operation, ...httpStatusFailure(res) });
       }
       if (!env.success) throw new NeteaseOpenApiError({ operation, kind: 'badResponse', retryable: false, httpStatus: res.status }, `netease open ${operation}: the answer is not a {code, success, message, data} envelope`);
       this.logger?.debug('netease open call', { operation, attempt, ms });
@@ -419,18 +413,10 @@ export class NeteaseOpenClient {
           throw err;
         }
       },
-      {
-        maxRetries: this.settings.maxRetries,
-        baseDelayMs: this.options.retryBaseDelayMs,
-        maxDelayMs: this.options.retryMaxDelayMs,
-        sleep: this.options.sleep,
-        random: this.options.random,
-        retryAfterMs: (err) => (err instanceof NeteaseApiError ? err.retryAfterMs : undefined),
-        onRetry: (err, attempt, delayMs) => {
-          const e = err as Partial<NeteaseOpenApiError>;
-          this.logger?.warn('netease open call will be retried', { operation, attempt, delayMs, code: e.code, openCode: e.openCode, httpStatus: e.httpStatus });
-        },
-      },
+      neteaseRetryOptions(this.settings.maxRetries, this.options, (err, attempt, delayMs) => {
+        const e = err as Partial<NeteaseOpenApiError>;
+        this.logger?.warn('netease open call will be retried', { operation, attempt, delayMs, code: e.code, openCode: e.openCode, httpStatus: e.httpStatus });
+      }),
     );
   }
 }
@@ -447,8 +433,3 @@ function requireText(name: string, value: unknown): void {
   if (typeof value !== 'string' || value.trim() === '') throw new ValidationError(`${name} is required`, { code: 'NETEASE.INVALID_ARGUMENT' });
 }
 
-function retryAfter(header: string | null): number | undefined {
-  if (!header) return undefined;
-  const s = Number(header);
-  return Number.isFinite(s) && s >= 0 ? s * 1000 : undefined;
-}

@@ -23,10 +23,10 @@ import type { Logger } from '../../logging/logger';
 import type { Clock } from '../../ports/clock';
 import { systemClock } from '../../ports/clock';
 import { canonicalString, compactParams, type NeteaseParams, type NeteaseSigner } from '../../crypto/netease-signing';
-import { httpRequest, isRetryableStatus } from '../http/http-request';
+import { httpRequest } from '../http/http-request';
 import { createRateLimiter, type RateLimiter, type RateLimiterRegistry } from '../http/rate-limiter';
-import { withRetry } from '../http/retry';
-import { NeteaseApiError } from './netease.errors';
+import { httpStatusFailure, withRetry } from '../http/retry';
+import { NeteaseApiError, neteaseRetryOptions } from './netease.errors';
 import {
   accountConSchema,
   accountListConSchema,
@@ -39,12 +39,10 @@ import {
   unitConSchema,
   unitListConSchema,
   unreadResponseSchema,
-  type NeteaseAccount,
   type NeteaseAccountPage,
-  type NeteaseAccountSummary,
-  type NeteaseMailLogs,
-  type NeteaseUnit,
 } from './netease.schemas';
+import type { AccountListQuery, CreateAccountInput, NeteaseAccount, NeteaseAccountSummary, NeteaseDirectory, NeteaseUnit, UpdateAccountInput } from '../../ports/netease-directory';
+import type { NeteaseMailbox, NeteaseMailLogs } from '../../ports/netease-mailbox';
 
 /** The tenant's `netease` config section satisfies this (TenantConfig['netease']). */
 export interface NeteaseClientSettings {
@@ -73,47 +71,6 @@ export interface NeteaseClientOptions {
   retryMaxDelayMs?: number;
 }
 
-/** Fields of account/createAccount (§2 Accounts). */
-export interface CreateAccountInput {
-  /** Local part only (no `@domain`). */
-  accountName: string;
-  /** Initial password; plaintext unless passType is 1 (MD5 hex). Never logged. */
-  password: string;
-  /** Display name. */
-  nickname: string;
-  /** Target unit; `default` (or omitted) = the default unit. */
-  unitId?: string;
-  /** 0 plaintext (default), 1 MD5 hex. */
-  passType?: 0 | 1;
-  /** 0 none, 1 must change at first web login, 2 also blocks clients until changed. */
-  passChangeRequired?: 0 | 1 | 2;
-  mobile?: string;
-  jobNo?: string;
-  /** yyyy-MM-dd */
-  expTime?: string;
-  quota?: number | string;
-  /** Other documented optional fields (`addr_visible`, `fwd`...), by their NetEase names. */
-  extra?: Readonly<Record<string, string | number | undefined>>;
-}
-
-/** Fields of account/updateAccount; omitted ones are left unchanged. */
-export interface UpdateAccountInput {
-  nickname?: string;
-  mobile?: string;
-  jobNo?: string;
-  unitId?: string;
-  expTime?: string;
-  quota?: number | string;
-  extra?: Readonly<Record<string, string | number | undefined>>;
-}
-
-export interface AccountListQuery {
-  /** Restrict to one unit; omitted = the whole domain. */
-  unitId?: string;
-  /** Include sub-units (`recuion=true`, spelled that way by NetEase). */
-  recursive?: boolean;
-}
-
 /** NetEase's page size for unit/getAccountList (S2). */
 export const NETEASE_ACCOUNT_PAGE_SIZE = 2000;
 
@@ -128,7 +85,7 @@ export function neteaseRateLimiter(registry: RateLimiterRegistry, tenantId: stri
 }
 
 /** One tenant's NetEase API. Construct once per tenant and reuse (the limiter and key are cached). */
-export class NeteaseClient {
+export class NeteaseClient implements NeteaseDirectory, NeteaseMailbox {
   private readonly limiter: RateLimiter;
   private readonly logger: Logger | undefined;
   private readonly clock: Clock;
@@ -400,13 +357,7 @@ export class NeteaseClient {
           const ms = Date.now() - started;
           if (res.status < 200 || res.status >= 300) {
             this.logger?.debug('netease call failed', { operation, attempt, httpStatus: res.status, ms });
-            throw new NeteaseApiError({
-              operation,
-              kind: res.status === 429 ? 'throttled' : res.status >= 500 ? 'server' : 'rejected',
-              retryable: isRetryableStatus(res.status),
-              httpStatus: res.status,
-              retryAfterMs: retryAfter(res.headers.get('retry-after')),
-            });
+            throw new NeteaseApiError({ operation, ...httpStatusFailure(res) });
           }
           let json: unknown;
           try {
@@ -425,18 +376,10 @@ export class NeteaseClient {
           throw err;
         }
       },
-      {
-        maxRetries,
-        baseDelayMs: this.options.retryBaseDelayMs,
-        maxDelayMs: this.options.retryMaxDelayMs,
-        sleep: this.options.sleep,
-        random: this.options.random,
-        retryAfterMs: (err) => (err instanceof NeteaseApiError ? err.retryAfterMs : undefined),
-        onRetry: (err, attempt, delayMs) => {
-          const e = err as Partial<NeteaseApiError>;
-          this.logger?.warn('netease call will be retried', { operation, attempt, delayMs, code: e.code, errorCode: e.errorCode, httpStatus: e.httpStatus });
-        },
-      },
+      neteaseRetryOptions(maxRetries, this.options, (err, attempt, delayMs) => {
+        const e = err as Partial<NeteaseApiError>;
+        this.logger?.warn('netease call will be retried', { operation, attempt, delayMs, code: e.code, errorCode: e.errorCode, httpStatus: e.httpStatus });
+      }),
     );
   }
 }
@@ -449,12 +392,6 @@ function requireText(name: string, value: unknown): void {
 function requireAccountName(accountName: string): void {
   requireText('accountName', accountName);
   if (accountName.includes('@')) throw new ValidationError('accountName must be the local part only (no @domain)', { code: 'NETEASE.INVALID_ARGUMENT' });
-}
-
-function retryAfter(header: string | null): number | undefined {
-  if (!header) return undefined;
-  const s = Number(header);
-  return Number.isFinite(s) && s >= 0 ? s * 1000 : undefined;
 }
 
 const DATE_RE = /^\d{4}-\d{2}-\d{2}( \d{2}:\d{2}(:\d{2})?)?$/;

@@ -16,40 +16,15 @@
  * real codes (`registerNeteaseErrorCode`), and keep the simulator in step.
  */
 import { UpstreamError } from '../../errors/app-error';
+import { NETEASE_KIND_CODES, type NeteaseErrorKind, type NeteaseFailure } from '../../errors/netease-failure';
+import type { RetryOptions } from '../http/retry';
 
-/** What went wrong, in terms a caller can act on. */
-export type NeteaseErrorKind =
-  | 'duplicate' // the unit name or account already exists
-  | 'notFound' // the unit or account does not exist
-  | 'notEmpty' // a unit still has accounts or child units
-  | 'auth' // bad signature, stale time, unknown domain/product, IP not whitelisted
-  | 'invalid' // missing or malformed parameter
-  | 'throttled' // rate limited: retry later
-  | 'server' // NetEase-side failure: retry
-  | 'network' // connection failed: retry
-  | 'timeout' // no answer in time: retry
-  | 'badResponse' // the answer was not the documented JSON
-  | 'rejected'; // any other refusal (unknown code)
+export type { NeteaseErrorKind };
 
 export interface NeteaseErrorClass {
   kind: NeteaseErrorKind;
   retryable: boolean;
 }
-
-/** Our AppError code for each kind. */
-export const NETEASE_KIND_CODES: Record<NeteaseErrorKind, string> = {
-  duplicate: 'NETEASE.DUPLICATE',
-  notFound: 'NETEASE.NOT_FOUND',
-  notEmpty: 'NETEASE.NOT_EMPTY',
-  auth: 'NETEASE.AUTH_FAILED',
-  invalid: 'NETEASE.INVALID_REQUEST',
-  throttled: 'UPSTREAM.RATE_LIMITED',
-  server: 'UPSTREAM.SERVER_ERROR',
-  network: 'UPSTREAM.NETWORK',
-  timeout: 'UPSTREAM.TIMEOUT',
-  badResponse: 'NETEASE.BAD_RESPONSE',
-  rejected: 'NETEASE.REJECTED',
-};
 
 const c = (kind: NeteaseErrorKind, retryable = false): NeteaseErrorClass => ({ kind, retryable });
 
@@ -140,7 +115,8 @@ export interface NeteaseApiErrorInit {
  * A NetEase call failed. `kind` says what to do; `errorCode` keeps NetEase's code.
  * Messages name the operation and codes only: never parameters, passwords or signatures.
  */
-export class NeteaseApiError extends UpstreamError {
+export class NeteaseApiError extends UpstreamError implements NeteaseFailure {
+  declare readonly vendor: 'netease';
   readonly kind: NeteaseErrorKind;
   readonly operation: string;
   readonly errorCode: string | undefined;
@@ -171,12 +147,27 @@ export class NeteaseApiError extends UpstreamError {
   }
 }
 
-/** True when `err` is a NetEase failure of the given kind (e.g. `isNeteaseError(e, 'duplicate')`). */
-export function isNeteaseError(err: unknown, kind?: NeteaseErrorKind): err is NeteaseApiError {
-  return err instanceof NeteaseApiError && (kind === undefined || err.kind === kind);
-}
-
 // error_code comes from the wire: keep it short and printable in messages.
 function safeCode(code: string): string {
   return code.replace(/[^\x20-\x7e\u4e00-\u9fff]/g, '?').slice(0, 80);
+}
+
+/**
+ * The backoff both NetEase clients use (qiyeservice and open platform): jittered exponential,
+ * but a server's Retry-After wins (carried on NeteaseApiError and its open-platform subclass).
+ */
+export function neteaseRetryOptions(
+  maxRetries: number,
+  tuning: { retryBaseDelayMs?: number; retryMaxDelayMs?: number; sleep?: (ms: number) => Promise<void>; random?: () => number },
+  onRetry: RetryOptions['onRetry'],
+): RetryOptions {
+  return {
+    maxRetries,
+    baseDelayMs: tuning.retryBaseDelayMs,
+    maxDelayMs: tuning.retryMaxDelayMs,
+    sleep: tuning.sleep,
+    random: tuning.random,
+    retryAfterMs: (err) => (err instanceof NeteaseApiError ? err.retryAfterMs : undefined),
+    onRetry,
+  };
 }

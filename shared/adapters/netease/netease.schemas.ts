@@ -8,6 +8,8 @@
  * are ignored.
  */
 import { z } from 'zod';
+import type { NeteaseAccount, NeteaseAccountStatus, NeteaseAccountSummary, NeteaseUnit } from '../../ports/netease-directory';
+import type { NeteaseMailLogEntry, NeteaseMailLogs } from '../../ports/netease-mailbox';
 
 const str = z.union([z.string(), z.number()]).transform((v) => String(v));
 const optStr = z
@@ -104,75 +106,12 @@ export const unreadResponseSchema = z.object({
 
 // ---- domain-friendly types -------------------------------------------------------------
 
-/** A NetEase unit (department). Top-level units have no parentId. */
-export interface NeteaseUnit {
-  unitId: string;
-  unitName: string;
-  parentId?: string;
-  unitDesc?: string;
-  rank?: number;
-}
-
-/** Account status: 0 normal, 1 disabled (suspended), 2 deleted (soft, recoverable) per §2. */
-export type NeteaseAccountStatus = 'normal' | 'suspended' | 'deleted' | 'unknown';
-
-/** One mailbox, as getAccount / createAccount describe it. */
-export interface NeteaseAccount {
-  /** Local part only, e.g. `zhang.san` for zhang.san@acme.com. */
-  accountName: string;
-  accountOpenId?: string;
-  nickname?: string;
-  mobile?: string;
-  jobNo?: string;
-  /** The account's unit; the default unit appears as `<domainId>_default`. */
-  unitId?: string;
-  /** Every unit the account belongs to, when NetEase says. */
-  unitIds?: string[];
-  /** Creation time, ms epoch. */
-  createTime?: number;
-  expTime?: string;
-  quota?: string;
-  status: NeteaseAccountStatus;
-  /** The raw status number (0, 1, 2), if given. */
-  statusCode?: number;
-  /** NetEase `type`: 2 is a normal mailbox, 0 a mail list. */
-  isMailList?: boolean;
-}
-
-/** One row of unit/getAccountList. NetEase gives no status or unit here. */
-export interface NeteaseAccountSummary {
-  accountName: string;
-  accountOpenId?: string;
-  nickname?: string;
-  mobile?: string;
-  jobNo?: string;
-  createTime?: number;
-}
-
 export interface NeteaseAccountPage {
   /** Total number of accounts matching, across all pages. */
   count: number;
   /** 1-based page number this page answers. */
   pageNum: number;
   accounts: NeteaseAccountSummary[];
-}
-
-/** One received mail, from mail/getReceivedMailLogs. */
-export interface NeteaseMailLogEntry {
-  from?: string;
-  to?: string;
-  subject?: string;
-  /** As NetEase formats it, e.g. `2024-05-01 09:30:00` (China time). */
-  sentAt?: string;
-  senderIp?: string;
-  sizeBytes?: number;
-  /** Delivery result; S2 treats "1" as delivered. */
-  result?: string;
-}
-
-export interface NeteaseMailLogs {
-  total: number;
-  entries: NeteaseMailLogEntry[];
 }
 
 export function toUnit(u: z.output<typeof unitConSchema>): NeteaseUnit {

@@ -1,19 +1,28 @@
 /**
- * A small, strict XML reader for the shapes WeCom sends (wecom.md §1, §3): one `<xml>` root,
+ * A strict XML reader for the shapes WeCom sends (wecom.md §1, §3): one `<xml>` root,
  * elements holding text or CDATA, a few nested elements (ExtAttr/Item), no attributes in
- * practice. It is deliberately not a general XML parser.
+ * practice. Parsing is fast-xml-parser's (XMLValidator for well-formedness, XMLParser with
+ * preserveOrder for the tree, processEntities off, CDATA kept apart from text).
  *
- * Refused as CALLBACK.UNSAFE_XML: any DTD markup (`<!DOCTYPE`, `<!ENTITY`, `<!ELEMENT`,
- * `<!ATTLIST`, `<!NOTATION`), processing instructions other than a leading XML declaration,
- * and references to any entity other than the five predefined ones or numeric references.
- * Nothing is ever expanded or fetched, so XXE and entity-expansion bombs cannot work.
+ * Hand-written part, and why no library fits: fast-xml-parser has no "refuse" mode. With
+ * processEntities off it leaves `&xxe;` in the text, skips `<!DOCTYPE ...>` (and with
+ * entities on, expands what the DTD declares), passes processing instructions through as
+ * nodes, and accepts a second root, text after the root and `]]>` in text. The security policy below is ours:
+ * a scan over the document outside CDATA sections, before any parser sees it, which
+ * - refuses as CALLBACK.UNSAFE_XML: any DTD markup (`<!DOCTYPE`, `<!ENTITY`, `<!ELEMENT`,
+ *   `<!ATTLIST`, `<!NOTATION`, any case), processing instructions other than a leading XML
+ *   declaration, and references to any entity other than the five predefined ones or numeric
+ *   references. Nothing is ever expanded or fetched, so XXE and entity-expansion bombs
+ *   cannot work;
+ * - refuses as CALLBACK.BAD_XML: comments (WeCom sends none), bare `&`, character references
+ *   to non-XML characters, control characters, `]]>` in text.
+ * After parsing, the tree walk refuses (BAD_XML) more than one root, text mixed with child
+ * elements, more than `maxDepth` levels or `maxElements` elements. Refused as
+ * CALLBACK.TOO_LARGE: more than `maxBytes` (UTF-8).
  *
- * Refused as CALLBACK.BAD_XML: malformed markup, comments (WeCom sends none), mismatched
- * tags, text mixed with child elements, control characters, more than `maxDepth` levels or
- * `maxElements` elements. Refused as CALLBACK.TOO_LARGE: more than `maxBytes` (UTF-8).
- *
- * Error messages give an offset, never the document's content.
+ * Error messages give an offset or line/column, never the document's content.
  */
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { CallbackError, MAX_CALLBACK_BYTES, checkSize } from '../../crypto/callback-crypto-common';
 
 export interface XmlElement {
@@ -34,15 +43,38 @@ export interface SafeXmlOptions {
 
 const DEFAULTS = { maxBytes: MAX_CALLBACK_BYTES, maxDepth: 8, maxElements: 2000 };
 
-const NAME_START = /[A-Za-z_:]/;
-const NAME_CHAR = /[A-Za-z0-9_.:-]/;
 const DTD_KEYWORDS = ['DOCTYPE', 'ENTITY', 'ELEMENT', 'ATTLIST', 'NOTATION'];
 // C0 controls except tab, LF and CR are not XML characters.
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/;
+const PREDEFINED: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
+const CDATA_OPEN = '<![CDATA[';
 
-function bad(message: string, at: number): CallbackError {
-  return new CallbackError('CALLBACK.BAD_XML', `${message} (at offset ${at})`);
+/**
+ * Tag names reach us prefixed with NUL (which no XML name can contain: control characters
+ * are refused first), so that a `<__proto__>` or `<constructor>` element is a plain key in
+ * the parser's output and never trips its prototype-pollution guard. fast-xml-parser applies
+ * the transform twice to self-closing tags, hence "strip every leading NUL".
+ */
+const TAG_MARK = '\u0000';
+
+const parser = new XMLParser({
+  preserveOrder: true,
+  ignoreAttributes: true,
+  ignoreDeclaration: true,
+  ignorePiTags: true,
+  processEntities: false,
+  htmlEntities: false,
+  trimValues: false,
+  parseTagValue: false,
+  cdataPropName: '#cdata',
+  transformTagName: (name) => TAG_MARK + name,
+});
+
+type OrderedNode = Record<string, OrderedNode[] | string>;
+
+function bad(message: string, at: number | string): CallbackError {
+  return new CallbackError('CALLBACK.BAD_XML', `${message} (at ${typeof at === 'number' ? `offset ${at}` : at})`);
 }
 function unsafe(message: string, at: number): CallbackError {
   return new CallbackError('CALLBACK.UNSAFE_XML', `${message} (at offset ${at})`);
@@ -56,8 +88,35 @@ export function parseSafeXml(xml: string, options: SafeXmlOptions = {}): XmlElem
   const opts = { ...DEFAULTS, ...options };
   if (typeof xml !== 'string') throw bad('document is not a string', 0);
   checkSize(xml, opts.maxBytes, 'XML document');
-  const p = new Parser(xml, opts.maxDepth, opts.maxElements);
-  return p.document();
+  const doc = xml.charCodeAt(0) === 0xfeff ? xml.slice(1) : xml; // a UTF-8 BOM before the declaration
+  screen(doc);
+  const valid = XMLValidator.validate(doc);
+  // The validator's own message names tags: only its code and position are passed on.
+  if (valid !== true) throw bad(`malformed XML: ${valid.err.code}`, `line ${valid.err.line}, column ${valid.err.col}`);
+  let nodes: OrderedNode[];
+  try {
+    nodes = parser.parse(doc) as OrderedNode[];
+  } catch (err) {
+    throw new CallbackError('CALLBACK.BAD_XML', 'malformed XML', { cause: err });
+  }
+  if (nodes.some((n) => isText(n) && !/^[ \t\r\n]*$/.test(String(n['#text'])))) throw bad('text outside the root element', 0);
+  const roots = nodes.filter((n) => !isText(n));
+  if (roots.length !== 1) throw bad(roots.length === 0 ? 'expected the root element' : 'content after the root element', 0);
+  const root = toElement(roots[0]!, 1, opts, { elements: 0 });
+  if (root.children.length === 0 && root.text === '') checkEmptyRoot(doc, root.name);
+  return root;
+}
+
+/**
+ * fast-xml-parser's validator accepts anything after a self-closing root (`<xml/>junk`,
+ * `<xml/> <a/>`) and its parser drops it silently. An empty root must therefore be the whole
+ * document (after the declaration); WeCom never sends one, so this costs nothing real.
+ */
+function checkEmptyRoot(doc: string, name: string): void {
+  const body = doc.replace(/^<\?xml[^]*?\?>/, '');
+  const n = name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const whole = new RegExp(`^[ \\t\\r\\n]*<${n}(?:[ \\t\\r\\n][^<>]*)?(?:/>|>[ \\t\\r\\n]*</${n}[ \\t\\r\\n]*>)[ \\t\\r\\n]*$`);
+  if (!whole.test(body)) throw bad('content after the root element', 0);
 }
 
 /**
@@ -77,204 +136,111 @@ export function flatFields(root: XmlElement): Map<string, string> {
   return out;
 }
 
-class Parser {
-  private pos = 0;
-  private elements = 0;
-
-  constructor(
-    private readonly s: string,
-    private readonly maxDepth: number,
-    private readonly maxElements: number,
-  ) {}
-
-  document(): XmlElement {
-    const s = this.s;
-    if (s.charCodeAt(0) === 0xfeff) this.pos = 1; // a UTF-8 BOM before the declaration
-    if (s.startsWith('<?', this.pos)) this.declaration();
-    this.misc();
-    if (this.pos >= s.length || s[this.pos] !== '<') throw bad('expected the root element', this.pos);
-    const root = this.element(1);
-    this.misc();
-    if (this.pos !== s.length) throw bad('content after the root element', this.pos);
-    return root;
-  }
-
-  /** `<?xml version="1.0" encoding="utf-8"?>` only; any other processing instruction is refused. */
-  private declaration(): void {
-    const start = this.pos;
-    const m = /^<\?xml[ \t\r\n]/.exec(this.s.slice(start, start + 6));
-    if (!m) throw unsafe('processing instructions are not allowed', start);
-    const end = this.s.indexOf('?>', start + 5);
-    if (end === -1) throw bad('unterminated XML declaration', start);
-    const inner = this.s.slice(start + 5, end);
-    if (inner.includes('<') || inner.includes('>')) throw bad('malformed XML declaration', start);
-    this.pos = end + 2;
-  }
-
-  /** Whitespace between prolog items; refuses DTDs, other PIs and comments outside the root. */
-  private misc(): void {
-    const s = this.s;
-    for (;;) {
-      while (this.pos < s.length && isSpace(s.charCodeAt(this.pos))) this.pos++;
-      if (s.startsWith('<!', this.pos)) this.markupDeclaration();
-      else if (s.startsWith('<?', this.pos)) throw unsafe('processing instructions are not allowed', this.pos);
-      else return;
-    }
-  }
-
-  /** Anything starting `<!` that is not CDATA: DTD keywords are unsafe, the rest malformed. */
-  private markupDeclaration(): never {
-    const at = this.pos;
-    const word = this.s.slice(at + 2, at + 10).toUpperCase();
-    if (DTD_KEYWORDS.some((k) => word.startsWith(k))) throw unsafe('DTD declarations are not allowed', at);
-    if (this.s.startsWith('<!--', at)) throw bad('comments are not supported', at);
-    throw bad('unexpected markup declaration', at);
-  }
-
-  private element(depth: number): XmlElement {
-    const s = this.s;
-    if (depth > this.maxDepth) throw bad('elements are nested too deeply', this.pos);
-    if (++this.elements > this.maxElements) throw bad('too many elements', this.pos);
-    this.pos++; // '<'
-    const name = this.name();
-    this.attributes();
-    if (s.startsWith('/>', this.pos)) {
-      this.pos += 2;
-      return { name, text: '', children: [] };
-    }
-    if (s[this.pos] !== '>') throw bad('malformed start tag', this.pos);
-    this.pos++;
-
-    const children: XmlElement[] = [];
-    let text = '';
-    let nonSpaceText = false;
-    for (;;) {
-      if (this.pos >= s.length) throw bad('unterminated element', this.pos);
-      const lt = s.indexOf('<', this.pos);
-      if (lt === -1) throw bad('unterminated element', this.pos);
-      if (lt > this.pos) {
-        const chunk = this.charData(this.pos, lt);
-        text += chunk;
-        if (!/^[ \t\r\n]*$/.test(chunk)) nonSpaceText = true;
-        this.pos = lt;
-      }
-      if (s.startsWith('</', this.pos)) {
-        const at = this.pos;
-        this.pos += 2;
-        const closing = this.name();
-        while (this.pos < s.length && isSpace(s.charCodeAt(this.pos))) this.pos++;
-        if (s[this.pos] !== '>') throw bad('malformed end tag', this.pos);
-        this.pos++;
-        if (closing !== name) throw bad('end tag does not match its start tag', at);
-        break;
-      }
-      if (s.startsWith('<![CDATA[', this.pos)) {
-        const end = s.indexOf(']]>', this.pos + 9);
-        if (end === -1) throw bad('unterminated CDATA section', this.pos);
-        const data = s.slice(this.pos + 9, end);
-        if (CONTROL.test(data)) throw bad('control character in CDATA', this.pos);
-        text += data;
-        if (data.length > 0) nonSpaceText = true;
-        this.pos = end + 3;
-        continue;
-      }
-      if (s.startsWith('<!', this.pos)) this.markupDeclaration();
-      if (s.startsWith('<?', this.pos)) throw unsafe('processing instructions are not allowed', this.pos);
-      children.push(this.element(depth + 1));
-    }
-    if (children.length > 0) {
-      if (nonSpaceText) throw bad('text mixed with child elements', this.pos);
-      text = '';
-    }
-    return { name, text, children };
-  }
-
-  private name(): string {
-    const s = this.s;
-    const start = this.pos;
-    if (this.pos >= s.length || !NAME_START.test(s[this.pos] as string)) throw bad('invalid element name', start);
-    this.pos++;
-    while (this.pos < s.length && NAME_CHAR.test(s[this.pos] as string)) this.pos++;
-    return s.slice(start, this.pos);
-  }
-
-  /**
-   * Attributes are syntax-checked (and their entity references vetted) but dropped: WeCom
-   * sends none, and nothing we read depends on them.
-   */
-  private attributes(): void {
-    const s = this.s;
-    for (;;) {
-      const before = this.pos;
-      while (this.pos < s.length && isSpace(s.charCodeAt(this.pos))) this.pos++;
-      const c = s[this.pos];
-      if (c === '>' || c === '/' || c === undefined) return;
-      if (this.pos === before) throw bad('malformed start tag', this.pos);
-      this.name();
-      while (this.pos < s.length && isSpace(s.charCodeAt(this.pos))) this.pos++;
-      if (s[this.pos] !== '=') throw bad('attribute without a value', this.pos);
-      this.pos++;
-      while (this.pos < s.length && isSpace(s.charCodeAt(this.pos))) this.pos++;
-      const q = s[this.pos];
-      if (q !== '"' && q !== "'") throw bad('unquoted attribute value', this.pos);
-      const end = s.indexOf(q, this.pos + 1);
-      if (end === -1) throw bad('unterminated attribute value', this.pos);
-      if (s.slice(this.pos + 1, end).includes('<')) throw bad('"<" in attribute value', this.pos);
-      this.charData(this.pos + 1, end);
-      this.pos = end + 1;
-    }
-  }
-
-  /** Character data between `from` and `to`, with the predefined and numeric entities decoded. */
-  private charData(from: number, to: number): string {
-    const raw = this.s.slice(from, to);
-    if (CONTROL.test(raw)) throw bad('control character in text', from);
-    if (raw.includes(']]>')) throw bad('"]]>" in text', from);
-    if (!raw.includes('&')) return raw;
-    let out = '';
-    let i = 0;
-    for (;;) {
-      const amp = raw.indexOf('&', i);
-      if (amp === -1) return out + raw.slice(i);
-      out += raw.slice(i, amp);
-      const semi = raw.indexOf(';', amp);
-      if (semi === -1 || semi - amp > 64) throw bad('bare "&" in text', from + amp);
-      out += this.entity(raw.slice(amp + 1, semi), from + amp);
-      i = semi + 1;
-    }
-  }
-
-  private entity(ref: string, at: number): string {
-    switch (ref) {
-      case 'lt':
-        return '<';
-      case 'gt':
-        return '>';
-      case 'amp':
-        return '&';
-      case 'quot':
-        return '"';
-      case 'apos':
-        return "'";
-    }
-    let code: number | undefined;
-    if (/^#[0-9]{1,7}$/.test(ref)) code = Number(ref.slice(1));
-    else if (/^#x[0-9a-fA-F]{1,6}$/.test(ref)) code = parseInt(ref.slice(2), 16);
-    if (code !== undefined) {
-      const ok = code === 0x9 || code === 0xa || code === 0xd || (code >= 0x20 && code <= 0xd7ff) || (code >= 0xe000 && code <= 0xfffd) || (code >= 0x10000 && code <= 0x10ffff);
-      if (!ok) throw bad('character reference to a non-XML character', at);
-      return String.fromCodePoint(code);
-    }
-    if (/^[A-Za-z_:][A-Za-z0-9_.:-]*$/.test(ref)) throw unsafe('reference to an undeclared entity', at);
-    throw bad('malformed entity reference', at);
-  }
-}
-
-function isSpace(c: number): boolean {
-  return c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
-}
-
 /** Escapes text for a CDATA section (splits any "]]>"). */
 export function cdata(text: string): string {
   return `<![CDATA[${text.split(']]>').join(']]]]><![CDATA[>')}]]>`;
+}
+
+/** The security scan: every markup declaration, PI and reference outside CDATA, in document order. */
+function screen(s: string): void {
+  let i = 0;
+  while (i < s.length) {
+    const open = s.indexOf(CDATA_OPEN, i);
+    const end = open === -1 ? s.length : open;
+    screenMarkup(s, i, end);
+    if (open === -1) return;
+    const close = s.indexOf(']]>', open + CDATA_OPEN.length);
+    if (close === -1) throw bad('unterminated CDATA section', open);
+    if (CONTROL.test(s.slice(open + CDATA_OPEN.length, close))) throw bad('control character in CDATA', open);
+    i = close + 3;
+  }
+}
+
+/** Markup and character data between `from` and `to` (no CDATA inside). */
+function screenMarkup(s: string, from: number, to: number): void {
+  const part = s.slice(from, to);
+  const control = CONTROL.exec(part);
+  const special = /<!|<\?|&|\]\]>/g;
+  for (let m = special.exec(part); m; m = special.exec(part)) {
+    const at = from + m.index;
+    if (control && control.index < m.index) throw bad('control character in text', from + control.index);
+    if (m[0] === '<!') markupDeclaration(s, at);
+    else if (m[0] === '<?') {
+      // Only `<?xml ...?>` at the very start; `<?xml-stylesheet` and any other PI are refused.
+      if (at !== 0 || !/^<\?xml[ \t\r\n]/.test(s.slice(0, 6))) throw unsafe('processing instructions are not allowed', at);
+    } else if (m[0] === '&') entity(s, at);
+    else throw bad('"]]>" in text', at);
+  }
+  if (control) throw bad('control character in text', from + control.index);
+}
+
+/** Anything starting `<!` that is not CDATA: DTD keywords are unsafe, the rest malformed. */
+function markupDeclaration(s: string, at: number): never {
+  const word = s.slice(at + 2, at + 10).toUpperCase();
+  if (DTD_KEYWORDS.some((k) => word.startsWith(k))) throw unsafe('DTD declarations are not allowed', at);
+  if (s.startsWith('<!--', at)) throw bad('comments are not supported', at);
+  throw bad('unexpected markup declaration', at);
+}
+
+/** Vets the reference at `at`: predefined or a numeric reference to an XML character. */
+function entity(s: string, at: number): void {
+  const semi = s.indexOf(';', at);
+  if (semi === -1 || semi - at > 64) throw bad('bare "&" in text', at);
+  const ref = s.slice(at + 1, semi);
+  if (ref in PREDEFINED && Object.hasOwn(PREDEFINED, ref)) return;
+  const code = charRef(ref);
+  if (code !== undefined) {
+    const ok = code === 0x9 || code === 0xa || code === 0xd || (code >= 0x20 && code <= 0xd7ff) || (code >= 0xe000 && code <= 0xfffd) || (code >= 0x10000 && code <= 0x10ffff);
+    if (!ok) throw bad('character reference to a non-XML character', at);
+    return;
+  }
+  if (/^[A-Za-z_:][A-Za-z0-9_.:-]*$/.test(ref)) throw unsafe('reference to an undeclared entity', at);
+  throw bad('malformed entity reference', at);
+}
+
+function charRef(ref: string): number | undefined {
+  if (/^#[0-9]{1,7}$/.test(ref)) return Number(ref.slice(1));
+  if (/^#x[0-9a-fA-F]{1,6}$/.test(ref)) return parseInt(ref.slice(2), 16);
+  return undefined;
+}
+
+/** Decodes the references `screen` let through (predefined and numeric only). */
+function decode(text: string): string {
+  if (!text.includes('&')) return text;
+  return text.replace(/&([^;]{1,64});/g, (_m, ref: string) => PREDEFINED[ref] ?? String.fromCodePoint(charRef(ref)!));
+}
+
+function isText(node: OrderedNode): boolean {
+  return Object.hasOwn(node, '#text');
+}
+
+/** One parser node to an XmlElement, checking depth, element count and mixed content. */
+function toElement(node: OrderedNode, depth: number, opts: typeof DEFAULTS, count: { elements: number }): XmlElement {
+  if (depth > opts.maxDepth) throw bad('elements are nested too deeply', `depth ${depth}`);
+  if (++count.elements > opts.maxElements) throw bad('too many elements', `element ${count.elements}`);
+  const key = Object.keys(node).find((k) => k.startsWith(TAG_MARK));
+  if (key === undefined) throw bad('unexpected node', `depth ${depth}`);
+  const name = key.replace(/^\u0000+/, '');
+  const children: XmlElement[] = [];
+  let text = '';
+  let nonSpaceText = false;
+  for (const child of node[key] as OrderedNode[]) {
+    if (isText(child)) {
+      const chunk = decode(String(child['#text']));
+      text += chunk;
+      if (!/^[ \t\r\n]*$/.test(chunk)) nonSpaceText = true;
+    } else if (Object.hasOwn(child, '#cdata')) {
+      // CDATA is data: kept verbatim, never entity-decoded.
+      const data = (child['#cdata'] as OrderedNode[]).map((t) => String(t['#text'] ?? '')).join('');
+      text += data;
+      if (data.length > 0) nonSpaceText = true;
+    } else {
+      children.push(toElement(child, depth + 1, opts, count));
+    }
+  }
+  if (children.length > 0) {
+    if (nonSpaceText) throw bad('text mixed with child elements', `depth ${depth}`);
+    text = '';
+  }
+  return { name, text, children };
 }

@@ -32,7 +32,7 @@
 import type { z } from 'zod';
 import { AuthError, NotConfiguredError, ValidationError } from '../../errors/app-error';
 import type { TenantConfig } from '../../config/tenant-config.schema';
-import { secretName, secretSchemas } from '../../config/secrets';
+import { readTenantSecret } from '../../config/secrets';
 import type { Logger } from '../../logging/logger';
 import type { Clock } from '../../ports/clock';
 import { systemClock } from '../../ports/clock';
@@ -452,17 +452,14 @@ export function createWecomClient(
 ): WecomClient {
   const config = tenant.wecom;
   if (!config) throw new NotConfiguredError(`Tenant ${tenant.id} has no wecom section`, { code: 'WECOM.NOT_CONFIGURED' });
-  const name = secretName(deps.stage, tenant.id, 'wecom');
-  const { secrets, stage: _stage, ...options } = deps;
+  const { secrets, stage, ...options } = deps;
   return new WecomClient({
     ...options,
     tenantId: tenant.id,
     config,
     secrets: async () => {
-      const raw = await secrets.getJson(name);
-      const parsed = secretSchemas.wecom.safeParse(raw ?? {});
-      if (!raw || !parsed.success) throw new NotConfiguredError(`Secret ${name} is missing or malformed`, { code: 'WECOM.SECRET_MISSING' });
-      return { contactSecret: parsed.data.contactSecret, appSecret: parsed.data.appSecret };
+      const { contactSecret, appSecret } = await readTenantSecret(secrets, { stage, tenantId: tenant.id, kind: 'wecom', code: 'WECOM.SECRET_MISSING' });
+      return { contactSecret, appSecret };
     },
   });
 }

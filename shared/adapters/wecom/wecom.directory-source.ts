@@ -24,7 +24,8 @@
  * re-reads with getPerson / getDepartment (app secret first for people): undefined when
  * WeCom answers 60111 / 60123.
  */
-import type { Department, DirectorySnapshot, DirectorySource, Person } from '../../domain/directory';
+import type { Department, DirectorySnapshot, Person } from '../../domain/directory';
+import type { DirectorySource } from '../../ports/directory-source';
 import type { Clock } from '../../ports/clock';
 import { systemClock } from '../../ports/clock';
 import { mapLimit } from '../../lib/map-limit';

@@ -50,7 +50,11 @@ export interface CurrentUnit {
 
 export type UnitRole = 'desired' | 'retiring' | 'retained';
 
-export type Placement = { state: 'in'; dept: string | null } | { state: 'out'; why: 'departments' | 'noEmail' } | { state: 'unknown' };
+export type Placement =
+  | { state: 'in'; dept: string | null; /** None of the person's departments exists: the default unit. */ missing?: string[] }
+  | { state: 'out'; why: 'departments' | 'noEmail' }
+  /** `quarantined`: a department of the person is quarantined (department-quarantine.ts). */
+  | { state: 'unknown'; quarantined?: string };
 
 /** Who holds a unit name when the run starts. */
 export interface NameHolderInfo {

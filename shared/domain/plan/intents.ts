@@ -1,7 +1,8 @@
-import type { AccountMapping, MatchAttribute, NeteaseAccountRecord } from '../sync-plan';
+import type { Person } from '../directory';
+import type { AccountMapping, AccountProfile, MatchAttribute, NeteaseAccountRecord } from '../sync-plan';
 import { DAY_MS, DEFAULT_UNIT_ID, isDefaultUnitId, NETEASE_RECOVERY_WINDOW_DAYS } from '../sync-plan';
-import { desiredProfile, neteaseProfile, profileHash } from '../account-profile';
-import type { PeopleCounters, PersonIntent, PlanContext } from './context';
+import { checkedProfile, neteaseProfile, profileHash } from '../account-profile';
+import type { PeopleCounters, PersonIntent, Placement, PlanContext } from './context';
 import { pushTo } from './context';
 import type { AccountAdoption } from './adopt';
 import type { AccountNaming } from './name';
@@ -52,12 +53,13 @@ export function planPersonIntents(ctx: PlanContext, idx: MappingIndex, src: Sour
         const name = naming.accountNames.names.get(p.id);
         if (name === undefined) counters.skipped++;
         else {
-          const profile = desiredProfile(p, name);
+          const profile = profileNoted(ctx, p, name, placement);
           intents.set(p.id, { sourceId: p.id, accountName: name, action: 'create', dept: placement.dept, profile, profileHash: profileHash(profile) });
         }
       } else {
         counters.skipped++;
         if (placement.state === 'out') note('person', p.id, 'outOfScope', placement.why === 'noEmail' ? 'out of scope: no mail address (onlyWithEmail)' : 'out of scope (department filter)');
+        else if (placement.quarantined !== undefined) note('person', p.id, 'departmentQuarantined', `department ${placement.quarantined} is quarantined: no mailbox is created until the source is fixed`);
         else note('person', p.id, 'scopeUnknown', 'this run cannot place the person (a department is unknown)');
       }
       continue;
@@ -78,7 +80,8 @@ export function planPersonIntents(ctx: PlanContext, idx: MappingIndex, src: Sour
       continue;
     }
     if (placement.state === 'unknown') {
-      note('person', p.id, 'scopeUnknown', `this run cannot place the person (a department is unknown); account ${mapping.accountName} is left as is`);
+      if (placement.quarantined !== undefined) note('person', p.id, 'departmentQuarantined', `department ${placement.quarantined} is quarantined; account ${mapping.accountName} is left as is`);
+      else note('person', p.id, 'scopeUnknown', `this run cannot place the person (a department is unknown); account ${mapping.accountName} is left as is`);
       counters.skipped++;
       continue;
     }
@@ -87,7 +90,7 @@ export function planPersonIntents(ctx: PlanContext, idx: MappingIndex, src: Sour
     if (d?.ok && d.name !== mapping.accountName && !link) {
       note('person', p.id, 'accountNameDrift', `the naming rule now gives ${d.name}; the mailbox keeps ${mapping.accountName}`);
     }
-    const profile = desiredProfile(p, mapping.accountName);
+    const profile = profileNoted(ctx, p, mapping.accountName, placement);
     const intent: PersonIntent = { sourceId: p.id, accountName: mapping.accountName, action: 'keep', dept: placement.dept, profile, profileHash: profileHash(profile), mapping };
     if (link) intent.linked = { matchedBy: link.matchedBy, record: link.account };
     if (mapping.status === 'suspended') intent.recover = 'suspended';
@@ -112,6 +115,16 @@ export function planPersonIntents(ctx: PlanContext, idx: MappingIndex, src: Sour
     else if (!seen.has(id) && universe.authoritative) lifecycleGone(ctx, src, intents, counters, id, mapping, 'missing', false);
   }
   return { intents, counters, accountsInUnit: accountsByUnit(idx, adoption, intents) };
+}
+
+/** The person's profile as sent to NetEase; notes what was cleaned or dropped, and a missing department. */
+function profileNoted(ctx: PlanContext, p: Person, accountName: string, placement: Placement): AccountProfile {
+  const { profile, issues } = checkedProfile(p, accountName);
+  for (const i of issues) ctx.note('person', p.id, i.code, i.detail);
+  if (placement.state === 'in' && placement.missing) {
+    ctx.note('person', p.id, 'departmentMissing', `department ${placement.missing.slice(0, 5).join(', ')} is not in the source: placed in the default unit`);
+  }
+  return profile;
 }
 
 /** A mapped person who left, was deleted or is missing: suspend now, delete after the grace period. */

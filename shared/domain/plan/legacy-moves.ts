@@ -30,24 +30,7 @@ import type { OpDrafts } from './diff';
 import type { UnitNaming } from './name';
 import type { MappingIndex, SourceRead } from './read';
 import type { UnitRoles } from './roles';
-
-const MOVED_AWAY_PREFIX = '~moved~';
-
-/** The pseudo department that holds `unitId` after `department` moved away from it. */
-export function movedAwayId(department: string, unitId: string): string {
-  return `${MOVED_AWAY_PREFIX}${unitId}~${department}`;
-}
-
-/** True for a pseudo department made by a legacy move. */
-export function isMovedAwayId(sourceId: string): boolean {
-  return sourceId.startsWith(MOVED_AWAY_PREFIX);
-}
-
-/** The department a pseudo id came from. */
-export function movedAwayFrom(sourceId: string): string {
-  const rest = sourceId.slice(MOVED_AWAY_PREFIX.length);
-  return rest.slice(rest.indexOf('~') + 1);
-}
+import { isMovedAwayId, movedAwayFrom, movedAwayId } from './moved-away';
 
 export interface LegacyMoves {
   /** Departments that hand their unit over in this run: department -> pseudo mapping. */

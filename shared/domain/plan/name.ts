@@ -1,4 +1,4 @@
-import { isMovedAwayId } from './legacy-moves';
+import { isMovedAwayId } from './moved-away';
 import type { AccountNameCollision, UnitMapping, UnitNameSuffix } from '../sync-plan';
 import { DEFAULT_UNIT_ID } from '../sync-plan';
 import { assignAccountNames, type AccountNameAssignment, type NameHolder } from '../account-naming';

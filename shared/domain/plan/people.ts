@@ -32,12 +32,15 @@ export function placePeople(ctx: PlanContext, idx: MappingIndex, src: SourceRead
       const main = p.mainDepartmentId !== undefined && inScope.includes(p.mainDepartmentId) ? p.mainDepartmentId : inScope[0]!;
       placement = { state: 'in', dept: main };
     } else if (ids.some((id) => scope.state.get(id) === 'unknown' || (!universe.authoritative && !universe.departments.has(id) && !universe.goneDepartments.has(id)))) {
-      placement = { state: 'unknown' };
+      const quarantined = ids.find((id) => scope.quarantined.has(id));
+      placement = quarantined !== undefined ? { state: 'unknown', quarantined } : { state: 'unknown' };
     } else if (ids.some((id) => scope.state.get(id) === 'out') || include.length > 0) {
       placement = { state: 'out', why: 'departments' };
     } else {
-      // No department the source still has, and no include filter: the default unit.
-      placement = { state: 'in', dept: null };
+      // No department the source still has, and no include filter: the default unit (noted
+      // when the person names departments the source does not have).
+      const missing = ids.filter((id) => !universe.departments.has(id));
+      placement = missing.length > 0 ? { state: 'in', dept: null, missing } : { state: 'in', dept: null };
     }
     if (placement.state === 'in' && settings.onlyWithEmail && !p.email?.trim()) placement = { state: 'out', why: 'noEmail' };
     return placement;

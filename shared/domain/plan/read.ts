@@ -1,7 +1,8 @@
 import type { AccountMapping, PlanReport, UnitMapping } from '../sync-plan';
 import { compareIds } from '../account-naming';
 import { buildSourceUniverse, resolveDepartmentScope, type DepartmentNode, type DepartmentScope, type SourceUniverse } from '../source-view';
-import { cleanUnitName, MAX_SUFFIX_ANCESTORS } from '../unit-naming';
+import { MAX_SUFFIX_ANCESTORS } from '../unit-naming';
+import { cleanName, UNIT_NAME_MAX_CHARS } from '../profile-rules';
 import { pushTo, type PlanContext } from './context';
 
 /** Our mapping state, indexed the ways the later stages look it up. */
@@ -74,8 +75,9 @@ export function readSource(ctx: PlanContext, idx: MappingIndex): SourceRead {
   for (const [id, state] of scope.state) {
     if (state !== 'in') continue;
     desired.push(id);
-    const cleaned = cleanUnitName(nodeOf(id).name);
+    const { value: cleaned, changes } = cleanName(nodeOf(id).name, UNIT_NAME_MAX_CHARS);
     if (cleaned === '') note('department', id, 'unitNameFallback', 'the department has no name; its id is used as the unit name');
+    else if (changes.length > 0) note('department', id, 'nameCleaned', `department name ${changes.map((c) => (c === 'truncated' ? `cut to ${UNIT_NAME_MAX_CHARS} characters` : 'lost control characters')).join(' and ')}`);
     baseName.set(id, cleaned === '' ? `dept-${id}` : cleaned);
   }
   const ancestorsOf = (id: string): string[] => {

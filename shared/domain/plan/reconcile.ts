@@ -29,7 +29,7 @@ import type { AccountMapping, DriftItem, MappingState, NeteaseAccountRecord, Net
 import { DEFAULT_UNIT_ID, isDefaultUnitId } from '../sync-plan';
 import type { Person } from '../directory';
 import { desiredProfile, normalizeMobile, profileHash } from '../account-profile';
-import { isMovedAwayId } from './legacy-moves';
+import { isMovedAwayId } from './moved-away';
 
 export interface Reconciliation {
   /** The mapping state the planner plans from (NetEase's truth in repair mode). */

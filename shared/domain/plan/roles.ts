@@ -1,5 +1,6 @@
 import type { UnitRole, PlanContext } from './context';
 import type { MappingIndex, SourceRead } from './read';
+import { describeQuarantine } from '../department-quarantine';
 
 export interface UnitRoles {
   /** Role of every mapped department (desired, retiring or retained). */
@@ -31,6 +32,7 @@ export function assignUnitRoles(ctx: PlanContext, idx: MappingIndex, src: Source
     else {
       roleOf.set(id, 'retained');
       if (gone) note('department', id, 'deletionWithheld', `unit ${m.name} is kept: deletions are withheld in this run`);
+      else if (scope.quarantined.has(id)) note('department', id, 'departmentQuarantined', `${describeQuarantine(id, scope.quarantined.get(id)!)} (unit ${m.name})`);
       else if (state === 'unknown') note('department', id, 'scopeUnknown', `this run cannot place the department (its parent is unknown); unit ${m.name} is left as is`);
     }
   }
@@ -41,6 +43,7 @@ export function assignUnitRoles(ctx: PlanContext, idx: MappingIndex, src: Source
     if (activeUnits.has(id) || state === 'in') continue;
     skippedDepartments++;
     if (state === 'out') note('department', id, 'outOfScope', 'out of scope (department filter)');
+    else if (scope.quarantined.has(id)) note('department', id, 'departmentQuarantined', describeQuarantine(id, scope.quarantined.get(id)!));
     else note('department', id, 'scopeUnknown', 'this run cannot place the department (its parent is unknown)');
   }
   const retiring = [...roleOf].filter(([, r]) => r === 'retiring').map(([id]) => id);

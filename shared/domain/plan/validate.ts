@@ -1,6 +1,6 @@
 import type { PlanSyncInput } from '../sync-plan';
 import { SyncPlanInputError } from '../sync-plan';
-import { isMovedAwayId } from './legacy-moves';
+import { isMovedAwayId } from './moved-away';
 
 /**
  * Stage 0, validation: decides whether the input is consistent enough to plan at all

@@ -4,7 +4,8 @@
  *   tenant → size → callback secret → verify + decrypt + parse (vendor step) →
  *   [contact event] dedup lease → enqueue → dedup complete → answer
  *
- * The vendor steps (dingtalk-callback.ts, wecom-callback.ts) do the crypto and parsing; this
+ * The vendor's CallbackVerifier (shared/ports/callback-verifier.ts, implemented by
+ * the DingTalk and WeCom adapters) does the crypto and parsing; this
  * module decides what is refused, what is acknowledged and what is enqueued, in that order.
  *
  * Rules:
@@ -30,8 +31,10 @@ import {
 } from '../../crypto/callback-crypto-common';
 import { AppError, NotConfiguredError, NotFoundError, isAppError } from '../../errors/app-error';
 import type { Logger } from '../../logging/logger';
+import { metrics } from '../../observability/metrics';
 import type { Clock } from '../../ports/clock';
 import type { JobQueue } from '../../ports/job-queue';
+import type { CallbackVerifier, ReplyBody, VerifiedCallback } from '../../ports/callback-verifier';
 import type { OnceStore } from '../../ports/once-store';
 
 // ---------------------------------------------------------------------------------------------
@@ -77,49 +80,11 @@ export interface CallbackReply {
   outcome: CallbackOutcome;
 }
 
-/** A reply body, built only when it is sent (DingTalk's is encrypted and signed). */
-export interface ReplyBody {
-  contentType: string;
-  body: string;
-}
-
 /** The tenant's callback credentials, as stored in its `dingtalk` / `wecom` secret. */
 export interface CallbackSecretValue {
   callbackToken?: string;
   callbackAesKey?: string;
 }
-
-/** What a vendor step needs. */
-export interface VendorStepInput {
-  tenant: TenantConfig;
-  token: string;
-  aesKey: string;
-  method: string;
-  /** Decoded with parseRawQuery (`%2B` → `+`, literal `+` kept). */
-  query: Record<string, string>;
-  /** The body text, at most MAX_CALLBACK_BYTES. */
-  body: string;
-  /** ms since the epoch. */
-  now: number;
-  windowSeconds: number;
-}
-
-/** What a vendor step makes of an authentic request. */
-export type VerifiedCallback =
-  /** Answer at once, enqueue nothing (DingTalk check_url, WeCom URL verification). */
-  | { kind: 'answer'; outcome: 'check_url' | 'url_verified'; eventType: string; reply: () => ReplyBody }
-  /** A contact change: dedup, enqueue, then `ack`. */
-  | { kind: 'contact'; event: ContactEvent; ack: () => ReplyBody }
-  /** Acknowledge, enqueue nothing. */
-  | { kind: 'ignored'; eventType: string; ack: () => ReplyBody }
-  /** Authentic but unusable (CALLBACK.BAD_PAYLOAD): acknowledge and count, enqueue nothing. */
-  | { kind: 'unusable'; eventType: string; error: CallbackError; ack: () => ReplyBody };
-
-/**
- * Verifies, decrypts and classifies one request for a vendor.
- * @throws CallbackError (4xx) for anything that must be refused.
- */
-export type VendorStep = (input: VendorStepInput) => VerifiedCallback;
 
 export interface AcceptCallbackDeps {
   /** The tenant's config, or undefined when no such tenant is declared. */
@@ -192,7 +157,8 @@ const MAX_BASE64_BODY_CHARS = Math.ceil(MAX_CALLBACK_BYTES / 3) * 4;
  *         CALLBACK.ENQUEUE_FAILED (retryable, not exposed: the HTTP layer answers a generic 500)
  *         when the queue refused the event.
  */
-export async function acceptCallback(deps: AcceptCallbackDeps, vendor: ContactEventVendor, step: VendorStep, req: CallbackHttpRequest): Promise<CallbackReply> {
+export async function acceptCallback(deps: AcceptCallbackDeps, verifier: CallbackVerifier, req: CallbackHttpRequest): Promise<CallbackReply> {
+  const vendor = verifier.vendor;
   const tenantLabel = req.tenantId !== undefined && TENANT_ID.test(req.tenantId) ? req.tenantId : '?';
   const log = deps.logger.child({ tenant: tenantLabel, vendor });
   let verified: VerifiedCallback;
@@ -202,7 +168,7 @@ export async function acceptCallback(deps: AcceptCallbackDeps, vendor: ContactEv
     const body = readBody(req);
     const secret = await readCallbackSecret(deps, tenant, vendor);
     const query = parseRawQuery(req.rawQuery ?? '');
-    verified = step({
+    verified = verifier.verify({
       tenant,
       token: secret.token,
       aesKey: secret.aesKey,
@@ -213,7 +179,10 @@ export async function acceptCallback(deps: AcceptCallbackDeps, vendor: ContactEv
       windowSeconds: deps.windowSeconds ?? DEFAULT_WINDOW_SECONDS,
     });
   } catch (err) {
-    if (isAppError(err) && err.status < 500) log.warn('callback refused', { code: err.code, status: err.status });
+    if (isAppError(err) && err.status < 500) {
+      log.warn('callback refused', { code: err.code, status: err.status });
+      metrics().count('CallbacksRefused', 1, { vendor, code: err.code, ...(tenantLabel !== '?' ? { tenant: tenantLabel } : {}) });
+    }
     throw err;
   }
 
@@ -281,6 +250,7 @@ export async function acceptCallback(deps: AcceptCallbackDeps, vendor: ContactEv
     log.warn('dedup record not completed', { error: errorSummary(err) });
   }
   log.info('callback accepted', { outcome: 'enqueued', eventType: event.eventType, ids, messages: messages.length, attempt: lease.attempt });
+  metrics().count('CallbacksAccepted', 1, { vendor, tenant: tenant.id });
   return reply(200, verified.ack(), 'enqueued');
 }
 

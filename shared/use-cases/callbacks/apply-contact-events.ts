@@ -40,8 +40,9 @@
  * id) -> logged and acknowledged; the ids stay dirty for the next run or the scheduled full
  * sync, which repairs anything missed.
  */
-import { callbackDrainMessage, callbackDrainMessageSchema, type CallbackDrainMessage } from '../../contracts/callback-drain';
-import { contactEventMessageSchema, type ContactEventMessage, type ContactEventVendor } from '../../contracts/contact-event';
+import { callbackDrainMessage, type CallbackDrainMessage } from '../../contracts/callback-drain';
+import { isDrainMessage, type CallbackQueueMessage } from '../../contracts/callback-queue';
+import type { ContactEventMessage, ContactEventVendor } from '../../contracts/contact-event';
 import type { TenantConfig } from '../../config/tenant-config.schema';
 import { AppError, isRetryable } from '../../errors/app-error';
 import { DEFAULT_DIRTY_TTL_SECONDS, type DirtyEntry, type DirtyMark, type DirtyStore } from '../../ports/dirty-store';
@@ -82,10 +83,10 @@ export interface ApplyContactEventsDeps {
   options?: Partial<CallbackWorkerOptions>;
 }
 
-/** One queue record. */
+/** One queue record, its body checked with callbackQueueMessageSchema by the batch handler. */
 export interface CallbackRecord {
   messageId: string;
-  body: string;
+  body: CallbackQueueMessage;
 }
 
 /** What happened for one tenant of an invocation. */
@@ -112,20 +113,15 @@ type Parsed = { record: CallbackRecord; message: ContactEventMessage } | { recor
 const SOURCES_WITH_CALLBACKS: ReadonlySet<string> = new Set<ContactEventVendor>(['dingtalk', 'wecom']);
 
 /**
- * Process one invocation's records: record every event's ids, then try one run per tenant.
+ * Process one invocation's records (bodies already checked by the batch handler; a malformed
+ * one never gets here): record every event's ids, then try one run per tenant.
  * Never throws for a record's sake: failures come back as `failures` (retryable ones only).
  */
 export async function processCallbackRecords(deps: ApplyContactEventsDeps, records: readonly CallbackRecord[]): Promise<CallbackBatchResult> {
-  const log = deps.sync.logger;
   const failures: string[] = [];
   const byTenant = new Map<string, Parsed[]>();
   for (const record of records) {
-    const parsed = parseRecord(record);
-    if (!parsed) {
-      // Will never become valid: acknowledged, counted by this line.
-      log.error('callback record dropped: malformed', { code: 'CALLBACK.BAD_MESSAGE', messageId: record.messageId });
-      continue;
-    }
+    const parsed: Parsed = isDrainMessage(record.body) ? { record, drain: record.body } : { record, message: record.body };
     const tenantId = 'message' in parsed ? parsed.message.tenantId : parsed.drain.tenantId;
     const list = byTenant.get(tenantId);
     if (list) list.push(parsed);
@@ -138,19 +134,6 @@ export async function processCallbackRecords(deps: ApplyContactEventsDeps, recor
     failures.push(...r.failures);
   }
   return { failures, tenants };
-}
-
-function parseRecord(record: CallbackRecord): Parsed | undefined {
-  let json: unknown;
-  try {
-    json = JSON.parse(record.body);
-  } catch {
-    return undefined;
-  }
-  const drain = callbackDrainMessageSchema.safeParse(json);
-  if (drain.success) return { record, drain: drain.data };
-  const event = contactEventMessageSchema.safeParse(json);
-  return event.success ? { record, message: event.data } : undefined;
 }
 
 async function processTenant(deps: ApplyContactEventsDeps, tenantId: string, items: Parsed[]): Promise<{ outcome: TenantOutcome; failures: string[] }> {

@@ -32,7 +32,8 @@
  *   first), nothing moves and both ids follow the ordinary rules. When the source does not
  *   confirm the rename (the old id still exists), both ids are ordinary upserts.
  */
-import type { Department, DirectoryChanges, DirectorySource, Person } from '../../domain/directory';
+import type { Department, DirectoryChanges, Person } from '../../domain/directory';
+import type { DirectorySource } from '../../ports/directory-source';
 import { NotConfiguredError } from '../../errors/app-error';
 import type { Logger } from '../../logging/logger';
 import type { Clock } from '../../ports/clock';

@@ -41,18 +41,17 @@ import { AppError, isRetryable } from '../../errors/app-error';
 import type { Logger } from '../../logging/logger';
 import type { Clock } from '../../ports/clock';
 import { MAX_RECENT_MAILS, type MailWatermark, type NotifyStore } from '../../ports/notify-store';
+import type { MailLogReader } from '../../ports/netease-mailbox';
 import type { CacheStore } from '../../ports/cache-store';
 import type { OnceStore } from '../../ports/once-store';
 import { attributeEntries, type DetectedMail, type MailLogEntry } from './new-mail';
 import { readMailLogs, type MailLogRead } from './read-mail-logs';
 import { buildNotificationLink } from './notification-link';
-import { NotifySendError, type Notice, type NotificationSender } from './notices';
+import type { Notice } from '../../domain/notice';
+import { NotifySendError } from '../../errors/notify-send-error';
+import type { NotificationSender } from '../../ports/notice-channel';
 import { CHANNEL_LIMITS, loadBudget, type RateWindow } from './rate-budget';
-
-/** Reads a tenant's received-mail log (NeteaseClient satisfies it). */
-export interface MailLogReader {
-  getReceivedMailLogs(query: { accounts: readonly string[]; start: Date; end: Date }): Promise<{ total: number; entries: MailLogEntry[] }>;
-}
+import { metrics } from '../../observability/metrics';
 
 export interface NotifyOptions {
   /** Re-read this much before a mailbox's `until` (NetEase log delay is undocumented). */
@@ -247,7 +246,7 @@ export async function checkNewMail(deps: CheckNewMailDeps, job: NotifyJob, ctx: 
 
   // 3-5. Per person, a few at a time.
   const sender = await deps.sender(tenant, job.channel);
-  const url = buildNotificationLink({ ssoBaseUrl: deps.ssoBaseUrl, tenantId: tenant.id, via: job.channel });
+  const url = buildNotificationLink({ ssoBaseUrl: tenant.sso.publicBaseUrl ?? deps.ssoBaseUrl, tenantId: tenant.id, via: job.channel });
   let stop: NotifySendError | undefined;
   await pool(known, opts.concurrency, async (wm) => {
     if (stop) return;
@@ -291,6 +290,7 @@ export async function checkNewMail(deps: CheckNewMailDeps, job: NotifyJob, ctx: 
     result.errorCode = stop.code;
   }
   log.info('new-mail check', summaryFields(result));
+  if (result.messages > 0) metrics().count('NoticesSent', result.messages, { vendor: job.channel, tenant: job.tenantId });
   if (stop?.scope === 'retry') throw stop.cause instanceof AppError ? stop.cause : stop;
   return result;
 }

@@ -23,7 +23,7 @@
  * part counts as covered (`unresolved`), because holding it back would re-read the same
  * part at every poll and notify nothing newer for that person for a day.
  */
-import type { MailLogReader } from './check-new-mail';
+import type { MailLogReader } from '../../ports/netease-mailbox';
 import type { MailLogEntry } from './new-mail';
 
 export interface MailLogWindow {

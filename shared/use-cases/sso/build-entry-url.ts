@@ -3,6 +3,8 @@
  * time (ms), enc = hex SHA1withRSA over account_name + domain + time, lang, and an
  * optional mid (one mail) or module (a folder or module, e.g. `mbox.ListModule|{"fid":1}`).
  */
+import { checkMid, checkModule } from './entry-target';
+
 export interface EntrySigner {
   ssoEnc(accountName: string, domain: string, time: number | string): string;
 }
@@ -22,8 +24,9 @@ export function buildEntryUrl(opts: { entryUrl: string; domain: string; accountN
   url.searchParams.set('enc', opts.signer.ssoEnc(opts.accountName, opts.domain, time));
   url.searchParams.set('lang', String(opts.target?.lang ?? opts.defaultLang));
   // mid wins over module: opening one mail is the more specific request.
-  if (opts.target?.mid) url.searchParams.set('mid', opts.target.mid);
-  else if (opts.target?.module) url.searchParams.set('module', opts.target.module);
+  // Checked again here (callers already did): nothing unchecked reaches a signed entry URL.
+  if (opts.target?.mid) url.searchParams.set('mid', checkMid(opts.target.mid));
+  else if (opts.target?.module) url.searchParams.set('module', checkModule(opts.target.module));
   // Only ever the tenant's configured entry: the URL is built from it, never from the request.
   return url.toString();
 }

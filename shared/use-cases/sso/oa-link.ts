@@ -18,10 +18,26 @@
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { AuthError, ValidationError } from '../../errors/app-error';
+import { entryTargetOf } from './entry-target';
 
 export const OA_LINK_PARAMS = ['user', 'ts', 'nonce', 'sig', 'mid', 'module', 'lang'] as const;
 const NONCE = /^[A-Za-z0-9_-]{8,64}$/;
 const USER = /^[^\s&=]{1,128}$/;
+// Milliseconds since the epoch in canonical form only: digits, no leading zero, no sign,
+// exponent, fraction or whitespace, 10-16 digits (2001 onwards) and exactly what
+// String(Number(ts)) gives back, so one instant has one spelling.
+const TS = /^[1-9]\d{9,15}$/;
+
+/** True when `ts` is the canonical decimal spelling of a millisecond timestamp. */
+export function isCanonicalTs(ts: string): boolean {
+  return TS.test(ts) && Number.isSafeInteger(Number(ts)) && String(Number(ts)) === ts;
+}
+
+/**
+ * Checks a link's `mid` / `module` and returns them. Mail links use entryTargetOf (what
+ * NetEase can open); the console's OA link passes its own check (module `console`, no mail).
+ */
+export type OaLinkTargetCheck = (q: { mid?: string | undefined; module?: string | undefined }) => { mid?: string; module?: string };
 
 export interface OaLinkParams {
   user: string;
@@ -57,13 +73,17 @@ export function buildOaLink(opts: {
   lang?: string;
   /** Path the link opens (default `/sso/<tenant>`); the unread widget signs links to itself. */
   path?: string;
+  /** How `mid` / `module` are checked (default: a NetEase entry target). */
+  targetCheck?: OaLinkTargetCheck;
 }): string {
+  // The same checks the bridge applies on arrival: a link we print must be one we accept.
+  const target = (opts.targetCheck ?? entryTargetOf)({ mid: opts.mid, module: opts.module });
   const params: Record<string, string | undefined> = {
     user: opts.user,
     ts: String(opts.now ?? Date.now()),
     nonce: opts.nonce ?? randomBytes(12).toString('base64url'),
-    mid: opts.mid,
-    module: opts.module,
+    mid: target.mid,
+    module: target.module,
     lang: opts.lang,
   };
   const sig = oaSignature(opts.secret, opts.tenantId, params);
@@ -83,15 +103,19 @@ export function verifyOaLink(opts: {
   query: Record<string, string | undefined>;
   now: number;
   windowSeconds: number;
+  /** How `mid` / `module` are checked (default: a NetEase entry target). */
+  targetCheck?: OaLinkTargetCheck;
 }): OaLinkParams {
   const q = opts.query;
   const missing = ['user', 'ts', 'nonce', 'sig'].filter((k) => !q[k]);
   if (missing.length) throw new ValidationError(`The sign-in link is incomplete (missing ${missing.join(', ')}).`, { code: 'SSO.LINK_INCOMPLETE' });
   const unknown = Object.keys(q).filter((k) => !(OA_LINK_PARAMS as readonly string[]).includes(k));
   if (unknown.length) throw new ValidationError(`The sign-in link has unexpected parameters (${unknown.join(', ')}).`, { code: 'SSO.LINK_MALFORMED' });
-  if (!USER.test(q.user!) || !NONCE.test(q.nonce!) || !/^\d{10,16}$/.test(q.ts!) || !/^[0-9a-f]{64}$/.test(q.sig!)) {
+  if (!USER.test(q.user!) || !NONCE.test(q.nonce!) || !/^[0-9a-f]{64}$/.test(q.sig!)) {
     throw new ValidationError('The sign-in link is malformed.', { code: 'SSO.LINK_MALFORMED' });
   }
+  if (!isCanonicalTs(q.ts!)) throw new ValidationError('ts must be the time in milliseconds since the epoch, as plain digits (e.g. 1700000000000).', { code: 'SSO.LINK_MALFORMED' });
+  const target = (opts.targetCheck ?? entryTargetOf)(q);
   if (q.lang !== undefined && q.lang !== '0' && q.lang !== '1') throw new ValidationError('lang must be 0 or 1.', { code: 'SSO.LINK_MALFORMED' });
   const skew = Math.abs(opts.now - Number(q.ts));
   if (skew > opts.windowSeconds * 1000) {
@@ -102,5 +126,5 @@ export function verifyOaLink(opts: {
   if (expected.length !== given.length || !timingSafeEqual(expected, given)) {
     throw new AuthError('SSO.BAD_SIGNATURE', 'The sign-in link is not valid.');
   }
-  return { user: q.user!, ts: q.ts!, nonce: q.nonce!, mid: q.mid, module: q.module, lang: q.lang };
+  return { user: q.user!, ts: q.ts!, nonce: q.nonce!, ...target, lang: q.lang };
 }

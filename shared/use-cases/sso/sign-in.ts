@@ -6,17 +6,20 @@
  * claimed once, after the signature checks out, so a forged link can't burn a real one.
  */
 import { randomBytes } from 'node:crypto';
+import { publicUrl } from '../../config/public-url';
 import type { TenantConfig } from '../../config/tenant-config.schema';
 import { AuthError, NotConfiguredError, ValidationError } from '../../errors/app-error';
 import type { Logger } from '../../logging/logger';
 import type { Clock } from '../../ports/clock';
+import type { CasTicketValidator } from '../../ports/cas-ticket-validator';
 import type { MappingStore } from '../../ports/mapping-store';
 import type { OnceStore } from '../../ports/once-store';
+import type { SignInIdentity, SsoVendor } from '../../ports/sign-in-identity';
 import type { SourceKind } from '../../ports/store-common';
-import { casLoginUrl, casValidate } from '../../adapters/cas/cas-client';
 import { buildEntryUrl, type EntrySigner, type EntryTarget } from './build-entry-url';
-import { verifyOaLink, type OaLinkParams } from './oa-link';
-import { dingtalkH5Page, isInApp, makeState, verifyState, type SsoVendor, type VendorSsoClient } from './vendor-sso';
+import { entryTargetOf } from './entry-target';
+import { verifyOaLink, type OaLinkParams, type OaLinkTargetCheck } from './oa-link';
+import { dingtalkH5Page, isInApp, makeState, verifyState } from './vendor-sso';
 import { resolveAccount } from './resolve-account';
 
 export interface SignInDeps {
@@ -29,15 +32,20 @@ export interface SignInDeps {
   /** The tenant's NetEase signer (the private key never leaves it). */
   signer(tenant: TenantConfig): Promise<EntrySigner>;
   /** The tenant's DingTalk / WeCom sign-in client (only called for `via=dingtalk|wecom`). */
-  vendorSso?(tenant: TenantConfig, vendor: SsoVendor): Promise<VendorSsoClient>;
+  vendorSso?(tenant: TenantConfig, vendor: SsoVendor): Promise<SignInIdentity>;
+  /** The tenant's CAS server (only called for tenants with `sso.cas`). */
+  cas(tenant: TenantConfig): CasTicketValidator;
+  /**
+   * The deployment's public base URL of the SSO endpoint (stack outputs: the SSO Function
+   * URL, else the HTTP API URL), used when the tenant sets no `sso.publicBaseUrl`.
+   */
+  ssoBaseUrl?: string;
 }
 
 export interface SignInRequest {
   tenant: TenantConfig;
   /** Decoded query parameters. */
   query: Record<string, string | undefined>;
-  /** This endpoint's own URL without query (the CAS `service` base). */
-  selfUrl: string;
   /** The browser's User-Agent (picks the in-app or QR vendor flow). */
   userAgent?: string;
 }
@@ -62,14 +70,14 @@ export async function signIn(deps: SignInDeps, req: SignInRequest): Promise<Sign
     if (!tenant[vendor] || !deps.vendorSso) throw new ValidationError(`This tenant does not sign in through ${vendor}.`, { code: 'SSO.VENDOR_NOT_CONFIGURED' });
     const client = await deps.vendorSso(tenant, vendor);
     const secret = await deps.oaLinkSecret(tenant);
-    const target: { tenantId: string; via: SsoVendor; mid?: string; module?: string } = { tenantId: tenant.id, via: vendor, mid: query.mid || undefined, module: query.module || undefined };
+    const target: { tenantId: string; via: SsoVendor; mid?: string; module?: string } = { tenantId: tenant.id, via: vendor, ...entryTargetOf(query) };
     const code = query.code ?? query.authCode ?? query.auth_code;
     // The DingTalk workbench (H5 app homepage `/sso/<tenant>?via=dingtalk&flow=h5`): a page
     // gets a JSAPI auth code and comes back here with it (reference dingtalk.md §5).
     const h5 = vendor === 'dingtalk' && query.flow === 'h5';
     if (h5 && tenant.dingtalk) {
       if (code === undefined) {
-        const back = new URL(req.selfUrl);
+        const back = new URL(selfUrl(deps, tenant, 'the DingTalk workbench sign-in'));
         back.searchParams.set('via', vendor);
         back.searchParams.set('flow', 'h5');
         if (target.mid) back.searchParams.set('mid', target.mid);
@@ -89,7 +97,8 @@ export async function signIn(deps: SignInDeps, req: SignInRequest): Promise<Sign
     }
     if (code === undefined) {
       // First leg: off to the vendor, coming back to this same URL (mid/module kept in it).
-      const back = new URL(req.selfUrl);
+      // The vendor's redirect_uri: our configured public URL, never the request's Host.
+      const back = new URL(selfUrl(deps, tenant, `the ${vendor} sign-in's redirect_uri`));
       back.searchParams.set('via', vendor);
       if (target.mid) back.searchParams.set('mid', target.mid);
       if (target.module) back.searchParams.set('module', target.module);
@@ -110,11 +119,12 @@ export async function signIn(deps: SignInDeps, req: SignInRequest): Promise<Sign
   } else if (query.ticket !== undefined) {
     const cas = tenant.sso.cas;
     if (!cas) throw new ValidationError('This tenant does not use CAS.', { code: 'SSO.CAS_NOT_CONFIGURED' });
-    userId = await casValidate({ baseUrl: cas.baseUrl }, casService(req, cas.serviceUrl), query.ticket);
-    target = targetOf(query);
+    target = targetOf({ ...entryTargetOf(query), lang: query.lang });
+    userId = await deps.cas(tenant).validate(casService(deps, req, cas.serviceUrl), query.ticket);
     via = 'cas';
   } else if (tenant.sso.cas) {
-    return { kind: 'redirect', location: casLoginUrl({ baseUrl: tenant.sso.cas.baseUrl }, casService(req, tenant.sso.cas.serviceUrl)), via: 'cas-login' };
+    entryTargetOf(query); // a bad mid/module is refused now, not after the CAS round trip
+    return { kind: 'redirect', location: deps.cas(tenant).loginUrl(casService(deps, req, tenant.sso.cas.serviceUrl)), via: 'cas-login' };
   } else {
     throw new ValidationError('Open your mailbox from the portal\'s mail link: this address needs a signed link.', { code: 'SSO.NO_IDENTITY' });
   }
@@ -152,9 +162,14 @@ function targetOf(q: { mid?: string; module?: string; lang?: string }): EntryTar
   return { mid: q.mid || undefined, module: q.module || undefined, lang: q.lang === '1' ? 1 : q.lang === '0' ? 0 : undefined };
 }
 
+/** This tenant's SSO endpoint as the public reaches it (shared/config/public-url.ts). */
+function selfUrl(deps: Pick<SignInDeps, 'ssoBaseUrl'>, tenant: TenantConfig, what: string): string {
+  return publicUrl([tenant.sso.publicBaseUrl, deps.ssoBaseUrl], `/sso/${encodeURIComponent(tenant.id)}`, what);
+}
+
 /** The CAS service URL: configured, or this endpoint, keeping mid/module/lang so they survive the round trip. */
-function casService(req: SignInRequest, configured: string | undefined): string {
-  const url = new URL(configured ?? req.selfUrl);
+function casService(deps: Pick<SignInDeps, 'ssoBaseUrl'>, req: SignInRequest, configured: string | undefined): string {
+  const url = new URL(configured ?? selfUrl(deps, req.tenant, 'the CAS service URL'));
   for (const k of ['mid', 'module', 'lang'] as const) {
     const v = req.query[k];
     if (v) url.searchParams.set(k, v);
@@ -170,9 +185,10 @@ export async function authenticateOaLink(
   deps: Pick<SignInDeps, 'once' | 'clock' | 'oaLinkSecret'>,
   tenant: TenantConfig,
   query: Record<string, string | undefined>,
+  targetCheck?: OaLinkTargetCheck,
 ): Promise<OaLinkParams> {
   if (!tenant.sso.oaLink.enabled) throw new AuthError('SSO.OA_LINK_DISABLED', 'Signed OA links are disabled for this tenant.');
-  const link = verifyOaLink({ tenantId: tenant.id, secret: await deps.oaLinkSecret(tenant), query, now: deps.clock.now(), windowSeconds: tenant.sso.windowSeconds });
+  const link = verifyOaLink({ tenantId: tenant.id, secret: await deps.oaLinkSecret(tenant), query, now: deps.clock.now(), windowSeconds: tenant.sso.windowSeconds, ...(targetCheck ? { targetCheck } : {}) });
   // Keep the nonce twice the window: a link can't be replayed while its ts is acceptable.
   const fresh = await deps.once.claim(tenant.id, 'nonce', link.nonce, tenant.sso.windowSeconds * 2);
   if (!fresh) throw new AuthError('SSO.REPLAYED', 'This sign-in link was already used. Go back to the portal and click the mail link again.');

@@ -16,18 +16,7 @@
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { AuthError, ValidationError } from '../../errors/app-error';
-
-export type SsoVendor = 'dingtalk' | 'wecom';
-
-/** What the SSO use case needs from a vendor client. */
-export interface VendorSsoClient {
-  /** The vendor's sign-in page; `inApp` picks the in-client flow where the vendor has one. */
-  loginUrl(input: { redirectUri: string; state: string; inApp: boolean }): string;
-  /** The vendor user id for the callback's code. */
-  userIdFromCallback(query: Record<string, string | undefined>): Promise<string>;
-  /** DingTalk workbench only: the user id for a JSAPI `requestAuthCode` code (topapi/v2/user/getuserinfo). */
-  userIdFromJsapiCode?(code: string): Promise<string>;
-}
+import type { SsoVendor } from '../../ports/sign-in-identity';
 
 // Letters and digits only: WeCom allows nothing else in state (wecom.md §5). Fixed widths:
 // 9 base36 characters of time, 20 hex of nonce, 32 hex of HMAC (128 bits).

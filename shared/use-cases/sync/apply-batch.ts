@@ -110,6 +110,10 @@ export async function applyBatch(deps: SyncDeps, msg: SyncJobMessage, delivery?:
     return id;
   };
 
+  // An orphan (created by a run that died before saving its mapping) is taken only if no other source object holds it.
+  const claimedByOther = async (objectType: 'department' | 'person', neteaseId: string, sourceId: string): Promise<boolean> =>
+    (await mappings.findByNeteaseId(tenantId, objectType, neteaseId, source)).some((m) => m.sourceId !== sourceId);
+
   const counts: Partial<RunCounts> = {};
   const retryable: unknown[] = [];
   const count = (rec: OperationRecord) => {
@@ -179,6 +183,7 @@ export async function applyBatch(deps: SyncDeps, msg: SyncJobMessage, delivery?:
           api,
           repeated,
           resolveNewUnit,
+          claimedByOther,
           ...(deps.initialPassword ? { initialPassword: deps.initialPassword } : {}),
         });
       } catch (err) {
@@ -198,8 +203,12 @@ export async function applyBatch(deps: SyncDeps, msg: SyncJobMessage, delivery?:
       await writeMappingUpdates(mappings, { tenantId, source, runId }, updates, adopted ? { adopted } : {});
       await finish(
         { outcome: 'applied', kind: op.kind, ...(effect.createdUnitId !== undefined ? { unitId: effect.createdUnitId } : {}) },
-        { ...(effect.neteaseId !== undefined ? { neteaseId: effect.neteaseId } : {}), ...(effect.alreadyDone ? { message: 'already in place' } : {}) },
+        {
+          ...(effect.neteaseId !== undefined ? { neteaseId: effect.neteaseId } : {}),
+          ...(effect.orphan ? { message: 'linked: created by an earlier run that stopped before saving its mapping' } : effect.alreadyDone ? { message: 'already in place' } : {}),
+        },
       );
+      if (effect.orphan) olog.warn('sync orphan linked: created by an earlier run whose mapping was never saved', { neteaseId: effect.neteaseId });
     } catch (err) {
       if (!isRetryableFailure(err) || lastDelivery) {
         // A permanent failure after the call (e.g. an inconsistent mapping), or a retryable

@@ -8,6 +8,13 @@
  *   is what we asked for (same name and parent / same nickname). Otherwise the name belongs
  *   to someone else and the operation fails (reported; a later full run sees the object and
  *   the planner picks another name, or an admin links it with `mappings import`).
+ * - the same answer on a FIRST attempt may be an orphan: an earlier run's create reached
+ *   NetEase and its process died before the mapping was saved (a `kill -9` between the two).
+ *   The next run, incremental or full, plans the create again (new operation id). The object
+ *   is taken when it is exactly what we would create (same name and parent / same nickname
+ *   and unit, not deleted) AND no mapping of any other source object holds it
+ *   (`claimedByOther`). That is stricter than full-run adoption, which links by account name
+ *   alone, so it links nothing adoption would not. Otherwise the operation fails as before.
  * - unit.delete / account.suspend / account.delete answering `notFound`: the goal (gone,
  *   cannot sign in) already holds.
  *
@@ -31,19 +38,24 @@
  * returned or put in an error (the NetEase client logs no parameters, §1).
  */
 import { randomBytes } from 'node:crypto';
-import { isNeteaseError } from '../../adapters/netease/netease.errors';
+import { isNeteaseError } from '../../errors/netease-failure';
 import type { AccountUnitRef, ParentRef, PlanOperation } from '../../domain/sync-plan';
 import { isDefaultUnitId } from '../../domain/plan-sync';
 import { AppError } from '../../errors/app-error';
-import type { NeteaseSyncApi } from './sync-deps';
+import type { NeteaseDirectory } from '../../ports/netease-directory';
 
 export interface OperationContext {
-  api: NeteaseSyncApi;
+  api: NeteaseDirectory;
   /** An earlier attempt of this same operation may have reached NetEase. */
   repeated: boolean;
   /** The unit id of a department created earlier in the plan (mapping lookup). */
   resolveNewUnit(departmentSourceId: string): Promise<string | undefined>;
   initialPassword?: () => string;
+  /**
+   * Whether a mapping of another source object (any status) holds this NetEase unit id /
+   * account name. Without it, orphans of earlier runs are never taken (module doc).
+   */
+  claimedByOther?(objectType: 'department' | 'person', neteaseId: string, sourceId: string): Promise<boolean>;
 }
 
 export interface OperationEffect {
@@ -53,6 +65,15 @@ export interface OperationEffect {
   neteaseId?: string;
   /** The call was answered "already so" (taken after a lost answer, or already gone). */
   alreadyDone?: boolean;
+  /** Taken: created by an earlier run whose mapping was never saved (module doc). */
+  orphan?: boolean;
+}
+
+/** May a duplicate answer be taken as our own object? A retry of this operation, or an orphan nobody else holds. */
+async function mayTake(err: { afterRetry?: boolean }, ctx: OperationContext, objectType: 'department' | 'person', neteaseId: string, sourceId: string): Promise<'retry' | 'orphan' | false> {
+  if (ctx.repeated || err.afterRetry) return 'retry';
+  if (ctx.claimedByOther && !(await ctx.claimedByOther(objectType, neteaseId, sourceId))) return 'orphan';
+  return false;
 }
 
 /** A permanent refusal decided by the applier itself (not by NetEase). */
@@ -100,10 +121,11 @@ export async function performOperation(op: PlanOperation, ctx: OperationContext)
         const unit = await api.createUnit({ unitName: op.name, ...(parentId !== undefined ? { parentId } : {}) });
         return { createdUnitId: unit.unitId, neteaseId: unit.unitId };
       } catch (err) {
-        if (!isNeteaseError(err, 'duplicate') || !(ctx.repeated || err.afterRetry)) throw err;
+        if (!isNeteaseError(err, 'duplicate')) throw err;
         const mine = (await api.getUnitList()).find((u) => u.unitName === op.name && (u.parentId || undefined) === parentId);
-        if (!mine) throw err;
-        return { createdUnitId: mine.unitId, neteaseId: mine.unitId, alreadyDone: true };
+        const how = mine ? await mayTake(err, ctx, 'department', mine.unitId, op.sourceId) : false;
+        if (!mine || !how) throw err;
+        return { createdUnitId: mine.unitId, neteaseId: mine.unitId, alreadyDone: true, ...(how === 'orphan' ? { orphan: true } : {}) };
       }
     }
     case 'unit.update':
@@ -156,11 +178,13 @@ export async function performOperation(op: PlanOperation, ctx: OperationContext)
         });
         return { neteaseId: op.accountName };
       } catch (err) {
-        if (!isNeteaseError(err, 'duplicate') || !(ctx.repeated || err.afterRetry)) throw err;
+        if (!isNeteaseError(err, 'duplicate')) throw err;
         const existing = await api.getAccount(op.accountName);
         const sameUnit = unitId === undefined || unitId === 'default' ? isDefaultUnitId(existing.unitId) : existing.unitId === unitId;
         if (existing.nickname !== op.profile.nickname || !sameUnit || existing.status === 'deleted') throw err;
-        return { neteaseId: op.accountName, alreadyDone: true };
+        const how = await mayTake(err, ctx, 'person', op.accountName, op.sourceId);
+        if (!how) throw err;
+        return { neteaseId: op.accountName, alreadyDone: true, ...(how === 'orphan' ? { orphan: true } : {}) };
       }
     }
     case 'account.update':

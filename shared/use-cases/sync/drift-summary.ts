@@ -5,9 +5,16 @@
  * run summary keeps for `runs show` (the plan document keeps every item).
  */
 import type { DirectoryObjectType } from '../../domain/directory';
-import type { SyncPlan } from '../../domain/sync-plan';
+import type { DriftItem, SyncPlan, UnresolvedItem } from '../../domain/sync-plan';
 import type { SyncDeps } from './sync-deps';
-import type { RunSummary } from './run-lifecycle';
+
+/** The run summary's drift part (RunSummary in run-lifecycle.ts carries it). */
+export interface RunDrift {
+  /** Drift found by a full run (the first 200 objects; the plan document lists all). */
+  drift?: { objects: number; repair: 'planned' | 'reported'; items: DriftItem[] };
+  /** Known problems the run leaves in place (report-mode drift, misplaced units): the run ends warning. */
+  unresolved?: { count: number; items: UnresolvedItem[] };
+}
 
 /** Items kept in the run summary (the record stays well under its 64 KB). */
 export const SUMMARY_DRIFT_ITEMS = 200;
@@ -19,7 +26,7 @@ export function driftedObjects(plan: SyncPlan): number {
   return new Set((plan.report.drift ?? []).map((d) => key(d.type, d.sourceId))).size;
 }
 
-export function driftSummary(plan: SyncPlan): Pick<RunSummary, 'drift' | 'unresolved'> {
+export function driftSummary(plan: SyncPlan): RunDrift {
   const drift = plan.report.drift ?? [];
   const unresolved = plan.report.unresolved ?? [];
   return {
@@ -33,7 +40,7 @@ export function driftSummary(plan: SyncPlan): Pick<RunSummary, 'drift' | 'unreso
  * skipped (blocked) results; the drift list is the summary's when it holds every item,
  * else the plan document's.
  */
-export async function repairedObjects(deps: Pick<SyncDeps, 'stores'>, tenantId: string, runId: string, summary: RunSummary): Promise<number> {
+export async function repairedObjects(deps: Pick<SyncDeps, 'stores'>, tenantId: string, runId: string, summary: RunDrift): Promise<number> {
   const { runs, plans } = deps.stores;
   let items = summary.drift?.items ?? [];
   if ((summary.drift?.objects ?? 0) > 0 && items.length >= SUMMARY_DRIFT_ITEMS) {

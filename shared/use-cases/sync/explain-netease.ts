@@ -4,9 +4,10 @@
  * disagree. A mailbox deleted or suspended in NetEase's console shows here even before the
  * next full run repairs it. Names, ids and statuses only (no mobile number is returned).
  */
-import { isNeteaseError } from '../../adapters/netease/netease.errors';
-import type { MappingView } from './sync-queries';
-import type { NeteaseSyncApi } from './sync-deps';
+import { isNeteaseError } from '../../errors/netease-failure';
+import type { MappingRecord } from '../../ports/mapping-store';
+import type { DirectoryObjectType } from '../../domain/directory';
+import type { NeteaseDirectory } from '../../ports/netease-directory';
 
 export interface NeteaseView {
   read: 'ok' | 'failed' | 'skipped';
@@ -22,7 +23,19 @@ export interface NeteaseView {
   error?: string;
 }
 
-export async function neteaseViewOf(api: NeteaseSyncApi, mapping: MappingView): Promise<NeteaseView> {
+/** The mapping fields compared with NetEase (sync-queries.ts MappingView has them). */
+export interface MappedObject {
+  type: DirectoryObjectType;
+  neteaseId: string;
+  status: MappingRecord['status'];
+  /** Unit name (departments). */
+  name?: string;
+  /** The account's unit id (people). */
+  unitId?: string;
+  parentUnitId?: string;
+}
+
+export async function neteaseViewOf(api: NeteaseDirectory, mapping: MappedObject): Promise<NeteaseView> {
   const differences: string[] = [];
   try {
     if (mapping.type === 'person') {

@@ -51,7 +51,20 @@ export {
   type RunSummary,
   type PhaseSpan,
 } from './run-lifecycle';
-export { DEFAULT_SYNC_OPTIONS, syncOptions, type NeteaseSyncApi, type SyncDeps, type SyncOptions } from './sync-deps';
+export {
+  recoverStuckRuns,
+  abandonRun,
+  findStuckRuns,
+  runProgress,
+  describeProgress,
+  lockHolder,
+  type RecoveryOutcome,
+  type AbandonInput,
+  type AbandonResult,
+  type RunProgress,
+  type StuckRun,
+} from './recover-runs';
+export { DEFAULT_SYNC_OPTIONS, syncOptions, type SyncDeps, type SyncOptions } from './sync-deps';
 export { SyncRunInProgressError, SyncRunStateError, OperationBusyError } from './sync-errors';
 export { loadMappingState, toMappingState, writeMappingUpdates, recordToAccount, recordToUnit } from './mapping-codec';
 export { readNeteaseState } from './netease-state';

@@ -25,8 +25,8 @@
  * ceil(L/1000) + the mapped mailboxes it does not list.
  */
 import type { AccountStatus, NeteaseAccountRecord, NeteaseState, NeteaseUnitRecord } from '../../domain/sync-plan';
-import { isNeteaseError } from '../../adapters/netease/netease.errors';
-import type { NeteaseSyncApi } from './sync-deps';
+import { isNeteaseError } from '../../errors/netease-failure';
+import type { NeteaseDirectory } from '../../ports/netease-directory';
 import { mapLimit } from '../../lib/map-limit';
 
 /**
@@ -53,7 +53,7 @@ export interface NeteaseStateRead {
   calls: number;
 }
 
-export async function readNeteaseState(api: NeteaseSyncApi, options: ReadNeteaseStateOptions): Promise<NeteaseStateRead> {
+export async function readNeteaseState(api: NeteaseDirectory, options: ReadNeteaseStateOptions): Promise<NeteaseStateRead> {
   let calls = 1;
   const units: NeteaseUnitRecord[] = (await api.getUnitList()).map((u) => {
     const r: NeteaseUnitRecord = { unitId: u.unitId, name: u.unitName };
@@ -95,7 +95,7 @@ export async function readNeteaseState(api: NeteaseSyncApi, options: ReadNetease
  * A mapped mailbox the list does not show (the reference does not say whether soft-deleted
  * ones are listed) is read with getAccount: soft-deleted, or gone.
  */
-async function readWithStatusList(api: NeteaseSyncApi, units: NeteaseUnitRecord[], mapped: ReadonlyMap<string, AccountStatus>, concurrency: number): Promise<NeteaseStateRead> {
+async function readWithStatusList(api: NeteaseDirectory, units: NeteaseUnitRecord[], mapped: ReadonlyMap<string, AccountStatus>, concurrency: number): Promise<NeteaseStateRead> {
   const listed = await api.listAccountsWithStatus!();
   let calls = 1 + Math.max(1, Math.ceil(listed.length / OPEN_ACCOUNT_PAGE_SIZE));
   const accounts: NeteaseAccountRecord[] = listed.map((a) => {
@@ -117,7 +117,7 @@ async function readWithStatusList(api: NeteaseSyncApi, units: NeteaseUnitRecord[
 
 /** getAccount for every mapped account worth comparing; see the module doc. */
 async function readMappedAccounts(
-  api: NeteaseSyncApi,
+  api: NeteaseDirectory,
   listed: readonly NeteaseAccountRecord[],
   mapped: ReadonlyMap<string, AccountStatus>,
   concurrency: number,

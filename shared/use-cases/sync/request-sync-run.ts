@@ -27,6 +27,7 @@ import type { SyncDeps } from './sync-deps';
 import { SyncRunInProgressError, syncTenant } from './sync-errors';
 import { PLAN_DOC, SYNC_LOCK } from './run-lifecycle';
 import { startSyncRun } from './start-sync-run';
+import { inProgressError, recoverStuckRuns } from './recover-runs';
 
 /** OnceStore namespace of handled requests. */
 export const SYNC_REQUEST_NAMESPACE = 'sync-request';
@@ -75,8 +76,11 @@ export async function requestSyncRun(deps: SyncDeps, input: SyncRequestInput, op
   // run awaiting its decision) gets the same 409 as before. A run that takes the tenant
   // between this check and the planner is handled there (the request is `skipped`).
   if (options.refuseWhileRunning !== false) {
-    const held = await deps.stores.locks.get(tenant.id, SYNC_LOCK);
-    if (held) throw new SyncRunInProgressError(tenant.id, held.owner);
+    let held = await deps.stores.locks.get(tenant.id, SYNC_LOCK);
+    // A dead holder is taken over here too (recover-runs.ts): abandoned, it frees the tenant
+    // (and queues its own fresh plan, so this request is then usually skipped by the planner).
+    if (held && (await recoverStuckRuns(deps, tenant.id)).action === 'abandoned') held = await deps.stores.locks.get(tenant.id, SYNC_LOCK);
+    if (held) throw await inProgressError(deps, tenant.id);
   }
   const message: SyncRequestMessage = syncRequestMessage({
     requestId: options.requestId ?? randomUUID(),

@@ -30,9 +30,9 @@ import type { SyncDeps } from './sync-deps';
 import { syncOptions } from './sync-deps';
 import { OperationBusyError } from './sync-errors';
 import { appliedTotal } from './sync-util';
-import { repairedObjects } from './drift-summary';
-import type { DriftItem, UnresolvedItem } from '../../domain/sync-plan';
+import { repairedObjects, type RunDrift } from './drift-summary';
 import type { DirectoryObjectType } from '../../domain/directory';
+import { metrics } from '../../observability/metrics';
 
 /** The lock every run of a tenant takes (LockStore name). */
 export const SYNC_LOCK = 'sync';
@@ -80,12 +80,24 @@ export interface RunSummary {
   phases: PhaseSpan[];
   /** Parked: why, and the first destructive operations (the plan document lists all). */
   approval?: { reasons: string[]; destructiveCount: number; destructive: DestructiveItem[] };
-  /** Drift found by a full run (the first 200 objects; the plan document lists all). */
-  drift?: { objects: number; repair: 'planned' | 'reported'; items: DriftItem[] };
-  /** Known problems the run leaves in place (report-mode drift, misplaced units): the run ends warning. */
-  unresolved?: { count: number; items: UnresolvedItem[] };
+  /** Drift found by a full run and the problems it leaves in place (drift-summary.ts RunDrift). */
+  drift?: RunDrift['drift'];
+  unresolved?: RunDrift['unresolved'];
   /** Set when the run ends. */
   outcome?: { status: RunStatus; applied: number; failed: number; blocked: number; durationMs: number; watermarksAdvanced: boolean };
+}
+
+/** Planner notes that make a run end as `warning` even when every operation applied. */
+export const WARNING_NOTES = ['departmentQuarantined'] as const;
+
+/**
+ * The warnings of a plan summary, with their counts: its warning notes, and `unresolved` for
+ * the known problems the run leaves in place (report-mode drift, misplaced units).
+ */
+export function planWarnings(summary: Pick<RunSummary, 'notes' | 'unresolved'>): Array<{ code: string; count: number }> {
+  const warnings: Array<{ code: string; count: number }> = WARNING_NOTES.filter((c) => (summary.notes[c] ?? 0) > 0).map((code) => ({ code, count: summary.notes[code]! }));
+  if ((summary.unresolved?.count ?? 0) > 0) warnings.push({ code: 'unresolved', count: summary.unresolved!.count });
+  return warnings;
 }
 
 export function runSummaryOf(run: RunRecord): RunSummary | undefined {
@@ -155,7 +167,9 @@ export async function finalizeRun(deps: SyncDeps, tenantId: string, runId: strin
   const blocked = Math.max(0, run.counts.skipped - (runSummaryOf(run)?.plan.totals.skip ?? 0));
   const incomplete = run.counts.failed > 0 || blocked > 0;
   const summary = runSummaryOf(run);
-  const status: RunStatus = incomplete || (summary?.unresolved?.count ?? 0) > 0 ? 'warning' : 'success';
+  // Quarantined source data (a department cycle) applied nothing for that subtree, and a known
+  // problem left in place (report-mode drift, a misplaced unit) stays: a warning, though every batch applied.
+  const status: RunStatus = incomplete || (summary && planWarnings(summary).length > 0) ? 'warning' : 'success';
   const now = deps.clock.now();
   if (summary?.drift && summary.drift.repair === 'planned' && run.counts.repaired === 0) {
     await runs.increment(tenantId, runId, { repaired: await repairedObjects(deps, tenantId, runId, summary) });
@@ -179,6 +193,7 @@ export async function finalizeRun(deps: SyncDeps, tenantId: string, runId: strin
     await releaseRun(deps, tenantId, runId);
   }
   deps.logger.info('sync run finished', { tenant: tenantId, runId, status: ended.status, counts: run.counts, ms: now - run.startedAt });
+  countRun(tenantId, ended.status, run.counts);
   return ended;
 }
 
@@ -298,4 +313,11 @@ export async function releaseRun(deps: SyncDeps, tenantId: string, owner: string
   const released = await deps.stores.locks.release(tenantId, SYNC_LOCK, owner);
   await sendFollowUp(deps, tenantId, owner);
   return released;
+}
+
+/** Runs by status, and the run's operations by kind (created, updated, failed...), as EMF counts. */
+function countRun(tenant: string, status: string, counts: Readonly<Record<string, number>>): void {
+  const m = metrics();
+  m.count('SyncRuns', 1, { status, tenant });
+  for (const [kind, n] of Object.entries(counts)) if (n > 0) m.count(kind === 'failed' ? 'SyncOperationFailures' : 'SyncOperations', n, { ...(kind === 'failed' ? {} : { kind }), tenant });
 }

@@ -9,7 +9,10 @@
  *   when the tenant's `sync.fullRunCron` (default 02:30 in `sync.timeZone`) fired since the
  *   last full run started (the nightly full run, so drift is found within a day);
  * - incremental otherwise.
- * A tenant whose run is still in progress (or parked for approval) is skipped.
+ * A tenant whose run is still in progress (or parked for approval) is skipped, and the log
+ * says why (the holding run, its last progress, when the lock frees). A run that stopped
+ * making progress is taken over first (recover-runs.ts): resumed (the tenant is skipped
+ * while it finishes) or abandoned (then this tick plans the tenant afresh).
  */
 import type { RunMode, RunRecord } from '../../ports/run-store';
 import type { SourceKind } from '../../ports/store-common';
@@ -17,6 +20,7 @@ import type { SyncDeps } from './sync-deps';
 import { syncOptions } from './sync-deps';
 import { SyncRunInProgressError } from './sync-errors';
 import { startSyncRun } from './start-sync-run';
+import { recoverStuckRuns } from './recover-runs';
 import { mapLimit } from '../../lib/map-limit';
 import { previousCronFire } from '../../lib/cron';
 
@@ -61,12 +65,23 @@ export async function scheduleSyncRuns(deps: SyncDeps): Promise<ScheduledTenantR
   const tenants = deps.tenants().filter((t) => t.sync.enabled && t.sync.source);
   return mapLimit(tenants, 2, async (tenant): Promise<ScheduledTenantResult> => {
     try {
+      // A dead run holding the tenant is taken over first (recover-runs.ts).
+      const recovery = await recoverStuckRuns(deps, tenant.id);
+      if (recovery.action === 'resumed' || recovery.action === 'finalized') {
+        const skipped = `run ${recovery.runId} was stuck and has been taken over (${recovery.action}); it finishes its plan first`;
+        deps.logger.warn('scheduled sync skipped', { tenant: tenant.id, runId: recovery.runId, reason: skipped });
+        return { tenantId: tenant.id, skipped, runId: recovery.runId };
+      }
       const { mode, why } = await chooseScheduledMode(deps, tenant.id, tenant.sync.source!);
       deps.logger.info('scheduled sync', { tenant: tenant.id, mode, why });
       const { run } = await startSyncRun(deps, { tenantId: tenant.id, trigger: 'schedule', mode });
       return { tenantId: tenant.id, mode: run.mode, runId: run.runId, status: run.status };
     } catch (err) {
-      if (err instanceof SyncRunInProgressError) return { tenantId: tenant.id, skipped: err.message, ...(err.runId ? { runId: err.runId } : {}) };
+      if (err instanceof SyncRunInProgressError) {
+        // Say why: the message names the holding run, its last progress and when the lock frees.
+        deps.logger.info('scheduled sync skipped', { tenant: tenant.id, runId: err.runId, reason: err.message });
+        return { tenantId: tenant.id, skipped: err.message, ...(err.runId ? { runId: err.runId } : {}) };
+      }
       const e = err as { code?: unknown; message?: unknown };
       deps.logger.error('scheduled sync failed to start', { tenant: tenant.id, err });
       return { tenantId: tenant.id, error: { code: typeof e.code === 'string' ? e.code : 'SYNC.FAILED', message: String(e.message ?? err) } };

@@ -4,7 +4,8 @@
  * local stack's first sync.
  *
  * 1. Take the tenant's `sync` lock (LockStore, owner = the new run id): two runs of a
- *    tenant never overlap; a second request is refused with "a run is in progress: <id>".
+ *    tenant never overlap; a second request is refused with "a run is in progress: <id>"
+ *    and where that run stands (its last progress, when the lock frees: recover-runs.ts).
  *    Runs that lost the lock while planning/applying are closed as failed (sweepStaleRuns).
  * 2. Read the source: incremental = changesSince(stored watermarks) where the source has a
  *    change feed and both watermarks exist; otherwise a full snapshot. A caller that knows
@@ -20,21 +21,24 @@
  *    status awaiting_approval, the lock kept for the approval window. Empty: success at once.
  *    Otherwise: batches stored, totalBatches announced (status applying), phase 0 sent.
  */
-import type { DirectoryChanges, DirectorySnapshot, DirectoryObjectType, DirectorySource } from '../../domain/directory';
+import type { DirectoryChanges, DirectorySnapshot, DirectoryObjectType } from '../../domain/directory';
+import type { DirectorySource } from '../../ports/directory-source';
 import { planBatches, formatPlan } from '../../domain/plan-report';
 import { planSync } from '../../domain/plan-sync';
 import type { NeteaseState, SourceView, SyncPlan } from '../../domain/sync-plan';
 import { describeParkReason } from '../../domain/safety';
 import { ValidationError } from '../../errors/app-error';
 import { newRunId, type RunMode, type RunRecord, type RunTrigger } from '../../ports/run-store';
-import type { NeteaseSyncApi, SyncDeps } from './sync-deps';
+import type { SyncDeps } from './sync-deps';
+import type { NeteaseDirectory } from '../../ports/netease-directory';
 import { syncOptions } from './sync-deps';
-import { SyncRunInProgressError, syncTenant } from './sync-errors';
+import { syncTenant } from './sync-errors';
+import { inProgressError } from './recover-runs';
 import { loadMappingState } from './mapping-codec';
 import { readNeteaseState } from './netease-state';
-import { fanOutPhase, PLAN_DOC, recordWatermarkProblem, releaseRun, storeWatermarks, SYNC_LOCK, sweepStaleRuns, WATERMARKS_DOC, type PhaseSpan, type RunSummary } from './run-lifecycle';
+import { fanOutPhase, PLAN_DOC, planWarnings, recordWatermarkProblem, releaseRun, storeWatermarks, SYNC_LOCK, sweepStaleRuns, WATERMARKS_DOC, type PhaseSpan, type RunSummary } from './run-lifecycle';
 import { mapLimit } from '../../lib/map-limit';
-import { isMovedAwayId } from '../../domain/plan/legacy-moves';
+import { isMovedAwayId } from '../../domain/plan/moved-away';
 import { driftedObjects, driftSummary } from './drift-summary';
 
 export interface StartSyncInput {
@@ -83,7 +87,7 @@ export async function startSyncRun(deps: SyncDeps, input: StartSyncInput): Promi
 
   if (input.changes !== undefined && input.mode === 'full') throw new ValidationError('a run with given changes is incremental; do not ask for mode full', { code: 'SYNC.BAD_INPUT' });
   const lock = await locks.acquire(tenantId, SYNC_LOCK, runId, opts.lockTtlMs);
-  if (!lock.acquired) throw new SyncRunInProgressError(tenantId, lock.heldBy?.owner);
+  if (!lock.acquired) throw await inProgressError(deps, tenantId, lock.heldBy?.owner);
 
   let run: RunRecord | undefined;
   try {
@@ -116,6 +120,7 @@ export async function startSyncRun(deps: SyncDeps, input: StartSyncInput): Promi
     }
     // A changes reader may rewrite mappings (a person renamed in the source: re-read-changes.ts).
     if (typeof input.changes === 'function' && mode === 'incremental') state = await loadMappingState(mappings, tenantId, source.kind);
+    await touchRun(deps, tenantId, runId); // progress: the source is read (recover-runs.ts)
     const read = view.kind === 'changes' ? view.changes : view.snapshot;
     const fetched = { departments: read.departments.length, people: read.people.length };
 
@@ -126,12 +131,13 @@ export async function startSyncRun(deps: SyncDeps, input: StartSyncInput): Promi
     const adopt = mode === 'full' && (input.adopt ?? true);
     let netease: NeteaseState | undefined;
     let neteaseReads: number | undefined;
-    let api: NeteaseSyncApi | undefined;
+    let api: NeteaseDirectory | undefined;
     if (mode === 'full') {
       api = await deps.netease(tenant);
       const r = await readNeteaseState(api, { mappedAccountNames: new Map(state.accounts.map((a) => [a.accountName.toLowerCase(), a.status])) });
       netease = r.state;
       neteaseReads = r.calls;
+      await touchRun(deps, tenantId, runId);
     }
 
     // ---- plan --------------------------------------------------------------------------------
@@ -184,8 +190,8 @@ export async function startSyncRun(deps: SyncDeps, input: StartSyncInput): Promi
       const ended = (status: 'success' | 'warning', watermarksAdvanced: boolean) => ({
         summary: { ...summary, outcome: { status, applied: 0, failed: 0, blocked: 0, durationMs: deps.clock.now() - startedAt, watermarksAdvanced } },
       });
-      // Nothing to apply, but a known problem left in place (report-mode drift, a misplaced unit) is a warning.
-      const status = summary.unresolved && summary.unresolved.count > 0 ? 'warning' : 'success';
+      // Nothing to apply, but a known problem left in place (quarantine, report-mode drift, a misplaced unit) is a warning.
+      const status = planWarnings(summary).length > 0 ? 'warning' : 'success';
       run = await runs.transition(tenantId, runId, 'planning', status, { endedAt: deps.clock.now(), ...ended(status, true) });
       // A watermark the store refuses must not fail the run or keep the lock (finalizeRun's rule).
       const problem = await storeWatermarks(deps, tenantId, source.kind, runId);
@@ -258,6 +264,11 @@ function runSummaryFor(
       ? { approval: { reasons: plan.approval.reasons.map(describeParkReason), destructiveCount: plan.approval.destructive.length, destructive: plan.approval.destructive.slice(0, 100) } }
       : {}),
   };
+}
+
+/** Stamp progress on a planning run (its updatedAt), so the recovery does not take a live planner for dead. */
+async function touchRun(deps: SyncDeps, tenantId: string, runId: string): Promise<void> {
+  await deps.stores.runs.update(tenantId, runId, {});
 }
 
 /** Error messages of our adapters name operations and codes only; cap the length anyway. */

@@ -3,74 +3,13 @@
  * each caller's wiring (the planner and worker functions, the admin API, the CLI, the
  * local stack, tests and benchmarks), plus the tunables with their defaults.
  */
-import type { NeteaseClient } from '../../adapters/netease/netease.client';
 import type { TenantConfig } from '../../config/tenant-config.schema';
-import type { DirectorySource } from '../../domain/directory';
+import type { DirectorySource } from '../../ports/directory-source';
 import type { Logger } from '../../logging/logger';
 import type { Clock } from '../../ports/clock';
 import type { JobQueue } from '../../ports/job-queue';
+import type { NeteaseDirectory } from '../../ports/netease-directory';
 import type { StateStores } from '../../ports/state-stores';
-
-/**
- * The NetEase calls the sync engine makes: a structural subset of NeteaseClient, so tests
- * and benchmarks can pass the real client (over HTTP to the simulator) or a wrapper, plus
- * the optional {@link UnitReparenting} capability.
- */
-export type NeteaseSyncApi = UnitReparenting & AccountStatusListing & Pick<
-  NeteaseClient,
-  | 'domain'
-  | 'createUnit'
-  | 'updateUnit'
-  | 'deleteUnit'
-  | 'getUnit'
-  | 'getUnitList'
-  | 'createAccount'
-  | 'getAccount'
-  | 'updateAccount'
-  | 'moveUnit'
-  | 'suspendAccount'
-  | 'recoverAccount'
-  | 'deleteAccountSim'
-  | 'getAllAccounts'
->;
-
-/**
- * Optional: move a unit under another parent. The legacy API cannot (unit/updateUnit takes
- * unit_id, unit_name, unit_desc only: reference netease-qiye-api.md §2); NetEase's open
- * platform can (`unit/moveUnit`, §4). The wiring adds it only for tenants that configure
- * `netease.openPlatform` and store its `authCode`; without it the applier reports unit
- * moves as SYNC.UNIT_MOVE_UNSUPPORTED. (Not named `moveUnit`: that is account/moveUnit.)
- */
-export interface UnitReparenting {
-  /**
-   * Put unit `unitId` (with its accounts and sub-units, keeping its id) under
-   * `parentUnitId`, or at the top level when undefined. `expect.unitName` is the unit's
-   * name as the legacy API reports it: the move is refused (nothing sent) when the other API
-   * does not know the id under that name. Throws NeteaseApiError (retryable or not).
-   */
-  reparentUnit?(unitId: string, parentUnitId: string | undefined, expect: { unitName: string }): Promise<void>;
-}
-
-/** One mailbox with its unit and status, as the open platform lists it (§4). */
-export interface ListedAccountStatus {
-  accountName: string;
-  nickname?: string;
-  mobile?: string;
-  jobNo?: string;
-  unitId?: string;
-  /** §4 status 0 -> active, 1 -> suspended, 2 -> deleted; 4/5/6 (resigned, handover) and others -> unknown. */
-  status: 'active' | 'suspended' | 'deleted' | 'unknown';
-}
-
-/**
- * Optional: every mailbox of the domain with its unit and status in a few paged calls (the
- * open platform's unit/getAccountList, §4). The wiring adds it with `reparentUnit` for
- * tenants that configure `netease.openPlatform`; a full run then needs no getAccount per
- * mailbox (netease-state.ts). Assumes, like reparentUnit, that both APIs share unit ids.
- */
-export interface AccountStatusListing {
-  listAccountsWithStatus?(): Promise<ListedAccountStatus[]>;
-}
 
 export interface SyncOptions {
   /** Operations per stored batch (one SQS message). Small enough to finish well inside the worker timeout. */
@@ -92,6 +31,12 @@ export interface SyncOptions {
   resultTtlSeconds: number;
   /** Failed/blocked results included in a run's detail (the CSV export has all of them). */
   detailErrorLimit: number;
+  /**
+   * A planning or applying run with no progress for this long is stuck and is taken over
+   * (recover-runs.ts). Longer than the planner's timeout (300 s; it stamps progress between
+   * its stages) and than one batch, far shorter than lockTtlMs.
+   */
+  stuckAfterMs: number;
 }
 
 export const DEFAULT_SYNC_OPTIONS: SyncOptions = {
@@ -103,6 +48,7 @@ export const DEFAULT_SYNC_OPTIONS: SyncOptions = {
   fullReconcileHours: 24,
   resultTtlSeconds: 30 * 24 * 3600,
   detailErrorLimit: 500,
+  stuckAfterMs: 10 * 60_000,
 };
 
 export interface SyncDeps {
@@ -114,8 +60,8 @@ export interface SyncDeps {
   tenants(): readonly TenantConfig[];
   /** The tenant's directory source (its `sync.source`). */
   directory(tenant: TenantConfig): Promise<DirectorySource>;
-  /** The tenant's NetEase API. */
-  netease(tenant: TenantConfig): Promise<NeteaseSyncApi>;
+  /** The tenant's NetEase units and accounts. */
+  netease(tenant: TenantConfig): Promise<NeteaseDirectory>;
   /**
    * The initial password of a new mailbox. Default: 24 random characters from node:crypto.
    * Never logged, stored or returned (see apply-operation.ts).
@@ -124,6 +70,6 @@ export interface SyncDeps {
   options?: Partial<SyncOptions>;
 }
 
-export function syncOptions(deps: SyncDeps): SyncOptions {
+export function syncOptions(deps: Pick<SyncDeps, 'options'>): SyncOptions {
   return { ...DEFAULT_SYNC_OPTIONS, ...deps.options };
 }

@@ -5,11 +5,21 @@ import type { SyncDeps } from './sync-deps';
 
 /** A second run was asked for while one holds the tenant's lock. Not retryable: ask again later. */
 export class SyncRunInProgressError extends AppError {
+  /**
+   * @param progress where the holding run stands (recover-runs.ts describeProgress and its
+   *   fields: last progress, when the lock frees, stuck), when known.
+   */
   constructor(
     readonly tenantId: string,
     readonly runId: string | undefined,
+    progress?: { text: string; details: Record<string, unknown> },
   ) {
-    super('SYNC.RUN_IN_PROGRESS', `a run is in progress: ${runId ?? 'unknown'}`, { status: 409, expose: true, retryable: false, details: { tenantId, runId } });
+    super('SYNC.RUN_IN_PROGRESS', `a run is in progress: ${runId ?? 'unknown'}${progress ? ` (${progress.text})` : ''}`, {
+      status: 409,
+      expose: true,
+      retryable: false,
+      details: { tenantId, runId, ...(progress ? { progress: progress.details } : {}) },
+    });
   }
 }
 

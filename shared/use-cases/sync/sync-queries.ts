@@ -8,9 +8,9 @@ import { neteaseViewOf, type NeteaseView } from './explain-netease';
 import { explain, type Explanation } from '../../domain/plan-report';
 import { neteaseProfile, profileHash } from '../../domain/account-profile';
 import { isDefaultUnitId } from '../../domain/plan-sync';
-import type { AccountMapping, DestructiveItem, SyncPlan, UnitMapping } from '../../domain/sync-plan';
+import type { AccountMapping, DestructiveItem, ObjectNote, SyncPlan, UnitMapping } from '../../domain/sync-plan';
 import { DEFAULT_UNIT_ID } from '../../domain/sync-plan';
-import { isNeteaseError } from '../../adapters/netease/netease.errors';
+import { isNeteaseError } from '../../errors/netease-failure';
 import { NotFoundError, ValidationError } from '../../errors/app-error';
 import type { MappingRecord } from '../../ports/mapping-store';
 import type { ObjectResult, RunRecord } from '../../ports/run-store';
@@ -19,10 +19,14 @@ import type { SyncDeps } from './sync-deps';
 import { syncOptions } from './sync-deps';
 import { SyncRunInProgressError, SyncRunStateError, syncTenant } from './sync-errors';
 import { accountToWrite, recordToAccount, recordToUnit, unitToWrite } from './mapping-codec';
-import { PLAN_DOC, releaseRun, SYNC_LOCK } from './run-lifecycle';
+import { PLAN_DOC, releaseRun, runSummaryOf, SYNC_LOCK } from './run-lifecycle';
 import { csvLine } from './sync-util';
+import { runProgress, type RunProgress } from './recover-runs';
 
 // ---- runs ----------------------------------------------------------------------------------
+
+/** Planner notes about bad source data, listed by `runs show` (the plan document has every note). */
+const DATA_NOTES = ['departmentQuarantined', 'nameCleaned', 'mobileDropped', 'departmentMissing'] as const;
 
 export async function listRuns(deps: SyncDeps, tenantId: string, options: { limit?: number; cursor?: string } = {}): Promise<Page<RunRecord>> {
   syncTenant(deps, tenantId);
@@ -36,6 +40,11 @@ export interface RunDetail {
   errorsTruncated: boolean;
   /** For a parked run: everything it would suspend or delete. */
   destructive?: DestructiveItem[];
+  /** Problems of the source data the run worked around (quarantined departments, cleaned names, dropped mobiles, missing departments): first `detailErrorLimit`. */
+  dataNotes?: ObjectNote[];
+  dataNotesTruncated?: boolean;
+  /** Where the run stands: last progress, the phase in flight, stuck or not, when the lock frees (recover-runs.ts). */
+  progress: RunProgress;
 }
 
 export async function getRunDetail(deps: SyncDeps, tenantId: string, runId: string): Promise<RunDetail> {
@@ -55,10 +64,18 @@ export async function getRunDetail(deps: SyncDeps, tenantId: string, runId: stri
       errors.push(r);
     }
   }
-  const detail: RunDetail = { run, errors, errorsTruncated: truncated };
-  if (run.status === 'awaiting_approval') {
+  const lease = await deps.stores.locks.get(tenantId, SYNC_LOCK);
+  const detail: RunDetail = { run, errors, errorsTruncated: truncated, progress: runProgress(run, lease, deps.clock.now(), syncOptions(deps).stuckAfterMs) };
+  const noted = runSummaryOf(run)?.notes ?? {};
+  const wantsNotes = DATA_NOTES.some((c) => (noted[c] ?? 0) > 0);
+  if (run.status === 'awaiting_approval' || wantsNotes) {
     const plan = (await plans.getDocument(tenantId, runId, PLAN_DOC)) as SyncPlan | undefined;
-    if (plan?.approval) detail.destructive = plan.approval.destructive;
+    if (plan?.approval && run.status === 'awaiting_approval') detail.destructive = plan.approval.destructive;
+    if (plan && wantsNotes) {
+      const all = plan.report.notes.filter((n) => (DATA_NOTES as readonly string[]).includes(n.code));
+      detail.dataNotes = all.slice(0, limit);
+      if (all.length > limit) detail.dataNotesTruncated = true;
+    }
   }
   return detail;
 }

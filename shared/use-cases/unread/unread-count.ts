@@ -4,6 +4,7 @@
  * per person for a short time (tenant `unread.cacheSeconds`) so a busy portal doesn't
  * become a load on NetEase.
  */
+import { publicUrl } from '../../config/public-url';
 import type { TenantConfig } from '../../config/tenant-config.schema';
 import { NotConfiguredError } from '../../errors/app-error';
 import type { Logger } from '../../logging/logger';
@@ -24,6 +25,10 @@ export interface UnreadDeps {
   oaLinkSecret(tenant: TenantConfig): Promise<string>;
   /** NetEase's unread count for an account (the NeteaseClient's getUnreadCount). */
   unreadCount(tenant: TenantConfig, accountName: string): Promise<number>;
+  /** The deployment's SSO Function URL (stack output), for the "open mailbox" link when the tenant sets no sso.publicBaseUrl. */
+  ssoBaseUrl?: string;
+  /** The deployment's HTTP API URL (stack output): the widget's own address, and the SSO fallback (it serves /sso/{tenant} too). */
+  apiBaseUrl?: string;
 }
 
 export interface UnreadResult {
@@ -38,7 +43,7 @@ export interface UnreadResult {
 
 export async function unreadCount(
   deps: UnreadDeps,
-  req: { tenant: TenantConfig; query: Record<string, string | undefined>; ssoBaseUrl: string; widget?: { baseUrl: string; path: string } },
+  req: { tenant: TenantConfig; query: Record<string, string | undefined>; widget?: boolean },
 ): Promise<UnreadResult> {
   const { tenant } = req;
   const source = tenant.sync.source;
@@ -46,9 +51,13 @@ export async function unreadCount(
   const secret = await deps.oaLinkSecret(tenant);
   const link = await authenticateOaLink({ ...deps, oaLinkSecret: async () => secret }, tenant, req.query);
   const accountName = await resolveAccount({ tenant, mappings: deps.mappings, source, userId: link.user });
-  const ssoLink = buildOaLink({ baseUrl: req.ssoBaseUrl, tenantId: tenant.id, secret, user: link.user, now: deps.clock.now() });
+  // Links come from the configured public base URLs (shared/config/public-url.ts), never from the request's Host.
+  const ssoBase = publicUrl([tenant.sso.publicBaseUrl, deps.ssoBaseUrl, deps.apiBaseUrl], '', 'the unread count\'s sign-in link');
+  const ssoLink = buildOaLink({ baseUrl: ssoBase, tenantId: tenant.id, secret, user: link.user, now: deps.clock.now() });
   // Each signed link works once: the widget reloads itself through a new one, signed here.
-  const widgetLink = req.widget ? buildOaLink({ ...req.widget, tenantId: tenant.id, secret, user: link.user, now: deps.clock.now() }) : undefined;
+  const widgetLink = req.widget
+    ? buildOaLink({ baseUrl: publicUrl([deps.apiBaseUrl], '', 'the unread widget'), path: `/unread/${encodeURIComponent(tenant.id)}/widget`, tenantId: tenant.id, secret, user: link.user, now: deps.clock.now() })
+    : undefined;
 
   const hit = await deps.cache.get(tenant.id, 'unread', accountName);
   if (typeof hit === 'number') return { count: hit, cached: true, ssoLink, widgetLink };

@@ -1,5 +1,6 @@
 /**
- * DingTalk HTTP push callbacks (dingtalk.md §1, §3) over the shared accept flow.
+ * The DingTalk CallbackVerifier: HTTP push callbacks (dingtalk.md §1, §3), for the shared
+ * accept flow (shared/use-cases/callbacks/accept-callback.ts).
  *
  * `POST /callbacks/dingtalk/{tenant}?signature|msg_signature=…&timestamp|timeStamp=…&nonce=…`
  * with `{"encrypt":"…"}`. Every accepted push, check_url included, is answered with HTTP 200
@@ -7,10 +8,10 @@
  * else counts as a failed push, error 71009), within 1500 ms, so the work here is only crypto,
  * one dedup lease and one queue send.
  */
-import { parseDingtalkEvent } from '../../adapters/dingtalk/dingtalk-events';
+import { parseDingtalkEvent } from './dingtalk-events';
 import { BadCallbackRequestError, isCallbackError } from '../../crypto/callback-crypto-common';
 import { encryptReply, verifyAndDecrypt } from '../../crypto/dingtalk-callback-crypto';
-import { acceptCallback, type AcceptCallbackDeps, type CallbackHttpRequest, type CallbackReply, type ReplyBody, type VendorStep, type VerifiedCallback } from './accept-callback';
+import type { CallbackVerifier, CallbackVerifyInput, ReplyBody, VerifiedCallback } from '../../ports/callback-verifier';
 
 /**
  * Verifies, decrypts and classifies one DingTalk push for the tenant's app.
@@ -20,10 +21,10 @@ import { acceptCallback, type AcceptCallbackDeps, type CallbackHttpRequest, type
  * reply is encrypted for whichever of the two the push was addressed to, so DingTalk can
  * decrypt it. A payload naming another CorpId is refused (CALLBACK.WRONG_RECEIVER).
  */
-export const dingtalkStep: VendorStep = (input): VerifiedCallback => {
+function verifyDingtalk(input: CallbackVerifyInput): VerifiedCallback {
   const app = input.tenant.dingtalk;
-  // acceptCallback only calls the step for tenants with a dingtalk section.
-  if (!app) throw new Error('dingtalkStep called for a tenant without DingTalk');
+  // acceptCallback only calls the verifier for tenants with a dingtalk section.
+  if (!app) throw new Error('the DingTalk verifier was called for a tenant without DingTalk');
   if (input.method !== 'POST') throw new BadCallbackRequestError('DingTalk callbacks are POST requests');
   const verified = verifyAndDecrypt({
     token: input.token,
@@ -57,7 +58,7 @@ export const dingtalkStep: VendorStep = (input): VerifiedCallback => {
     case 'contact':
       return { kind: 'contact', event: parsed.event, ack };
   }
-};
+}
 
 /** A loggable name for an unusable payload's event type (short identifier or "unknown"). */
 function eventTypeOf(payload: Record<string, unknown>): string {
@@ -67,7 +68,10 @@ function eventTypeOf(payload: Record<string, unknown>): string {
   return 'unknown';
 }
 
-/** Accepts one DingTalk callback request; see {@link acceptCallback}. */
-export function acceptDingtalkCallback(deps: AcceptCallbackDeps, req: CallbackHttpRequest): Promise<CallbackReply> {
-  return acceptCallback(deps, 'dingtalk', dingtalkStep, req);
+/** Verifies DingTalk callbacks; see {@link verifyDingtalk}. */
+export class DingtalkCallbackVerifier implements CallbackVerifier {
+  readonly vendor = 'dingtalk' as const;
+  verify(input: CallbackVerifyInput): VerifiedCallback {
+    return verifyDingtalk(input);
+  }
 }

@@ -1,5 +1,6 @@
 /**
- * WeCom callbacks (wecom.md §1, §3) over the shared accept flow.
+ * The WeCom CallbackVerifier (wecom.md §1, §3), for the shared accept flow
+ * (shared/use-cases/callbacks/accept-callback.ts).
  *
  * - `GET /callbacks/wecom/{tenant}?msg_signature&timestamp&nonce&echostr`: URL verification.
  *   Verified, decrypted, and the bare plaintext is the whole response body (no quotes, BOM or
@@ -9,11 +10,11 @@
  *   a 200 with an empty body (wecom.md §1, 96466); no passive reply is needed for contact
  *   events.
  */
-import { decryptMessage, parseWecomEvent } from '../../adapters/wecom/wecom-events';
+import { decryptMessage, parseWecomEvent } from './wecom-events';
 import { BadCallbackRequestError, isCallbackError } from '../../crypto/callback-crypto-common';
 import { verifyUrl } from '../../crypto/wecom-callback-crypto';
 import { safeEventType } from '../../contracts/contact-event';
-import { acceptCallback, type AcceptCallbackDeps, type CallbackHttpRequest, type CallbackReply, type ReplyBody, type VendorStep, type VerifiedCallback } from './accept-callback';
+import type { CallbackVerifier, CallbackVerifyInput, ReplyBody, VerifiedCallback } from '../../ports/callback-verifier';
 
 const EMPTY_OK: ReplyBody = { contentType: 'text/plain; charset=utf-8', body: '' };
 
@@ -22,9 +23,9 @@ const EMPTY_OK: ReplyBody = { contentType: 'text/plain; charset=utf-8', body: ''
  * corpId). The signed timestamp window applies to the URL verification too: WeCom sends it
  * the moment the admin saves the URL.
  */
-export const wecomStep: VendorStep = (input): VerifiedCallback => {
+function verifyWecom(input: CallbackVerifyInput): VerifiedCallback {
   const corp = input.tenant.wecom;
-  if (!corp) throw new Error('wecomStep called for a tenant without WeCom');
+  if (!corp) throw new Error('the WeCom verifier was called for a tenant without WeCom');
   const credentials = { token: input.token, aesKey: input.aesKey, corpId: corp.corpId };
 
   if (input.method === 'GET') {
@@ -53,9 +54,12 @@ export const wecomStep: VendorStep = (input): VerifiedCallback => {
     throw err;
   }
   return parsed.type === 'contact' ? { kind: 'contact', event: parsed.event, ack } : { kind: 'ignored', eventType: parsed.eventType, ack };
-};
+}
 
-/** Accepts one WeCom callback request (GET verification or POST event); see {@link acceptCallback}. */
-export function acceptWecomCallback(deps: AcceptCallbackDeps, req: CallbackHttpRequest): Promise<CallbackReply> {
-  return acceptCallback(deps, 'wecom', wecomStep, req);
+/** Verifies WeCom callbacks; see {@link verifyWecom}. */
+export class WecomCallbackVerifier implements CallbackVerifier {
+  readonly vendor = 'wecom' as const;
+  verify(input: CallbackVerifyInput): VerifiedCallback {
+    return verifyWecom(input);
+  }
 }

@@ -1,0 +1,106 @@
+/**
+ * The console's words in Chinese and English. The language is `?lang=zh|en` (remembered in
+ * a cookie), else the browser's Accept-Language, else Chinese.
+ */
+export type Lang = 'zh' | 'en';
+
+const M = {
+  title: ['邮件桥接控制台', 'Mail Bridge console'],
+  overview: ['租户总览', 'Tenants'],
+  runs: ['同步记录', 'Runs'],
+  mappings: ['映射', 'Mappings'],
+  audit: ['操作日志', 'Audit log'],
+  dlq: ['死信队列', 'Dead letters'],
+  signOut: ['退出', 'Sign out'],
+  signedInAs: ['当前用户', 'Signed in as'],
+  role: ['角色', 'Role'],
+  'role.deployment-admin': ['部署管理员', 'deployment admin'],
+  'role.admin': ['租户管理员', 'tenant admin'],
+  'role.auditor': ['审计员（只读）', 'auditor (read-only)'],
+  signInTitle: ['登录控制台', 'Sign in to the console'],
+  signInWith: ['登录方式', 'Sign in with'],
+  'via.dingtalk': ['钉钉', 'DingTalk'],
+  'via.wecom': ['企业微信', 'WeCom'],
+  'via.cas': ['CAS 统一认证', 'CAS'],
+  'via.oa': ['OA 门户链接', 'OA portal link'],
+  oaHint: ['从 OA 门户的“邮件桥接控制台”链接进入。', 'Open the console link in your OA portal.'],
+  breakglassHint: ['部署管理员：运行 `qiye-bridge console link` 获取一次性登录链接。', 'Deployment admins: run `qiye-bridge console link` for a one-time sign-in link.'],
+  breakglassTitle: ['部署管理员紧急登录', 'Break-glass sign-in'],
+  breakglassButton: ['以部署管理员身份登录', 'Sign in as deployment admin'],
+  continue: ['继续', 'Continue'],
+  signedIn: ['已登录，正在打开控制台…', 'Signed in; opening the console…'],
+  source: ['数据源', 'Source'],
+  channels: ['渠道', 'Channels'],
+  secrets: ['密钥', 'Secrets'],
+  'secret.present': ['已配置', 'present'],
+  'secret.missing': ['缺失', 'missing'],
+  'secret.invalid': ['格式错误', 'invalid'],
+  lastRun: ['最近一次同步', 'Last run'],
+  lastCallback: ['最近一次回调', 'Last callback'],
+  tokenHealth: ['接口令牌', 'Vendor token'],
+  checkToken: ['检查', 'Check'],
+  apiUsage: ['本月接口用量', 'API usage this month'],
+  notMetered: ['尚未计量', 'not metered yet'],
+  dlqDepth: ['死信数量', 'DLQ depth'],
+  queue: ['队列', 'Queue'],
+  waiting: ['等待中', 'Waiting'],
+  redrive: ['重新投递', 'Redrive'],
+  syncNow: ['立即同步', 'Sync now'],
+  incremental: ['增量', 'Incremental'],
+  full: ['全量', 'Full'],
+  dryRun: ['试运行', 'Dry run'],
+  status: ['状态', 'Status'],
+  from: ['从', 'From'],
+  to: ['到', 'To'],
+  filter: ['筛选', 'Filter'],
+  any: ['全部', 'any'],
+  run: ['同步', 'Run'],
+  started: ['开始', 'Started'],
+  ended: ['结束', 'Ended'],
+  trigger: ['触发', 'Trigger'],
+  mode: ['模式', 'Mode'],
+  counts: ['计数', 'Counts'],
+  plan: ['计划', 'Plan'],
+  failedObjects: ['失败和被阻止的对象', 'Failed and blocked objects'],
+  csv: ['导出 CSV', 'Export CSV'],
+  approve: ['批准', 'Approve'],
+  reject: ['拒绝', 'Reject'],
+  note: ['备注', 'Note'],
+  parkedWarning: ['此同步因删除数量超过阈值而暂停。批准后将执行以下停用和删除：', 'This run is parked: it exceeds the deletion threshold. Approving applies exactly these suspensions and deletions:'],
+  decision: ['决定', 'Decision'],
+  search: ['搜索', 'Search'],
+  searchHint: ['姓名、邮箱账号或 ID', 'name, account or id'],
+  searchNames: ['同时按姓名搜索（读取数据源）', 'also match names (reads the source)'],
+  explain: ['解释', 'Explain'],
+  none: ['无', 'none'],
+  when: ['时间', 'When'],
+  who: ['操作人', 'Who'],
+  what: ['操作', 'What'],
+  target: ['对象', 'Target'],
+  outcome: ['结果', 'Outcome'],
+  detail: ['详情', 'Detail'],
+  forbidden: ['无权访问', 'Not allowed'],
+  notFound: ['未找到', 'Not found'],
+  badRequest: ['请求无效', 'Request refused'],
+  back: ['返回', 'Back'],
+  noTenants: ['你在任何租户上都没有控制台角色。请联系部署管理员。', 'You have no console role on any tenant. Ask a deployment admin.'],
+  type: ['类型', 'Type'],
+  sourceId: ['源 ID', 'Source id'],
+  neteaseId: ['网易 ID', 'NetEase id'],
+  name: ['名称', 'Name'],
+  history: ['历史调用', 'API history'],
+  sourceRecord: ['数据源记录', 'Source record'],
+  more: ['更多结果未显示', 'more results not shown'],
+} as const satisfies Record<string, readonly [string, string]>;
+
+export type MessageKey = keyof typeof M;
+
+export function t(lang: Lang, key: MessageKey): string {
+  return M[key][lang === 'zh' ? 0 : 1];
+}
+
+export function pickLang(query: string | undefined, cookie: string | undefined, acceptLanguage: string | undefined): Lang {
+  for (const v of [query, cookie]) if (v === 'zh' || v === 'en') return v;
+  const first = (acceptLanguage ?? '').split(',')[0]?.trim().toLowerCase() ?? '';
+  return first.startsWith('en') ? 'en' : 'zh';
+}

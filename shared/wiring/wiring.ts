@@ -1,0 +1,213 @@
+/**
+ * The composition root of a process: the only place that picks concrete adapters.
+ *
+ * `getWiring('<function name>')` gives a function's handler its use cases' dependencies,
+ * built on the process's runtime (shared/runtime/runtime.ts: env, tenant config, DynamoDB,
+ * SQS, secrets) and ONE set of tenant clients per process (./tenant-clients.ts: NetEase,
+ * DingTalk, WeCom, EKP, CAS; one rate limiter per tenant and vendor). In the local stack
+ * every function runs in one process and so shares those clients and limiters; the CLI
+ * builds the same clients through {@link createTenantClients}.
+ *
+ * Later features plug in here: a new use case gets a `*Deps()` builder below, a new vendor
+ * call gets a port in shared/ports/ and a client in tenant-clients.ts.
+ */
+import { createDynamoStateStores } from '../adapters/aws/dynamo-state.store';
+import { DynamoDirtyStore } from '../adapters/aws/dynamo-dirty.store';
+import { DynamoNotifyStore } from '../adapters/aws/dynamo-notify.store';
+import { DingtalkCallbackVerifier } from '../adapters/dingtalk/dingtalk.callback-verifier';
+import { WecomCallbackVerifier } from '../adapters/wecom/wecom.callback-verifier';
+import type { FunctionName } from '../contracts/app-manifest';
+import type { ContactEventVendor } from '../contracts/contact-event';
+import type { NotifyChannel } from '../contracts/notify-job';
+import type { TenantConfig, TenantsFile } from '../config/tenant-config.schema';
+import { ConfigError, NotConfiguredError } from '../errors/app-error';
+import type { Logger } from '../logging/logger';
+import { configureMetrics } from '../observability/metrics';
+import type { CallbackVerifier } from '../ports/callback-verifier';
+import type { SecretStore } from '../ports/secret-store';
+import type { StateStores } from '../ports/state-stores';
+import { getRuntime, type Runtime } from '../runtime/runtime';
+import type { ApplyContactEventsDeps } from '../use-cases/callbacks/apply-contact-events';
+import type { AcceptCallbackDeps } from '../use-cases/callbacks/accept-callback';
+import type { ConsoleDeps } from '../use-cases/console/console-deps';
+import type { AlertDeps } from '../use-cases/console/raise-alerts';
+import { loadTenantSigner } from '../use-cases/manage-keys';
+import type { CheckNewMailDeps } from '../use-cases/notify/check-new-mail';
+import type { PlanNotificationsDeps } from '../use-cases/notify/plan-notifications';
+import type { SignInDeps } from '../use-cases/sso/sign-in';
+import type { SyncDeps, SyncOptions } from '../use-cases/sync/sync-deps';
+import type { UnreadDeps } from '../use-cases/unread/unread-count';
+import { alertsDepsOf, consoleDepsOf } from './console';
+import { knownIdsFromMappings, neteaseShareFor, syncDepsOf, type SyncFunction } from './sync';
+import { createTenantClients, type TenantClients } from './tenant-clients';
+
+/** The callback verifier of each vendor (stateless: crypto and parsing only). */
+export const CALLBACK_VERIFIERS: Readonly<Record<ContactEventVendor, CallbackVerifier>> = {
+  dingtalk: new DingtalkCallbackVerifier(),
+  wecom: new WecomCallbackVerifier(),
+};
+
+/** What a function's handler is built from. */
+export interface Wiring {
+  readonly rt: Runtime;
+  readonly stores: StateStores;
+  readonly clients: TenantClients;
+  /** The sync engine's dependencies; `fn` sets the NetEase rate share (default: this function's). */
+  syncDeps(fn?: SyncFunction, options?: Partial<SyncOptions>): SyncDeps;
+  signInDeps(): SignInDeps & { config: TenantsFile; logger: Logger };
+  unreadDeps(): UnreadDeps & { config: TenantsFile };
+  acceptCallbackDeps(): AcceptCallbackDeps;
+  contactEventsDeps(): ApplyContactEventsDeps;
+  checkNewMailDeps(): CheckNewMailDeps;
+  planNotificationsDeps(): PlanNotificationsDeps;
+  /** The operator console (shared/wiring/console.ts); its sync engine runs with the admin's NetEase share. */
+  consoleDeps(): ConsoleDeps;
+  alertsDeps(): AlertDeps;
+}
+
+const wirings = new Map<string, { rt: Runtime; wiring: Wiring }>();
+// One TenantClients per secret store (that is, per runtime core) and NetEase share: in a
+// Lambda one per process; in the local stack one for every function.
+const clientsByCore = new WeakMap<SecretStore, Map<number, TenantClients>>();
+
+/** The process's wiring for `functionName`, built on first call and memoized (like getRuntime). */
+export function getWiring(functionName: FunctionName): Wiring {
+  const rt = getRuntime(functionName);
+  const existing = wirings.get(functionName);
+  // A runtime reset (tests, a local stack restart) gives a new runtime: build anew then.
+  if (existing && existing.rt === rt) return existing.wiring;
+  // Cold start of this function: its counts carry the manifest's name as `function`.
+  if (!existing) configureMetrics({ functionName });
+  const wiring = buildWiring(rt, functionName);
+  wirings.set(functionName, { rt, wiring });
+  return wiring;
+}
+
+/** The process's tenant clients for a runtime and NetEase share. */
+export function tenantClientsFor(rt: Runtime, share: number): TenantClients {
+  let byShare = clientsByCore.get(rt.secrets);
+  if (!byShare) clientsByCore.set(rt.secrets, (byShare = new Map()));
+  let clients = byShare.get(share);
+  if (!clients) {
+    const mappings = createDynamoStateStores(rt.ddb, rt.tableName, { clock: rt.clock }).mappings;
+    clients = createTenantClients({
+      secrets: rt.secrets,
+      stage: rt.stage,
+      logger: rt.logger,
+      clock: rt.clock,
+      neteaseShare: share,
+      knownIds: (t, source) => knownIdsFromMappings(mappings, t.id, source),
+    });
+    byShare.set(share, clients);
+  }
+  return clients;
+}
+
+function buildWiring(rt: Runtime, functionName: FunctionName): Wiring {
+  const stores = createDynamoStateStores(rt.ddb, rt.tableName, { clock: rt.clock });
+  const clients = tenantClientsFor(rt, neteaseShareFor(rt, functionName));
+  const oaLinkSecret = async (t: TenantConfig) => (await rt.tenantSecret(t.id, 'oa')).linkSecret;
+  return {
+    rt,
+    stores,
+    clients,
+    syncDeps(fn = functionName as SyncFunction, options = {}) {
+      const c = fn === functionName ? clients : tenantClientsFor(rt, neteaseShareFor(rt, fn));
+      // QIYE_SYNC_STUCK_SECONDS: how long a run may make no progress before it is taken over (crash tests use seconds).
+      const stuck = rt.env.QIYE_SYNC_STUCK_SECONDS !== undefined ? { stuckAfterMs: rt.env.QIYE_SYNC_STUCK_SECONDS * 1000 } : {};
+      return syncDepsOf({ stores, jobs: rt.jobs, clock: rt.clock, logger: rt.logger, tenants: () => rt.tenants.tenants }, c, { ...stuck, ...options });
+    },
+    signInDeps: () => ({
+      config: rt.tenants,
+      logger: rt.logger,
+      clock: rt.clock,
+      mappings: stores.mappings,
+      once: stores.once,
+      oaLinkSecret,
+      signer: (t) => loadTenantSigner({ secrets: rt.secrets, stage: rt.stage, tenantId: t.id, logger: rt.logger }),
+      vendorSso: (t, vendor) => clients.signInIdentity(t, vendor),
+      cas: (t) => clients.cas(t),
+      ...optionalUrl('ssoBaseUrl', rt.env.QIYE_SSO_BASE_URL ?? rt.env.QIYE_PUBLIC_BASE_URL),
+    }),
+    unreadDeps: () => ({
+      config: rt.tenants,
+      logger: rt.logger,
+      clock: rt.clock,
+      mappings: stores.mappings,
+      once: stores.once,
+      cache: stores.cache,
+      ...optionalUrl('ssoBaseUrl', rt.env.QIYE_SSO_BASE_URL),
+      ...optionalUrl('apiBaseUrl', rt.env.QIYE_PUBLIC_BASE_URL),
+      oaLinkSecret,
+      unreadCount: async (t, account) => (await clients.neteaseMailbox(t)).getUnreadCount(account),
+    }),
+    acceptCallbackDeps: () => ({
+      tenant: (id) => rt.tenant(id),
+      callbackSecret: (t, vendor) => rt.tenantSecret(t.id, vendor),
+      once: stores.once,
+      jobs: rt.jobs,
+      clock: rt.clock,
+      logger: rt.logger,
+    }),
+    contactEventsDeps: () => ({
+      // The worker only reads the source and plans: the planner's dependencies and NetEase share.
+      sync: syncDepsOf({ stores, jobs: rt.jobs, clock: rt.clock, logger: rt.logger, tenants: () => rt.tenants.tenants }, tenantClientsFor(rt, neteaseShareFor(rt, 'syncPlanner'))),
+      dirty: new DynamoDirtyStore(rt.ddb, rt.tableName, { clock: rt.clock }),
+    }),
+    checkNewMailDeps: () => ({
+      tenant: (id) => rt.tenant(id),
+      notifyStore: new DynamoNotifyStore(rt.ddb, rt.tableName, { clock: rt.clock }),
+      once: stores.once,
+      cache: stores.cache,
+      clock: rt.clock,
+      logger: rt.logger,
+      ssoBaseUrl: notificationSsoBaseUrl(rt),
+      mailLogs: (t) => clients.neteaseMailbox(t),
+      sender: (t, channel) => clients.noticeSender(t, channel),
+    }),
+    planNotificationsDeps: () => ({
+      tenants: rt.tenants.tenants,
+      mappings: stores.mappings,
+      notifyStore: new DynamoNotifyStore(rt.ddb, rt.tableName, { clock: rt.clock }),
+      jobs: rt.jobs,
+      clock: rt.clock,
+      logger: rt.logger,
+      channelReady: secretChannelCheck(rt),
+    }),
+    consoleDeps: () =>
+      consoleDepsOf(rt, stores, clients, syncDepsOf({ stores, jobs: rt.jobs, clock: rt.clock, logger: rt.logger, tenants: () => rt.tenants.tenants }, tenantClientsFor(rt, neteaseShareFor(rt, 'admin')))),
+    alertsDeps: () => alertsDepsOf(rt, stores, clients),
+  };
+}
+
+/** Links in notices go to the SSO Function URL when known, else the HTTP API's /sso route. */
+function notificationSsoBaseUrl(rt: Runtime): string {
+  const url = rt.env.QIYE_SSO_BASE_URL ?? rt.env.QIYE_PUBLIC_BASE_URL;
+  if (!url) {
+    throw new ConfigError('Function environment is invalid:', [{ file: 'env', path: 'QIYE_SSO_BASE_URL', reason: 'QIYE_SSO_BASE_URL or QIYE_PUBLIC_BASE_URL is required to link notifications to SSO' }]);
+  }
+  return url;
+}
+
+/**
+ * The channel secret must exist and hold the app secret that sends messages: DingTalk's
+ * `appSecret` (asyncsend_v2 uses the app's token), WeCom's self-built app `appSecret`
+ * (message/send is refused with the 通讯录同步 secret, reference wecom.md §4-6).
+ */
+export function secretChannelCheck(rt: Pick<Runtime, 'tenantSecret'>) {
+  return async (tenant: TenantConfig, channel: NotifyChannel): Promise<{ ok: true } | { ok: false; reason: string }> => {
+    try {
+      const secret = await rt.tenantSecret(tenant.id, channel);
+      if (!secret.appSecret) return { ok: false, reason: `the tenant's ${channel} secret has no appSecret (the self-built app's secret sends app messages)` };
+      return { ok: true };
+    } catch (err) {
+      if (err instanceof NotConfiguredError) return { ok: false, reason: err.message };
+      throw err;
+    }
+  };
+}
+
+/** `{ [key]: url }` when the stack output is set, else nothing (exactOptionalPropertyTypes). */
+function optionalUrl<K extends string>(key: K, url: string | undefined): Partial<Record<K, string>> {
+  return url ? ({ [key]: url } as Record<K, string>) : {};
+}

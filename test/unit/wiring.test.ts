@@ -1,0 +1,85 @@
+/**
+ * The composition root (shared/wiring): one set of tenant clients per process, shared by
+ * every function's wiring, rebuilt only when the runtime is reset or the tenant's key rotates.
+ */
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { getRuntime, resetRuntimeForTests } from '../../shared/runtime/runtime';
+import { generateTenantKey } from '../../shared/use-cases/manage-keys';
+import { CALLBACK_VERIFIERS, getWiring } from '../../shared/wiring/wiring';
+
+const SAVED = { ...process.env };
+
+describe('getWiring', () => {
+  beforeEach(async () => {
+    // Prepare: a local-stage environment with file secrets and the sandbox tenants.
+    const dir = await mkdtemp(join(tmpdir(), 'qiye-wiring-'));
+    Object.assign(process.env, {
+      QIYE_STAGE: 'local',
+      TABLE_NAME: 'qiye-bridge-local',
+      QIYE_SECRETS_BACKEND: 'file',
+      QIYE_SECRETS_FILE: join(dir, 'secrets.json'),
+      QIYE_TENANTS_FILE: resolve('config/tenants.local.json'),
+      QUEUE_URL_SYNC: 'http://127.0.0.1:1/000000000000/qiye-bridge-local-sync',
+      QIYE_PUBLIC_BASE_URL: 'http://127.0.0.1:3000',
+      AWS_REGION: 'us-east-1',
+    });
+    delete process.env.AWS_LAMBDA_FUNCTION_NAME;
+    resetRuntimeForTests();
+  });
+  afterEach(() => {
+    resetRuntimeForTests();
+    process.env = { ...SAVED };
+  });
+
+  it('gives every function of the process the same tenant clients, and one NetEase client per tenant', async () => {
+    const rt = getRuntime('admin');
+    await generateTenantKey({ secrets: rt.secrets, stage: rt.stage, tenantId: 'sandbox-dingtalk', bits: 1024 });
+    const tenant = rt.tenant('sandbox-dingtalk')!;
+
+    const unread = getWiring('unread');
+    const notify = getWiring('notifyWorker');
+    const planner = getWiring('syncPlanner');
+
+    expect(getWiring('unread')).toBe(unread);
+    expect(notify.clients).toBe(unread.clients);
+    expect(planner.clients).toBe(unread.clients);
+    const mailbox = await unread.clients.neteaseMailbox(tenant);
+    expect(await notify.clients.neteaseMailbox(tenant)).toBe(mailbox);
+    // The sync's directory is the same client (no open platform for this tenant).
+    expect(await planner.syncDeps().netease(tenant)).toBe(mailbox);
+    expect(await planner.syncDeps().directory(tenant)).toBe(await unread.clients.directorySource(tenant));
+  });
+
+  it('rebuilds the NetEase client when the tenant key rotates', async () => {
+    const rt = getRuntime('admin');
+    await generateTenantKey({ secrets: rt.secrets, stage: rt.stage, tenantId: 'sandbox-wecom', bits: 1024 });
+    const clients = getWiring('unread').clients;
+    const tenant = rt.tenant('sandbox-wecom')!;
+    const before = await clients.neteaseMailbox(tenant);
+
+    await generateTenantKey({ secrets: rt.secrets, stage: rt.stage, tenantId: 'sandbox-wecom', bits: 1024 });
+
+    expect(await clients.neteaseMailbox(tenant)).not.toBe(before);
+  });
+
+  it('builds anew after the runtime is reset', () => {
+    const before = getWiring('sso');
+    resetRuntimeForTests();
+    const after = getWiring('sso');
+    expect(after).not.toBe(before);
+    expect(after.clients).not.toBe(before.clients);
+  });
+
+  it('picks the verifier of the vendor the callback function serves', () => {
+    expect(CALLBACK_VERIFIERS.dingtalk.vendor).toBe('dingtalk');
+    expect(CALLBACK_VERIFIERS.wecom.vendor).toBe('wecom');
+  });
+
+  it('refuses a CAS look-up for a tenant without sso.cas, naming the setting', () => {
+    const rt = getRuntime('sso');
+    expect(() => getWiring('sso').clients.cas(rt.tenant('sandbox')!)).toThrow(/sso\.cas/);
+  });
+});
