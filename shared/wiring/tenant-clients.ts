@@ -66,7 +66,7 @@ import { wecomSender, type WecomNotifier } from '../adapters/wecom/wecom.notice-
 import { WecomSignIn } from '../adapters/wecom/wecom.sign-in';
 
 /** An open-platform account row in the port's terms (§4 status codes). */
-function listedAccountStatus(a: NeteaseOpenAccount): ListedAccountStatus {
+export function listedAccountStatus(a: NeteaseOpenAccount): ListedAccountStatus {
   return {
     accountName: a.accountName,
     ...(a.name !== undefined ? { nickname: a.name } : {}),

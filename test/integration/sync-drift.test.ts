@@ -4,31 +4,19 @@
  * finds every kind of drift and repairs it; report mode only reports it and ends warning.
  * The real sync engine, the real legacy client over HTTP, the NetEase simulator.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startNeteaseSimulator, type RunningNeteaseSimulator } from '../../local/simulators/netease';
+import { describe, expect, it } from 'vitest';
 import type { AdminEdit } from '../../local/simulators/netease/netease-sim.admin';
 import type { Department, Person } from '../../shared/domain/directory';
 import type { DriftItem } from '../../shared/domain/sync-plan';
 import { explainObject } from '../../shared/use-cases/sync';
 import type { NeteaseDirectory } from '../../shared/ports/netease-directory';
-import { NeteaseOpenClient } from '../../shared/adapters/netease/netease-open.client';
-import { createSyncHarness, driftCheck, MemoryDirectorySource, type HarnessOptions, type SyncHarness } from './sync-harness';
+import { listedAccountStatus } from '../../shared/wiring/tenant-clients';
+import { createSyncHarness, dept as d, driftCheck, fileSimulator, MemoryDirectorySource, openPlatformClient, person as p, type HarnessOptions, type SyncHarness } from './sync-harness';
 
-let sim: RunningNeteaseSimulator;
+const shared = fileSimulator(5);
 let counter = 0;
-const harnesses: SyncHarness[] = [];
-
-beforeAll(async () => {
-  sim = await startNeteaseSimulator({ seed: 5 });
-});
-afterAll(async () => {
-  for (const h of harnesses) await h.stop();
-  await sim.stop();
-});
 
 function org(): { departments: Department[]; people: Person[] } {
-  const d = (id: string, name: string, parentId?: string): Department => ({ id, name, order: 0, status: 'active', ...(parentId ? { parentId } : {}) });
-  const p = (id: string, dept: string, extra: Partial<Person> = {}): Person => ({ id, displayName: `Person ${id}`, email: `${id}@example.com`, departmentIds: [dept], mainDepartmentId: dept, status: 'active', ...extra });
   return {
     departments: [d('hq', '总部'), d('sales', '销售部', 'hq'), d('rnd', '研发部', 'hq'), d('east', '华东区', 'sales')],
     people: [p('p1', 'east'), p('p2', 'east'), p('p3', 'sales', { jobNumber: 'J3' }), p('p4', 'rnd'), p('p5', 'rnd'), p('p6', 'hq'), p('p7', 'hq')],
@@ -38,8 +26,8 @@ function org(): { departments: Department[]; people: Person[] } {
 async function setup(opts: HarnessOptions = {}): Promise<SyncHarness> {
   const tenantId = `d${++counter}-acme`;
   const o = org();
-  const h = await createSyncHarness({ sim, tenantId, domain: `${tenantId}.example.com`, source: new MemoryDirectorySource(o.departments, o.people), ...opts });
-  harnesses.push(h);
+  const h = await createSyncHarness({ sim: shared.sim, tenantId, domain: `${tenantId}.example.com`, source: new MemoryDirectorySource(o.departments, o.people), ...opts });
+  shared.keep(h);
   expect((await h.run({ mode: 'full' })).run.status).toBe('success');
   return h;
 }
@@ -135,25 +123,22 @@ describe('with the open platform configured', () => {
   it('reads statuses from its account list (getAccount only for a mapped mailbox it does not list) and repairs the drift', async () => {
     const tenantId = `d${++counter}-open`;
     const domain = `${tenantId}.example.com`;
-    const app = { domain, appId: `${tenantId}-app`, orgOpenId: `${tenantId}-org`, authCode: `${tenantId}-auth` };
-    sim.registerOpenApp(app);
-    const open = new NeteaseOpenClient({ baseUrl: sim.url, appId: app.appId, orgOpenId: app.orgOpenId, domain, timeoutMs: 5000, maxRetries: 2, requestsPerSecond: 1000 }, { authCode: async () => app.authCode, retryBaseDelayMs: 1, retryMaxDelayMs: 5 });
+    const open = openPlatformClient(shared.sim, tenantId, domain);
     const o = org();
     const h = await createSyncHarness({
-      sim,
+      sim: shared.sim,
       tenantId,
       domain,
       source: new MemoryDirectorySource(o.departments, o.people),
       wrapApi: (api) => {
         const w = Object.create(api) as NeteaseDirectory;
         w.reparentUnit = (unitId, parentUnitId, expect) => open.moveUnit(unitId, parentUnitId, expect);
-        // As shared/adapters/sources.ts composes it.
-        w.listAccountsWithStatus = async () =>
-          (await open.getAllAccounts()).map((a) => ({ accountName: a.accountName, ...(a.name ? { nickname: a.name } : {}), ...(a.unitId ? { unitId: a.unitId } : {}), status: a.status === 0 ? 'active' : a.status === 1 ? 'suspended' : a.status === 2 ? 'deleted' : 'unknown' }));
+        // As shared/wiring/tenant-clients.ts composes it.
+        w.listAccountsWithStatus = async () => (await open.getAllAccounts()).map(listedAccountStatus);
         return w;
       },
     });
-    harnesses.push(h);
+    shared.keep(h);
     await h.run({ mode: 'full' });
     await admin(h, [
       { action: 'suspendAccount', accountName: 'p1' },
@@ -164,7 +149,7 @@ describe('with the open platform configured', () => {
     const { run } = await h.run({ mode: 'full' });
     expect(run.status).toBe('success');
     expect(run.counts).toMatchObject({ drifted: 3, repaired: 3 });
-    const reads = sim.calls({ domain }).filter((c) => c.at >= since && /getAccount(List)?$/.test(c.path)).map((c) => `${c.path.replace(/^.*\/(qiyeservice\/api|api\/open)\//, '')}${c.params?.account_name ? ` ${c.params.account_name}` : ''}`);
+    const reads = shared.sim.calls({ domain }).filter((c) => c.at >= since && /getAccount(List)?$/.test(c.path)).map((c) => `${c.path.replace(/^.*\/(qiyeservice\/api|api\/open)\//, '')}${c.params?.account_name ? ` ${c.params.account_name}` : ''}`);
     expect(reads.sort()).toEqual(['account/getAccount p2', 'unit/getAccountList']);
     expect(await driftCheck(h)).toEqual([]);
   });

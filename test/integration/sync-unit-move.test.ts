@@ -5,34 +5,22 @@
  * nothing is deleted. The real sync engine (planner, SQS stand-in, real worker handler),
  * the real legacy and open-platform clients over HTTP, the NetEase simulator.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startNeteaseSimulator, type RunningNeteaseSimulator } from '../../local/simulators/netease';
-import { NeteaseOpenApiError, NeteaseOpenClient } from '../../shared/adapters/netease/netease-open.client';
+import { describe, expect, it } from 'vitest';
+import { NeteaseOpenApiError } from '../../shared/adapters/netease/netease-open.client';
 import { NeteaseApiError } from '../../shared/adapters/netease';
 import type { Department, Person } from '../../shared/domain/directory';
 import { getRunDetail } from '../../shared/use-cases/sync';
 import type { NeteaseDirectory } from '../../shared/ports/netease-directory';
-import { createSyncHarness, driftCheck, MemoryDirectorySource, type SyncHarness } from './sync-harness';
+import { createSyncHarness, dept as d, driftCheck, fileSimulator, MemoryDirectorySource, openPlatformClient, person as p, type SyncHarness } from './sync-harness';
 
-let sim: RunningNeteaseSimulator;
+const shared = fileSimulator(3);
 let counter = 0;
-const harnesses: SyncHarness[] = [];
-
-beforeAll(async () => {
-  sim = await startNeteaseSimulator({ seed: 3 });
-});
-afterAll(async () => {
-  for (const h of harnesses) await h.stop();
-  await sim.stop();
-});
 
 /**
  * HQ at the top; Sales and R&D under it; East and West under Sales; Platform under R&D.
  * Two people in East, one in West, one in Platform, one in Sales.
  */
 function org(): { departments: Department[]; people: Person[] } {
-  const d = (id: string, name: string, parentId?: string): Department => ({ id, name, order: 0, status: 'active', ...(parentId ? { parentId } : {}) });
-  const p = (id: string, dept: string): Person => ({ id, displayName: `Person ${id}`, email: `${id}@example.com`, departmentIds: [dept], mainDepartmentId: dept, status: 'active' });
   return {
     departments: [d('hq', '总部'), d('sales', '销售部', 'hq'), d('rnd', '研发部', 'hq'), d('east', '华东区', 'sales'), d('west', '华西区', 'sales'), d('platform', '平台组', 'rnd')],
     people: [p('p1', 'east'), p('p2', 'east'), p('p3', 'west'), p('p4', 'platform'), p('p5', 'sales')],
@@ -41,26 +29,21 @@ function org(): { departments: Department[]; people: Person[] } {
 
 /**
  * A tenant on the shared simulator; with `openPlatform`, its API gets reparentUnit from an
- * open-platform client the way shared/adapters/sources.ts composes it.
+ * open-platform client the way shared/wiring/tenant-clients.ts composes it.
  */
 async function setup(opts: { openPlatform: boolean; allowedIps?: string[]; afterMove?: () => void }): Promise<SyncHarness> {
   const tenantId = `m${++counter}-acme`;
   const domain = `${tenantId}.example.com`;
-  const app = { domain, appId: `${tenantId}-app`, orgOpenId: `${tenantId}-org`, authCode: `${tenantId}-auth`, ...(opts.allowedIps ? { allowedIps: opts.allowedIps } : {}) };
-  sim.registerOpenApp(app);
+  const mover = openPlatformClient(shared.sim, tenantId, domain, opts.allowedIps);
   const o = org();
   const h = await createSyncHarness({
-    sim,
+    sim: shared.sim,
     tenantId,
     domain,
     source: new MemoryDirectorySource(o.departments, o.people),
     ...(opts.openPlatform
       ? {
           wrapApi: (api: NeteaseDirectory): NeteaseDirectory => {
-            const mover = new NeteaseOpenClient(
-              { baseUrl: sim.url, appId: app.appId, orgOpenId: app.orgOpenId, domain, timeoutMs: 5000, maxRetries: 2, requestsPerSecond: 1000 },
-              { authCode: async () => app.authCode, retryBaseDelayMs: 1, retryMaxDelayMs: 5 },
-            );
             const withMoves = Object.create(api) as NeteaseDirectory;
             withMoves.reparentUnit = async (unitId, parentUnitId, expect) => {
               await mover.moveUnit(unitId, parentUnitId, expect);
@@ -71,7 +54,7 @@ async function setup(opts: { openPlatform: boolean; allowedIps?: string[]; after
         }
       : {}),
   });
-  harnesses.push(h);
+  shared.keep(h);
   return h;
 }
 
@@ -83,7 +66,7 @@ async function unitOf(h: SyncHarness, departmentId: string): Promise<string> {
 
 /** NetEase calls that change something since `since`, by full path (the open platform's moveUnit vs account/moveUnit). */
 function writes(h: SyncHarness, since: number): Array<{ path: string; outcome: string }> {
-  return sim
+  return shared.sim
     .calls({ domain: h.tenant.netease.domain })
     .filter((c) => c.at >= since && /\/(createUnit|updateUnit|deleteUnit|updateUnitRank|createAccount|updateAccount|updatePassword|moveUnit|suspendAccount|recoverAccount|deleteAccountSim)$/.test(c.path))
     .map((c) => ({ path: c.path.replace(/^.*\/(qiyeservice\/api|api\/open)\//, ''), outcome: c.outcome }));
