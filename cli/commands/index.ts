@@ -6,6 +6,7 @@ import { secretsSet } from './secrets';
 import { simulateCallback } from './simulate';
 import { ssoLink } from './sso-link';
 import { syncCommands } from './sync';
+import { linksCommands } from './links';
 
 /** Every subcommand, in the order `--help` lists them. */
-export const commands: Command[] = [configValidate, tenantsList, keysGenerate, keysImport, keysInspect, keysShow, secretsSet, ssoLink, consoleLink, ...syncCommands, simulateCallback];
+export const commands: Command[] = [configValidate, tenantsList, keysGenerate, keysImport, keysInspect, keysShow, secretsSet, ssoLink, consoleLink, ...syncCommands, ...linksCommands, simulateCallback];

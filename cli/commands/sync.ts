@@ -106,6 +106,13 @@ async function inProcessTransport(ctx: CliContext): Promise<AdminTransport> {
   );
   const clients = await tenantClientsFor(ctx, logger);
   const router = new Router();
+  // Identity links (links list | import | explain | pull) share the transport.
+  const [{ registerLinksRoutes }, { DynamoLinkStore }, { linksDepsOf }] = await Promise.all([
+    import('../../functions/http/admin/links.routes'),
+    import('../../shared/adapters/aws/dynamo-link.store'),
+    import('../../shared/wiring/links'),
+  ]);
+  registerLinksRoutes(router, { config: ctx.config(), links: linksDepsOf({ links: new DynamoLinkStore(createDocumentClient(), tableName(ctx.stage)), clients, clock: systemClock, logger }) });
   registerSyncRoutes(router, {
     sync: syncDepsOf(
       { stores: createDynamoStateStores(createDocumentClient(), tableName(ctx.stage)), jobs: new SqsJobQueue({ client: sqs, queueUrls }), clock: systemClock, logger, tenants: () => ctx.config().tenants },
@@ -152,7 +159,7 @@ async function transportFor(ctx: CliContext): Promise<AdminTransport> {
 }
 
 /** Call a route and return its JSON, or throw the API's error (code and message). */
-async function call(ctx: CliContext, method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<any> {
+export async function call(ctx: CliContext, method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<any> {
   const res = await (await transportFor(ctx))(method, path, body);
   if (res.status >= 400) {
     const code = res.json?.error ?? `HTTP_${res.status}`;
@@ -209,7 +216,7 @@ function runIdOf(values: Record<string, unknown>): string {
   return values.run;
 }
 
-function tenantOf(ctx: CliContext, values: Record<string, unknown>): string {
+export function tenantOf(ctx: CliContext, values: Record<string, unknown>): string {
   return ctx.tenant(values.tenant as string | undefined).id;
 }
 
@@ -477,6 +484,19 @@ export const mappingsList: Command = {
   },
 };
 
+/** The rows of a CSV file given as `--file`, without its header row when it is `header`. */
+export async function readCsvRows(file: unknown, header: string): Promise<string[][]> {
+  if (typeof file !== 'string') throw new ValidationError('--file <links.csv> is required.');
+  const { parseCsv } = await import('../../shared/use-cases/sync/sync-util');
+  let rows: string[][];
+  try {
+    rows = parseCsv(await readFile(file, 'utf8'));
+  } catch (err) {
+    throw new ValidationError(`Cannot read ${file}: ${(err as Error).message}`);
+  }
+  return rows[0] && rows[0].map((c) => c.trim().toLowerCase()).join(',') === header ? rows.slice(1) : rows;
+}
+
 export const mappingsImport: Command = {
   name: 'mappings import',
   summary: 'Link source objects to existing NetEase objects from a CSV (sourceId,type,neteaseId); all rows are checked first, any problem writes nothing.',
@@ -484,15 +504,7 @@ export const mappingsImport: Command = {
   options: { tenant: { type: 'string' }, file: { type: 'string' } },
   async run({ values }, ctx) {
     const tenant = tenantOf(ctx, values);
-    if (typeof values.file !== 'string') throw new ValidationError('--file <links.csv> is required.');
-    const { parseCsv } = await import('../../shared/use-cases/sync/sync-util');
-    let rows: string[][];
-    try {
-      rows = parseCsv(await readFile(values.file, 'utf8'));
-    } catch (err) {
-      throw new ValidationError(`Cannot read ${values.file}: ${(err as Error).message}`);
-    }
-    if (rows[0] && rows[0].map((c) => c.trim().toLowerCase()).join(',') === 'sourceid,type,neteaseid') rows = rows.slice(1);
+    const rows = await readCsvRows(values.file, 'sourceid,type,neteaseid');
     const problems: string[] = [];
     const links = rows.map((r, i) => {
       if (r.length !== 3) problems.push(`line ${i + 1}: expected 3 columns (sourceId,type,neteaseId), found ${r.length}`);

@@ -19,6 +19,7 @@ import type { TenantConfig } from '../../shared/config/tenant-config.schema';
 import { tableName } from '../../shared/adapters/aws/table-definition';
 import { FUNCTION_URL_FN, FUNCTIONS, QUEUES, ROUTES, SCHEDULES, queueName, type FunctionName, type QueueName } from '../../shared/contracts/app-manifest';
 import { BridgeAlarms } from '../constructs/bridge-alarms';
+import { BridgeDashboard } from '../constructs/bridge-dashboard';
 import { BridgeFunction } from '../constructs/bridge-function';
 import { BridgeHttpApi, DEFAULT_STAGE_NAME } from '../constructs/bridge-http-api';
 import { BridgeSchedule } from '../constructs/bridge-schedule';
@@ -42,6 +43,8 @@ export class ServiceStack extends Stack {
   readonly httpApi: BridgeHttpApi;
   readonly functionUrl: FunctionUrl | undefined;
   readonly alarms: BridgeAlarms;
+  /** Business counts (EMF) and DLQ depths on one CloudWatch dashboard. */
+  readonly dashboard: BridgeDashboard;
   readonly schedules: BridgeSchedule[] = [];
   readonly egress: StaticEgress | undefined;
 
@@ -102,6 +105,7 @@ export class ServiceStack extends Stack {
     }
 
     for (const q of queueNames) this.alarms.dlqNotEmpty(q, dlqs[q]);
+    this.dashboard = new BridgeDashboard(this, 'Dashboard', { stage, deadLetterQueues: dlqs });
     const scheduled = new Set(SCHEDULES.map((s) => s.fn));
     for (const bf of Object.values(this.functions)) {
       // Workers and the planner run unattended: a failed invocation is otherwise silent.

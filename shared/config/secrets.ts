@@ -71,9 +71,10 @@ export function secretName(stage: string, tenantId: string, kind: SecretKind): s
  */
 export async function readTenantSecret<K extends SecretKind>(
   secrets: { getJson(name: string): Promise<Record<string, unknown> | undefined> },
-  where: { stage: string; tenantId: string; kind: K; code: string },
+  /** `name`: another secret of the same kind than the tenant's (an extra channel, shared/config/channels.ts). */
+  where: { stage: string; tenantId: string; kind: K; code: string; name?: string | undefined },
 ): Promise<SecretValue<K>> {
-  const name = secretName(where.stage, where.tenantId, where.kind);
+  const name = where.name ?? secretName(where.stage, where.tenantId, where.kind);
   const raw = await secrets.getJson(name);
   if (!raw) throw new NotConfiguredError(`Secret ${name} is missing`, { code: where.code });
   const parsed = secretSchemas[where.kind].safeParse(raw);

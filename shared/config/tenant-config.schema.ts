@@ -228,6 +228,37 @@ const syncSchema = z
   })
   .strict();
 
+/**
+ * Where people sign in and get notices, apart from the directory source (`sync.source`).
+ * The top-level `dingtalk` / `wecom` sections are channels already (ids `dingtalk`, `wecom`);
+ * `channels` adds more, e.g. one DingTalk org per subsidiary over one mail domain. Each
+ * extra channel's app secret lives in its own secret (shared/config/channels.ts).
+ */
+const CHANNEL_ID = /^[a-z0-9][a-z0-9-]{0,30}[a-z0-9]$/;
+const channelIdSchema = z
+  .string()
+  .regex(CHANNEL_ID, 'must be 2-32 characters of a-z, 0-9 and -')
+  .refine((id) => id !== 'dingtalk' && id !== 'wecom', { message: 'is reserved for the top-level dingtalk / wecom section' });
+const channelSchema = z.discriminatedUnion('vendor', [
+  dingtalkSchema.extend({ vendor: z.literal('dingtalk'), id: channelIdSchema }).strict(),
+  wecomSchema.extend({ vendor: z.literal('wecom'), id: channelIdSchema }).strict(),
+]);
+
+/**
+ * How a channel user is matched to one person of the source (shared/domain/identity-match.ts):
+ * an ordered rule list, first rule that finds anyone decides; two candidates = ambiguous.
+ */
+const linksSchema = z
+  .object({
+    rules: z
+      .array(z.string().regex(/^(userid|jobNumber|mobile|email|loginName)(=(id|jobNumber|mobile|email|loginName))?$/, 'must be an attribute (jobNumber, mobile, email, loginName) or channelAttr=sourceAttr such as userid=loginName'))
+      .min(1)
+      .default(['jobNumber', 'mobile', 'email']),
+    /** Whom an unlinked person should ask (shown on the refusal page), e.g. "IT 服务台 ext. 8000". */
+    helpContact: z.string().min(1).max(200).optional(),
+  })
+  .strict();
+
 const notificationsSchema = z
   .object({
     enabled: z.boolean().default(false),
@@ -292,9 +323,16 @@ export const tenantSchema = z
     sync: syncSchema.default(syncSchema.parse({})),
     notifications: notificationsSchema.default(notificationsSchema.parse({})),
     console: consoleSchema.default(consoleSchema.parse({})),
+    channels: z.array(channelSchema).default([]),
+    links: linksSchema.default(linksSchema.parse({})),
   })
   .strict()
   .superRefine((t, ctx) => {
+    const ids = new Set<string>();
+    t.channels.forEach((c, i) => {
+      if (ids.has(c.id)) ctx.addIssue({ code: 'custom', path: ['channels', i, 'id'], message: `duplicates channel id "${c.id}"` });
+      ids.add(c.id);
+    });
     const src = t.sync.source;
     if (src && !t[src]) {
       ctx.addIssue({ code: 'custom', path: ['sync', 'source'], message: `is "${src}" but the tenant has no "${src}" section` });
@@ -303,8 +341,8 @@ export const tenantSchema = z
     if (t.notifications.enabled && !ch) {
       ctx.addIssue({ code: 'custom', path: ['notifications', 'channel'], message: 'is required when notifications are enabled' });
     }
-    if (ch && !t[ch]) {
-      ctx.addIssue({ code: 'custom', path: ['notifications', 'channel'], message: `is "${ch}" but the tenant has no "${ch}" section` });
+    if (ch && !t[ch] && !t.channels.some((c) => c.vendor === ch)) {
+      ctx.addIssue({ code: 'custom', path: ['notifications', 'channel'], message: `is "${ch}" but the tenant has no "${ch}" section or channel` });
     }
     const alerts = t.console.alerts;
     if ((alerts.channel === 'dingtalk' || alerts.channel === 'wecom') && !t[alerts.channel]) {

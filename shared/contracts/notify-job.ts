@@ -46,6 +46,8 @@ export const notifyJobSchema = z
     /** The planner run that made this batch (logs only), `newRunId()` format. */
     runId: z.string().min(1).max(64),
     channel: z.enum(NOTIFY_CHANNELS),
+    /** An extra channel of that vendor (tenant `channels[].id`); absent = the top-level section's app. */
+    channelId: z.string().regex(/^[a-z0-9][a-z0-9-]{0,30}[a-z0-9]$/).optional(),
     /** When the planner made the batch, ms since the epoch. */
     plannedAt: z.number().int().nonnegative(),
     people: z.array(notifyPersonSchema).min(1).max(MAX_NOTIFY_BATCH_SIZE),

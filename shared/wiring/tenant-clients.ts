@@ -38,6 +38,9 @@
 import { secretName, secretSchemas } from '../config/secrets';
 import type { TenantConfig } from '../config/tenant-config.schema';
 import type { NotifyChannel } from '../contracts/notify-job';
+import { channelSecretName, channelView, findChannel, type TenantChannel } from '../config/channels';
+import type { ChannelDirectory } from '../ports/channel-directory';
+import { directoryAsChannel } from './channel-directory';
 import { NotConfiguredError } from '../errors/app-error';
 import type { Logger } from '../logging/logger';
 import type { CasTicketValidator } from '../ports/cas-ticket-validator';
@@ -104,10 +107,12 @@ export interface TenantClients {
   neteaseMailbox(tenant: TenantConfig): Promise<NeteaseMailbox>;
   /** The tenant's directory source (its `sync.source`). */
   directorySource(tenant: TenantConfig): Promise<DirectorySource>;
-  /** Sign-in through the tenant's DingTalk or WeCom app. */
-  signInIdentity(tenant: TenantConfig, vendor: SsoVendor): Promise<SignInIdentity>;
-  /** New-mail notices through the tenant's DingTalk or WeCom app. */
-  noticeSender(tenant: TenantConfig, channel: NotifyChannel): Promise<NotificationSender>;
+  /** Sign-in through the tenant's DingTalk or WeCom app (`channelId`: an extra channel's app). */
+  signInIdentity(tenant: TenantConfig, vendor: SsoVendor, channelId?: string): Promise<SignInIdentity>;
+  /** New-mail notices through the tenant's DingTalk or WeCom app (`channelId`: an extra channel's app). */
+  noticeSender(tenant: TenantConfig, channel: NotifyChannel, channelId?: string): Promise<NotificationSender>;
+  /** The users of one of the tenant's channels (ids and match attributes), for the identity links. */
+  channelDirectory(tenant: TenantConfig, channel: TenantChannel): Promise<ChannelDirectory>;
   /** The tenant's CAS server (`sso.cas`). */
   cas(tenant: TenantConfig): CasTicketValidator;
   /** Console alerts: DingTalk work notices and WeCom app messages through the tenant's app. */
@@ -141,6 +146,27 @@ export function createTenantClients(opts: TenantClientsOptions): TenantClients {
   // One client per tenant for the source, sign-in and notices: one token cache, one limiter.
   const dingtalkOf = (t: TenantConfig) => cached(dingtalk, t, () => createDingtalkClient(t, { secrets: opts.secrets, stage: opts.stage, limiters, logger: loggerOf(t) }));
   const wecomOf = (t: TenantConfig) => cached(wecom, t, () => createWecomClient(t, { secrets: opts.secrets, stage: opts.stage, limiters, logger: loggerOf(t) }));
+  // Extra channels (shared/config/channels.ts): their own app, secret and client, keyed tenant/channel.
+  const channelClients = new Map<string, DingtalkClient | WecomClient>();
+  const channelOf = (t: TenantConfig, vendor: SsoVendor, channelId: string | undefined) => {
+    const channel = findChannel(t, vendor, channelId ?? vendor);
+    if (!channel) throw new NotConfiguredError(`Tenant ${t.id} has no ${vendor} channel "${channelId ?? vendor}"`, { code: 'CHANNEL.NOT_CONFIGURED' });
+    return channel;
+  };
+  const clientOf = (t: TenantConfig, channel: TenantChannel): DingtalkClient | WecomClient => {
+    if (channel.id === channel.vendor) return channel.vendor === 'dingtalk' ? dingtalkOf(t) : wecomOf(t);
+    const key = `${t.id}/${channel.id}`;
+    let c = channelClients.get(key);
+    if (!c) {
+      const view = channelView(t, channel);
+      const deps = { secrets: opts.secrets, stage: opts.stage, secretName: channelSecretName(opts.stage, t.id, channel), limiters, logger: loggerOf(t)?.child({ channel: channel.id }) };
+      c = channel.vendor === 'dingtalk' ? createDingtalkClient(view, deps) : createWecomClient(view, deps);
+      channelClients.set(key, c);
+    }
+    return c;
+  };
+  const dingtalkChannel = (t: TenantConfig, id?: string) => clientOf(t, channelOf(t, 'dingtalk', id)) as DingtalkClient;
+  const wecomChannel = (t: TenantConfig, id?: string) => clientOf(t, channelOf(t, 'wecom', id)) as WecomClient;
 
   /** The authCode in the tenant's netease secret, or undefined (never logged). */
   const readAuthCode = async (tenant: TenantConfig): Promise<string | undefined> => {
@@ -242,11 +268,17 @@ export function createTenantClients(opts: TenantClientsOptions): TenantClients {
       }
       return p;
     },
-    async signInIdentity(tenant, vendor) {
-      return vendor === 'dingtalk' ? new DingtalkSignIn(dingtalkOf(tenant)) : new WecomSignIn(wecomOf(tenant));
+    async signInIdentity(tenant, vendor, channelId) {
+      return vendor === 'dingtalk' ? new DingtalkSignIn(dingtalkChannel(tenant, channelId)) : new WecomSignIn(wecomChannel(tenant, channelId));
     },
-    async noticeSender(tenant, channel) {
-      return channel === 'dingtalk' ? dingtalkSender(dingtalkOf(tenant)) : wecomSender(wecomOf(tenant));
+    async noticeSender(tenant, channel, channelId) {
+      return channel === 'dingtalk' ? dingtalkSender(dingtalkChannel(tenant, channelId)) : wecomSender(wecomChannel(tenant, channelId));
+    },
+    async channelDirectory(tenant, channel) {
+      const client = clientOf(tenant, channel);
+      // The vendors' own directory sources read the org (and go through the client's limiter).
+      const source = channel.vendor === 'dingtalk' ? new DingtalkDirectorySource(client as DingtalkClient, clockOpt) : new WecomDirectorySource(client as WecomClient, clockOpt);
+      return directoryAsChannel(channel.vendor, source);
     },
     cas(tenant) {
       const cas = tenant.sso.cas;

@@ -14,6 +14,9 @@
 import { createDynamoStateStores } from '../adapters/aws/dynamo-state.store';
 import { DynamoDirtyStore } from '../adapters/aws/dynamo-dirty.store';
 import { DynamoNotifyStore } from '../adapters/aws/dynamo-notify.store';
+import { DynamoLinkStore } from '../adapters/aws/dynamo-link.store';
+import type { LinksDeps } from '../use-cases/links/links-deps';
+import { linksDepsOf } from './links';
 import { DingtalkCallbackVerifier } from '../adapters/dingtalk/dingtalk.callback-verifier';
 import { WecomCallbackVerifier } from '../adapters/wecom/wecom.callback-verifier';
 import type { FunctionName } from '../contracts/app-manifest';
@@ -63,6 +66,8 @@ export interface Wiring {
   /** The operator console (shared/wiring/console.ts); its sync engine runs with the admin's NetEase share. */
   consoleDeps(): ConsoleDeps;
   alertsDeps(): AlertDeps;
+  /** The identity links' dependencies (links pull, callback refresh, CLI). */
+  linksDeps(): LinksDeps;
 }
 
 const wirings = new Map<string, { rt: Runtime; wiring: Wiring }>();
@@ -107,6 +112,8 @@ function buildWiring(rt: Runtime, functionName: FunctionName): Wiring {
   const stores = createDynamoStateStores(rt.ddb, rt.tableName, { clock: rt.clock });
   const clients = tenantClientsFor(rt, neteaseShareFor(rt, functionName));
   const oaLinkSecret = async (t: TenantConfig) => (await rt.tenantSecret(t.id, 'oa')).linkSecret;
+  const links = new DynamoLinkStore(rt.ddb, rt.tableName, { clock: rt.clock });
+  const linksDeps = linksDepsOf({ links, clients, clock: rt.clock, logger: rt.logger });
   return {
     rt,
     stores,
@@ -125,7 +132,8 @@ function buildWiring(rt: Runtime, functionName: FunctionName): Wiring {
       once: stores.once,
       oaLinkSecret,
       signer: (t) => loadTenantSigner({ secrets: rt.secrets, stage: rt.stage, tenantId: t.id, logger: rt.logger }),
-      vendorSso: (t, vendor) => clients.signInIdentity(t, vendor),
+      vendorSso: (t, vendor, channelId) => clients.signInIdentity(t, vendor, channelId),
+      links,
       cas: (t) => clients.cas(t),
       ...optionalUrl('ssoBaseUrl', rt.env.QIYE_SSO_BASE_URL ?? rt.env.QIYE_PUBLIC_BASE_URL),
     }),
@@ -153,6 +161,7 @@ function buildWiring(rt: Runtime, functionName: FunctionName): Wiring {
       // The worker only reads the source and plans: the planner's dependencies and NetEase share.
       sync: syncDepsOf({ stores, jobs: rt.jobs, clock: rt.clock, logger: rt.logger, tenants: () => rt.tenants.tenants }, tenantClientsFor(rt, neteaseShareFor(rt, 'syncPlanner'))),
       dirty: new DynamoDirtyStore(rt.ddb, rt.tableName, { clock: rt.clock }),
+      links: linksDeps,
     }),
     checkNewMailDeps: () => ({
       tenant: (id) => rt.tenant(id),
@@ -163,7 +172,7 @@ function buildWiring(rt: Runtime, functionName: FunctionName): Wiring {
       logger: rt.logger,
       ssoBaseUrl: notificationSsoBaseUrl(rt),
       mailLogs: (t) => clients.neteaseMailbox(t),
-      sender: (t, channel) => clients.noticeSender(t, channel),
+      sender: (t, channel, channelId) => clients.noticeSender(t, channel, channelId),
     }),
     planNotificationsDeps: () => ({
       tenants: rt.tenants.tenants,
@@ -173,10 +182,12 @@ function buildWiring(rt: Runtime, functionName: FunctionName): Wiring {
       clock: rt.clock,
       logger: rt.logger,
       channelReady: secretChannelCheck(rt),
+      links,
     }),
     consoleDeps: () =>
       consoleDepsOf(rt, stores, clients, syncDepsOf({ stores, jobs: rt.jobs, clock: rt.clock, logger: rt.logger, tenants: () => rt.tenants.tenants }, tenantClientsFor(rt, neteaseShareFor(rt, 'admin')))),
     alertsDeps: () => alertsDepsOf(rt, stores, clients),
+    linksDeps: () => linksDeps,
   };
 }
 

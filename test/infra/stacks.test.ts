@@ -15,6 +15,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { createTableInput, TABLE_TTL_ATTRIBUTE, tableName } from '../../shared/adapters/aws/table-definition';
 import { FUNCTION_URL_FN, FUNCTIONS, QUEUES, ROUTES, SCHEDULES, queueName, queueUrlEnv, type FunctionSpec } from '../../shared/contracts/app-manifest';
 import { deploymentSecretName, secretKindsFor, secretName, SECRET_KINDS } from '../../shared/config/secrets';
+import { DASHBOARD_GRAPHS } from '../../infra/constructs/bridge-dashboard';
 import { functionName } from '../../infra/constructs/bridge-function';
 import { CALLS_VENDOR_APIS } from '../../infra/constructs/static-egress';
 import { DEFAULT_LOG_RETENTION_DAYS } from '../../infra/deploy-config';
@@ -343,6 +344,33 @@ describe('service stack: queues, schedules and alarms', () => {
 
     s.service.resourceCountIs('AWS::SNS::Subscription', 0);
     egress.service.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@acme.example.com' });
+  });
+});
+
+describe('service stack: dashboard', () => {
+  const body = () => {
+    const dashboards = Object.values(resources(s.service, 'AWS::CloudWatch::Dashboard'));
+    expect(dashboards).toHaveLength(1);
+    expect(dashboards[0]!.Properties!.DashboardName).toBe('qiye-bridge-test');
+    return JSON.parse(flatten(dashboards[0]!.Properties!.DashboardBody)) as { widgets: { type: string; properties: { title?: string; metrics?: unknown[][] } }[] };
+  };
+
+  it('graphs every business count the functions write, split by its dimension, through SEARCH over the EMF namespace', () => {
+    const graphs = body().widgets.filter((w) => w.type === 'metric');
+    for (const g of DASHBOARD_GRAPHS) {
+      const widget = graphs.find((w) => w.properties.title === g.title);
+      expect(widget, g.title).toBeDefined();
+      const expression = JSON.stringify(widget!.properties.metrics);
+      const dims = ['function', 'service', ...(g.by ? g.by.split(',') : [])].join(',');
+      expect(expression).toContain(`SEARCH('{QiyeMailBridge,${dims}} MetricName=\\"${g.metric}\\"', 'Sum', 300)`);
+    }
+  });
+
+  it('graphs the depth of every dead-letter queue', () => {
+    const dlq = body().widgets.find((w) => w.properties.title === 'Dead-letter queue depth')!;
+    const lines = JSON.stringify(dlq.properties.metrics);
+    for (const q of Object.keys(QUEUES)) expect(lines).toContain(queueName('test', q as keyof typeof QUEUES, true));
+    expect(dlq.properties.metrics).toHaveLength(Object.keys(QUEUES).length);
   });
 });
 

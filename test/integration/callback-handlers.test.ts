@@ -304,7 +304,7 @@ describe('tenants and configuration', () => {
     expect(h.queue.sent).toEqual([]);
   });
 
-  it('acknowledges contact events for a tenant that syncs from another source, without enqueuing', async () => {
+  it('queues contact events for a tenant that syncs from another source: they refresh its identity links', async () => {
     const h = createHarness();
     const base = h.deps.tenant('sandbox-dingtalk');
     if (!base) throw new Error('sandbox-dingtalk missing from config/tenants.local.json');
@@ -313,7 +313,7 @@ describe('tenants and configuration', () => {
     const res = await h.send('dingtalk', makeValidCallback({ vendor: 'dingtalk', tenant: h.tenants.dingtalk, now: NOW }));
     expect(res.status).toBe(200);
     expectDingtalkSuccess(res.body, h.tenants.dingtalk, 'dingsandboxappkey01');
-    expect(h.queue.sent).toEqual([]);
+    expect(h.queue.contactEvents()).toHaveLength(1);
   });
 });
 

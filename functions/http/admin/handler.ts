@@ -20,6 +20,7 @@ import { generateTenantKey, showTenantKey } from '../../../shared/use-cases/mana
 import { getWiring } from '../../../shared/wiring/wiring';
 import { parseRotateKeyBody } from './keys.schema';
 import { registerSyncRoutes } from './sync.routes';
+import { registerLinksRoutes } from './links.routes';
 
 export interface Deps {
   config: TenantsFile;
@@ -70,7 +71,11 @@ export function makeHandler(deps: Deps) {
 }
 
 export const handler = lazyHandler(() => {
-  const { rt, syncDeps } = getWiring('admin');
+  const { rt, syncDeps, linksDeps } = getWiring('admin');
   const sync = syncDeps();
-  return makeHandler({ config: rt.tenants, logger: rt.logger, secrets: rt.secrets, stage: rt.stage, extend: (router) => registerSyncRoutes(router, { sync }) });
+  const extend = (router: Parameters<typeof registerSyncRoutes>[0]) => {
+    registerSyncRoutes(router, { sync });
+    registerLinksRoutes(router, { config: rt.tenants, links: linksDeps() });
+  };
+  return makeHandler({ config: rt.tenants, logger: rt.logger, secrets: rt.secrets, stage: rt.stage, extend });
 });

@@ -19,6 +19,7 @@ import { ValidationError } from '../../../shared/errors/app-error';
 import { lazyHandler } from '../../../shared/http/http-handler';
 import { parsedSqsBatchHandler } from '../../../shared/lambda/sqs-batch';
 import { handleSyncRequest, scheduleSyncRuns, startSyncRun, SyncRunInProgressError, type ScheduledTenantResult, type SyncDeps } from '../../../shared/use-cases/sync';
+import { pullDueLinks } from '../../../shared/use-cases/links/pull-due-links';
 import { getWiring } from '../../../shared/wiring/wiring';
 
 /** A direct invocation: one tenant. */
@@ -41,6 +42,8 @@ export interface PlannerResult {
 
 export interface Deps {
   sync: SyncDeps;
+  /** The daily identity-links pull, run after the scheduled sync tick (pull-due-links.ts). */
+  links?: Parameters<typeof pullDueLinks>[0];
 }
 
 /** The handler, typed per trigger: SQS records get a partial batch response. */
@@ -71,7 +74,12 @@ export function makeHandler(deps: Deps): PlannerHandler {
   );
 
   const handle = async (event: PlannerEvent, context?: Context): Promise<PlannerResult | SQSBatchResponse> => {
-    if (isScheduled(event)) return { tenants: await scheduleSyncRuns(deps.sync) };
+    if (isScheduled(event)) {
+      const tenants = await scheduleSyncRuns(deps.sync);
+      // Once per tenant and day; never fails the sync tick.
+      if (deps.links) await pullDueLinks(deps.links, deps.sync.tenants()).catch((err) => deps.sync.logger.error('daily links pull failed', { err }));
+      return { tenants };
+    }
     if (isSqs(event)) return onRecords(event, context ?? ({} as Context));
     const parsed = onDemandEventSchema.safeParse(event);
     if (!parsed.success) {
@@ -89,4 +97,4 @@ export function makeHandler(deps: Deps): PlannerHandler {
   return handle as PlannerHandler;
 }
 
-export const handler = lazyHandler(() => makeHandler({ sync: getWiring('syncPlanner').syncDeps() }) as (event: PlannerEvent, context: Context) => Promise<PlannerResult | SQSBatchResponse>);
+export const handler = lazyHandler(() => makeHandler({ sync: getWiring('syncPlanner').syncDeps(), links: { ...getWiring('syncPlanner').linksDeps(), once: getWiring('syncPlanner').stores.once } }) as (event: PlannerEvent, context: Context) => Promise<PlannerResult | SQSBatchResponse>);

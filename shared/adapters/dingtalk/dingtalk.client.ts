@@ -357,16 +357,17 @@ export class DingtalkClient {
 /** A client for `tenant`, reading the app secret lazily from the tenant's `dingtalk` secret. */
 export function createDingtalkClient(
   tenant: TenantConfig,
-  deps: { secrets: SecretStore; stage: string } & Omit<DingtalkClientOptions, 'tenantId' | 'config' | 'appSecret'>,
+  /** `secretName`: another secret than the tenant's (an extra channel, shared/config/channels.ts). */
+  deps: { secrets: SecretStore; stage: string; secretName?: string } & Omit<DingtalkClientOptions, 'tenantId' | 'config' | 'appSecret'>,
 ): DingtalkClient {
   const config = tenant.dingtalk;
   if (!config) throw new NotConfiguredError(`Tenant ${tenant.id} has no dingtalk section`, { code: 'DINGTALK.NOT_CONFIGURED' });
-  const { secrets, stage, ...options } = deps;
+  const { secrets, stage, secretName: name, ...options } = deps;
   return new DingtalkClient({
     ...options,
     tenantId: tenant.id,
     config,
-    appSecret: async () => (await readTenantSecret(secrets, { stage, tenantId: tenant.id, kind: 'dingtalk', code: 'DINGTALK.SECRET_MISSING' })).appSecret,
+    appSecret: async () => (await readTenantSecret(secrets, { stage, tenantId: tenant.id, kind: 'dingtalk', code: 'DINGTALK.SECRET_MISSING', name })).appSecret,
   });
 }
 

@@ -448,17 +448,18 @@ export class WecomClient {
 /** A client for `tenant`, reading secrets lazily from the tenant's `wecom` secret. */
 export function createWecomClient(
   tenant: TenantConfig,
-  deps: { secrets: SecretStore; stage: string } & Omit<WecomClientOptions, 'tenantId' | 'config' | 'secrets'>,
+  /** `secretName`: another secret than the tenant's (an extra channel, shared/config/channels.ts). */
+  deps: { secrets: SecretStore; stage: string; secretName?: string } & Omit<WecomClientOptions, 'tenantId' | 'config' | 'secrets'>,
 ): WecomClient {
   const config = tenant.wecom;
   if (!config) throw new NotConfiguredError(`Tenant ${tenant.id} has no wecom section`, { code: 'WECOM.NOT_CONFIGURED' });
-  const { secrets, stage, ...options } = deps;
+  const { secrets, stage, secretName: name, ...options } = deps;
   return new WecomClient({
     ...options,
     tenantId: tenant.id,
     config,
     secrets: async () => {
-      const { contactSecret, appSecret } = await readTenantSecret(secrets, { stage, tenantId: tenant.id, kind: 'wecom', code: 'WECOM.SECRET_MISSING' });
+      const { contactSecret, appSecret } = await readTenantSecret(secrets, { stage, tenantId: tenant.id, kind: 'wecom', code: 'WECOM.SECRET_MISSING', name });
       return { contactSecret, appSecret };
     },
   });

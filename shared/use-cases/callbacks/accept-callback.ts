@@ -203,10 +203,11 @@ export async function acceptCallback(deps: AcceptCallbackDeps, verifier: Callbac
 
   const event = verified.event;
   const ids = event.changes.length;
-  // Contact events matter only for the directory the tenant syncs from (e.g. a tenant on EKP
-  // that uses DingTalk for SSO and notifications): acknowledge the others, enqueue nothing.
-  // A tenant whose sync is switched off gets no callback-driven changes either.
-  if (tenant.sync.source !== vendor || !tenant.sync.enabled) {
+  // Contact events of the directory the tenant syncs from drive the sync; those of another
+  // vendor (a tenant on EKP that uses DingTalk for SSO and notices) refresh its identity
+  // links in the worker (shared/use-cases/links/links-from-events.ts). A tenant whose sync
+  // is switched off gets no callback-driven sync changes.
+  if (tenant.sync.source === vendor && !tenant.sync.enabled) {
     log.info('callback ignored', { outcome: 'ignored', reason: 'not the sync source', eventType: event.eventType, ids });
     return reply(200, verified.ack(), 'ignored');
   }

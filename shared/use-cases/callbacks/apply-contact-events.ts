@@ -49,6 +49,8 @@ import { DEFAULT_DIRTY_TTL_SECONDS, type DirtyEntry, type DirtyMark, type DirtyS
 import type { RunRecord } from '../../ports/run-store';
 import { requestFollowUp, startSyncRun, SYNC_LOCK, SyncRunInProgressError, type SyncDeps } from '../sync';
 import { reReadChanges, type ReReadStats } from './re-read-changes';
+import type { LinksDeps } from '../links/links-deps';
+import { linksFromContactEvents } from '../links/links-from-events';
 
 export interface CallbackWorkerOptions {
   /**
@@ -81,6 +83,8 @@ export interface ApplyContactEventsDeps {
   sync: SyncDeps;
   dirty: DirtyStore;
   options?: Partial<CallbackWorkerOptions>;
+  /** Identity links: events of a channel apart from the source re-link people (links-from-events.ts). */
+  links?: LinksDeps;
 }
 
 /** One queue record, its body checked with callbackQueueMessageSchema by the batch handler. */
@@ -145,6 +149,26 @@ async function processTenant(deps: ApplyContactEventsDeps, tenantId: string, ite
     return { outcome: { tenantId, outcome: 'ignored' as const, reason }, failures: [] };
   };
   if (!tenant) return ignore('unknown tenant');
+  // Events of a channel apart from the source re-link people; they never reach the sync.
+  const forLinks = items.filter((i): i is Extract<Parsed, { message: ContactEventMessage }> => 'message' in i && i.message.vendor !== tenant.sync.source);
+  if (forLinks.length > 0 && deps.links) {
+    const failures: string[] = [];
+    let refreshed = 0;
+    try {
+      refreshed = (await linksFromContactEvents(deps.links, tenant, forLinks.map((i) => i.message))).length;
+    } catch (err) {
+      const retry = retryableOf(err);
+      log[retry ? 'warn' : 'error']('identity links not refreshed', { retryable: retry, err });
+      if (retry) failures.push(...forLinks.map((i) => i.record.messageId));
+    }
+    const rest = items.filter((i) => !forLinks.includes(i as never));
+    if (rest.length === 0) {
+      if (failures.length === 0 && refreshed === 0) return ignore('the vendor is neither the sync source nor a linked channel of the tenant');
+      return { outcome: { tenantId, outcome: failures.length > 0 ? 'failed' : 'idle', reason: 'identity links refreshed' }, failures };
+    }
+    const synced = await processTenant(deps, tenantId, rest); // no link events left: no recursion
+    return { outcome: synced.outcome, failures: [...failures, ...synced.failures] };
+  }
   if (!tenant.sync.enabled) return ignore('sync is disabled for the tenant');
   const source = tenant.sync.source;
   if (source === undefined || !SOURCES_WITH_CALLBACKS.has(source)) return ignore('the tenant does not sync from dingtalk or wecom');

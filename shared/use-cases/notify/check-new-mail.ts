@@ -101,8 +101,8 @@ export interface CheckNewMailDeps {
   logger: Logger;
   /** The tenant's NetEase mail-log reader. */
   mailLogs(tenant: TenantConfig): Promise<MailLogReader>;
-  /** The tenant's sender for `channel`. */
-  sender(tenant: TenantConfig, channel: NotifyChannel): Promise<NotificationSender>;
+  /** The tenant's sender for `channel` (`channelId`: an extra channel's app, shared/config/channels.ts). */
+  sender(tenant: TenantConfig, channel: NotifyChannel, channelId?: string): Promise<NotificationSender>;
   /** Base URL of the SSO endpoint the notification links point to. */
   ssoBaseUrl: string;
   options?: Partial<NotifyOptions>;
@@ -245,8 +245,8 @@ export async function checkNewMail(deps: CheckNewMailDeps, job: NotifyJob, ctx: 
   result.unattributed = attributed.unattributed;
 
   // 3-5. Per person, a few at a time.
-  const sender = await deps.sender(tenant, job.channel);
-  const url = buildNotificationLink({ ssoBaseUrl: tenant.sso.publicBaseUrl ?? deps.ssoBaseUrl, tenantId: tenant.id, via: job.channel });
+  const sender = await deps.sender(tenant, job.channel, job.channelId);
+  const url = buildNotificationLink({ ssoBaseUrl: tenant.sso.publicBaseUrl ?? deps.ssoBaseUrl, tenantId: tenant.id, via: job.channel, ...(job.channelId ? { channelId: job.channelId } : {}) });
   let stop: NotifySendError | undefined;
   await pool(known, opts.concurrency, async (wm) => {
     if (stop) return;

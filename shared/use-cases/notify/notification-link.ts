@@ -25,6 +25,8 @@ export interface NotificationLinkInput {
   tenantId: string;
   /** The vendor that re-identifies the person on click. */
   via: NotifyChannel;
+  /** An extra channel of that vendor (`channel=` on the SSO URL picks its app). */
+  channelId?: string;
   /** One mail's id, when known. */
   mid?: string;
   /** A module to open instead; default the inbox. Ignored when `mid` is given. */
@@ -42,6 +44,7 @@ export function buildNotificationLink(input: NotificationLinkInput): string {
   if (base.protocol !== 'https:' && base.protocol !== 'http:') throw new ValidationError('the SSO base URL must be http(s)', { code: 'NOTIFY.BAD_LINK_BASE' });
   const url = new URL(`${base.origin}${base.pathname.replace(/\/+$/, '')}/sso/${encodeURIComponent(input.tenantId)}`);
   url.searchParams.set('via', input.via);
+  if (input.channelId) url.searchParams.set('channel', input.channelId);
   if (input.mid) url.searchParams.set('mid', input.mid);
   else url.searchParams.set('module', input.module ?? INBOX_MODULE);
   return url.toString();

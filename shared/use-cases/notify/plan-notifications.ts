@@ -37,6 +37,8 @@ import type { JobQueue } from '../../ports/job-queue';
 import type { NotifyStore } from '../../ports/notify-store';
 import type { MappingRecord, MappingStore } from '../../ports/mapping-store';
 import { newRunId } from '../../ports/run-store';
+import type { IdentityLinkStore } from '../../ports/identity-link-store';
+import { hasNativeChannel, linkedRecipients } from './linked-recipients';
 
 export interface PlanNotificationsDeps {
   tenants: readonly TenantConfig[];
@@ -53,6 +55,8 @@ export interface PlanNotificationsDeps {
   channelReady(tenant: TenantConfig, channel: NotifyChannel): Promise<{ ok: true } | { ok: false; reason: string }>;
   /** People per queue message (1-100); default 50. */
   batchSize?: number;
+  /** Identity links: notices to a channel that is not the directory source (./linked-recipients.ts). */
+  links?: IdentityLinkStore;
 }
 
 export interface TenantPlan {
@@ -115,6 +119,12 @@ async function planTenant(deps: PlanNotificationsDeps, tenant: TenantConfig, r: 
   };
   // The config schema requires a channel when notifications are on; belt and braces.
   if (!channel) return skip('no notification channel is configured');
+  if (source && !hasNativeChannel(tenant, channel) && deps.links) {
+    const ready = await deps.channelReady(tenant, channel);
+    if (!ready.ok) return skip(`the ${channel} credentials are not usable: ${ready.reason}`);
+    const groups = await linkedRecipients({ mappings: deps.mappings, notifyStore: deps.notifyStore, links: deps.links, eligible: (m) => ELIGIBLE.has(m.status) && isUsable(m) }, tenant, channel, source);
+    return sendJobs(deps, tenant, r, groups);
+  }
   if (source !== channel) {
     return skip(`the channel is ${channel} but the directory source is ${source ?? 'not set'}: notifications need ${channel} user ids, which only a ${channel}-sourced tenant has`);
   }
@@ -145,13 +155,23 @@ async function planTenant(deps: PlanNotificationsDeps, tenant: TenantConfig, r: 
     }
   }
 
+  return sendJobs(deps, tenant, r, [{ people }]);
+}
+
+/** Batch each group (one per channel app) into notify jobs and queue them. */
+async function sendJobs(deps: PlanNotificationsDeps, tenant: TenantConfig, r: { runId: string; now: number; batchSize: number; log: Logger }, groups: ReadonlyArray<{ channelId?: string; people: NotifyPerson[] }>): Promise<TenantPlan> {
+  const channel = tenant.notifications.channel!;
   const jobs: NotifyJob[] = [];
-  for (let i = 0; i < people.length; i += r.batchSize) {
-    jobs.push({ v: 1, tenantId: tenant.id, runId: r.runId, channel, plannedAt: r.now, people: people.slice(i, i + r.batchSize) });
+  let total = 0;
+  for (const g of groups) {
+    total += g.people.length;
+    for (let i = 0; i < g.people.length; i += r.batchSize) {
+      jobs.push({ v: 1, tenantId: tenant.id, runId: r.runId, channel, ...(g.channelId ? { channelId: g.channelId } : {}), plannedAt: r.now, people: g.people.slice(i, i + r.batchSize) });
+    }
   }
   if (jobs.length > 0) await deps.jobs.send('notify', jobs.map((body) => ({ body })));
-  r.log.info('notify batches sent', { people: people.length, batches: jobs.length, tenantWide: tenant.notifications.tenantWide });
-  return { tenantId: tenant.id, status: 'planned', people: people.length, batches: jobs.length };
+  r.log.info('notify batches sent', { people: total, batches: jobs.length, tenantWide: tenant.notifications.tenantWide });
+  return { tenantId: tenant.id, status: 'planned', people: total, batches: jobs.length };
 }
 
 /** The ids must pass the message schema (a vendor id with a comma or space cannot be messaged). */

@@ -21,6 +21,9 @@ import { entryTargetOf } from './entry-target';
 import { verifyOaLink, type OaLinkParams, type OaLinkTargetCheck } from './oa-link';
 import { dingtalkH5Page, isInApp, makeState, verifyState } from './vendor-sso';
 import { resolveAccount } from './resolve-account';
+import { findChannel, type TenantChannel } from '../../config/channels';
+import type { IdentityLinkStore } from '../../ports/identity-link-store';
+import { personOfChannelUser } from './channel-identity';
 
 export interface SignInDeps {
   mappings: MappingStore;
@@ -31,8 +34,13 @@ export interface SignInDeps {
   oaLinkSecret(tenant: TenantConfig): Promise<string>;
   /** The tenant's NetEase signer (the private key never leaves it). */
   signer(tenant: TenantConfig): Promise<EntrySigner>;
-  /** The tenant's DingTalk / WeCom sign-in client (only called for `via=dingtalk|wecom`). */
-  vendorSso?(tenant: TenantConfig, vendor: SsoVendor): Promise<SignInIdentity>;
+  /**
+   * The sign-in client of the tenant's DingTalk / WeCom channel (only called for
+   * `via=dingtalk|wecom`); `channelId` absent = the top-level section's app.
+   */
+  vendorSso?(tenant: TenantConfig, vendor: SsoVendor, channelId?: string): Promise<SignInIdentity>;
+  /** Identity links (channels apart from the directory source, shared/config/channels.ts). */
+  links?: IdentityLinkStore;
   /** The tenant's CAS server (only called for tenants with `sso.cas`). */
   cas(tenant: TenantConfig): CasTicketValidator;
   /**
@@ -67,50 +75,57 @@ export async function signIn(deps: SignInDeps, req: SignInRequest): Promise<Sign
 
   if (query.via === 'dingtalk' || query.via === 'wecom') {
     const vendor: SsoVendor = query.via;
-    if (!tenant[vendor] || !deps.vendorSso) throw new ValidationError(`This tenant does not sign in through ${vendor}.`, { code: 'SSO.VENDOR_NOT_CONFIGURED' });
-    const client = await deps.vendorSso(tenant, vendor);
+    // `channel=<id>` picks one of several orgs of a vendor; absent = the vendor's first channel.
+    const channel = findChannel(tenant, vendor, query.channel || undefined);
+    if (!channel || !deps.vendorSso) throw new ValidationError(`This tenant does not sign in through ${vendor}${query.channel ? ` channel "${query.channel}"` : ''}.`, { code: 'SSO.VENDOR_NOT_CONFIGURED' });
+    const client = await deps.vendorSso(tenant, vendor, channel.id === vendor ? undefined : channel.id);
     const secret = await deps.oaLinkSecret(tenant);
+    // The state binds the channel too (inside `flow`), so a code can't be replayed against another org.
+    const ch = channel.id === vendor ? '' : `@${channel.id}`;
     const target: { tenantId: string; via: SsoVendor; mid?: string; module?: string } = { tenantId: tenant.id, via: vendor, ...entryTargetOf(query) };
     const code = query.code ?? query.authCode ?? query.auth_code;
     // The DingTalk workbench (H5 app homepage `/sso/<tenant>?via=dingtalk&flow=h5`): a page
     // gets a JSAPI auth code and comes back here with it (reference dingtalk.md §5).
     const h5 = vendor === 'dingtalk' && query.flow === 'h5';
-    if (h5 && tenant.dingtalk) {
+    if (h5 && channel.vendor === 'dingtalk') {
+      const app = channel.settings;
       if (code === undefined) {
         const back = new URL(selfUrl(deps, tenant, 'the DingTalk workbench sign-in'));
         back.searchParams.set('via', vendor);
         back.searchParams.set('flow', 'h5');
+        if (ch) back.searchParams.set('channel', channel.id);
         if (target.mid) back.searchParams.set('mid', target.mid);
         if (target.module) back.searchParams.set('module', target.module);
         const scriptNonce = randomBytes(16).toString('base64');
-        const state = makeState(secret, { ...target, flow: 'h5', now });
-        const html = dingtalkH5Page({ jsapiUrl: tenant.dingtalk.jsapiUrl, corpId: tenant.dingtalk.corpId, back: back.toString(), state, scriptNonce });
-        return { kind: 'page', html, scriptNonce, scriptSrc: new URL(tenant.dingtalk.jsapiUrl).origin, via: 'dingtalk-h5' };
+        const state = makeState(secret, { ...target, flow: `h5${ch}`, now });
+        const html = dingtalkH5Page({ jsapiUrl: app.jsapiUrl, corpId: app.corpId, back: back.toString(), state, scriptNonce });
+        return { kind: 'page', html, scriptNonce, scriptSrc: new URL(app.jsapiUrl).origin, via: 'dingtalk-h5' };
       }
       if (!client.userIdFromJsapiCode) throw new NotConfiguredError('DingTalk workbench sign-in is not available.', { code: 'SSO.VENDOR_NOT_CONFIGURED' });
-      const nonce = verifyState(secret, { state: query.state, ...target, flow: 'h5', now, windowSeconds: tenant.sso.windowSeconds });
+      const nonce = verifyState(secret, { state: query.state, ...target, flow: `h5${ch}`, now, windowSeconds: tenant.sso.windowSeconds });
       if (!(await deps.once.claim(tenant.id, 'nonce', `state:${nonce}`, tenant.sso.windowSeconds * 2))) {
         throw new AuthError('SSO.REPLAYED', 'This sign-in was already used. Start again from the app.');
       }
       const vendorUserId = await client.userIdFromJsapiCode(code);
-      return finish(deps, req, { userId: vendorUserId, target: { mid: target.mid, module: target.module }, via: vendor, source, log, now });
+      return finish(deps, req, { userId: vendorUserId, target: { mid: target.mid, module: target.module }, via: vendor, channel, source, log, now });
     }
     if (code === undefined) {
       // First leg: off to the vendor, coming back to this same URL (mid/module kept in it).
       // The vendor's redirect_uri: our configured public URL, never the request's Host.
       const back = new URL(selfUrl(deps, tenant, `the ${vendor} sign-in's redirect_uri`));
       back.searchParams.set('via', vendor);
+      if (ch) back.searchParams.set('channel', channel.id);
       if (target.mid) back.searchParams.set('mid', target.mid);
       if (target.module) back.searchParams.set('module', target.module);
-      const state = makeState(secret, { ...target, now });
+      const state = makeState(secret, { ...target, ...(ch ? { flow: `oauth${ch}` } : {}), now });
       return { kind: 'redirect', location: client.loginUrl({ redirectUri: back.toString(), state, inApp: isInApp(vendor, req.userAgent) }), via: `${vendor}-login` };
     }
-    const nonce = verifyState(secret, { state: query.state, ...target, now, windowSeconds: tenant.sso.windowSeconds });
+    const nonce = verifyState(secret, { state: query.state, ...target, ...(ch ? { flow: `oauth${ch}` } : {}), now, windowSeconds: tenant.sso.windowSeconds });
     if (!(await deps.once.claim(tenant.id, 'nonce', `state:${nonce}`, tenant.sso.windowSeconds * 2))) {
       throw new AuthError('SSO.REPLAYED', 'This sign-in was already used. Start again from the app.');
     }
     const vendorUserId = await client.userIdFromCallback(query);
-    return finish(deps, req, { userId: vendorUserId, target: { mid: target.mid, module: target.module }, via: vendor, source, log, now });
+    return finish(deps, req, { userId: vendorUserId, target: { mid: target.mid, module: target.module }, via: vendor, channel, source, log, now });
   } else if (query.sig !== undefined) {
     const link = await authenticateOaLink(deps, tenant, query);
     userId = link.user;
@@ -135,14 +150,16 @@ export async function signIn(deps: SignInDeps, req: SignInRequest): Promise<Sign
 async function finish(
   deps: SignInDeps,
   req: SignInRequest,
-  r: { userId: string; target: EntryTarget; via: 'oa' | 'cas' | SsoVendor; source: SourceKind | undefined; log: Logger; now: number },
+  r: { userId: string; target: EntryTarget; via: 'oa' | 'cas' | SsoVendor; channel?: TenantChannel; source: SourceKind | undefined; log: Logger; now: number },
 ): Promise<SignInResult> {
   const { tenant } = req;
-  const { userId, target, via, source, log, now } = r;
+  const { target, via, source, log, now } = r;
+  let userId = r.userId;
   if (!source) throw new NotConfiguredError(`Tenant "${tenant.id}" has no directory source, so no mailbox mapping to sign in with.`, { code: 'SSO.NO_SOURCE' });
-  // A vendor identity is a vendor user id: it only maps when that vendor is the sync source.
-  if ((via === 'dingtalk' || via === 'wecom') && source !== via) {
-    throw new NotConfiguredError(`Tenant "${tenant.id}" syncs from ${source}, so ${via} user ids have no mailbox mapping.`, { code: 'SSO.SOURCE_MISMATCH' });
+  // A channel that is not the source itself: its user id maps to a source person through the links.
+  if (r.channel && !r.channel.native) {
+    if (!deps.links) throw new NotConfiguredError(`Tenant "${tenant.id}" syncs from ${source}; ${via} sign-in needs identity links.`, { code: 'SSO.SOURCE_MISMATCH' });
+    userId = await personOfChannelUser({ links: deps.links, tenant, channelId: r.channel.id, channelUserId: userId });
   }
   const accountName = await resolveAccount({ tenant, mappings: deps.mappings, source, userId });
   const location = buildEntryUrl({
