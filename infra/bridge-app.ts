@@ -34,6 +34,7 @@ export function defineBridgeApp(app: App, config: DeployConfig, tenants: DeployT
     tenants: tenants.config.tenants,
     tenantsJson: tenants.bakedJson,
     syncRateMinutes: config.syncRateMinutes,
+    scheduleKind: config.scheduleKind,
     logRetentionDays: config.logRetentionDays,
     logLevel: config.logLevel,
     alarmEmail: config.alarmEmail,

@@ -11,7 +11,7 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_TENANTS_FILE, loadTenantsFile, zodProblems } from '../shared/config/load-config';
 import type { TenantsFile } from '../shared/config/tenant-config.schema';
-import { SCHEDULES } from '../shared/contracts/app-manifest';
+import { DEFAULT_INCREMENTAL_MINUTES } from '../shared/contracts/app-manifest';
 import { ConfigError } from '../shared/errors/app-error';
 
 /** CloudWatch Logs accepts only these retention periods (PutRetentionPolicy). */
@@ -32,6 +32,7 @@ export const CONTEXT_KEYS = [
   'account',
   'region',
   'syncRateMinutes',
+  'scheduleKind',
   'alarmEmail',
   'staticEgress',
   'natGateways',
@@ -59,8 +60,8 @@ const wholeNumber = (min: number, max: number) =>
       .max(max, `must be at most ${max}`),
   );
 
-/** Default planner rate: the manifest's schedule for the sync planner. */
-const DEFAULT_SYNC_RATE = SCHEDULES.find((s) => s.fn === 'syncPlanner')?.rateMinutes ?? 15;
+/** Default minutes between EKP incremental runs (tenants may set sync.schedule.incrementalMinutes). */
+const DEFAULT_SYNC_RATE = DEFAULT_INCREMENTAL_MINUTES;
 
 export const deployContextSchema = z.object({
   /** Same rule as QIYE_STAGE in shared/config/env.ts: it is part of every physical name. */
@@ -75,6 +76,12 @@ export const deployContextSchema = z.object({
       .optional(),
   ),
   syncRateMinutes: wholeNumber(1, 1440).default(DEFAULT_SYNC_RATE),
+  /**
+   * Tenant sync schedules: `scheduler` (EventBridge Scheduler, cron in the tenant's time zone)
+   * or `rules` (EventBridge rules, cron shifted to UTC). Default: rules in the China regions,
+   * where Scheduler availability is unconfirmed (toolchain.md), scheduler elsewhere.
+   */
+  scheduleKind: z.preprocess(unsetIfEmpty, z.enum(['scheduler', 'rules']).optional()),
   alarmEmail: z.preprocess(unsetIfEmpty, z.email('must be an email address').optional()),
   staticEgress: flag.default(false),
   /** NAT gateways (one Elastic IP each) when staticEgress is on; 2 spreads over two AZs. */
@@ -91,7 +98,9 @@ export const deployContextSchema = z.object({
 
 export type DeployContext = z.output<typeof deployContextSchema>;
 
-export interface DeployConfig extends Omit<DeployContext, 'tenantsFile' | 'account' | 'region'> {
+export interface DeployConfig extends Omit<DeployContext, 'tenantsFile' | 'account' | 'region' | 'scheduleKind'> {
+  /** Resolved: the context's, else rules in cn-* regions, else scheduler. */
+  scheduleKind: 'scheduler' | 'rules';
   /** Absolute path of the tenant config file. */
   tenantsFile: string;
   /** Stack environment; undefined means environment-agnostic stacks. */
@@ -118,7 +127,7 @@ export function readDeployConfig(getContext: (key: ContextKey) => unknown, env: 
       zodProblems(parsed.error, 'cdk context'),
     );
   }
-  const { tenantsFile, account, region, ...rest } = parsed.data;
+  const { tenantsFile, account, region, scheduleKind, ...rest } = parsed.data;
   // CDK_DEFAULT_* are used only as a pair: without credentials the CLI still sets
   // CDK_DEFAULT_REGION=us-east-1, and baking that guess into the templates (asset bucket,
   // ARNs) would break a deployment to any other region. Then the stacks stay
@@ -130,6 +139,7 @@ export function readDeployConfig(getContext: (key: ContextKey) => unknown, env: 
   const reg = region ?? (defaultsUsable ? defaultRegion : undefined);
   return {
     ...rest,
+    scheduleKind: scheduleKind ?? (reg?.startsWith('cn-') ? 'rules' : 'scheduler'),
     // Precedence: explicit context, then the same variable the functions and CLI honour.
     tenantsFile: resolve(tenantsFile ?? nonEmpty(env.QIYE_TENANTS_FILE) ?? DEFAULT_TENANTS_FILE),
     env: acct || reg ? { ...(acct ? { account: acct } : {}), ...(reg ? { region: reg } : {}) } : undefined,

@@ -32,6 +32,7 @@ import {
   queueUrlEnv,
   ROUTES,
   SCHEDULES,
+  tenantSyncSchedules,
   type FunctionName,
   type QueueName,
 } from '../shared/contracts/app-manifest';
@@ -371,10 +372,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     scheduler = new Scheduler({
       schedules: SCHEDULES,
+      // One sync schedule per tenant, as deployed (QIYE_SYNC_RATE_MINUTES: EKP incremental runs).
+      tenantSchedules: tenantSyncSchedules(tenants.tenants, syncRate !== undefined ? { incrementalMinutes: syncRate } : {}),
       invoke: (fn, event) => invoke(fn, event),
       stage,
       logger,
-      rateOverrides: syncRate !== undefined ? { syncPlanner: syncRate } : {},
       timers: options.schedule !== false,
     });
     scheduler.start();
@@ -439,13 +441,14 @@ function optionalNumber(env: NodeJS.ProcessEnv, name: string, min: number, max: 
   return n;
 }
 
-/** POST /_local/trigger/<fn>: run a scheduled function now (loopback callers only). */
+/** POST /_local/trigger/<fn>: run a scheduled function now (loopback callers only); syncPlanner: every tenant's scheduled run. */
 async function triggerEndpoint(req: RawRequest, trigger: (fn: FunctionName) => Promise<unknown>): Promise<HttpResult | undefined> {
   const m = /^\/_local\/trigger\/([A-Za-z]+)$/.exec(req.url.split('?')[0] ?? '');
   if (!m || req.method !== 'POST') return undefined;
   if (!isLocalOperator(req)) return jsonResult(403, { message: 'Forbidden' });
   const fn = m[1] as FunctionName;
-  if (!SCHEDULES.some((s) => s.fn === fn)) return jsonResult(404, { message: `"${fn}" has no schedule`, scheduled: SCHEDULES.map((s) => s.fn) });
+  const scheduled: FunctionName[] = ['syncPlanner', ...SCHEDULES.map((s) => s.fn)];
+  if (!scheduled.includes(fn)) return jsonResult(404, { message: `"${fn}" has no schedule`, scheduled });
   try {
     const result = await trigger(fn);
     return jsonResult(200, { ok: true, function: fn, result: result ?? null });

@@ -7,6 +7,7 @@ import { simulateCallback } from './simulate';
 import { ssoLink } from './sso-link';
 import { syncCommands } from './sync';
 import { linksCommands } from './links';
+import { usageCommand } from './usage';
 
 /** Every subcommand, in the order `--help` lists them. */
-export const commands: Command[] = [configValidate, tenantsList, keysGenerate, keysImport, keysInspect, keysShow, secretsSet, ssoLink, consoleLink, ...syncCommands, ...linksCommands, simulateCallback];
+export const commands: Command[] = [configValidate, tenantsList, keysGenerate, keysImport, keysInspect, keysShow, secretsSet, ssoLink, consoleLink, ...syncCommands, ...linksCommands, usageCommand, simulateCallback];

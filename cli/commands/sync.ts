@@ -106,6 +106,9 @@ async function inProcessTransport(ctx: CliContext): Promise<AdminTransport> {
   );
   const clients = await tenantClientsFor(ctx, logger);
   const router = new Router();
+  const { registerUsageRoutes } = await import('../../functions/http/admin/usage.routes');
+  const { DynamoUsageStore } = await import('../../shared/adapters/aws/dynamo-usage.store');
+  registerUsageRoutes(router, { usage: new DynamoUsageStore(createDocumentClient(), tableName(ctx.stage)), clock: systemClock, tenant: (id) => ctx.config().tenants.find((t) => t.id === id) });
   // Identity links (links list | import | explain | pull) share the transport.
   const [{ registerLinksRoutes }, { DynamoLinkStore }, { linksDepsOf }] = await Promise.all([
     import('../../functions/http/admin/links.routes'),

@@ -11,7 +11,7 @@
  * a topic encrypted with the AWS-managed aws/sns key (its key policy cannot be changed).
  */
 import { Aws, CfnOutput, Duration, RemovalPolicy } from 'aws-cdk-lib';
-import { Alarm, ComparisonOperator, Metric, TreatMissingData, type IMetric } from 'aws-cdk-lib/aws-cloudwatch';
+import { Alarm, ComparisonOperator, MathExpression, Metric, TreatMissingData, type IMetric } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
@@ -20,6 +20,7 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { METRICS_NAMESPACE, METRICS_SERVICE } from '../../shared/observability/metrics';
 
 const PERIOD = Duration.minutes(5);
 
@@ -107,12 +108,37 @@ export class BridgeAlarms extends Construct {
     return this.add(`Route5xx-${label}`, `${label}-5xx`, metric, `${method} ${path} answered 5xx: the vendor's contact events are being refused and will be retried, then dropped.`);
   }
 
-  private add(id: string, name: string, metric: IMetric, description: string): Alarm {
+  /**
+   * A vendor's metered API calls are projected past `percent` of its monthly quota: the
+   * Powertools metric UsageProjectedPercent (namespace METRICS_NAMESPACE, dimensions service,
+   * function and vendor: shared/observability/metrics.ts) that the planners write when they
+   * check budgets (shared/wiring/usage.ts). `writers` are those planners (the `function`
+   * dimension is the manifest's function name: getWiring configures it); the alarm takes the
+   * highest of their points. At 100 % a DingTalk org would be refused (90020) before the month ends.
+   */
+  usageProjection(vendor: string, percent: number, writers: readonly string[]): Alarm {
+    const usingMetrics = Object.fromEntries(
+      writers.map((fn, i) => [
+        `m${i}`,
+        new Metric({ namespace: METRICS_NAMESPACE, metricName: 'UsageProjectedPercent', dimensionsMap: { service: METRICS_SERVICE, function: fn, vendor }, period: Duration.hours(1), statistic: 'Maximum' }),
+      ]),
+    );
+    const metric = new MathExpression({ expression: `MAX([${Object.keys(usingMetrics).join(', ')}])`, usingMetrics, period: Duration.hours(1), label: `${vendor} UsageProjectedPercent` });
+    return this.add(
+      `Usage-${vendor}-${percent}`,
+      `${vendor}-usage-projected-${percent}`,
+      metric,
+      `${vendor} API calls are projected at ${percent}% or more of the monthly quota (npx qiye-bridge usage --tenant <id>): raise the quota, or reduce schedules and notices (digest mode).`,
+      percent,
+    );
+  }
+
+  private add(id: string, name: string, metric: IMetric, description: string, threshold = 1): Alarm {
     const alarm = new Alarm(this, id, {
       alarmName: `qiye-bridge-${this.stage}-${name}`,
       alarmDescription: description,
       metric,
-      threshold: 1,
+      threshold,
       evaluationPeriods: 1,
       comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: TreatMissingData.NOT_BREACHING,

@@ -17,12 +17,13 @@ import { Queue, type IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { TenantConfig } from '../../shared/config/tenant-config.schema';
 import { tableName } from '../../shared/adapters/aws/table-definition';
-import { FUNCTION_URL_FN, FUNCTIONS, QUEUES, ROUTES, SCHEDULES, queueName, type FunctionName, type QueueName } from '../../shared/contracts/app-manifest';
+import { FUNCTION_URL_FN, FUNCTIONS, QUEUES, ROUTES, SCHEDULES, queueName, tenantSyncSchedules, type FunctionName, type QueueName } from '../../shared/contracts/app-manifest';
 import { BridgeAlarms } from '../constructs/bridge-alarms';
 import { BridgeDashboard } from '../constructs/bridge-dashboard';
 import { BridgeFunction } from '../constructs/bridge-function';
 import { BridgeHttpApi, DEFAULT_STAGE_NAME } from '../constructs/bridge-http-api';
 import { BridgeSchedule } from '../constructs/bridge-schedule';
+import { TenantSyncSchedules, type ScheduleKind } from '../constructs/tenant-sync-schedules';
 import { CALLS_VENDOR_APIS, StaticEgress, egressPorts } from '../constructs/static-egress';
 
 export interface ServiceStackProps extends StackProps {
@@ -30,7 +31,10 @@ export interface ServiceStackProps extends StackProps {
   tenants: readonly TenantConfig[];
   /** The tenant file's JSON document, baked into every bundle. */
   tenantsJson: string;
+  /** Minutes between EKP incremental runs, unless a tenant sets sync.schedule.incrementalMinutes. */
   syncRateMinutes: number;
+  /** How tenant schedules are deployed: EventBridge Scheduler (time zones) or rules (UTC). */
+  scheduleKind: ScheduleKind;
   logRetentionDays: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   alarmEmail?: string | undefined;
@@ -46,6 +50,7 @@ export class ServiceStack extends Stack {
   /** Business counts (EMF) and DLQ depths on one CloudWatch dashboard. */
   readonly dashboard: BridgeDashboard;
   readonly schedules: BridgeSchedule[] = [];
+  readonly tenantSchedules: TenantSyncSchedules;
   readonly egress: StaticEgress | undefined;
 
   constructor(scope: Construct, id: string, props: ServiceStackProps) {
@@ -99,14 +104,27 @@ export class ServiceStack extends Stack {
     for (const spec of SCHEDULES) {
       const fn = fns[spec.fn];
       if (!fn) throw new Error(`Schedule names function ${spec.fn}, which is not defined`);
-      // The context option overrides the planner's rate; other schedules keep the manifest's.
-      const rateMinutes = spec.fn === 'syncPlanner' ? props.syncRateMinutes : spec.rateMinutes;
-      this.schedules.push(new BridgeSchedule(this, `Schedule-${spec.fn}`, { stage, spec, rateMinutes, fn }));
+      this.schedules.push(new BridgeSchedule(this, `Schedule-${spec.fn}`, { stage, spec, rateMinutes: spec.rateMinutes, fn }));
     }
+    // The directory sync: one schedule per tenant and kind, from the tenant config.
+    this.tenantSchedules = new TenantSyncSchedules(this, 'TenantSchedules', {
+      stage,
+      schedules: tenantSyncSchedules(props.tenants, { incrementalMinutes: props.syncRateMinutes }),
+      fn: fns.syncPlanner!,
+      kind: props.scheduleKind,
+    });
+    new CfnOutput(this, 'SyncSchedules', {
+      key: 'SyncSchedules',
+      description: 'How the per-tenant sync schedules are deployed (cdk context scheduleKind)',
+      value: props.scheduleKind === 'scheduler' ? 'EventBridge Scheduler (cron in each tenant time zone)' : 'EventBridge rules (cron shifted to UTC)',
+    });
 
     for (const q of queueNames) this.alarms.dlqNotEmpty(q, dlqs[q]);
+    // Both planners check the budgets (and write UsageProjectedPercent).
+    if (props.tenants.some((t) => t.dingtalk && t.dingtalk.monthlyQuota > 0)) for (const pct of [80, 100]) this.alarms.usageProjection('dingtalk', pct, ['syncPlanner', 'notifyPlanner']);
     this.dashboard = new BridgeDashboard(this, 'Dashboard', { stage, deadLetterQueues: dlqs });
-    const scheduled = new Set(SCHEDULES.map((s) => s.fn));
+    // The sync planner is scheduled per tenant (TenantSyncSchedules), not in SCHEDULES.
+    const scheduled = new Set([...SCHEDULES.map((s) => s.fn), 'syncPlanner']);
     for (const bf of Object.values(this.functions)) {
       // Workers and the planner run unattended: a failed invocation is otherwise silent.
       if (bf.spec.consumes || scheduled.has(bf.spec.name)) this.alarms.functionFailures(bf.spec.name, bf.fn);

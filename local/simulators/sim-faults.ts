@@ -55,6 +55,11 @@ export interface ErrcodeSimFaults {
   rateLimit?: RateLimit;
   /** The next `count` calls (of `api`, or of any call the simulator counts) fail with `errcode`. */
   failNext: FailNext[];
+  /**
+   * A monthly quota of metered calls (DingTalk §8: 90020 once `used` reaches `limit`, until
+   * the quota is raised or cleared). Simulators without a monthly quota ignore it.
+   */
+  monthlyQuota?: { limit: number; used: number };
 }
 
 export const noErrcodeFaults = (): ErrcodeSimFaults => ({ ipNotWhitelisted: false, rejectTokens: false, latencyMs: 0, failNext: [] });
@@ -70,6 +75,7 @@ export const errcodeFaultsSchema = z
     failNext: z.object({ errcode: z.number().int(), errmsg: z.string().max(200).optional(), count: z.number().int().min(1).max(10_000), api: z.string().min(1).optional() }).strict().optional(),
     rateLimit: z.object({ limit: z.number().int().min(1), windowMs: z.number().int().min(1).max(3_600_000) }).strict().nullable().optional(),
     latencyMs: z.number().int().min(0).max(60_000).optional(),
+    monthlyQuota: z.object({ limit: z.number().int().min(0), used: z.number().int().min(0).optional() }).strict().nullable().optional(),
     clear: z.boolean().optional(),
   })
   .strict();
@@ -85,6 +91,8 @@ export interface ErrcodeFaultsInput {
   failNext?: FailNext;
   rateLimit?: RateLimit | null;
   latencyMs?: number;
+  /** Set (or with null, remove) the monthly quota; `used` keeps its count unless given. */
+  monthlyQuota?: { limit: number; used?: number } | null;
   /** Clear all faults first. */
   clear?: boolean;
 }
@@ -101,6 +109,8 @@ export function applyErrcodeFaults(current: ErrcodeSimFaults, input: ErrcodeFaul
   if (input.rateLimit !== undefined) faults.rateLimit = input.rateLimit ?? undefined;
   if (input.rateLimitNext) faults.failNext.push({ errcode: rateLimitErrcode, count: input.rateLimitNext });
   if (input.failNext) faults.failNext.push({ ...input.failNext });
+  if (input.monthlyQuota === null) delete faults.monthlyQuota;
+  else if (input.monthlyQuota) faults.monthlyQuota = { limit: input.monthlyQuota.limit, used: input.monthlyQuota.used ?? faults.monthlyQuota?.used ?? 0 };
   return faults;
 }
 

@@ -61,10 +61,13 @@ export type NamePart = [string, string];
 export function pickUniqueName(pick: SeededDraws['pick'], surnames: readonly NamePart[], given: readonly NamePart[], taken: Set<string>): { sur: NamePart; given: NamePart } {
   let s: NamePart;
   let g: NamePart;
+  let tries = 0;
   do {
     s = pick(surnames);
     g = pick(given);
-  } while (taken.has(s[0] + g[0]));
+  } while (taken.has(s[0] + g[0]) && ++tries < 64);
+  // Orgs larger than the name lists (benchmarks: 10,000 people) number the repeats, as HR systems do.
+  for (let n = 2; taken.has(s[0] + g[0]); n++) if (!taken.has(`${s[0]}${g[0]}${n}`)) g = [`${g[0]}${n}`, `${g[1]}${n}`];
   taken.add(s[0] + g[0]);
   return { sur: s, given: g };
 }

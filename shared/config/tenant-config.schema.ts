@@ -7,8 +7,8 @@
  * are stored per tenant in Secrets Manager (or the local file store) under the names
  * given by `secretName()` in shared/config/secrets.ts.
  */
-import { cronProblem, isTimeZone } from '../lib/cron';
 import { z } from 'zod';
+import { CronSyntaxError, isTimeZone, parseCron } from '../domain/cron';
 import { publicBaseUrlSchema } from './public-url';
 
 const httpUrl = z
@@ -124,6 +124,12 @@ const dingtalkSchema = z
     simulate: z.boolean().optional(),
     /** DingTalk's limit is 20 calls/s per app and API; stay under it. */
     requestsPerSecond: z.number().positive().max(20).default(15),
+    /**
+     * Metered API calls the organisation may make per calendar month (reference dingtalk.md
+     * §8: 10,000 on the free edition; paid editions and add-on packs raise it). 0 = unlimited.
+     * `usage` projects against it; raising it after a 90020 resumes the work at once.
+     */
+    monthlyQuota: z.number().int().min(0).max(1_000_000_000).default(10_000),
   })
   .strict();
 
@@ -190,6 +196,35 @@ const thresholdSchema = z
   })
   .strict();
 
+/**
+ * When the tenant's scheduled runs happen (one schedule per tenant, built from this by the
+ * deployment and the local stack: shared/contracts/app-manifest.ts tenantSyncSchedules).
+ * Callback sources (DingTalk, WeCom) learn changes from contact callbacks and reconcile with
+ * a full run on `fullCron`; EKP has no callbacks and also runs incrementally every
+ * `incrementalMinutes`. A DingTalk or WeCom "incremental" run would be a full snapshot
+ * (they have no change feed), so it is refused for them.
+ */
+const scheduleSchema = z
+  .object({
+    /** IANA time zone of `fullCron`, e.g. Asia/Shanghai (no daylight saving: +08:00). */
+    timezone: z.string().refine(isTimeZone, 'must be an IANA time zone such as Asia/Shanghai').default('Asia/Shanghai'),
+    /** The full (reconcile) run: 5-field cron in `timezone`; default nightly at 02:00. */
+    fullCron: z
+      .string()
+      .superRefine((v, ctx) => {
+        try {
+          parseCron(v);
+        } catch (err) {
+          if (!(err instanceof CronSyntaxError)) throw err;
+          ctx.addIssue({ code: 'custom', message: err.message });
+        }
+      })
+      .default('0 2 * * *'),
+    /** EKP only: minutes between incremental runs (default: the deployment's syncRateMinutes, 15). */
+    incrementalMinutes: z.number().int().min(1).max(1440).optional(),
+  })
+  .strict();
+
 const syncSchema = z
   .object({
     enabled: z.boolean().default(true),
@@ -212,19 +247,7 @@ const syncSchema = z
     acceptedEmailDomains: z.array(z.string().regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/i, 'must be a domain such as example.com')).default([]),
     /** Full runs compare the mapping with NetEase: `repair` the drift (default) or only `report` it (the run ends warning). */
     driftMode: z.enum(['repair', 'report']).default('repair'),
-    /**
-     * When the scheduled run is a full one (the reconcile that finds drift), as a 5-field cron
-     * (minute hour day-of-month month day-of-week) in `timeZone`. Default 02:30 every night.
-     */
-    fullRunCron: z
-      .string()
-      .superRefine((c, ctx) => {
-        const problem = cronProblem(c);
-        if (problem) ctx.addIssue({ code: 'custom', message: problem });
-      })
-      .default('30 2 * * *'),
-    /** IANA time zone of fullRunCron. Default Asia/Shanghai (NetEase's and most tenants' zone). */
-    timeZone: z.string().refine(isTimeZone, 'must be an IANA time zone such as Asia/Shanghai').default('Asia/Shanghai'),
+    schedule: scheduleSchema.default(scheduleSchema.parse({})),
   })
   .strict();
 
@@ -265,6 +288,14 @@ const notificationsSchema = z
     channel: z.enum(['dingtalk', 'wecom']).optional(),
     /** Notify everyone (true) or only people who opted in (false). */
     tenantWide: z.boolean().default(false),
+    /**
+     * Digest mode: fold a person's new mails into one message per this many minutes
+     * (0 = one message per mail). Switches on by itself, at `autoDigestMinutes`, while the
+     * channel's metered calls are projected past the monthly quota (use-cases/usage).
+     */
+    digestMinutes: z.number().int().min(0).max(24 * 60).default(0),
+    /** The digest window used when the projection passes the quota and `digestMinutes` is 0. */
+    autoDigestMinutes: z.number().int().min(1).max(24 * 60).default(60),
   })
   .strict();
 
@@ -336,6 +367,10 @@ export const tenantSchema = z
     const src = t.sync.source;
     if (src && !t[src]) {
       ctx.addIssue({ code: 'custom', path: ['sync', 'source'], message: `is "${src}" but the tenant has no "${src}" section` });
+    }
+    const effective = src ?? onlySource(t);
+    if (effective && effective !== 'ekp' && t.sync.schedule.incrementalMinutes !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['sync', 'schedule', 'incrementalMinutes'], message: `is for EKP only: a ${effective} source learns changes from callbacks, and a scheduled ${effective} run is a full snapshot (use fullCron)` });
     }
     const ch = t.notifications.channel;
     if (t.notifications.enabled && !ch) {

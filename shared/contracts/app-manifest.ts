@@ -6,6 +6,7 @@
  * Pure data: no imports of AWS or CDK code.
  */
 import type { SecretKind } from '../config/secrets';
+import type { TenantConfig } from '../config/tenant-config.schema';
 
 export type QueueName = 'plan' | 'sync' | 'callback' | 'notify';
 
@@ -282,17 +283,71 @@ export const FUNCTION_URL_FN: FunctionName = 'sso';
 
 export interface ScheduleSpec {
   fn: FunctionName;
-  /** Minutes between runs; overridable per deployment (cdk context `syncRateMinutes`, local `QIYE_SYNC_RATE_MINUTES`). */
+  /** Minutes between runs. */
   rateMinutes: number;
   description: string;
 }
 
+/**
+ * Schedules shared by every tenant. The new-mail planner runs every minute and also queues
+ * a second, 30 s delayed poll (SQS DelaySeconds), so a mail waits at most ~30 s for its
+ * poll with no Lambda kept running (use-cases/notify/plan-notifications.ts).
+ * The directory sync has one schedule per tenant instead: {@link tenantSyncSchedules}.
+ */
 export const SCHEDULES: readonly ScheduleSpec[] = [
-  { fn: 'syncPlanner', rateMinutes: 15, description: 'Incremental directory sync for every tenant.' },
-  { fn: 'notifyPlanner', rateMinutes: 2, description: 'New-mail checks for tenants with notifications enabled.' },
+  { fn: 'notifyPlanner', rateMinutes: 1, description: 'New-mail checks for tenants with notifications enabled (plus a 30 s delayed second poll).' },
   // Every minute, so a parked run reaches its admins within a minute.
   { fn: 'alerts', rateMinutes: 1, description: 'Console alerts: parked, failed and stuck runs, dead letters, silent callbacks.' },
 ];
+
+/** Default minutes between EKP incremental runs (cdk context `syncRateMinutes`, local `QIYE_SYNC_RATE_MINUTES`). */
+export const DEFAULT_INCREMENTAL_MINUTES = 15;
+
+/** One tenant's scheduled sync: a full run on a cron in the tenant's zone, or incremental runs every N minutes. */
+export interface TenantSyncSchedule {
+  /** Unique per deployment, usable in resource names: `<tenant>-full` / `<tenant>-incremental`. */
+  name: string;
+  tenantId: string;
+  kind: 'full' | 'incremental';
+  /** Full runs: 5-field cron in `timezone` (shared/domain/cron.ts). */
+  cron?: string;
+  /** Incremental runs: minutes between runs. */
+  rateMinutes?: number;
+  timezone: string;
+  description: string;
+}
+
+/** The input every tenant schedule sends to the sync planner (its handler tells it by `schedule`). */
+export interface TenantScheduleEvent {
+  source: 'schedule';
+  schedule: 'tenantSync';
+  tenantId: string;
+  kind: 'full' | 'incremental';
+}
+
+/**
+ * Every tenant's sync schedules, from its config (`sync.schedule`): the one definition the
+ * CDK stack (EventBridge Scheduler, or rules in UTC) and the local scheduler both follow.
+ * Callback sources (DingTalk, WeCom) get the full run only; EKP also gets incremental runs.
+ */
+export function tenantSyncSchedules(tenants: readonly TenantConfig[], opts: { incrementalMinutes?: number } = {}): TenantSyncSchedule[] {
+  const out: TenantSyncSchedule[] = [];
+  for (const t of tenants) {
+    const source = t.sync.source;
+    if (!t.sync.enabled || !source) continue;
+    const s = t.sync.schedule;
+    out.push({ name: `${t.id}-full`, tenantId: t.id, kind: 'full', cron: s.fullCron, timezone: s.timezone, description: `Full ${source} sync of ${t.id} (cron ${s.fullCron}, ${s.timezone}).` });
+    if (source === 'ekp') {
+      const rateMinutes = s.incrementalMinutes ?? opts.incrementalMinutes ?? DEFAULT_INCREMENTAL_MINUTES;
+      out.push({ name: `${t.id}-incremental`, tenantId: t.id, kind: 'incremental', rateMinutes, timezone: s.timezone, description: `Incremental ekp sync of ${t.id} every ${rateMinutes} minute(s).` });
+    }
+  }
+  return out;
+}
+
+export function tenantScheduleEvent(s: Pick<TenantSyncSchedule, 'tenantId' | 'kind'>): TenantScheduleEvent {
+  return { source: 'schedule', schedule: 'tenantSync', tenantId: s.tenantId, kind: s.kind };
+}
 
 export function queueName(stage: string, q: QueueName, dlq = false): string {
   return `qiye-bridge-${stage}-${q}${dlq ? '-dlq' : ''}`;

@@ -23,7 +23,8 @@
 import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
 
 export const METRICS_NAMESPACE = 'QiyeMailBridge';
-const SERVICE = 'qiye-mail-bridge';
+/** The `service` dimension of every metric (the alarms name it too: infra/constructs/bridge-alarms.ts). */
+export const METRICS_SERVICE = 'qiye-mail-bridge';
 
 /** The counts we emit; one place so names stay consistent across functions. */
 export type MetricName =
@@ -37,6 +38,9 @@ export type MetricName =
   | 'VendorErrors'
   | 'QueueRecordsFailed'
   | 'QueueRecordsDeferred';
+
+/** Levels (unit Percent), not counts: a vendor's API calls projected to the month's end, in % of its quota. */
+export type PercentMetricName = 'UsageProjectedPercent';
 
 /** Low-cardinality dimensions only: never ids, never free text. */
 export interface MetricDimensions {
@@ -55,6 +59,8 @@ export interface BridgeMetrics {
   /** The `function` dimension of every count. */
   readonly functionName: string;
   count(name: MetricName, value?: number, options?: CountOptions): void;
+  /** One level in percent (the alarm takes the Maximum of a period). */
+  percent(name: PercentMetricName, value: number, options?: CountOptions): void;
   /** Write every buffered count (one EMF line per dimensions+tenant group). */
   flush(): void;
 }
@@ -75,7 +81,7 @@ export function createMetrics(options: MetricsOptions): BridgeMetrics {
     if (!g) {
       const defaultDimensions: Record<string, string> = { function: options.functionName };
       for (const k of ['vendor', 'status', 'kind', 'code'] as const) if (dims[k]) defaultDimensions[k] = dims[k];
-      const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE, defaultDimensions });
+      const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: METRICS_SERVICE, defaultDimensions });
       // Our decision beats Powertools' env defaults (POWERTOOLS_DEV would also disable it).
       (metrics as unknown as { disabled: boolean }).disabled = !enabled;
       g = { metrics, tenant };
@@ -84,14 +90,17 @@ export function createMetrics(options: MetricsOptions): BridgeMetrics {
     return g;
   };
 
+  const add = (name: string, unit: (typeof MetricUnit)[keyof typeof MetricUnit], value: number, opts: CountOptions) => {
+    const { tenant, ...dims } = opts;
+    const g = group(dims, tenant);
+    if (g.tenant) g.metrics.addMetadata('tenant', g.tenant); // cleared by each publish, so set per value
+    g.metrics.addMetric(name, unit, value);
+  };
+
   return {
     functionName: options.functionName,
-    count(name, value = 1, opts = {}) {
-      const { tenant, ...dims } = opts;
-      const g = group(dims, tenant);
-      if (g.tenant) g.metrics.addMetadata('tenant', g.tenant); // cleared by each publish, so set per count
-      g.metrics.addMetric(name, MetricUnit.Count, value);
-    },
+    count: (name, value = 1, opts = {}) => add(name, MetricUnit.Count, value, opts),
+    percent: (name, value, opts = {}) => add(name, MetricUnit.Percent, value, opts),
     flush() {
       for (const g of groups.values()) if (g.metrics.hasStoredMetrics()) g.metrics.publishStoredMetrics();
     },

@@ -4,7 +4,7 @@
  * (shared/use-cases/unread, shared/use-cases/notify); implemented by the NetEase adapter
  * (the netease adapter's netease.client.ts; oaserver getUnreadMsg and
  * mail/getReceivedMailLogs, reference netease-qiye-api.md §2). NetEase offers no API that
- * reads message bodies, so the port has none.
+ * reads message bodies, so the port has none; listMessages gives a mail's id and headers only.
  *
  * Failures are thrown as errors that satisfy NeteaseFailure (shared/errors/netease-failure.ts).
  */
@@ -36,8 +36,13 @@ export interface MailLogReader {
   getReceivedMailLogs(query: { accounts: readonly string[]; start: Date; end: Date }): Promise<{ total: number; entries: NeteaseMailLogEntry[] }>;
 }
 
+/** Lists a mailbox's newest mails (mailbox/listMessages): what a notice needs to open its mail (`mid`). */
+export interface MessageLister {
+  listMessages(accountName: string, query?: { fid?: number; start?: number; limit?: number }): Promise<Array<{ id: string; subject?: string; from?: string; receivedAt?: string }>>;
+}
+
 /** A tenant's mailboxes, read-only. */
-export interface NeteaseMailbox extends MailLogReader {
+export interface NeteaseMailbox extends MailLogReader, MessageLister {
   /** The number of unread mails in the mailbox `accountName` (local part). */
   getUnreadCount(accountName: string): Promise<number>;
 }

@@ -35,7 +35,7 @@ export function neteaseShareFor(rt: Pick<Runtime, 'stage'>, fn: string): number 
 }
 
 /** SyncDeps over the given stores, queue and clients. */
-export function syncDepsOf(parts: Pick<SyncDeps, 'stores' | 'jobs' | 'clock' | 'logger' | 'tenants'>, clients: Pick<TenantClients, 'directorySource' | 'neteaseDirectory'>, options: Partial<SyncOptions> = {}): SyncDeps {
+export function syncDepsOf(parts: Pick<SyncDeps, 'stores' | 'jobs' | 'clock' | 'logger' | 'tenants' | 'usage'>, clients: Pick<TenantClients, 'directorySource' | 'neteaseDirectory'>, options: Partial<SyncOptions> = {}): SyncDeps {
   return {
     ...parts,
     directory: (t) => clients.directorySource(t),

@@ -32,6 +32,10 @@
  * left out), which its changesSince compares with getElementsBaseInfo to report the ones
  * EKP no longer has.
  *
+ * Metering. With `meter` (ports/usage-meter.ts; the wiring passes the process's one meter,
+ * ./usage.ts), every DingTalk and WeCom client built here counts its calls per tenant, vendor
+ * and API; each adapter classifies its own calls as metered or free.
+ *
  * WeCom. The source reads the roster with the contact-sync secret and member details with
  * the app secret first, falling back between the two (wecom.client.ts); nothing to wire.
  */
@@ -50,6 +54,7 @@ import type { ListedAccountStatus, NeteaseDirectory } from '../ports/netease-dir
 import type { NeteaseMailbox } from '../ports/netease-mailbox';
 import type { NotificationSender } from '../ports/notice-channel';
 import type { SecretStore } from '../ports/secret-store';
+import type { CallMeter } from '../ports/usage-meter';
 import type { SignInIdentity, SsoVendor } from '../ports/sign-in-identity';
 import type { SourceKind } from '../ports/store-common';
 import { loadTenantSigner } from '../use-cases/manage-keys';
@@ -97,6 +102,8 @@ export interface TenantClientsOptions {
    * it the EKP source reports no physical deletions from changesSince (full runs still find them).
    */
   knownIds?: (tenant: TenantConfig, source: SourceKind) => Promise<KnownIds>;
+  /** Counts every DingTalk / WeCom call of the clients built here (module doc, "Metering"). */
+  meter?: CallMeter;
 }
 
 /** Every outbound port of a tenant, built on first use and cached for the life of the process. */
@@ -144,8 +151,9 @@ export function createTenantClients(opts: TenantClientsOptions): TenantClients {
     return v;
   };
   // One client per tenant for the source, sign-in and notices: one token cache, one limiter.
-  const dingtalkOf = (t: TenantConfig) => cached(dingtalk, t, () => createDingtalkClient(t, { secrets: opts.secrets, stage: opts.stage, limiters, logger: loggerOf(t) }));
-  const wecomOf = (t: TenantConfig) => cached(wecom, t, () => createWecomClient(t, { secrets: opts.secrets, stage: opts.stage, limiters, logger: loggerOf(t) }));
+  const meterOpt = opts.meter ? { meter: opts.meter } : {};
+  const dingtalkOf = (t: TenantConfig) => cached(dingtalk, t, () => createDingtalkClient(t, { secrets: opts.secrets, stage: opts.stage, limiters, logger: loggerOf(t), ...meterOpt }));
+  const wecomOf = (t: TenantConfig) => cached(wecom, t, () => createWecomClient(t, { secrets: opts.secrets, stage: opts.stage, limiters, logger: loggerOf(t), ...meterOpt }));
   // Extra channels (shared/config/channels.ts): their own app, secret and client, keyed tenant/channel.
   const channelClients = new Map<string, DingtalkClient | WecomClient>();
   const channelOf = (t: TenantConfig, vendor: SsoVendor, channelId: string | undefined) => {
@@ -159,7 +167,7 @@ export function createTenantClients(opts: TenantClientsOptions): TenantClients {
     let c = channelClients.get(key);
     if (!c) {
       const view = channelView(t, channel);
-      const deps = { secrets: opts.secrets, stage: opts.stage, secretName: channelSecretName(opts.stage, t.id, channel), limiters, logger: loggerOf(t)?.child({ channel: channel.id }) };
+      const deps = { secrets: opts.secrets, stage: opts.stage, secretName: channelSecretName(opts.stage, t.id, channel), limiters, logger: loggerOf(t)?.child({ channel: channel.id }), ...meterOpt };
       c = channel.vendor === 'dingtalk' ? createDingtalkClient(view, deps) : createWecomClient(view, deps);
       channelClients.set(key, c);
     }

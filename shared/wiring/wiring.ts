@@ -8,6 +8,10 @@
  * every function runs in one process and so shares those clients and limiters; the CLI
  * builds the same clients through {@link createTenantClients}.
  *
+ * Vendor API metering (./usage.ts): one meter per process, handed to the tenant clients so
+ * every DingTalk and WeCom call is counted; `flushing(fn)` wraps a handler so the counts are
+ * written before its invocation returns.
+ *
  * Later features plug in here: a new use case gets a `*Deps()` builder below, a new vendor
  * call gets a port in shared/ports/ and a client in tenant-clients.ts.
  */
@@ -19,6 +23,7 @@ import type { LinksDeps } from '../use-cases/links/links-deps';
 import { linksDepsOf } from './links';
 import { DingtalkCallbackVerifier } from '../adapters/dingtalk/dingtalk.callback-verifier';
 import { WecomCallbackVerifier } from '../adapters/wecom/wecom.callback-verifier';
+import type { Context } from 'aws-lambda';
 import type { FunctionName } from '../contracts/app-manifest';
 import type { ContactEventVendor } from '../contracts/contact-event';
 import type { NotifyChannel } from '../contracts/notify-job';
@@ -29,6 +34,7 @@ import { configureMetrics } from '../observability/metrics';
 import type { CallbackVerifier } from '../ports/callback-verifier';
 import type { SecretStore } from '../ports/secret-store';
 import type { StateStores } from '../ports/state-stores';
+import type { UsageStore } from '../ports/usage-meter';
 import { getRuntime, type Runtime } from '../runtime/runtime';
 import type { ApplyContactEventsDeps } from '../use-cases/callbacks/apply-contact-events';
 import type { AcceptCallbackDeps } from '../use-cases/callbacks/accept-callback';
@@ -36,13 +42,17 @@ import type { ConsoleDeps } from '../use-cases/console/console-deps';
 import type { AlertDeps } from '../use-cases/console/raise-alerts';
 import { loadTenantSigner } from '../use-cases/manage-keys';
 import type { CheckNewMailDeps } from '../use-cases/notify/check-new-mail';
+import { digestWindow } from '../use-cases/notify/digest';
 import type { PlanNotificationsDeps } from '../use-cases/notify/plan-notifications';
 import type { SignInDeps } from '../use-cases/sso/sign-in';
-import type { SyncDeps, SyncOptions } from '../use-cases/sync/sync-deps';
+import type { SyncOptions } from '../use-cases/sync/sync-deps';
+import type { TenantScheduleDeps } from '../use-cases/sync/tenant-schedule';
 import type { UnreadDeps } from '../use-cases/unread/unread-count';
+import type { BudgetCheckDeps, UsageDeps } from '../use-cases/usage/usage-report';
 import { alertsDepsOf, consoleDepsOf } from './console';
 import { knownIdsFromMappings, neteaseShareFor, syncDepsOf, type SyncFunction } from './sync';
 import { createTenantClients, type TenantClients } from './tenant-clients';
+import { budgetMetric, flushingUsage, processUsage } from './usage';
 
 /** The callback verifier of each vendor (stateless: crypto and parsing only). */
 export const CALLBACK_VERIFIERS: Readonly<Record<ContactEventVendor, CallbackVerifier>> = {
@@ -55,19 +65,25 @@ export interface Wiring {
   readonly rt: Runtime;
   readonly stores: StateStores;
   readonly clients: TenantClients;
-  /** The sync engine's dependencies; `fn` sets the NetEase rate share (default: this function's). */
-  syncDeps(fn?: SyncFunction, options?: Partial<SyncOptions>): SyncDeps;
+  /** The vendor API usage counters (the process's meter writes them). */
+  readonly usage: UsageStore;
+  /** `fn`, with the process's usage counts written before each invocation returns (./usage.ts). */
+  flushing<E, R>(fn: (event: E, context: Context) => Promise<R>): (event: E, context: Context) => Promise<R>;
+  /** The sync engine's dependencies (with usage and the budget metric); `fn` sets the NetEase rate share (default: this function's). */
+  syncDeps(fn?: SyncFunction, options?: Partial<SyncOptions>): TenantScheduleDeps;
   signInDeps(): SignInDeps & { config: TenantsFile; logger: Logger };
   unreadDeps(): UnreadDeps & { config: TenantsFile };
   acceptCallbackDeps(): AcceptCallbackDeps;
   contactEventsDeps(): ApplyContactEventsDeps;
   checkNewMailDeps(): CheckNewMailDeps;
-  planNotificationsDeps(): PlanNotificationsDeps;
+  planNotificationsDeps(): PlanNotificationsDeps & Pick<BudgetCheckDeps, 'metric'>;
   /** The operator console (shared/wiring/console.ts); its sync engine runs with the admin's NetEase share. */
   consoleDeps(): ConsoleDeps;
   alertsDeps(): AlertDeps;
   /** The identity links' dependencies (links pull, callback refresh, CLI). */
   linksDeps(): LinksDeps;
+  /** The usage report (admin route). */
+  usageDeps(): UsageDeps;
 }
 
 const wirings = new Map<string, { rt: Runtime; wiring: Wiring }>();
@@ -101,6 +117,8 @@ export function tenantClientsFor(rt: Runtime, share: number): TenantClients {
       logger: rt.logger,
       clock: rt.clock,
       neteaseShare: share,
+      // Every DingTalk / WeCom client of the process counts its calls on the one meter.
+      meter: processUsage(rt).meter,
       knownIds: (t, source) => knownIdsFromMappings(mappings, t.id, source),
     });
     byShare.set(share, clients);
@@ -111,6 +129,8 @@ export function tenantClientsFor(rt: Runtime, share: number): TenantClients {
 function buildWiring(rt: Runtime, functionName: FunctionName): Wiring {
   const stores = createDynamoStateStores(rt.ddb, rt.tableName, { clock: rt.clock });
   const clients = tenantClientsFor(rt, neteaseShareFor(rt, functionName));
+  const { meter, store: usage } = processUsage(rt);
+  const syncParts = { stores, jobs: rt.jobs, clock: rt.clock, logger: rt.logger, tenants: () => rt.tenants.tenants, usage };
   const oaLinkSecret = async (t: TenantConfig) => (await rt.tenantSecret(t.id, 'oa')).linkSecret;
   const links = new DynamoLinkStore(rt.ddb, rt.tableName, { clock: rt.clock });
   const linksDeps = linksDepsOf({ links, clients, clock: rt.clock, logger: rt.logger });
@@ -118,11 +138,13 @@ function buildWiring(rt: Runtime, functionName: FunctionName): Wiring {
     rt,
     stores,
     clients,
+    usage,
+    flushing: (fn) => flushingUsage(meter, fn),
     syncDeps(fn = functionName as SyncFunction, options = {}) {
       const c = fn === functionName ? clients : tenantClientsFor(rt, neteaseShareFor(rt, fn));
       // QIYE_SYNC_STUCK_SECONDS: how long a run may make no progress before it is taken over (crash tests use seconds).
       const stuck = rt.env.QIYE_SYNC_STUCK_SECONDS !== undefined ? { stuckAfterMs: rt.env.QIYE_SYNC_STUCK_SECONDS * 1000 } : {};
-      return syncDepsOf({ stores, jobs: rt.jobs, clock: rt.clock, logger: rt.logger, tenants: () => rt.tenants.tenants }, c, { ...stuck, ...options });
+      return { ...syncDepsOf(syncParts, c, { ...stuck, ...options }), metric: budgetMetric };
     },
     signInDeps: () => ({
       config: rt.tenants,
@@ -159,7 +181,7 @@ function buildWiring(rt: Runtime, functionName: FunctionName): Wiring {
     }),
     contactEventsDeps: () => ({
       // The worker only reads the source and plans: the planner's dependencies and NetEase share.
-      sync: syncDepsOf({ stores, jobs: rt.jobs, clock: rt.clock, logger: rt.logger, tenants: () => rt.tenants.tenants }, tenantClientsFor(rt, neteaseShareFor(rt, 'syncPlanner'))),
+      sync: syncDepsOf(syncParts, tenantClientsFor(rt, neteaseShareFor(rt, 'syncPlanner'))),
       dirty: new DynamoDirtyStore(rt.ddb, rt.tableName, { clock: rt.clock }),
       links: linksDeps,
     }),
@@ -172,6 +194,9 @@ function buildWiring(rt: Runtime, functionName: FunctionName): Wiring {
       logger: rt.logger,
       ssoBaseUrl: notificationSsoBaseUrl(rt),
       mailLogs: (t) => clients.neteaseMailbox(t),
+      // The same client lists mailboxes (mailbox/listMessages), so a notice opens its mail.
+      mailbox: (t) => clients.neteaseMailbox(t),
+      digestMinutes: digestWindow({ usage, clock: rt.clock }),
       sender: (t, channel, channelId) => clients.noticeSender(t, channel, channelId),
     }),
     planNotificationsDeps: () => ({
@@ -182,10 +207,13 @@ function buildWiring(rt: Runtime, functionName: FunctionName): Wiring {
       clock: rt.clock,
       logger: rt.logger,
       channelReady: secretChannelCheck(rt),
+      usage,
+      metric: budgetMetric,
       links,
     }),
+    usageDeps: () => ({ usage, clock: rt.clock, tenant: (id) => rt.tenant(id) }),
     consoleDeps: () =>
-      consoleDepsOf(rt, stores, clients, syncDepsOf({ stores, jobs: rt.jobs, clock: rt.clock, logger: rt.logger, tenants: () => rt.tenants.tenants }, tenantClientsFor(rt, neteaseShareFor(rt, 'admin')))),
+      consoleDepsOf(rt, stores, clients, syncDepsOf(syncParts, tenantClientsFor(rt, neteaseShareFor(rt, 'admin')))),
     alertsDeps: () => alertsDepsOf(rt, stores, clients),
     linksDeps: () => linksDeps,
   };

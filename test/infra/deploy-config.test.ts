@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../shared/errors/app-error';
-import { SCHEDULES } from '../../shared/contracts/app-manifest';
+import { DEFAULT_INCREMENTAL_MINUTES } from '../../shared/contracts/app-manifest';
 import { DEFAULT_LOG_RETENTION_DAYS, loadDeployTenants, readDeployConfig } from '../../infra/deploy-config';
 import { egressPorts } from '../../infra/constructs/static-egress';
 import { FIXTURE_TENANTS, REPO_ROOT } from './infra-helpers';
@@ -31,7 +31,8 @@ describe('readDeployConfig', () => {
     const c = readDeployConfig(ctx({}), {});
     expect(c).toMatchObject({
       stage: 'prod',
-      syncRateMinutes: SCHEDULES.find((x) => x.fn === 'syncPlanner')!.rateMinutes,
+      syncRateMinutes: DEFAULT_INCREMENTAL_MINUTES,
+      scheduleKind: 'scheduler',
       staticEgress: false,
       natGateways: 1,
       logRetentionDays: DEFAULT_LOG_RETENTION_DAYS,

@@ -19,9 +19,12 @@ import { DASHBOARD_GRAPHS } from '../../infra/constructs/bridge-dashboard';
 import { functionName } from '../../infra/constructs/bridge-function';
 import { CALLS_VENDOR_APIS } from '../../infra/constructs/static-egress';
 import { DEFAULT_LOG_RETENTION_DAYS } from '../../infra/deploy-config';
+import { METRICS_NAMESPACE } from '../../shared/observability/metrics';
 import { allowedResources, asArray, flatten, functionByName, resources, roleStatements, synthBridge, type Statement, type Synthesized } from './infra-helpers';
 
 const SPECS = Object.values(FUNCTIONS);
+/** The vendor budget alarms (a MAX expression over the planners' UsageProjectedPercent). */
+const isUsage = (a: Record<string, unknown>) => typeof a.AlarmName === 'string' && a.AlarmName.includes('-usage-projected-');
 let s: Synthesized;
 let egress: Synthesized;
 
@@ -29,7 +32,7 @@ let egress: Synthesized;
 beforeAll(() => {
   // Two synths with bundling skipped: ~9 s on an idle 2-core machine, far more when it is loaded.
   s = synthBridge();
-  egress = synthBridge({ staticEgress: 'true', natGateways: '2', alarmEmail: 'ops@acme.example.com', syncRateMinutes: '30', logRetentionDays: 365 });
+  egress = synthBridge({ staticEgress: 'true', natGateways: '2', alarmEmail: 'ops@acme.example.com', syncRateMinutes: '30', logRetentionDays: 365, scheduleKind: 'rules' });
 }, 300_000);
 
 const fnOf = (t: Synthesized, spec: FunctionSpec) => functionByName(t.service, functionName('test', spec));
@@ -287,40 +290,78 @@ describe('service stack: queues, schedules and alarms', () => {
     expect(planMappings[0]!.BatchSize).toBe(1);
     const adminEnv = (fnOf(s, FUNCTIONS.admin).props.Environment as { Variables: Record<string, unknown> }).Variables;
     expect(flatten(adminEnv[queueUrlEnv('plan')])).toMatch(new RegExp(`/${queueName('test', 'plan')}$`));
-    // The planner is still scheduled as well.
-    expect(Object.values(resources(s.service, 'AWS::Events::Rule')).some((r) => (r.Properties!.Targets as Array<{ Arn: unknown }>).some((t) => flatten(t.Arn).includes(fnOf(s, FUNCTIONS.syncPlanner).id)))).toBe(true);
+    // The planner is still scheduled as well (one schedule per tenant).
+    expect(Object.values(resources(s.service, 'AWS::Scheduler::Schedule')).some((r) => flatten((r.Properties!.Target as { Arn: unknown }).Arn).includes(fnOf(s, FUNCTIONS.syncPlanner).id))).toBe(true);
   });
 
-  it('runs each schedule as rate(N minutes) into its function, and honours syncRateMinutes', () => {
-    for (const [t, rate] of [
-      [s, SCHEDULES[0]!.rateMinutes],
-      [egress, 30],
-    ] as const) {
-      const rules = Object.values(resources(t.service, 'AWS::Events::Rule')).map((r) => r.Properties!);
-      expect(rules).toHaveLength(SCHEDULES.length);
-      const rule = rules[0]!;
-      expect(rule.ScheduleExpression).toBe(`rate(${rate} minutes)`);
-      const targets = rule.Targets as Array<Record<string, unknown>>;
-      expect(targets).toHaveLength(1);
-      expect(flatten(targets[0]!.Arn)).toBe(`\${${fnOf(t, FUNCTIONS[SCHEDULES[0]!.fn]).id}.Arn}`);
-      expect(JSON.parse(targets[0]!.Input as string)).toMatchObject({ source: 'schedule' });
-    }
+  it('runs the shared schedules (new-mail planner every minute) as rate(N minutes) rules into their function', () => {
+    const rules = Object.values(resources(s.service, 'AWS::Events::Rule')).map((r) => r.Properties!);
+    expect(rules).toHaveLength(SCHEDULES.length);
+    const rule = rules[0]!;
+    expect(rule.ScheduleExpression).toBe('rate(1 minute)');
+    const targets = rule.Targets as Array<Record<string, unknown>>;
+    expect(flatten(targets[0]!.Arn)).toBe(`\${${fnOf(s, FUNCTIONS[SCHEDULES[0]!.fn]).id}.Arn}`);
+    expect(JSON.parse(targets[0]!.Input as string)).toMatchObject({ source: 'schedule' });
+  });
+
+  it('gives each tenant its own EventBridge Scheduler schedules: a nightly full run in its time zone, EKP incremental runs too', () => {
+    const schedules = Object.values(resources(s.service, 'AWS::Scheduler::Schedule')).map((r) => r.Properties!);
+    const byName = Object.fromEntries(schedules.map((p) => [p.Name as string, p]));
+    expect(Object.keys(byName).sort()).toEqual(['qiye-bridge-test-acme-full', 'qiye-bridge-test-acme-incremental', 'qiye-bridge-test-globex-cn-full']);
+    const full = byName['qiye-bridge-test-globex-cn-full']!;
+    expect(full.ScheduleExpression).toBe('cron(0 2 * * ? *)');
+    expect(full.ScheduleExpressionTimezone).toBe('Asia/Shanghai');
+    const target = full.Target as { Arn: unknown; RoleArn: unknown; Input: string };
+    expect(JSON.parse(target.Input)).toEqual({ source: 'schedule', schedule: 'tenantSync', tenantId: 'globex-cn', kind: 'full' });
+    expect(flatten(target.Arn)).toBe(`\${${fnOf(s, FUNCTIONS.syncPlanner).id}.Arn}`);
+    expect(byName['qiye-bridge-test-acme-incremental']!.ScheduleExpression).toBe('rate(15 minutes)');
+    // The scheduler's role may invoke the planner and nothing else.
+    const roleId = flatten(target.RoleArn).replace(/^\$\{|\.Arn\}$/g, '');
+    const stmts = roleStatements(s.service, roleId);
+    expect(stmts.flatMap((st) => st.actions)).toEqual(['lambda:InvokeFunction']);
+    expect(stmts.flatMap((st) => st.resources)).toEqual([`\${${fnOf(s, FUNCTIONS.syncPlanner).id}.Arn}`]);
+  });
+
+  it('falls back to EventBridge rules in UTC (scheduleKind=rules), honouring syncRateMinutes for EKP', () => {
+    expect(resources(egress.service, 'AWS::Scheduler::Schedule')).toEqual({});
+    const rules = Object.values(resources(egress.service, 'AWS::Events::Rule')).map((r) => r.Properties!);
+    const byName = Object.fromEntries(rules.map((p) => [p.Name as string, p]));
+    // 02:00 in Asia/Shanghai (+08:00, no daylight saving) is 18:00 UTC.
+    expect(byName['qiye-bridge-test-globex-cn-full']!.ScheduleExpression).toBe('cron(0 18 * * ? *)');
+    expect(byName['qiye-bridge-test-acme-incremental']!.ScheduleExpression).toBe('rate(30 minutes)');
+    const input = JSON.parse((byName['qiye-bridge-test-acme-full']!.Targets as Array<{ Input: string }>)[0]!.Input);
+    expect(input).toEqual({ source: 'schedule', schedule: 'tenantSync', tenantId: 'acme', kind: 'full' });
+    const outputs = egress.service.findOutputs('SyncSchedules');
+    expect(Object.values(outputs)[0]!.Value).toMatch(/EventBridge rules/);
   });
 
   it('alarms on every DLQ, on worker and planner failures and throttles, and on 5xx of each callback route', () => {
     const alarms = Object.values(resources(s.service, 'AWS::CloudWatch::Alarm')).map((a) => a.Properties!);
     const topicRef = flatten({ Ref: Object.keys(resources(s.service, 'AWS::SNS::Topic'))[0] });
     for (const a of alarms) {
-      expect(a.Threshold).toBe(1);
+      expect(a.Threshold).toBe(isUsage(a) ? a.Threshold : 1);
       expect(a.ComparisonOperator).toBe('GreaterThanOrEqualToThreshold');
       expect((a.AlarmActions as unknown[]).map(flatten)).toEqual([topicRef]);
+    }
+    // DingTalk's monthly quota: at 80 % and 100 % of the projection (the EMF metric the planners write).
+    const usage = alarms.filter(isUsage);
+    expect(usage.map((a) => a.Threshold).sort()).toEqual([100, 80]);
+    for (const a of usage) {
+      // The highest point of either planner (both check budgets), in the Powertools namespace with its dimensions.
+      const stats = (a.Metrics as Array<{ MetricStat?: { Metric: { Namespace: string; MetricName: string; Dimensions: Array<{ Name: string; Value: unknown }> } } }>).filter((m) => m.MetricStat);
+      expect(stats).toHaveLength(2);
+      for (const m of stats) {
+        expect(m.MetricStat!.Metric.Namespace).toBe(METRICS_NAMESPACE);
+        expect(m.MetricStat!.Metric.MetricName).toBe('UsageProjectedPercent');
+        expect(m.MetricStat!.Metric.Dimensions.map((d) => d.Name).sort()).toEqual(['function', 'service', 'vendor']);
+      }
     }
     const dims = (a: Record<string, unknown>) => Object.fromEntries((a.Dimensions as Array<{ Name: string; Value: unknown }>).map((d) => [d.Name, flatten(d.Value)]));
 
     const dlqAlarms = alarms.filter((a) => a.MetricName === 'ApproximateNumberOfMessagesVisible');
     expect(dlqAlarms.map((a) => dims(a).QueueName).sort()).toEqual(Object.values(QUEUES).map((q) => queueName('test', q.name, true)).sort());
 
-    const watched = SPECS.filter((f) => f.consumes || SCHEDULES.some((x) => x.fn === f.name));
+    const watched = SPECS.filter((f) => f.consumes || f.name === 'syncPlanner' || SCHEDULES.some((x) => x.fn === f.name));
     for (const metric of ['Errors', 'Throttles']) {
       const names = alarms.filter((a) => a.MetricName === metric && a.Namespace === 'AWS/Lambda').map((a) => dims(a).FunctionName);
       expect(names.sort(), metric).toEqual(watched.map((f) => `\${${fnOf(s, f).id}}`).sort());

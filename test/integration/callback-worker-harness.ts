@@ -7,6 +7,8 @@
  * SQS's semantics: batches, concurrency, at-least-once, failed records redelivered and
  * moved to a DLQ after maxReceiveCount, optional duplicate deliveries.
  */
+import type { CallMeter } from '../../shared/ports/usage-meter';
+import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { makeHandler as makeCallbackWorker } from '../../functions/queue/callback-worker/handler';
 import { makeHandler as makeSyncWorker } from '../../functions/queue/sync-worker/handler';
 import { DingtalkClient } from '../../shared/adapters/dingtalk';
@@ -130,7 +132,8 @@ export class TwoQueues implements JobQueue {
 // ---------------------------------------------------------------------------------------
 
 /** No client-side pacing: the vendors' per-second limits are the clients' own tests' concern. */
-class UnpacedLimiters extends RateLimiterRegistry {
+/** Limiters that never wait (the simulators run with no rate limit; counts do not depend on pacing). */
+export class UnpacedLimiters extends RateLimiterRegistry {
   override get(_key: string, _opts: RateLimiterOptions): RateLimiter {
     return { acquire: async () => undefined };
   }
@@ -173,6 +176,10 @@ export async function createCallbackWorld(opts: {
   vendor: 'dingtalk' | 'wecom';
   netease: RunningNeteaseSimulator;
   people?: number;
+  /** Departments added to the simulator's seeded tree (benchmarks). */
+  extraDepartments?: number;
+  /** Counts the vendor clients' calls (bench/suites/budget.ts). */
+  meter?: CallMeter;
   sync?: Record<string, unknown>;
   options?: Partial<CallbackWorkerOptions>;
 }): Promise<CallbackWorld> {
@@ -187,8 +194,8 @@ export async function createCallbackWorld(opts: {
     ...(opts.vendor === 'dingtalk' ? { dingtalk: { corpId: `dingcorp${n}`, appKey: `dingappkey${n}`, agentId: '1' } } : { wecom: { corpId: `wwcorp${n}`, agentId: '1000002' } }),
     sync: { source: opts.vendor },
   });
-  const dingtalk = opts.vendor === 'dingtalk' ? await startDingtalkSimulator({ port: 0, tenants: [draft], credentials: { [id]: { appSecret: 'dt-secret' } }, rateLimit: NO_API_LIMIT, people: opts.people ?? 12 }) : undefined;
-  const wecom = opts.vendor === 'wecom' ? await startWecomSimulator({ port: 0, tenants: [draft], credentials: { [id]: { appSecret: 'wc-app', contactSecret: 'wc-contact' } }, rateLimit: NO_API_LIMIT, people: opts.people ?? 12 }) : undefined;
+  const dingtalk = opts.vendor === 'dingtalk' ? await startDingtalkSimulator({ port: 0, tenants: [draft], credentials: { [id]: { appSecret: 'dt-secret' } }, rateLimit: NO_API_LIMIT, people: opts.people ?? 12, extraDepartments: opts.extraDepartments ?? 0 }) : undefined;
+  const wecom = opts.vendor === 'wecom' ? await startWecomSimulator({ port: 0, tenants: [draft], credentials: { [id]: { appSecret: 'wc-app', contactSecret: 'wc-contact' } }, rateLimit: NO_API_LIMIT, people: opts.people ?? 12, extraDepartments: opts.extraDepartments ?? 0 }) : undefined;
   const tenant = tenantSchema.parse({
     id,
     netease: { domain, product, region: 'hz', apiBaseUrl: `${opts.netease.url}/qiyeservice/api`, requestsPerSecond: 1000, maxRetries: 2 },
@@ -199,8 +206,8 @@ export async function createCallbackWorld(opts: {
   const logger = createMemoryLogger('warn');
   const limiters = new UnpacedLimiters();
   const source: DirectorySource = dingtalk
-    ? new DingtalkDirectorySource(new DingtalkClient({ tenantId: id, config: tenant.dingtalk!, appSecret: async () => 'dt-secret', logger, limiters, retryBaseDelayMs: 1, retryMaxDelayMs: 5, maxRetries: 2 }))
-    : new WecomDirectorySource(new WecomClient({ tenantId: id, config: tenant.wecom!, secrets: async () => ({ appSecret: 'wc-app', contactSecret: 'wc-contact' }), logger, limiters, retryBaseDelayMs: 1, retryMaxDelayMs: 5, maxRetries: 2 }));
+    ? new DingtalkDirectorySource(new DingtalkClient({ tenantId: id, config: tenant.dingtalk!, appSecret: async () => 'dt-secret', logger, limiters, retryBaseDelayMs: 1, retryMaxDelayMs: 5, maxRetries: 2, ...(opts.meter ? { meter: opts.meter } : {}) }))
+    : new WecomDirectorySource(new WecomClient({ tenantId: id, config: tenant.wecom!, secrets: async () => ({ appSecret: 'wc-app', contactSecret: 'wc-contact' }), logger, limiters, retryBaseDelayMs: 1, retryMaxDelayMs: 5, maxRetries: 2, ...(opts.meter ? { meter: opts.meter } : {}) }));
   const stores = createMemoryStateStores();
   const dirty = new MemoryDirtyStore();
   const queues = new TwoQueues();

@@ -213,7 +213,9 @@ describe('notices through the links', () => {
     const jobs: JobQueue = { send: async (_q, m) => void sent.push(...m) };
     const plan = await planNotifications({ tenants: [tenant], mappings: stores.mappings, notifyStore: new MemoryNotifyStore(), jobs, clock: systemClock, logger: createMemoryLogger(), channelReady: async () => ({ ok: true }), links });
     expect(plan.tenants[0]).toMatchObject({ status: 'planned', people: 20 });
-    const bodies = sent.map((m) => m.body as NotifyJob);
+    // Each batch is sent twice (at once and 30 s later: the second poll); the immediate ones are the plan.
+    expect(sent.filter((m) => m.delaySeconds === 30)).toHaveLength(sent.length / 2);
+    const bodies = sent.filter((m) => !m.delaySeconds).map((m) => m.body as NotifyJob);
     const main = bodies.filter((j) => !j.channelId).flatMap((j) => j.people);
     const sub = bodies.filter((j) => j.channelId === 'sub').flatMap((j) => j.people);
     expect(main).toHaveLength(15);

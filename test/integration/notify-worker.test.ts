@@ -59,8 +59,11 @@ function tenant(channel: NotifyChannel): TenantConfig {
   return tenants.find((t) => t.id === (channel === 'dingtalk' ? DT.id : WC.id))!;
 }
 
-function worker(options: Partial<NotifyOptions> = {}) {
+function worker(options: Partial<NotifyOptions> = {}, extra: { mailbox?: boolean; digestMinutes?: number } = {}) {
+  const client = (t: TenantConfig) => new NeteaseClient(t.netease, signer, { clock, logger, retryBaseDelayMs: 1, retryMaxDelayMs: 5 });
   return makeHandler({
+    ...(extra.mailbox ? { mailbox: async (t: TenantConfig) => client(t) } : {}),
+    ...(extra.digestMinutes ? { digestMinutes: async () => extra.digestMinutes! } : {}),
     tenant: (id) => tenants.find((t) => t.id === id),
     notifyStore,
     once: stores.once,
@@ -193,6 +196,57 @@ describe('new mail -> DingTalk work notification', () => {
     await worker()(event('dingtalk', dtPeople()), {} as never);
     expect(dingtalk.messages(DT.id)).toHaveLength(1);
     expectNoPersonalDataInLogs('季度预算审批', 'boss@partner');
+  });
+
+  it('opens the mail itself: the id found with mailbox/listMessages goes into the link as mid', async () => {
+    await worker({}, { mailbox: true })(event('dingtalk', dtPeople()), {} as never);
+    clock.advance(30_000);
+    deliver('dingtalk', 'zhangsan', { from: 'boss@partner.example.net', subject: '合同签署' });
+    clock.advance(20_000);
+    deliver('dingtalk', 'zhangsan', { from: 'hr@acme.example.com', subject: '体检通知' });
+    clock.advance(30_000);
+    await worker({}, { mailbox: true })(event('dingtalk', dtPeople()), {} as never);
+    const links = dingtalk.messages(DT.id).map((m) => new URL((m.msg.action_card as { single_url: string }).single_url));
+    expect(links).toHaveLength(2);
+    const box = (await new NeteaseClient(tenant('dingtalk').netease, signer, { clock }).listMessages('zhangsan')).reverse();
+    expect(links.map((l) => l.searchParams.get('mid'))).toEqual(box.map((m) => m.id));
+    expect(links.every((l) => l.searchParams.get('module') === null)).toBe(true);
+  });
+
+  it('falls back to the inbox when two mails match the log entry (same subject, sender and second)', async () => {
+    await worker({}, { mailbox: true })(event('dingtalk', dtPeople()), {} as never);
+    clock.advance(30_000);
+    deliver('dingtalk', 'zhangsan', { from: 'bot@ci.example.net', subject: '构建失败' });
+    deliver('dingtalk', 'zhangsan', { from: 'bot@ci.example.net', subject: '构建失败' });
+    clock.advance(30_000);
+    await worker({}, { mailbox: true })(event('dingtalk', dtPeople()), {} as never);
+    const links = dingtalk.messages(DT.id).map((m) => new URL((m.msg.action_card as { single_url: string }).single_url));
+    // The log cannot tell the two apart either: one notice, opening the inbox.
+    expect(links).toHaveLength(1);
+    expect(links[0]!.searchParams.get('mid')).toBeNull();
+    expect(links[0]!.searchParams.get('module')).toBe(INBOX_MODULE);
+  });
+
+  it('in digest mode sends the first mail at once and folds the rest of the window into one message', async () => {
+    const w = worker({}, { mailbox: true, digestMinutes: 30 });
+    await w(event('dingtalk', dtPeople()), {} as never);
+    clock.advance(30_000);
+    deliver('dingtalk', 'zhangsan', { from: 'a@x.example.net', subject: '一' });
+    clock.advance(30_000);
+    await w(event('dingtalk', dtPeople()), {} as never);
+    expect(dingtalk.messages(DT.id)).toHaveLength(1);
+    for (const subject of ['二', '三', '四']) {
+      clock.advance(60_000);
+      deliver('dingtalk', 'zhangsan', { from: 'a@x.example.net', subject });
+      clock.advance(30_000);
+      await w(event('dingtalk', dtPeople()), {} as never);
+    }
+    expect(dingtalk.messages(DT.id)).toHaveLength(1);
+    clock.advance(30 * 60_000);
+    await w(event('dingtalk', dtPeople()), {} as never);
+    const messages = dingtalk.messages(DT.id);
+    expect(messages).toHaveLength(2);
+    expect(JSON.stringify(messages[1]!.msg)).toContain('3');
   });
 
   it('never notifies mail that arrived before the mailbox was first checked', async () => {

@@ -15,6 +15,7 @@ import {
   findStuckRuns,
   getRunDetail,
   requestSyncRun,
+  runTenantSchedule,
   scheduleSyncRuns,
   startSyncRun,
   SYNC_LOCK,
@@ -95,7 +96,10 @@ describe('a run that died while applying', () => {
     expect(await h.stores.locks.get(h.tenant.id, SYNC_LOCK)).toBeUndefined();
   });
 
-  it('is finalized when every batch was counted but the run never ended', async () => {
+  it.each([
+    ['the every-tenant schedule', (h: Awaited<ReturnType<typeof setup>>) => scheduleSyncRuns(h.deps).then((r) => r[0])],
+    ["the tenant's own schedule", (h: Awaited<ReturnType<typeof setup>>) => runTenantSchedule(h.deps, { tenantId: h.tenant.id, kind: 'incremental' })],
+  ])('is finalized by %s when every batch was counted but the run never ended', async (_label, schedule) => {
     const h = await setup({ people: 12 });
     const { run } = await startSyncRun(h.deps, { tenantId: h.tenant.id, trigger: 'manual', mode: 'full' });
     // Count every batch without finalizing: what a worker killed right after its last completeBatch leaves.
@@ -110,8 +114,8 @@ describe('a run that died while applying', () => {
     await h.stores.runs.completeBatch(h.tenant.id, ghost, 'b0');
     await h.stores.locks.acquire(h.tenant.id, SYNC_LOCK, ghost, 30 * 60_000);
     h.clock.advance(STUCK_MS + 1);
-    const scheduled = await scheduleSyncRuns(h.deps);
-    expect(scheduled[0]?.skipped).toMatch(/taken over \(finalized\)/);
+    const scheduled = await schedule(h);
+    expect(scheduled?.skipped).toMatch(/taken over \(finalized\)/);
     expect((await h.stores.runs.get(h.tenant.id, ghost))?.status).toBe('success');
     expect(await h.stores.locks.get(h.tenant.id, SYNC_LOCK)).toBeUndefined();
   });

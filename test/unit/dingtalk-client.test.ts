@@ -160,7 +160,7 @@ describe('work notification messages', () => {
 describe('QR / PC login URL', () => {
   const client = new DingtalkClient({
     tenantId: 't',
-    config: { corpId: 'dingcorp', appKey: 'dingappkey', agentId: '1', apiBaseUrl: 'https://oapi.dingtalk.com', newApiBaseUrl: 'https://api.dingtalk.com', loginBaseUrl: 'https://login.dingtalk.com', jsapiUrl: 'https://g.alicdn.com/dingding/dingtalk-jsapi/3.2.9/dingtalk.open.js', requestsPerSecond: 15 },
+    config: { corpId: 'dingcorp', appKey: 'dingappkey', agentId: '1', apiBaseUrl: 'https://oapi.dingtalk.com', newApiBaseUrl: 'https://api.dingtalk.com', loginBaseUrl: 'https://login.dingtalk.com', jsapiUrl: 'https://g.alicdn.com/dingding/dingtalk-jsapi/3.2.9/dingtalk.open.js', requestsPerSecond: 15, monthlyQuota: 10_000 },
     appSecret: async () => 's',
   });
 

@@ -20,7 +20,7 @@ describe('Scheduler', () => {
       logger,
       rateOverrides: { syncPlanner: 2 },
       invoke: (_fn, e) => {
-        events.push(e);
+        events.push(e as ScheduledEvent);
         return new Promise((r) => (release = () => r(undefined)));
       },
     });
@@ -41,6 +41,36 @@ describe('Scheduler', () => {
     await s.stop();
     await vi.advanceTimersByTimeAsync(600_000);
     expect(events).toHaveLength(2);
+  });
+
+  it('fires each tenant full run on its cron in the tenant time zone, and EKP incremental runs every N minutes', async () => {
+    vi.useFakeTimers();
+    // 17:59 UTC = 01:59 in Asia/Shanghai.
+    vi.setSystemTime(Date.UTC(2026, 11, 6, 17, 59, 0));
+    const events: unknown[] = [];
+    const s = new Scheduler({
+      schedules: [],
+      stage: 'local',
+      logger: createMemoryLogger(),
+      tenantSchedules: [
+        { name: 'dt-full', tenantId: 'dt', kind: 'full', cron: '0 2 * * *', timezone: 'Asia/Shanghai', description: '' },
+        { name: 'ekp-incremental', tenantId: 'ekp', kind: 'incremental', rateMinutes: 15, timezone: 'Asia/Shanghai', description: '' },
+      ],
+      invoke: async (_fn, e) => void events.push(e),
+    });
+    s.start();
+    await vi.advanceTimersByTimeAsync(55_000);
+    expect(events).toEqual([]);
+    await vi.advanceTimersByTimeAsync(10_000); // 18:00:05 UTC = 02:00 Beijing
+    expect(events).toEqual([{ source: 'schedule', schedule: 'tenantSync', tenantId: 'dt', kind: 'full' }]);
+    await vi.advanceTimersByTimeAsync(15 * 60_000);
+    expect(events).toHaveLength(2);
+    expect(events[1]).toEqual({ source: 'schedule', schedule: 'tenantSync', tenantId: 'ekp', kind: 'incremental' });
+    await vi.advanceTimersByTimeAsync(24 * 3600_000 - 14 * 60_000);
+    // A day later: one more full run, and an incremental run every 15 minutes.
+    expect(events.filter((e) => (e as { kind: string }).kind === 'full')).toHaveLength(2);
+    expect(events.filter((e) => (e as { kind: string }).kind === 'incremental')).toHaveLength(96);
+    await s.stop();
   });
 
   it('runs a triggered invocation after the run in progress, never alongside it', async () => {

@@ -55,7 +55,8 @@ async function person(tenantId: string, sourceId: string, account: string, statu
 }
 
 function deps(tenants: TenantConfig[], over: Partial<PlanNotificationsDeps> = {}): PlanNotificationsDeps {
-  return { tenants, mappings: stores.mappings, notifyStore, jobs: queue, clock, logger, channelReady: async () => ({ ok: true }), ...over };
+  // secondPollDelaySeconds 0: these tests count the planned batches once (the second poll has its own test).
+  return { tenants, mappings: stores.mappings, notifyStore, jobs: queue, clock, logger, channelReady: async () => ({ ok: true }), secondPollDelaySeconds: 0, ...over };
 }
 
 beforeEach(() => {
@@ -202,5 +203,28 @@ describe('channel secret check (planner wiring)', () => {
       },
     });
     await expect(check(t, 'dingtalk')).rejects.toMatchObject({ code: 'UPSTREAM.UNAVAILABLE' });
+  });
+});
+
+describe('polls within a minute', () => {
+  it('sends every batch twice: at once, and again 30 s later through the queue delay', async () => {
+    await person('acme', 'u1', 'user1');
+    await planNotifications(deps([tenant('acme')], { secondPollDelaySeconds: 30 }));
+    const messages = queue.sent.flatMap((x) => x.messages);
+    const now = messages.filter((m) => !m.delaySeconds);
+    const later = messages.filter((m) => m.delaySeconds === 30);
+    expect(now.length).toBeGreaterThan(0);
+    expect(later.map((m) => m.body)).toEqual(now.map((m) => m.body));
+  });
+
+  it('skips a tenant whose channel quota is spent, saying so', async () => {
+    const { MemoryUsageStore } = await import('../../shared/adapters/memory/memory-usage.store');
+    const { usageMonth } = await import('../../shared/ports/usage-meter');
+    const usage = new MemoryUsageStore();
+    await person('acme', 'u1', 'user1');
+    await usage.markExhausted('acme', { vendor: 'dingtalk', month: usageMonth(clock.now()), at: clock.now(), api: 'topapi/message/corpconversation/asyncsend_v2', quotaAtExhaustion: 10_000 });
+    const result = await planNotifications(deps([tenant('acme')], { usage }));
+    expect(result.tenants[0]).toMatchObject({ status: 'skipped', reason: expect.stringMatching(/DingTalk's monthly API quota is spent/) });
+    expect(queue.sent).toEqual([]);
   });
 });

@@ -1,12 +1,11 @@
 /**
  * The planner's reconcile, legacy-move and company-address stages, with the strict
- * in-memory NetEase of plan-harness.ts (every apply order must work), plus the cron helper
- * behind sync.fullRunCron.
+ * in-memory NetEase of plan-harness.ts (every apply order must work). (The cron behind the
+ * nightly full run, sync.schedule.fullCron, is tested in cron.test.ts.)
  */
 import { describe, expect, it } from 'vitest';
 import { movedAwayId } from '../../shared/domain/plan/moved-away';
 import type { NeteaseState } from '../../shared/domain/sync-plan';
-import { cronProblem, previousCronFire } from '../../shared/lib/cron';
 import { applyPlan, dept, drift, opsOf, person, settings, snapshot, World, type ApplyOrder } from './plan-harness';
 
 const org = () =>
@@ -108,20 +107,5 @@ describe('company addresses only', () => {
     expect(plan.report.notes.filter((n) => n.code === 'personalAddressIgnored').map((n) => n.sourceId).sort()).toEqual(['g1', 'q1']);
     const accepted = new World(settings({ onlyWithEmail: true, acceptedEmailDomains: ['group.example'] })).plan(snap, { mailDomain: 'acme.com' });
     expect(opsOf(accepted, 'account.create').map((o) => o.sourceId).sort()).toEqual(['g1', 'p1']);
-  });
-});
-
-describe('fullRunCron', () => {
-  it('finds the last nightly fire time in the tenant time zone', () => {
-    // 2026-12-06 01:00 UTC = 09:00 in Shanghai: the last 02:30 Shanghai is 2026-12-05 18:30 UTC.
-    expect(previousCronFire('30 2 * * *', 'Asia/Shanghai', Date.UTC(2026, 11, 6, 1, 0))).toBe(Date.UTC(2026, 11, 5, 18, 30));
-    expect(previousCronFire('30 2 * * *', 'UTC', Date.UTC(2026, 11, 6, 1, 0))).toBe(Date.UTC(2026, 11, 5, 2, 30));
-    // Sundays only (2026-12-06 is a Sunday).
-    expect(previousCronFire('0 3 * * 0', 'UTC', Date.UTC(2026, 11, 6, 1, 0))).toBe(Date.UTC(2026, 10, 29, 3, 0));
-  });
-  it('names what is wrong with a bad expression', () => {
-    expect(cronProblem('30 2 * *')).toMatch(/5 fields/);
-    expect(cronProblem('61 2 * * *')).toMatch(/minute/);
-    expect(cronProblem('*/15 1-3 1,15 * 1-5')).toBeUndefined();
   });
 });

@@ -57,16 +57,16 @@ describe('which run the schedule starts', () => {
     expect(await chooseScheduledMode(d, 'acme', 'ekp')).toMatchObject({ mode: 'full', why: 'periodic full reconcile' });
   });
 
-  it('is full once the tenant\'s nightly fullRunCron (02:30 Asia/Shanghai by default) fired after the last full run', async () => {
+  it('is full once the tenant\'s sync.schedule.fullCron (02:00 Asia/Shanghai by default) fired after the last full run', async () => {
     const { d, stores, clock } = deps();
     await stores.watermarks.advance('acme', 'ekp', 'department', '1', 'r');
     await stores.watermarks.advance('acme', 'ekp', 'person', '1', 'r');
     // NOW is 20:00 in Shanghai; the last full run was at 18:00 there.
     await addRun(stores, NOW - 2 * HOUR, 'full', 'success');
-    clock.advance(6 * HOUR); // 02:00 Shanghai: not yet
+    clock.advance(5 * HOUR + 59 * 60_000); // 01:59 Shanghai: not yet
     expect((await chooseScheduledMode(d, 'acme', 'ekp')).mode).toBe('incremental');
-    clock.advance(HOUR); // 03:00 Shanghai: the 02:30 run is due
-    expect(await chooseScheduledMode(d, 'acme', 'ekp')).toMatchObject({ mode: 'full', why: 'nightly full run (30 2 * * * Asia/Shanghai)' });
+    clock.advance(16 * 60_000); // 02:15 Shanghai: the 02:00 run is due (its own schedule found the tenant busy)
+    expect(await chooseScheduledMode(d, 'acme', 'ekp')).toMatchObject({ mode: 'full', why: 'nightly full run (0 2 * * * Asia/Shanghai)' });
   });
 
   it('retries failed objects of an incremental run with a full run, but does not repeat a full run that ended with warnings', async () => {
@@ -97,5 +97,28 @@ describe('the sync planner handler', () => {
     const planner = makePlanner({ sync: d });
     await expect(planner({ tenantId: 'acme', mode: 'sideways' } as never)).rejects.toBeInstanceOf(ValidationError);
     await expect(planner({ tenant: 'acme' } as never)).rejects.toThrow(/tenantId/);
+  });
+});
+
+describe('per-tenant sync schedules (manifest + planner use case)', async () => {
+  const { tenantSyncSchedules } = await import('../../shared/contracts/app-manifest');
+  const { tenantSchema } = await import('../../shared/config/tenant-config.schema');
+  const ekp = tenantSchema.parse({ id: 'ekp-t', netease: { domain: 'e.example.com', product: 'p', region: 'hz' }, ekp: { baseUrl: 'http://127.0.0.1:9', auth: { type: 'none' } }, sync: { schedule: { fullCron: '30 1 * * *' } } });
+  const dt = tenantSchema.parse({ id: 'dt-t', netease: { domain: 'd.example.com', product: 'p', region: 'hz' }, dingtalk: { corpId: 'c', appKey: 'k', agentId: '1' } });
+
+  it('gives callback sources a nightly full run only, and EKP incremental runs as well', () => {
+    expect(tenantSyncSchedules([ekp, dt], { incrementalMinutes: 20 })).toEqual([
+      expect.objectContaining({ name: 'ekp-t-full', kind: 'full', cron: '30 1 * * *', timezone: 'Asia/Shanghai' }),
+      expect.objectContaining({ name: 'ekp-t-incremental', kind: 'incremental', rateMinutes: 20 }),
+      expect.objectContaining({ name: 'dt-t-full', kind: 'full', cron: '0 2 * * *', timezone: 'Asia/Shanghai' }),
+    ]);
+  });
+
+  it('refuses incremental minutes for a callback source, and a bad cron or zone, naming the field', () => {
+    const r = tenantSchema.safeParse({ id: 'dt-t', netease: { domain: 'd.example.com', product: 'p', region: 'hz' }, dingtalk: { corpId: 'c', appKey: 'k', agentId: '1' }, sync: { schedule: { incrementalMinutes: 15, fullCron: '0 25 * * *', timezone: 'Mars/Base' } } });
+    expect(r.success).toBe(false);
+    const paths = r.error!.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    expect(paths.some((p) => p.startsWith('sync.schedule.fullCron: hour'))).toBe(true);
+    expect(paths.some((p) => p.startsWith('sync.schedule.timezone'))).toBe(true);
   });
 });

@@ -5,7 +5,9 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { secretName } from '../../shared/config/secrets';
+import { processUsage } from '../../shared/wiring/usage';
 import { getRuntime, resetRuntimeForTests } from '../../shared/runtime/runtime';
 import { generateTenantKey } from '../../shared/use-cases/manage-keys';
 import { CALLBACK_VERIFIERS, getWiring } from '../../shared/wiring/wiring';
@@ -81,5 +83,30 @@ describe('getWiring', () => {
   it('refuses a CAS look-up for a tenant without sso.cas, naming the setting', () => {
     const rt = getRuntime('sso');
     expect(() => getWiring('sso').clients.cas(rt.tenant('sandbox')!)).toThrow(/sso\.cas/);
+  });
+
+  it('meters every DingTalk call of the clients it builds on the one meter of the process', async () => {
+    const rt = getRuntime('sso');
+    const tenant = rt.tenant('sandbox-dingtalk')!;
+    await rt.secrets.putJson(secretName(rt.stage, tenant.id, 'dingtalk'), { appSecret: 'test-app-secret' });
+    const { meter } = processUsage(rt);
+    const recorded: Array<{ tenantId: string; vendor: string; api: string; cls: string }> = [];
+    vi.spyOn(meter, 'record').mockImplementation((c) => void recorded.push(c));
+    expect(getWiring('notifyWorker').usage).toBe(getWiring('sso').usage);
+
+    // Prepare: no simulator listens on the tenant's DingTalk URL, so the call fails after it was counted.
+    const identity = await getWiring('sso').clients.signInIdentity(tenant, 'dingtalk');
+    await expect(identity.userIdFromCallback({ authCode: 'x' })).rejects.toThrow();
+
+    expect(recorded.length).toBeGreaterThan(0);
+    expect(recorded.every((c) => c.tenantId === tenant.id && c.vendor === 'dingtalk')).toBe(true);
+  });
+
+  it('flushes the meter when a wrapped invocation ends, also when it throws', async () => {
+    const w = getWiring('syncPlanner');
+    const flush = vi.spyOn(processUsage(w.rt).meter, 'flush').mockResolvedValue(undefined);
+    await expect(w.flushing(async () => 'ok')({}, {} as never)).resolves.toBe('ok');
+    await expect(w.flushing(async () => Promise.reject(new Error('boom')))({}, {} as never)).rejects.toThrow('boom');
+    expect(flush).toHaveBeenCalledTimes(2);
   });
 });

@@ -4,8 +4,8 @@
  *   GET  /admin/tenants                     tenants and their NetEase settings (no secrets)
  *   GET  /admin/tenants/:tenant/keys        the tenant's public key
  *   POST /admin/tenants/:tenant/keys        replace the key pair ({"confirm":"<tenant>","bits"?:1024|2048}, keys.schema.ts); returns the public key
- * Sync routes (runs, approvals, mappings, explain, watermarks) are added by sync.routes.ts
- * through `extend`.
+ * Sync routes (runs, approvals, mappings, explain, watermarks) are added by sync.routes.ts,
+ * the vendor API usage route (GET /admin/tenants/:tenant/usage) by usage.routes.ts, through `extend`.
  */
 import { secretKindsFor, secretName } from '../../../shared/config/secrets';
 import { findTenant } from '../../../shared/config/load-config';
@@ -21,6 +21,7 @@ import { getWiring } from '../../../shared/wiring/wiring';
 import { parseRotateKeyBody } from './keys.schema';
 import { registerSyncRoutes } from './sync.routes';
 import { registerLinksRoutes } from './links.routes';
+import { registerUsageRoutes } from './usage.routes';
 
 export interface Deps {
   config: TenantsFile;
@@ -71,11 +72,12 @@ export function makeHandler(deps: Deps) {
 }
 
 export const handler = lazyHandler(() => {
-  const { rt, syncDeps, linksDeps } = getWiring('admin');
+  const { rt, syncDeps, linksDeps, usageDeps } = getWiring('admin');
   const sync = syncDeps();
   const extend = (router: Parameters<typeof registerSyncRoutes>[0]) => {
     registerSyncRoutes(router, { sync });
     registerLinksRoutes(router, { config: rt.tenants, links: linksDeps() });
+    registerUsageRoutes(router, usageDeps());
   };
   return makeHandler({ config: rt.tenants, logger: rt.logger, secrets: rt.secrets, stage: rt.stage, extend });
 });

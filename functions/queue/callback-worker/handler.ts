@@ -27,4 +27,7 @@ export function makeHandler(deps: Deps): (event: SQSEvent, context: Context) => 
   return parsedSqsBatchGroupHandler(callbackQueueMessageSchema, (records) => processCallbackRecords(deps, records), { logger: deps.sync.logger });
 }
 
-export const handler = lazyHandler(() => makeHandler(getWiring('callbackWorker').contactEventsDeps()));
+export const handler = lazyHandler(() => {
+  const w = getWiring('callbackWorker');
+  return w.flushing(makeHandler(w.contactEventsDeps()));
+});

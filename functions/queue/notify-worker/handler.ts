@@ -27,4 +27,7 @@ export function makeHandler(deps: Deps): (event: SQSEvent, context: Context) => 
   );
 }
 
-export const handler = lazyHandler(() => makeHandler(getWiring('notifyWorker').checkNewMailDeps()));
+export const handler = lazyHandler(() => {
+  const w = getWiring('notifyWorker');
+  return w.flushing(makeHandler(w.checkNewMailDeps()));
+});

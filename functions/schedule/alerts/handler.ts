@@ -12,6 +12,8 @@ export function makeHandler(deps: AlertDeps): () => Promise<AlertReport> {
 }
 
 export const handler = lazyHandler(() => {
-  const fn = makeHandler(getWiring('alerts').alertsDeps());
-  return async () => fn();
+  const w = getWiring('alerts');
+  const fn = makeHandler(w.alertsDeps());
+  // Notices to admins are DingTalk / WeCom calls: their usage counts are written per invocation.
+  return w.flushing(async () => fn());
 });

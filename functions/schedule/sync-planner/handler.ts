@@ -1,7 +1,10 @@
 /**
- * Sync planner. Three triggers, told apart by the event's shape:
- * - the EventBridge schedule (SCHEDULES in app-manifest.ts): start every enabled tenant's
- *   scheduled run (incremental, or full when due: scheduleSyncRuns);
+ * Sync planner. Four triggers, told apart by the event's shape:
+ * - a tenant's schedule (tenantSyncSchedules in app-manifest.ts: EventBridge Scheduler or a
+ *   rule, input `{source:'schedule', schedule:'tenantSync', tenantId, kind}`): that tenant's
+ *   full or incremental run (runTenantSchedule);
+ * - a plain Scheduled Event (the local stack's "run every tenant now" trigger): start every
+ *   enabled tenant's scheduled run (incremental, or full when due: scheduleSyncRuns);
  * - the `plan` queue (FUNCTIONS.syncPlanner.consumes, one record per invocation): an
  *   on-demand request from the admin API or the CLI (shared/contracts/sync-request.ts),
  *   handled once by handleSyncRequest. A run already in progress is not a failure: the
@@ -18,7 +21,7 @@ import { syncRequestMessageSchema } from '../../../shared/contracts/sync-request
 import { ValidationError } from '../../../shared/errors/app-error';
 import { lazyHandler } from '../../../shared/http/http-handler';
 import { parsedSqsBatchHandler } from '../../../shared/lambda/sqs-batch';
-import { handleSyncRequest, scheduleSyncRuns, startSyncRun, SyncRunInProgressError, type ScheduledTenantResult, type SyncDeps } from '../../../shared/use-cases/sync';
+import { handleSyncRequest, runTenantSchedule, scheduleSyncRuns, startSyncRun, SyncRunInProgressError, type ScheduledTenantResult, type TenantScheduleDeps } from '../../../shared/use-cases/sync';
 import { pullDueLinks } from '../../../shared/use-cases/links/pull-due-links';
 import { getWiring } from '../../../shared/wiring/wiring';
 
@@ -34,21 +37,25 @@ export const onDemandEventSchema = z
   .strict();
 
 export type OnDemandEvent = z.input<typeof onDemandEventSchema>;
-export type PlannerEvent = ScheduledEvent | SQSEvent | OnDemandEvent;
+
+/** A tenant schedule's input (TenantScheduleEvent in the manifest). */
+export const tenantScheduleEventSchema = z.object({ source: z.literal('schedule'), schedule: z.literal('tenantSync'), tenantId: z.string().regex(TENANT_ID), kind: z.enum(['full', 'incremental']) }).strict();
+export type TenantScheduleInput = z.input<typeof tenantScheduleEventSchema>;
+export type PlannerEvent = ScheduledEvent | SQSEvent | OnDemandEvent | TenantScheduleInput;
 
 export interface PlannerResult {
   tenants: ScheduledTenantResult[];
 }
 
 export interface Deps {
-  sync: SyncDeps;
+  sync: TenantScheduleDeps;
   /** The daily identity-links pull, run after the scheduled sync tick (pull-due-links.ts). */
   links?: Parameters<typeof pullDueLinks>[0];
 }
 
 /** The handler, typed per trigger: SQS records get a partial batch response. */
 export interface PlannerHandler {
-  (event: ScheduledEvent | OnDemandEvent, context?: Context): Promise<PlannerResult>;
+  (event: ScheduledEvent | OnDemandEvent | TenantScheduleInput, context?: Context): Promise<PlannerResult>;
   (event: SQSEvent, context?: Context): Promise<SQSBatchResponse>;
 }
 
@@ -80,6 +87,15 @@ export function makeHandler(deps: Deps): PlannerHandler {
       if (deps.links) await pullDueLinks(deps.links, deps.sync.tenants()).catch((err) => deps.sync.logger.error('daily links pull failed', { err }));
       return { tenants };
     }
+    const scheduled = tenantScheduleEventSchema.safeParse(event);
+    if (scheduled.success) {
+      const result = await runTenantSchedule(deps.sync, scheduled.data);
+      // In AWS the tenant schedules replace the every-tenant tick: the daily links pull rides on them
+      // (once per tenant and day, pull-due-links.ts); never fails the schedule.
+      const tenant = deps.sync.tenants().filter((t) => t.id === scheduled.data.tenantId);
+      if (deps.links) await pullDueLinks(deps.links, tenant).catch((err) => deps.sync.logger.error('daily links pull failed', { err }));
+      return { tenants: [result] };
+    }
     if (isSqs(event)) return onRecords(event, context ?? ({} as Context));
     const parsed = onDemandEventSchema.safeParse(event);
     if (!parsed.success) {
@@ -97,4 +113,7 @@ export function makeHandler(deps: Deps): PlannerHandler {
   return handle as PlannerHandler;
 }
 
-export const handler = lazyHandler(() => makeHandler({ sync: getWiring('syncPlanner').syncDeps(), links: { ...getWiring('syncPlanner').linksDeps(), once: getWiring('syncPlanner').stores.once } }) as (event: PlannerEvent, context: Context) => Promise<PlannerResult | SQSBatchResponse>);
+export const handler = lazyHandler(() => {
+  const w = getWiring('syncPlanner');
+  return w.flushing(makeHandler({ sync: w.syncDeps(), links: { ...w.linksDeps(), once: w.stores.once } }) as (event: PlannerEvent, context: Context) => Promise<PlannerResult | SQSBatchResponse>);
+});

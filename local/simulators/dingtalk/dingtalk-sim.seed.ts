@@ -65,7 +65,7 @@ const DEPARTMENTS: ReadonlyArray<[string, number]> = [
 const TITLES = ['工程师', '高级工程师', '产品经理', '设计师', '销售经理', '会计', '市场专员', '助理', '总监'];
 
 /** Build the seeded org of `tenant` (same tenant id → same org). */
-export function seedDingtalkOrg(tenant: Pick<TenantConfig, 'id' | 'displayName'> & { netease: { domain: string } }, people = 36): SeededOrg {
+export function seedDingtalkOrg(tenant: Pick<TenantConfig, 'id' | 'displayName'> & { netease: { domain: string } }, people = 36, extraDepartments = 0): SeededOrg {
   const { rnd, pick, digits } = seededDraws(hashSeed(`dingtalk:${tenant.id}`));
 
   const rootName = tenant.displayName?.replace(/\s*\(.*\)\s*$/, '') || `${tenant.id} 有限公司`;
@@ -76,6 +76,11 @@ export function seedDingtalkOrg(tenant: Pick<TenantConfig, 'id' | 'displayName'>
     const parent = parentIdx < 0 ? 1 : (departments[parentIdx + 1] as SimDtDepartment).dept_id;
     departments.push({ dept_id: base + i * 1013, name, parent_id: parent, order: i + 1 });
   });
+  // Larger trees (benchmarks): project teams, ten under each department before them.
+  for (let i = 0; i < extraDepartments; i++) {
+    const parent = (departments[1 + Math.floor(i / 10)] as SimDtDepartment).dept_id;
+    departments.push({ dept_id: base + (DEPARTMENTS.length + i) * 1013, name: `项目组${i + 1}`, parent_id: parent, order: DEPARTMENTS.length + i + 1 });
+  }
   const leafIds = departments.slice(1).map((d) => d.dept_id);
 
   const users: SimDtUser[] = [];

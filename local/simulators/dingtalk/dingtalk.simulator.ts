@@ -87,6 +87,8 @@ export interface DingtalkSimulatorOptions {
   rateLimit?: { limit: number; windowMs: number };
   /** People in each seeded org. */
   people?: number;
+  /** Departments added to each seeded org's 8 (benchmarks: 100 or 1,000 in all). */
+  extraDepartments?: number;
 }
 
 /**
@@ -183,7 +185,7 @@ export async function startDingtalkSimulator(opts: DingtalkSimulatorOptions = {}
   });
   const { flush, scheduleSave } = state;
   const saved = state.path ? loadState(state.path, logger) : {};
-  const seed = (t: DtTenant): DtTenantState => ({ ...seedDingtalkOrg(t, opts.people), messages: [], nextTaskId: 10_001, sentLog: {} });
+  const seed = (t: DtTenant): DtTenantState => ({ ...seedDingtalkOrg(t, opts.people, opts.extraDepartments), messages: [], nextTaskId: 10_001, sentLog: {} });
 
   const runtimes = new Map<string, Runtime>();
   for (const t of tenants) {
@@ -349,6 +351,12 @@ export async function startDingtalkSimulator(opts: DingtalkSimulatorOptions = {}
     const fail = failNext(rt, api, true);
     if (fail) return envelope(res, rt, fail.errcode, fail.errmsg ?? defaultErrmsg(fail.errcode));
     if (rateLimited(rt, api)) return envelope(res, rt, 90018, defaultErrmsg(90018));
+    const quota = rt.faults.monthlyQuota;
+    if (quota && !UNMETERED_TOPAPI.has(api)) {
+      // §8: over the month's quota, metered APIs answer 90020 (the help centre's wording); others keep working.
+      if (quota.used >= quota.limit) return envelope(res, rt, 90020, `您的企业本月api调用量已超过限制，调用量:${quota.used + 1}次，额度:${quota.limit}次，请登录开发者后台-资源管理-查看用量明细`);
+      quota.used++;
+    }
     if (rt.faults.latencyMs > 0) await sleep(rt.faults.latencyMs);
     let body: unknown;
     try {
@@ -640,6 +648,9 @@ const controlSchemas = {
     .strict(),
   authCode: z.object({ tenant: z.string().min(1).optional(), userId: z.string().min(1), kind: z.enum(['h5', 'oauth']).optional() }).strict(),
 };
+
+/** Sign-in APIs DingTalk does not meter (reference §4: auth APIs excluded); every other topapi is metered here (§8). */
+const UNMETERED_TOPAPI: ReadonlySet<string> = new Set(['topapi/v2/user/getuserinfo', 'topapi/user/getbyunionid']);
 
 function defaultErrmsg(errcode: number): string {
   switch (errcode) {

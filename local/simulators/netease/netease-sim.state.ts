@@ -50,6 +50,16 @@ export interface SimAccount {
   unread: number;
 }
 
+/** A mail in an account's mailbox (what mailbox/listMessages lists). */
+export interface SimMessage {
+  id: string;
+  fid: number;
+  from: string;
+  subject: string;
+  /** China time, `yyyy-MM-dd HH:mm:ss`. */
+  receivedDate: string;
+}
+
 export interface SimMailLog {
   account_name: string;
   mailfrom: string;
@@ -69,6 +79,9 @@ export interface DomainState {
   accounts: Record<string, SimAccount>;
   mailLogs: SimMailLog[];
   nextUnitId: number;
+  /** Per lowercase account: its mails, oldest first (absent in state saved before listMessages existed). */
+  mailboxes?: Record<string, SimMessage[]>;
+  nextMessageSeq?: number;
 }
 
 /** A business refusal, answered as `{suc:false, error_code}`. */
@@ -341,7 +354,34 @@ export class DomainModel {
     };
     this.s.mailLogs.push(entry);
     if (this.s.mailLogs.length > 10_000) this.s.mailLogs.splice(0, this.s.mailLogs.length - 10_000);
+    // The same mail lands in the inbox (folder 1), with an id the web UI opens it by (SSO `mid`).
+    const box = ((this.s.mailboxes ??= {})[acc.account_name.toLowerCase()] ??= []);
+    const seq = (this.s.nextMessageSeq = (this.s.nextMessageSeq ?? 0) + 1);
+    box.push({ id: `1tbi${this.s.domainId}${String(seq).padStart(8, '0')}`, fid: 1, from: entry.mailfrom, subject: entry.subject, receivedDate: entry.sendtime });
+    if (box.length > 1000) box.splice(0, box.length - 1000);
     return entry;
+  }
+
+  /**
+   * mailbox/listMessages (reference §2 "Other", S1): `account_name` and `params` = JSON
+   * `{fids, order, desc, start, limit, returnTotal}`. The reference leaves the answer
+   * unconfirmed; this simulator answers `{total, list:[{id, fid, from, subject, receivedDate}]}`
+   * (our assumption, mirrored by the client, which also accepts a bare array).
+   */
+  listMessages(p: Params): Record<string, unknown> {
+    const acc = this.account(required(p, 'account_name'));
+    let q: { fids?: unknown; desc?: unknown; start?: unknown; limit?: unknown };
+    try {
+      q = JSON.parse(required(p, 'params')) as typeof q;
+    } catch {
+      throw new SimError('PARAM.INVALID', 'params is not JSON');
+    }
+    const fids = Array.isArray(q.fids) ? new Set(q.fids.map(Number)) : new Set([1]);
+    const start = Number.isInteger(q.start) ? (q.start as number) : 0;
+    const limit = Number.isInteger(q.limit) ? Math.min(q.limit as number, 200) : 20;
+    const all = (this.s.mailboxes?.[acc.account_name.toLowerCase()] ?? []).filter((m) => fids.has(m.fid));
+    const ordered = q.desc === false ? all : [...all].reverse();
+    return { total: all.length, list: ordered.slice(start, start + limit) };
   }
 
   setUnread(accountName: string, count: number): void {

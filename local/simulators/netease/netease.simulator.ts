@@ -227,6 +227,7 @@ const API: Record<string, { handler: ApiHandler; mutates: boolean }> = {
   'account/recoverAccount': { handler: (m, p) => m.recoverAccount(p), mutates: true },
   'account/deleteAccountSim': { handler: (m, p) => m.deleteAccountSim(p), mutates: true },
   'mail/getReceivedMailLogs': { handler: (m, p) => m.getReceivedMailLogs(p), mutates: false },
+  'mailbox/listMessages': { handler: (m, p) => m.listMessages(p), mutates: false },
 };
 
 /** Start a NetEase simulator (tests call this directly; the local stack uses {@link neteaseSimulator}). */

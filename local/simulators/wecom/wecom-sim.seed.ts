@@ -71,7 +71,7 @@ export interface SeededWecomOrg {
 }
 
 /** Build the seeded org of `tenant` (same tenant id → same org). */
-export function seedWecomOrg(tenant: Pick<TenantConfig, 'id' | 'displayName'> & { netease: { domain: string }; wecom?: { corpId: string } }, people = 36): SeededWecomOrg {
+export function seedWecomOrg(tenant: Pick<TenantConfig, 'id' | 'displayName'> & { netease: { domain: string }; wecom?: { corpId: string } }, people = 36, extraDepartments = 0): SeededWecomOrg {
   const { rnd, pick, digits } = seededDraws(hashSeed(`wecom:${tenant.id}`));
   const corp = (tenant.wecom?.corpId ?? tenant.id).toLowerCase().replace(/[^a-z0-9]/g, '').slice(0, 12);
 
@@ -80,6 +80,11 @@ export function seedWecomOrg(tenant: Pick<TenantConfig, 'id' | 'displayName'> & 
   DEPARTMENTS.forEach(([name, en, parentIdx], i) => {
     departments.push({ id: i + 2, name, name_en: en, parentid: parentIdx < 0 ? 1 : parentIdx + 2, order: 100_000_000 - (i + 1) * 1000 });
   });
+  // Larger trees (benchmarks): project teams, ten under each department before them.
+  for (let i = 0; i < extraDepartments; i++) {
+    const id = DEPARTMENTS.length + 2 + i;
+    departments.push({ id, name: `项目组${i + 1}`, name_en: `Team ${i + 1}`, parentid: (departments[1 + Math.floor(i / 10)] as SimWcDepartment).id, order: 50_000_000 - i });
+  }
   const leafIds = departments.slice(1).map((d) => d.id);
 
   const users: SimWcUser[] = [];

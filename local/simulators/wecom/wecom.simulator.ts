@@ -94,6 +94,8 @@ export interface WecomSimulatorOptions {
   /** App tokens lose the fields post-2022-06-20 apps no longer get (default true). */
   restrictAppFields?: boolean;
   people?: number;
+  /** Departments added to each seeded org's own (benchmarks). */
+  extraDepartments?: number;
 }
 
 /** A tenant's injected faults. ipNotWhitelisted: 60020 to every call but gettoken; failNext without `api`: any call but gettoken. */
@@ -205,7 +207,7 @@ export async function startWecomSimulator(opts: WecomSimulatorOptions = {}): Pro
   });
   const { flush, scheduleSave } = state;
   const saved = state.path ? loadState(state.path, logger) : {};
-  const seed = (t: WcTenant): WcTenantState => ({ ...seedWecomOrg(t, opts.people), messages: [], nextMsgId: 1, recent: {} });
+  const seed = (t: WcTenant): WcTenantState => ({ ...seedWecomOrg(t, opts.people, opts.extraDepartments), messages: [], nextMsgId: 1, recent: {} });
 
   const runtimes = new Map<string, Runtime>();
   for (const t of tenants) {

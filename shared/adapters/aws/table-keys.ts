@@ -18,6 +18,8 @@
  * | plan batch           | T#{t}#PLAN#{runId}                 | B#{seq, 6 digits}                    | -                                   | -                                   | ttl (30 d)           |
  * | plan document header | T#{t}#PLAN#{runId}                 | D#{name}                             | -                                   | -                                   | ttl (30 d)           |
  * | plan document chunk  | T#{t}#PLAN#{runId}                 | D#{name}#{writeId}#{index, 5 digits} | -                                   | -                                   | ttl (30 d)           |
+ * | usage counter        | T#{t}#USAGE#{yyyy-MM}              | C#{vendor}#{api}                     | -                                   | -                                   | month end + 400 d    |
+ * | quota exhaustion     | T#{t}#USAGE#{yyyy-MM}              | Q#{vendor}                           | -                                   | -                                   | month end + 400 d    |
  * | console session      | CONSOLE#SESSION                    | {sha256 of the session id}           | -                                   | -                                   | session expiry       |
  * | console audit entry  | T#{t}#AUDIT                        | {at, 15 digits}#{random}             | -                                   | -                                   | at + 1 year          |
  *
@@ -110,4 +112,10 @@ export const keys = {
     pk: keys.planPartition(tenantId, runId),
     sk: `${keys.planChunkPrefix(name, writeId)}${String(index).padStart(5, '0')}`,
   }),
+
+  // --- vendor API usage (ports/usage-meter.ts) -------------------------------------------
+  usagePartition: (tenantId: string, month: string) => `${t(tenantId)}#USAGE#${month}`,
+  usageCounter: (tenantId: string, month: string, vendor: string, api: string): ItemKey => ({ pk: keys.usagePartition(tenantId, month), sk: `C#${vendor}#${esc(api)}` }),
+  usageCounterPrefix: 'C#',
+  usageExhaustion: (tenantId: string, month: string, vendor: string): ItemKey => ({ pk: keys.usagePartition(tenantId, month), sk: `Q#${vendor}` }),
 };

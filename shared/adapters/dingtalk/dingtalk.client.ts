@@ -28,6 +28,7 @@ import { withRetry } from '../http/retry';
 import { AccessTokenCache, type IssuedToken } from '../http/token-cache';
 import { DINGTALK_VENDOR, DingtalkApiError, DingtalkErrcode, classifyDingtalkErrcode, effectiveErrcode, isDingtalkError, isTokenErrcode, type DingtalkErrorKind } from './dingtalk.errors';
 import { assertMessageSize, type DingtalkWorkMessage } from './dingtalk.messages';
+import { dingtalkApiClass } from './dingtalk.metering';
 import {
   asyncSendResultSchema,
   departmentGetResultSchema,
@@ -237,8 +238,23 @@ export class DingtalkClient {
     return { tenantId: this.opts.tenantId, appKey: this.opts.config.appKey, api, egressIp: this.opts.egressIp };
   }
 
+  /** The API's rate limiter; every acquire is one request about to be sent, so it is metered here (dingtalk.metering.ts). */
   private limiter(api: string): RateLimiter {
-    return this.limiters.get(`dingtalk:${this.opts.config.appKey}:${api}`, { requestsPerSecond: this.opts.config.requestsPerSecond });
+    const limiter = this.limiters.get(`dingtalk:${this.opts.config.appKey}:${api}`, { requestsPerSecond: this.opts.config.requestsPerSecond });
+    const meter = this.opts.meter;
+    if (!meter) return limiter;
+    return {
+      acquire: () => {
+        meter.record({ tenantId: this.opts.tenantId, vendor: DINGTALK_VENDOR, api, cls: dingtalkApiClass(api) });
+        return limiter.acquire();
+      },
+    };
+  }
+
+  /** A 90020 / ApiCountLimitForOrg answer: tell the meter (the quota state, dingtalk.md §8) and build the error. */
+  private quotaAware(err: DingtalkApiError): DingtalkApiError {
+    if (err.kind === 'quota') this.opts.meter?.quotaExhausted({ tenantId: this.opts.tenantId, vendor: DINGTALK_VENDOR, api: err.api });
+    return err;
   }
 
   private retry<T>(api: string, fn: () => Promise<T>): Promise<T> {
@@ -292,7 +308,7 @@ export class DingtalkClient {
           token = await this.tokens.get();
           continue;
         }
-        throw new DingtalkApiError({ ...this.ids(api), kind: classifyDingtalkErrcode(code), errcode: code, errmsg: env.sub_msg ?? env.errmsg, requestId: env.request_id });
+        throw this.quotaAware(new DingtalkApiError({ ...this.ids(api), kind: classifyDingtalkErrcode(code), errcode: code, errmsg: env.sub_msg ?? env.errmsg, requestId: env.request_id }));
       }
     });
   }
@@ -328,6 +344,8 @@ export class DingtalkClient {
       }
       const e = newApiErrorSchema.safeParse(json);
       const code = e.success ? e.data.code : undefined;
+      // §8: the new API says `Forbidden.AccessDenied.ApiCountLimitForOrg` where oapi says 90020.
+      if (/ApiCountLimitForOrg/i.test(code ?? '')) throw this.quotaAware(new DingtalkApiError({ ...this.ids(api), kind: 'quota', httpStatus: res.status, errmsg: code }));
       const throttled = res.status === 429 || /QpsLimit|Throttl/i.test(code ?? '');
       // A refused client id / secret is our configuration, not the user's code.
       const kind: DingtalkErrorKind = throttled ? 'throttled' : isRetryableStatus(res.status) ? 'server' : /client|secret|appkey/i.test(code ?? '') ? 'credentials' : 'invalidCode';

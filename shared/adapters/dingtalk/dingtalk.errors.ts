@@ -188,7 +188,8 @@ function describe(init: DingtalkApiErrorInit): string {
     case 'tokenInvalid':
       return `${where}: DingTalk rejected a freshly fetched access token (${code}).`;
     case 'quota':
-      return `${where}: the organisation's monthly API quota is used up (${code}); upgrade the DingTalk edition or wait for next month.`;
+      // §8: the whole organisation's metered calls are refused until the month ends or the quota is raised.
+      return `${where}: DingTalk's monthly API quota is spent (${code}). Nothing was changed; work resumes at the month's turn, or at once after the quota is raised (a paid edition or an add-on pack, then dingtalk.monthlyQuota in the tenant config).`;
     case 'throttled':
       return `${where} was rate limited (${code}); retry after a pause.`;
     default:

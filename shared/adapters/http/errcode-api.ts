@@ -8,6 +8,7 @@
 import { z } from 'zod';
 import type { Logger } from '../../logging/logger';
 import type { Clock } from '../../ports/clock';
+import type { CallMeter } from '../../ports/usage-meter';
 import type { RateLimiterRegistry } from './rate-limiter';
 import type { RetryOptions } from './retry';
 
@@ -83,6 +84,8 @@ export interface ErrcodeClientTuning {
   logger?: Logger;
   /** Our egress IP, when configured; named in the 60020 message if the vendor's errmsg lacks it. */
   egressIp?: string;
+  /** Counts every request sent (retries included) by tenant, vendor and API (ports/usage-meter.ts). */
+  meter?: CallMeter;
 }
 
 /**

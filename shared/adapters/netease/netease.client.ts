@@ -27,6 +27,7 @@ import { httpRequest } from '../http/http-request';
 import { createRateLimiter, type RateLimiter, type RateLimiterRegistry } from '../http/rate-limiter';
 import { httpStatusFailure, withRetry } from '../http/retry';
 import { NeteaseApiError, neteaseRetryOptions } from './netease.errors';
+import { listMessagesConSchema, toMailboxMessages, type MailboxMessage } from './netease-mailbox.schemas';
 import {
   accountConSchema,
   accountListConSchema,
@@ -279,6 +280,17 @@ export class NeteaseClient implements NeteaseDirectory, NeteaseMailbox {
     accounts.forEach(requireAccountName);
     const con = await this.call('mail/getReceivedMailLogs', { accounts: accounts.join(','), start: formatChinaTime(query.start), end: formatChinaTime(query.end) }, mailLogsConSchema);
     return toMailLogs(con);
+  }
+
+  /**
+   * mailbox/listMessages (reference §2 "Other"): the newest mails of one folder of an
+   * account, newest first, with the ids the SSO `mid` opens (netease-mailbox.schemas.ts says
+   * which answer shapes are accepted: the reference leaves the response unconfirmed).
+   */
+  async listMessages(accountName: string, query: { fid?: number; start?: number; limit?: number } = {}): Promise<MailboxMessage[]> {
+    requireAccountName(accountName);
+    const params = JSON.stringify({ fids: [query.fid ?? 1], order: 'receivedDate', desc: true, start: query.start ?? 0, limit: query.limit ?? 20, returnTotal: true });
+    return toMailboxMessages(await this.call('mailbox/listMessages', { account_name: accountName, params }, listMessagesConSchema));
   }
 
   /**

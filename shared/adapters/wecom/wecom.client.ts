@@ -41,6 +41,7 @@ import { errcodeRetryOptions, gettokenSchema, shapeIssuePaths, tryJson, type Err
 import { httpRequest, isRetryableStatus, type HttpResponse } from '../http/http-request';
 import { RateLimiterRegistry, type RateLimiter } from '../http/rate-limiter';
 import { withRetry } from '../http/retry';
+import { wecomApiClass } from './wecom.metering';
 import { AccessTokenCache, type IssuedToken } from '../http/token-cache';
 import { truncateUtf8 } from '../http/utf8';
 import { WECOM_VENDOR, WecomApiError, WecomErrcode, classifyWecomErrcode, isWecomError, isWecomSecretRefusal, isWecomTokenErrcode, type WecomSecretKind } from './wecom.errors';
@@ -304,8 +305,17 @@ export class WecomClient {
     if (!/^[a-zA-Z0-9]{1,128}$/.test(state)) throw new ValidationError('state must be 1-128 letters or digits', { code: 'WECOM.INVALID_ARGUMENT' });
   }
 
+  /** The API's rate limiter; every acquire is one request about to be sent, so it is metered here (wecom.metering.ts). */
   private limiter(api: string): RateLimiter {
-    return this.limiters.get(`wecom:${this.opts.config.corpId}:${api}`, { requestsPerSecond: this.opts.config.requestsPerSecond });
+    const limiter = this.limiters.get(`wecom:${this.opts.config.corpId}:${api}`, { requestsPerSecond: this.opts.config.requestsPerSecond });
+    const meter = this.opts.meter;
+    if (!meter) return limiter;
+    return {
+      acquire: () => {
+        meter.record({ tenantId: this.opts.tenantId, vendor: WECOM_VENDOR, api, cls: wecomApiClass(api) });
+        return limiter.acquire();
+      },
+    };
   }
 
   /**

@@ -49,6 +49,7 @@ import { DEFAULT_DIRTY_TTL_SECONDS, type DirtyEntry, type DirtyMark, type DirtyS
 import type { RunRecord } from '../../ports/run-store';
 import { requestFollowUp, startSyncRun, SYNC_LOCK, SyncRunInProgressError, type SyncDeps } from '../sync';
 import { reReadChanges, type ReReadStats } from './re-read-changes';
+import { quotaSpentReason } from '../usage/quota-guard';
 import type { LinksDeps } from '../links/links-deps';
 import { linksFromContactEvents } from '../links/links-from-events';
 
@@ -255,6 +256,13 @@ export async function applyWaiting(deps: ApplyContactEventsDeps, tenant: TenantC
   const source = tenant.sync.source as ContactEventVendor;
   const log = sync.logger.child({ tenant: tenantId });
   const drain = { queue: 'callback' as const, body: callbackDrainMessage(tenantId) };
+  // The source's monthly quota is spent: re-reads would only be refused. The ids stay dirty
+  // for the first run after the quota resumes (use-cases/usage/quota-guard.ts).
+  const spent = await quotaSpentReason(sync, tenant, source);
+  if (spent) {
+    log.warn('contact events wait: the source API quota is spent', { reason: spent, code: 'USAGE.QUOTA_SPENT' });
+    return { tenantId, outcome: 'ignored', reason: spent };
+  }
 
   for (let attempt = 1; attempt <= opts.lockAttempts; attempt++) {
     // A cheap look first: nothing waiting, no lock taken, no run recorded.

@@ -51,6 +51,9 @@ import type { Notice } from '../../domain/notice';
 import { NotifySendError } from '../../errors/notify-send-error';
 import type { NotificationSender } from '../../ports/notice-channel';
 import { CHANNEL_LIMITS, loadBudget, type RateWindow } from './rate-budget';
+import { findMessageId, type MessageLister } from './find-message';
+import { openDigestWindow, startDigestWindow } from './digest';
+
 import { metrics } from '../../observability/metrics';
 
 export interface NotifyOptions {
@@ -105,6 +108,10 @@ export interface CheckNewMailDeps {
   sender(tenant: TenantConfig, channel: NotifyChannel, channelId?: string): Promise<NotificationSender>;
   /** Base URL of the SSO endpoint the notification links point to. */
   ssoBaseUrl: string;
+  /** The tenant's mailbox lister: a notice about one mail opens that mail (find-message.ts); without it, the inbox. */
+  mailbox?(tenant: TenantConfig): Promise<MessageLister>;
+  /** The tenant's digest window in minutes now (digest.ts); 0 or absent = a message per mail. */
+  digestMinutes?(tenant: TenantConfig): Promise<number>;
   options?: Partial<NotifyOptions>;
 }
 
@@ -148,6 +155,12 @@ export interface CheckNewMailResult {
   leftForNextRun: number;
   /** Watermarks written. */
   watermarks: number;
+  /** Messages whose link opens the mail itself (`mid` found with mailbox/listMessages). */
+  mailLinks: number;
+  /** Messages whose link opens the inbox (summaries, and mails whose id was not found). */
+  inboxLinks: number;
+  /** Mails held for the end of the person's digest window. */
+  digestDeferred: number;
   errorCode?: string;
 }
 
@@ -178,6 +191,9 @@ export async function checkNewMail(deps: CheckNewMailDeps, job: NotifyJob, ctx: 
     unattributed: 0,
     leftForNextRun: 0,
     watermarks: 0,
+    mailLinks: 0,
+    inboxLinks: 0,
+    digestDeferred: 0,
   };
 
   const tenant = deps.tenant(job.tenantId);
@@ -247,6 +263,19 @@ export async function checkNewMail(deps: CheckNewMailDeps, job: NotifyJob, ctx: 
   // 3-5. Per person, a few at a time.
   const sender = await deps.sender(tenant, job.channel, job.channelId);
   const url = buildNotificationLink({ ssoBaseUrl: tenant.sso.publicBaseUrl ?? deps.ssoBaseUrl, tenantId: tenant.id, via: job.channel, ...(job.channelId ? { channelId: job.channelId } : {}) });
+  const digestMs = ((await deps.digestMinutes?.(tenant)) ?? 0) * 60_000;
+  const lister = deps.mailbox ? await deps.mailbox(tenant).catch(() => undefined) : undefined;
+  // The link of a notice about one mail: the mail itself when its id is found, else the inbox.
+  const linkFor = async (mail: DetectedMail): Promise<string> => {
+    const found = lister ? await findMessageId(lister, mail) : undefined;
+    if (found?.mid) {
+      result.mailLinks++;
+      return buildNotificationLink({ ssoBaseUrl: tenant.sso.publicBaseUrl ?? deps.ssoBaseUrl, tenantId: tenant.id, via: job.channel, ...(job.channelId ? { channelId: job.channelId } : {}), mid: found.mid });
+    }
+    if (found) log.debug('mail id not found; the notice opens the inbox', { account: mail.account, outcome: found.outcome, code: found.outcome === 'failed' ? found.code : undefined });
+    result.inboxLinks++;
+    return url;
+  };
   let stop: NotifySendError | undefined;
   await pool(known, opts.concurrency, async (wm) => {
     if (stop) return;
@@ -264,6 +293,8 @@ export async function checkNewMail(deps: CheckNewMailDeps, job: NotifyJob, ctx: 
         channel: job.channel,
         sender,
         url,
+        linkFor,
+        digestMs,
         now,
         coveredUntil: coveredUntil(wm.account),
         narrowed: read.narrowed.has(wm.account),
@@ -302,6 +333,10 @@ interface PersonCtx {
   channel: NotifyChannel;
   sender: NotificationSender;
   url: string;
+  /** The link for a notice about one mail (find-message.ts). */
+  linkFor(mail: DetectedMail): Promise<string>;
+  /** Digest window (ms); 0 = a message per mail. */
+  digestMs: number;
   now: number;
   /** The person's log is known complete up to here (`now` unless NetEase truncated it): the watermark's limit. */
   coveredUntil: number;
@@ -344,6 +379,13 @@ async function handlePerson(c: PersonCtx): Promise<void> {
   }
   result.newMails += candidates.length;
 
+  // Digest mode: one message per window; mails inside an open window wait for its end (digest.ts).
+  if (c.digestMs > 0 && (await openDigestWindow(deps.cache, tenant.id, wm.account, now, c.digestMs)) !== undefined) {
+    result.deferredMails += candidates.length;
+    result.digestDeferred += candidates.length;
+    return;
+  }
+
   const budget = await loadBudget(deps.cache, { tenantId: tenant.id, channel: c.channel, account: wm.account, now, windows: opts.limits[c.channel] });
   if (budget.remaining === 0) {
     // Nothing may be sent now: keep them for a poll with budget (the watermark stays).
@@ -367,13 +409,13 @@ async function handlePerson(c: PersonCtx): Promise<void> {
     } else deferred++;
   }
 
-  const detailedMax = Math.max(1, Math.min(budget.remaining, opts.maxDetailedPerPoll));
+  const detailedMax = c.digestMs > 0 ? 1 : Math.max(1, Math.min(budget.remaining, opts.maxDetailedPerPoll));
   const detailed = leases.length <= detailedMax ? leases : leases.slice(0, detailedMax - 1);
   const folded = leases.slice(detailed.length);
   const pending = [...leases];
   try {
     for (const lease of detailed) {
-      await c.sender.send(c.userId, { kind: 'mail', subject: lease.mail.subject, from: lease.mail.from, sentAtText: lease.mail.sentAtText, url: c.url });
+      await c.sender.send(c.userId, { kind: 'mail', subject: lease.mail.subject, from: lease.mail.from, sentAtText: lease.mail.sentAtText, url: await c.linkFor(lease.mail) });
       budget.consume();
       result.messages++;
       result.detailed++;
@@ -394,6 +436,7 @@ async function handlePerson(c: PersonCtx): Promise<void> {
       budget.consume();
       result.messages++;
       result.summaries++;
+      result.inboxLinks++;
       result.aggregatedMails += folded.length;
       await done(c, folded, { kind: 'summary', count: folded.length });
       pending.length = 0;
@@ -426,6 +469,7 @@ async function handlePerson(c: PersonCtx): Promise<void> {
     throw e;
   }
   await budget.save();
+  if (c.digestMs > 0 && handled.length > 0) await startDigestWindow(deps.cache, tenant.id, wm.account, now, c.digestMs);
   result.deferredMails += deferred;
   // A mail another worker still holds keeps the watermark back, so it is read again; so
   // does a log NetEase truncated (the watermark stops where it was read completely).

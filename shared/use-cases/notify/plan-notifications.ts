@@ -1,7 +1,16 @@
 /**
- * The notify planner's use case (scheduled every few minutes): for each tenant with
+ * The notify planner's use case (scheduled every minute): for each tenant with
  * notifications on, list the people whose mailboxes to check and fan them out in batches
  * to the `notify` queue, where the notify worker polls NetEase and sends the messages.
+ *
+ * Each batch is sent twice: at once, and again with a 30 s SQS delay (`secondPollDelaySeconds`).
+ * With the 1-minute schedule that is a poll every 30 s with no function kept running, so a
+ * mail waits at most ~30 s for its poll (the schedule wait the latency target includes). The
+ * second poll of a mailbox with nothing new costs one NetEase log read and no vendor call;
+ * a mail both polls see is sent once (OnceStore leases, watermarks).
+ *
+ * A tenant whose channel's monthly API quota is spent (DingTalk 90020) is skipped: its
+ * notices would only be refused (use-cases/usage/quota-guard.ts).
  *
  * Who is checked:
  * - `notifications.tenantWide`: every person mapping of the tenant's sync source in status
@@ -37,6 +46,8 @@ import type { JobQueue } from '../../ports/job-queue';
 import type { NotifyStore } from '../../ports/notify-store';
 import type { MappingRecord, MappingStore } from '../../ports/mapping-store';
 import { newRunId } from '../../ports/run-store';
+import type { UsageStore } from '../../ports/usage-meter';
+import { quotaSpentReason } from '../usage/quota-guard';
 import type { IdentityLinkStore } from '../../ports/identity-link-store';
 import { hasNativeChannel, linkedRecipients } from './linked-recipients';
 
@@ -55,6 +66,10 @@ export interface PlanNotificationsDeps {
   channelReady(tenant: TenantConfig, channel: NotifyChannel): Promise<{ ok: true } | { ok: false; reason: string }>;
   /** People per queue message (1-100); default 50. */
   batchSize?: number;
+  /** Delay of the second poll of each batch (s, 0-900); 0 = no second poll. Default 30. */
+  secondPollDelaySeconds?: number;
+  /** Vendor API usage: tenants whose channel quota is spent are skipped. */
+  usage?: UsageStore;
   /** Identity links: notices to a channel that is not the directory source (./linked-recipients.ts). */
   links?: IdentityLinkStore;
 }
@@ -130,6 +145,8 @@ async function planTenant(deps: PlanNotificationsDeps, tenant: TenantConfig, r: 
   }
   const ready = await deps.channelReady(tenant, channel);
   if (!ready.ok) return skip(`the ${channel} credentials are not usable: ${ready.reason}`);
+  const spent = await quotaSpentReason(deps, tenant, channel);
+  if (spent) return skip(spent);
 
   const people: NotifyPerson[] = [];
   const accounts = new Set<string>();
@@ -169,7 +186,8 @@ async function sendJobs(deps: PlanNotificationsDeps, tenant: TenantConfig, r: { 
       jobs.push({ v: 1, tenantId: tenant.id, runId: r.runId, channel, ...(g.channelId ? { channelId: g.channelId } : {}), plannedAt: r.now, people: g.people.slice(i, i + r.batchSize) });
     }
   }
-  if (jobs.length > 0) await deps.jobs.send('notify', jobs.map((body) => ({ body })));
+  const delay = deps.secondPollDelaySeconds ?? 30;
+  if (jobs.length > 0) await deps.jobs.send('notify', [...jobs.map((body) => ({ body })), ...(delay > 0 ? jobs.map((body) => ({ body, delaySeconds: delay })) : [])]);
   r.log.info('notify batches sent', { people: total, batches: jobs.length, tenantWide: tenant.notifications.tenantWide });
   return { tenantId: tenant.id, status: 'planned', people: total, batches: jobs.length };
 }

@@ -20,6 +20,7 @@ export {
 export { applyBatch, type ApplyBatchResult, type OperationRecord } from './apply-batch';
 export { approveRun, rejectRun, type DecisionInput, type RejectResult } from './decide-run';
 export { scheduleSyncRuns, chooseScheduledMode, type ScheduledTenantResult } from './schedule-sync';
+export { runTenantSchedule, type TenantScheduleDeps } from './tenant-schedule';
 export {
   listRuns,
   getRunDetail,

@@ -6,8 +6,9 @@
  *   advanced change feed would not list them again), or when the last full run is older than
  *   `fullReconcileHours` (default 24: the daily reconcile that catches what a change feed
  *   cannot show: physical deletions in EKP, post moves, drift made by hand in NetEase), or
- *   when the tenant's `sync.fullRunCron` (default 02:30 in `sync.timeZone`) fired since the
- *   last full run started (the nightly full run, so drift is found within a day);
+ *   when the tenant's `sync.schedule.fullCron` (default 02:00 in `sync.schedule.timezone`)
+ *   fired since the last full run started (the nightly full run, so drift is found within a
+ *   day, even when the tenant's own full schedule found the tenant busy and skipped);
  * - incremental otherwise.
  * A tenant whose run is still in progress (or parked for approval) is skipped, and the log
  * says why (the holding run, its last progress, when the lock frees). A run that stopped
@@ -22,7 +23,8 @@ import { SyncRunInProgressError } from './sync-errors';
 import { startSyncRun } from './start-sync-run';
 import { recoverStuckRuns } from './recover-runs';
 import { mapLimit } from '../../lib/map-limit';
-import { previousCronFire } from '../../lib/cron';
+import { quotaSpentReason } from '../usage/quota-guard';
+import { cronOccurrences, parseCron } from '../../domain/cron';
 
 export interface ScheduledTenantResult {
   tenantId: string;
@@ -49,15 +51,30 @@ export async function chooseScheduledMode(deps: SyncDeps, tenantId: string, sour
   const lastFull = recent.find((r) => r.mode === 'full' && (r.status === 'success' || r.status === 'warning'));
   const ageLimit = syncOptions(deps).fullReconcileHours * 3600_000;
   if (!lastFull || deps.clock.now() - lastFull.startedAt >= ageLimit) return { mode: 'full', why: 'periodic full reconcile' };
-  // The tenant's nightly full run (sync.fullRunCron in sync.timeZone): due once the cron
-  // fired after the last full run started. The schedule ticks every 15 minutes, so the full
-  // run starts within one tick of the cron time.
+  // The tenant's nightly full run (sync.schedule.fullCron in its timezone, the cron its own
+  // full schedule fires on: tenantSyncSchedules): due once the cron fired after the last full
+  // run started, so a full schedule that found the tenant busy is made up by the next tick.
   const tenant = deps.tenants().find((t) => t.id === tenantId);
   if (tenant) {
-    const fired = previousCronFire(tenant.sync.fullRunCron, tenant.sync.timeZone, deps.clock.now());
-    if (fired !== undefined && fired > lastFull.startedAt) return { mode: 'full', why: `nightly full run (${tenant.sync.fullRunCron} ${tenant.sync.timeZone})` };
+    const { fullCron, timezone } = tenant.sync.schedule;
+    // Minutes after the last full run's start up to now (at most fullReconcileHours of them).
+    if (cronOccurrences(parseCron(fullCron), timezone, lastFull.startedAt + 1, deps.clock.now() + 1).length > 0) {
+      return { mode: 'full', why: `nightly full run (${fullCron} ${timezone})` };
+    }
   }
   return { mode: 'incremental', why: 'changes since the watermark' };
+}
+
+/**
+ * A dead run holding the tenant is taken over first (recover-runs.ts): when it was resumed or
+ * finalized, the scheduled run is skipped (the taken-over run finishes its plan first).
+ */
+export async function takeOverStuckRun(deps: SyncDeps, tenantId: string): Promise<ScheduledTenantResult | undefined> {
+  const recovery = await recoverStuckRuns(deps, tenantId);
+  if (recovery.action !== 'resumed' && recovery.action !== 'finalized') return undefined;
+  const skipped = `run ${recovery.runId} was stuck and has been taken over (${recovery.action}); it finishes its plan first`;
+  deps.logger.warn('scheduled sync skipped', { tenant: tenantId, runId: recovery.runId, reason: skipped });
+  return { tenantId, skipped, runId: recovery.runId };
 }
 
 /** Start the scheduled run of every enabled tenant (two tenants planned at a time). */
@@ -65,12 +82,12 @@ export async function scheduleSyncRuns(deps: SyncDeps): Promise<ScheduledTenantR
   const tenants = deps.tenants().filter((t) => t.sync.enabled && t.sync.source);
   return mapLimit(tenants, 2, async (tenant): Promise<ScheduledTenantResult> => {
     try {
-      // A dead run holding the tenant is taken over first (recover-runs.ts).
-      const recovery = await recoverStuckRuns(deps, tenant.id);
-      if (recovery.action === 'resumed' || recovery.action === 'finalized') {
-        const skipped = `run ${recovery.runId} was stuck and has been taken over (${recovery.action}); it finishes its plan first`;
-        deps.logger.warn('scheduled sync skipped', { tenant: tenant.id, runId: recovery.runId, reason: skipped });
-        return { tenantId: tenant.id, skipped, runId: recovery.runId };
+      const tookOver = await takeOverStuckRun(deps, tenant.id);
+      if (tookOver) return tookOver;
+      const spent = await quotaSpentReason(deps, tenant, tenant.sync.source);
+      if (spent) {
+        deps.logger.warn('scheduled sync skipped', { tenant: tenant.id, reason: spent, code: 'USAGE.QUOTA_SPENT' });
+        return { tenantId: tenant.id, skipped: spent };
       }
       const { mode, why } = await chooseScheduledMode(deps, tenant.id, tenant.sync.source!);
       deps.logger.info('scheduled sync', { tenant: tenant.id, mode, why });

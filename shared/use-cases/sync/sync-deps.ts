@@ -10,6 +10,7 @@ import type { Clock } from '../../ports/clock';
 import type { JobQueue } from '../../ports/job-queue';
 import type { NeteaseDirectory } from '../../ports/netease-directory';
 import type { StateStores } from '../../ports/state-stores';
+import type { UsageStore } from '../../ports/usage-meter';
 
 export interface SyncOptions {
   /** Operations per stored batch (one SQS message). Small enough to finish well inside the worker timeout. */
@@ -67,6 +68,8 @@ export interface SyncDeps {
    * Never logged, stored or returned (see apply-operation.ts).
    */
   initialPassword?: () => string;
+  /** Vendor API usage and quota state: a tenant whose source's monthly quota is spent is not scheduled (use-cases/usage). */
+  usage?: UsageStore;
   options?: Partial<SyncOptions>;
 }
 
