@@ -14,6 +14,7 @@ import {
   abandonRun,
   findStuckRuns,
   getRunDetail,
+  recoverStuckRuns,
   requestSyncRun,
   runTenantSchedule,
   scheduleSyncRuns,
@@ -118,6 +119,48 @@ describe('a run that died while applying', () => {
     expect(scheduled?.skipped).toMatch(/taken over \(finalized\)/);
     expect((await h.stores.runs.get(h.tenant.id, ghost))?.status).toBe('success');
     expect(await h.stores.locks.get(h.tenant.id, SYNC_LOCK)).toBeUndefined();
+  });
+});
+
+describe('a live run whose batches take longer than the stuck threshold', () => {
+  it('is not taken over while its operations keep finishing (progress is stamped within a batch)', async () => {
+    // Each NetEase call takes 0.4 x the threshold, so one batch of 5 operations takes 2 x the
+    // threshold and no batch completes inside it: what a loaded machine did to the crash test's
+    // fresh run, whose live phase was re-sent by a takeover every few seconds.
+    const stuckAfterMs = 10_000;
+    let slow = false;
+    let h!: SyncHarness;
+    const checks: string[] = [];
+    h = await setup({
+      people: 20,
+      options: { stuckAfterMs, opConcurrency: 1, opLeaseSeconds: 300 },
+      wrapApi: (api) =>
+        new Proxy(api, {
+          get(target, prop, receiver) {
+            const v = Reflect.get(target, prop, receiver) as unknown;
+            if (typeof v !== 'function') return v;
+            return async (...args: unknown[]) => {
+              if (!slow) return (v as (...a: unknown[]) => unknown).apply(target, args);
+              h.clock.advance(stuckAfterMs * 0.4);
+              const out = await (v as (...a: unknown[]) => unknown).apply(target, args);
+              // The schedule's check, while this batch is still being applied.
+              checks.push((await recoverStuckRuns(h.deps, h.tenant.id)).action);
+              return out;
+            };
+          },
+        }),
+    });
+    const { run } = await startSyncRun(h.deps, { tenantId: h.tenant.id, trigger: 'manual', mode: 'full' });
+    slow = true;
+    await h.drain({ concurrency: 1, batchSize: 1 });
+
+    const ended = (await h.stores.runs.get(h.tenant.id, run.runId))!;
+    expect(checks.length).toBeGreaterThan(20);
+    expect(checks.filter((a) => a !== 'none')).toEqual([]);
+    expect(ended.recovery).toBeUndefined();
+    expect(ended).toMatchObject({ status: 'success', completedBatches: ended.totalBatches });
+    expect(ended.counts.failed).toBe(0);
+    expect(await driftCheck(h)).toEqual([]);
   });
 });
 

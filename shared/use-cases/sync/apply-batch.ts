@@ -116,13 +116,15 @@ export async function applyBatch(deps: SyncDeps, msg: SyncJobMessage, delivery?:
 
   const counts: Partial<RunCounts> = {};
   const retryable: unknown[] = [];
+  const heartbeat = progressHeartbeat(deps, msg, run.updatedAt, log);
   const count = (rec: OperationRecord) => {
     if (rec.outcome === 'applied') addCount(counts, COUNT_OF_KIND[rec.kind]);
     else if (rec.outcome === 'failed') addCount(counts, 'failed');
     else addCount(counts, 'skipped');
+    heartbeat.counted();
   };
 
-  await mapLimit(body.operations, opts.opConcurrency, async (op) => {
+  const applyOne = async (op: PlanOperation): Promise<void> => {
     const olog = log.child({ opId: op.id, kind: op.kind, sourceId: op.sourceId });
     const begin = await once.begin(tenantId, 'op', op.id, { leaseSeconds: opts.opLeaseSeconds });
     if (begin.status === 'completed') {
@@ -227,6 +229,10 @@ export async function applyBatch(deps: SyncDeps, msg: SyncJobMessage, delivery?:
       retryable.push(err);
       olog.warn('sync operation will be retried', { code: (err as { code?: string }).code });
     }
+  };
+  await mapLimit(body.operations, opts.opConcurrency, async (op) => {
+    await applyOne(op);
+    await heartbeat.stamp();
   }, { onError: 'finish' });
 
   if (retryable.length > 0) throw retryable[0];
@@ -284,6 +290,38 @@ async function giveUpBusy(deps: SyncDeps, msg: SyncJobMessage, op: PlanOperation
     );
   }
   return done.result as OperationRecord;
+}
+
+/**
+ * Progress while a batch is being applied. The recovery (recover-runs.ts) takes over a run
+ * with no progress for `stuckAfterMs`; a completed batch is progress, but one batch can take
+ * longer than that (25 operations at the tenant's NetEase rate, on a loaded machine), and a
+ * phase whose batches all start together completes none until they all end. A live run was
+ * then taken over and its phase re-sent: the copies found its operations busy, failed and
+ * came back, and on their last delivery recorded live operations as failed (giveUpBusy).
+ * So each delivery stamps the run (`updatedAt`, only while it is applying) once operations
+ * have finished, at most every `stuckAfterMs / 5`: a run is stuck only when no operation of
+ * it finished for `stuckAfterMs`. A delivery that only meets busy operations stamps nothing.
+ * Best effort: a stamp that fails is logged, never fails the batch.
+ */
+function progressHeartbeat(deps: SyncDeps, msg: SyncJobMessage, lastProgressAt: number, log: Logger): { counted(): void; stamp(): Promise<void> } {
+  const every = Math.max(1, Math.floor(syncOptions(deps).stuckAfterMs / 5));
+  let last = lastProgressAt;
+  let pending = false;
+  return {
+    counted: () => void (pending = true),
+    stamp: async () => {
+      const now = deps.clock.now();
+      if (!pending || now - last < every) return;
+      pending = false;
+      last = now; // before the write: operations finishing together stamp once
+      try {
+        await deps.stores.runs.transition(msg.tenantId, msg.runId, 'applying', 'applying', {});
+      } catch (err) {
+        if (!(err instanceof ConflictError)) log.warn('sync progress not stamped', { err });
+      }
+    },
+  };
 }
 
 /** Adds the batch's counts once, then sends the next phase or finalizes the run. */

@@ -5,7 +5,9 @@
  * (`lockTtlMs`, 30 min) with nothing saying so.
  *
  * Progress. Every write to a run is progress and stamps `updatedAt`: created, each
- * planning stage (touchRun), each completed batch (`lastBatch`), a takeover. A run that is
+ * planning stage (touchRun), each completed batch (`lastBatch`), operations finishing inside
+ * a batch (apply-batch.ts stamps at most every stuckAfterMs / 5 while a batch is applied, as
+ * one batch may take longer than the threshold), a takeover. A run that is
  * still `planning` or `applying` and holds the tenant's lock, with no progress for
  * `stuckAfterMs` (SyncOptions: minutes in production, seconds in tests), is stuck.
  *

@@ -35,7 +35,8 @@ export interface SyncOptions {
   /**
    * A planning or applying run with no progress for this long is stuck and is taken over
    * (recover-runs.ts). Longer than the planner's timeout (300 s; it stamps progress between
-   * its stages) and than one batch, far shorter than lockTtlMs.
+   * its stages) and than one operation with its retries (a batch stamps progress as its
+   * operations finish: apply-batch.ts), far shorter than lockTtlMs.
    */
   stuckAfterMs: number;
 }
