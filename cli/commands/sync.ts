@@ -178,7 +178,7 @@ const base = (tenant: string) => `/admin/tenants/${encodeURIComponent(tenant)}`;
 // Output
 // ---------------------------------------------------------------------------------------
 
-const COUNT_ORDER = ['fetched', 'created', 'updated', 'moved', 'suspended', 'recovered', 'deleted', 'linked', 'skipped', 'failed'] as const;
+const COUNT_ORDER = ['fetched', 'created', 'updated', 'moved', 'suspended', 'recovered', 'deleted', 'linked', 'skipped', 'failed', 'drifted', 'repaired'] as const;
 
 export function formatCounts(c: RunRecord['counts']): string {
   return COUNT_ORDER.map((k) => `${k} ${c[k] ?? 0}`).join(', ');
@@ -251,6 +251,17 @@ function printRunDetail(
     for (const d of detail.destructive) ctx.out(`    ${String(d.kind).padEnd(15)} ${String(d.name).padEnd(24)} source ${String(d.sourceId)}${d.reason ? ` (${String(d.reason)})` : ''}`);
     ctx.out(`  approve: npx qiye-bridge sync approve --tenant ${run.tenantId} --run ${run.runId}`);
     ctx.out(`  reject:  npx qiye-bridge sync reject --tenant ${run.tenantId} --run ${run.runId} [--replan]`);
+  }
+  const drift = (run.summary as { drift?: { objects: number; repair: string; items: Array<Record<string, string>> } } | undefined)?.drift;
+  if (drift) {
+    ctx.out(`  drift     ${drift.objects} object(s) differed from NetEase (${drift.repair === 'planned' ? `repair; ${run.counts.repaired} repaired` : 'report mode: not repaired'}):`);
+    for (const i of drift.items) ctx.out(`    ${String(i.type).padEnd(10)} ${String(i.sourceId).padEnd(24)} ${String(i.name).padEnd(20)} ${String(i.kind).padEnd(8)} NetEase: ${i.before} -> ${i.after}`);
+    if (drift.items.length < drift.objects) ctx.out('    (first items only; the plan document lists every one)');
+  }
+  const unresolved = (run.summary as { unresolved?: { count: number; items: Array<Record<string, string>> } } | undefined)?.unresolved;
+  if (unresolved) {
+    ctx.out(`  unresolved (${unresolved.count}): the run ends warning until these are fixed`);
+    for (const u of unresolved.items) ctx.out(`    ${String(u.type).padEnd(10)} ${String(u.sourceId).padEnd(24)} ${u.why}`);
   }
   if (detail.errors.length > 0) {
     ctx.out(`  errors (${detail.errors.length}${detail.errorsTruncated ? '+, see --csv' : ''}):`);
@@ -536,6 +547,11 @@ export const explainCommand: Command = {
     const m = ex.mapping;
     ctx.out(m ? `  mapping    ${m.neteaseId} (${m.status}${m.adopted ? ', adopted' : ''}${m.unitId ? `, unit ${m.unitId}` : ''}${m.name ? `, unit name ${m.name}` : ''}), last written by ${m.lastRunId}` : '  mapping    none');
     const d = ex.decision;
+    const n = ex.netease;
+    if (n?.read === 'failed') ctx.out(`  netease    could not be read (${n.error})`);
+    else if (n?.read === 'ok' && n.exists === false) ctx.out('  netease    does not exist in NetEase');
+    else if (n?.read === 'ok') ctx.out(`  netease    ${ex.type === 'department' ? `unit "${n.name}", parent ${n.parentUnitId ?? '(top)'}` : `${n.status}${n.nickname ? `, nickname "${n.nickname}"` : ''}, unit ${n.unitId}`}`);
+    for (const diff of n?.differences ?? []) ctx.out(`  drift      ${diff}`);
     if (d) {
       ctx.out(`  decision   run ${d.runId} (${d.runStatus}${d.parked ? ', parked' : ''}): ${d.decision}`);
     } else ctx.out('  decision   no stored plan');

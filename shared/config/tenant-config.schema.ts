@@ -240,6 +240,13 @@ const syncSchema = z
     deleteThreshold: thresholdSchema.default({ count: 50, percent: 5, minimum: 10 }),
     /** Days a leaver stays suspended before deleteAccountSim. */
     suspendGraceDays: z.number().int().min(0).max(365).default(30),
+    /**
+     * Mail domains, besides netease.domain, whose addresses count as company addresses for
+     * naming, matching and onlyWithEmail. Any other address (qq.com, 163.com) is ignored.
+     */
+    acceptedEmailDomains: z.array(z.string().regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/i, 'must be a domain such as example.com')).default([]),
+    /** Full runs compare the mapping with NetEase: `repair` the drift (default) or only `report` it (the run ends warning). */
+    driftMode: z.enum(['repair', 'report']).default('repair'),
     schedule: scheduleSchema.default(scheduleSchema.parse({})),
   })
   .strict();

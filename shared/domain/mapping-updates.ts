@@ -8,6 +8,7 @@
  */
 import type { AccountMapping, PlanOperation, UnitMapping, UnitRef } from './sync-plan';
 import { DEFAULT_UNIT_ID } from './sync-plan';
+import { isMovedAwayId } from './plan/moved-away';
 
 export type MappingUpdate =
   | { type: 'unit'; sourceId: string; put: UnitMapping }
@@ -60,9 +61,12 @@ export function mappingUpdatesFor(op: PlanOperation, outcome: OperationOutcome):
       if (op.parentUnitId !== undefined) put.parentUnitId = op.parentUnitId;
       if (op.parentSourceId !== undefined) put.parentSourceId = op.parentSourceId;
       const updates: MappingUpdate[] = [];
-      // The department that disappeared gives its unit up first, so one unit never has two owners.
-      if (op.takeoverFrom !== undefined) updates.push({ type: 'unit', sourceId: op.takeoverFrom, set: { status: 'deleted' } });
-      updates.push({ type: 'unit', sourceId: op.sourceId, put });
+      const release: MappingUpdate[] = op.takeoverFrom !== undefined ? [{ type: 'unit', sourceId: op.takeoverFrom, set: { status: 'deleted' } }] : [];
+      // The department that disappeared gives its unit up first, so one unit never has two
+      // owners. A legacy move's pseudo department is recorded first instead: cut off between
+      // the two writes, the old unit stays known (the planner lets the pseudo win).
+      if (isMovedAwayId(op.sourceId)) updates.push({ type: 'unit', sourceId: op.sourceId, put }, ...release);
+      else updates.push(...release, { type: 'unit', sourceId: op.sourceId, put });
       return updates;
     }
     case 'account.create':

@@ -47,6 +47,10 @@ import { buildPlan } from './plan/report';
 import { assignUnitRoles } from './plan/roles';
 import { assessSafety } from './plan/safety';
 import { validatePlanInput } from './plan/validate';
+import { reconcileWithNetease } from './plan/reconcile';
+import { linkMovedAwayUnits, planLegacyMoves, unresolvedMoves, wireMovedAwayLinks } from './plan/legacy-moves';
+import { companyAddressesOnly } from './plan/company-addresses';
+import { recordDrift } from './plan/drift-records';
 
 export { isDefaultUnitId } from './sync-plan';
 
@@ -57,11 +61,17 @@ export { isDefaultUnitId } from './sync-plan';
  */
 export function planSync(input: PlanSyncInput): SyncPlan {
   validatePlanInput(input);
-  const ctx = createPlanContext(input);
+  // 0. Company addresses only; then the mapping as NetEase really holds it (drift).
+  const addresses = companyAddressesOnly(input);
+  const rec = reconcileWithNetease(addresses.input);
+  const ctx = createPlanContext({ ...addresses.input, mappings: rec.mappings }, rec.purged);
+  ctx.notes.push(...addresses.notes);
+  for (const d of rec.drift) ctx.note(d.type, d.sourceId, 'drift', `${d.kind}: NetEase holds ${d.before}, the bridge wants ${d.after}${d.repair === 'reported' ? ' (report mode: not repaired)' : ''}`);
   // 1. Source view and scope.
   const idx = indexMappings(ctx);
   const src = readSource(ctx, idx);
-  // 2. Unit roles, unit adoption.
+  // 2. Legacy moves (new unit, old one retires), unit roles, unit adoption.
+  const moves = planLegacyMoves(ctx, idx, src);
   const roles = assignUnitRoles(ctx, idx, src);
   const units = adoptUnits(ctx, idx, src);
   // 3. People: placement, adoption, names, intents.
@@ -76,10 +86,17 @@ export function planSync(input: PlanSyncInput): SyncPlan {
   const unchangedDepartments = diffUnits(ctx, idx, src, roles, unitNaming, ops);
   planNameSwaps(src, units, unitNaming, ops);
   diffAccounts(intents, unitNaming, ops, counters);
+  const moveLinks = linkMovedAwayUnits(moves, ops);
+  recordDrift(rec.records, ops);
   // 6. Dependencies, ids and phases.
   wireDependencies(idx, src, units, unitNaming, accountsInUnit, ops);
+  wireMovedAwayLinks(moves, moveLinks, ops);
   const operations = orderOperations(input.runId, ops);
   // 7. Safety, then the report.
   const safety = assessSafety(ctx, idx, src, units, people, adoption, operations);
-  return buildPlan(ctx, { src, units, adoption, accountNaming, unitNaming, counters, unchangedDepartments, skippedDepartments: roles.skippedDepartments, operations, safety });
+  const unresolved = [
+    ...rec.drift.filter((d) => d.repair === 'reported').map((d) => ({ type: d.type, sourceId: d.sourceId, name: d.name, why: `drift (${d.kind}): NetEase holds ${d.before}; report mode does not repair it` })),
+    ...unresolvedMoves(idx, roles, unitNaming),
+  ];
+  return buildPlan(ctx, { src, units, adoption, accountNaming, unitNaming, counters, unchangedDepartments, skippedDepartments: roles.skippedDepartments, operations, safety, drift: rec.drift, unresolved });
 }

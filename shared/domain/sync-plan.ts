@@ -39,7 +39,17 @@ export interface SyncSettings {
   deleteThreshold: { count: number; percent: number; minimum?: number };
   /** Days a leaver stays suspended before deleteAccountSim. */
   suspendGraceDays: number;
+  /**
+   * Mail domains besides the tenant's NetEase domain whose addresses count as company
+   * addresses (naming, matching, onlyWithEmail). Other addresses are ignored (company-addresses.ts).
+   */
+  acceptedEmailDomains?: string[];
+  /** What a full run does with drift between the mapping and NetEase (reconcile.ts). Default repair. */
+  driftMode?: DriftMode;
 }
+
+/** `repair`: plan operations that bring NetEase back; `report`: only report the drift. */
+export type DriftMode = 'repair' | 'report';
 
 /** How the source was read for this run. */
 export type SourceView =
@@ -124,6 +134,13 @@ export interface NeteaseAccountRecord {
 export interface NeteaseState {
   units: NeteaseUnitRecord[];
   accounts: NeteaseAccountRecord[];
+  /**
+   * True when every MAPPED account's record is authoritative: its status and unit were read
+   * (open-platform list or legacy getAccount), a soft-deleted one is listed with status
+   * `deleted`, and a mapped account absent from `accounts` does not exist in NetEase.
+   * Only then does the planner reconcile the mapping with NetEase (plan/reconcile.ts).
+   */
+  reconcilable?: boolean;
 }
 
 export interface PlanSyncInput {
@@ -147,6 +164,13 @@ export interface PlanSyncInput {
   withholdDeletions?: boolean;
   /** An operator approved this run's destructive operations: do not park. */
   safetyOverride?: boolean;
+  /**
+   * How a unit changes parent. `reparent` (default): one `unit.move` (the open platform's
+   * unit/moveUnit). `recreate`: the legacy API cannot move a unit, so the department gets a
+   * new unit under its new parent, its accounts and sub-units follow, and the old unit is
+   * deleted once empty (plan/legacy-moves.ts).
+   */
+  unitMoves?: 'reparent' | 'recreate';
 }
 
 // ---------------------------------------------------------------------------------------
@@ -224,6 +248,8 @@ export type PlanOperation =
       profileHash: string;
       unitId: string;
       status: AccountStatus;
+      /** Recorded because the mapping disagreed with NetEase (reconcile.ts), not an adoption. */
+      drift?: true;
     });
 
 export type OperationKind = PlanOperation['kind'];
@@ -268,6 +294,12 @@ export type NoteCode =
   | 'orphanDepartment'
   /** A returning person's account was purged by NetEase: created again under its old name. */
   | 'recreated'
+  /** NetEase differs from the mapping (changed outside the bridge): see report.drift. */
+  | 'drift'
+  /** An address outside the company's domains was ignored (company-addresses.ts). */
+  | 'personalAddressIgnored'
+  /** A department moves on the legacy API: new unit under the new parent, the old one retires. */
+  | 'unitRecreatedForMove'
   /** The department is its own parent, in a parent cycle, or below one: it and its people are left as they are (the run ends as a warning). */
   | 'departmentQuarantined'
   /** A name lost control characters or was cut to NetEase's length limit. */
@@ -318,6 +350,34 @@ export interface PlanReport {
   unmatchedNetease?: { units: Array<{ unitId: string; name: string }>; accounts: string[] };
   /** Whether absent objects could be deleted in this run, and why not. */
   deletions: { mode: 'computed' | 'withheld'; reason?: 'incompleteSnapshot' | 'changesFeed' | 'withheldByCaller' };
+  /** Differences between the mapping and what NetEase really holds (full runs that read statuses). */
+  drift?: DriftItem[];
+  /** Known problems this plan leaves in place (unrepaired drift, misplaced units): the run ends `warning`. */
+  unresolved?: UnresolvedItem[];
+}
+
+export type DriftKind = 'missing' | 'deleted' | 'status' | 'profile' | 'unit' | 'name' | 'parent';
+
+/** One object NetEase holds differently from our mapping. Names and ids only (no mobile numbers). */
+export interface DriftItem {
+  type: 'department' | 'person';
+  sourceId: string;
+  /** Account name or unit name (as mapped). */
+  name: string;
+  kind: DriftKind;
+  /** What NetEase holds. */
+  before: string;
+  /** What the bridge wants it to hold (after the repair). */
+  after: string;
+  /** `planned`: this plan repairs it; `reported`: report mode, nothing written. */
+  repair: 'planned' | 'reported';
+}
+
+export interface UnresolvedItem {
+  type: 'department' | 'person';
+  sourceId: string;
+  name: string;
+  why: string;
 }
 
 export interface PlanSummary {

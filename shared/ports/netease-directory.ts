@@ -2,8 +2,8 @@
  * NeteaseDirectory: the tenant's NetEase units and accounts, as the sync engine reads and
  * writes them. Owned by the core (shared/use-cases/sync); implemented by the NetEase adapter
  * (the netease adapter's netease.client.ts, legacy API reference netease-qiye-api.md §2),
- * with `reparentUnit` added by the wiring from the open-platform client (§4) when the tenant
- * configures it (shared/wiring/tenant-clients.ts).
+ * with `reparentUnit` and `listAccountsWithStatus` added by the wiring from the open-platform
+ * client (§4) when the tenant configures it (shared/wiring/tenant-clients.ts).
  *
  * Failures are thrown as errors that satisfy {@link NeteaseFailure}
  * (shared/errors/netease-failure.ts): use cases tell a duplicate or a missing object by its
@@ -140,4 +140,23 @@ export interface NeteaseDirectory {
    * account/moveUnit.)
    */
   reparentUnit?(unitId: string, parentUnitId: string | undefined, expect: { unitName: string }): Promise<void>;
+  /**
+   * Optional: every mailbox of the domain with its unit and status in a few paged calls (the
+   * open platform's unit/getAccountList, §4). The wiring adds it with `reparentUnit` for
+   * tenants that configure `netease.openPlatform`; a full run then needs no getAccount per
+   * mailbox (shared/use-cases/sync/netease-state.ts). Assumes, like reparentUnit, that both
+   * APIs share unit ids.
+   */
+  listAccountsWithStatus?(): Promise<ListedAccountStatus[]>;
+}
+
+/** One mailbox with its unit and status, as the open platform lists it (§4). */
+export interface ListedAccountStatus {
+  accountName: string;
+  nickname?: string;
+  mobile?: string;
+  jobNo?: string;
+  unitId?: string;
+  /** §4 status 0 -> active, 1 -> suspended, 2 -> deleted; 4/5/6 (resigned, handover) and others -> unknown. */
+  status: 'active' | 'suspended' | 'deleted' | 'unknown';
 }

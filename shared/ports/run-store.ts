@@ -19,7 +19,8 @@ export const RUN_MODES: readonly RunMode[] = ['full', 'incremental'];
  */
 export type RunStatus = 'planning' | 'applying' | 'success' | 'warning' | 'failed' | 'awaiting_approval' | 'rejected' | 'dry_run';
 export const RUN_STATUSES: readonly RunStatus[] = ['planning', 'applying', 'success', 'warning', 'failed', 'awaiting_approval', 'rejected', 'dry_run'];
-export const RUN_COUNT_KEYS = ['fetched', 'created', 'updated', 'moved', 'suspended', 'recovered', 'deleted', 'linked', 'skipped', 'failed'] as const;
+/** `drifted`: objects NetEase held differently from the mapping (full runs); `repaired`: those whose repair applied. */
+export const RUN_COUNT_KEYS = ['fetched', 'created', 'updated', 'moved', 'suspended', 'recovered', 'deleted', 'linked', 'skipped', 'failed', 'drifted', 'repaired'] as const;
 export type RunCountKey = (typeof RUN_COUNT_KEYS)[number];
 export type RunCounts = Record<RunCountKey, number>;
 

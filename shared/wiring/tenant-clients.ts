@@ -17,7 +17,8 @@
  *
  * Unit moves. A tenant with `netease.openPlatform` whose `netease` secret holds an
  * `authCode` gets a NeteaseDirectory with `reparentUnit` (NetEase's open platform
- * unit/moveUnit, reference netease-qiye-api.md §4), served by a NeteaseOpenClient that
+ * unit/moveUnit, reference netease-qiye-api.md §4) and `listAccountsWithStatus` (its
+ * unit/getAccountList: every mailbox's unit and status for a full run's reconcile), served by a NeteaseOpenClient that
  * shares the legacy client's limiter (key `netease:<tenant>`): both APIs spend one budget.
  * Without the block or the authCode, the directory is the legacy client alone and moves are
  * reported unsupported. The secret is read on every call (the SecretStore caches it
@@ -49,7 +50,7 @@ import type { Logger } from '../logging/logger';
 import type { CasTicketValidator } from '../ports/cas-ticket-validator';
 import type { Clock } from '../ports/clock';
 import type { DirectorySource } from '../ports/directory-source';
-import type { NeteaseDirectory } from '../ports/netease-directory';
+import type { ListedAccountStatus, NeteaseDirectory } from '../ports/netease-directory';
 import type { NeteaseMailbox } from '../ports/netease-mailbox';
 import type { NotificationSender } from '../ports/notice-channel';
 import type { SecretStore } from '../ports/secret-store';
@@ -66,11 +67,23 @@ import { createEkpClient } from '../adapters/ekp/ekp.client';
 import { EkpDirectorySource, type KnownIds } from '../adapters/ekp/ekp.directory-source';
 import { RateLimiterRegistry } from '../adapters/http/rate-limiter';
 import { NeteaseClient, neteaseRateLimiter } from '../adapters/netease/netease.client';
-import { NeteaseOpenClient } from '../adapters/netease/netease-open.client';
+import { NeteaseOpenClient, type NeteaseOpenAccount } from '../adapters/netease/netease-open.client';
 import { createWecomClient, type WecomClient } from '../adapters/wecom/wecom.client';
 import { WecomDirectorySource } from '../adapters/wecom/wecom.directory-source';
 import { wecomSender, type WecomNotifier } from '../adapters/wecom/wecom.notice-sender';
 import { WecomSignIn } from '../adapters/wecom/wecom.sign-in';
+
+/** An open-platform account row in the port's terms (§4 status codes). */
+export function listedAccountStatus(a: NeteaseOpenAccount): ListedAccountStatus {
+  return {
+    accountName: a.accountName,
+    ...(a.name !== undefined ? { nickname: a.name } : {}),
+    ...(a.mobile !== undefined ? { mobile: a.mobile } : {}),
+    ...(a.jobNumber !== undefined ? { jobNo: a.jobNumber } : {}),
+    ...(a.unitId !== undefined ? { unitId: a.unitId } : {}),
+    status: a.status === 0 ? 'active' : a.status === 1 ? 'suspended' : a.status === 2 ? 'deleted' : 'unknown',
+  };
+}
 
 /** Limiters shared by every client of this process (see the module doc). */
 const processLimiters = new RateLimiterRegistry();
@@ -201,12 +214,16 @@ export function createTenantClients(opts: TenantClientsOptions): TenantClients {
     return client;
   };
 
-  /** The legacy client plus reparentUnit: the same object underneath (prototype), so every method and getter is the client's own. */
+  /**
+   * The legacy client plus reparentUnit and listAccountsWithStatus: the same object underneath
+   * (prototype), so every method and getter is the client's own.
+   */
   const withUnitMoves = (tenantId: string, client: NeteaseClient, open: NeteaseOpenClient): NeteaseDirectory => {
     const prior = withMoves.get(tenantId);
     if (prior && prior.client === client && prior.open === open) return prior.api;
-    const api = Object.create(client) as NeteaseClient & Required<Pick<NeteaseDirectory, 'reparentUnit'>>;
+    const api = Object.create(client) as NeteaseClient & Required<Pick<NeteaseDirectory, 'reparentUnit' | 'listAccountsWithStatus'>>;
     api.reparentUnit = (unitId, parentUnitId, expect) => open.moveUnit(unitId, parentUnitId, expect);
+    api.listAccountsWithStatus = async () => (await open.getAllAccounts()).map(listedAccountStatus);
     withMoves.set(tenantId, { client, open, api });
     return api;
   };

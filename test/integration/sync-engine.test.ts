@@ -99,7 +99,7 @@ describe('changes', () => {
     expect(unit).toBeDefined();
   });
 
-  it('a department moved to another parent is never deleted and re-created; the unsupported move is reported', async () => {
+  it('a department moved to another parent on the legacy API ends under it: a new unit, its people moved (never re-created), the old unit deleted', async () => {
     const h = await setup();
     await h.run({ mode: 'full' });
     const depts = h.source.allDepartments();
@@ -109,10 +109,11 @@ describe('changes', () => {
     });
     const since = await h.mark();
     const { run } = await h.run({ mode: 'full' });
-    expect(run.status).toBe('warning');
-    expect(h.writeCalls(since)).toEqual([]);
-    const detail = await getRunDetail(h.deps, h.tenant.id, run.runId);
-    expect(detail.errors).toEqual([expect.objectContaining({ sourceId: leaf.id, operation: 'unit.move', outcome: 'failed', errorCode: 'SYNC.UNIT_MOVE_UNSUPPORTED' })]);
+    expect(run.status).toBe('success');
+    const writes = h.writeCalls(since).map((c) => c.path);
+    expect(writes.filter((w) => w === 'createUnit' || w === 'deleteUnit').sort()).toEqual(['createUnit', 'deleteUnit']);
+    expect(writes.some((w) => w === 'createAccount' || w === 'deleteAccountSim' || w === 'suspendAccount')).toBe(false);
+    expect(await driftCheck(h)).toEqual([]);
   });
 
   it('a leaver is suspended, deleted after the grace period, and a returning person is recovered, not recreated', async () => {

@@ -7,8 +7,10 @@
  * DLQ after maxReceiveCount. It can deliver records twice on purpose.
  */
 import type { Context } from 'aws-lambda';
+import { afterAll, beforeAll } from 'vitest';
 import { makeHandler as makeWorker } from '../../functions/queue/sync-worker/handler';
 import { NeteaseClient, type NeteaseClientOptions } from '../../shared/adapters/netease';
+import { NeteaseOpenClient } from '../../shared/adapters/netease/netease-open.client';
 import { createMemoryStateStores } from '../../shared/adapters/memory/memory-state.store';
 import { tenantSchema, type TenantConfig } from '../../shared/config/tenant-config.schema';
 import { FUNCTIONS, type QueueName } from '../../shared/contracts/app-manifest';
@@ -225,6 +227,48 @@ export class InProcessQueue implements JobQueue {
 // The harness
 // ---------------------------------------------------------------------------------------
 
+/**
+ * One NetEase simulator for a test file's tests, started before them (register at the top
+ * level of the file); the harnesses passed to `keep` stop after them, then the simulator.
+ */
+export function fileSimulator(seed: number): { readonly sim: RunningNeteaseSimulator; keep(h: SyncHarness): SyncHarness } {
+  let sim: RunningNeteaseSimulator | undefined;
+  const kept: SyncHarness[] = [];
+  beforeAll(async () => {
+    sim = await startNeteaseSimulator({ seed });
+  });
+  afterAll(async () => {
+    for (const h of kept) await h.stop();
+    await sim?.stop();
+  });
+  return {
+    get sim() {
+      if (!sim) throw new Error('the simulator starts in beforeAll');
+      return sim;
+    },
+    keep: (h) => (kept.push(h), h),
+  };
+}
+
+/**
+ * Registers an open-platform app for `domain` on the simulator and returns its client (fast
+ * retries, no pacing): what the wiring adds to a tenant with `netease.openPlatform`.
+ */
+export function openPlatformClient(sim: RunningNeteaseSimulator, tenantId: string, domain: string, allowedIps?: string[]): NeteaseOpenClient {
+  const app = { domain, appId: `${tenantId}-app`, orgOpenId: `${tenantId}-org`, authCode: `${tenantId}-auth`, ...(allowedIps ? { allowedIps } : {}) };
+  sim.registerOpenApp(app);
+  return new NeteaseOpenClient(
+    { baseUrl: sim.url, appId: app.appId, orgOpenId: app.orgOpenId, domain, timeoutMs: 5000, maxRetries: 2, requestsPerSecond: 1000 },
+    { authCode: async () => app.authCode, retryBaseDelayMs: 1, retryMaxDelayMs: 5 },
+  );
+}
+
+/** An active source department (test data). */
+export const dept = (id: string, name: string, parentId?: string): Department => ({ id, name, order: 0, status: 'active', ...(parentId ? { parentId } : {}) });
+
+/** An active source person in one department, mailed at example.com (test data). */
+export const person = (id: string, dept: string, extra: Partial<Person> = {}): Person => ({ id, displayName: `Person ${id}`, email: `${id}@example.com`, departmentIds: [dept], mainDepartmentId: dept, status: 'active', ...extra });
+
 export interface HarnessOptions {
   tenantId?: string;
   domain?: string;
@@ -292,7 +336,8 @@ export async function createSyncHarness(opts: HarnessOptions = {}): Promise<Sync
       maxRetries: opts.maxRetries ?? 2,
     },
     ekp: { baseUrl: 'http://127.0.0.1:9/ekp', auth: { type: 'none' } },
-    sync: { source: 'ekp', ...opts.sync },
+    // The fixtures' people have addresses at example.com, the company's domain beside the NetEase one.
+    sync: { source: 'ekp', acceptedEmailDomains: ['example.com'], ...opts.sync },
   });
   // Real time plus an offset the test can move forward (grace periods, lease expiry).
   let offset = 0;

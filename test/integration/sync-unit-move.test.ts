@@ -5,33 +5,22 @@
  * nothing is deleted. The real sync engine (planner, SQS stand-in, real worker handler),
  * the real legacy and open-platform clients over HTTP, the NetEase simulator.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startNeteaseSimulator, type RunningNeteaseSimulator } from '../../local/simulators/netease';
-import { NeteaseOpenApiError, NeteaseOpenClient } from '../../shared/adapters/netease/netease-open.client';
+import { describe, expect, it } from 'vitest';
+import { NeteaseOpenApiError } from '../../shared/adapters/netease/netease-open.client';
+import { NeteaseApiError } from '../../shared/adapters/netease';
 import type { Department, Person } from '../../shared/domain/directory';
 import { getRunDetail } from '../../shared/use-cases/sync';
 import type { NeteaseDirectory } from '../../shared/ports/netease-directory';
-import { createSyncHarness, driftCheck, MemoryDirectorySource, type SyncHarness } from './sync-harness';
+import { createSyncHarness, dept as d, driftCheck, fileSimulator, MemoryDirectorySource, openPlatformClient, person as p, type SyncHarness } from './sync-harness';
 
-let sim: RunningNeteaseSimulator;
+const shared = fileSimulator(3);
 let counter = 0;
-const harnesses: SyncHarness[] = [];
-
-beforeAll(async () => {
-  sim = await startNeteaseSimulator({ seed: 3 });
-});
-afterAll(async () => {
-  for (const h of harnesses) await h.stop();
-  await sim.stop();
-});
 
 /**
  * HQ at the top; Sales and R&D under it; East and West under Sales; Platform under R&D.
  * Two people in East, one in West, one in Platform, one in Sales.
  */
 function org(): { departments: Department[]; people: Person[] } {
-  const d = (id: string, name: string, parentId?: string): Department => ({ id, name, order: 0, status: 'active', ...(parentId ? { parentId } : {}) });
-  const p = (id: string, dept: string): Person => ({ id, displayName: `Person ${id}`, email: `${id}@example.com`, departmentIds: [dept], mainDepartmentId: dept, status: 'active' });
   return {
     departments: [d('hq', '总部'), d('sales', '销售部', 'hq'), d('rnd', '研发部', 'hq'), d('east', '华东区', 'sales'), d('west', '华西区', 'sales'), d('platform', '平台组', 'rnd')],
     people: [p('p1', 'east'), p('p2', 'east'), p('p3', 'west'), p('p4', 'platform'), p('p5', 'sales')],
@@ -45,21 +34,16 @@ function org(): { departments: Department[]; people: Person[] } {
 async function setup(opts: { openPlatform: boolean; allowedIps?: string[]; afterMove?: () => void }): Promise<SyncHarness> {
   const tenantId = `m${++counter}-acme`;
   const domain = `${tenantId}.example.com`;
-  const app = { domain, appId: `${tenantId}-app`, orgOpenId: `${tenantId}-org`, authCode: `${tenantId}-auth`, ...(opts.allowedIps ? { allowedIps: opts.allowedIps } : {}) };
-  sim.registerOpenApp(app);
+  const mover = openPlatformClient(shared.sim, tenantId, domain, opts.allowedIps);
   const o = org();
   const h = await createSyncHarness({
-    sim,
+    sim: shared.sim,
     tenantId,
     domain,
     source: new MemoryDirectorySource(o.departments, o.people),
     ...(opts.openPlatform
       ? {
           wrapApi: (api: NeteaseDirectory): NeteaseDirectory => {
-            const mover = new NeteaseOpenClient(
-              { baseUrl: sim.url, appId: app.appId, orgOpenId: app.orgOpenId, domain, timeoutMs: 5000, maxRetries: 2, requestsPerSecond: 1000 },
-              { authCode: async () => app.authCode, retryBaseDelayMs: 1, retryMaxDelayMs: 5 },
-            );
             const withMoves = Object.create(api) as NeteaseDirectory;
             withMoves.reparentUnit = async (unitId, parentUnitId, expect) => {
               await mover.moveUnit(unitId, parentUnitId, expect);
@@ -70,7 +54,7 @@ async function setup(opts: { openPlatform: boolean; allowedIps?: string[]; after
         }
       : {}),
   });
-  harnesses.push(h);
+  shared.keep(h);
   return h;
 }
 
@@ -82,7 +66,7 @@ async function unitOf(h: SyncHarness, departmentId: string): Promise<string> {
 
 /** NetEase calls that change something since `since`, by full path (the open platform's moveUnit vs account/moveUnit). */
 function writes(h: SyncHarness, since: number): Array<{ path: string; outcome: string }> {
-  return sim
+  return shared.sim
     .calls({ domain: h.tenant.netease.domain })
     .filter((c) => c.at >= since && /\/(createUnit|updateUnit|deleteUnit|updateUnitRank|createAccount|updateAccount|updatePassword|moveUnit|suspendAccount|recoverAccount|deleteAccountSim)$/.test(c.path))
     .map((c) => ({ path: c.path.replace(/^.*\/(qiyeservice\/api|api\/open)\//, ''), outcome: c.outcome }));
@@ -189,24 +173,109 @@ describe('with the open platform configured', () => {
   });
 });
 
-describe('without the open platform', () => {
-  it('the move is reported as unsupported, nothing is deleted or created, and the unit stays where it was', async () => {
+describe('without the open platform (legacy API: the unit is re-created under its new parent)', () => {
+  /** Every mailbox sits in an existing unit (or the default unit): nobody is ever outside a unit. */
+  function everyoneInAUnit(h: SyncHarness): string[] {
+    const st = h.netease();
+    return Object.values(st.accounts)
+      .filter((a) => a.unit_id !== `${st.domainId}_default` && !st.units[a.unit_id])
+      .map((a) => `${a.account_name} is in missing unit ${a.unit_id}`);
+  }
+
+  it('a department with people and sub-units moved in the source ends under its new parent with 0 misplaced accounts', async () => {
     const h = await setup({ openPlatform: false });
     await h.run({ mode: 'full' });
-    const east = await unitOf(h, 'east');
-    const sales = await unitOf(h, 'sales');
     const before = h.netease();
-    h.source.editDepartment('east', (d) => void (d.parentId = 'rnd'));
+    // Sales (p5, with East: p1 p2, and West: p3) moves under R&D.
+    h.source.editDepartment('sales', (d) => void (d.parentId = 'rnd'));
     const since = await h.mark();
-    const { run } = await h.run({ mode: 'incremental' });
+    const { run, planText } = await h.run({ mode: 'full' });
 
-    expect(run.status).toBe('warning');
-    expect(run.counts).toMatchObject({ moved: 0, created: 0, deleted: 0 });
-    expect(writes(h, since)).toEqual([]);
-    expect(h.netease().units[east]?.parent_id).toBe(sales);
-    expect(h.netease().accounts).toEqual(before.accounts);
-    const detail = await getRunDetail(h.deps, h.tenant.id, run.runId);
-    expect(detail.errors).toEqual([expect.objectContaining({ sourceId: 'east', operation: 'unit.move', outcome: 'failed', errorCode: 'SYNC.UNIT_MOVE_UNSUPPORTED' })]);
-    expect(JSON.stringify(detail.errors)).toMatch(/netease\.openPlatform/);
+    expect(run.status).toBe('success');
+    const w = writes(h, since).map((x) => x.path);
+    expect(w.filter((x) => x === 'unit/createUnit')).toHaveLength(3);
+    expect(w.filter((x) => x === 'unit/deleteUnit')).toHaveLength(3);
+    expect(w.filter((x) => x === 'account/moveUnit')).toHaveLength(4);
+    expect(w.some((x) => /createAccount|deleteAccountSim|suspendAccount/.test(x))).toBe(false);
+    expect(planText).toMatch(/unitRecreatedForMove|link/);
+    const after = h.netease();
+    expect(after.units[await unitOf(h, 'sales')]?.parent_id).toBe(await unitOf(h, 'rnd'));
+    expect(after.units[await unitOf(h, 'east')]?.parent_id).toBe(await unitOf(h, 'sales'));
+    // The same mailboxes (nothing re-created), now in the new units.
+    expect(Object.keys(after.accounts).sort()).toEqual(Object.keys(before.accounts).sort());
+    for (const a of Object.values(after.accounts)) expect(a.account_openid).toBe(before.accounts[a.account_name.toLowerCase()]!.account_openid);
+    expect(everyoneInAUnit(h)).toEqual([]);
+    expect(await driftCheck(h)).toEqual([]);
+    // Converged: the next full run changes nothing.
+    const quiet = await h.mark();
+    expect((await h.run({ mode: 'full' })).run.status).toBe('success');
+    expect(writes(h, quiet)).toEqual([]);
+  });
+
+  it('an incremental run starts the move and names what is left; the next run (forced full) finishes it', async () => {
+    const h = await setup({ openPlatform: false });
+    await h.run({ mode: 'full' });
+    h.source.editDepartment('sales', (d) => void (d.parentId = 'rnd'));
+    // The change feed lists Sales only, not the people of East and West who must follow.
+    const first = await h.run({ mode: 'incremental' });
+    expect(first.run.status).toBe('warning');
+    const summary = first.run.summary as { unresolved?: { items: Array<{ sourceId: string }> } };
+    expect(summary.unresolved?.items.map((i) => i.sourceId).sort()).toEqual(['east', 'sales', 'west']);
+    expect(everyoneInAUnit(h)).toEqual([]);
+    const second = await h.run({ mode: 'incremental' });
+    expect(second.run.mode).toBe('full');
+    expect(second.run.status).toBe('success');
+    expect(await driftCheck(h)).toEqual([]);
+  });
+
+  it('a move interrupted between its steps is finished by the next run; no account is ever outside a unit', async () => {
+    // The first run of the move dies after its new units exist: every account move fails
+    // (as if the process had stopped), so the old units cannot be deleted.
+    let failMoves = false;
+    const h = await setup({ openPlatform: false });
+    const real = h.deps.netease;
+    h.deps.netease = async (t) => {
+      const api = await real(t);
+      const wrapped = Object.create(api) as NeteaseDirectory;
+      wrapped.moveUnit = async (name, unitId) => {
+        if (failMoves) throw new NeteaseApiError({ operation: 'account/moveUnit', kind: 'invalid', retryable: false, errorCode: 'SIM.CRASH' });
+        return api.moveUnit(name, unitId);
+      };
+      return wrapped;
+    };
+    await h.run({ mode: 'full' });
+    h.source.editDepartment('east', (d) => void (d.parentId = 'rnd'));
+    failMoves = true;
+    const first = await h.run({ mode: 'incremental' });
+    expect(first.run.status).toBe('warning');
+    expect(everyoneInAUnit(h)).toEqual([]);
+    // Half done: the new East unit exists under R&D, the old one still holds p1 and p2.
+    const mid = h.netease();
+    expect(Object.values(mid.units).filter((u) => u.unit_name.startsWith('华东区'))).toHaveLength(2);
+
+    failMoves = false;
+    const second = await h.run({ mode: 'incremental' });
+    // Forced full: a change feed would not list the people left to move.
+    expect(second.run.mode).toBe('full');
+    expect(second.run.status).toBe('success');
+    expect(everyoneInAUnit(h)).toEqual([]);
+    expect(Object.values(h.netease().units).filter((u) => u.unit_name.startsWith('华东区'))).toHaveLength(1);
+    expect(await driftCheck(h)).toEqual([]);
+  });
+
+  it('a move whose old unit cannot be emptied (a mailbox the bridge does not manage) ends warning and names the department, every run until fixed', async () => {
+    const h = await setup({ openPlatform: false });
+    await h.run({ mode: 'full' });
+    h.sim.seed(h.tenant.netease.domain, { accounts: [{ account_name: 'outsider', nickname: 'Outsider', unit_name: '华西区' }] });
+    h.source.editDepartment('west', (d) => void (d.parentId = 'rnd'));
+    for (let i = 0; i < 2; i++) {
+      const { run } = await h.run({ mode: 'full' });
+      expect(run.status).toBe('warning');
+      const summary = run.summary as { unresolved?: { items: Array<{ sourceId: string; why: string }> } };
+      expect(summary.unresolved?.items).toEqual([expect.objectContaining({ sourceId: 'west', why: expect.stringMatching(/still holds/) })]);
+      expect(everyoneInAUnit(h)).toEqual([]);
+    }
+    // p3 is already in the new West unit under R&D.
+    expect(h.netease().accounts.p3?.unit_id).toBe(await unitOf(h, 'west'));
   });
 });

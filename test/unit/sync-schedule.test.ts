@@ -57,6 +57,18 @@ describe('which run the schedule starts', () => {
     expect(await chooseScheduledMode(d, 'acme', 'ekp')).toMatchObject({ mode: 'full', why: 'periodic full reconcile' });
   });
 
+  it('is full once the tenant\'s sync.schedule.fullCron (02:00 Asia/Shanghai by default) fired after the last full run', async () => {
+    const { d, stores, clock } = deps();
+    await stores.watermarks.advance('acme', 'ekp', 'department', '1', 'r');
+    await stores.watermarks.advance('acme', 'ekp', 'person', '1', 'r');
+    // NOW is 20:00 in Shanghai; the last full run was at 18:00 there.
+    await addRun(stores, NOW - 2 * HOUR, 'full', 'success');
+    clock.advance(5 * HOUR + 59 * 60_000); // 01:59 Shanghai: not yet
+    expect((await chooseScheduledMode(d, 'acme', 'ekp')).mode).toBe('incremental');
+    clock.advance(16 * 60_000); // 02:15 Shanghai: the 02:00 run is due (its own schedule found the tenant busy)
+    expect(await chooseScheduledMode(d, 'acme', 'ekp')).toMatchObject({ mode: 'full', why: 'nightly full run (0 2 * * * Asia/Shanghai)' });
+  });
+
   it('retries failed objects of an incremental run with a full run, but does not repeat a full run that ended with warnings', async () => {
     const { d, stores } = deps();
     await stores.watermarks.advance('acme', 'ekp', 'department', '1', 'r');

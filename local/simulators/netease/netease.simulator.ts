@@ -44,6 +44,7 @@
  *   POST /__sim/deliver    {domain, accountName, from?, subject?, size?}   unread +1 and a mail log entry
  *   POST /__sim/unread     {domain, accountName, count}
  */
+import { adminEditSchema, applyAdminEdits, type AdminEdit } from './netease-sim.admin';
 import { createHash, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
@@ -145,6 +146,8 @@ export interface RunningNeteaseSimulator extends RunningSimulator {
   /** A mail arrives: unread +1 and a received-mail log entry. */
   deliverMail(domain: string, accountName: string, mail?: { from?: string; subject?: string; size?: number }): SimMailLog;
   setUnread(domain: string, accountName: string, count: number): void;
+  /** Edit the domain as an admin would in NetEase's console (netease-sim.admin.ts): drift for tests. */
+  adminEdit(domain: string, edits: readonly AdminEdit[]): void;
   /** Write state to dataDir now (also done shortly after each change and at stop). */
   flush(): void;
 }
@@ -163,6 +166,34 @@ type OpenHandler = (m: DomainModel, body: Record<string, unknown>) => unknown;
 /** The open-platform surface (§4), `module/action` -> handler, on the legacy API's state. */
 const OPEN_API: Record<string, { handler: OpenHandler; mutates: boolean }> = {
   'unit/getUnitList': { handler: (m) => m.getUnitList().map((u) => openUnit(m.s.domain, u)), mutates: false },
+  /**
+   * §4 unit/getAccountList {domain, unitId?, recursion, pageNum, pageSize}: rows with unitId
+   * and status. Soft-deleted accounts are left out, like the legacy list (the reference does
+   * not say; the bridge reads any mapped account the list does not show with getAccount).
+   */
+  'unit/getAccountList': {
+    handler: (m, b) => {
+      const pageNum = Number(b.pageNum ?? 1);
+      const pageSize = Number(b.pageSize ?? 20);
+      if (!Number.isInteger(pageNum) || pageNum < 1 || !Number.isInteger(pageSize) || pageSize < 1 || pageSize > 1000) throw new SimError('PARAM.INVALID', 'pageNum >= 1 and pageSize 1-1000 are required');
+      const unitId = bodyText(b, 'unitId');
+      const all = Object.values(m.s.accounts)
+        .filter((a) => a.status !== 2 && (unitId === undefined || a.unit_id === unitId))
+        .sort((x, y) => x.create_time - y.create_time || x.account_name.localeCompare(y.account_name));
+      const list = all.slice((pageNum - 1) * pageSize, pageNum * pageSize).map((a) => ({
+        accountName: a.account_name,
+        accountOpenId: a.account_openid,
+        name: a.nickname,
+        ...(a.mobile ? { mobile: a.mobile } : {}),
+        ...(a.job_no ? { jobNumber: a.job_no } : {}),
+        unitId: a.unit_id,
+        unitList: [a.unit_id],
+        status: a.status,
+      }));
+      return { count: all.length, list };
+    },
+    mutates: false,
+  },
   'unit/moveUnit': {
     handler: (m, b) => {
       const unitId = bodyText(b, 'unitId');
@@ -579,6 +610,11 @@ export async function startNeteaseSimulator(opts: NeteaseSimulatorOptions = {}):
         handle.expireOpenTokens(b.domain);
         return sendJson(res, 200, { ok: true });
       }
+      case 'POST /__sim/admin': {
+        const b = z.object({ domain: z.string().min(3), edits: z.array(adminEditSchema).min(1) }).parse(body());
+        handle.adminEdit(b.domain, b.edits);
+        return sendJson(res, 200, { ok: true });
+      }
       case 'POST /__sim/seed': {
         const b = controlSchemas.seed.parse(body());
         return sendJson(res, 200, handle.seed(b.domain, b));
@@ -671,6 +707,13 @@ export async function startNeteaseSimulator(opts: NeteaseSimulatorOptions = {}):
     },
     state: (domain) => structuredClone(model(domain.toLowerCase()).s),
     calls: (filter = {}) => filterCalls(calls, filter.domain, filter.path),
+    adminEdit(domain, edits) {
+      try {
+        applyAdminEdits(model(domain.toLowerCase()), edits, now());
+      } finally {
+        scheduleSave();
+      }
+    },
     seed(domain, input) {
       const result = model(domain.toLowerCase()).seed(input);
       scheduleSave();

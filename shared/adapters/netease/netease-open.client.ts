@@ -45,6 +45,8 @@ import {
   acquireTokenDataSchema,
   moveUnitDataSchema,
   OPEN_TOP_LEVEL_PARENT,
+  openAccountPageSchema,
+  type NeteaseOpenAccount,
   openEnvelopeSchema,
   openUnitListSchema,
   parseChinaTime,
@@ -53,7 +55,10 @@ import {
   type OpenEnvelope,
 } from './netease-open.schemas';
 
-export { OPEN_TOP_LEVEL_PARENT, parseChinaTime, type NeteaseOpenUnit } from './netease-open.schemas';
+export { OPEN_TOP_LEVEL_PARENT, parseChinaTime, type NeteaseOpenAccount, type NeteaseOpenUnit } from './netease-open.schemas';
+
+/** Rows per getAccountList page (our choice; §4 names no maximum). */
+export const OPEN_ACCOUNT_PAGE_SIZE = 1000;
 
 /** The tenant's `netease.openPlatform` section plus what the client needs from `netease`. */
 export interface NeteaseOpenSettings {
@@ -274,6 +279,21 @@ export class NeteaseOpenClient {
       }
     }
     await this.call(operation, { domain: this.settings.domain, unitId, unitParentId: parentUnitId ?? OPEN_TOP_LEVEL_PARENT }, moveUnitDataSchema);
+  }
+
+  /**
+   * /api/open/unit/getAccountList {domain, recursion, pageNum, pageSize} for the whole
+   * domain, every page: each mailbox with its unit and status (§4), which the legacy list
+   * lacks. Page size 1000 is our choice (the reference gives no maximum). Stops at `count`
+   * or at an empty page.
+   */
+  async getAllAccounts(): Promise<NeteaseOpenAccount[]> {
+    const out: NeteaseOpenAccount[] = [];
+    for (let pageNum = 1; ; pageNum++) {
+      const page = await this.call('unit/getAccountList', { domain: this.settings.domain, recursion: true, pageNum, pageSize: OPEN_ACCOUNT_PAGE_SIZE }, openAccountPageSchema);
+      out.push(...page.list);
+      if (page.list.length === 0 || out.length >= page.count) return out;
+    }
   }
 
   // ---- plumbing ------------------------------------------------------------------------

@@ -61,6 +61,23 @@ export const openUnitListSchema = z
   .nullish()
   .transform((l) => l ?? []);
 
+/** One row of /api/open/unit/getAccountList (§4 "Units"): status 0 normal, 1 disabled, 2 deleted, 4 resigned, 5 handover, 6 handover done. */
+export const openAccountSchema = z.object({
+  accountName: str,
+  accountOpenId: optStr,
+  name: optStr,
+  mobile: optStr,
+  jobNumber: optStr,
+  unitId: optStr,
+  status: optNum,
+});
+export type NeteaseOpenAccount = z.output<typeof openAccountSchema>;
+
+export const openAccountPageSchema = z.object({
+  count: z.number().int().min(0),
+  list: z.array(openAccountSchema).nullish().transform((l) => l ?? []),
+});
+
 /** /api/open/unit/moveUnit `data`: N4 reads `data.unitId`; tolerate nothing at all. */
 export const moveUnitDataSchema = z.object({ unitId: optStr }).nullish();
 

@@ -14,13 +14,16 @@ export interface PlanContext {
   /** False when the caller withholds deletions (no suspend, delete or retire in this run). */
   readonly deletionsAllowed: boolean;
   readonly notes: ObjectNote[];
+  /** Mapped people whose account NetEase does not hold at all (reconcile.ts): re-created, not recovered. */
+  readonly purged: ReadonlySet<string>;
   note(type: ObjectNote['type'], sourceId: string, code: ObjectNote['code'], detail: string): void;
 }
 
-export function createPlanContext(input: PlanSyncInput): PlanContext {
+export function createPlanContext(input: PlanSyncInput, purged: ReadonlySet<string> = new Set()): PlanContext {
   const notes: ObjectNote[] = [];
   return {
     input,
+    purged,
     settings: input.settings,
     now: input.now,
     deletionsAllowed: !input.withholdDeletions,

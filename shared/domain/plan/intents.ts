@@ -95,7 +95,11 @@ export function planPersonIntents(ctx: PlanContext, idx: MappingIndex, src: Sour
     if (link) intent.linked = { matchedBy: link.matchedBy, record: link.account };
     if (mapping.status === 'suspended') intent.recover = 'suspended';
     else if (mapping.status === 'deleted') {
-      if (mapping.deletedAt === undefined || now - mapping.deletedAt < recoveryMs) intent.recover = 'deleted';
+      if (ctx.purged.has(p.id)) {
+        intent.action = 'create';
+        intent.recreate = true;
+        note('person', p.id, 'recreated', `account ${mapping.accountName} does not exist in NetEase (purged or never created); it is created again under the same name`);
+      } else if (mapping.deletedAt === undefined || now - mapping.deletedAt < recoveryMs) intent.recover = 'deleted';
       else {
         intent.action = 'create';
         intent.recreate = true;

@@ -1,3 +1,4 @@
+import { isMovedAwayId } from './moved-away';
 import type { AccountNameCollision, UnitMapping, UnitNameSuffix } from '../sync-plan';
 import { DEFAULT_UNIT_ID } from '../sync-plan';
 import { assignAccountNames, type AccountNameAssignment, type NameHolder } from '../account-naming';
@@ -87,6 +88,8 @@ export function nameUnits(ctx: PlanContext, idx: MappingIndex, src: SourceRead, 
     const reserved = new Set(reservedExtra);
     for (const [id, role] of roleOf) if (role === 'retained') reserved.add(unitNameKey(activeUnits.get(id)!.name));
     for (const u of units.unmanagedUnits) reserved.add(unitNameKey(u.name));
+    // The old unit of a legacy move keeps its name until it is deleted (after its accounts left for the new unit).
+    for (const id of retiring) if (isMovedAwayId(id)) reserved.add(unitNameKey(activeUnits.get(id)!.name));
     current = new Map();
     for (const id of desired) {
       const m = activeUnits.get(id);
@@ -104,7 +107,7 @@ export function nameUnits(ctx: PlanContext, idx: MappingIndex, src: SourceRead, 
     for (const id of priority) {
       if (current.has(id)) continue;
       const holder = units.unitNameHolders.get(unitNameKey(names.get(id)!));
-      if (holder?.kind === 'managed' && holder.sourceId !== undefined && roleOf.get(holder.sourceId) === 'retiring' && !takenOver.has(holder.sourceId)) {
+      if (holder?.kind === 'managed' && holder.sourceId !== undefined && roleOf.get(holder.sourceId) === 'retiring' && !takenOver.has(holder.sourceId) && !isMovedAwayId(holder.sourceId)) {
         const m = activeUnits.get(holder.sourceId)!;
         takenOver.set(holder.sourceId, id);
         current.set(id, { unitId: m.unitId, name: m.name, ...(m.parentUnitId !== undefined ? { parentUnitId: m.parentUnitId } : {}), origin: 'takeover', from: holder.sourceId });

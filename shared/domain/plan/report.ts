@@ -1,4 +1,4 @@
-import type { PlanOperation, PlanReport, SyncPlan } from '../sync-plan';
+import type { DriftItem, PlanOperation, PlanReport, SyncPlan, UnresolvedItem } from '../sync-plan';
 import { compareIds } from '../account-naming';
 import { summarizeOperations } from '../plan-summary';
 import type { PeopleCounters, PlanContext } from './context';
@@ -19,6 +19,8 @@ export interface PlanOutcome {
   skippedDepartments: number;
   operations: PlanOperation[];
   safety: SafetyVerdict;
+  drift: DriftItem[];
+  unresolved: UnresolvedItem[];
 }
 
 /**
@@ -36,6 +38,8 @@ export function buildPlan(ctx: PlanContext, o: PlanOutcome): SyncPlan {
     unitNameSuffixes: o.unitNaming.unitSuffixes,
     deletions: o.src.deletionMode,
   };
+  if (o.drift.length > 0) report.drift = o.drift;
+  if (o.unresolved.length > 0) report.unresolved = o.unresolved;
   if (input.netease) {
     report.unmatchedNetease = {
       units: o.units.unmanagedUnits.map((u) => ({ unitId: u.unitId, name: u.name })).sort((a, b) => compareIds(a.unitId, b.unitId)),

@@ -1,5 +1,6 @@
 import type { PlanSyncInput } from '../sync-plan';
 import { SyncPlanInputError } from '../sync-plan';
+import { isMovedAwayId } from './moved-away';
 
 /**
  * Stage 0, validation: decides whether the input is consistent enough to plan at all
@@ -20,12 +21,16 @@ export function validatePlanInput(input: PlanSyncInput): void {
   for (const a of s.matchAttributes) if (!['email', 'jobNumber', 'mobile'].includes(a)) problems.push(`unknown match attribute "${String(a)}"`);
   if (input.adopt && !input.netease) problems.push('adopt needs the current NetEase state (netease)');
   const unitSources = new Set<string>();
+  const movedAway = new Set(input.mappings.units.filter((u) => u.status === 'active' && isMovedAwayId(u.sourceId)).map((u) => u.unitId));
   const unitIds = new Set<string>();
   for (const u of input.mappings.units) {
     if (u.status !== 'active') continue;
     if (unitSources.has(u.sourceId)) problems.push(`department ${u.sourceId} is mapped to two units`);
-    if (unitIds.has(u.unitId)) problems.push(`unit ${u.unitId} is mapped from two departments`);
     unitSources.add(u.sourceId);
+    // A legacy move hands the unit to a pseudo department first (legacy-moves.ts); a run cut
+    // off right after leaves both: the pseudo wins, the department gets a new unit.
+    if (isMovedAwayId(u.sourceId) || movedAway.has(u.unitId)) continue;
+    if (unitIds.has(u.unitId)) problems.push(`unit ${u.unitId} is mapped from two departments`);
     unitIds.add(u.unitId);
   }
   const people = new Set<string>();

@@ -1,28 +1,48 @@
 /**
  * What NetEase holds now, in the planner's terms (NeteaseState), read on full runs for
- * adoption and so the planner never picks a name an unmanaged unit or mailbox holds.
+ * adoption, for names the planner must not take, and to reconcile the mapping with
+ * NetEase's real state (drift: shared/domain/plan/reconcile.ts).
  *
  * Reads (reference netease-qiye-api.md §2): unit/getUnitList (one call, flat list) and
  * unit/getAccountList for the whole domain (2000 per page). getAccountList rows carry no
- * unit and no status, so:
- * - when some listed mailbox is not mapped to a source person (the only ones the planner
- *   looks at: adoption candidates, names it must not take, units it must not delete), the
- *   accounts are listed once more unit by unit (non-recursive) to learn each one's unit;
- *   accounts found in no unit are in the default unit. Steady-state reconciles of a tenant
- *   whose every mailbox is mapped skip this (one call per unit);
- * - soft-deleted accounts are not listed at all, and suspended ones cannot be told from
- *   active ones: every listed account is reported `active`. An adopted mailbox that is in
- *   fact suspended is therefore linked as active and not recovered by the bridge (logged
- *   as a known limit; an admin sees it suspended in NetEase). getAccount per account
- *   would answer, at one call per mailbox; we chose not to spend that on every full run.
+ * unit and no status, and soft-deleted accounts are not listed, so:
+ * - every MAPPED account is read with account/getAccount (status 0/1/2, unit_id, nickname,
+ *   mobile, job_no), except one we mapped as deleted that the list does not show either
+ *   (nothing to compare). That is one call per mapped mailbox, paced by the client's rate
+ *   limiter (`netease.requestsPerSecond`) and run `concurrency` at a time: the price of
+ *   finding a mailbox an admin suspended, deleted, renamed or moved in NetEase's console.
+ *   A mapped account getAccount does not know (notFound) is absent: purged after its 7-day
+ *   recovery window, or never created. The state is then `reconcilable`.
+ * - with the open platform configured (`listAccountsWithStatus`), its unit/getAccountList
+ *   gives every mailbox's status and unit (§4) in pages of 1,000, and only a mapped mailbox
+ *   it does not list is read with getAccount (see readWithStatusList).
+ * - when some listed mailbox is not mapped (adoption candidates, names the planner must not
+ *   take, units it must not delete), the accounts are listed once more unit by unit
+ *   (non-recursive) to learn each one's unit; accounts found in no unit are in the default
+ *   unit. An unmapped account's status stays unknown and is reported `active`.
+ * Cost of a full run with N mapped accounts, U units, L listed accounts: legacy 1 +
+ * ceil(L/2000) + N (+ U when unmapped mailboxes exist) reads; open platform 1 +
+ * ceil(L/1000) + the mapped mailboxes it does not list.
  */
-import type { NeteaseAccountRecord, NeteaseState, NeteaseUnitRecord } from '../../domain/sync-plan';
+import type { AccountStatus, NeteaseAccountRecord, NeteaseState, NeteaseUnitRecord } from '../../domain/sync-plan';
+import { isNeteaseError } from '../../errors/netease-failure';
 import type { NeteaseDirectory } from '../../ports/netease-directory';
 import { mapLimit } from '../../lib/map-limit';
 
+/**
+ * getAccount calls in flight at once (the client's limiter paces them at the tenant's rate).
+ * 8 finished the 10k drift bench but latency-bound (8.4x the rate bound on a loaded
+ * machine); 32 timed out calls on the same loaded machine (simulator, proxy and client in
+ * one process). Tuning this is open work.
+ */
+const READ_CONCURRENCY = 8;
+
+/** Rows per page of the open platform's account list (its client's page size). */
+const OPEN_ACCOUNT_PAGE_SIZE = 1000;
+
 export interface ReadNeteaseStateOptions {
-  /** Account names (lowercase) the bridge maps already: no unit lookup is needed for them. */
-  mappedAccountNames: ReadonlySet<string>;
+  /** Account names (lowercase) the bridge maps already, with the status it last recorded: each is read with getAccount. */
+  mappedAccountNames: ReadonlyMap<string, AccountStatus> | ReadonlySet<string>;
   /** Unit listings in flight at once (the client's rate limiter still paces them). */
   concurrency?: number;
 }
@@ -40,6 +60,8 @@ export async function readNeteaseState(api: NeteaseDirectory, options: ReadNetea
     if (u.parentId !== undefined && u.parentId !== '') r.parentId = u.parentId;
     return r;
   });
+  const mappedStatus = options.mappedAccountNames instanceof Map ? options.mappedAccountNames : new Map([...options.mappedAccountNames].map((n) => [n, 'active' as AccountStatus]));
+  if (api.listAccountsWithStatus) return readWithStatusList(api, units, mappedStatus, options.concurrency ?? READ_CONCURRENCY);
   const listed = await api.getAllAccounts();
   calls += Math.max(1, Math.ceil(listed.length / 2000));
   const accounts: NeteaseAccountRecord[] = listed.map((a) => {
@@ -49,7 +71,10 @@ export async function readNeteaseState(api: NeteaseDirectory, options: ReadNetea
     if (a.jobNo !== undefined) r.jobNo = a.jobNo;
     return r;
   });
-  const unmanaged = accounts.filter((a) => !options.mappedAccountNames.has(a.accountName.toLowerCase()));
+  const mapped = mappedStatus;
+  const unmanaged = accounts.filter((a) => !mapped.has(a.accountName.toLowerCase()));
+  const verified = await readMappedAccounts(api, accounts, mapped, options.concurrency ?? READ_CONCURRENCY);
+  calls += verified.calls;
   if (unmanaged.length > 0 && units.length > 0) {
     const unitOf = new Map<string, string>();
     await mapLimit(units, options.concurrency ?? 4, async (u) => {
@@ -57,10 +82,64 @@ export async function readNeteaseState(api: NeteaseDirectory, options: ReadNetea
       calls += Math.max(1, Math.ceil(members.length / 2000));
       for (const m of members) unitOf.set(m.accountName.toLowerCase(), u.unitId);
     }, { onError: 'finish' });
-    for (const a of accounts) {
+    for (const a of unmanaged) {
       const unitId = unitOf.get(a.accountName.toLowerCase());
       if (unitId !== undefined) a.unitId = unitId;
     }
   }
-  return { state: { units, accounts }, calls };
+  return { state: { units, accounts: [...unmanaged, ...verified.records], reconcilable: true }, calls };
+}
+
+/**
+ * With the open platform: one paged listing gives every mailbox's status and unit (§4).
+ * A mapped mailbox the list does not show (the reference does not say whether soft-deleted
+ * ones are listed) is read with getAccount: soft-deleted, or gone.
+ */
+async function readWithStatusList(api: NeteaseDirectory, units: NeteaseUnitRecord[], mapped: ReadonlyMap<string, AccountStatus>, concurrency: number): Promise<NeteaseStateRead> {
+  const listed = await api.listAccountsWithStatus!();
+  let calls = 1 + Math.max(1, Math.ceil(listed.length / OPEN_ACCOUNT_PAGE_SIZE));
+  const accounts: NeteaseAccountRecord[] = listed.map((a) => {
+    const name = a.accountName.toLowerCase();
+    // 'unknown' (resigned, handover, a code the reference does not list): take the status we recorded.
+    const r: NeteaseAccountRecord = { accountName: a.accountName, status: a.status === 'unknown' ? (mapped.get(name) ?? 'active') : a.status };
+    if (a.nickname !== undefined) r.nickname = a.nickname;
+    if (a.mobile !== undefined) r.mobile = a.mobile;
+    if (a.jobNo !== undefined) r.jobNo = a.jobNo;
+    if (a.unitId !== undefined && a.unitId !== '') r.unitId = a.unitId;
+    return r;
+  });
+  const seen = new Set(accounts.map((a) => a.accountName.toLowerCase()));
+  const unvouched = new Map([...mapped].filter(([n, status]) => !seen.has(n) && status !== 'deleted'));
+  const verified = await readMappedAccounts(api, [], unvouched, concurrency);
+  calls += verified.calls;
+  return { state: { units, accounts: [...accounts, ...verified.records], reconcilable: true }, calls };
+}
+
+/** getAccount for every mapped account worth comparing; see the module doc. */
+async function readMappedAccounts(
+  api: NeteaseDirectory,
+  listed: readonly NeteaseAccountRecord[],
+  mapped: ReadonlyMap<string, AccountStatus>,
+  concurrency: number,
+): Promise<{ records: NeteaseAccountRecord[]; calls: number }> {
+  const listedNames = new Set(listed.map((a) => a.accountName.toLowerCase()));
+  const names = [...mapped].filter(([n, status]) => status !== 'deleted' || listedNames.has(n)).map(([n]) => n);
+  const found = await mapLimit(names, concurrency, async (name): Promise<NeteaseAccountRecord | undefined> => {
+    let a;
+    try {
+      a = await api.getAccount(name);
+    } catch (err) {
+      if (isNeteaseError(err, 'notFound')) return undefined;
+      throw err;
+    }
+    // 'unknown' (a status code the reference does not list): take the status we recorded, so no drift is invented.
+    const status: AccountStatus = a.status === 'normal' ? 'active' : a.status === 'suspended' ? 'suspended' : a.status === 'deleted' ? 'deleted' : mapped.get(name)!;
+    const r: NeteaseAccountRecord = { accountName: a.accountName || name, status };
+    if (a.nickname !== undefined) r.nickname = a.nickname;
+    if (a.mobile !== undefined) r.mobile = a.mobile;
+    if (a.jobNo !== undefined) r.jobNo = a.jobNo;
+    if (a.unitId !== undefined && a.unitId !== '') r.unitId = a.unitId;
+    return r;
+  });
+  return { records: found.filter((r): r is NeteaseAccountRecord => r !== undefined), calls: names.length };
 }

@@ -30,6 +30,7 @@ import type { SyncDeps } from './sync-deps';
 import { syncOptions } from './sync-deps';
 import { OperationBusyError } from './sync-errors';
 import { appliedTotal } from './sync-util';
+import { repairedObjects, type RunDrift } from './drift-summary';
 import type { DirectoryObjectType } from '../../domain/directory';
 import { metrics } from '../../observability/metrics';
 
@@ -79,6 +80,9 @@ export interface RunSummary {
   phases: PhaseSpan[];
   /** Parked: why, and the first destructive operations (the plan document lists all). */
   approval?: { reasons: string[]; destructiveCount: number; destructive: DestructiveItem[] };
+  /** Drift found by a full run and the problems it leaves in place (drift-summary.ts RunDrift). */
+  drift?: RunDrift['drift'];
+  unresolved?: RunDrift['unresolved'];
   /** Set when the run ends. */
   outcome?: { status: RunStatus; applied: number; failed: number; blocked: number; durationMs: number; watermarksAdvanced: boolean };
 }
@@ -86,9 +90,14 @@ export interface RunSummary {
 /** Planner notes that make a run end as `warning` even when every operation applied. */
 export const WARNING_NOTES = ['departmentQuarantined'] as const;
 
-/** The warning notes of a plan summary, with their counts. */
-export function planWarnings(summary: Pick<RunSummary, 'notes'>): Array<{ code: string; count: number }> {
-  return WARNING_NOTES.filter((c) => (summary.notes[c] ?? 0) > 0).map((code) => ({ code, count: summary.notes[code]! }));
+/**
+ * The warnings of a plan summary, with their counts: its warning notes, and `unresolved` for
+ * the known problems the run leaves in place (report-mode drift, misplaced units).
+ */
+export function planWarnings(summary: Pick<RunSummary, 'notes' | 'unresolved'>): Array<{ code: string; count: number }> {
+  const warnings: Array<{ code: string; count: number }> = WARNING_NOTES.filter((c) => (summary.notes[c] ?? 0) > 0).map((code) => ({ code, count: summary.notes[code]! }));
+  if ((summary.unresolved?.count ?? 0) > 0) warnings.push({ code: 'unresolved', count: summary.unresolved!.count });
+  return warnings;
 }
 
 export function runSummaryOf(run: RunRecord): RunSummary | undefined {
@@ -158,9 +167,13 @@ export async function finalizeRun(deps: SyncDeps, tenantId: string, runId: strin
   const blocked = Math.max(0, run.counts.skipped - (runSummaryOf(run)?.plan.totals.skip ?? 0));
   const incomplete = run.counts.failed > 0 || blocked > 0;
   const summary = runSummaryOf(run);
-  // Quarantined source data (a department cycle) applied nothing for that subtree: a warning, though every batch applied.
+  // Quarantined source data (a department cycle) applied nothing for that subtree, and a known
+  // problem left in place (report-mode drift, a misplaced unit) stays: a warning, though every batch applied.
   const status: RunStatus = incomplete || (summary && planWarnings(summary).length > 0) ? 'warning' : 'success';
   const now = deps.clock.now();
+  if (summary?.drift && summary.drift.repair === 'planned' && run.counts.repaired === 0) {
+    await runs.increment(tenantId, runId, { repaired: await repairedObjects(deps, tenantId, runId, summary) });
+  }
   const advance = run.source !== undefined && !(incomplete && run.mode === 'incremental');
   const outcome = (watermarksAdvanced: boolean, s: RunStatus) =>
     summary ? { summary: { ...summary, outcome: { status: s, applied, failed: run.counts.failed, blocked, durationMs: now - run.startedAt, watermarksAdvanced } } } : {};

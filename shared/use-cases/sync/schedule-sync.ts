@@ -5,7 +5,10 @@
  *   incremental run with failed or blocked objects (they are retried by a full re-plan: the
  *   advanced change feed would not list them again), or when the last full run is older than
  *   `fullReconcileHours` (default 24: the daily reconcile that catches what a change feed
- *   cannot show: physical deletions in EKP, post moves, drift made by hand in NetEase);
+ *   cannot show: physical deletions in EKP, post moves, drift made by hand in NetEase), or
+ *   when the tenant's `sync.schedule.fullCron` (default 02:00 in `sync.schedule.timezone`)
+ *   fired since the last full run started (the nightly full run, so drift is found within a
+ *   day, even when the tenant's own full schedule found the tenant busy and skipped);
  * - incremental otherwise.
  * A tenant whose run is still in progress (or parked for approval) is skipped, and the log
  * says why (the holding run, its last progress, when the lock frees). A run that stopped
@@ -21,6 +24,7 @@ import { startSyncRun } from './start-sync-run';
 import { recoverStuckRuns } from './recover-runs';
 import { mapLimit } from '../../lib/map-limit';
 import { quotaSpentReason } from '../usage/quota-guard';
+import { cronOccurrences, parseCron } from '../../domain/cron';
 
 export interface ScheduledTenantResult {
   tenantId: string;
@@ -47,6 +51,17 @@ export async function chooseScheduledMode(deps: SyncDeps, tenantId: string, sour
   const lastFull = recent.find((r) => r.mode === 'full' && (r.status === 'success' || r.status === 'warning'));
   const ageLimit = syncOptions(deps).fullReconcileHours * 3600_000;
   if (!lastFull || deps.clock.now() - lastFull.startedAt >= ageLimit) return { mode: 'full', why: 'periodic full reconcile' };
+  // The tenant's nightly full run (sync.schedule.fullCron in its timezone, the cron its own
+  // full schedule fires on: tenantSyncSchedules): due once the cron fired after the last full
+  // run started, so a full schedule that found the tenant busy is made up by the next tick.
+  const tenant = deps.tenants().find((t) => t.id === tenantId);
+  if (tenant) {
+    const { fullCron, timezone } = tenant.sync.schedule;
+    // Minutes after the last full run's start up to now (at most fullReconcileHours of them).
+    if (cronOccurrences(parseCron(fullCron), timezone, lastFull.startedAt + 1, deps.clock.now() + 1).length > 0) {
+      return { mode: 'full', why: `nightly full run (${fullCron} ${timezone})` };
+    }
+  }
   return { mode: 'incremental', why: 'changes since the watermark' };
 }
 

@@ -30,6 +30,7 @@ import { describeParkReason } from '../../domain/safety';
 import { ValidationError } from '../../errors/app-error';
 import { newRunId, type RunMode, type RunRecord, type RunTrigger } from '../../ports/run-store';
 import type { SyncDeps } from './sync-deps';
+import type { NeteaseDirectory } from '../../ports/netease-directory';
 import { syncOptions } from './sync-deps';
 import { syncTenant } from './sync-errors';
 import { inProgressError } from './recover-runs';
@@ -37,6 +38,8 @@ import { loadMappingState } from './mapping-codec';
 import { readNeteaseState } from './netease-state';
 import { fanOutPhase, PLAN_DOC, planWarnings, recordWatermarkProblem, releaseRun, storeWatermarks, SYNC_LOCK, sweepStaleRuns, WATERMARKS_DOC, type PhaseSpan, type RunSummary } from './run-lifecycle';
 import { mapLimit } from '../../lib/map-limit';
+import { isMovedAwayId } from '../../domain/plan/moved-away';
+import { driftedObjects, driftSummary } from './drift-summary';
 
 export interface StartSyncInput {
   tenantId: string;
@@ -91,15 +94,19 @@ export async function startSyncRun(deps: SyncDeps, input: StartSyncInput): Promi
     await sweepStaleRuns(deps, tenantId, runId);
     const source = await deps.directory(tenant);
     const stored = await watermarks.getAll(tenantId, source.kind);
-    const canIncrement = input.mode !== 'full' && source.changesSince !== undefined && stored.department !== undefined && stored.person !== undefined;
-    const mode: RunMode = canIncrement || input.changes !== undefined ? 'incremental' : 'full';
+    let state = await loadMappingState(mappings, tenantId, source.kind);
+    // A legacy department move still under way (its old unit held by a pseudo department)
+    // is finished by a full run: a change feed does not list the people left to move.
+    const movePending = state.units.some((u) => u.status === 'active' && isMovedAwayId(u.sourceId));
+    const canIncrement = input.mode !== 'full' && !movePending && source.changesSince !== undefined && stored.department !== undefined && stored.person !== undefined;
+    const mode: RunMode = canIncrement || (input.changes !== undefined && !movePending) ? 'incremental' : 'full';
     run = await runs.create({ runId, tenantId, source: source.kind, trigger: input.trigger, mode, dryRun: input.dryRun === true, startedAt, ...(input.requestId ? { requestId: input.requestId } : {}) });
     log.info('sync run started', { mode, requested: input.mode ?? 'incremental', trigger: input.trigger, dryRun: input.dryRun === true, ...(input.requestId ? { requestId: input.requestId } : {}) });
 
     // ---- read the source ---------------------------------------------------------------
     let view: SourceView;
     let newWatermarks: Partial<Record<DirectoryObjectType, string>> | undefined;
-    if (input.changes !== undefined) {
+    if (input.changes !== undefined && mode === 'incremental') {
       const given = typeof input.changes === 'function' ? await input.changes({ runId, tenantId, source }) : input.changes;
       view = { kind: 'changes', changes: { ...given, watermarks: {} } };
     } else if (mode === 'incremental') {
@@ -111,21 +118,23 @@ export async function startSyncRun(deps: SyncDeps, input: StartSyncInput): Promi
       view = { kind: 'snapshot', snapshot };
       newWatermarks = snapshot.watermarks;
     }
+    // A changes reader may rewrite mappings (a person renamed in the source: re-read-changes.ts).
+    if (typeof input.changes === 'function' && mode === 'incremental') state = await loadMappingState(mappings, tenantId, source.kind);
     await touchRun(deps, tenantId, runId); // progress: the source is read (recover-runs.ts)
     const read = view.kind === 'changes' ? view.changes : view.snapshot;
     const fetched = { departments: read.departments.length, people: read.people.length };
 
     // ---- mappings and NetEase --------------------------------------------------------------
-    const state = await loadMappingState(mappings, tenantId, source.kind);
     // Adoption on every full run, not only the first: a person left unlinked once (an
     // ambiguous match, a failed first run) must never get a second, suffixed mailbox next to
     // the one NetEase already holds for them. Matching links only one-to-one (adoption.ts).
     const adopt = mode === 'full' && (input.adopt ?? true);
     let netease: NeteaseState | undefined;
     let neteaseReads: number | undefined;
+    let api: NeteaseDirectory | undefined;
     if (mode === 'full') {
-      const api = await deps.netease(tenant);
-      const r = await readNeteaseState(api, { mappedAccountNames: new Set(state.accounts.map((a) => a.accountName.toLowerCase())) });
+      api = await deps.netease(tenant);
+      const r = await readNeteaseState(api, { mappedAccountNames: new Map(state.accounts.map((a) => [a.accountName.toLowerCase(), a.status])) });
       netease = r.state;
       neteaseReads = r.calls;
       await touchRun(deps, tenantId, runId);
@@ -133,17 +142,27 @@ export async function startSyncRun(deps: SyncDeps, input: StartSyncInput): Promi
 
     // ---- plan --------------------------------------------------------------------------------
     const planStarted = Date.now();
-    const plan: SyncPlan = planSync({
-      runId,
-      now: deps.clock.now(),
-      settings: tenant.sync,
-      source: view,
-      mappings: state,
-      ...(netease ? { netease } : {}),
-      adopt,
-      mailDomain: tenant.netease.domain,
-      ...(input.withholdDeletions ? { withholdDeletions: true } : {}),
-    });
+    const planWith = (unitMoves: 'reparent' | 'recreate'): SyncPlan =>
+      planSync({
+        runId,
+        now: deps.clock.now(),
+        settings: tenant.sync,
+        source: view,
+        mappings: state,
+        ...(netease ? { netease } : {}),
+        adopt,
+        mailDomain: tenant.netease.domain,
+        unitMoves,
+        ...(input.withholdDeletions ? { withholdDeletions: true } : {}),
+      });
+    // Without the open platform's unit/moveUnit a department move re-creates the unit
+    // (legacy-moves.ts). An incremental run asks for the API only when its plan moves a unit
+    // (callback runs plan without calling NetEase), and then plans once more if it cannot.
+    let plan = planWith(api && !api.reparentUnit ? 'recreate' : 'reparent');
+    if (!api && plan.operations.some((op) => op.kind === 'unit.move')) {
+      api = await deps.netease(tenant);
+      if (!api.reparentUnit) plan = planWith('recreate');
+    }
     const planMs = Date.now() - planStarted;
     await plans.putDocument(tenantId, runId, PLAN_DOC, plan, opts.resultTtlSeconds);
     if (newWatermarks && Object.keys(newWatermarks).length > 0) await plans.putDocument(tenantId, runId, WATERMARKS_DOC, newWatermarks, opts.resultTtlSeconds);
@@ -157,7 +176,7 @@ export async function startSyncRun(deps: SyncDeps, input: StartSyncInput): Promi
       ...(input.withholdDeletions ? { withholdDeletions: true } : {}),
       batchSize: opts.batchSize,
     });
-    await runs.increment(tenantId, runId, { fetched: fetched.departments + fetched.people, skipped: plan.summary.totals.skip });
+    await runs.increment(tenantId, runId, { fetched: fetched.departments + fetched.people, skipped: plan.summary.totals.skip, drifted: driftedObjects(plan) });
     const planText = formatPlan(plan);
     log.info('sync plan ready', { status: plan.status, operations: plan.summary.operations, apiCalls: plan.summary.apiCalls, phases: plan.summary.phases, planMs });
 
@@ -171,6 +190,7 @@ export async function startSyncRun(deps: SyncDeps, input: StartSyncInput): Promi
       const ended = (status: 'success' | 'warning', watermarksAdvanced: boolean) => ({
         summary: { ...summary, outcome: { status, applied: 0, failed: 0, blocked: 0, durationMs: deps.clock.now() - startedAt, watermarksAdvanced } },
       });
+      // Nothing to apply, but a known problem left in place (quarantine, report-mode drift, a misplaced unit) is a warning.
       const status = planWarnings(summary).length > 0 ? 'warning' : 'success';
       run = await runs.transition(tenantId, runId, 'planning', status, { endedAt: deps.clock.now(), ...ended(status, true) });
       // A watermark the store refuses must not fail the run or keep the lock (finalizeRun's rule).
@@ -237,6 +257,7 @@ function runSummaryFor(
     adopt: extras.adopt,
     ...(extras.withholdDeletions ? { withholdDeletions: true } : {}),
     batchSize: extras.batchSize,
+    ...driftSummary(plan),
     totalBatches: batches.length,
     phases,
     ...(plan.approval

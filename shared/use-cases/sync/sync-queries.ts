@@ -4,6 +4,7 @@
  * (forces the next run to be full), and the CSV link import.
  */
 import type { Department, DirectoryObjectType, Person } from '../../domain/directory';
+import { neteaseViewOf, type NeteaseView } from './explain-netease';
 import { explain, type Explanation } from '../../domain/plan-report';
 import { neteaseProfile, profileHash } from '../../domain/account-profile';
 import { isDefaultUnitId } from '../../domain/plan-sync';
@@ -141,6 +142,8 @@ export interface ObjectExplanation {
   decision?: Explanation & { runId: string; runStatus: RunRecord['status'] };
   /** NetEase calls made for it, newest run first. */
   history: ObjectResult[];
+  /** What NetEase really holds for the mapped object, read now (explain-netease.ts). */
+  netease?: NeteaseView;
 }
 
 /**
@@ -149,7 +152,7 @@ export interface ObjectExplanation {
  * a lookup (DingTalk, WeCom) is asked for the one object; EKP has none (its feed cannot look
  * up by id), so its whole snapshot is read unless `readSource` is false.
  */
-export async function explainObject(deps: SyncDeps, tenantId: string, sourceId: string, options: { type?: DirectoryObjectType; readSource?: boolean } = {}): Promise<ObjectExplanation> {
+export async function explainObject(deps: SyncDeps, tenantId: string, sourceId: string, options: { type?: DirectoryObjectType; readSource?: boolean; readNetease?: boolean } = {}): Promise<ObjectExplanation> {
   const tenant = syncTenant(deps, tenantId);
   if (typeof sourceId !== 'string' || sourceId === '' || sourceId.length > 160) throw new ValidationError('a source object id is required');
   if (options.type !== undefined && !OBJECT_TYPES.includes(options.type)) throw new ValidationError('type must be person or department');
@@ -206,6 +209,13 @@ export async function explainObject(deps: SyncDeps, tenantId: string, sourceId: 
       out.source = { read: 'failed', error: (err as { code?: string }).code ?? 'SOURCE.READ_FAILED' };
     }
   } else out.source = { read: 'skipped' };
+  if (out.mapping) {
+    if (options.readNetease === false) out.netease = { read: 'skipped', differences: [] };
+    else {
+      const api = await deps.netease(tenant).catch(() => undefined);
+      out.netease = api ? await neteaseViewOf(api, out.mapping) : { read: 'failed', differences: [], error: 'NETEASE.UNAVAILABLE' };
+    }
+  }
   return out;
 }
 
