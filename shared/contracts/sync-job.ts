@@ -18,6 +18,11 @@ export const syncJobMessageSchema = z
     runId: z.string().regex(/^\d{8}T\d{9}Z-[0-9a-z]{4,32}$/),
     /** Batch number within the run (PlanStore.putBatch seq). */
     seq: z.number().int().min(0).max(999_999),
+    /**
+     * How many times this batch was deferred: sent again with a delay because, on its last
+     * SQS delivery, operations were still leased by a delivery that may be dead (apply-batch.ts).
+     */
+    deferrals: z.number().int().min(1).max(10).optional(),
   })
   .strict();
 

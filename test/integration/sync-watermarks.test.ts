@@ -176,22 +176,51 @@ describe('watermarks of runs with failures', () => {
 });
 
 describe('the last delivery of a batch', () => {
-  it('records an operation another delivery still holds as failed, so the batch completes; earlier deliveries retry it', async () => {
-    const h = await setup();
+  /** An incremental run of one batch whose only operation another delivery holds (lease 600 s). */
+  async function heldBatch(h: SyncHarness) {
     const p = activeWithEmail(h)[0]!;
     await h.run({ mode: 'full' });
     h.source.editPerson(p.id, (x) => void (x.displayName = '并发'));
     const started = await startSyncRun(h.deps, { tenantId: h.tenant.id, trigger: 'manual', mode: 'incremental' });
     expect(started.run.totalBatches).toBe(1);
+    h.queue.ready.splice(0); // the test delivers by hand
     const batch = (await h.stores.plans.getBatch(h.tenant.id, started.run.runId, 0)) as { operations: Array<{ id: string }> };
-    // A live holder (say a duplicate delivery) has the operation's lease.
     const held = await h.stores.once.begin(h.tenant.id, 'op', batch.operations[0]!.id, { leaseSeconds: 600 });
     expect(held.status).toBe('acquired');
-    const msg = syncJobMessage(h.tenant.id, started.run.runId, 0);
+    return { runId: started.run.runId, msg: syncJobMessage(h.tenant.id, started.run.runId, 0), p };
+  }
+
+  it('defers an operation whose holder\'s lease is live (a delivery killed mid-apply): the batch comes back after the lease and is applied, not failed', async () => {
+    const h = await setup();
+    const { runId, msg, p } = await heldBatch(h);
     await expect(applyBatch(h.deps, msg, { receiveCount: 4, maxReceiveCount: 5 })).rejects.toBeInstanceOf(OperationBusyError);
     const last = await applyBatch(h.deps, msg, { receiveCount: 5, maxReceiveCount: 5 });
+    expect(last.finalized).toBeUndefined();
+    expect(last.deferredSeconds).toBeGreaterThanOrEqual(590);
+    expect(last.deferredSeconds).toBeLessThanOrEqual(602);
+    expect(h.queue.ready.map((m) => JSON.parse(m.body))).toEqual([{ ...msg, deferrals: 1 }]);
+    expect((await h.stores.runs.get(h.tenant.id, runId))!.status).toBe('applying');
+    const copy = JSON.parse(h.queue.ready.splice(0)[0]!.body) as typeof msg;
+
+    h.clock.advance(601_000); // the dead holder's lease has run out
+    const applied = await applyBatch(h.deps, copy, { receiveCount: 1, maxReceiveCount: 5 });
+    expect(applied).toMatchObject({ finalized: true, counts: { updated: 1 } });
+    const run = (await h.stores.runs.get(h.tenant.id, runId))!;
+    expect(run.status).toBe('success');
+    expect(run.counts.failed).toBe(0);
+    const mapping = await h.stores.mappings.get({ tenantId: h.tenant.id, source: 'ekp', objectType: 'person', sourceId: p.id });
+    expect(h.netease().accounts[mapping!.neteaseId]?.nickname).toBe('并发');
+  });
+
+  it('after three deferrals it records the operation as failed, so the batch completes; earlier deliveries retry it', async () => {
+    const h = await setup();
+    const { runId, msg } = await heldBatch(h);
+    const thrice = { ...msg, deferrals: 3 };
+    await expect(applyBatch(h.deps, thrice, { receiveCount: 4, maxReceiveCount: 5 })).rejects.toBeInstanceOf(OperationBusyError);
+    const last = await applyBatch(h.deps, thrice, { receiveCount: 5, maxReceiveCount: 5 });
     expect(last).toMatchObject({ counts: { failed: 1 }, finalized: true });
-    const run = (await h.stores.runs.get(h.tenant.id, started.run.runId))!;
+    expect(h.queue.ready).toEqual([]);
+    const run = (await h.stores.runs.get(h.tenant.id, runId))!;
     expect(run.status).toBe('warning');
     const detail = await getRunDetail(h.deps, h.tenant.id, run.runId);
     expect(detail.errors.map((e) => e.errorCode)).toEqual(['SYNC.OPERATION_BUSY']);

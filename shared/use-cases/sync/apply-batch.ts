@@ -5,7 +5,8 @@
  * Per operation (all of one phase, so they are independent and run a few at a time):
  * 1. OnceStore.begin(tenant, 'op', op.id). `completed`: done by an earlier delivery; its
  *    stored outcome is counted again only if this batch was never counted (completeBatch
- *    dedups). `busy`: another delivery is on it; the record fails retryably. `acquired`: go.
+ *    dedups). `busy`: another delivery is on it; the record fails retryably (on the last
+ *    delivery, while that lease is live, the batch is deferred: see deferBusy). `acquired`: go.
  *    So an operation delivered twice has one effect and makes one NetEase call; only after a
  *    crash between the call and `complete` may it be attempted again, which performOperation
  *    tolerates (a lost create is found and taken).
@@ -60,6 +61,8 @@ export interface ApplyBatchResult {
   operations: number;
   counts: Partial<RunCounts>;
   duplicate?: boolean;
+  /** Not completed: sent again with this delay (seconds) because operations were still leased (see deferBusy). */
+  deferredSeconds?: number;
   /** This batch's completion ended the run. */
   finalized?: boolean;
 }
@@ -116,6 +119,9 @@ export async function applyBatch(deps: SyncDeps, msg: SyncJobMessage, delivery?:
 
   const counts: Partial<RunCounts> = {};
   const retryable: unknown[] = [];
+  /** Lease ends of operations busy on the last delivery whose lease is still live. */
+  const leasedUntil: number[] = [];
+  const mayDefer = (msg.deferrals ?? 0) < MAX_DEFERRALS;
   const heartbeat = progressHeartbeat(deps, msg, run.updatedAt, log);
   const count = (rec: OperationRecord) => {
     if (rec.outcome === 'applied') addCount(counts, COUNT_OF_KIND[rec.kind]);
@@ -137,6 +143,10 @@ export async function applyBatch(deps: SyncDeps, msg: SyncJobMessage, delivery?:
       const busy = new OperationBusyError(op.id, begin.leaseUntil);
       if (!lastDelivery) {
         retryable.push(busy);
+        return;
+      }
+      if (mayDefer && begin.leaseUntil > deps.clock.now()) {
+        leasedUntil.push(begin.leaseUntil);
         return;
       }
       try {
@@ -236,6 +246,7 @@ export async function applyBatch(deps: SyncDeps, msg: SyncJobMessage, delivery?:
   }, { onError: 'finish' });
 
   if (retryable.length > 0) throw retryable[0];
+  if (leasedUntil.length > 0) return deferBusy(deps, msg, Math.max(...leasedUntil), log);
 
   return completeBatch(deps, msg, body.operations.length, counts, log);
 }
@@ -272,6 +283,32 @@ async function loadBatch(
     return { dropped: 'missing batch' };
   }
   return { run, tenant, source, body };
+}
+
+/**
+ * Batches deferred at most this many times; after that a busy operation on the last delivery
+ * is given up (giveUpBusy) as before. One deferral normally suffices: its delay outlasts the
+ * longest lease it met.
+ */
+const MAX_DEFERRALS = 3;
+
+/**
+ * On the last delivery some operations were busy under a lease that is still live: the
+ * delivery holding them may be alive (slow) or dead (its process killed; a takeover re-sent
+ * this batch). Failing them would lose work a dead holder never did (issue 10: a kill late
+ * in apply left creates leased for `opLeaseSeconds`, and with a short visibility timeout the
+ * re-sent copies reached their last delivery first). So the batch is sent again, delayed
+ * until the longest of those leases has ended (SQS allows 900 s at most), as a new message
+ * with `deferrals` + 1, and this record is acknowledged without completing the batch: the
+ * copy counts what this delivery finished (completed operations are counted from the
+ * OnceStore) and takes over the expired leases. Completion stays once per batch id.
+ */
+async function deferBusy(deps: SyncDeps, msg: SyncJobMessage, leaseEnd: number, log: Logger): Promise<ApplyBatchResult> {
+  const delaySeconds = Math.min(900, Math.max(1, Math.ceil((leaseEnd - deps.clock.now()) / 1000) + 1));
+  const deferrals = (msg.deferrals ?? 0) + 1;
+  await deps.jobs.send('sync', [{ body: { ...msg, deferrals } satisfies SyncJobMessage, delaySeconds }]);
+  log.warn('sync batch deferred: operations still leased on its last delivery', { delaySeconds, deferrals });
+  return { operations: 0, counts: {}, deferredSeconds: delaySeconds };
 }
 
 /**
