@@ -9,7 +9,7 @@
  * - every MAPPED account is read with account/getAccount (status 0/1/2, unit_id, nickname,
  *   mobile, job_no), except one we mapped as deleted that the list does not show either
  *   (nothing to compare). That is one call per mapped mailbox, paced by the client's rate
- *   limiter (`netease.requestsPerSecond`) and run `concurrency` at a time: the price of
+ *   limiter (`netease.requestsPerSecond`) and run `concurrency` at a time (readConcurrency): the price of
  *   finding a mailbox an admin suspended, deleted, renamed or moved in NetEase's console.
  *   A mapped account getAccount does not know (notFound) is absent: purged after its 7-day
  *   recovery window, or never created. The state is then `reconcilable`.
@@ -31,11 +31,16 @@ import { mapLimit } from '../../lib/map-limit';
 
 /**
  * getAccount calls in flight at once (the client's limiter paces them at the tenant's rate).
- * 8 finished the 10k drift bench but latency-bound (8.4x the rate bound on a loaded
- * machine); 32 timed out calls on the same loaded machine (simulator, proxy and client in
- * one process). Tuning this is open work.
+ * Enough in flight to keep the rate busy at loopback-to-NetEase latencies: the bench
+ * (`BENCH_SYNC_ONLY=drift npm run bench -- sync`, 200 req/s) measured about 68 ms per call
+ * with simulator, proxy and client in one process, so a fixed 8 in flight reached only
+ * ~118 calls/s (2.06 x the rate bound). rate / 8, i.e. 125 ms of calls in flight, bounded to
+ * 8..32 (32 timed out calls on a machine at load 20, where one process held all three).
  */
-const READ_CONCURRENCY = 8;
+export function readConcurrency(requestsPerSecond: number | undefined): number {
+  if (requestsPerSecond === undefined || !Number.isFinite(requestsPerSecond)) return 8;
+  return Math.min(32, Math.max(8, Math.ceil(requestsPerSecond / 8)));
+}
 
 /** Rows per page of the open platform's account list (its client's page size). */
 const OPEN_ACCOUNT_PAGE_SIZE = 1000;
@@ -43,8 +48,10 @@ const OPEN_ACCOUNT_PAGE_SIZE = 1000;
 export interface ReadNeteaseStateOptions {
   /** Account names (lowercase) the bridge maps already, with the status it last recorded: each is read with getAccount. */
   mappedAccountNames: ReadonlyMap<string, AccountStatus> | ReadonlySet<string>;
-  /** Unit listings in flight at once (the client's rate limiter still paces them). */
+  /** Reads in flight at once (the client's rate limiter still paces them); default from `requestsPerSecond`. */
   concurrency?: number;
+  /** The tenant's NetEase rate (`netease.requestsPerSecond`), for the default concurrency. */
+  requestsPerSecond?: number;
 }
 
 export interface NeteaseStateRead {
@@ -60,8 +67,9 @@ export async function readNeteaseState(api: NeteaseDirectory, options: ReadNetea
     if (u.parentId !== undefined && u.parentId !== '') r.parentId = u.parentId;
     return r;
   });
+  const concurrency = options.concurrency ?? readConcurrency(options.requestsPerSecond);
   const mappedStatus = options.mappedAccountNames instanceof Map ? options.mappedAccountNames : new Map([...options.mappedAccountNames].map((n) => [n, 'active' as AccountStatus]));
-  if (api.listAccountsWithStatus) return readWithStatusList(api, units, mappedStatus, options.concurrency ?? READ_CONCURRENCY);
+  if (api.listAccountsWithStatus) return readWithStatusList(api, units, mappedStatus, concurrency);
   const listed = await api.getAllAccounts();
   calls += Math.max(1, Math.ceil(listed.length / 2000));
   const accounts: NeteaseAccountRecord[] = listed.map((a) => {
@@ -73,11 +81,11 @@ export async function readNeteaseState(api: NeteaseDirectory, options: ReadNetea
   });
   const mapped = mappedStatus;
   const unmanaged = accounts.filter((a) => !mapped.has(a.accountName.toLowerCase()));
-  const verified = await readMappedAccounts(api, accounts, mapped, options.concurrency ?? READ_CONCURRENCY);
+  const verified = await readMappedAccounts(api, accounts, mapped, concurrency);
   calls += verified.calls;
   if (unmanaged.length > 0 && units.length > 0) {
     const unitOf = new Map<string, string>();
-    await mapLimit(units, options.concurrency ?? 4, async (u) => {
+    await mapLimit(units, Math.min(concurrency, 8), async (u) => {
       const members = await api.getAllAccounts({ unitId: u.unitId });
       calls += Math.max(1, Math.ceil(members.length / 2000));
       for (const m of members) unitOf.set(m.accountName.toLowerCase(), u.unitId);

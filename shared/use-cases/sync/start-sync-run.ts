@@ -134,7 +134,7 @@ export async function startSyncRun(deps: SyncDeps, input: StartSyncInput): Promi
     let api: NeteaseDirectory | undefined;
     if (mode === 'full') {
       api = await deps.netease(tenant);
-      const r = await readNeteaseState(api, { mappedAccountNames: new Map(state.accounts.map((a) => [a.accountName.toLowerCase(), a.status])) });
+      const r = await readNeteaseState(api, { mappedAccountNames: new Map(state.accounts.map((a) => [a.accountName.toLowerCase(), a.status])), requestsPerSecond: tenant.netease.requestsPerSecond });
       netease = r.state;
       neteaseReads = r.calls;
       await touchRun(deps, tenantId, runId);
