@@ -204,6 +204,7 @@ const thresholdSchema = z
  * `incrementalMinutes`. A DingTalk or WeCom "incremental" run would be a full snapshot
  * (they have no change feed), so it is refused for them.
  */
+const DEFAULT_FULL_CRON = '0 2 * * *';
 const scheduleSchema = z
   .object({
     /** IANA time zone of `fullCron`, e.g. Asia/Shanghai (no daylight saving: +08:00). */
@@ -219,7 +220,7 @@ const scheduleSchema = z
           ctx.addIssue({ code: 'custom', message: err.message });
         }
       })
-      .default('0 2 * * *'),
+      .default(DEFAULT_FULL_CRON),
     /** EKP only: minutes between incremental runs (default: the deployment's syncRateMinutes, 15). */
     incrementalMinutes: z.number().int().min(1).max(1440).optional(),
   })
@@ -248,8 +249,27 @@ const syncSchema = z
     /** Full runs compare the mapping with NetEase: `repair` the drift (default) or only `report` it (the run ends warning). */
     driftMode: z.enum(['repair', 'report']).default('repair'),
     schedule: scheduleSchema.default(scheduleSchema.parse({})),
+    /**
+     * The nightly full (reconcile) run's cron, as issue 9 names it: the same setting as
+     * `schedule.fullCron` (one setting, one cron parser); given here it is copied there.
+     */
+    fullRunCron: z.string().optional(),
   })
-  .strict();
+  .strict()
+  .transform((s, ctx) => {
+    if (s.fullRunCron === undefined) return s;
+    const { fullRunCron, ...rest } = s;
+    const parsed = scheduleSchema.shape.fullCron.safeParse(fullRunCron);
+    if (!parsed.success) {
+      for (const issue of parsed.error.issues) ctx.addIssue({ code: 'custom', path: ['fullRunCron'], message: issue.message });
+      return z.NEVER;
+    }
+    if (s.schedule.fullCron !== DEFAULT_FULL_CRON && s.schedule.fullCron !== fullRunCron) {
+      ctx.addIssue({ code: 'custom', path: ['fullRunCron'], message: `says "${fullRunCron}" but schedule.fullCron says "${s.schedule.fullCron}": give one of them` });
+      return z.NEVER;
+    }
+    return { ...rest, schedule: { ...s.schedule, fullCron: parsed.data } };
+  });
 
 /**
  * Where people sign in and get notices, apart from the directory source (`sync.source`).

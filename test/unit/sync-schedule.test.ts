@@ -122,3 +122,17 @@ describe('per-tenant sync schedules (manifest + planner use case)', async () => 
     expect(paths.some((p) => p.startsWith('sync.schedule.timezone'))).toBe(true);
   });
 });
+
+describe('sync.fullRunCron (the name issue 9 gives the nightly full run)', () => {
+  const base = { id: 'acme', netease: { domain: 'acme.com', product: 'p', region: 'hz' }, ekp: { baseUrl: 'http://127.0.0.1:9', auth: { type: 'none' } } };
+  it('sets schedule.fullCron', () => {
+    const t = tenantSchema.parse({ ...base, sync: { fullRunCron: '30 3 * * *' } });
+    expect(t.sync.schedule.fullCron).toBe('30 3 * * *');
+    expect('fullRunCron' in t.sync).toBe(false);
+  });
+  it('is refused when it is not a cron, or when schedule.fullCron says otherwise', () => {
+    expect(() => tenantSchema.parse({ ...base, sync: { fullRunCron: 'nightly' } })).toThrow(/fullRunCron/);
+    expect(() => tenantSchema.parse({ ...base, sync: { fullRunCron: '30 3 * * *', schedule: { fullCron: '0 4 * * *' } } })).toThrow(/give one of them/);
+    expect(tenantSchema.parse({ ...base, sync: { fullRunCron: '0 4 * * *', schedule: { fullCron: '0 4 * * *' } } }).sync.schedule.fullCron).toBe('0 4 * * *');
+  });
+});
