@@ -9,7 +9,8 @@ import { describe, expect, it } from 'vitest';
 import { NeteaseOpenApiError } from '../../shared/adapters/netease/netease-open.client';
 import { NeteaseApiError } from '../../shared/adapters/netease';
 import type { Department, Person } from '../../shared/domain/directory';
-import { getRunDetail } from '../../shared/use-cases/sync';
+import { getRunDetail, handleSyncRequest } from '../../shared/use-cases/sync';
+import type { SyncRequestMessage } from '../../shared/contracts/sync-request';
 import type { NeteaseDirectory } from '../../shared/ports/netease-directory';
 import { createSyncHarness, dept as d, driftCheck, fileSimulator, MemoryDirectorySource, openPlatformClient, person as p, type SyncHarness } from './sync-harness';
 
@@ -212,20 +213,30 @@ describe('without the open platform (legacy API: the unit is re-created under it
     expect(writes(h, quiet)).toEqual([]);
   });
 
-  it('an incremental run starts the move and names what is left; the next run (forced full) finishes it', async () => {
+  it('an incremental run starts the move, names what is left and queues the full run that finishes it as it ends', async () => {
     const h = await setup({ openPlatform: false });
     await h.run({ mode: 'full' });
     h.source.editDepartment('sales', (d) => void (d.parentId = 'rnd'));
+    h.queue.planned.splice(0);
     // The change feed lists Sales only, not the people of East and West who must follow.
     const first = await h.run({ mode: 'incremental' });
     expect(first.run.status).toBe('warning');
     const summary = first.run.summary as { unresolved?: { items: Array<{ sourceId: string }> } };
     expect(summary.unresolved?.items.map((i) => i.sourceId).sort()).toEqual(['east', 'sales', 'west']);
     expect(everyoneInAUnit(h)).toEqual([]);
-    const second = await h.run({ mode: 'incremental' });
-    expect(second.run.mode).toBe('full');
-    expect(second.run.status).toBe('success');
+    // Sent when the run released the tenant: a full run, not a wait for the schedule.
+    expect(h.queue.planned).toEqual([expect.objectContaining({ requestId: `move-${first.run.runId}`, mode: 'full', tenantId: h.tenant.id })]);
+    const follow = await handleSyncRequest(h.deps, h.queue.planned[0] as SyncRequestMessage);
+    expect(follow.status).toBe('started');
+    await h.drain();
+    const second = (await h.stores.runs.get(h.tenant.id, (follow as { runId: string }).runId))!;
+    expect(second.mode).toBe('full');
+    expect(second.status).toBe('success');
     expect(await driftCheck(h)).toEqual([]);
+    // Without a move pending, a run sends no such request.
+    h.queue.planned.splice(0);
+    await h.run({ mode: 'incremental' });
+    expect(h.queue.planned).toEqual([]);
   });
 
   it('a move interrupted between its steps is finished by the next run; no account is ever outside a unit', async () => {

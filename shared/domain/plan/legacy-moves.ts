@@ -22,7 +22,8 @@
  * unit is held by a pseudo), creates the new unit if needed, moves what is left and deletes
  * the old unit. A run that cannot delete the old unit yet (something stays in it) reports
  * it as unresolved every time until it is gone. Runs are forced full while a moved-away
- * unit exists (start-sync-run.ts), because a change feed does not list the people to move.
+ * unit exists (start-sync-run.ts), because a change feed does not list the people to move;
+ * an incremental run that starts a move asks for that full run as it releases the tenant.
  */
 import type { UnitMapping, UnresolvedItem } from '../sync-plan';
 import type { PlanContext } from './context';

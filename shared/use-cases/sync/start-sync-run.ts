@@ -36,8 +36,9 @@ import { syncTenant } from './sync-errors';
 import { inProgressError } from './recover-runs';
 import { loadMappingState } from './mapping-codec';
 import { readNeteaseState } from './netease-state';
-import { fanOutPhase, PLAN_DOC, planWarnings, recordWatermarkProblem, releaseRun, storeWatermarks, SYNC_LOCK, sweepStaleRuns, WATERMARKS_DOC, type PhaseSpan, type RunSummary } from './run-lifecycle';
+import { fanOutPhase, PLAN_DOC, planWarnings, recordWatermarkProblem, releaseRun, requestFollowUp, storeWatermarks, SYNC_LOCK, sweepStaleRuns, WATERMARKS_DOC, type PhaseSpan, type RunSummary } from './run-lifecycle';
 import { mapLimit } from '../../lib/map-limit';
+import { syncRequestMessage } from '../../contracts/sync-request';
 import { isMovedAwayId } from '../../domain/plan/moved-away';
 import { driftedObjects, driftSummary } from './drift-summary';
 
@@ -209,6 +210,16 @@ export async function startSyncRun(deps: SyncDeps, input: StartSyncInput): Promi
       run = await runs.transition(tenantId, runId, 'planning', 'awaiting_approval', { summary });
       log.warn('sync run parked for approval', { reasons: summary.approval?.reasons, destructive: summary.approval?.destructiveCount });
       return { run, planText };
+    }
+    // An incremental run that starts a legacy department move cannot finish it (a change feed
+    // does not list the people left to move: legacy-moves.ts). Ask for the full run that does
+    // as this run releases the tenant, rather than wait a schedule period.
+    if (mode === 'incremental' && plan.operations.some((op) => op.kind === 'unit.link' && isMovedAwayId(op.sourceId))) {
+      await requestFollowUp(deps, tenantId, runId, {
+        queue: 'plan',
+        body: syncRequestMessage({ requestId: `move-${runId}`, tenantId, mode: 'full', dryRun: false, trigger: input.trigger, requestedAt: deps.clock.now() }),
+      });
+      log.info('legacy department move started: a full run will finish it when this run ends');
     }
     // Announce every batch (pendingBatches) before sending any (RunStore.completeBatch contract).
     run = await runs.transition(tenantId, runId, 'planning', 'applying', { totalBatches: batches.length, summary });
