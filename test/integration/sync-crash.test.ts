@@ -36,6 +36,12 @@ const TENANT = 'sandbox';
 const DOMAIN = 'crash.example.com';
 /** From the restart to a converged tenant; generous for a loaded machine. */
 const CONVERGE_MS = 150_000;
+/**
+ * A kill in apply leaves operations leased for opLeaseSeconds (120 s); re-sent copies that
+ * meet them on their last delivery wait for the lease (apply-batch.ts deferBusy). Bound:
+ * that lease + the stuck threshold + a deferral's delay, with room for a loaded machine.
+ */
+const CONVERGE_AFTER_APPLY_KILL_MS = 240_000;
 
 async function freePort(): Promise<number> {
   return new Promise((ok, fail) => {
@@ -230,12 +236,12 @@ describe('a full run killed with SIGKILL recovers after a restart, with no opera
     const created = Object.keys(w.netease.state(DOMAIN).accounts).length;
 
     await startChild(w);
-    const { runs: after } = await converge(w, victim.runId);
+    const { runs: after } = await converge(w, victim.runId, CONVERGE_AFTER_APPLY_KILL_MS);
     const run = after.find((r) => r.runId === victim.runId)!;
     expect(run.status).toBe('success');
     expect(run.recovery?.takeovers).toBeGreaterThanOrEqual(1);
     expect(created).toBeLessThan(w.org.people.length); // it really died part-way
-  }, 300_000);
+  }, 420_000);
 
   // The kill leaves account creates leased for opLeaseSeconds (120 s); the takeover re-sends the
   // phase, and with this test's 5 s local visibility the copies reach their last SQS delivery
@@ -248,8 +254,7 @@ describe('a full run killed with SIGKILL recovers after a restart, with no opera
     await kill(w);
 
     await startChild(w);
-    // Bound: the dead leases (opLeaseSeconds, 120 s) + the stuck threshold + a deferral's delay.
-    const { runs: after } = await converge(w, victim.runId, 240_000);
+    const { runs: after } = await converge(w, victim.runId, CONVERGE_AFTER_APPLY_KILL_MS);
     const run = after.find((r) => r.runId === victim.runId)!;
     expect(run.status).toBe('success');
     expect(run.recovery?.takeovers).toBeGreaterThanOrEqual(1);
