@@ -174,6 +174,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const syncRate = options.syncRateMinutes ?? optionalNumber(env, 'QIYE_SYNC_RATE_MINUTES', 0.05, 1440);
   // Seconds without progress before a sync run is taken over (SyncOptions.stuckAfterMs); crash tests use a few.
   const stuckSeconds = optionalNumber(env, 'QIYE_SYNC_STUCK_SECONDS', 1, 86_400);
+  const opLeaseSeconds = optionalNumber(env, 'QIYE_SYNC_OP_LEASE_SECONDS', 5, 3600);
   await ensurePrivateDir(dataDir);
 
   // Each step pushes its undo; stop() (and a start that fails half-way) runs them in
@@ -232,6 +233,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       QIYE_TENANTS_FILE: tenantsFile,
       QIYE_DATA_DIR: dataDir,
       ...(stuckSeconds !== undefined ? { QIYE_SYNC_STUCK_SECONDS: String(stuckSeconds) } : {}),
+      ...(opLeaseSeconds !== undefined ? { QIYE_SYNC_OP_LEASE_SECONDS: String(opLeaseSeconds) } : {}),
     };
     for (const q of Object.values(sqs.queues)) {
       handlerEnv[queueUrlEnv(q.name)] = q.url;

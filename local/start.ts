@@ -3,7 +3,7 @@
  *
  * Environment (all optional): QIYE_TENANTS_FILE (config/tenants.local.json), QIYE_DATA_DIR
  * (.data), QIYE_PORT (3000), QIYE_SSO_PORT (3001), QIYE_DYNAMODB_PORT (3110), QIYE_SQS_PORT
- * (3111), QIYE_LOCAL_VISIBILITY_SECONDS, QIYE_SYNC_RATE_MINUTES, QIYE_SYNC_STUCK_SECONDS, LOG_LEVEL, QIYE_SKIP_FIRST_SYNC=1
+ * (3111), QIYE_LOCAL_VISIBILITY_SECONDS, QIYE_SYNC_RATE_MINUTES, QIYE_SYNC_STUCK_SECONDS, QIYE_SYNC_OP_LEASE_SECONDS, LOG_LEVEL, QIYE_SKIP_FIRST_SYNC=1
  * (skip the sandbox tenants' initial full syncs on the first start; local/first-sync.ts).
  *
  * Exit codes: 0 after a clean stop (Ctrl-C / SIGTERM), 1 when the stack cannot start.

@@ -24,6 +24,8 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   /** Seconds without progress after which a sync run is taken over (SyncOptions.stuckAfterMs; default 600). Tests use a few seconds. */
   QIYE_SYNC_STUCK_SECONDS: z.coerce.number().int().min(1).max(86_400).optional(),
+  /** Seconds an operation being applied stays leased to its delivery (SyncOptions.opLeaseSeconds; default 120). Crash tests use less. */
+  QIYE_SYNC_OP_LEASE_SECONDS: z.coerce.number().int().min(5).max(3600).optional(),
 });
 
 export type BridgeEnv = z.output<typeof envSchema>;

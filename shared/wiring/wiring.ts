@@ -145,7 +145,9 @@ function buildWiring(rt: Runtime, functionName: FunctionName): Wiring {
       const c = fn === functionName ? clients : tenantClientsFor(rt, neteaseShareFor(rt, fn));
       // QIYE_SYNC_STUCK_SECONDS: how long a run may make no progress before it is taken over (crash tests use seconds).
       const stuck = rt.env.QIYE_SYNC_STUCK_SECONDS !== undefined ? { stuckAfterMs: rt.env.QIYE_SYNC_STUCK_SECONDS * 1000 } : {};
-      return { ...syncDepsOf(syncParts, c, { ...stuck, ...options }), metric: budgetMetric };
+      // QIYE_SYNC_OP_LEASE_SECONDS: how long a dead delivery's operations stay leased (crash tests shorten it).
+      const lease = rt.env.QIYE_SYNC_OP_LEASE_SECONDS !== undefined ? { opLeaseSeconds: rt.env.QIYE_SYNC_OP_LEASE_SECONDS } : {};
+      return { ...syncDepsOf(syncParts, c, { ...stuck, ...lease, ...options }), metric: budgetMetric };
     },
     signInDeps: () => ({
       config: rt.tenants,

@@ -37,11 +37,11 @@ const DOMAIN = 'crash.example.com';
 /** From the restart to a converged tenant; generous for a loaded machine. */
 const CONVERGE_MS = 150_000;
 /**
- * A kill in apply leaves operations leased for opLeaseSeconds (120 s); re-sent copies that
+ * A kill in apply leaves operations leased for opLeaseSeconds (60 s here: longer than 5 deliveries of 5 s, so the last ones meet live leases); re-sent copies that
  * meet them on their last delivery wait for the lease (apply-batch.ts deferBusy). Bound:
  * that lease + the stuck threshold + a deferral's delay, with room for a loaded machine.
  */
-const CONVERGE_AFTER_APPLY_KILL_MS = 240_000;
+const CONVERGE_AFTER_APPLY_KILL_MS = 200_000;
 
 async function freePort(): Promise<number> {
   return new Promise((ok, fail) => {
@@ -101,6 +101,8 @@ async function setup(seed: number): Promise<World> {
     QIYE_SQS_PORT: String(sqs),
     QIYE_SYNC_RATE_MINUTES: '0.05',
     QIYE_SYNC_STUCK_SECONDS: '10',
+    // A dead worker's operations stay leased this long (120 s by default): re-sent copies wait for them.
+    QIYE_SYNC_OP_LEASE_SECONDS: '60',
     // A record that failed (a busy operation, a throttled call) comes back in 5 s, not the queue's 6 min.
     QIYE_LOCAL_VISIBILITY_SECONDS: '5',
     LOG_LEVEL: 'warn',
@@ -243,7 +245,7 @@ describe('a full run killed with SIGKILL recovers after a restart, with no opera
     expect(created).toBeLessThan(w.org.people.length); // it really died part-way
   }, 420_000);
 
-  // The kill leaves account creates leased for opLeaseSeconds (120 s); the takeover re-sends the
+  // The kill leaves account creates leased for opLeaseSeconds (60 s here); the takeover re-sends the
   // phase, and with this test's 5 s local visibility the copies reach their last SQS delivery
   // (~25 s) while the dead leases still hold. They must not be failed (that lost ~10 mailboxes
   // before): the last delivery defers the batch until the leases end (apply-batch.ts deferBusy).
