@@ -250,3 +250,18 @@ describe('the plan queue settings', () => {
     expect(plan.retentionSeconds).toBeGreaterThan(plan.visibilityTimeoutSeconds * plan.maxReceiveCount);
   });
 });
+
+describe('GET /admin/health (the deployed stack\'s view of stuck runs)', () => {
+  it('is ok while no run is stuck, and 503 degraded naming the run once one has made no progress for stuckAfterMs', async () => {
+    const t = setup();
+    expect(await t.req('GET', '/admin/health')).toMatchObject({ status: 200, body: { status: 'ok', checks: { runs: { tenants: 1, stuck: [] } } } });
+    const runId = newRunId(NOW);
+    await t.stores.runs.create({ runId, tenantId: 'acme', source: 'ekp', trigger: 'schedule', mode: 'full', dryRun: false, startedAt: NOW });
+    await t.stores.locks.acquire('acme', 'sync', runId, 30 * 60_000);
+    expect((await t.req('GET', '/admin/health')).status).toBe(200); // live: just started
+    t.clock.advance(DEFAULT_SYNC_OPTIONS.stuckAfterMs + 1000);
+    const res = await t.req('GET', '/admin/health');
+    expect(res.status).toBe(503);
+    expect(res.body).toMatchObject({ status: 'degraded', checks: { runs: { stuck: [{ tenantId: 'acme', runId, progress: { status: 'planning', stuck: true } }] } } });
+  });
+});

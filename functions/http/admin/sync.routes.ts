@@ -20,6 +20,8 @@
  *   POST   /admin/tenants/:tenant/mappings/import         {rows:[{sourceId,type,neteaseId}]}  admin links (all or nothing)
  *   GET    /admin/tenants/:tenant/explain/:sourceId       ?type&source=false       source record, mapping, decision, results
  *   DELETE /admin/tenants/:tenant/watermarks                                       the next run is a full one
+ *   GET    /admin/health                                                           200 ok, or 503 degraded with the stuck runs
+ *                                                                                  (what the local stack's /health says of runs)
  */
 import { z } from 'zod';
 import { ValidationError } from '../../../shared/errors/app-error';
@@ -32,6 +34,7 @@ import {
   approveRun,
   clearWatermarks,
   explainObject,
+  findStuckRuns,
   getRunDetail,
   importMappings,
   listMappings,
@@ -80,6 +83,11 @@ function principal(e: HttpEvent, declared: string | undefined): string {
 export function registerSyncRoutes(router: Router, deps: SyncRoutesDeps): void {
   const { sync } = deps;
   router
+    .on('GET', '/admin/health', async () => {
+      const ids = sync.tenants().filter((t) => t.sync.enabled && t.sync.source !== undefined).map((t) => t.id);
+      const stuck = await findStuckRuns(sync, ids);
+      return json(stuck.length === 0 ? 200 : 503, { status: stuck.length === 0 ? 'ok' : 'degraded', checks: { runs: { tenants: ids.length, stuck } } });
+    })
     .on('POST', '/admin/tenants/:tenant/sync', async (e, p) => {
       const b = parse(startBody, jsonBody(e), 'sync request');
       const accepted = await requestSyncRun(sync, { tenantId: p.tenant!, trigger: 'manual', ...b });
