@@ -10,6 +10,9 @@
  * once: they are independent, and the sandbox ones are small), its batches go through the
  * local SQS to the real sync worker, and this waits until every run ends, then prints one
  * summary line per tenant and a sign-in link command for a person the EKP sandbox created.
+ * Then the synced tenants with channels apart from their source (the EKP sandbox's DingTalk)
+ * get their first identity-links pull, with how to sign in and get a notice through it
+ * (local/first-links.ts).
  *
  * Later starts skip tenants that have runs; from then on the schedule (or
  * `curl -X POST http://127.0.0.1:3000/_local/trigger/syncPlanner`) runs incremental syncs,
