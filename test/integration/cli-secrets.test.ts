@@ -89,7 +89,8 @@ describe('secrets set refusals (in process)', () => {
       [['--kind', 'oa'], '{"linkSecret": "abcdefghijklmnopq-secret"', /not valid JSON/],
       [['--kind', 'oa'], JSON.stringify({ linkSecret: 'abcdefghijklmnopq-secret', extra: 1 }), /extra/],
       [['--kind', 'oa'], '', /No value/],
-      [['--kind', 'dingtalk'], JSON.stringify({ appSecret: 'x' }), /no "dingtalk" section/],
+      // The EKP sandbox has a DingTalk channel (issue 11), but no WeCom.
+      [['--kind', 'wecom'], JSON.stringify({ appSecret: 'x' }), /no "wecom" section/],
       [['--kind', 'vault'], '{}', /--kind must be one of/],
       [['--kind', 'netease'], JSON.stringify({ privateKeyHex: 'ab'.repeat(64) }), /not a valid RSA private key|not an RSA private key/],
       [['--kind', 'ekp'], JSON.stringify({}), /password.*apiKey/],
