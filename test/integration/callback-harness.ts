@@ -80,7 +80,8 @@ export function createHarness() {
   });
   const deps = {
     tenant: (id: string) => config.tenants.find((t) => t.id === id),
-    callbackSecret: async (t: { id: string }, vendor: CallbackVendor) => secrets.get(`${t.id}/${vendor}`) ?? {},
+    // `<tenant>/<vendor>` for the top-level app, `<tenant>/<vendor>/<channel>` for an extra channel.
+    callbackSecret: async (t: { id: string }, c: { id: string; vendor: CallbackVendor }) => secrets.get(c.id === c.vendor ? `${t.id}/${c.vendor}` : `${t.id}/${c.vendor}/${c.id}`) ?? {},
     once,
     jobs: queue,
     clock,
