@@ -7,28 +7,20 @@
  * user is linked in dynalite within 5 s. A callback for sub signed with the first org's keys
  * is refused and changes nothing.
  */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { simulateCallback } from '../../cli/commands/simulate';
 import { createContext } from '../../cli/context';
-import { startDingtalkSimulator, type RunningDingtalkSimulator } from '../../local/simulators/dingtalk';
+import type { RunningDingtalkSimulator } from '../../local/simulators/dingtalk';
 import { seedEkpOrg } from '../../local/simulators/ekp/ekp-sim.seed';
-import { startEkpSimulator } from '../../local/simulators/ekp/ekp.simulator';
-import { startNeteaseSimulator } from '../../local/simulators/netease';
-import type { RunningSimulator } from '../../local/simulators/simulator';
-import { startLocalStack, type LocalStack } from '../../local/stack';
+import type { LocalStack } from '../../local/stack';
 import { DynamoLinkStore } from '../../shared/adapters/aws/dynamo-link.store';
-import { FileSecretStore } from '../../shared/adapters/local/file.secret-store';
 import { channelView, findChannel } from '../../shared/config/channels';
 import { secretName } from '../../shared/config/secrets';
-import { tenantsFileSchema, type TenantConfig } from '../../shared/config/tenant-config.schema';
-import { createMemoryLogger } from '../../shared/logging/logger';
+import type { TenantConfig } from '../../shared/config/tenant-config.schema';
 import { buildSimulatedCallback } from '../../shared/use-cases/callbacks/simulate-callback';
 import { saveEnv } from '../support/env';
+import { startEkpSandboxStack, type EkpSandboxStack } from '../support/ekp-sandbox-stack';
 
-const SANDBOX_PORTS: Record<string, number> = { netease: 3101, dingtalk: 3102, ekp: 3104 };
 const SUB = {
   id: 'sub',
   vendor: 'dingtalk',
@@ -42,12 +34,11 @@ const SUB = {
   links: { rules: ['jobNumber'] },
 };
 
-let dataDir: string;
+let sandbox: EkpSandboxStack;
 let stack: LocalStack;
 let dingtalk: RunningDingtalkSimulator;
 let tenant: TenantConfig;
 let links: DynamoLinkStore;
-const sims: RunningSimulator[] = [];
 const restoreEnv = saveEnv('LOG_LEVEL');
 
 async function waitFor<T>(check: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
@@ -69,28 +60,15 @@ async function addSubUser(name: string, jobNumber: string): Promise<string> {
 
 beforeAll(async () => {
   process.env.LOG_LEVEL = 'error';
-  dataDir = await mkdtemp(join(tmpdir(), 'qiye-channel-callbacks-'));
-  const secrets = new FileSecretStore(join(dataDir, 'secrets.json'));
-  const file = JSON.parse(await readFile('config/tenants.local.json', 'utf8')) as { tenants: Array<{ id: string }> };
-  let raw = JSON.stringify({ tenants: file.tenants.filter((t) => t.id === 'sandbox').map((t) => ({ ...t, channels: [SUB] })) });
-  const draft = tenantsFileSchema.parse(JSON.parse(raw)).tenants;
-  const common = { host: '127.0.0.1', port: 0, secrets, stage: 'local', dataDir: join(dataDir, 'simulators'), tenants: draft };
-  dingtalk = await startDingtalkSimulator(common);
-  sims.push(await startNeteaseSimulator(common), dingtalk, await startEkpSimulator(common));
-  for (const sim of sims) raw = raw.replaceAll(`http://127.0.0.1:${SANDBOX_PORTS[sim.vendor]}`, sim.url);
-  const tenantsFile = join(dataDir, 'tenants.local.json');
-  await writeFile(tenantsFile, raw);
-  stack = await startLocalStack({ dataDir, tenantsFile, ports: { gateway: 0, functionUrl: 0, dynamodb: 0, sqs: 0 }, schedule: false, simulators: [], logger: createMemoryLogger('error') });
-  expect(stack.handlerErrors).toEqual({});
+  sandbox = await startEkpSandboxStack({ prefix: 'qiye-channel-callbacks-', edit: (t) => ({ ...t, channels: [SUB] }) });
+  ({ stack, dingtalk } = sandbox);
   tenant = stack.tenants.tenants[0]!;
   links = new DynamoLinkStore(stack.clients.documents, stack.tableName);
 }, 120_000);
 
 afterAll(async () => {
   restoreEnv();
-  await stack?.stop();
-  for (const sim of sims) await sim.stop();
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  await sandbox?.stop();
 });
 
 describe('a second DingTalk org of one tenant, through its own callback route', () => {

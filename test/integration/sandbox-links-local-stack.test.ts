@@ -6,29 +6,20 @@
  * the DingTalk workbench (H5: JSAPI code) into their mailbox on the NetEase simulator, the
  * ambiguous user is refused with whom to ask, and a new mail becomes a DingTalk work notice.
  */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runFirstSyncs, type FirstSyncReport } from '../../local/first-sync';
-import { startDingtalkSimulator, type RunningDingtalkSimulator } from '../../local/simulators/dingtalk';
-import { startEkpSimulator } from '../../local/simulators/ekp/ekp.simulator';
-import { startNeteaseSimulator, type RunningNeteaseSimulator } from '../../local/simulators/netease';
-import type { RunningSimulator } from '../../local/simulators/simulator';
-import { startLocalStack, type LocalStack } from '../../local/stack';
-import { FileSecretStore } from '../../shared/adapters/local/file.secret-store';
-import { tenantsFileSchema } from '../../shared/config/tenant-config.schema';
-import { createMemoryLogger } from '../../shared/logging/logger';
+import type { RunningDingtalkSimulator } from '../../local/simulators/dingtalk';
+import type { RunningNeteaseSimulator } from '../../local/simulators/netease';
+import type { LocalStack } from '../../local/stack';
 import { saveEnv } from '../support/env';
+import { startEkpSandboxStack, type EkpSandboxStack } from '../support/ekp-sandbox-stack';
 
-const SANDBOX_PORTS: Record<string, number> = { netease: 3101, dingtalk: 3102, ekp: 3104 };
 const DOMAIN = 'sandbox.example.com';
 
-let dataDir: string;
+let sandbox: EkpSandboxStack;
 let stack: LocalStack;
 let netease: RunningNeteaseSimulator;
 let dingtalk: RunningDingtalkSimulator;
-const sims: RunningSimulator[] = [];
 const restoreEnv = saveEnv('LOG_LEVEL');
 let report: FirstSyncReport;
 const lines: string[] = [];
@@ -50,29 +41,14 @@ async function notifyDrained(): Promise<void> {
 
 beforeAll(async () => {
   process.env.LOG_LEVEL = 'error';
-  dataDir = await mkdtemp(join(tmpdir(), 'qiye-sandbox-links-'));
-  const secrets = new FileSecretStore(join(dataDir, 'secrets.json'));
-  // Only the EKP sandbox tenant of the real sandbox file (the other two are not needed here).
-  const file = JSON.parse(await readFile('config/tenants.local.json', 'utf8')) as { tenants: Array<{ id: string }> };
-  let raw = JSON.stringify({ tenants: file.tenants.filter((t) => t.id === 'sandbox') });
-  const draft = tenantsFileSchema.parse(JSON.parse(raw)).tenants;
-  const common = { host: '127.0.0.1', port: 0, secrets, stage: 'local', dataDir: join(dataDir, 'simulators'), tenants: draft };
-  netease = await startNeteaseSimulator(common);
-  dingtalk = await startDingtalkSimulator(common);
-  sims.push(netease, dingtalk, await startEkpSimulator(common));
-  for (const sim of sims) raw = raw.replaceAll(`http://127.0.0.1:${SANDBOX_PORTS[sim.vendor]}`, sim.url);
-  const tenantsFile = join(dataDir, 'tenants.local.json');
-  await writeFile(tenantsFile, raw);
-  stack = await startLocalStack({ dataDir, tenantsFile, ports: { gateway: 0, functionUrl: 0, dynamodb: 0, sqs: 0 }, schedule: false, simulators: [], logger: createMemoryLogger('error') });
-  expect(stack.handlerErrors).toEqual({});
+  sandbox = await startEkpSandboxStack({ prefix: 'qiye-sandbox-links-' });
+  ({ stack, netease, dingtalk } = sandbox);
   [report] = (await runFirstSyncs(stack, { out: (l) => lines.push(l) })) as [FirstSyncReport];
 }, 120_000);
 
 afterAll(async () => {
   restoreEnv();
-  await stack?.stop();
-  for (const sim of sims) await sim.stop();
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  await sandbox?.stop();
 });
 
 describe('the EKP sandbox with its DingTalk channel', () => {
