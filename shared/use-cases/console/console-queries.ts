@@ -69,6 +69,8 @@ export async function tenantOverview(deps: Pick<SyncDeps, 'stores'> & { secrets:
   const channels: string[] = [];
   if (tenant.dingtalk) channels.push('dingtalk');
   if (tenant.wecom) channels.push('wecom');
+  // Extra DingTalk orgs / WeCom corps, as `<vendor>/<channel id>`.
+  for (const c of tenant.channels) channels.push(`${c.vendor}/${c.id}`);
   if (tenant.ekp) channels.push('ekp');
   if (tenant.sso.cas) channels.push('cas');
   const [secrets, runs, lastCb, apiUsage] = await Promise.all([
