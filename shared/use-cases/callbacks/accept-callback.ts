@@ -222,8 +222,9 @@ export async function acceptCallback(deps: AcceptCallbackDeps, verifier: Callbac
     return reply(200, verified.ack(), 'ignored');
   }
 
-  // An extra channel's events are deduplicated apart: two orgs may send the same content
-  // (WeCom event ids are content hashes). The top-level app keeps the key it always had.
+  // An extra channel's events are deduplicated under keys of their own, so one org's event ids
+  // can never shadow another's (neither vendor documents its ids as unique across orgs; our
+  // choice). The top-level app keeps the key it always had (records already stored still count).
   const extraId = channel.id === vendor ? undefined : channel.id;
   const dedupKey = extraId === undefined ? `${vendor}:${event.eventId}` : `${vendor}/${extraId}:${event.eventId}`;
   const ttlSeconds = deps.dedupTtlSeconds ?? DEFAULT_EVENT_DEDUP_TTL_SECONDS;
@@ -289,7 +290,8 @@ function errorSummary(err: unknown): Record<string, unknown> {
 function resolveChannel(deps: AcceptCallbackDeps, vendor: ContactEventVendor, id: string | undefined, channelId: string | undefined): { tenant: TenantConfig; channel: TenantChannel } {
   const tenant = id !== undefined && TENANT_ID.test(id) ? deps.tenant(id) : undefined;
   const wanted = channelId ?? vendor;
-  const channel = tenant && (channelId === undefined || channelId !== vendor) ? tenantChannels(tenant).find((c) => c.vendor === vendor && c.id === wanted) : undefined;
+  // `/<vendor>/<tenant>/<vendor>` is not the top-level app's URL: it has only the short one.
+  const channel = tenant && channelId !== vendor ? tenantChannels(tenant).find((c) => c.vendor === vendor && c.id === wanted) : undefined;
   if (!tenant || !channel) throw new NotFoundError('Unknown callback endpoint.', { code: 'TENANT.UNKNOWN' });
   return { tenant, channel };
 }
