@@ -10,6 +10,9 @@
  * once: they are independent, and the sandbox ones are small), its batches go through the
  * local SQS to the real sync worker, and this waits until every run ends, then prints one
  * summary line per tenant and a sign-in link command for a person the EKP sandbox created.
+ * Then the synced tenants with channels apart from their source (the EKP sandbox's DingTalk)
+ * get their first identity-links pull, with how to sign in and get a notice through it
+ * (local/first-links.ts).
  *
  * Later starts skip tenants that have runs; from then on the schedule (or
  * `curl -X POST http://127.0.0.1:3000/_local/trigger/syncPlanner`) runs incremental syncs,
@@ -19,6 +22,7 @@ import { createDynamoStateStores } from '../shared/adapters/aws/dynamo-state.sto
 import type { TenantConfig } from '../shared/config/tenant-config.schema';
 import type { RunRecord } from '../shared/ports/run-store';
 import type { StateStores } from '../shared/ports/state-stores';
+import { runFirstLinksPulls, type FirstLinksReport } from './first-links';
 import { isLoopback } from './http-gateway';
 import type { LocalStack } from './stack';
 
@@ -31,6 +35,8 @@ export interface FirstSyncReport {
   run?: RunRecord;
   /** A person the run mapped, for the SSO example. */
   examplePerson?: { sourceId: string; accountName: string };
+  /** The first identity-links pull, for tenants with channels apart from the source (local/first-links.ts). */
+  links?: FirstLinksReport;
 }
 
 export interface FirstSyncOptions {
@@ -120,6 +126,9 @@ async function syncAll(stack: LocalStack, tenants: readonly TenantConfig[], opti
     const domain = fresh.find((t) => t.id === example.tenantId)!.netease.domain;
     out(`  sign in as ${example.examplePerson!.accountName}@${domain}: npx qiye-bridge sso-link --tenant ${example.tenantId} --user ${example.examplePerson!.sourceId}`);
   }
+  // Then the links of the synced tenants with channels apart from their source (the sandbox's DingTalk).
+  const synced = ran.filter((r) => r.run && TERMINAL.has(r.run.status) && r.run.status !== 'failed').map((r) => fresh.find((t) => t.id === r.tenantId)!);
+  for (const l of await runFirstLinksPulls(stack, synced, out)) reports.get(l.tenantId)!.links = l;
   return tenants.map((t) => reports.get(t.id)!);
 }
 

@@ -9,7 +9,7 @@
  * NetEase simulator reads it from the same store, so unit moves work locally.
  */
 import { randomBytes } from 'node:crypto';
-import { deploymentSecretName, secretKindsFor, secretName, type SecretKind } from '../shared/config/secrets';
+import { deploymentSecretName, tenantSecretRefs, type SecretKind } from '../shared/config/secrets';
 import type { TenantConfig } from '../shared/config/tenant-config.schema';
 import type { Logger } from '../shared/logging/logger';
 import type { SecretStore } from '../shared/ports/secret-store';
@@ -35,8 +35,8 @@ export async function provisionSandboxSecrets(opts: { tenants: readonly TenantCo
     opts.logger?.info('sandbox secret created', { secret: deployment });
   }
   for (const tenant of opts.tenants) {
-    for (const kind of secretKindsFor(tenant)) {
-      const name = secretName(opts.stage, tenant.id, kind);
+    // Extra channels (`channels[]`) get their own vendor secret, like the top-level sections.
+    for (const { kind, name } of tenantSecretRefs(opts.stage, tenant)) {
       if (kind === 'netease' && tenant.netease.openPlatform) {
         if (await provisionNetease(tenant, name, opts)) created.push(name);
         continue;

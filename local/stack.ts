@@ -23,6 +23,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createDocumentClient } from '../shared/adapters/aws/dynamodb-client';
 import { tableName as tableNameFor } from '../shared/adapters/aws/table-definition';
 import { FileSecretStore } from '../shared/adapters/local/file.secret-store';
+import { tenantChannels } from '../shared/config/channels';
 import { loadTenantsFile } from '../shared/config/load-config';
 import type { TenantConfig, TenantsFile } from '../shared/config/tenant-config.schema';
 import {
@@ -552,14 +553,19 @@ export function simulatorStartError(target: Pick<SimulatorTarget, 'module' | 'po
   );
 }
 
-/** The URLs of each vendor section that a simulator would serve (none when the section says `"simulate": false`). */
+/**
+ * The URLs of each vendor section that a simulator would serve (none when the section says
+ * `"simulate": false`). DingTalk: the extra orgs of `channels[]` too (the simulator serves
+ * each as an org of its own); the WeCom simulator serves top-level sections only.
+ */
 function vendorUrls(t: TenantConfig, vendor: SimulatorVendor): string[] {
+  if (vendor === 'dingtalk') {
+    return tenantChannels(t).flatMap((c) => (c.vendor === 'dingtalk' && c.settings.simulate !== false ? [c.settings.apiBaseUrl, c.settings.newApiBaseUrl, c.settings.loginBaseUrl] : []));
+  }
   if (t[vendor]?.simulate === false) return [];
   switch (vendor) {
     case 'netease':
       return [t.netease.apiBaseUrl, t.netease.ssoEntryUrl, t.netease.unreadUrl];
-    case 'dingtalk':
-      return t.dingtalk ? [t.dingtalk.apiBaseUrl, t.dingtalk.newApiBaseUrl, t.dingtalk.loginBaseUrl] : [];
     case 'wecom':
       return t.wecom ? [t.wecom.apiBaseUrl, t.wecom.oauthBaseUrl, t.wecom.loginBaseUrl] : [];
     case 'ekp':

@@ -12,6 +12,7 @@ import { relative } from 'node:path';
 import { ConfigError, isAppError } from '../shared/errors/app-error';
 import { startLocalStack, type LocalStack } from './stack';
 import { runFirstSyncs } from './first-sync';
+import { linkedChannels } from '../shared/config/channels';
 import { breakGlassLink } from '../cli/commands/console';
 
 async function main(): Promise<void> {
@@ -90,6 +91,13 @@ function banner(s: LocalStack, adminLink: string): string {
   row('Tenants', `${rel(s.tenantsFile)}: ${s.tenants.tenants.map((t) => t.id).join(', ')}`);
   const first = s.tenants.tenants[0]?.id;
   if (first) row('Sign in (SSO)', `npx qiye-bridge sso-link --tenant ${first} --user <source person id>  (ids: npx qiye-bridge mappings list --tenant ${first})`);
+  // Tenants whose DingTalk users are linked to source people (the EKP sandbox): the workbench sign-in.
+  for (const t of s.tenants.tenants) {
+    const dt = linkedChannels(t).find((c) => c.vendor === 'dingtalk');
+    if (!dt) continue;
+    const channel = dt.id === 'dingtalk' ? '' : `&channel=${dt.id}`;
+    row('Sign in (DingTalk)', `${s.urls.functionUrl}/sso/${t.id}?via=dingtalk${channel}  (${t.id}: pick a linked person on the DingTalk simulator's page; who is linked: npx qiye-bridge links list --tenant ${t.id})`);
+  }
   row('Data', `${rel(s.dataDir)} (secrets in ${rel(s.dataDir)}/secrets.json; values are never printed)`);
   const failed = Object.entries(s.handlerErrors);
   if (failed.length > 0) {

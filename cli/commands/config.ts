@@ -1,5 +1,5 @@
 import { loadTenantsFile } from '../../shared/config/load-config';
-import { secretKindsFor, secretName } from '../../shared/config/secrets';
+import { tenantSecretRefs } from '../../shared/config/secrets';
 import type { Command } from './command';
 
 export const configValidate: Command = {
@@ -29,7 +29,7 @@ export const tenantsList: Command = {
       ctx.out(`    API ${t.netease.apiBaseUrl}`);
       ctx.out(`    SSO ${t.netease.ssoEntryUrl}`);
       ctx.out(`    unread ${t.netease.unreadUrl}`);
-      ctx.out(`  secrets: ${secretKindsFor(t).map((k) => secretName(ctx.stage, t.id, k)).join(', ')}`);
+      ctx.out(`  secrets: ${tenantSecretRefs(ctx.stage, t).map((r) => r.name).join(', ')}`);
     }
   },
 };

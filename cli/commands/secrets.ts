@@ -8,7 +8,8 @@
  * its field names only. Stage "local" writes the local file store (the data folder is made
  * 0700); any other stage calls Secrets Manager's PutSecretValue in the current AWS account.
  */
-import { SECRET_KINDS, secretKindsFor, secretName, secretSchemas, type SecretKind } from '../../shared/config/secrets';
+import { SECRET_KINDS, secretSchemas, tenantSecretRefs, type SecretKind, type TenantSecretRef } from '../../shared/config/secrets';
+import type { TenantConfig } from '../../shared/config/tenant-config.schema';
 import { ValidationError } from '../../shared/errors/app-error';
 import { inspectKey } from '../../shared/use-cases/manage-keys';
 import { secretStoreFor } from '../context';
@@ -18,21 +19,18 @@ export const secretsSet: Command = {
   name: 'secrets set',
   summary: 'Store a tenant secret (JSON value read from standard input, never shown); any stage.',
   usage: [
-    `npx qiye-bridge secrets set --tenant <id> --kind <${SECRET_KINDS.join('|')}> [--stage <stage>] < value.json`,
+    `npx qiye-bridge secrets set --tenant <id> --kind <${SECRET_KINDS.join('|')}> [--channel <id>] [--stage <stage>] < value.json`,
     '  The value is a JSON object (fields per kind in the README, "Fill the secrets"), e.g. {"linkSecret":"..."} for oa.',
+    '  --channel: an extra DingTalk org / WeCom corp of the tenant (`channels[].id`); --kind is its vendor.',
     '  It is checked before anything is stored and replaces the whole secret. On a terminal, paste it when asked;',
     '  nothing is echoed. For the netease RSA key prefer `keys import`, which also accepts PEM.',
   ].join('\n'),
-  options: { tenant: { type: 'string' }, kind: { type: 'string' } },
+  options: { tenant: { type: 'string' }, kind: { type: 'string' }, channel: { type: 'string' } },
   async run({ values }, ctx) {
     const tenant = ctx.tenant(values.tenant as string | undefined);
     const kind = values.kind as string | undefined;
     if (!kind || !(SECRET_KINDS as readonly string[]).includes(kind)) throw new ValidationError(`--kind must be one of ${SECRET_KINDS.join(', ')}.`);
-    const needed = secretKindsFor(tenant);
-    if (!needed.includes(kind as SecretKind)) {
-      throw new ValidationError(`Tenant "${tenant.id}" has no "${kind}" section, so it has no ${kind} secret (it uses: ${needed.join(', ')}).`);
-    }
-    const name = secretName(ctx.stage, tenant.id, kind as SecretKind);
+    const { name } = pickSecret(tenantSecretRefs(ctx.stage, tenant), tenant, kind as SecretKind, values.channel as string | undefined);
     const value = parseSecretValue(kind as SecretKind, await ctx.readSecret(), tenant.id);
     if (ctx.isLocal) {
       const { ensurePrivateDir } = await import('../../local/data-dir');
@@ -43,6 +41,20 @@ export const secretsSet: Command = {
     if (!ctx.isLocal) ctx.out('Functions pick it up within a minute (their secret cache lives 60 s).');
   },
 };
+
+/**
+ * The secret `--kind` (and `--channel`) name among the tenant's secrets, or a ValidationError
+ * saying what the tenant does use. `--channel dingtalk` / `wecom` is the top-level section.
+ */
+function pickSecret(refs: TenantSecretRef[], tenant: TenantConfig, kind: SecretKind, channel: string | undefined): TenantSecretRef {
+  const ref = refs.find((r) => r.kind === kind && (channel === undefined || channel === kind ? r.channelId === undefined : r.channelId === channel));
+  if (ref) return ref;
+  const uses = refs.map((r) => (r.channelId === undefined ? r.kind : `${r.kind} --channel ${r.channelId}`)).join(', ');
+  if (channel !== undefined && channel !== kind) {
+    throw new ValidationError(`Tenant "${tenant.id}" has no ${kind} channel "${channel}" in its "channels", so it has no such secret (it uses: ${uses}).`);
+  }
+  throw new ValidationError(`Tenant "${tenant.id}" has no "${kind}" section, so it has no ${kind} secret (it uses: ${uses}).`);
+}
 
 /** The checked value; problems name fields and rules, never the value. */
 export function parseSecretValue(kind: SecretKind, text: string, tenantId: string): Record<string, unknown> {

@@ -3,6 +3,7 @@
  * contact callback to the local stack (or any deployment given --url), using the tenant's
  * callback secrets, and say whether it was acknowledged the way the vendor requires.
  */
+import { channelView, findChannel } from '../../shared/config/channels';
 import { secretName } from '../../shared/config/secrets';
 import { NotConfiguredError, ValidationError } from '../../shared/errors/app-error';
 import { readTenantSecret } from '../../shared/runtime/runtime';
@@ -29,16 +30,18 @@ export const simulateCallback: Command = {
   name: 'simulate callback',
   summary: 'Send a signed, encrypted DingTalk/WeCom contact callback to the local stack and check it is acknowledged.',
   usage: [
-    'npx qiye-bridge simulate callback --tenant <id> --event <event> (--user <id>[,<id>...] | --dept <id>[,<id>...]) [--new-user <id>] [--url <gateway URL>] [--stage <stage>]',
+    'npx qiye-bridge simulate callback --tenant <id> [--channel <id>] --event <event> (--user <id>[,<id>...] | --dept <id>[,<id>...]) [--new-user <id>] [--url <gateway URL>] [--stage <stage>]',
     '',
     `  DingTalk events: ${Object.keys(DINGTALK_SIMULATED_EVENTS).join(', ')}`,
     `  WeCom events:    ${Object.keys(WECOM_SIMULATED_EVENTS).join(', ')}`,
     '  --user / --dept  the DingTalk userid / dept_id or WeCom UserID / department Id (DingTalk takes a comma-separated list)',
     '  --new-user       WeCom update_user only: the NewUserID when the userid changed',
+    '  --channel        an extra DingTalk org / WeCom corp of the tenant (channels[].id): its own route and keys',
     '  --url            default http://127.0.0.1:$QIYE_PORT (3000), the local gateway; required for other stages',
   ].join('\n'),
   options: {
     tenant: { type: 'string' },
+    channel: { type: 'string' },
     event: { type: 'string' },
     user: { type: 'string' },
     dept: { type: 'string' },
@@ -53,7 +56,12 @@ export const simulateCallback: Command = {
     if (!vendor) {
       throw new ValidationError(`Unknown event "${event}". DingTalk: ${Object.keys(DINGTALK_SIMULATED_EVENTS).join(', ')}. WeCom: ${Object.keys(WECOM_SIMULATED_EVENTS).join(', ')}.`);
     }
-    if (!tenant[vendor]) {
+    const channelId = values.channel as string | undefined;
+    const channel = channelId === undefined ? undefined : findChannel(tenant, vendor, channelId);
+    if (channelId !== undefined && (!channel || channel.id === vendor)) {
+      throw new ValidationError(`Tenant "${tenant.id}" has no extra ${vendor} channel "${channelId}" in its "channels" (leave --channel out for its ${vendor} section).`);
+    }
+    if (!channel && !tenant[vendor]) {
       const has = callbackVendorsOf(tenant);
       throw new ValidationError(`Tenant "${tenant.id}" has no ${vendor} section, so it takes no ${vendor} callbacks${has.length ? ` (it has ${has.join(' and ')})` : ''}.`);
     }
@@ -63,10 +71,10 @@ export const simulateCallback: Command = {
     const url = ((values.url as string | undefined) ?? (ctx.isLocal ? `http://127.0.0.1:${process.env.QIYE_PORT ?? 3000}` : undefined))?.replace(/\/+$/, '');
     if (!url) throw new ValidationError('--url is required outside the local stack (the HTTP API URL of the deployed stack).');
 
-    const name = secretName(ctx.stage, tenant.id, vendor);
+    const name = secretName(ctx.stage, tenant.id, vendor, channel?.id);
     let secret;
     try {
-      secret = await readTenantSecret(await secretStoreFor(ctx), ctx.stage, tenant.id, vendor);
+      secret = await readTenantSecret(await secretStoreFor(ctx), ctx.stage, tenant.id, vendor, channel?.id);
     } catch (err) {
       if (err instanceof NotConfiguredError) throw new NotConfiguredError(`${err.message}${ctx.isLocal ? ' (npm start creates it on first start)' : ''}.`);
       throw err;
@@ -76,7 +84,7 @@ export const simulateCallback: Command = {
     }
 
     const cb = buildSimulatedCallback({
-      tenant,
+      ...(channel ? { tenant: channelView(tenant, channel), channelId: channel.id } : { tenant }),
       token: secret.callbackToken,
       aesKey: secret.callbackAesKey,
       event: event as SimulatedEvent,

@@ -14,7 +14,7 @@
 import { ArnFormat, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { CfnSecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { deploymentSecretName, secretKindsFor, secretName, type SecretKind } from '../../shared/config/secrets';
+import { deploymentSecretName, tenantSecretRefs, type SecretKind } from '../../shared/config/secrets';
 import type { TenantConfig } from '../../shared/config/tenant-config.schema';
 
 const KIND_DESCRIPTIONS: Record<SecretKind, string> = {
@@ -34,6 +34,8 @@ export interface TenantSecretsProps {
 export interface TenantSecretRef {
   tenantId: string;
   kind: SecretKind;
+  /** An extra channel's secret (`channels[].id`); absent for the tenant's own secret of `kind`. */
+  channelId?: string;
   name: string;
   resource: CfnSecret;
 }
@@ -45,18 +47,21 @@ export class TenantSecrets extends Construct {
     super(scope, id);
     const secrets: TenantSecretRef[] = [];
     for (const tenant of props.tenants) {
-      for (const kind of secretKindsFor(tenant)) {
-        const name = secretName(props.stage, tenant.id, kind);
-        const resource = new CfnSecret(this, `${tenant.id}-${kind}`, {
+      for (const ref of tenantSecretRefs(props.stage, tenant)) {
+        const { kind, channelId, name } = ref;
+        // The tenant's own secrets keep their construct ids (a changed id would replace them);
+        // `.` appears in no tenant or channel id, so a channel's id cannot collide with them.
+        const resource = new CfnSecret(this, channelId === undefined ? `${tenant.id}-${kind}` : `${tenant.id}-${kind}.${channelId}`, {
           name,
-          description: `qiye-bridge ${props.stage} / tenant ${tenant.id}: ${KIND_DESCRIPTIONS[kind]}. Created empty; set the value with the qiye-bridge CLI.`,
+          description: `qiye-bridge ${props.stage} / tenant ${tenant.id}${channelId === undefined ? '' : ` / channel ${channelId}`}: ${KIND_DESCRIPTIONS[kind]}. Created empty; set the value with the qiye-bridge CLI.`,
           tags: [
             { key: 'qiye-bridge:tenant', value: tenant.id },
             { key: 'qiye-bridge:secret-kind', value: kind },
+            ...(channelId === undefined ? [] : [{ key: 'qiye-bridge:channel', value: channelId }]),
           ],
         });
         resource.applyRemovalPolicy(RemovalPolicy.RETAIN);
-        secrets.push({ tenantId: tenant.id, kind, name, resource });
+        secrets.push({ tenantId: tenant.id, kind, ...(channelId === undefined ? {} : { channelId }), name, resource });
       }
     }
     this.secrets = secrets;
@@ -70,17 +75,18 @@ export class TenantSecrets extends Construct {
 }
 
 /**
- * The ARN of a tenant secret, from its name. Secrets Manager appends `-` and 6 random
- * characters to every secret ARN; `-??????` matches exactly those (AWS's documented way to
- * name one secret in a policy), so no other secret whose name merely starts the same way
- * matches. Composing the ARN from the name keeps the service stack free of references to
- * individual secrets: adding or removing a tenant never blocks on a cross-stack export.
+ * The ARN of a tenant secret, from its name (secretName()). Secrets Manager appends `-` and 6
+ * random characters to every secret ARN; `-??????` matches exactly those (AWS's documented
+ * way to name one secret in a policy), so no other secret whose name merely starts the same
+ * way matches (`.../dingtalk-??????` does not match an extra channel's `.../dingtalk/sub-…`).
+ * Composing the ARN from the name keeps the service stack free of references to individual
+ * secrets: adding or removing a tenant never blocks on a cross-stack export.
  */
-export function tenantSecretArn(scope: Construct, stage: string, tenantId: string, kind: SecretKind): string {
+export function tenantSecretArn(scope: Construct, name: string): string {
   return Stack.of(scope).formatArn({
     service: 'secretsmanager',
     resource: 'secret',
-    resourceName: `${secretName(stage, tenantId, kind)}-??????`,
+    resourceName: `${name}-??????`,
     arnFormat: ArnFormat.COLON_RESOURCE_NAME,
   });
 }
@@ -113,12 +119,10 @@ export class DeploymentSecret extends Construct {
   }
 }
 
-/** ARNs of the secrets of `kinds` that exist for each tenant (a tenant without DingTalk has no dingtalk secret). */
+/**
+ * ARNs of the secrets of `kinds` that exist for each tenant (a tenant without DingTalk has no
+ * dingtalk secret), its extra channels' secrets of those kinds included.
+ */
 export function tenantSecretArns(scope: Construct, stage: string, tenants: readonly TenantConfig[], kinds: readonly SecretKind[]): string[] {
-  const arns: string[] = [];
-  for (const tenant of tenants) {
-    const present = secretKindsFor(tenant);
-    for (const kind of kinds) if (present.includes(kind)) arns.push(tenantSecretArn(scope, stage, tenant.id, kind));
-  }
-  return arns;
+  return tenants.flatMap((tenant) => tenantSecretRefs(stage, tenant).filter((ref) => kinds.includes(ref.kind)).map((ref) => tenantSecretArn(scope, ref.name)));
 }

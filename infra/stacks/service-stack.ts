@@ -131,7 +131,9 @@ export class ServiceStack extends Stack {
     }
     for (const { spec } of this.httpApi.routes) {
       if (spec.fn !== 'dingtalkCallback' && spec.fn !== 'wecomCallback') continue;
-      const label = `${spec.fn}-${spec.method.toLowerCase()}`;
+      // The extra channels' routes (`.../{tenant}/{channel}`) get their own alarm; the tenant
+      // routes keep the labels (and alarm names) they always had.
+      const label = `${spec.fn}-${spec.method.toLowerCase()}${spec.path.endsWith('/{channel}') ? '-channel' : ''}`;
       this.alarms.route5xx(label, this.httpApi.api.apiId, DEFAULT_STAGE_NAME, spec.method, spec.path);
     }
   }

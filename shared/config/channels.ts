@@ -17,19 +17,26 @@ export type ChannelVendor = 'dingtalk' | 'wecom';
 type DingtalkSettings = NonNullable<TenantConfig['dingtalk']>;
 type WecomSettings = NonNullable<TenantConfig['wecom']>;
 
-export type TenantChannel =
-  | { id: string; vendor: 'dingtalk'; settings: DingtalkSettings; native: boolean }
-  | { id: string; vendor: 'wecom'; settings: WecomSettings; native: boolean };
+interface ChannelCommon {
+  id: string;
+  native: boolean;
+  /** The identity-match rules of this channel: its own `links.rules`, else the tenant's. */
+  rules: readonly string[];
+}
+
+export type TenantChannel = (ChannelCommon & { vendor: 'dingtalk'; settings: DingtalkSettings }) | (ChannelCommon & { vendor: 'wecom'; settings: WecomSettings });
 
 /** Every channel of the tenant, top-level sections first, then `channels[]` in config order. */
 export function tenantChannels(tenant: TenantConfig): TenantChannel[] {
   const out: TenantChannel[] = [];
-  if (tenant.dingtalk) out.push({ id: 'dingtalk', vendor: 'dingtalk', settings: tenant.dingtalk, native: tenant.sync.source === 'dingtalk' });
-  if (tenant.wecom) out.push({ id: 'wecom', vendor: 'wecom', settings: tenant.wecom, native: tenant.sync.source === 'wecom' });
+  const rules = tenant.links.rules;
+  if (tenant.dingtalk) out.push({ id: 'dingtalk', vendor: 'dingtalk', settings: tenant.dingtalk, native: tenant.sync.source === 'dingtalk', rules });
+  if (tenant.wecom) out.push({ id: 'wecom', vendor: 'wecom', settings: tenant.wecom, native: tenant.sync.source === 'wecom', rules });
   for (const c of tenant.channels) {
-    const { id, vendor, ...settings } = c;
-    if (vendor === 'dingtalk') out.push({ id, vendor, settings: settings as DingtalkSettings, native: false });
-    else out.push({ id, vendor, settings: settings as WecomSettings, native: false });
+    const { id, vendor, links, ...settings } = c;
+    const own = { id, native: false, rules: links?.rules ?? rules };
+    if (vendor === 'dingtalk') out.push({ ...own, vendor, settings: settings as DingtalkSettings });
+    else out.push({ ...own, vendor, settings: settings as WecomSettings });
   }
   return out;
 }
@@ -53,11 +60,11 @@ export function channelView(tenant: TenantConfig, channel: TenantChannel): Tenan
 }
 
 /**
- * The secret holding a channel's app secret: the vendor's tenant secret for the top-level
- * section (`qiye-bridge/<stage>/<tenant>/dingtalk`), `.../<vendor>/<channelId>` for an extra
- * channel (same JSON shape as the vendor's secret). Our choice; the reference is silent.
+ * The secret holding a channel's app secret (and callback token / AES key): the vendor's tenant
+ * secret for the top-level section (`qiye-bridge/<stage>/<tenant>/dingtalk`),
+ * `.../<vendor>/<channelId>` for an extra channel (same JSON shape as the vendor's secret).
+ * Named by secretName(), like every tenant secret.
  */
 export function channelSecretName(stage: string, tenantId: string, channel: Pick<TenantChannel, 'id' | 'vendor'>): string {
-  const base = secretName(stage, tenantId, channel.vendor);
-  return channel.id === channel.vendor ? base : `${base}/${channel.id}`;
+  return secretName(stage, tenantId, channel.vendor, channel.id);
 }

@@ -60,8 +60,38 @@ export type SecretValue<K extends SecretKind> = z.output<(typeof secretSchemas)[
 
 export const SECRET_PREFIX = 'qiye-bridge';
 
-export function secretName(stage: string, tenantId: string, kind: SecretKind): string {
-  return `${SECRET_PREFIX}/${stage}/${tenantId}/${kind}`;
+/**
+ * The name of a tenant secret: `qiye-bridge/<stage>/<tenant>/<kind>`, and for an extra channel
+ * (`channels[]` in the tenant config, kind = its vendor) `qiye-bridge/<stage>/<tenant>/<kind>/<channelId>`.
+ * The one place names are made: the CDK stack creates and grants these names, the functions'
+ * wiring reads them, `qiye-bridge secrets set` writes them. A channel id equal to the kind is
+ * the top-level section (shared/config/channels.ts), so it names the tenant's own secret.
+ * Our naming; Secrets Manager allows `/` in names and the reference is silent.
+ */
+export function secretName(stage: string, tenantId: string, kind: SecretKind, channelId?: string): string {
+  const base = `${SECRET_PREFIX}/${stage}/${tenantId}/${kind}`;
+  return channelId === undefined || channelId === kind ? base : `${base}/${channelId}`;
+}
+
+/** One secret a tenant needs: a kind, and for an extra channel its id. */
+export interface TenantSecretRef {
+  kind: SecretKind;
+  /** Set for an extra channel's secret (`channels[].id`); absent for the tenant's own secret of `kind`. */
+  channelId?: string;
+  /** secretName() of the above. */
+  name: string;
+}
+
+/**
+ * Every secret the tenant needs, named: one per kind its sections configure (secretKindsFor),
+ * then one per extra channel (`channels[]`, kind = the channel's vendor) in config order.
+ * Used by the CDK stack (create, grant), `secrets set`, the console and the local sandbox.
+ */
+export function tenantSecretRefs(stage: string, tenant: TenantConfig): TenantSecretRef[] {
+  return [
+    ...secretKindsFor(tenant).map((kind) => ({ kind, name: secretName(stage, tenant.id, kind) })),
+    ...tenant.channels.map((c) => ({ kind: c.vendor, channelId: c.id, name: secretName(stage, tenant.id, c.vendor, c.id) })),
+  ];
 }
 
 /**

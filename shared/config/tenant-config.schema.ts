@@ -277,26 +277,34 @@ const syncSchema = z
  * `channels` adds more, e.g. one DingTalk org per subsidiary over one mail domain. Each
  * extra channel's app secret lives in its own secret (shared/config/channels.ts).
  */
-const CHANNEL_ID = /^[a-z0-9][a-z0-9-]{0,30}[a-z0-9]$/;
+export const CHANNEL_ID = /^[a-z0-9][a-z0-9-]{0,30}[a-z0-9]$/;
 const channelIdSchema = z
   .string()
   .regex(CHANNEL_ID, 'must be 2-32 characters of a-z, 0-9 and -')
   .refine((id) => id !== 'dingtalk' && id !== 'wecom', { message: 'is reserved for the top-level dingtalk / wecom section' });
-const channelSchema = z.discriminatedUnion('vendor', [
-  dingtalkSchema.extend({ vendor: z.literal('dingtalk'), id: channelIdSchema }).strict(),
-  wecomSchema.extend({ vendor: z.literal('wecom'), id: channelIdSchema }).strict(),
-]);
-
 /**
  * How a channel user is matched to one person of the source (shared/domain/identity-match.ts):
  * an ordered rule list, first rule that finds anyone decides; two candidates = ambiguous.
  */
+const matchRulesSchema = z
+  .array(z.string().regex(/^(userid|jobNumber|mobile|email|loginName)(=(id|jobNumber|mobile|email|loginName))?$/, 'must be an attribute (jobNumber, mobile, email, loginName) or channelAttr=sourceAttr such as userid=loginName'))
+  .min(1);
+
+/**
+ * An extra channel may match by its own rules (`links.rules`), e.g. a subsidiary's DingTalk org
+ * that numbers its staff its own way, whose job numbers would otherwise meet other people's
+ * in the source. Without it the tenant's `links.rules` apply.
+ */
+const channelLinksSchema = z.object({ rules: matchRulesSchema }).strict();
+const channelSchema = z.discriminatedUnion('vendor', [
+  dingtalkSchema.extend({ vendor: z.literal('dingtalk'), id: channelIdSchema, links: channelLinksSchema.optional() }).strict(),
+  wecomSchema.extend({ vendor: z.literal('wecom'), id: channelIdSchema, links: channelLinksSchema.optional() }).strict(),
+]);
+
 const linksSchema = z
   .object({
-    rules: z
-      .array(z.string().regex(/^(userid|jobNumber|mobile|email|loginName)(=(id|jobNumber|mobile|email|loginName))?$/, 'must be an attribute (jobNumber, mobile, email, loginName) or channelAttr=sourceAttr such as userid=loginName'))
-      .min(1)
-      .default(['jobNumber', 'mobile', 'email']),
+    /** Every channel's rules, unless the channel has its own (`channels[].links.rules`). */
+    rules: matchRulesSchema.default(['jobNumber', 'mobile', 'email']),
     /** Whom an unlinked person should ask (shown on the refusal page), e.g. "IT 服务台 ext. 8000". */
     helpContact: z.string().min(1).max(200).optional(),
   })

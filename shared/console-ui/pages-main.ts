@@ -37,7 +37,7 @@ export function errorPage(ctx: PageContext, status: number, message: string, cod
 }
 
 function secretsCell(ctx: PageContext, o: TenantOverview): Html {
-  return html`${o.secrets.map((s) => html`<span class="badge s-${s.state}" title="${s.name}">${s.kind}: ${t(ctx.lang, `secret.${s.state}` as MessageKey)}</span> `)}`;
+  return html`${o.secrets.map((s) => html`<span class="badge s-${s.state}" title="${s.name}">${s.channelId === undefined ? s.kind : `${s.kind}/${s.channelId}`}: ${t(ctx.lang, `secret.${s.state}` as MessageKey)}</span> `)}`;
 }
 
 /** This month's calls per vendor: metered / free, the projection to the month's end, quota, percent and state. */

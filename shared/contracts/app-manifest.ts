@@ -180,7 +180,8 @@ export const FUNCTIONS: Record<FunctionName, FunctionSpec> = {
     memoryMb: 512,
     timeoutSeconds: 29,
     table: 'readwrite',
-    secrets: ['netease'],
+    // ekp, dingtalk, wecom: `links pull` reads the source's people and each channel's directory.
+    secrets: ['netease', 'ekp', 'dingtalk', 'wecom'],
     writesSecrets: ['netease'],
     // plan: on-demand runs are planned by the sync planner, not in this 29 s function.
     // callback: the follow-up of a run it ends (reject, import) for waiting contact events.
@@ -227,7 +228,8 @@ export const FUNCTIONS: Record<FunctionName, FunctionSpec> = {
     memoryMb: 512,
     timeoutSeconds: 30,
     table: 'readwrite',
-    secrets: ['netease', 'dingtalk', 'wecom'],
+    // ekp: a linked channel's events re-link people against the source's people (an EKP read).
+    secrets: ['netease', 'ekp', 'dingtalk', 'wecom'],
     // callback: drains of its own backlog (a run that left objects for the next one).
     sendsTo: ['sync', 'callback'],
     consumes: { queue: 'callback', batchSize: 10, maxBatchingWindowSeconds: 0, maxConcurrency: 5 },
@@ -269,9 +271,14 @@ export const ROUTES: readonly RouteSpec[] = [
   { method: 'GET', path: '/sso/{tenant}', fn: 'sso', auth: 'none' },
   { method: 'GET', path: '/unread/{tenant}', fn: 'unread', auth: 'none' },
   { method: 'GET', path: '/unread/{tenant}/widget', fn: 'unread', auth: 'none' },
+  // Without {channel}: the tenant's top-level dingtalk / wecom app. With it: an extra channel
+  // (`channels[].id`), one URL per DingTalk org / WeCom corp, each verified with its own keys.
   { method: 'POST', path: '/callbacks/dingtalk/{tenant}', fn: 'dingtalkCallback', auth: 'none' },
+  { method: 'POST', path: '/callbacks/dingtalk/{tenant}/{channel}', fn: 'dingtalkCallback', auth: 'none' },
   { method: 'GET', path: '/callbacks/wecom/{tenant}', fn: 'wecomCallback', auth: 'none' },
   { method: 'POST', path: '/callbacks/wecom/{tenant}', fn: 'wecomCallback', auth: 'none' },
+  { method: 'GET', path: '/callbacks/wecom/{tenant}/{channel}', fn: 'wecomCallback', auth: 'none' },
+  { method: 'POST', path: '/callbacks/wecom/{tenant}/{channel}', fn: 'wecomCallback', auth: 'none' },
   { method: 'ANY', path: '/admin/{proxy+}', fn: 'admin', auth: 'iam' },
   // The console authenticates people itself (tenant identity or break-glass link): browsers cannot sign IAM requests.
   { method: 'ANY', path: '/console', fn: 'console', auth: 'none' },

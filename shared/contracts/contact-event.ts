@@ -8,7 +8,7 @@
  * and applies the current state, so the message says *what to look at*, not what changed.
  */
 import { z } from 'zod';
-import { TENANT_ID } from '../config/tenant-config.schema';
+import { CHANNEL_ID, TENANT_ID } from '../config/tenant-config.schema';
 
 export const CONTACT_EVENT_VENDORS = ['dingtalk', 'wecom'] as const;
 export type ContactEventVendor = (typeof CONTACT_EVENT_VENDORS)[number];
@@ -52,6 +52,12 @@ export const contactEventMessageSchema = z
     tenantId: z.string().regex(TENANT_ID),
     vendor: z.enum(CONTACT_EVENT_VENDORS),
     /**
+     * The extra channel (`channels[].id`, shared/config/channels.ts) whose callback URL
+     * received the event; absent for the tenant's top-level `dingtalk` / `wecom` app. Optional,
+     * so messages queued before it existed still parse (same v: 1).
+     */
+    channelId: z.string().regex(CHANNEL_ID).optional(),
+    /**
      * The event identity used for deduplication: the vendor's event id where it has one
      * (DingTalk `eventId`), else `sha256:<hex>` of the event's content. A large event split
      * over several messages gets `#<n>` suffixes after the first.
@@ -84,7 +90,7 @@ export interface ContactEvent {
  * of {@link MAX_CHANGES_PER_MESSAGE}. Each message is validated, so a bad id fails here, at the
  * producer, rather than in the worker.
  */
-export function toContactEventMessages(event: ContactEvent, ctx: { tenantId: string; receivedAt: number }): ContactEventMessage[] {
+export function toContactEventMessages(event: ContactEvent, ctx: { tenantId: string; channelId?: string | undefined; receivedAt: number }): ContactEventMessage[] {
   const out: ContactEventMessage[] = [];
   for (let i = 0; i < event.changes.length; i += MAX_CHANGES_PER_MESSAGE) {
     const n = i / MAX_CHANGES_PER_MESSAGE;
@@ -93,6 +99,7 @@ export function toContactEventMessages(event: ContactEvent, ctx: { tenantId: str
         v: 1,
         tenantId: ctx.tenantId,
         vendor: event.vendor,
+        ...(ctx.channelId === undefined ? {} : { channelId: ctx.channelId }),
         eventId: n === 0 ? event.eventId : `${event.eventId}#${n}`,
         eventType: event.eventType,
         receivedAt: ctx.receivedAt,

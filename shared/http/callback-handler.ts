@@ -18,6 +18,7 @@ export function makeCallbackHandler(vendor: ContactEventVendor) {
       async (event) => {
         const reply = await acceptCallback(deps, verifier, {
           tenantId: event.pathParameters?.tenant,
+          channelId: event.pathParameters?.channel,
           method: event.requestContext.http.method,
           // Raw, not queryStringParameters: a `+` (WeCom's echostr) must stay a `+` (wecom.md §1).
           rawQuery: event.rawQueryString,

@@ -41,10 +41,11 @@ export interface Runtime {
   /** The tenant's config, or undefined when it is not declared. */
   tenant(id: string): TenantConfig | undefined;
   /**
-   * The tenant's secret of this kind, validated against its schema.
+   * The tenant's secret of this kind (with `channelId`: that extra channel's secret of this
+   * vendor kind), validated against its schema.
    * @throws NotConfiguredError naming the secret and the missing/invalid fields (never values).
    */
-  tenantSecret<K extends SecretKind>(tenantId: string, kind: K): Promise<SecretValue<K>>;
+  tenantSecret<K extends SecretKind>(tenantId: string, kind: K, channelId?: string): Promise<SecretValue<K>>;
 }
 
 interface Core {
@@ -80,7 +81,7 @@ export function getRuntime(functionName: string = process.env.AWS_LAMBDA_FUNCTIO
     secrets: c.secrets,
     clock: systemClock,
     tenant: (id) => findTenant(c.tenants, id),
-    tenantSecret: (tenantId, kind) => readTenantSecret(c.secrets, stage, tenantId, kind),
+    tenantSecret: (tenantId, kind, channelId) => readTenantSecret(c.secrets, stage, tenantId, kind, channelId),
   };
   runtimes.set(functionName, runtime);
   return runtime;
@@ -112,8 +113,8 @@ function buildCore(processEnv: NodeJS.ProcessEnv): Core {
  *   its JSON does not match `secretSchemas[kind]`; the message names the secret and the
  *   fields at fault, never a value.
  */
-export async function readTenantSecret<K extends SecretKind>(store: SecretStore, stage: string, tenantId: string, kind: K): Promise<SecretValue<K>> {
-  const name = secretName(stage, tenantId, kind);
+export async function readTenantSecret<K extends SecretKind>(store: SecretStore, stage: string, tenantId: string, kind: K, channelId?: string): Promise<SecretValue<K>> {
+  const name = secretName(stage, tenantId, kind, channelId);
   const value = await store.getJson(name);
   if (value === undefined) {
     throw new NotConfiguredError(`Secret "${name}" is not set (tenant "${tenantId}", ${kind})`, {

@@ -27,6 +27,7 @@ import type { Context } from 'aws-lambda';
 import type { FunctionName } from '../contracts/app-manifest';
 import type { ContactEventVendor } from '../contracts/contact-event';
 import type { NotifyChannel } from '../contracts/notify-job';
+import { findChannel } from '../config/channels';
 import type { TenantConfig, TenantsFile } from '../config/tenant-config.schema';
 import { ConfigError, NotConfiguredError } from '../errors/app-error';
 import type { Logger } from '../logging/logger';
@@ -176,7 +177,7 @@ function buildWiring(rt: Runtime, functionName: FunctionName): Wiring {
     }),
     acceptCallbackDeps: () => ({
       tenant: (id) => rt.tenant(id),
-      callbackSecret: (t, vendor) => rt.tenantSecret(t.id, vendor),
+      callbackSecret: (t, channel) => rt.tenantSecret(t.id, channel.vendor, channel.id),
       once: stores.once,
       jobs: rt.jobs,
       clock: rt.clock,
@@ -239,7 +240,8 @@ function notificationSsoBaseUrl(rt: Runtime): string {
 export function secretChannelCheck(rt: Pick<Runtime, 'tenantSecret'>) {
   return async (tenant: TenantConfig, channel: NotifyChannel): Promise<{ ok: true } | { ok: false; reason: string }> => {
     try {
-      const secret = await rt.tenantSecret(tenant.id, channel);
+      // The first channel of that vendor: the top-level section, else the first extra one.
+      const secret = await rt.tenantSecret(tenant.id, channel, findChannel(tenant, channel)?.id);
       if (!secret.appSecret) return { ok: false, reason: `the tenant's ${channel} secret has no appSecret (the self-built app's secret sends app messages)` };
       return { ok: true };
     } catch (err) {

@@ -38,7 +38,7 @@ beforeAll(() => {
 const fnOf = (t: Synthesized, spec: FunctionSpec) => functionByName(t.service, functionName('test', spec));
 
 /** The secret ARN pattern a policy must name for a tenant's secret of one kind. */
-const secretArn = (tenant: string, kind: string) => `arn:\${AWS::Partition}:secretsmanager:\${AWS::Region}:\${AWS::AccountId}:secret:${secretName('test', tenant, kind as never)}-??????`;
+const secretArn = (tenant: string, kind: string, channelId?: string) => `arn:\${AWS::Partition}:secretsmanager:\${AWS::Region}:\${AWS::AccountId}:secret:${secretName('test', tenant, kind as never, channelId)}-??????`;
 
 describe('stateful stack: table', () => {
   it('is the single table of table-definition.ts: keys, attribute types and GSIs match the local store', () => {
@@ -115,15 +115,18 @@ describe('stateful stack: queues', () => {
 });
 
 describe('stateful stack: tenant secrets', () => {
-  it('creates one secret per tenant and kind the tenant configures, named by secretName()', () => {
+  it('creates one secret per tenant and kind the tenant configures, and one per extra channel, named by secretName()', () => {
     const names = Object.values(resources(s.stateful, 'AWS::SecretsManager::Secret')).map((r) => r.Properties!.Name);
-    const expected = [...s.tenants.config.tenants.flatMap((t) => secretKindsFor(t).map((k) => secretName('test', t.id, k))), deploymentSecretName('test')];
+    const expected = [...s.tenants.config.tenants.flatMap((t) => [...secretKindsFor(t).map((k) => secretName('test', t.id, k)), ...t.channels.map((c) => secretName('test', t.id, c.vendor, c.id))]), deploymentSecretName('test')];
     expect(names.sort()).toEqual(expected.sort());
     // The EKP-only tenant has no DingTalk/WeCom secrets; the other has no EKP secret.
     expect(names).toContain('qiye-bridge/test/acme/ekp');
     expect(names).not.toContain('qiye-bridge/test/acme/dingtalk');
     expect(names).toContain('qiye-bridge/test/globex-cn/wecom');
     expect(names).not.toContain('qiye-bridge/test/globex-cn/ekp');
+    // globex-cn's second DingTalk org and second WeCom corp (channels[]) have their own.
+    expect(names).toContain('qiye-bridge/test/globex-cn/dingtalk/globex-hk');
+    expect(names).toContain('qiye-bridge/test/globex-cn/wecom/globex-labs');
   });
 
   it('creates them empty and retained: no value, generated or literal, anywhere in either template', () => {
@@ -441,12 +444,26 @@ describe('service stack: least privilege', () => {
   it('each role reads exactly the secrets of its spec kinds, for the tenants that have them', () => {
     for (const spec of SPECS) {
       const { roleId } = fnOf(s, spec);
-      const tenantArns = s.tenants.config.tenants.flatMap((t) => spec.secrets.filter((k) => secretKindsFor(t).includes(k)).map((k) => secretArn(t.id, k)));
+      const tenantArns = s.tenants.config.tenants.flatMap((t) => [
+        ...spec.secrets.filter((k) => secretKindsFor(t).includes(k)).map((k) => secretArn(t.id, k)),
+        ...t.channels.filter((c) => spec.secrets.includes(c.vendor)).map((c) => secretArn(t.id, c.vendor, c.id)),
+      ]);
       const deploymentArn = `arn:\${AWS::Partition}:secretsmanager:\${AWS::Region}:\${AWS::AccountId}:secret:${deploymentSecretName('test')}-??????`;
       const expected = [...tenantArns, ...(spec.readsDeploymentSecret ? [deploymentArn] : [])].sort();
       expect(allowedResources(s.service, roleId, 'secretsmanager:GetSecretValue'), spec.name).toEqual(expected);
       expect(allowedResources(s.service, roleId, 'secretsmanager:DescribeSecret'), spec.name).toEqual(expected);
     }
+  });
+
+  it('an extra channel\'s secret is read by the functions that use its vendor, and by no other', () => {
+    const hk = secretArn('globex-cn', 'dingtalk', 'globex-hk');
+    const labs = secretArn('globex-cn', 'wecom', 'globex-labs');
+    const reads = (spec: FunctionSpec) => allowedResources(s.service, fnOf(s, spec).roleId, 'secretsmanager:GetSecretValue');
+    for (const spec of [FUNCTIONS.dingtalkCallback, FUNCTIONS.sso, FUNCTIONS.callbackWorker, FUNCTIONS.notifyWorker, FUNCTIONS.admin]) expect(reads(spec), spec.name).toContain(hk);
+    expect(reads(FUNCTIONS.wecomCallback)).toContain(labs);
+    expect(reads(FUNCTIONS.wecomCallback)).not.toContain(hk);
+    expect(reads(FUNCTIONS.dingtalkCallback)).not.toContain(labs);
+    for (const spec of [FUNCTIONS.unread, FUNCTIONS.syncWorker]) expect(reads(spec).filter((r) => r.includes('/globex-cn/dingtalk') || r.includes('/globex-cn/wecom')), spec.name).toEqual([]);
   });
 
   it('the callback functions cannot read the NetEase private key or any other tenant secret kind', () => {

@@ -277,7 +277,7 @@ describe('tenants and configuration', () => {
     const h = createHarness();
     const req = makeValidCallback({ vendor: 'dingtalk', tenant: h.tenants.dingtalk, now: NOW });
     const bodies = new Set<string>();
-    for (const id of ['nosuch', 'sandbox-dingtalk-x', 'SANDBOX-DINGTALK', 'sandbox', 'sandbox-wecom', '..', 'x'.repeat(80)]) {
+    for (const id of ['nosuch', 'sandbox-dingtalk-x', 'SANDBOX-DINGTALK', 'sandbox-wecom', '..', 'x'.repeat(80)]) {
       const res = await h.send('dingtalk', req, { tenantId: id });
       expect(res.status, id).toBe(404);
       const body = JSON.parse(res.body) as Record<string, string>;

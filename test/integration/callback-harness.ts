@@ -80,7 +80,8 @@ export function createHarness() {
   });
   const deps = {
     tenant: (id: string) => config.tenants.find((t) => t.id === id),
-    callbackSecret: async (t: { id: string }, vendor: CallbackVendor) => secrets.get(`${t.id}/${vendor}`) ?? {},
+    // `<tenant>/<vendor>` for the top-level app, `<tenant>/<vendor>/<channel>` for an extra channel.
+    callbackSecret: async (t: { id: string }, c: { id: string; vendor: CallbackVendor }) => secrets.get(c.id === c.vendor ? `${t.id}/${c.vendor}` : `${t.id}/${c.vendor}/${c.id}`) ?? {},
     once,
     jobs: queue,
     clock,
@@ -88,9 +89,9 @@ export function createHarness() {
   };
   const handlers = { dingtalk: makeDingtalkHandler(deps), wecom: makeWecomHandler(deps) };
 
-  /** Sends `req` to the vendor's route for `tenantId` (default: that vendor's sandbox tenant). */
-  async function send(vendor: CallbackVendor, req: CallbackRequest, opts: { tenantId?: string; base64?: boolean } = {}): Promise<HttpAnswer> {
-    const event = toEvent(vendor, req, opts.tenantId ?? TENANT_IDS[vendor], opts.base64 ?? false);
+  /** Sends `req` to the vendor's route for `tenantId` (default: that vendor's sandbox tenant), or to an extra channel's route. */
+  async function send(vendor: CallbackVendor, req: CallbackRequest, opts: { tenantId?: string; channelId?: string; base64?: boolean } = {}): Promise<HttpAnswer> {
+    const event = toEvent(vendor, req, opts.tenantId ?? TENANT_IDS[vendor], opts.base64 ?? false, opts.channelId);
     const result = (await handlers[vendor](event, makeContext({ name: `${vendor}Callback`, timeoutSeconds: 5, memoryMb: 256, stage: 'test' }, Date.now() + 5000))) as {
       statusCode: number;
       headers?: Record<string, string>;
@@ -103,8 +104,8 @@ export function createHarness() {
 }
 
 /** The payload-2.0 event the gateway would build (base64 body when `base64`, as for non-text content types). */
-export function toEvent(vendor: CallbackVendor, req: CallbackRequest, tenantId: string, base64: boolean): APIGatewayProxyEventV2 {
-  const path = `/callbacks/${vendor}/${encodeURIComponent(tenantId)}`;
+export function toEvent(vendor: CallbackVendor, req: CallbackRequest, tenantId: string, base64: boolean, channelId?: string): APIGatewayProxyEventV2 {
+  const path = `/callbacks/${vendor}/${encodeURIComponent(tenantId)}${channelId === undefined ? '' : `/${encodeURIComponent(channelId)}`}`;
   const match = matchRoute(ROUTES, req.method, path);
   if (!match) throw new Error(`no route for ${req.method} ${path}`);
   return buildHttpApiEvent(

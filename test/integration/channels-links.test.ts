@@ -116,9 +116,10 @@ beforeAll(async () => {
   const pair = generateKeyPairSync(1024);
   signer = new Signer(pair.privateKeyHex);
   netease = await startNeteaseSimulator({ port: 0, keys: [{ domain: 'eco.example.com', product: 'p1', publicKeyHex: pair.publicKeyHex }] });
-  // The simulators need the apps (appKey / corpId) only; the second org is its own simulated org.
-  const apps = parseTenantsConfig({ tenants: [baseConfig({ dt: 'http://x.test', wc: 'http://x.test', ne: 'http://x.test' }), { id: 'ecosub', netease: { domain: 'sub.example.com', product: 'p2', region: 'hz' }, dingtalk: { corpId: 'dingsub', appKey: 'subkey', agentId: '33' } }] }, 'test').tenants;
-  dt = await startDingtalkSimulator({ port: 0, tenants: apps, people: 20, credentials: { eco: { appSecret: 'dt-main-secret' }, ecosub: { appSecret: 'dt-sub-secret' } } });
+  // The simulators need the apps (appKey / corpId) only; the simulator serves the second org
+  // (the extra channel `sub`) as an org of its own, `eco/sub`.
+  const apps = parseTenantsConfig({ tenants: [baseConfig({ dt: 'http://x.test', wc: 'http://x.test', ne: 'http://x.test' })] }, 'test').tenants;
+  dt = await startDingtalkSimulator({ port: 0, tenants: apps, people: 20, credentials: { eco: { appSecret: 'dt-main-secret' }, 'eco/sub': { appSecret: 'dt-sub-secret' } } });
   wc = await startWecomSimulator({ port: 0, tenants: [apps[0]!], people: 6, credentials: { eco: { appSecret: 'wc-app-secret', contactSecret: 'wc-contact-secret' } } });
   tenant = parseTenantsConfig({ tenants: [baseConfig({ dt: dt.url, wc: wc.url, ne: netease.url })] }, 'test').tenants[0]!;
   clients = createTenantClients({ secrets, stage: 'local' });
@@ -128,7 +129,7 @@ beforeAll(async () => {
   // EKP's people: most DingTalk users by job number, some by mobile, two unmatched (15, 16),
   // one ambiguous (17: two EKP people share the mobile), the rest (18, 19) absent from EKP.
   const main = dt.state('eco').users;
-  const sub = dt.state('ecosub').users;
+  const sub = dt.state('eco/sub').users;
   const wcUsers = wc.state('eco').users;
   ekpPeople = [];
   main.slice(0, 15).forEach((u, i) => {
@@ -138,7 +139,7 @@ beforeAll(async () => {
   ekpPeople.push({ id: 'fdB', displayName: 'B', departmentIds: [], status: 'active', mobile: main[17]!.mobile });
   // The subsidiary numbers its staff its own way (both simulated orgs would start at DT1001).
   for (const [i, u] of sub.entries()) {
-    const r = await fetch(`${dt.url}/__sim/users`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ tenant: 'ecosub', userid: u.userid, job_number: `SUB${i}` }) });
+    const r = await fetch(`${dt.url}/__sim/users`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ tenant: 'eco/sub', userid: u.userid, job_number: `SUB${i}` }) });
     expect(r.status).toBeLessThan(300);
   }
   sub.slice(0, 5).forEach((u, i) => ekpPeople.push({ id: `fs${i}`, displayName: u.name, departmentIds: [], status: 'active', jobNumber: `SUB${i}` }));
@@ -190,7 +191,7 @@ describe('sign-in through the links', () => {
   it('signs in a user of the second DingTalk org with that org\'s app, and a WeCom user', async () => {
     const first = await call('http://bridge.test/sso/eco?via=dingtalk&channel=sub');
     expect(new URL(first.headers!.location as string).searchParams.get('client_id')).toBe('subkey');
-    expect(accountOf(await signInVia('via=dingtalk&channel=sub', dt.state('ecosub').users[2]!.userid))).toBe('m.fs2');
+    expect(accountOf(await signInVia('via=dingtalk&channel=sub', dt.state('eco/sub').users[2]!.userid))).toBe('m.fs2');
     expect(accountOf(await signInVia('via=wecom', wc.state('eco').users[1]!.userid))).toBe('m.fd1');
   });
 
@@ -220,13 +221,13 @@ describe('notices through the links', () => {
     const sub = bodies.filter((j) => j.channelId === 'sub').flatMap((j) => j.people);
     expect(main).toHaveLength(15);
     expect(main).toContainEqual({ userId: dt.state('eco').users[0]!.userid, account: 'm.fd0' });
-    expect(sub).toContainEqual({ userId: dt.state('ecosub').users[2]!.userid, account: 'm.fs2' });
+    expect(sub).toContainEqual({ userId: dt.state('eco/sub').users[2]!.userid, account: 'm.fs2' });
     // Nobody unmatched or ambiguous is notified.
     expect(main.map((p) => p.userId)).not.toContain(dt.state('eco').users[17]!.userid);
     // Delivery: the sub org's app sends to its own user over the wire.
     const sender = await clients.noticeSender(tenant, 'dingtalk', 'sub');
     await sender.send(sub[0]!.userId, { kind: 'mail', subject: 'Quarterly report', from: 'boss@eco.example.com', sentAtText: '09:30', url: 'http://bridge.test/sso/eco?via=dingtalk&channel=sub' });
-    expect(dt.messages('ecosub').at(-1)!.delivered).toEqual([sub[0]!.userId]);
+    expect(dt.messages('eco/sub').at(-1)!.delivered).toEqual([sub[0]!.userId]);
   });
 });
 

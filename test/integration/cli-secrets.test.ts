@@ -89,7 +89,8 @@ describe('secrets set refusals (in process)', () => {
       [['--kind', 'oa'], '{"linkSecret": "abcdefghijklmnopq-secret"', /not valid JSON/],
       [['--kind', 'oa'], JSON.stringify({ linkSecret: 'abcdefghijklmnopq-secret', extra: 1 }), /extra/],
       [['--kind', 'oa'], '', /No value/],
-      [['--kind', 'dingtalk'], JSON.stringify({ appSecret: 'x' }), /no "dingtalk" section/],
+      // The EKP sandbox has a DingTalk channel (issue 11), but no WeCom.
+      [['--kind', 'wecom'], JSON.stringify({ appSecret: 'x' }), /no "wecom" section/],
       [['--kind', 'vault'], '{}', /--kind must be one of/],
       [['--kind', 'netease'], JSON.stringify({ privateKeyHex: 'ab'.repeat(64) }), /not a valid RSA private key|not an RSA private key/],
       [['--kind', 'ekp'], JSON.stringify({}), /password.*apiKey/],
@@ -147,6 +148,25 @@ describe('secrets set on a deployed stage (Secrets Manager PutSecretValue, over 
     expect(JSON.parse(calls[0]!.input.SecretString!)).toEqual(value);
     expect(r.out).toContain('qiye-bridge/prod/globex-cn/dingtalk');
     for (const v of Object.values(value)) expect(r.out).not.toContain(v);
+  });
+
+  it('stores an extra channel\'s secret (--channel) under its own name, and refuses a channel of another vendor or none', async () => {
+    const value = { appSecret: 'hk-app-secret-value', callbackToken: 'hk-token', callbackAesKey: 'b'.repeat(43) };
+    const r = await cli(['secrets', 'set', '--tenant', 'globex-cn', '--kind', 'dingtalk', '--channel', 'globex-hk', '--stage', 'prod'], JSON.stringify(value));
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(calls.map((c) => c.input.SecretId)).toEqual(['qiye-bridge/prod/globex-cn/dingtalk/globex-hk']);
+    expect(JSON.parse(calls[0]!.input.SecretString!)).toEqual(value);
+    for (const v of Object.values(value)) expect(r.out).not.toContain(v);
+    calls.length = 0;
+    // globex-hk is a DingTalk org: no WeCom secret; no such channel at all.
+    const wrongVendor = await cli(['secrets', 'set', '--tenant', 'globex-cn', '--kind', 'wecom', '--channel', 'globex-hk', '--stage', 'prod'], JSON.stringify({ appSecret: 'x' }));
+    expect(wrongVendor.code).toBe(1);
+    expect(wrongVendor.err).toMatch(/no wecom channel "globex-hk".*dingtalk --channel globex-hk/);
+    const unknown = await cli(['secrets', 'set', '--tenant', 'globex-cn', '--kind', 'dingtalk', '--channel', 'nope', '--stage', 'prod'], JSON.stringify(value));
+    expect(unknown.code).toBe(1);
+    expect(unknown.err).toMatch(/no dingtalk channel "nope"/);
+    expect(calls).toEqual([]);
   });
 
   it('calls nothing when the value is invalid', async () => {

@@ -85,7 +85,11 @@ describe('the first start of the local stack', () => {
       expect(lines.filter((l) => new RegExp(`^  ${r.tenantId} +success in \\d+\\.\\d s: fetched \\d+; created \\d+,.* \\(run ${r.run!.runId}\\)$`).test(l)), r.tenantId).toHaveLength(1);
     }
     expect(lines[0]).toBe('Initial full sync of "sandbox" (ekp), "sandbox-dingtalk" (dingtalk), "sandbox-wecom" (wecom) -> NetEase simulator...');
-    expect(lines.at(-1)).toMatch(/^ {2}sign in as \S+@sandbox\.example\.com: npx qiye-bridge sso-link --tenant sandbox --user \S+$/);
+    const signIn = lines.findIndex((l) => /^ {2}sign in as \S+@sandbox\.example\.com: npx qiye-bridge sso-link --tenant sandbox --user \S+$/.test(l));
+    expect(signIn).toBeGreaterThan(0);
+    // Then the EKP sandbox's DingTalk channel: its first links pull and how to use it.
+    expect(lines[signIn + 1]).toMatch(/^ {2}links \(sandbox\) dingtalk: 34 users: 30 linked, 3 unmatched, 1 ambiguous /);
+    expect(reports[0]!.links?.example).toBeDefined();
 
     // The README's next step: a DingTalk hire, announced by a signed callback, gets a mailbox.
     const dingtalk = sims.find((s) => s.vendor === 'dingtalk')!;

@@ -7,7 +7,7 @@
  * Sync routes (runs, approvals, mappings, explain, watermarks) are added by sync.routes.ts,
  * the vendor API usage route (GET /admin/tenants/:tenant/usage) by usage.routes.ts, through `extend`.
  */
-import { secretKindsFor, secretName } from '../../../shared/config/secrets';
+import { tenantSecretRefs } from '../../../shared/config/secrets';
 import { findTenant } from '../../../shared/config/load-config';
 import type { TenantsFile } from '../../../shared/config/tenant-config.schema';
 import { NotFoundError } from '../../../shared/errors/app-error';
@@ -47,7 +47,7 @@ export function makeRouter(deps: Deps): Router {
           netease: { domain: t.netease.domain, product: t.netease.product, region: t.netease.region, apiBaseUrl: t.netease.apiBaseUrl, ssoEntryUrl: t.netease.ssoEntryUrl },
           sources: (['ekp', 'dingtalk', 'wecom'] as const).filter((k) => t[k]),
           syncSource: t.sync.source,
-          secrets: secretKindsFor(t).map((k) => secretName(deps.stage, t.id, k)),
+          secrets: tenantSecretRefs(deps.stage, t).map((r) => r.name),
         })),
       }),
     )

@@ -6,6 +6,8 @@
  * email local parts, so nothing downstream can confuse the two.
  */
 import type { TenantConfig } from '../../../shared/config/tenant-config.schema';
+import type { Person } from '../../../shared/domain/directory';
+import { hasLinkedDingtalk, seedEkpOrg, type EkpSeedTenant } from '../ekp/ekp-sim.seed';
 import { hashSeed, pickUniqueName, seededDraws, type NamePart } from '../sim-random';
 
 export interface SimDtDepartment {
@@ -64,10 +66,20 @@ const DEPARTMENTS: ReadonlyArray<[string, number]> = [
 ];
 const TITLES = ['工程师', '高级工程师', '产品经理', '设计师', '销售经理', '会计', '市场专员', '助理', '总监'];
 
-/** Build the seeded org of `tenant` (same tenant id → same org). */
-export function seedDingtalkOrg(tenant: Pick<TenantConfig, 'id' | 'displayName'> & { netease: { domain: string } }, people = 36, extraDepartments = 0): SeededOrg {
-  const { rnd, pick, digits } = seededDraws(hashSeed(`dingtalk:${tenant.id}`));
+type SeedTenant = Pick<TenantConfig, 'id' | 'displayName'> & EkpSeedTenant;
 
+/**
+ * Build the seeded org of `tenant` (same tenant id → same org). A tenant whose directory is
+ * EKP gets an org derived from the EKP simulator's people (seedOverlappingOrg).
+ */
+export function seedDingtalkOrg(tenant: SeedTenant, people = 36, extraDepartments = 0): SeededOrg {
+  const draws = seededDraws(hashSeed(`dingtalk:${tenant.id}`));
+  const departments = seedDepartments(tenant, draws.rnd, extraDepartments);
+  if (hasLinkedDingtalk(tenant)) return { departments, users: seedOverlappingUsers(tenant, departments, draws, people) };
+  return { departments, users: seedOwnUsers(tenant, departments, draws, people) };
+}
+
+function seedDepartments(tenant: SeedTenant, rnd: () => number, extraDepartments: number): SimDtDepartment[] {
   const rootName = tenant.displayName?.replace(/\s*\(.*\)\s*$/, '') || `${tenant.id} 有限公司`;
   const departments: SimDtDepartment[] = [{ dept_id: 1, name: rootName, order: 0 }];
   // DingTalk department ids are large integers (e.g. 432825033).
@@ -81,6 +93,66 @@ export function seedDingtalkOrg(tenant: Pick<TenantConfig, 'id' | 'displayName'>
     const parent = (departments[1 + Math.floor(i / 10)] as SimDtDepartment).dept_id;
     departments.push({ dept_id: base + (DEPARTMENTS.length + i) * 1013, name: `项目组${i + 1}`, parent_id: parent, order: DEPARTMENTS.length + i + 1 });
   }
+  return departments;
+}
+
+/** Share of the derived org (module doc of seedOverlappingUsers). */
+export const OVERLAP = { byJobNumber: 24, byMobile: 6, unmatched: 3, ambiguous: 1 } as const;
+
+/**
+ * A DingTalk org whose people overlap the tenant's EKP org (the identity links' sandbox):
+ * `OVERLAP.byJobNumber` users carry an EKP person's job number (their DingTalk mobile is
+ * their own), `OVERLAP.byMobile` carry DingTalk's own job number but an EKP person's mobile,
+ * `OVERLAP.unmatched` are not in EKP (contractors: own job number and mobile, no org e-mail),
+ * and one has the mobile two EKP people share (ekp-sim.seed.ts), so it is ambiguous. Linked
+ * users carry their EKP address as org_email. `people` caps the total.
+ */
+function seedOverlappingUsers(tenant: SeedTenant, departments: SimDtDepartment[], draws: ReturnType<typeof seededDraws>, people: number): SimDtUser[] {
+  const { rnd, pick, digits } = draws;
+  const ekp = seedEkpOrg(tenant).people;
+  const mobileCount = new Map<string, number>();
+  for (const p of ekp) if (p.mobile) mobileCount.set(p.mobile, (mobileCount.get(p.mobile) ?? 0) + 1);
+  const shared = ekp.find((p) => p.mobile && mobileCount.get(p.mobile)! > 1);
+  const candidates = ekp.filter((p) => p.status === 'active' && p.jobNumber && p.mobile && mobileCount.get(p.mobile) === 1);
+  const ekpMobiles = new Set(mobileCount.keys());
+  const ownMobile = () => {
+    for (;;) {
+      const m = `13${digits(9)}`;
+      if (!ekpMobiles.has(m)) return m;
+    }
+  };
+  const leafIds = departments.slice(1).map((d) => d.dept_id);
+  const names = new Set(ekp.map((p) => p.displayName));
+  const users: SimDtUser[] = [];
+  const add = (i: number, u: { name: string; mobile: string; job_number: string; org_email?: string }) =>
+    users.push({
+      userid: `0${digits(15)}`,
+      unionid: `${digits(6)}iE${Math.floor(rnd() * 1e12).toString(36)}`,
+      ...u,
+      state_code: '86',
+      title: pick(TITLES),
+      dept_id_list: [leafIds[i % leafIds.length] as number],
+      active: true,
+      admin: i === 0,
+      boss: i === 0,
+      leader: i < leafIds.length,
+      hired_date: Date.UTC(2018, 0, 1) + Math.floor(rnd() * 6 * 365) * 86_400_000,
+    });
+  const linked = (p: Person) => ({ name: p.displayName, ...(p.email ? { org_email: p.email } : {}) });
+  let i = 0;
+  for (const p of candidates.slice(0, OVERLAP.byJobNumber)) add(i++, { ...linked(p), mobile: ownMobile(), job_number: p.jobNumber! });
+  for (const p of candidates.slice(OVERLAP.byJobNumber, OVERLAP.byJobNumber + OVERLAP.byMobile)) add(i++, { ...linked(p), mobile: p.mobile!, job_number: `DT${1001 + i}` });
+  for (let n = 0; n < OVERLAP.unmatched; n++) {
+    const { sur, given } = pickUniqueName(pick, SURNAMES, GIVEN, names);
+    add(i++, { name: sur[0] + given[0], mobile: ownMobile(), job_number: `DT${1001 + i}` });
+  }
+  if (shared) add(i++, { name: shared.displayName, mobile: shared.mobile!, job_number: `DT${1001 + i}` });
+  return users.slice(0, people);
+}
+
+/** The org of a tenant whose directory is DingTalk itself. */
+function seedOwnUsers(tenant: SeedTenant, departments: SimDtDepartment[], draws: ReturnType<typeof seededDraws>, people: number): SimDtUser[] {
+  const { rnd, pick, digits } = draws;
   const leafIds = departments.slice(1).map((d) => d.dept_id);
 
   const users: SimDtUser[] = [];
@@ -118,5 +190,5 @@ export function seedDingtalkOrg(tenant: Pick<TenantConfig, 'id' | 'displayName'>
       hired_date: Date.UTC(2018, 0, 1) + Math.floor(rnd() * 6 * 365) * 86_400_000,
     });
   }
-  return { departments, users };
+  return users;
 }

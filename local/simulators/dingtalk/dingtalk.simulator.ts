@@ -20,6 +20,11 @@
  * `dingtalk` secret in the SecretStore, read at each gettoken. In the local stack those
  * sandbox secrets are created before the simulators start (local/sandbox.ts).
  *
+ * Each extra DingTalk channel of a tenant (`channels[]`, another org over the same mail
+ * domain) is an org of its own here, named `<tenant>/<channel>` in the control API, with its
+ * own people (DingTalk's own job numbers `DT…`, so none of them matches the EKP sandbox by
+ * job number) and its app secret from the channel's secret (channelSecretName).
+ *
  * Control and inspection API (JSON; `tenant` may be omitted when only one is served):
  *   GET    /__sim/health
  *   GET    /__sim/state?tenant=             org, call counters, faults
@@ -36,7 +41,7 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
-import { secretName } from '../../../shared/config/secrets';
+import { channelSecretName, channelView, tenantChannels } from '../../../shared/config/channels';
 import type { TenantConfig } from '../../../shared/config/tenant-config.schema';
 import type { Logger } from '../../../shared/logging/logger';
 import type { SecretStore } from '../../../shared/ports/secret-store';
@@ -149,7 +154,10 @@ const ROUTES: Record<Role, ReadonlySet<string>> = {
 };
 
 interface Runtime {
+  /** `id` is the org's key: the tenant id, or `<tenant>/<channel>` for an extra channel. */
   tenant: DtTenant;
+  /** Where its app secret lives (the tenant's or the channel's dingtalk secret). */
+  secretName: string;
   org: DtTenantState;
   faults: DingtalkSimFaults;
   calls: Record<string, number>;
@@ -174,7 +182,7 @@ export async function startDingtalkSimulator(opts: DingtalkSimulatorOptions = {}
   const tokenTtl = opts.tokenTtlSeconds ?? 7200;
   const codeTtlMs = (opts.authCodeTtlSeconds ?? 300) * 1000;
   const defaultRate = opts.rateLimit ?? { limit: 20, windowMs: 1000 };
-  const tenants = (opts.tenants ?? []).filter((t): t is DtTenant => t.dingtalk !== undefined);
+  const orgs = simulatedOrgs(opts.tenants ?? [], stage);
 
   // ---- persistence: the orgs and messages, in <dataDir>/dingtalk-simulator.json ----------------
   const state = simStateFile({
@@ -188,8 +196,8 @@ export async function startDingtalkSimulator(opts: DingtalkSimulatorOptions = {}
   const seed = (t: DtTenant): DtTenantState => ({ ...seedDingtalkOrg(t, opts.people, opts.extraDepartments), messages: [], nextTaskId: 10_001, sentLog: {} });
 
   const runtimes = new Map<string, Runtime>();
-  for (const t of tenants) {
-    runtimes.set(t.id, { tenant: t, org: saved[t.id] ?? seed(t), faults: noErrcodeFaults(), calls: {}, errors: {}, tokensIssued: 0, currentToken: undefined });
+  for (const { tenant: t, secretName } of orgs) {
+    runtimes.set(t.id, { tenant: t, secretName, org: saved[t.id] ?? seed(t), faults: noErrcodeFaults(), calls: {}, errors: {}, tokensIssued: 0, currentToken: undefined });
   }
   const byAppKey = (appKey: string | null | undefined): Runtime | undefined => [...runtimes.values()].find((r) => r.tenant.dingtalk.appKey === appKey);
 
@@ -204,11 +212,10 @@ export async function startDingtalkSimulator(opts: DingtalkSimulatorOptions = {}
   flush(); // seeded orgs are written at once, so a restart sees the same ids
 
   // ---- credentials -----------------------------------------------------------------------------
-  const secretOf = (rt: Runtime): string => secretName(stage, rt.tenant.id, 'dingtalk');
   const appSecretOf = async (rt: Runtime): Promise<string | undefined> => {
     const provided = opts.credentials?.[rt.tenant.id]?.appSecret;
     if (provided) return provided;
-    const v = await opts.secrets?.getJson(secretOf(rt));
+    const v = await opts.secrets?.getJson(rt.secretName);
     return typeof v?.appSecret === 'string' && v.appSecret ? v.appSecret : undefined;
   };
   // ---- shared checks ---------------------------------------------------------------------------
@@ -548,7 +555,7 @@ export async function startDingtalkSimulator(opts: DingtalkSimulatorOptions = {}
 
   // ---- routing ---------------------------------------------------------------------------------
   const router = new PrefixRouter<Role>(ROUTES);
-  for (const t of tenants) {
+  for (const { tenant: t } of orgs) {
     router.add(t.dingtalk.apiBaseUrl, 'oapi');
     router.add(t.dingtalk.newApiBaseUrl, 'newapi');
     router.add(t.dingtalk.loginBaseUrl, 'login');
@@ -590,6 +597,23 @@ export async function startDingtalkSimulator(opts: DingtalkSimulatorOptions = {}
     reset,
     flush,
   };
+}
+
+/**
+ * The orgs to serve: every DingTalk channel of the tenants (shared/config/channels.ts), unless
+ * its section says `"simulate": false`. An extra channel becomes a tenant-shaped org keyed
+ * `<tenant>/<channel>`, seeded as a DingTalk-sourced org (its own people, not EKP's).
+ */
+function simulatedOrgs(tenants: readonly TenantConfig[], stage: string): Array<{ tenant: DtTenant; secretName: string }> {
+  return tenants.flatMap((t) =>
+    tenantChannels(t)
+      .filter((c) => c.vendor === 'dingtalk' && c.settings.simulate !== false)
+      .map((c) => {
+        const view = channelView(t, c) as DtTenant;
+        const org = c.id === 'dingtalk' ? view : { ...view, id: `${t.id}/${c.id}`, displayName: `${t.displayName ?? t.id} (${c.id})`, sync: { ...t.sync, source: 'dingtalk' as const } };
+        return { tenant: org, secretName: channelSecretName(stage, t.id, c) };
+      }),
+  );
 }
 
 /** The DingTalk simulator for the local stack (sandbox secrets come from local/sandbox.ts). */

@@ -37,16 +37,13 @@ import { normalizeEkpTime } from '../../../shared/adapters/ekp/ekp-time';
 import type { TenantConfig } from '../../../shared/config/tenant-config.schema';
 import { secretName } from '../../../shared/config/secrets';
 import type { Logger } from '../../../shared/logging/logger';
-import { generateOrg } from '../../fixtures/org-generator';
+import { seedEkpOrg } from './ekp-sim.seed';
 import type { RunningSimulator, SimulatorModule, SimulatorStartOptions } from '../simulator';
 import { describeIssues, JAVA_JSON_TYPE, listen, readBody, sendJson, sleep } from '../sim-http';
 import { loadTenantStates, simStateFile } from '../sim-persist';
-import { hashSeed } from '../sim-random';
 import { EkpOrgStore, SimInputError, type StoreSnapshot } from './ekp-org-store';
 
-/** Seed of the sandbox tenant's org: fixed, so every developer sees the same people. */
-export const SANDBOX_EKP_SEED = 20240611;
-export const DEFAULT_SIM_ORG = { departments: 24, people: 240 } as const;
+export { DEFAULT_SIM_ORG, SANDBOX_EKP_SEED } from './ekp-sim.seed';
 const STATE_FILE = 'ekp-simulator.json';
 
 export interface EkpSimulatorOptions extends SimulatorStartOptions {
@@ -373,8 +370,7 @@ function same(a: string, b: string): boolean {
 
 // ---------------------------------------------------------------- helpers
 function seedOrg(tenant: TenantConfig): readonly EkpWireElement[] {
-  const seed = tenant.id === 'sandbox' ? SANDBOX_EKP_SEED : hashSeed(tenant.id);
-  return generateOrg({ seed, ...DEFAULT_SIM_ORG, domain: tenant.netease.domain }).ekp.elements;
+  return seedEkpOrg(tenant).ekp.elements;
 }
 
 function stateOf(slot: TenantSlot) {

@@ -20,7 +20,8 @@
  */
 import { FUNCTIONS } from '../../contracts/app-manifest';
 import { toContactEventMessages, type ContactEvent, type ContactEventVendor } from '../../contracts/contact-event';
-import { TENANT_ID, type TenantConfig } from '../../config/tenant-config.schema';
+import { channelView, tenantChannels, type TenantChannel } from '../../config/channels';
+import { CHANNEL_ID, TENANT_ID, type TenantConfig } from '../../config/tenant-config.schema';
 import {
   CallbackError,
   CallbackTooLargeError,
@@ -44,6 +45,11 @@ import type { OnceStore } from '../../ports/once-store';
 export interface CallbackHttpRequest {
   /** The `{tenant}` path parameter. */
   tenantId: string | undefined;
+  /**
+   * The `{channel}` path parameter: an extra channel's id (`channels[].id`), or undefined on
+   * the tenant's own route (its top-level `dingtalk` / `wecom` app).
+   */
+  channelId?: string | undefined;
   method: string;
   /**
    * The raw, still URL-encoded query string (API Gateway `rawQueryString`). Never the decoded
@@ -80,7 +86,7 @@ export interface CallbackReply {
   outcome: CallbackOutcome;
 }
 
-/** The tenant's callback credentials, as stored in its `dingtalk` / `wecom` secret. */
+/** A channel's callback credentials, as stored in its `dingtalk` / `wecom` secret (shared/config/channels.ts channelSecretName). */
 export interface CallbackSecretValue {
   callbackToken?: string;
   callbackAesKey?: string;
@@ -90,10 +96,11 @@ export interface AcceptCallbackDeps {
   /** The tenant's config, or undefined when no such tenant is declared. */
   tenant(id: string): TenantConfig | undefined;
   /**
-   * The tenant's `dingtalk` / `wecom` secret (only the callback fields are read).
+   * The channel's `dingtalk` / `wecom` secret (only the callback fields are read): the tenant's
+   * own for the top-level section, the channel's for an extra channel.
    * @throws NotConfiguredError when the secret is absent or invalid.
    */
-  callbackSecret(tenant: TenantConfig, vendor: ContactEventVendor): Promise<CallbackSecretValue>;
+  callbackSecret(tenant: TenantConfig, channel: TenantChannel): Promise<CallbackSecretValue>;
   once: OnceStore;
   jobs: JobQueue;
   clock: Clock;
@@ -160,16 +167,19 @@ const MAX_BASE64_BODY_CHARS = Math.ceil(MAX_CALLBACK_BYTES / 3) * 4;
 export async function acceptCallback(deps: AcceptCallbackDeps, verifier: CallbackVerifier, req: CallbackHttpRequest): Promise<CallbackReply> {
   const vendor = verifier.vendor;
   const tenantLabel = req.tenantId !== undefined && TENANT_ID.test(req.tenantId) ? req.tenantId : '?';
-  const log = deps.logger.child({ tenant: tenantLabel, vendor });
+  const channelLabel = req.channelId !== undefined && CHANNEL_ID.test(req.channelId) ? { channel: req.channelId } : {};
+  const log = deps.logger.child({ tenant: tenantLabel, vendor, ...channelLabel });
   let verified: VerifiedCallback;
   let tenant: TenantConfig;
+  let channel: TenantChannel;
   try {
-    tenant = resolveTenant(deps, vendor, req.tenantId);
+    ({ tenant, channel } = resolveChannel(deps, vendor, req.tenantId, req.channelId));
     const body = readBody(req);
-    const secret = await readCallbackSecret(deps, tenant, vendor);
+    const secret = await readCallbackSecret(deps, tenant, channel);
     const query = parseRawQuery(req.rawQuery ?? '');
     verified = verifier.verify({
-      tenant,
+      // The channel's own corp id / app key: an event of another org is refused as not ours.
+      tenant: channelView(tenant, channel),
       token: secret.token,
       aesKey: secret.aesKey,
       method: req.method.toUpperCase(),
@@ -205,14 +215,18 @@ export async function acceptCallback(deps: AcceptCallbackDeps, verifier: Callbac
   const ids = event.changes.length;
   // Contact events of the directory the tenant syncs from drive the sync; those of another
   // vendor (a tenant on EKP that uses DingTalk for SSO and notices) refresh its identity
-  // links in the worker (shared/use-cases/links/links-from-events.ts). A tenant whose sync
-  // is switched off gets no callback-driven sync changes.
-  if (tenant.sync.source === vendor && !tenant.sync.enabled) {
+  // links in the worker (shared/use-cases/links/links-from-events.ts), as do those of an extra
+  // channel (its own route). A tenant whose sync is switched off gets no callback-driven sync changes.
+  if (channel.native && !tenant.sync.enabled) {
     log.info('callback ignored', { outcome: 'ignored', reason: 'not the sync source', eventType: event.eventType, ids });
     return reply(200, verified.ack(), 'ignored');
   }
 
-  const dedupKey = `${vendor}:${event.eventId}`;
+  // An extra channel's events are deduplicated under keys of their own, so one org's event ids
+  // can never shadow another's (neither vendor documents its ids as unique across orgs; our
+  // choice). The top-level app keeps the key it always had (records already stored still count).
+  const extraId = channel.id === vendor ? undefined : channel.id;
+  const dedupKey = extraId === undefined ? `${vendor}:${event.eventId}` : `${vendor}/${extraId}:${event.eventId}`;
   const ttlSeconds = deps.dedupTtlSeconds ?? DEFAULT_EVENT_DEDUP_TTL_SECONDS;
   const lease = await deps.once.begin(tenant.id, 'event', dedupKey, { leaseSeconds: EVENT_LEASE_SECONDS, ttlSeconds });
   if (lease.status === 'completed') {
@@ -225,7 +239,7 @@ export async function acceptCallback(deps: AcceptCallbackDeps, verifier: Callbac
   }
 
   const receivedAt = deps.clock.now();
-  const messages = toContactEventMessages(event, { tenantId: tenant.id, receivedAt });
+  const messages = toContactEventMessages(event, { tenantId: tenant.id, channelId: extraId, receivedAt });
   try {
     await deps.jobs.send(
       'callback',
@@ -268,13 +282,18 @@ function errorSummary(err: unknown): Record<string, unknown> {
 // Steps shared by both vendors
 
 /**
- * The tenant named in the path, if it exists and has this vendor configured. Every other case
- * gets the same 404 body, so the endpoint does not tell which tenant ids exist.
+ * The tenant named in the path and the channel whose app the URL belongs to: without a channel
+ * id, the tenant's top-level section of this vendor; with one, the extra channel of that id and
+ * vendor (the top-level section has only the short URL). Every other case gets the same 404
+ * body, so the endpoint does not tell which tenant or channel ids exist.
  */
-function resolveTenant(deps: AcceptCallbackDeps, vendor: ContactEventVendor, id: string | undefined): TenantConfig {
+function resolveChannel(deps: AcceptCallbackDeps, vendor: ContactEventVendor, id: string | undefined, channelId: string | undefined): { tenant: TenantConfig; channel: TenantChannel } {
   const tenant = id !== undefined && TENANT_ID.test(id) ? deps.tenant(id) : undefined;
-  if (!tenant || !tenant[vendor]) throw new NotFoundError('Unknown callback endpoint.', { code: 'TENANT.UNKNOWN' });
-  return tenant;
+  const wanted = channelId ?? vendor;
+  // `/<vendor>/<tenant>/<vendor>` is not the top-level app's URL: it has only the short one.
+  const channel = tenant && channelId !== vendor ? tenantChannels(tenant).find((c) => c.vendor === vendor && c.id === wanted) : undefined;
+  if (!tenant || !channel) throw new NotFoundError('Unknown callback endpoint.', { code: 'TENANT.UNKNOWN' });
+  return { tenant, channel };
 }
 
 /**
@@ -295,13 +314,15 @@ function readBody(req: CallbackHttpRequest): string {
 }
 
 /** The callback token and AES key, or a 501 naming the secret and what is missing. */
-async function readCallbackSecret(deps: AcceptCallbackDeps, tenant: TenantConfig, vendor: ContactEventVendor): Promise<{ token: string; aesKey: string }> {
-  const s = await deps.callbackSecret(tenant, vendor);
+async function readCallbackSecret(deps: AcceptCallbackDeps, tenant: TenantConfig, channel: TenantChannel): Promise<{ token: string; aesKey: string }> {
+  const s = await deps.callbackSecret(tenant, channel);
   const missing = [s.callbackToken ? undefined : 'callbackToken', s.callbackAesKey ? undefined : 'callbackAesKey'].filter((x) => x !== undefined);
   if (missing.length > 0) {
-    throw new NotConfiguredError(`Callbacks are not configured for tenant "${tenant.id}": set ${missing.join(' and ')} in its ${vendor} secret.`, {
+    const vendor = channel.vendor;
+    const whose = channel.id === vendor ? `its ${vendor} secret` : `the ${vendor} secret of its channel "${channel.id}"`;
+    throw new NotConfiguredError(`Callbacks are not configured for tenant "${tenant.id}": set ${missing.join(' and ')} in ${whose}.`, {
       code: 'CALLBACK.NOT_CONFIGURED',
-      details: { tenant: tenant.id, vendor, missing },
+      details: { tenant: tenant.id, vendor, ...(channel.id === vendor ? {} : { channel: channel.id }), missing },
     });
   }
   return { token: s.callbackToken as string, aesKey: s.callbackAesKey as string };

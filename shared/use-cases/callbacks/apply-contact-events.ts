@@ -150,8 +150,9 @@ async function processTenant(deps: ApplyContactEventsDeps, tenantId: string, ite
     return { outcome: { tenantId, outcome: 'ignored' as const, reason }, failures: [] };
   };
   if (!tenant) return ignore('unknown tenant');
-  // Events of a channel apart from the source re-link people; they never reach the sync.
-  const forLinks = items.filter((i): i is Extract<Parsed, { message: ContactEventMessage }> => 'message' in i && i.message.vendor !== tenant.sync.source);
+  // Events of a channel apart from the source (another vendor, or an extra channel's own
+  // route) re-link people; they never reach the sync.
+  const forLinks = items.filter((i): i is Extract<Parsed, { message: ContactEventMessage }> => 'message' in i && (i.message.vendor !== tenant.sync.source || i.message.channelId !== undefined));
   if (forLinks.length > 0 && deps.links) {
     const failures: string[] = [];
     let refreshed = 0;

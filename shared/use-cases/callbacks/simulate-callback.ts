@@ -48,8 +48,11 @@ export function vendorOfEvent(event: string): ContactEventVendor | undefined {
 }
 
 export interface SimulateCallbackInput {
+  /** For an extra channel, the tenant as that channel sees it (shared/config/channels.ts channelView). */
   tenant: TenantConfig;
-  /** The tenant's callbackToken and callbackAesKey. */
+  /** An extra channel's id: the callback goes to its own route `/callbacks/<vendor>/<tenant>/<channel>`. */
+  channelId?: string;
+  /** The tenant's (or the extra channel's) callbackToken and callbackAesKey. */
   token: string;
   aesKey: string;
   event: SimulatedEvent;
@@ -66,7 +69,7 @@ export interface SimulateCallbackInput {
 export interface SimulatedCallback {
   vendor: ContactEventVendor;
   method: 'GET' | 'POST';
-  /** `/callbacks/<vendor>/<tenant>` */
+  /** `/callbacks/<vendor>/<tenant>`, or `/callbacks/<vendor>/<tenant>/<channel>` for an extra channel */
   path: string;
   /** URL-encoded, without `?`. */
   rawQuery: string;
@@ -97,7 +100,7 @@ export function buildSimulatedCallback(input: SimulateCallbackInput): SimulatedC
   if (needs !== 'none' && ids.length === 0) throw new ValidationError(`${input.event} needs --${needs} <id>.`);
   if (vendor === 'wecom' && ids.length > 1) throw new ValidationError('A WeCom change_contact event names one user or department.');
   if (input.newUserId !== undefined && input.event !== 'update_user') throw new ValidationError('--new-user only goes with update_user.');
-  const path = `/callbacks/${vendor}/${encodeURIComponent(input.tenant.id)}`;
+  const path = `/callbacks/${vendor}/${encodeURIComponent(input.tenant.id)}${input.channelId === undefined ? '' : `/${encodeURIComponent(input.channelId)}`}`;
   return vendor === 'dingtalk' ? buildDingtalk(input, ids, needs, path) : buildWecom(input, ids, needs, path);
 }
 

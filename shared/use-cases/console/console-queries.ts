@@ -3,7 +3,7 @@
  * tenant's overview, runs filtered by status and date, the last applied contact callback,
  * and the mapping search.
  */
-import { secretKindsFor, secretName, secretSchemas, type SecretKind } from '../../config/secrets';
+import { secretSchemas, tenantSecretRefs, type SecretKind } from '../../config/secrets';
 import type { TenantConfig } from '../../config/tenant-config.schema';
 import type { DirectoryObjectType, Person } from '../../domain/directory';
 import type { SecretStore } from '../../ports/secret-store';
@@ -15,6 +15,8 @@ import { mappingView, type MappingView } from '../sync/sync-queries';
 
 export interface SecretPresence {
   kind: SecretKind;
+  /** An extra channel's secret (`channels[].id`). */
+  channelId?: string;
   name: string;
   /** `invalid`: the secret exists but does not match its schema (which fields: see the CLI). Never a value. */
   state: 'present' | 'missing' | 'invalid';
@@ -38,11 +40,10 @@ export interface TenantOverview {
 
 export async function secretPresence(secrets: SecretStore, stage: string, tenant: TenantConfig): Promise<SecretPresence[]> {
   return Promise.all(
-    secretKindsFor(tenant).map(async (kind) => {
-      const name = secretName(stage, tenant.id, kind);
+    tenantSecretRefs(stage, tenant).map(async ({ kind, channelId, name }) => {
       const value = await secrets.getJson(name).catch(() => undefined);
       const state: SecretPresence['state'] = value === undefined ? 'missing' : secretSchemas[kind].safeParse(value).success ? 'present' : 'invalid';
-      return { kind, name, state };
+      return { kind, ...(channelId === undefined ? {} : { channelId }), name, state };
     }),
   );
 }
@@ -68,6 +69,8 @@ export async function tenantOverview(deps: Pick<SyncDeps, 'stores'> & { secrets:
   const channels: string[] = [];
   if (tenant.dingtalk) channels.push('dingtalk');
   if (tenant.wecom) channels.push('wecom');
+  // Extra DingTalk orgs / WeCom corps, as `<vendor>/<channel id>`.
+  for (const c of tenant.channels) channels.push(`${c.vendor}/${c.id}`);
   if (tenant.ekp) channels.push('ekp');
   if (tenant.sso.cas) channels.push('cas');
   const [secrets, runs, lastCb, apiUsage] = await Promise.all([

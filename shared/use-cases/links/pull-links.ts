@@ -1,6 +1,7 @@
 /**
  * The links pull (daily, and `links pull` from the CLI): read each linked channel's users,
- * match them to the source's people by the tenant's rules (shared/domain/identity-match.ts)
+ * match them to the source's people by the channel's rules (its own `links.rules`, else the
+ * tenant's: shared/config/channels.ts; matching in shared/domain/identity-match.ts)
  * and store the outcome per channel user. Also the per-user refresh the contact callbacks
  * drive (`refreshChannelUsers`), so a user added in DingTalk is linked within seconds.
  *
@@ -56,13 +57,13 @@ export async function pullLinks(deps: LinksDeps, tenant: TenantConfig, opts: { c
     if (channels.length === 0) throw new NotFoundError(`Tenant ${tenant.id} has no linked channel "${opts.channelId}" (the source's own channel needs no links).`, { code: 'LINKS.NO_CHANNEL' });
   }
   if (channels.length === 0) return { tenantId: tenant.id, status: 'skipped', channels: [], reason: 'no channel apart from the directory source' };
-  const rules = parseMatchRules(tenant.links.rules);
-  // One source read for every channel of the tenant.
-  const index = new SourceIndex(await deps.sourcePeople(tenant), rules);
+  // One source read and one index for every channel of the tenant, by every attribute any of
+  // their rules uses (an index only answers lookups; each channel matches by its own rules).
+  const index = new SourceIndex(await deps.sourcePeople(tenant), parseMatchRules(channels.flatMap((c) => c.rules)));
   const reports: ChannelLinksReport[] = [];
   for (const channel of channels) {
     try {
-      reports.push(await pullChannel(deps, tenant, channel, rules, index));
+      reports.push(await pullChannel(deps, tenant, channel, parseMatchRules(channel.rules), index));
     } catch (err) {
       const code = err instanceof AppError ? err.code : 'INTERNAL';
       log.error('links pull failed for this channel; its links are kept', { channel: channel.id, code, err });
@@ -107,7 +108,7 @@ async function pullChannel(deps: LinksDeps, tenant: TenantConfig, channel: Tenan
 export async function refreshChannelUsers(deps: LinksDeps, tenant: TenantConfig, channel: TenantChannel, userIds: readonly string[]): Promise<ChannelLinksReport> {
   const report: ChannelLinksReport = { channelId: channel.id, vendor: channel.vendor, status: 'ok', users: 0, linked: 0, ambiguous: 0, unmatched: 0, written: 0, removed: 0, problems: [] };
   if (userIds.length === 0) return report;
-  const rules = parseMatchRules(tenant.links.rules);
+  const rules = parseMatchRules(channel.rules);
   const dir = await deps.channelDirectory(tenant, channel);
   let index: SourceIndex | undefined;
   for (const userId of new Set(userIds)) {
