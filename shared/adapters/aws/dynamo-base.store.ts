@@ -65,6 +65,18 @@ export function isConditionFailed(err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as { name?: string }).name === 'ConditionalCheckFailedException';
 }
 
+/**
+ * A record read back from an item this adapter wrote (from a validated record): its
+ * `required` attributes, and its `optional` ones where present (left out, not undefined,
+ * where absent). The attributes are trusted as typed, as the stores' own items.
+ */
+export function fromItem<T>(item: Item, required: ReadonlyArray<keyof T & string>, optional: ReadonlyArray<keyof T & string> = []): T {
+  const out: Item = {};
+  for (const k of required) out[k] = item[k];
+  for (const k of optional) if (item[k] !== undefined) out[k] = item[k];
+  return out as T;
+}
+
 /** Remove undefined attributes, so the adapters work whatever the client's marshall options. */
 export function compact<T extends Record<string, unknown>>(item: T): T {
   const out: Record<string, unknown> = {};
@@ -134,6 +146,15 @@ export class DynamoTable {
       for (const item of out.Items ?? []) yield item as Item;
       start = out.LastEvaluatedKey;
     } while (start);
+  }
+}
+
+/** The base of every Dynamo*Store: the table (client, name, clock) its items live in. */
+export abstract class DynamoStore {
+  protected readonly table: DynamoTable;
+
+  constructor(client: DynamoDBDocumentClient, tableName: string, options: { clock?: Clock } = {}) {
+    this.table = new DynamoTable(client, tableName, options.clock);
   }
 }
 

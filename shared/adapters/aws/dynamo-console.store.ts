@@ -4,22 +4,14 @@
  * backwards Query lists a tenant's log newest first. Expiry is checked on read (TTL lags).
  */
 import { randomBytes } from 'node:crypto';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, type DeleteCommandOutput, type GetCommandOutput } from '@aws-sdk/lib-dynamodb';
-import type { Clock } from '../../ports/clock';
 import { assertAudit, assertSession, AUDIT_TTL_SECONDS, type AuditEntry, type ConsoleSession, type ConsoleStore } from '../../ports/console-store';
 import type { Page, PageOptions } from '../../ports/store-common';
 import { assertPageLimit, expiresAtFor, isExpired } from '../../ports/store-validation';
-import { compact, DynamoTable, toPage, type Item } from './dynamo-base.store';
+import { compact, DynamoStore, toPage, type Item } from './dynamo-base.store';
 import { keys } from './table-keys';
 
-export class DynamoConsoleStore implements ConsoleStore {
-  private readonly table: DynamoTable;
-
-  constructor(client: DynamoDBDocumentClient, tableName: string, options: { clock?: Clock } = {}) {
-    this.table = new DynamoTable(client, tableName, options.clock);
-  }
-
+export class DynamoConsoleStore extends DynamoStore implements ConsoleStore {
   async putSession(session: ConsoleSession): Promise<void> {
     assertSession(session);
     await this.table.send(

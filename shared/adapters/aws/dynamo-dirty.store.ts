@@ -15,9 +15,7 @@
  * small writes to one partition key, far below DynamoDB's per-partition 1,000 writes/s; a
  * throttle surfaces as a retryable StateStoreError and the queue record is retried.
  */
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DeleteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { Clock } from '../../ports/clock';
 import {
   assertDirtyKey,
   assertDirtyLimit,
@@ -31,7 +29,7 @@ import {
 import type { SourceKind } from '../../ports/store-common';
 import { assertTtlSeconds, expiresAtFor, isExpired, nowSeconds } from '../../ports/store-validation';
 import type { DirectoryObjectType } from '../../domain/directory';
-import { DynamoTable, type Item } from './dynamo-base.store';
+import { DynamoStore, type Item } from './dynamo-base.store';
 import { esc, type ItemKey } from './table-keys';
 
 /** Key builders of the dirty items (see the table above). */
@@ -43,13 +41,7 @@ export const dirtyKeys = {
 /** Marks written at once (one message names at most 500 ids). */
 const MARK_CONCURRENCY = 8;
 
-export class DynamoDirtyStore implements DirtyStore {
-  private readonly table: DynamoTable;
-
-  constructor(client: DynamoDBDocumentClient, tableName: string, options: { clock?: Clock } = {}) {
-    this.table = new DynamoTable(client, tableName, options.clock);
-  }
-
+export class DynamoDirtyStore extends DynamoStore implements DirtyStore {
   async mark(tenantId: string, source: SourceKind, marks: readonly DirtyMark[], options: { ttlSeconds?: number } = {}): Promise<void> {
     assertDirtyMarks(tenantId, source, marks);
     const ttl = options.ttlSeconds ?? DEFAULT_DIRTY_TTL_SECONDS;

@@ -10,24 +10,16 @@
  * unconditional put bumps the version atomically; `expected` adds the condition that
  * gives optimistic concurrency.
  */
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DeleteCommand, GetCommand, UpdateCommand, type DeleteCommandOutput, type GetCommandOutput, type UpdateCommandOutput } from '@aws-sdk/lib-dynamodb';
 import type { DirectoryObjectType } from '../../domain/directory';
-import type { Clock } from '../../ports/clock';
 import { mappingWriteFields, type MappingExpectation, type MappingKey, type MappingRecord, type MappingSnapshot, type MappingStore, type MappingWrite } from '../../ports/mapping-store';
 import { ConflictError, OBJECT_TYPES, SOURCE_KINDS, type Page, type PageOptions, type SourceKind } from '../../ports/store-common';
 import { assertExpectation, assertMappingKey, assertMappingWrite, assertOneOf, assertPageLimit, assertTenant, neteaseLookupId } from '../../ports/store-validation';
 import { assertKeyPart } from '../../ports/store-validation';
-import { DynamoTable, Expr, toPage, type Item } from './dynamo-base.store';
+import { DynamoStore, fromItem, Expr, toPage, type Item } from './dynamo-base.store';
 import { keys } from './table-keys';
 
-export class DynamoMappingStore implements MappingStore {
-  private readonly table: DynamoTable;
-
-  constructor(client: DynamoDBDocumentClient, tableName: string, options: { clock?: Clock } = {}) {
-    this.table = new DynamoTable(client, tableName, options.clock);
-  }
-
+export class DynamoMappingStore extends DynamoStore implements MappingStore {
   async get(key: MappingKey): Promise<MappingRecord | undefined> {
     assertMappingKey(key);
     const out = await this.table.send<GetCommandOutput>(
@@ -162,20 +154,9 @@ function conflict(key: MappingKey, expected: MappingExpectation | undefined): Co
 }
 
 function toRecord(item: Item): MappingRecord {
-  const r: MappingRecord = {
-    tenantId: item.tenantId as string,
-    source: item.source as SourceKind,
-    objectType: item.objectType as DirectoryObjectType,
-    sourceId: item.sourceId as string,
-    neteaseId: item.neteaseId as string,
-    contentHash: item.contentHash as string,
-    status: item.status as MappingRecord['status'],
-    lastRunId: item.lastRunId as string,
-    version: item.version as number,
-    updatedAt: item.updatedAt as number,
-  };
-  if (item.suspendedAt !== undefined) r.suspendedAt = item.suspendedAt as number;
-  if (item.adopted !== undefined) r.adopted = item.adopted as boolean;
-  if (item.meta !== undefined) r.meta = item.meta as Record<string, string>;
-  return r;
+  return fromItem<MappingRecord>(
+    item,
+    ['tenantId', 'source', 'objectType', 'sourceId', 'neteaseId', 'contentHash', 'status', 'lastRunId', 'version', 'updatedAt'],
+    ['suspendedAt', 'adopted', 'meta'],
+  );
 }

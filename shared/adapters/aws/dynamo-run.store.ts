@@ -15,26 +15,18 @@
  * Per-object results are items of `T#{t}#RES#{runId}` with `expiresAt` (TTL), and in gsi1
  * under the object (`T#{t}#OBJ#{type}#{sourceId}`) for `explain`.
  */
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type GetCommandOutput, type QueryCommandOutput, type UpdateCommandOutput } from '@aws-sdk/lib-dynamodb';
 import type { DirectoryObjectType } from '../../domain/directory';
 import { NotFoundError, ValidationError } from '../../errors/app-error';
-import type { Clock } from '../../ports/clock';
 import { RESULT_OUTCOMES, RUN_COUNT_KEYS, RUN_STATUSES, type BatchCompletion, type NewRun, type ObjectResult, type ObjectResultWrite, type ResultOutcome, type RunCounts, type RunPatch, type RunRecord, type RunStatus, type RunStore } from '../../ports/run-store';
 import { ConflictError, DEFAULT_RESULT_TTL_SECONDS, MAX_SUMMARY_BYTES, OBJECT_TYPES, type Page, type PageOptions } from '../../ports/store-common';
 import { assertCounts, assertKeyPart, assertNewRun, assertOneOf, assertPageLimit, assertPositiveInt, assertResultWrite, assertRunId, assertRunPatch, assertTenant, assertTtlSeconds, expiresAtFor, isExpired, toJson } from '../../ports/store-validation';
-import { compact, DynamoTable, Expr, toPage, type Item } from './dynamo-base.store';
+import { compact, DynamoStore, fromItem, Expr, toPage, type Item } from './dynamo-base.store';
 import { keys } from './table-keys';
 
 const counter = (k: string) => `c_${k}`;
 
-export class DynamoRunStore implements RunStore {
-  private readonly table: DynamoTable;
-
-  constructor(client: DynamoDBDocumentClient, tableName: string, options: { clock?: Clock } = {}) {
-    this.table = new DynamoTable(client, tableName, options.clock);
-  }
-
+export class DynamoRunStore extends DynamoStore implements RunStore {
   async create(run: NewRun): Promise<RunRecord> {
     assertNewRun(run);
     const now = this.table.clock.now();
@@ -353,18 +345,5 @@ function resultRecord(w: ObjectResultWrite, expiresAt: number): ObjectResult {
 function liveResult(item: Item, now: number, outcome?: ResultOutcome): ObjectResult | undefined {
   if (isExpired(item.expiresAt as number | undefined, now)) return undefined;
   if (outcome !== undefined && item.outcome !== outcome) return undefined;
-  const r: ObjectResult = {
-    tenantId: item.tenantId as string,
-    runId: item.runId as string,
-    objectType: item.objectType as DirectoryObjectType,
-    sourceId: item.sourceId as string,
-    operation: item.operation as string,
-    outcome: item.outcome as ResultOutcome,
-    at: item.at as number,
-    expiresAt: item.expiresAt as number,
-  };
-  if (item.errorCode !== undefined) r.errorCode = item.errorCode as string;
-  if (item.message !== undefined) r.message = item.message as string;
-  if (item.neteaseId !== undefined) r.neteaseId = item.neteaseId as string;
-  return r;
+  return fromItem<ObjectResult>(item, ['tenantId', 'runId', 'objectType', 'sourceId', 'operation', 'outcome', 'at', 'expiresAt'], ['errorCode', 'message', 'neteaseId']);
 }

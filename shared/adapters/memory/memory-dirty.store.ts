@@ -1,5 +1,4 @@
 /** In-memory DirtyStore with the semantics of DynamoDirtyStore (same behaviour tests). */
-import { systemClock, type Clock } from '../../ports/clock';
 import {
   assertDirtyKey,
   assertDirtyLimit,
@@ -12,15 +11,10 @@ import {
 } from '../../ports/dirty-store';
 import type { SourceKind } from '../../ports/store-common';
 import { assertTtlSeconds, expiresAtFor, isExpired } from '../../ports/store-validation';
-import { copy, key, Partitions } from './memory-common';
+import { copy, key, MemoryStore, Partitions } from './memory-common';
 
-export class MemoryDirtyStore implements DirtyStore {
-  private readonly clock: Clock;
+export class MemoryDirtyStore extends MemoryStore implements DirtyStore {
   private readonly parts = new Partitions<DirtyEntry>();
-
-  constructor(options: { clock?: Clock } = {}) {
-    this.clock = options.clock ?? systemClock;
-  }
 
   async mark(tenantId: string, source: SourceKind, marks: readonly DirtyMark[], options: { ttlSeconds?: number } = {}): Promise<void> {
     assertDirtyMarks(tenantId, source, marks);

@@ -1,19 +1,17 @@
 /** In-memory RunStore with the semantics of DynamoRunStore (same contract suite). */
 import type { DirectoryObjectType } from '../../domain/directory';
 import { NotFoundError, ValidationError } from '../../errors/app-error';
-import { systemClock, type Clock } from '../../ports/clock';
 import { RESULT_OUTCOMES, RUN_STATUSES, zeroCounts, type BatchCompletion, type NewRun, type ObjectResult, type ObjectResultWrite, type ResultOutcome, type RunCounts, type RunPatch, type RunRecord, type RunStatus, type RunStore } from '../../ports/run-store';
 import { ConflictError, DEFAULT_RESULT_TTL_SECONDS, OBJECT_TYPES, type Page, type PageOptions } from '../../ports/store-common';
 import { assertCounts, assertKeyPart, assertNewRun, assertOneOf, assertPageLimit, assertPositiveInt, assertResultWrite, assertRunId, assertRunPatch, assertTenant, assertTtlSeconds, expiresAtFor, isExpired } from '../../ports/store-validation';
-import { allPages, copy, key, Partitions, SortedPartition } from './memory-common';
+import { allPages, copy, key, MemoryStore, Partitions, SortedPartition } from './memory-common';
 
 interface RunItem {
   run: RunRecord;
   doneBatches: Set<string>;
 }
 
-export class MemoryRunStore implements RunStore {
-  private readonly clock: Clock;
+export class MemoryRunStore extends MemoryStore implements RunStore {
   /** Per tenant, by run id (time-sortable). */
   private readonly runs = new Partitions<RunItem>();
   private readonly byId = new Map<string, RunItem>();
@@ -21,10 +19,6 @@ export class MemoryRunStore implements RunStore {
   private readonly resultParts = new Partitions<ObjectResult>();
   /** Per tenant, type and sourceId: the result keys across runs (the `explain` index). */
   private readonly history = new Map<string, Map<string, ObjectResult>>();
-
-  constructor(options: { clock?: Clock } = {}) {
-    this.clock = options.clock ?? systemClock;
-  }
 
   async create(input: NewRun): Promise<RunRecord> {
     assertNewRun(input);
