@@ -4,10 +4,10 @@
  * Reads are eventually consistent: for a cache, a value written a moment ago being missed
  * costs one upstream call, and the read costs half.
  */
-import { DeleteCommand, GetCommand, PutCommand, type GetCommandOutput } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, type GetCommandOutput } from '@aws-sdk/lib-dynamodb';
 import type { CacheStore } from '../../ports/cache-store';
 import { MAX_ITEM_KEY_BYTES } from '../../ports/store-common';
-import { assertKeyPart, assertName, assertTenant, assertTtlSeconds, expiresAtFor, isExpired, toJson } from '../../ports/store-validation';
+import { assertKeyPart, assertName, assertTenant, assertTtlSeconds, isExpired, toJson } from '../../ports/store-validation';
 import { DynamoStore } from './dynamo-base.store';
 import { keys } from './table-keys';
 
@@ -24,13 +24,7 @@ export class DynamoCacheStore extends DynamoStore implements CacheStore {
     check(tenantId, namespace, key);
     assertTtlSeconds(ttlSeconds);
     const valueJson = toJson('cache value', value);
-    await this.table.send(
-      'cache put',
-      new PutCommand({
-        TableName: this.table.tableName,
-        Item: { ...keys.cache(tenantId, namespace, key), valueJson, expiresAt: expiresAtFor(this.table.clock.now(), ttlSeconds) },
-      }),
-    );
+    await this.table.putExpiring('cache put', { ...keys.cache(tenantId, namespace, key), valueJson }, ttlSeconds);
   }
 
   async delete(tenantId: string, namespace: string, key: string): Promise<void> {

@@ -16,18 +16,9 @@
  * throttle surfaces as a retryable StateStoreError and the queue record is retried.
  */
 import { DeleteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import {
-  assertDirtyKey,
-  assertDirtyLimit,
-  assertDirtyMarks,
-  DEFAULT_DIRTY_TTL_SECONDS,
-  newDirtyVersion,
-  type DirtyEntry,
-  type DirtyMark,
-  type DirtyStore,
-} from '../../ports/dirty-store';
+import { assertDirtyKey, assertDirtyLimit, assertDirtyMarks, newDirtyVersion, type DirtyEntry, type DirtyMark, type DirtyStore } from '../../ports/dirty-store';
 import type { SourceKind } from '../../ports/store-common';
-import { assertTtlSeconds, expiresAtFor, isExpired, nowSeconds } from '../../ports/store-validation';
+import { expiresAtFor, isExpired, nowSeconds } from '../../ports/store-validation';
 import type { DirectoryObjectType } from '../../domain/directory';
 import { DynamoStore, type Item } from './dynamo-base.store';
 import { esc, type ItemKey } from './table-keys';
@@ -43,9 +34,7 @@ const MARK_CONCURRENCY = 8;
 
 export class DynamoDirtyStore extends DynamoStore implements DirtyStore {
   async mark(tenantId: string, source: SourceKind, marks: readonly DirtyMark[], options: { ttlSeconds?: number } = {}): Promise<void> {
-    assertDirtyMarks(tenantId, source, marks);
-    const ttl = options.ttlSeconds ?? DEFAULT_DIRTY_TTL_SECONDS;
-    assertTtlSeconds(ttl);
+    const ttl = assertDirtyMarks(tenantId, source, marks, options);
     let next = 0;
     const worker = async (): Promise<void> => {
       while (next < marks.length) {

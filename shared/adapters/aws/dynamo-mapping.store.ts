@@ -16,8 +16,8 @@ import { mappingWriteFields, type MappingExpectation, type MappingKey, type Mapp
 import { ConflictError, OBJECT_TYPES, SOURCE_KINDS, type Page, type PageOptions, type SourceKind } from '../../ports/store-common';
 import { assertExpectation, assertMappingKey, assertMappingWrite, assertOneOf, assertPageLimit, assertTenant, neteaseLookupId } from '../../ports/store-validation';
 import { assertKeyPart } from '../../ports/store-validation';
-import { DynamoStore, fromItem, Expr, toPage, type Item } from './dynamo-base.store';
-import { keys } from './table-keys';
+import { DynamoStore, fromItem, Expr, type Item } from './dynamo-base.store';
+import { keys, type ItemKey } from './table-keys';
 
 export class DynamoMappingStore extends DynamoStore implements MappingStore {
   async get(key: MappingKey): Promise<MappingRecord | undefined> {
@@ -50,14 +50,7 @@ export class DynamoMappingStore extends DynamoStore implements MappingStore {
 
   async listPage(tenantId: string, source: SourceKind, objectType: DirectoryObjectType, options: PageOptions = {}): Promise<Page<MappingRecord>> {
     const pk = this.partition(tenantId, source, objectType);
-    const page = await this.table.queryPage(
-      'mapping list',
-      pk,
-      { KeyConditionExpression: 'pk = :p', ExpressionAttributeValues: { ':p': pk }, ConsistentRead: true },
-      assertPageLimit(options.limit),
-      options.cursor,
-    );
-    return toPage(page, toRecord);
+    return this.table.partitionPage('mapping list', pk, options, toRecord, { consistentRead: true });
   }
 
   async *list(tenantId: string, source: SourceKind, objectType: DirectoryObjectType, options: { pageSize?: number } = {}): AsyncIterable<MappingRecord> {
@@ -93,39 +86,28 @@ export class DynamoMappingStore extends DynamoStore implements MappingStore {
       },
       { version: 1 },
     );
-    const condition = expectationCondition(e, options.expected);
-    const res = await this.table.write<UpdateCommandOutput>(
-      'mapping put',
-      new UpdateCommand({
-        TableName: this.table.tableName,
-        Key: keys.mapping(write.tenantId, write.source, write.objectType, write.sourceId),
-        UpdateExpression: update,
-        ConditionExpression: condition,
-        ReturnValues: 'ALL_NEW',
-        ...e.attrs(),
-      }),
-    );
-    if (!res.ok) throw conflict(write, options.expected);
-    return toRecord(res.out.Attributes ?? {});
+    const out = await this.writeExpecting<UpdateCommandOutput>('mapping put', write, options.expected, e, (input) => new UpdateCommand({ ...input, UpdateExpression: update, ReturnValues: 'ALL_NEW' }));
+    return toRecord(out.Attributes ?? {});
   }
 
   async delete(key: MappingKey, options: { expected?: MappingExpectation } = {}): Promise<boolean> {
     assertMappingKey(key);
     assertExpectation(options.expected);
-    const e = new Expr();
-    const condition = expectationCondition(e, options.expected);
-    const res = await this.table.write<DeleteCommandOutput>(
-      'mapping delete',
-      new DeleteCommand({
-        TableName: this.table.tableName,
-        Key: keys.mapping(key.tenantId, key.source, key.objectType, key.sourceId),
-        ConditionExpression: condition,
-        ReturnValues: 'ALL_OLD',
-        ...e.attrs(),
-      }),
-    );
-    if (!res.ok) throw conflict(key, options.expected);
-    return res.out.Attributes !== undefined;
+    const out = await this.writeExpecting<DeleteCommandOutput>('mapping delete', key, options.expected, new Expr(), (input) => new DeleteCommand({ ...input, ReturnValues: 'ALL_OLD' }));
+    return out.Attributes !== undefined;
+  }
+
+  /**
+   * A write of one mapping that holds only while the row matches `expected` (see
+   * expectationCondition; none: unconditional). `command` builds the write from the table,
+   * key and condition; ConflictError when the row changed since it was read.
+   */
+  private async writeExpecting<O>(what: string, key: MappingKey, expected: MappingExpectation | undefined, e: Expr, command: (input: WriteInput) => { readonly input: object }): Promise<O> {
+    const condition = expectationCondition(e, expected);
+    const input = { TableName: this.table.tableName, Key: keys.mapping(key.tenantId, key.source, key.objectType, key.sourceId), ConditionExpression: condition, ...e.attrs() };
+    const res = await this.table.write<O>(what, command(input));
+    if (!res.ok) throw conflict(key, expected);
+    return res.out;
   }
 
   private partition(tenantId: string, source: SourceKind, objectType: DirectoryObjectType): string {
@@ -134,6 +116,15 @@ export class DynamoMappingStore extends DynamoStore implements MappingStore {
     assertOneOf('objectType', objectType, OBJECT_TYPES);
     return keys.mappingPartition(tenantId, source, objectType);
   }
+}
+
+/** What every conditional mapping write carries. */
+interface WriteInput {
+  TableName: string;
+  Key: ItemKey;
+  ConditionExpression: string | undefined;
+  ExpressionAttributeNames?: Record<string, string>;
+  ExpressionAttributeValues?: Record<string, unknown>;
 }
 
 /** The optimistic-concurrency condition: version 0 = absent; otherwise every given field matches. */

@@ -30,13 +30,7 @@ export class DynamoPlanStore extends DynamoStore implements PlanStore {
     assertSeq(seq);
     assertTtlSeconds(ttlSeconds);
     const bodyJson = toJson('plan batch', body);
-    await this.table.send(
-      'plan putBatch',
-      new PutCommand({
-        TableName: this.table.tableName,
-        Item: { ...keys.planBatch(tenantId, runId, seq), tenantId, runId, seq, bodyJson, expiresAt: expiresAtFor(this.table.clock.now(), ttlSeconds) },
-      }),
-    );
+    await this.table.putExpiring('plan putBatch', { ...keys.planBatch(tenantId, runId, seq), tenantId, runId, seq, bodyJson }, ttlSeconds);
   }
 
   async getBatch(tenantId: string, runId: string, seq: number): Promise<unknown> {
