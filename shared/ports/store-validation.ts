@@ -165,6 +165,15 @@ export function assertNewRun(run: NewRun): void {
   if (run.requestId !== undefined) assertName('requestId', run.requestId);
 }
 
+/** Checks a RunStore.objectHistory query; answers its limit (20 unless given, at most 1000). */
+export function assertHistoryQuery(tenantId: string, objectType: DirectoryObjectType, sourceId: string, limit = 20): number {
+  assertTenant(tenantId);
+  assertOneOf('objectType', objectType, OBJECT_TYPES);
+  assertKeyPart('sourceId', sourceId);
+  assertPositiveInt('limit', limit, 1000);
+  return limit;
+}
+
 /** Checks a RunStore.transition's input; answers the allowed current statuses as a list. */
 export function assertTransition(tenantId: string, runId: string, from: RunStatus | readonly RunStatus[], to: RunStatus, patch: RunPatch): readonly RunStatus[] {
   assertTenant(tenantId);

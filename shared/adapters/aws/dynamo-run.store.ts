@@ -19,8 +19,8 @@ import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type GetCommandOut
 import type { DirectoryObjectType } from '../../domain/directory';
 import { NotFoundError } from '../../errors/app-error';
 import { RESULT_OUTCOMES, RUN_COUNT_KEYS, type BatchCompletion, type NewRun, type ObjectResult, type ObjectResultWrite, type ResultOutcome, type RunCounts, type RunPatch, type RunRecord, type RunStatus, type RunStore } from '../../ports/run-store';
-import { ConflictError, DEFAULT_RESULT_TTL_SECONDS, MAX_SUMMARY_BYTES, OBJECT_TYPES, type Page, type PageOptions } from '../../ports/store-common';
-import { assertCounts, assertKeyPart, assertNewRun, assertOneOf, assertPositiveInt, assertResultWrite, assertRunId, assertRunPatch, assertTenant, assertTransition, assertTtlSeconds, expiresAtFor, isExpired, runStatusConflict, toJson } from '../../ports/store-validation';
+import { ConflictError, DEFAULT_RESULT_TTL_SECONDS, MAX_SUMMARY_BYTES, type Page, type PageOptions } from '../../ports/store-common';
+import { assertCounts, assertHistoryQuery, assertKeyPart, assertNewRun, assertOneOf, assertResultWrite, assertRunId, assertRunPatch, assertTenant, assertTransition, assertTtlSeconds, expiresAtFor, isExpired, runStatusConflict, toJson } from '../../ports/store-validation';
 import { compact, DynamoStore, fromItem, Expr, type Item } from './dynamo-base.store';
 import { keys } from './table-keys';
 
@@ -194,11 +194,7 @@ export class DynamoRunStore extends DynamoStore implements RunStore {
   }
 
   async objectHistory(tenantId: string, objectType: DirectoryObjectType, sourceId: string, options: { limit?: number } = {}): Promise<ObjectResult[]> {
-    assertTenant(tenantId);
-    assertOneOf('objectType', objectType, OBJECT_TYPES);
-    assertKeyPart('sourceId', sourceId);
-    const limit = options.limit ?? 20;
-    assertPositiveInt('limit', limit, 1000);
+    const limit = assertHistoryQuery(tenantId, objectType, sourceId, options.limit);
     const now = this.table.clock.now();
     const found: ObjectResult[] = [];
     // Newest run first (gsi1sk starts with the time-sortable run id); skip expired rows.

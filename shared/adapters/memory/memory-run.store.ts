@@ -2,8 +2,8 @@
 import type { DirectoryObjectType } from '../../domain/directory';
 import { NotFoundError } from '../../errors/app-error';
 import { RESULT_OUTCOMES, zeroCounts, type BatchCompletion, type NewRun, type ObjectResult, type ObjectResultWrite, type ResultOutcome, type RunCounts, type RunPatch, type RunRecord, type RunStatus, type RunStore } from '../../ports/run-store';
-import { ConflictError, DEFAULT_RESULT_TTL_SECONDS, OBJECT_TYPES, type Page, type PageOptions } from '../../ports/store-common';
-import { assertCounts, assertKeyPart, assertNewRun, assertOneOf, assertPageLimit, assertPositiveInt, assertResultWrite, assertRunId, assertRunPatch, assertTenant, assertTransition, assertTtlSeconds, expiresAtFor, isExpired, runStatusConflict } from '../../ports/store-validation';
+import { ConflictError, DEFAULT_RESULT_TTL_SECONDS, type Page, type PageOptions } from '../../ports/store-common';
+import { assertCounts, assertHistoryQuery, assertKeyPart, assertNewRun, assertOneOf, assertPageLimit, assertResultWrite, assertRunId, assertRunPatch, assertTenant, assertTransition, assertTtlSeconds, expiresAtFor, isExpired, runStatusConflict } from '../../ports/store-validation';
 import { allPages, copy, key, MemoryStore, Partitions, SortedPartition } from './memory-common';
 
 interface RunItem {
@@ -157,11 +157,7 @@ export class MemoryRunStore extends MemoryStore implements RunStore {
   }
 
   async objectHistory(tenantId: string, objectType: DirectoryObjectType, sourceId: string, options: { limit?: number } = {}): Promise<ObjectResult[]> {
-    assertTenant(tenantId);
-    assertOneOf('objectType', objectType, OBJECT_TYPES);
-    assertKeyPart('sourceId', sourceId);
-    const limit = options.limit ?? 20;
-    assertPositiveInt('limit', limit, 1000);
+    const limit = assertHistoryQuery(tenantId, objectType, sourceId, options.limit);
     const now = this.clock.now();
     const h = this.history.get(key(tenantId, objectType, sourceId)) ?? new Map<string, ObjectResult>();
     // Newest run first, as the Dynamo index (sk = runId#operation, read backwards).
