@@ -14,7 +14,7 @@
  * (`CI` set) a missing browser fails it. `QIYE_SCREENSHOTS=1` writes docs/console/*.png.
  */
 import { existsSync } from 'node:fs';
-import { rm, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runFirstSync } from '../../local/first-sync';
@@ -38,6 +38,7 @@ const EVIL = '<script>alert("x")</script>';
 const SCREENSHOTS = process.env.QIYE_SCREENSHOTS === '1';
 
 let dataDir: string;
+let wired: { stop(): Promise<void> } | undefined;
 let stack: LocalStack;
 let netease: RunningNeteaseSimulator;
 let dingtalk: RunningDingtalkSimulator;
@@ -86,9 +87,10 @@ const csrfOf = (page: Page) => page.getAttribute('form[action="/console/signout"
 beforeAll(async () => {
   if (!haveChromium) return;
   process.env.LOG_LEVEL = 'error';
-  const wired = await startWiredSimulators({ prefix: 'qiye-console-', tenant: tenantJson, startSource: (draft, secrets) => startDingtalkSimulator({ port: 0, tenants: [draft], secrets, stage: 'local', people: 12 }) });
-  ({ dataDir, netease, source: dingtalk } = wired);
-  const { tenantsFile } = wired;
+  const started = await startWiredSimulators({ prefix: 'qiye-console-', tenant: tenantJson, startSource: (draft, secrets) => startDingtalkSimulator({ port: 0, tenants: [draft], secrets, stage: 'local', people: 12 }) });
+  ({ dataDir, netease, source: dingtalk } = started);
+  wired = started;
+  const { tenantsFile } = started;
   const users = dingtalk.state(TENANT).users;
   adminId = users[0]!.userid;
   auditorId = users[1]!.userid;
@@ -106,9 +108,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await stack?.stop();
-  await dingtalk?.stop();
-  await netease?.stop();
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  await wired?.stop();
 });
 
 describe.skipIf(!haveChromium)('the operator console in Chromium', () => {

@@ -5,7 +5,6 @@
  * tenants file). A signed DingTalk callback sent to the gateway becomes a mailbox; a leave
  * becomes a suspension; nothing is left waiting.
  */
-import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runFirstSync } from '../../local/first-sync';
 import { startDingtalkSimulator, type RunningDingtalkSimulator } from '../../local/simulators/dingtalk';
@@ -22,6 +21,7 @@ import { startWiredSimulators } from '../support/wired-simulators';
 const TENANT = 'cbwire';
 const DOMAIN = 'cbwire.example.com';
 let dataDir: string;
+let wired: { stop(): Promise<void> } | undefined;
 let stack: LocalStack;
 let netease: RunningNeteaseSimulator;
 let dingtalk: RunningDingtalkSimulator;
@@ -37,9 +37,10 @@ const tenantJson = (neteaseUrl: string, dingtalkUrl: string) => ({
 const restoreEnv = saveEnv('LOG_LEVEL');
 beforeAll(async () => {
   process.env.LOG_LEVEL = 'error';
-  const wired = await startWiredSimulators({ prefix: 'qiye-cbworker-', tenant: tenantJson, startSource: (draft, secrets) => startDingtalkSimulator({ port: 0, tenants: [draft], secrets, stage: 'local', people: 10 }) });
-  ({ dataDir, netease, source: dingtalk } = wired);
-  const { tenantsFile } = wired;
+  const started = await startWiredSimulators({ prefix: 'qiye-cbworker-', tenant: tenantJson, startSource: (draft, secrets) => startDingtalkSimulator({ port: 0, tenants: [draft], secrets, stage: 'local', people: 10 }) });
+  ({ dataDir, netease, source: dingtalk } = started);
+  wired = started;
+  const { tenantsFile } = started;
   stack = await startLocalStack({ dataDir, tenantsFile, ports: { gateway: 0, functionUrl: 0, dynamodb: 0, sqs: 0 }, schedule: false, simulators: [], logger: createMemoryLogger('error') });
   expect(stack.handlerErrors).toEqual({});
   const first = await runFirstSync(stack, { tenantId: TENANT });
@@ -49,9 +50,7 @@ beforeAll(async () => {
 afterAll(async () => {
   restoreEnv();
   await stack?.stop();
-  await dingtalk?.stop();
-  await netease?.stop();
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  await wired?.stop();
 });
 
 async function callback(event: SimulatedEvent, userId: string): Promise<void> {

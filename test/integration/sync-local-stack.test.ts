@@ -6,7 +6,7 @@
  * reaches NetEase after the next scheduled (incremental) run. On-demand runs (the admin
  * route, the CLI) are queued on the plan queue and started by the planner's SQS path.
  */
-import { rm, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalStack, type LocalStack } from '../../local/stack';
@@ -28,6 +28,7 @@ const DOMAIN = 'wire.example.com';
 const org = generateOrg({ seed: 99, departments: 12, people: 50, domain: DOMAIN });
 
 let dataDir: string;
+let wired: { stop(): Promise<void> } | undefined;
 let stack: LocalStack;
 let netease: RunningNeteaseSimulator;
 let ekp: RunningEkpSimulator;
@@ -53,13 +54,14 @@ const restoreEnv = saveEnv('LOG_LEVEL');
 beforeAll(async () => {
   // The handlers log through their runtime logger: keep the test output to errors.
   process.env.LOG_LEVEL = 'error';
-  const wired = await startWiredSimulators({
+  const started = await startWiredSimulators({
     prefix: 'qiye-sync-wire-',
     tenant: tenantConfig,
     startSource: (draft, secrets) => startEkpSimulator({ host: '127.0.0.1', port: 0, tenants: [draft], secrets, stage: 'local', orgs: { [TENANT]: org.ekp.elements } }),
   });
-  ({ dataDir, netease, source: ekp } = wired);
-  const { tenantsFile } = wired;
+  ({ dataDir, netease, source: ekp } = started);
+  wired = started;
+  const { tenantsFile } = started;
   stack = await startLocalStack({
     dataDir,
     tenantsFile,
@@ -74,9 +76,7 @@ beforeAll(async () => {
 afterAll(async () => {
   restoreEnv();
   await stack?.stop();
-  await netease?.stop();
-  await ekp?.stop();
-  await rm(dataDir, { recursive: true, force: true });
+  await wired?.stop();
 });
 
 async function admin(path: string, init: RequestInit = {}): Promise<{ status: number; body: any; text: string }> {

@@ -4,7 +4,7 @@
  * naming their URLs. The simulators need the tenant (domain, paths) before their ports are
  * known, so they start with a draft whose URLs are placeholders; only the URLs change after.
  */
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startNeteaseSimulator, type RunningNeteaseSimulator } from '../../local/simulators/netease';
@@ -17,9 +17,11 @@ export interface WiredSimulators<S> {
   tenantsFile: string;
   netease: RunningNeteaseSimulator;
   source: S;
+  /** Stops both simulators and removes dataDir (stop the local stack first). */
+  stop(): Promise<void>;
 }
 
-export async function startWiredSimulators<S extends { url: string }>(options: {
+export async function startWiredSimulators<S extends { url: string; stop(): Promise<void> }>(options: {
   /** The temp folder's name prefix (e.g. `qiye-sync-wire-`). */
   prefix: string;
   /** The tenant's config (JSON, as in the tenants file) for the simulators' URLs. */
@@ -33,5 +35,10 @@ export async function startWiredSimulators<S extends { url: string }>(options: {
   const source = await options.startSource(draft, secrets);
   const tenantsFile = join(dataDir, 'tenants.json');
   await writeFile(tenantsFile, JSON.stringify({ tenants: [options.tenant(netease.url, source.url)] }));
-  return { dataDir, tenantsFile, netease, source };
+  const stop = async () => {
+    await source.stop();
+    await netease.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  };
+  return { dataDir, tenantsFile, netease, source, stop };
 }
