@@ -7,8 +7,9 @@ import { ValidationError } from '../../shared/errors/app-error';
 import { createMemoryLogger } from '../../shared/logging/logger';
 import { fixedClock } from '../../shared/ports/clock';
 import { newRunId, type RunStatus } from '../../shared/ports/run-store';
-import { chooseScheduledMode, type SyncDeps } from '../../shared/use-cases/sync';
+import { chooseScheduledMode } from '../../shared/use-cases/sync';
 import type { NeteaseDirectory } from '../../shared/ports/netease-directory';
+import { oneTenantSyncDeps } from '../support/sync-deps';
 
 const NOW = Date.UTC(2024, 5, 1, 12);
 const HOUR = 3600_000;
@@ -22,15 +23,8 @@ function deps() {
   const clock = fixedClock(NOW);
   const stores = createMemoryStateStores({ clock });
   const source: DirectorySource = { kind: 'ekp', fullSnapshot: async () => ({ departments: [], people: [], complete: true, takenAt: NOW }) };
-  const d: SyncDeps = {
-    stores,
-    jobs: { send: async () => undefined },
-    clock,
-    logger: createMemoryLogger('error'),
-    tenants: () => [tenant],
-    directory: async () => source,
-    netease: async () => ({ getUnitList: async () => [], getAllAccounts: async () => [] }) as unknown as NeteaseDirectory,
-  };
+  const netease = { getUnitList: async () => [], getAllAccounts: async () => [] } as unknown as NeteaseDirectory;
+  const d = oneTenantSyncDeps({ stores, jobs: { send: async () => undefined }, clock, logger: createMemoryLogger('error') }, tenant, source, netease);
   return { d, stores, clock };
 }
 
