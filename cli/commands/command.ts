@@ -31,6 +31,8 @@ export interface TenantCommandArgs extends CommandArgs {
   tenantId: string;
   /** `--run <run-id>`, for commands declared with `takesRun` (otherwise ''). */
   runId: string;
+  /** The positional argument, for commands declared with `requires` (otherwise ''). */
+  argument: string;
 }
 
 /** A command that acts on one tenant: `npx qiye-bridge <name> --tenant <id> [--run <run-id>] <args> [--stage <stage>]`. */
@@ -49,6 +51,11 @@ export interface TenantCommandSpec {
   stage?: boolean;
   /** The command requires `--run <run-id>`, handed to `run` as `runId`. */
   takesRun?: boolean;
+  /**
+   * The command requires one positional argument, the first `<…>` word of `args`: what it is
+   * (e.g. `run id`), for the error when it is missing. It is handed to `run` as `argument`.
+   */
+  requires?: string;
   positionals?: number;
   run(args: TenantCommandArgs, ctx: CliContext): Promise<number | void>;
 }
@@ -65,11 +72,15 @@ export function tenantCommand(spec: TenantCommandSpec): Command {
     summary: spec.summary,
     usage: [words.filter(Boolean).join(' '), ...(spec.notes ?? []).map((n) => `  ${n}`)].join('\n'),
     options: { tenant: { type: 'string' }, ...(spec.takesRun ? { run: { type: 'string' } } : {}), ...optionsOf(spec.args ?? '') },
-    ...(spec.positionals ? { positionals: spec.positionals } : {}),
+    ...(spec.positionals || spec.requires ? { positionals: spec.positionals ?? 1 } : {}),
     async run(args, ctx) {
       const tenant = ctx.tenant(args.values.tenant as string | undefined);
       const runId = spec.takesRun ? requiredRunId(args.values) : '';
-      return spec.run({ ...args, tenant, tenantId: tenant.id, runId }, ctx);
+      const argument = args.positionals[0] ?? '';
+      if (spec.requires && !argument) {
+        throw new ValidationError(`The ${spec.requires} is required: ${spec.name} --tenant <id> ${/<[^>]*>/.exec(spec.args ?? '')?.[0] ?? ''}.`);
+      }
+      return spec.run({ ...args, tenant, tenantId: tenant.id, runId, argument }, ctx);
     },
   };
 }

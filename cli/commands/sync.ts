@@ -27,7 +27,7 @@ import type { ObjectNote } from '../../shared/domain/sync-plan';
 import { describeProgress, type RunProgress } from '../../shared/use-cases/sync/recover-runs';
 import type { SyncRequestStatus } from '../../shared/use-cases/sync/request-sync-run';
 import type { CliContext } from '../context';
-import { tenantCommand, type Command } from './command';
+import { tenantCommand, type Command, type CommandArgs } from './command';
 
 // ---------------------------------------------------------------------------------------
 // Transport
@@ -343,13 +343,18 @@ async function waitQuietly(ctx: CliContext, tenant: string, runId: string, inter
   }
 }
 
+/** An operator's decision on a parked run, signed with the operator's name and the optional --note. */
+function decideRun(ctx: CliContext, tenant: string, runId: string, decision: 'approve' | 'reject', values: CommandArgs['values'], extra: Record<string, unknown> = {}): Promise<unknown> {
+  return call(ctx, 'POST', `${base(tenant)}/runs/${encodeURIComponent(runId)}/${decision}`, { by: operator(), ...(values.note ? { note: values.note } : {}), ...extra });
+}
+
 export const syncApprove = tenantCommand({
   name: 'sync approve',
   summary: 'Approve a run parked for approval (too many suspensions/deletions): apply exactly its stored plan.',
   args: '[--note <text>] [--wait]',
   takesRun: true,
   async run({ values, tenantId: tenant, runId }, ctx) {
-    const { run } = (await call(ctx, 'POST', `${base(tenant)}/runs/${encodeURIComponent(runId)}/approve`, { by: operator(), ...(values.note ? { note: values.note } : {}) })) as { run: RunRecord };
+    const { run } = (await decideRun(ctx, tenant, runId, 'approve', values)) as { run: RunRecord };
     ctx.out(`Run ${run.runId} approved: ${run.status}`);
     if (!values.wait) return 0;
     return exitCodeFor((await waitForRun(ctx, tenant, run.runId)).status);
@@ -362,7 +367,7 @@ export const syncReject = tenantCommand({
   args: '[--note <text>] [--replan]',
   takesRun: true,
   async run({ values, tenantId: tenant, runId }, ctx) {
-    const res = (await call(ctx, 'POST', `${base(tenant)}/runs/${encodeURIComponent(runId)}/reject`, { by: operator(), ...(values.note ? { note: values.note } : {}), ...(values.replan ? { replan: true } : {}) })) as {
+    const res = (await decideRun(ctx, tenant, runId, 'reject', values, values.replan ? { replan: true } : {})) as {
       run: RunRecord;
       replan?: { requestId: string; status: string };
     };
@@ -411,10 +416,8 @@ export const runsShow = tenantCommand({
   name: 'runs show',
   summary: 'Show one run: status, counts, plan, what awaits approval, and the failed/blocked objects (--csv: every result).',
   args: '<run-id> [--json | --csv]',
-  positionals: 1,
-  async run({ values, positionals, tenantId: tenant }, ctx) {
-    const runId = positionals[0];
-    if (!runId) throw new ValidationError('The run id is required: runs show --tenant <id> <run-id>.');
+  requires: 'run id',
+  async run({ values, argument: runId, tenantId: tenant }, ctx) {
     if (values.json && values.csv) throw new ValidationError('Choose one of --json and --csv.');
     const path = `${base(tenant)}/runs/${encodeURIComponent(runId)}`;
     if (values.csv) {
@@ -490,10 +493,8 @@ export const explainCommand = tenantCommand({
   name: 'explain',
   summary: 'Explain one source object: its source record, mapping, the last plan decision and the NetEase results.',
   args: '<source-object-id> [--type person|department] [--no-source] [--json]',
-  positionals: 1,
-  async run({ values, positionals, tenantId: tenant }, ctx) {
-    const id = positionals[0];
-    if (!id) throw new ValidationError('The source object id is required: explain --tenant <id> <source-object-id>.');
+  requires: 'source object id',
+  async run({ values, argument: id, tenantId: tenant }, ctx) {
     const type = values.type as string | undefined;
     if (type !== undefined && type !== 'person' && type !== 'department') throw new ValidationError('--type must be person or department.');
     const q = new URLSearchParams();

@@ -97,3 +97,16 @@ describe('tenant commands (cli/commands/command.ts)', () => {
     expect(ran).toBe(false);
   });
 });
+
+describe('tenant commands with a required argument', () => {
+  it('refuses a missing argument naming what it is and the usage, before running anything', async () => {
+    let ran = false;
+    const cmd = tenantCommand({ name: 'demo show', summary: 's', args: '<thing-id> [--json]', requires: 'thing id', run: async () => void (ran = true) });
+    expect(cmd.positionals).toBe(1);
+    const ctx = { tenant: (id: string | undefined) => ({ id }) } as never;
+    await expect(cmd.run({ values: { tenant: 't1' }, positionals: [] }, ctx)).rejects.toThrow('The thing id is required: demo show --tenant <id> <thing-id>.');
+    expect(ran).toBe(false);
+    await cmd.run({ values: { tenant: 't1' }, positionals: ['x1'] }, ctx);
+    expect(ran).toBe(true);
+  });
+});
