@@ -3,15 +3,13 @@ import { NotConfiguredError, ValidationError } from '../../shared/errors/app-err
 import { readTenantSecret } from '../../shared/runtime/runtime';
 import { buildOaLink } from '../../shared/use-cases/sso/oa-link';
 import { secretStoreFor } from '../context';
-import type { Command } from './command';
+import { tenantCommand } from './command';
 
-export const ssoLink: Command = {
+export const ssoLink = tenantCommand({
   name: 'sso-link',
   summary: 'Print a signed OA sign-in link for a person (what the OA must produce), to test SSO.',
-  usage: 'npx qiye-bridge sso-link --tenant <id> --user <source-user-id> [--mid <id> | --module <module>] [--lang 0|1] [--base-url <sso function URL>] [--stage <stage>]',
-  options: { tenant: { type: 'string' }, user: { type: 'string' }, mid: { type: 'string' }, module: { type: 'string' }, lang: { type: 'string' }, 'base-url': { type: 'string' } },
-  async run({ values }, ctx) {
-    const tenant = ctx.tenant(values.tenant as string | undefined);
+  args: '--user <source-user-id> [--mid <id> | --module <module>] [--lang 0|1] [--base-url <sso function URL>]',
+  async run({ values, tenant }, ctx) {
     if (typeof values.user !== 'string' || !values.user) throw new ValidationError('--user <source-user-id> is required.');
     const baseUrl = (values['base-url'] as string | undefined) ?? (ctx.isLocal ? `http://127.0.0.1:${process.env.QIYE_SSO_PORT ?? 3001}` : undefined);
     if (!baseUrl) throw new ValidationError('--base-url is required outside the local stack (the SsoFunctionUrl output of the deployed stack).');
@@ -26,4 +24,4 @@ export const ssoLink: Command = {
     }
     ctx.out(buildOaLink({ baseUrl, tenantId: tenant.id, secret, user: values.user, mid: values.mid as string | undefined, module: values.module as string | undefined, lang: values.lang as string | undefined }));
   },
-};
+});

@@ -25,8 +25,9 @@ import { ValidationError, AppError } from '../../shared/errors/app-error';
 import type { RunRecord } from '../../shared/ports/run-store';
 import type { ObjectNote } from '../../shared/domain/sync-plan';
 import { describeProgress, type RunProgress } from '../../shared/use-cases/sync/recover-runs';
+import type { SyncRequestStatus } from '../../shared/use-cases/sync/request-sync-run';
 import type { CliContext } from '../context';
-import type { Command } from './command';
+import { tenantCommand, type Command, type CommandArgs } from './command';
 
 // ---------------------------------------------------------------------------------------
 // Transport
@@ -214,15 +215,6 @@ export function exitCodeFor(status: RunRecord['status']): number {
   }
 }
 
-function runIdOf(values: Record<string, unknown>): string {
-  if (typeof values.run !== 'string' || !values.run) throw new ValidationError('--run <run-id> is required.');
-  return values.run;
-}
-
-export function tenantOf(ctx: CliContext, values: Record<string, unknown>): string {
-  return ctx.tenant(values.tenant as string | undefined).id;
-}
-
 function printRunDetail(
   ctx: CliContext,
   detail: { run: RunRecord; errors: Array<Record<string, unknown>>; errorsTruncated: boolean; destructive?: Array<Record<string, unknown>>; progress?: RunProgress; dataNotes?: ObjectNote[]; dataNotesTruncated?: boolean },
@@ -269,16 +261,6 @@ function printRunDetail(
   }
 }
 
-/** What GET .../sync/requests/:id answers (shared/use-cases/sync/request-sync-run.ts). */
-interface RequestStatus {
-  requestId: string;
-  status: 'queued' | 'starting' | 'started' | 'skipped' | 'failed';
-  runId?: string;
-  run?: RunRecord;
-  reason?: string;
-  error?: { code: string; message: string };
-}
-
 /**
  * Wait until the planner has taken a queued request and its run exists.
  * @throws AppError SYNC.RUN_IN_PROGRESS when the planner skipped it (another run held the
@@ -287,7 +269,7 @@ interface RequestStatus {
 async function waitForStart(ctx: CliContext, tenant: string, requestId: string, intervalMs = 500): Promise<{ runId: string; run?: RunRecord }> {
   let last = '';
   for (;;) {
-    const r = (await call(ctx, 'GET', `${base(tenant)}/sync/requests/${encodeURIComponent(requestId)}`)) as RequestStatus;
+    const r = (await call(ctx, 'GET', `${base(tenant)}/sync/requests/${encodeURIComponent(requestId)}`)) as SyncRequestStatus; // what GET .../sync/requests/:id answers
     if (r.status === 'started' && r.runId) return { runId: r.runId, ...(r.run ? { run: r.run } : {}) };
     if (r.status === 'skipped') throw new AppError('SYNC.RUN_IN_PROGRESS', `request ${requestId} was not started: ${r.reason ?? `a run is in progress: ${r.runId ?? 'unknown'}`}`, { status: 409, expose: true });
     if (r.status === 'failed') throw new AppError(r.error?.code ?? 'SYNC.REQUEST_FAILED', `request ${requestId} failed: ${r.error?.message ?? 'no reason recorded'}`, { status: 500, expose: true });
@@ -320,18 +302,17 @@ async function waitForRun(ctx: CliContext, tenant: string, runId: string, interv
 // Commands
 // ---------------------------------------------------------------------------------------
 
-export const syncRun: Command = {
+export const syncRun = tenantCommand({
   name: 'sync run',
   summary: 'Queue a sync run for a tenant (incremental unless --full); --wait shows progress until it ends.',
-  usage:
-    'npx qiye-bridge sync run --tenant <id> [--full] [--dry-run] [--wait] [--stage <stage>]\n' +
-    '  The run is planned by the sync planner (the request is queued); without --wait the command returns at once.\n' +
-    '  --dry-run waits for the plan and prints it; nothing is applied.\n' +
-    '  Full runs link (adopt) existing NetEase units and mailboxes that match source objects instead of creating them.\n' +
-    '  Exit codes with --wait: 0 success (or dry run), 3 warning (some objects failed), 4 awaiting approval, 1 failed or not started.',
-  options: { tenant: { type: 'string' }, full: { type: 'boolean' }, 'dry-run': { type: 'boolean' }, wait: { type: 'boolean' } },
-  async run({ values }, ctx) {
-    const tenant = tenantOf(ctx, values);
+  args: '[--full] [--dry-run] [--wait]',
+  notes: [
+    'The run is planned by the sync planner (the request is queued); without --wait the command returns at once.',
+    '--dry-run waits for the plan and prints it; nothing is applied.',
+    'Full runs link (adopt) existing NetEase units and mailboxes that match source objects instead of creating them.',
+    'Exit codes with --wait: 0 success (or dry run), 3 warning (some objects failed), 4 awaiting approval, 1 failed or not started.',
+  ],
+  async run({ values, tenantId: tenant }, ctx) {
     const dryRun = values['dry-run'] === true;
     const body = { mode: values.full ? 'full' : 'incremental', ...(dryRun ? { dryRun: true } : {}) };
     const accepted = (await call(ctx, 'POST', `${base(tenant)}/sync`, body)) as { requestId: string; status: string; mode: string };
@@ -351,7 +332,7 @@ export const syncRun: Command = {
     printRunDetail(ctx, detail);
     return exitCodeFor(ended.status);
   },
-};
+});
 
 /** A dry run without --wait: no progress lines, just its end (it applies nothing, so it is quick). */
 async function waitQuietly(ctx: CliContext, tenant: string, runId: string, intervalMs = 300): Promise<RunRecord> {
@@ -362,30 +343,31 @@ async function waitQuietly(ctx: CliContext, tenant: string, runId: string, inter
   }
 }
 
-export const syncApprove: Command = {
+/** An operator's decision on a parked run, signed with the operator's name and the optional --note. */
+function decideRun(ctx: CliContext, tenant: string, runId: string, decision: 'approve' | 'reject', values: CommandArgs['values'], extra: Record<string, unknown> = {}): Promise<unknown> {
+  return call(ctx, 'POST', `${base(tenant)}/runs/${encodeURIComponent(runId)}/${decision}`, { by: operator(), ...(values.note ? { note: values.note } : {}), ...extra });
+}
+
+export const syncApprove = tenantCommand({
   name: 'sync approve',
   summary: 'Approve a run parked for approval (too many suspensions/deletions): apply exactly its stored plan.',
-  usage: 'npx qiye-bridge sync approve --tenant <id> --run <run-id> [--note <text>] [--wait] [--stage <stage>]',
-  options: { tenant: { type: 'string' }, run: { type: 'string' }, note: { type: 'string' }, wait: { type: 'boolean' } },
-  async run({ values }, ctx) {
-    const tenant = tenantOf(ctx, values);
-    const runId = runIdOf(values);
-    const { run } = (await call(ctx, 'POST', `${base(tenant)}/runs/${encodeURIComponent(runId)}/approve`, { by: operator(), ...(values.note ? { note: values.note } : {}) })) as { run: RunRecord };
+  args: '[--note <text>] [--wait]',
+  takesRun: true,
+  async run({ values, tenantId: tenant, runId }, ctx) {
+    const { run } = (await decideRun(ctx, tenant, runId, 'approve', values)) as { run: RunRecord };
     ctx.out(`Run ${run.runId} approved: ${run.status}`);
     if (!values.wait) return 0;
     return exitCodeFor((await waitForRun(ctx, tenant, run.runId)).status);
   },
-};
+});
 
-export const syncReject: Command = {
+export const syncReject = tenantCommand({
   name: 'sync reject',
   summary: 'Reject a parked run (nothing of it is applied); --replan queues a full run that withholds all deletions.',
-  usage: 'npx qiye-bridge sync reject --tenant <id> --run <run-id> [--note <text>] [--replan] [--stage <stage>]',
-  options: { tenant: { type: 'string' }, run: { type: 'string' }, note: { type: 'string' }, replan: { type: 'boolean' } },
-  async run({ values }, ctx) {
-    const tenant = tenantOf(ctx, values);
-    const runId = runIdOf(values);
-    const res = (await call(ctx, 'POST', `${base(tenant)}/runs/${encodeURIComponent(runId)}/reject`, { by: operator(), ...(values.note ? { note: values.note } : {}), ...(values.replan ? { replan: true } : {}) })) as {
+  args: '[--note <text>] [--replan]',
+  takesRun: true,
+  async run({ values, tenantId: tenant, runId }, ctx) {
+    const res = (await decideRun(ctx, tenant, runId, 'reject', values, values.replan ? { replan: true } : {})) as {
       run: RunRecord;
       replan?: { requestId: string; status: string };
     };
@@ -394,41 +376,33 @@ export const syncReject: Command = {
       ctx.out(`A full run without deletions is ${res.replan.status} (request ${res.replan.requestId}); it appears in: npx qiye-bridge runs list --tenant ${tenant}`);
     }
   },
-};
+});
 
-export const syncAbandon: Command = {
+export const syncAbandon = tenantCommand({
   name: 'sync abandon',
   summary: 'End a planning or applying run that is stuck (nothing it applied is undone) and free the tenant if that run holds it. Dead runs are also taken over automatically: see `runs show`.',
-  usage: 'npx qiye-bridge sync abandon --tenant <id> --run <run-id> [--stage <stage>]',
-  options: { tenant: { type: 'string' }, run: { type: 'string' } },
-  async run({ values }, ctx) {
-    const tenant = tenantOf(ctx, values);
-    const runId = runIdOf(values);
+  takesRun: true,
+  async run({ tenantId: tenant, runId }, ctx) {
     const res = (await call(ctx, 'POST', `${base(tenant)}/runs/${encodeURIComponent(runId)}/abandon`, { by: operator() })) as { run: RunRecord; released: boolean; heldBy?: string };
     ctx.out(`Run ${res.run.runId} abandoned (${res.run.error?.code ?? res.run.status}).`);
     ctx.out(res.released ? `The tenant is free: start a run with npx qiye-bridge sync run --tenant ${tenant} --full` : `The run did not hold the tenant${res.heldBy ? ` (held by ${res.heldBy})` : ''}; nothing else was released.`);
   },
-};
+});
 
-export const syncClearWatermark: Command = {
+export const syncClearWatermark = tenantCommand({
   name: 'sync clear-watermark',
   summary: "Forget the tenant's watermarks: the next run reads the whole source (mappings are kept).",
-  usage: 'npx qiye-bridge sync clear-watermark --tenant <id> [--stage <stage>]',
-  options: { tenant: { type: 'string' } },
-  async run({ values }, ctx) {
-    const tenant = tenantOf(ctx, values);
+  async run({ tenantId: tenant }, ctx) {
     const { cleared } = (await call(ctx, 'DELETE', `${base(tenant)}/watermarks`)) as { cleared: number };
     ctx.out(cleared > 0 ? `Cleared ${cleared} watermark(s) of ${tenant}; the next run is a full one.` : `${tenant} had no watermark; the next run is a full one.`);
   },
-};
+});
 
-export const runsList: Command = {
+export const runsList = tenantCommand({
   name: 'runs list',
   summary: "List a tenant's sync runs, newest first, with their counts.",
-  usage: 'npx qiye-bridge runs list --tenant <id> [--limit <n>] [--json] [--stage <stage>]',
-  options: { tenant: { type: 'string' }, limit: { type: 'string' }, json: { type: 'boolean' } },
-  async run({ values }, ctx) {
-    const tenant = tenantOf(ctx, values);
+  args: '[--limit <n>] [--json]',
+  async run({ values, tenantId: tenant }, ctx) {
     const limit = values.limit === undefined ? 20 : Number(values.limit);
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new ValidationError('--limit must be an integer from 1 to 1000.');
     const { runs } = (await call(ctx, 'GET', `${base(tenant)}/runs?limit=${limit}`)) as { runs: RunRecord[] };
@@ -436,18 +410,14 @@ export const runsList: Command = {
     if (runs.length === 0) return void ctx.out(`No runs yet for ${tenant}.`);
     for (const r of runs) ctx.out(runLine(r));
   },
-};
+});
 
-export const runsShow: Command = {
+export const runsShow = tenantCommand({
   name: 'runs show',
   summary: 'Show one run: status, counts, plan, what awaits approval, and the failed/blocked objects (--csv: every result).',
-  usage: 'npx qiye-bridge runs show --tenant <id> <run-id> [--json | --csv] [--stage <stage>]',
-  options: { tenant: { type: 'string' }, json: { type: 'boolean' }, csv: { type: 'boolean' } },
-  positionals: 1,
-  async run({ values, positionals }, ctx) {
-    const tenant = tenantOf(ctx, values);
-    const runId = positionals[0];
-    if (!runId) throw new ValidationError('The run id is required: runs show --tenant <id> <run-id>.');
+  args: '<run-id> [--json | --csv]',
+  requires: 'run id',
+  async run({ values, argument: runId, tenantId: tenant }, ctx) {
     if (values.json && values.csv) throw new ValidationError('Choose one of --json and --csv.');
     const path = `${base(tenant)}/runs/${encodeURIComponent(runId)}`;
     if (values.csv) {
@@ -460,15 +430,13 @@ export const runsShow: Command = {
     else printRunDetail(ctx, detail);
     return 0;
   },
-};
+});
 
-export const mappingsList: Command = {
+export const mappingsList = tenantCommand({
   name: 'mappings list',
   summary: 'List source id <-> NetEase id links (people by default).',
-  usage: 'npx qiye-bridge mappings list --tenant <id> [--type person|department] [--limit <n>] [--json] [--stage <stage>]',
-  options: { tenant: { type: 'string' }, type: { type: 'string' }, limit: { type: 'string' }, json: { type: 'boolean' } },
-  async run({ values }, ctx) {
-    const tenant = tenantOf(ctx, values);
+  args: '[--type person|department] [--limit <n>] [--json]',
+  async run({ values, tenantId: tenant }, ctx) {
     const type = (values.type as string | undefined) ?? 'person';
     if (type !== 'person' && type !== 'department') throw new ValidationError('--type must be person or department.');
     const limit = values.limit === undefined ? Infinity : Number(values.limit);
@@ -485,7 +453,7 @@ export const mappingsList: Command = {
     for (const m of all) ctx.out([m.sourceId, m.neteaseId, m.status, m.adopted ? 'yes' : 'no', type === 'person' ? m.unitId : m.name].join('\t'));
     ctx.out(`${all.length} ${type} mapping(s)`);
   },
-};
+});
 
 /** The rows of a CSV file given as `--file`, without its header row when it is `header`. */
 export async function readCsvRows(file: unknown, header: string): Promise<string[][]> {
@@ -500,13 +468,14 @@ export async function readCsvRows(file: unknown, header: string): Promise<string
   return rows[0] && rows[0].map((c) => c.trim().toLowerCase()).join(',') === header ? rows.slice(1) : rows;
 }
 
-export const mappingsImport: Command = {
+export const mappingsImport = tenantCommand({
   name: 'mappings import',
   summary: 'Link source objects to existing NetEase objects from a CSV (sourceId,type,neteaseId); all rows are checked first, any problem writes nothing.',
-  usage: 'npx qiye-bridge mappings import --tenant <id> --file links.csv [--stage <stage>]\n  CSV columns: sourceId,type (person|department),neteaseId (account name or unit id); a header row is optional.',
-  options: { tenant: { type: 'string' }, file: { type: 'string' } },
-  async run({ values }, ctx) {
-    const tenant = tenantOf(ctx, values);
+  args: '--file links.csv',
+  notes: [
+    'CSV columns: sourceId,type (person|department),neteaseId (account name or unit id); a header row is optional.',
+  ],
+  async run({ values, tenantId: tenant }, ctx) {
     const rows = await readCsvRows(values.file, 'sourceid,type,neteaseid');
     const problems: string[] = [];
     const links = rows.map((r, i) => {
@@ -518,18 +487,14 @@ export const mappingsImport: Command = {
     const res = (await call(ctx, 'POST', `${base(tenant)}/mappings/import`, { rows: links, by: operator() })) as { linked: number; replaced: number; unchanged: number };
     ctx.out(`Imported ${links.length} link(s) for ${tenant}: ${res.linked} new, ${res.replaced} replaced, ${res.unchanged} unchanged.`);
   },
-};
+});
 
-export const explainCommand: Command = {
+export const explainCommand = tenantCommand({
   name: 'explain',
   summary: 'Explain one source object: its source record, mapping, the last plan decision and the NetEase results.',
-  usage: 'npx qiye-bridge explain --tenant <id> <source-object-id> [--type person|department] [--no-source] [--json] [--stage <stage>]',
-  options: { tenant: { type: 'string' }, type: { type: 'string' }, 'no-source': { type: 'boolean' }, json: { type: 'boolean' } },
-  positionals: 1,
-  async run({ values, positionals }, ctx) {
-    const tenant = tenantOf(ctx, values);
-    const id = positionals[0];
-    if (!id) throw new ValidationError('The source object id is required: explain --tenant <id> <source-object-id>.');
+  args: '<source-object-id> [--type person|department] [--no-source] [--json]',
+  requires: 'source object id',
+  async run({ values, argument: id, tenantId: tenant }, ctx) {
     const type = values.type as string | undefined;
     if (type !== undefined && type !== 'person' && type !== 'department') throw new ValidationError('--type must be person or department.');
     const q = new URLSearchParams();
@@ -558,6 +523,6 @@ export const explainCommand: Command = {
     if (ex.history.length === 0) ctx.out('  results    none');
     for (const r of ex.history) ctx.out(`  result     ${r.runId} ${r.operation} ${r.outcome}${r.errorCode ? ` ${r.errorCode}` : ''}${r.message ? `: ${r.message}` : ''}${r.neteaseId ? ` -> ${r.neteaseId}` : ''}`);
   },
-};
+});
 
 export const syncCommands: Command[] = [syncRun, syncApprove, syncReject, syncAbandon, syncClearWatermark, runsList, runsShow, mappingsList, mappingsImport, explainCommand];

@@ -5,7 +5,7 @@
  */
 import { ValidationError } from '../../shared/errors/app-error';
 import type { UsageReport } from '../../shared/use-cases/usage/usage-report';
-import type { Command } from './command';
+import { tenantCommand } from './command';
 import { call } from './sync';
 
 export function formatUsage(r: UsageReport): string[] {
@@ -20,17 +20,15 @@ export function formatUsage(r: UsageReport): string[] {
   return lines;
 }
 
-export const usageCommand: Command = {
+export const usageCommand = tenantCommand({
   name: 'usage',
   summary: "A tenant's vendor API calls this month, the projection to month end and the quota.",
-  usage: 'npx qiye-bridge usage --tenant <id> [--month yyyy-MM] [--json] [--stage <stage>]',
-  options: { tenant: { type: 'string' }, month: { type: 'string' }, json: { type: 'boolean' } },
-  async run({ values }, ctx) {
-    const tenant = ctx.tenant(values.tenant as string | undefined).id;
+  args: '[--month yyyy-MM] [--json]',
+  async run({ values, tenantId: tenant }, ctx) {
     const month = values.month as string | undefined;
     if (month !== undefined && !/^\d{4}-(0[1-9]|1[0-2])$/.test(month)) throw new ValidationError('--month must be yyyy-MM.');
     const report = (await call(ctx, 'GET', `/admin/tenants/${encodeURIComponent(tenant)}/usage${month ? `?month=${month}` : ''}`)) as UsageReport;
     if (values.json) return void ctx.out(JSON.stringify(report, null, 2));
     for (const l of formatUsage(report)) ctx.out(l);
   },
-};
+});

@@ -63,48 +63,33 @@ export class CallbackError extends AppError {
   }
 }
 
+/**
+ * The class of one CALLBACK.* error: its code, the message it carries when the thrower gives
+ * none, and option defaults. Each error below is its own class (callers and tests tell them
+ * apart with instanceof, and `name` is the subclass's name).
+ */
+function callbackErrorClass(code: CallbackErrorCode, defaultMessage: string, defaults: AppErrorOptions = {}) {
+  return class extends CallbackError {
+    constructor(message = defaultMessage, options?: AppErrorOptions) {
+      super(code, message, { ...defaults, ...options });
+    }
+  };
+}
+
 /** Missing, duplicated or malformed parameters or body (before any crypto). */
-export class BadCallbackRequestError extends CallbackError {
-  constructor(message: string, options?: AppErrorOptions) {
-    super('CALLBACK.BAD_REQUEST', message, options);
-  }
-}
+export class BadCallbackRequestError extends callbackErrorClass('CALLBACK.BAD_REQUEST', 'callback request is malformed') {}
 /** Body or parameter over the size limit. */
-export class CallbackTooLargeError extends CallbackError {
-  constructor(message: string, options?: AppErrorOptions) {
-    super('CALLBACK.TOO_LARGE', message, options);
-  }
-}
+export class CallbackTooLargeError extends callbackErrorClass('CALLBACK.TOO_LARGE', 'callback is too large') {}
 /** The signature does not match the token, timestamp, nonce and ciphertext. */
-export class BadSignatureError extends CallbackError {
-  constructor(message = 'callback signature does not match', options?: AppErrorOptions) {
-    super('CALLBACK.BAD_SIGNATURE', message, options);
-  }
-}
+export class BadSignatureError extends callbackErrorClass('CALLBACK.BAD_SIGNATURE', 'callback signature does not match') {}
 /** The (signed) timestamp is outside the accepted window: a replay or a badly skewed clock. */
-export class StaleTimestampError extends CallbackError {
-  constructor(message = 'callback timestamp is outside the accepted window', options?: AppErrorOptions) {
-    super('CALLBACK.STALE_TIMESTAMP', message, options);
-  }
-}
+export class StaleTimestampError extends callbackErrorClass('CALLBACK.STALE_TIMESTAMP', 'callback timestamp is outside the accepted window') {}
 /** Not valid base64, wrong length, bad padding, impossible length field or not UTF-8. */
-export class BadCiphertextError extends CallbackError {
-  constructor(message: string, options?: AppErrorOptions) {
-    super('CALLBACK.BAD_CIPHERTEXT', message, options);
-  }
-}
+export class BadCiphertextError extends callbackErrorClass('CALLBACK.BAD_CIPHERTEXT', 'callback ciphertext is malformed') {}
 /** Decrypted fine but addressed to another receiver (corp, app): another tenant's callback. */
-export class WrongReceiverError extends CallbackError {
-  constructor(message = 'callback is addressed to another receiver', options?: AppErrorOptions) {
-    super('CALLBACK.WRONG_RECEIVER', message, options);
-  }
-}
-/** The configured aesKey cannot be a callback key (43 base64 characters). */
-export class BadAesKeyError extends CallbackError {
-  constructor(message: string, options?: AppErrorOptions) {
-    super('CALLBACK.BAD_AES_KEY', message, { expose: false, ...options });
-  }
-}
+export class WrongReceiverError extends callbackErrorClass('CALLBACK.WRONG_RECEIVER', 'callback is addressed to another receiver') {}
+/** The configured aesKey cannot be a callback key (43 base64 characters). Not shown to callers: it is our configuration. */
+export class BadAesKeyError extends callbackErrorClass('CALLBACK.BAD_AES_KEY', 'the configured callback aesKey is not usable', { expose: false }) {}
 
 export function isCallbackError(err: unknown, code?: CallbackErrorCode): err is CallbackError {
   return err instanceof CallbackError && (code === undefined || err.code === code);
@@ -312,6 +297,27 @@ const NONCE = /^[\x21-\x7e]{1,128}$/;
 /** Nonces are short printable ASCII strings (digits for WeCom, alphanumerics for DingTalk). */
 export function checkNonce(nonce: string): void {
   if (!NONCE.test(nonce)) throw new BadCallbackRequestError('nonce must be 1-128 printable ASCII characters');
+}
+
+/** The three signed parameters, each required (BAD_REQUEST names the one missing); the nonce checked. */
+export function requireSignedParams(sig: string | undefined, timestamp: string | undefined, nonce: string | undefined, sigName = 'msg_signature'): { sig: string; timestamp: string; nonce: string } {
+  if (!sig) throw new BadCallbackRequestError(`missing ${sigName} parameter`);
+  if (!timestamp) throw new BadCallbackRequestError('missing timestamp parameter');
+  if (!nonce) throw new BadCallbackRequestError('missing nonce parameter');
+  checkNonce(nonce);
+  return { sig, timestamp, nonce };
+}
+
+/**
+ * What every signed callback passes once its parameters and ciphertext are read, cheapest
+ * refusal first: the signature over the ciphertext, the timestamp window (when `now` is
+ * given), then decryption. The caller checks the receiver id: which ids are accepted is the
+ * vendor's rule.
+ */
+export function openSigned(input: { token: string; key: Buffer; sig: string; timestamp: string; nonce: string; timestampMs: number; ciphertext: string; now?: number; windowSeconds?: number }): Decrypted {
+  assertSignature(input.sig, input.token, input.timestamp, input.nonce, input.ciphertext);
+  if (input.now !== undefined) checkTimestamp(input.timestampMs, input.now, input.windowSeconds ?? DEFAULT_WINDOW_SECONDS);
+  return decrypt(input.ciphertext, input.key);
 }
 
 /** Largest raw query string we parse (an echostr is ~100 characters). */

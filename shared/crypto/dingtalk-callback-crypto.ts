@@ -8,24 +8,7 @@
  * The crypto itself is shared with WeCom (callback-crypto-common.ts).
  */
 import { z } from 'zod';
-import {
-  BadCallbackRequestError,
-  CallbackError,
-  DEFAULT_WINDOW_SECONDS,
-  MAX_CALLBACK_BYTES,
-  WrongReceiverError,
-  assertSignature,
-  checkNonce,
-  checkSize,
-  checkTimestamp,
-  decrypt,
-  encrypt,
-  parseTimestamp,
-  pickParam,
-  randomNonce,
-  signature,
-  toKey,
-} from './callback-crypto-common';
+import { BadCallbackRequestError, CallbackError, MAX_CALLBACK_BYTES, WrongReceiverError, checkSize, encrypt, openSigned, parseTimestamp, pickParam, randomNonce, requireSignedParams, signature, toKey } from './callback-crypto-common';
 
 export interface DingtalkVerifyInput {
   /** The app's callback token (事件订阅 Token). */
@@ -74,20 +57,10 @@ const bodySchema = z.object({ encrypt: z.string().min(1) });
  */
 export function verifyAndDecrypt(input: DingtalkVerifyInput): DingtalkVerified {
   const key = toKey(input.aesKey); // config problems surface first, whatever the request
-  const sig = pickParam(input.query, 'msg_signature', 'signature');
-  const timestamp = pickParam(input.query, 'timeStamp', 'timestamp');
-  const nonce = pickParam(input.query, 'nonce');
-  if (sig === undefined) throw new BadCallbackRequestError('missing signature parameter');
-  if (timestamp === undefined) throw new BadCallbackRequestError('missing timestamp parameter');
-  if (nonce === undefined) throw new BadCallbackRequestError('missing nonce parameter');
-  checkNonce(nonce);
-  const timestampMs = parseTimestamp(timestamp, 'auto');
-
-  const encrypted = readEncrypt(input.body);
-  assertSignature(sig, input.token, timestamp, nonce, encrypted);
-  checkTimestamp(timestampMs, input.now, input.windowSeconds ?? DEFAULT_WINDOW_SECONDS);
-
-  const { message, receiveId } = decrypt(encrypted, key);
+  const signed = requireSignedParams(pickParam(input.query, 'msg_signature', 'signature'), pickParam(input.query, 'timeStamp', 'timestamp'), pickParam(input.query, 'nonce'), 'signature');
+  const timestampMs = parseTimestamp(signed.timestamp, 'auto');
+  const ciphertext = readEncrypt(input.body);
+  const { message, receiveId } = openSigned({ ...signed, token: input.token, key, timestampMs, ciphertext, now: input.now, windowSeconds: input.windowSeconds });
   let receiver: DingtalkVerified['receiver'];
   if (receiveId === input.appKey) receiver = 'appKey';
   else if (input.corpId !== undefined && input.corpId !== '' && receiveId === input.corpId) receiver = 'corpId';

@@ -9,23 +9,7 @@
  * - receiveid must be the corpId (enterprise apps and the 通讯录同步 assistant).
  * - Timestamps are seconds.
  */
-import {
-  BadCallbackRequestError,
-  DEFAULT_WINDOW_SECONDS,
-  MAX_CALLBACK_BYTES,
-  WrongReceiverError,
-  assertSignature,
-  checkNonce,
-  checkSize,
-  checkTimestamp,
-  decrypt,
-  encrypt,
-  parseRawQuery,
-  parseTimestamp,
-  randomNonce,
-  signature,
-  toKey,
-} from './callback-crypto-common';
+import { BadCallbackRequestError, MAX_CALLBACK_BYTES, WrongReceiverError, checkSize, encrypt, openSigned, parseRawQuery, parseTimestamp, randomNonce, requireSignedParams, signature, toKey } from './callback-crypto-common';
 
 export { parseRawQuery };
 
@@ -55,34 +39,16 @@ export interface WecomVerifyUrlInput extends WecomCredentials {
   windowSeconds?: number;
 }
 
-function requireParams(p: { msg_signature: string | undefined; timestamp: string | undefined; nonce: string | undefined }): {
-  sig: string;
-  timestamp: string;
-  nonce: string;
-} {
-  if (!p.msg_signature) throw new BadCallbackRequestError('missing msg_signature parameter');
-  if (!p.timestamp) throw new BadCallbackRequestError('missing timestamp parameter');
-  if (!p.nonce) throw new BadCallbackRequestError('missing nonce parameter');
-  checkNonce(p.nonce);
-  return { sig: p.msg_signature, timestamp: p.timestamp, nonce: p.nonce };
-}
-
 /**
  * URL verification (GET). Returns the bare plaintext to send back as the whole response body.
  * @throws CallbackError BAD_REQUEST, TOO_LARGE, BAD_SIGNATURE, STALE_TIMESTAMP,
  *         BAD_CIPHERTEXT or WRONG_RECEIVER.
  */
 export function verifyUrl(input: WecomVerifyUrlInput): string {
-  const key = toKey(input.aesKey);
-  const { sig, timestamp, nonce } = requireParams(input);
+  const key = toKey(input.aesKey); // config problems surface first, whatever the request
+  const signed = requireSignedParams(input.msg_signature, input.timestamp, input.nonce);
   if (!input.echostr) throw new BadCallbackRequestError('missing echostr parameter');
-  checkSize(input.echostr, MAX_CALLBACK_BYTES, 'echostr');
-  const timestampMs = parseTimestamp(timestamp, 's');
-  assertSignature(sig, input.token, timestamp, nonce, input.echostr);
-  if (input.now !== undefined) checkTimestamp(timestampMs, input.now, input.windowSeconds ?? DEFAULT_WINDOW_SECONDS);
-  const { message, receiveId } = decrypt(input.echostr, key);
-  if (receiveId !== input.corpId) throw new WrongReceiverError();
-  return message;
+  return openForCorp(input, key, signed, input.echostr, 'echostr', input.now);
 }
 
 export interface WecomDecryptInput extends WecomCredentials {
@@ -103,17 +69,23 @@ export interface WecomDecryptInput extends WecomCredentials {
  */
 export function verifyAndDecrypt(input: WecomDecryptInput): string {
   const key = toKey(input.aesKey);
-  const { sig, timestamp, nonce } = requireParams({
-    msg_signature: input.query.msg_signature,
-    timestamp: input.query.timestamp,
-    nonce: input.query.nonce,
-  });
+  const signed = requireSignedParams(input.query.msg_signature, input.query.timestamp, input.query.nonce);
   if (!input.encrypt) throw new BadCallbackRequestError('missing Encrypt');
-  checkSize(input.encrypt, MAX_CALLBACK_BYTES, 'Encrypt');
-  const timestampMs = parseTimestamp(timestamp, 's');
-  assertSignature(sig, input.token, timestamp, nonce, input.encrypt);
-  checkTimestamp(timestampMs, input.now, input.windowSeconds ?? DEFAULT_WINDOW_SECONDS);
-  const { message, receiveId } = decrypt(input.encrypt, key);
+  return openForCorp(input, key, signed, input.encrypt, 'Encrypt', input.now);
+}
+
+/** The rest of both checks: size, signature, window (seconds), decryption, receiveid = corpId. */
+function openForCorp(
+  input: WecomCredentials & { windowSeconds?: number },
+  key: Buffer,
+  signed: { sig: string; timestamp: string; nonce: string },
+  ciphertext: string,
+  what: string,
+  now: number | undefined,
+): string {
+  checkSize(ciphertext, MAX_CALLBACK_BYTES, what);
+  const timestampMs = parseTimestamp(signed.timestamp, 's');
+  const { message, receiveId } = openSigned({ ...signed, token: input.token, key, timestampMs, ciphertext, now, windowSeconds: input.windowSeconds });
   if (receiveId !== input.corpId) throw new WrongReceiverError();
   return message;
 }

@@ -51,6 +51,15 @@ export function sendScopeByKind<E extends { retryable: boolean; kind: string }>(
  * Sort any send failure into retry / person / tenant, keeping the code and message: first by
  * the vendors' own sorting (`vendorScopes`, the channel adapters'), then generically.
  */
+/** Runs one send step; any failure becomes the NotifySendError toSendError sorts it into. */
+export async function sendStep<T>(step: () => T | Promise<T>, ...vendorScopes: SendScopeOf[]): Promise<T> {
+  try {
+    return await step();
+  } catch (err) {
+    throw toSendError(err, ...vendorScopes);
+  }
+}
+
 export function toSendError(err: unknown, ...vendorScopes: SendScopeOf[]): NotifySendError {
   if (err instanceof NotifySendError) return err;
   const message = err instanceof Error ? err.message : String(err);

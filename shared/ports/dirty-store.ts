@@ -18,7 +18,7 @@ import { randomBytes } from 'node:crypto';
 import type { DirectoryObjectType } from '../domain/directory';
 import { ValidationError } from '../errors/app-error';
 import { OBJECT_TYPES, SOURCE_KINDS, type SourceKind } from './store-common';
-import { assertKeyPart, assertOneOf, assertTenant } from './store-validation';
+import { assertKeyPart, assertOneOf, assertTenant, assertTtlSeconds } from './store-validation';
 
 /** 3 days: longer than SQS keeps a callback message (4 days of retention minus retries), and far longer than any run. */
 export const DEFAULT_DIRTY_TTL_SECONDS = 3 * 24 * 3600;
@@ -67,8 +67,11 @@ export const MAX_DIRTY_LIST = 50_000;
 
 const invalid = (message: string) => new ValidationError(message, { code: 'STATE.INVALID_INPUT' });
 
-/** Validate marks; shared so both stores refuse exactly the same input. */
-export function assertDirtyMarks(tenantId: string, source: SourceKind, marks: readonly DirtyMark[]): void {
+/**
+ * Validate marks (and their TTL); shared so both stores refuse exactly the same input.
+ * @returns the TTL the marks are written with (DEFAULT_DIRTY_TTL_SECONDS unless given).
+ */
+export function assertDirtyMarks(tenantId: string, source: SourceKind, marks: readonly DirtyMark[], options: { ttlSeconds?: number } = {}): number {
   assertTenant(tenantId);
   assertOneOf('source', source, SOURCE_KINDS);
   if (!Array.isArray(marks)) throw invalid('marks must be an array');
@@ -81,6 +84,9 @@ export function assertDirtyMarks(tenantId: string, source: SourceKind, marks: re
       if (m.newId === m.id) throw invalid('newId must differ from id');
     }
   }
+  const ttl = options.ttlSeconds ?? DEFAULT_DIRTY_TTL_SECONDS;
+  assertTtlSeconds(ttl);
+  return ttl;
 }
 
 export function assertDirtyKey(tenantId: string, source: SourceKind, entry: Pick<DirtyEntry, 'kind' | 'id' | 'version'>): void {

@@ -5,8 +5,8 @@
 import type { DirectoryObjectType } from '../domain/directory';
 import { ValidationError } from '../errors/app-error';
 import { MAPPING_STATUSES, type MappingExpectation, type MappingKey, type MappingWrite } from './mapping-store';
-import { type NewRun, type ObjectResultWrite, RESULT_OUTCOMES, RUN_COUNT_KEYS, RUN_MODES, RUN_STATUSES, RUN_TRIGGERS, type RunCounts, type RunPatch, isRunId } from './run-store';
-import { MAX_SUMMARY_BYTES, MAX_VALUE_BYTES, OBJECT_TYPES, SOURCE_KINDS } from './store-common';
+import { type NewRun, type ObjectResultWrite, RESULT_OUTCOMES, RUN_COUNT_KEYS, RUN_MODES, RUN_STATUSES, RUN_TRIGGERS, type RunCounts, type RunPatch, type RunStatus, isRunId } from './run-store';
+import { ConflictError, MAX_SUMMARY_BYTES, MAX_VALUE_BYTES, OBJECT_TYPES, SOURCE_KINDS } from './store-common';
 
 // ---------------------------------------------------------------------------------------
 // Rules both implementations share (so their answers are identical)
@@ -163,6 +163,35 @@ export function assertNewRun(run: NewRun): void {
   assertTime('startedAt', run.startedAt);
   if (run.status !== undefined) assertOneOf('status', run.status, RUN_STATUSES);
   if (run.requestId !== undefined) assertName('requestId', run.requestId);
+}
+
+/** Checks a RunStore.objectHistory query; answers its limit (20 unless given, at most 1000). */
+export function assertHistoryQuery(tenantId: string, objectType: DirectoryObjectType, sourceId: string, limit = 20): number {
+  assertTenant(tenantId);
+  assertOneOf('objectType', objectType, OBJECT_TYPES);
+  assertKeyPart('sourceId', sourceId);
+  assertPositiveInt('limit', limit, 1000);
+  return limit;
+}
+
+/** Checks a RunStore.transition's input; answers the allowed current statuses as a list. */
+export function assertTransition(tenantId: string, runId: string, from: RunStatus | readonly RunStatus[], to: RunStatus, patch: RunPatch): readonly RunStatus[] {
+  assertTenant(tenantId);
+  assertRunId(runId);
+  const fromList: readonly RunStatus[] = typeof from === 'string' ? [from] : from;
+  if (fromList.length === 0) throw invalid('a transition needs at least one allowed current status');
+  for (const f of fromList) assertOneOf('from', f, RUN_STATUSES);
+  assertOneOf('to', to, RUN_STATUSES);
+  assertRunPatch(patch);
+  return fromList;
+}
+
+/** The answer of a transition whose run is in none of the allowed statuses. */
+export function runStatusConflict(runId: string, status: unknown, expected: readonly RunStatus[], to: RunStatus): ConflictError {
+  return new ConflictError(`run ${runId} is ${String(status)}, not ${expected.join(' or ')}`, {
+    code: 'STATE.RUN_STATUS_CONFLICT',
+    details: { runId, status, expected, to },
+  });
 }
 
 export function assertRunPatch(patch: RunPatch): void {

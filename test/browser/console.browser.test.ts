@@ -14,21 +14,18 @@
  * (`CI` set) a missing browser fails it. `QIYE_SCREENSHOTS=1` writes docs/console/*.png.
  */
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { writeFile } from 'node:fs/promises';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runFirstSync } from '../../local/first-sync';
 import { startDingtalkSimulator, type RunningDingtalkSimulator } from '../../local/simulators/dingtalk';
-import { startNeteaseSimulator, type RunningNeteaseSimulator } from '../../local/simulators/netease';
+import type { RunningNeteaseSimulator } from '../../local/simulators/netease';
 import { startLocalStack, type LocalStack } from '../../local/stack';
 import { DynamoConsoleStore } from '../../shared/adapters/aws/dynamo-console.store';
 import { createDynamoStateStores } from '../../shared/adapters/aws/dynamo-state.store';
-import { FileSecretStore } from '../../shared/adapters/local/file.secret-store';
-import { tenantSchema } from '../../shared/config/tenant-config.schema';
 import { createMemoryLogger } from '../../shared/logging/logger';
 import type { RunRecord } from '../../shared/ports/run-store';
+import { startWiredSimulators } from '../support/wired-simulators';
 
 const CHROMIUM = process.env.QIYE_CHROMIUM ?? '/usr/bin/chromium';
 const haveChromium = existsSync(CHROMIUM);
@@ -41,6 +38,7 @@ const EVIL = '<script>alert("x")</script>';
 const SCREENSHOTS = process.env.QIYE_SCREENSHOTS === '1';
 
 let dataDir: string;
+let wired: { stop(): Promise<void> } | undefined;
 let stack: LocalStack;
 let netease: RunningNeteaseSimulator;
 let dingtalk: RunningDingtalkSimulator;
@@ -89,18 +87,17 @@ const csrfOf = (page: Page) => page.getAttribute('form[action="/console/signout"
 beforeAll(async () => {
   if (!haveChromium) return;
   process.env.LOG_LEVEL = 'error';
-  dataDir = await mkdtemp(join(tmpdir(), 'qiye-console-'));
-  const secrets = new FileSecretStore(join(dataDir, 'secrets.json'));
-  const draft = tenantSchema.parse(tenantJson('http://127.0.0.1:1', 'http://127.0.0.1:1'));
-  netease = await startNeteaseSimulator({ tenants: [draft], secrets, stage: 'local' });
-  dingtalk = await startDingtalkSimulator({ port: 0, tenants: [draft], secrets, stage: 'local', people: 12 });
+  const started = await startWiredSimulators({ prefix: 'qiye-console-', tenant: tenantJson, startSource: (draft, secrets) => startDingtalkSimulator({ port: 0, tenants: [draft], secrets, stage: 'local', people: 12 }) });
+  ({ dataDir, netease, source: dingtalk } = started);
+  wired = started;
+  const { tenantsFile } = started;
   const users = dingtalk.state(TENANT).users;
   adminId = users[0]!.userid;
   auditorId = users[1]!.userid;
   const created = await fetch(`${dingtalk.url}/__sim/users`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ tenant: TENANT, name: EVIL, org_email: `evil@${DOMAIN}`, dept_id_list: [1] }) });
   expect(created.status).toBe(201);
   evilId = dingtalk.state(TENANT).users.find((u) => u.name === EVIL)!.userid;
-  const tenantsFile = join(dataDir, 'tenants.json');
+  // The tenant again, now naming its console admin and auditor (their ids exist only now).
   await writeFile(tenantsFile, JSON.stringify({ tenants: [tenantJson(netease.url, dingtalk.url, [`dingtalk:${adminId}`], [`dingtalk:${auditorId}`])] }));
   stack = await startLocalStack({ dataDir, tenantsFile, ports: { gateway: 0, functionUrl: 0, dynamodb: 0, sqs: 0 }, schedule: false, simulators: [], logger: createMemoryLogger('error') });
   expect(stack.handlerErrors).toEqual({});
@@ -111,9 +108,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await stack?.stop();
-  await dingtalk?.stop();
-  await netease?.stop();
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  await wired?.stop();
 });
 
 describe.skipIf(!haveChromium)('the operator console in Chromium', () => {

@@ -36,6 +36,7 @@ import { startDingtalkSimulator, type RunningDingtalkSimulator } from '../../loc
 import type { RunningNeteaseSimulator } from '../../local/simulators/netease';
 import { startWecomSimulator, type RunningWecomSimulator } from '../../local/simulators/wecom';
 import { WRITE_PATHS } from './sync-harness';
+import { oneTenantSyncDeps } from '../support/sync-deps';
 
 // ---------------------------------------------------------------------------------------
 // Two queues, delivered to the real handlers
@@ -212,16 +213,7 @@ export async function createCallbackWorld(opts: {
   const dirty = new MemoryDirtyStore();
   const queues = new TwoQueues();
   const api = new NeteaseClient(tenant.netease, new Signer(KEY.privateKeyHex), { retryBaseDelayMs: 2, retryMaxDelayMs: 20 });
-  const sync: SyncDeps = {
-    stores,
-    jobs: queues,
-    clock: { now: () => Date.now() },
-    logger,
-    tenants: () => [tenant],
-    directory: async () => source,
-    netease: async () => api,
-    options: { opLeaseSeconds: 30 },
-  };
+  const sync = oneTenantSyncDeps({ stores, jobs: queues, clock: { now: () => Date.now() }, logger, options: { opLeaseSeconds: 30 } }, tenant, source, api);
   const workers = { callback: makeCallbackWorker({ sync, dirty, ...(opts.options ? { options: opts.options } : {}) }), sync: makeSyncWorker({ sync }) };
   const sim = dingtalk ?? wecom!;
   let eventSeq = 0;

@@ -5,26 +5,23 @@
  * tenants file). A signed DingTalk callback sent to the gateway becomes a mailbox; a leave
  * becomes a suspension; nothing is left waiting.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runFirstSync } from '../../local/first-sync';
 import { startDingtalkSimulator, type RunningDingtalkSimulator } from '../../local/simulators/dingtalk';
-import { startNeteaseSimulator, type RunningNeteaseSimulator } from '../../local/simulators/netease';
+import type { RunningNeteaseSimulator } from '../../local/simulators/netease';
 import { startLocalStack, type LocalStack } from '../../local/stack';
 import { DynamoDirtyStore } from '../../shared/adapters/aws/dynamo-dirty.store';
 import { createDynamoStateStores } from '../../shared/adapters/aws/dynamo-state.store';
-import { FileSecretStore } from '../../shared/adapters/local/file.secret-store';
-import { tenantSchema } from '../../shared/config/tenant-config.schema';
 import { createMemoryLogger } from '../../shared/logging/logger';
 import { readTenantSecret } from '../../shared/runtime/runtime';
 import { buildSimulatedCallback, type SimulatedEvent } from '../../shared/use-cases/callbacks/simulate-callback';
 import { saveEnv } from '../support/env';
+import { startWiredSimulators } from '../support/wired-simulators';
 
 const TENANT = 'cbwire';
 const DOMAIN = 'cbwire.example.com';
 let dataDir: string;
+let wired: { stop(): Promise<void> } | undefined;
 let stack: LocalStack;
 let netease: RunningNeteaseSimulator;
 let dingtalk: RunningDingtalkSimulator;
@@ -40,13 +37,10 @@ const tenantJson = (neteaseUrl: string, dingtalkUrl: string) => ({
 const restoreEnv = saveEnv('LOG_LEVEL');
 beforeAll(async () => {
   process.env.LOG_LEVEL = 'error';
-  dataDir = await mkdtemp(join(tmpdir(), 'qiye-cbworker-'));
-  const secrets = new FileSecretStore(join(dataDir, 'secrets.json'));
-  const draft = tenantSchema.parse(tenantJson('http://127.0.0.1:1', 'http://127.0.0.1:1'));
-  netease = await startNeteaseSimulator({ tenants: [draft], secrets, stage: 'local' });
-  dingtalk = await startDingtalkSimulator({ port: 0, tenants: [draft], secrets, stage: 'local', people: 10 });
-  const tenantsFile = join(dataDir, 'tenants.json');
-  await writeFile(tenantsFile, JSON.stringify({ tenants: [tenantJson(netease.url, dingtalk.url)] }));
+  const started = await startWiredSimulators({ prefix: 'qiye-cbworker-', tenant: tenantJson, startSource: (draft, secrets) => startDingtalkSimulator({ port: 0, tenants: [draft], secrets, stage: 'local', people: 10 }) });
+  ({ dataDir, netease, source: dingtalk } = started);
+  wired = started;
+  const { tenantsFile } = started;
   stack = await startLocalStack({ dataDir, tenantsFile, ports: { gateway: 0, functionUrl: 0, dynamodb: 0, sqs: 0 }, schedule: false, simulators: [], logger: createMemoryLogger('error') });
   expect(stack.handlerErrors).toEqual({});
   const first = await runFirstSync(stack, { tenantId: TENANT });
@@ -56,9 +50,7 @@ beforeAll(async () => {
 afterAll(async () => {
   restoreEnv();
   await stack?.stop();
-  await dingtalk?.stop();
-  await netease?.stop();
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  await wired?.stop();
 });
 
 async function callback(event: SimulatedEvent, userId: string): Promise<void> {

@@ -28,6 +28,7 @@ import type { NeteaseDirectory } from '../../shared/ports/netease-directory';
 import { startNeteaseSimulator, type RunningNeteaseSimulator } from '../../local/simulators/netease';
 import type { DomainState } from '../../local/simulators/netease/netease-sim.state';
 import { deliverBatch, type SqsWorker } from '../support/sqs-events';
+import { oneTenantSyncDeps } from '../support/sync-deps';
 
 // ---------------------------------------------------------------------------------------
 // An editable directory source
@@ -348,16 +349,7 @@ export async function createSyncHarness(opts: HarnessOptions = {}): Promise<Sync
   const logger = opts.logger ?? createMemoryLogger('error');
   const api = new NeteaseClient(tenant.netease, new Signer(KEY.privateKeyHex), { retryBaseDelayMs: 2, retryMaxDelayMs: 20, ...opts.clientOptions });
   const wrapped: NeteaseDirectory = opts.wrapApi ? opts.wrapApi(api) : api;
-  const deps: SyncDeps = {
-    stores,
-    jobs: queue,
-    clock,
-    logger,
-    tenants: () => [tenant],
-    directory: async () => source,
-    netease: async () => wrapped,
-    options: { opLeaseSeconds: 30, ...opts.options },
-  };
+  const deps = oneTenantSyncDeps({ stores, jobs: queue, clock, logger, options: { opLeaseSeconds: 30, ...opts.options } }, tenant, source, wrapped);
   const worker = makeWorker({ sync: deps });
   // The worker knows the queue's maxReceiveCount (its last delivery gives up on failing operations).
   const drain = (d?: DrainOptions) => queue.drain(d?.maxReceiveCount !== undefined ? makeWorker({ sync: deps, maxReceiveCount: d.maxReceiveCount }) : worker, d);

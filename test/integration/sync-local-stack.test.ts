@@ -6,16 +6,14 @@
  * reaches NetEase after the next scheduled (incremental) run. On-demand runs (the admin
  * route, the CLI) are queued on the plan queue and started by the planner's SQS path.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalStack, type LocalStack } from '../../local/stack';
 import { runFirstSync } from '../../local/first-sync';
 import { startEkpSimulator, type RunningEkpSimulator } from '../../local/simulators/ekp/ekp.simulator';
-import { startNeteaseSimulator, type RunningNeteaseSimulator } from '../../local/simulators/netease';
+import type { RunningNeteaseSimulator } from '../../local/simulators/netease';
 import { createDynamoStateStores } from '../../shared/adapters/aws/dynamo-state.store';
-import { FileSecretStore } from '../../shared/adapters/local/file.secret-store';
 import { tenantSchema } from '../../shared/config/tenant-config.schema';
 import { createMemoryLogger } from '../../shared/logging/logger';
 import type { RunRecord } from '../../shared/ports/run-store';
@@ -23,12 +21,14 @@ import { generateOrg } from '../fixtures/org-generator';
 import { main as cliMain } from '../../cli/main';
 import { driftCheck, MemoryDirectorySource } from './sync-harness';
 import { saveEnv } from '../support/env';
+import { startWiredSimulators } from '../support/wired-simulators';
 
 const TENANT = 'wire-test';
 const DOMAIN = 'wire.example.com';
 const org = generateOrg({ seed: 99, departments: 12, people: 50, domain: DOMAIN });
 
 let dataDir: string;
+let wired: { stop(): Promise<void> } | undefined;
 let stack: LocalStack;
 let netease: RunningNeteaseSimulator;
 let ekp: RunningEkpSimulator;
@@ -54,14 +54,14 @@ const restoreEnv = saveEnv('LOG_LEVEL');
 beforeAll(async () => {
   // The handlers log through their runtime logger: keep the test output to errors.
   process.env.LOG_LEVEL = 'error';
-  dataDir = await mkdtemp(join(tmpdir(), 'qiye-sync-wire-'));
-  const secrets = new FileSecretStore(join(dataDir, 'secrets.json'));
-  // The simulators need the tenant (domain, EKP path) before their ports are known; only the URLs change after.
-  const draft = tenantSchema.parse(tenantConfig('http://127.0.0.1:1', 'http://127.0.0.1:1'));
-  netease = await startNeteaseSimulator({ tenants: [draft], secrets, stage: 'local' });
-  ekp = await startEkpSimulator({ host: '127.0.0.1', port: 0, tenants: [draft], secrets, stage: 'local', orgs: { [TENANT]: org.ekp.elements } });
-  const tenantsFile = join(dataDir, 'tenants.json');
-  await writeFile(tenantsFile, JSON.stringify({ tenants: [tenantConfig(netease.url, ekp.url)] }));
+  const started = await startWiredSimulators({
+    prefix: 'qiye-sync-wire-',
+    tenant: tenantConfig,
+    startSource: (draft, secrets) => startEkpSimulator({ host: '127.0.0.1', port: 0, tenants: [draft], secrets, stage: 'local', orgs: { [TENANT]: org.ekp.elements } }),
+  });
+  ({ dataDir, netease, source: ekp } = started);
+  wired = started;
+  const { tenantsFile } = started;
   stack = await startLocalStack({
     dataDir,
     tenantsFile,
@@ -76,9 +76,7 @@ beforeAll(async () => {
 afterAll(async () => {
   restoreEnv();
   await stack?.stop();
-  await netease?.stop();
-  await ekp?.stop();
-  await rm(dataDir, { recursive: true, force: true });
+  await wired?.stop();
 });
 
 async function admin(path: string, init: RequestInit = {}): Promise<{ status: number; body: any; text: string }> {

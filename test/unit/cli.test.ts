@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../cli/main';
 import { commands } from '../../cli/commands/index';
+import { optionsOf, tenantCommand } from '../../cli/commands/command';
 
 async function cli(args: string[]) {
   const out: string[] = [];
@@ -69,5 +70,43 @@ describe('qiye-bridge CLI', () => {
     const r = await cli(['config', 'validate', '--file', 'config/tenants.local.json']);
     expect(r.code).toBe(0);
     expect(r.out).toContain('sandbox:');
+  });
+});
+
+describe('tenant commands (cli/commands/command.ts)', () => {
+  it('declares the options its usage names: a value word makes a string option, a lone flag a boolean', () => {
+    expect(optionsOf('[--note <text>] [--wait] [--json | --csv] [--bits 1024|2048] --file links.csv <run-id> [--mid <id> | --module <module>]')).toEqual({
+      note: { type: 'string' },
+      wait: { type: 'boolean' },
+      json: { type: 'boolean' },
+      csv: { type: 'boolean' },
+      bits: { type: 'string' },
+      file: { type: 'string' },
+      mid: { type: 'string' },
+      module: { type: 'string' },
+    });
+  });
+
+  it('writes the usage line and refuses a missing --run before running anything', async () => {
+    let ran = false;
+    const cmd = tenantCommand({ name: 'demo cmd', summary: 's', args: '[--wait]', takesRun: true, notes: ['a note'], run: async () => void (ran = true) });
+    expect(cmd.usage).toBe('npx qiye-bridge demo cmd --tenant <id> --run <run-id> [--wait] [--stage <stage>]\n  a note');
+    expect(Object.keys(cmd.options ?? {}).sort()).toEqual(['run', 'tenant', 'wait']);
+    const ctx = { tenant: (id: string | undefined) => ({ id }) } as never;
+    await expect(cmd.run({ values: { tenant: 't1' }, positionals: [] }, ctx)).rejects.toThrow('--run <run-id> is required.');
+    expect(ran).toBe(false);
+  });
+});
+
+describe('tenant commands with a required argument', () => {
+  it('refuses a missing argument naming what it is and the usage, before running anything', async () => {
+    let ran = false;
+    const cmd = tenantCommand({ name: 'demo show', summary: 's', args: '<thing-id> [--json]', requires: 'thing id', run: async () => void (ran = true) });
+    expect(cmd.positionals).toBe(1);
+    const ctx = { tenant: (id: string | undefined) => ({ id }) } as never;
+    await expect(cmd.run({ values: { tenant: 't1' }, positionals: [] }, ctx)).rejects.toThrow('The thing id is required: demo show --tenant <id> <thing-id>.');
+    expect(ran).toBe(false);
+    await cmd.run({ values: { tenant: 't1' }, positionals: ['x1'] }, ctx);
+    expect(ran).toBe(true);
   });
 });

@@ -20,10 +20,11 @@ import { createMemoryLogger } from '../../shared/logging/logger';
 import { fixedClock } from '../../shared/ports/clock';
 import type { JobQueue, OutgoingMessage } from '../../shared/ports/job-queue';
 import { newRunId } from '../../shared/ports/run-store';
-import { DEFAULT_SYNC_OPTIONS, SYNC_REQUEST_LEASE_SECONDS, type SyncDeps } from '../../shared/use-cases/sync';
+import { DEFAULT_SYNC_OPTIONS, SYNC_REQUEST_LEASE_SECONDS } from '../../shared/use-cases/sync';
 import type { NeteaseDirectory } from '../../shared/ports/netease-directory';
 import { MemorySecrets } from '../fixtures/memory-secrets';
 import { sqsEvent } from '../support/sqs-events';
+import { oneTenantSyncDeps } from '../support/sync-deps';
 
 const NOW = Date.UTC(2024, 5, 1, 12);
 const tenant = tenantSchema.parse({
@@ -70,15 +71,8 @@ function setup(options: { source?: Partial<DirectorySource> } = {}) {
     },
     ...options.source,
   };
-  const sync: SyncDeps = {
-    stores,
-    jobs: queue,
-    clock,
-    logger,
-    tenants: () => [tenant],
-    directory: async () => source,
-    netease: async () => ({ domain: 'acme.com', getUnitList: async () => [], getAllAccounts: async () => [] }) as unknown as NeteaseDirectory,
-  };
+  const netease = { domain: 'acme.com', getUnitList: async () => [], getAllAccounts: async () => [] } as unknown as NeteaseDirectory;
+  const sync = oneTenantSyncDeps({ stores, jobs: queue, clock, logger }, tenant, source, netease);
   const admin = makeAdmin({ config: { tenants: [tenant] }, logger, secrets: new MemorySecrets(), stage: 'test', extend: (router) => registerSyncRoutes(router, { sync }) });
   const planner = makePlanner({ sync });
   const req = async (method: string, path: string, body?: unknown) => {

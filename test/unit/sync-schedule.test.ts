@@ -7,8 +7,9 @@ import { ValidationError } from '../../shared/errors/app-error';
 import { createMemoryLogger } from '../../shared/logging/logger';
 import { fixedClock } from '../../shared/ports/clock';
 import { newRunId, type RunStatus } from '../../shared/ports/run-store';
-import { chooseScheduledMode, type SyncDeps } from '../../shared/use-cases/sync';
+import { chooseScheduledMode } from '../../shared/use-cases/sync';
 import type { NeteaseDirectory } from '../../shared/ports/netease-directory';
+import { oneTenantSyncDeps } from '../support/sync-deps';
 
 const NOW = Date.UTC(2024, 5, 1, 12);
 const HOUR = 3600_000;
@@ -18,19 +19,18 @@ const tenant = tenantSchema.parse({
   ekp: { baseUrl: 'http://127.0.0.1:9', auth: { type: 'none' } },
 });
 
+/** The tenant has watermarks for both object types (its feed can serve an incremental run). */
+async function watermarked(stores: ReturnType<typeof createMemoryStateStores>): Promise<void> {
+  await stores.watermarks.advance('acme', 'ekp', 'department', '1', 'r');
+  await stores.watermarks.advance('acme', 'ekp', 'person', '1', 'r');
+}
+
 function deps() {
   const clock = fixedClock(NOW);
   const stores = createMemoryStateStores({ clock });
   const source: DirectorySource = { kind: 'ekp', fullSnapshot: async () => ({ departments: [], people: [], complete: true, takenAt: NOW }) };
-  const d: SyncDeps = {
-    stores,
-    jobs: { send: async () => undefined },
-    clock,
-    logger: createMemoryLogger('error'),
-    tenants: () => [tenant],
-    directory: async () => source,
-    netease: async () => ({ getUnitList: async () => [], getAllAccounts: async () => [] }) as unknown as NeteaseDirectory,
-  };
+  const netease = { getUnitList: async () => [], getAllAccounts: async () => [] } as unknown as NeteaseDirectory;
+  const d = oneTenantSyncDeps({ stores, jobs: { send: async () => undefined }, clock, logger: createMemoryLogger('error') }, tenant, source, netease);
   return { d, stores, clock };
 }
 
@@ -48,8 +48,7 @@ describe('which run the schedule starts', () => {
 
   it('is incremental after a recent successful full run, full again once it is a day old', async () => {
     const { d, stores, clock } = deps();
-    await stores.watermarks.advance('acme', 'ekp', 'department', '1', 'r');
-    await stores.watermarks.advance('acme', 'ekp', 'person', '1', 'r');
+    await watermarked(stores);
     await addRun(stores, NOW - 2 * HOUR, 'full', 'success');
     await addRun(stores, NOW - HOUR, 'incremental', 'success');
     expect((await chooseScheduledMode(d, 'acme', 'ekp')).mode).toBe('incremental');
@@ -59,8 +58,7 @@ describe('which run the schedule starts', () => {
 
   it('is full once the tenant\'s sync.schedule.fullCron (02:00 Asia/Shanghai by default) fired after the last full run', async () => {
     const { d, stores, clock } = deps();
-    await stores.watermarks.advance('acme', 'ekp', 'department', '1', 'r');
-    await stores.watermarks.advance('acme', 'ekp', 'person', '1', 'r');
+    await watermarked(stores);
     // NOW is 20:00 in Shanghai; the last full run was at 18:00 there.
     await addRun(stores, NOW - 2 * HOUR, 'full', 'success');
     clock.advance(5 * HOUR + 59 * 60_000); // 01:59 Shanghai: not yet
@@ -71,8 +69,7 @@ describe('which run the schedule starts', () => {
 
   it('retries failed objects of an incremental run with a full run, but does not repeat a full run that ended with warnings', async () => {
     const { d, stores } = deps();
-    await stores.watermarks.advance('acme', 'ekp', 'department', '1', 'r');
-    await stores.watermarks.advance('acme', 'ekp', 'person', '1', 'r');
+    await watermarked(stores);
     await addRun(stores, NOW - 3 * HOUR, 'full', 'warning');
     expect((await chooseScheduledMode(d, 'acme', 'ekp')).mode).toBe('incremental');
     await addRun(stores, NOW - 2 * HOUR, 'incremental', 'warning');

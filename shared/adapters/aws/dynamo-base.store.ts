@@ -12,11 +12,11 @@
  *   bad key) -> StateStoreError, not retryable: retrying cannot help.
  */
 import type { DynamoDBDocumentClient, QueryCommandInput, QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { ValidationError } from '../../errors/app-error';
 import { systemClock, type Clock } from '../../ports/clock';
-import { StateStoreError, type Page } from '../../ports/store-common';
-import { decodePageCursor, encodePageCursor } from '../../ports/store-validation';
+import { StateStoreError, type Page, type PageOptions } from '../../ports/store-common';
+import { assertPageLimit, decodePageCursor, encodePageCursor, expiresAtFor } from '../../ports/store-validation';
 
 const RETRYABLE_NAMES = new Set([
   'ProvisionedThroughputExceededException',
@@ -65,6 +65,18 @@ export function isConditionFailed(err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as { name?: string }).name === 'ConditionalCheckFailedException';
 }
 
+/**
+ * A record read back from an item this adapter wrote (from a validated record): its
+ * `required` attributes, and its `optional` ones where present (left out, not undefined,
+ * where absent). The attributes are trusted as typed, as the stores' own items.
+ */
+export function fromItem<T>(item: Item, required: ReadonlyArray<keyof T & string>, optional: ReadonlyArray<keyof T & string> = []): T {
+  const out: Item = {};
+  for (const k of required) out[k] = item[k];
+  for (const k of optional) if (item[k] !== undefined) out[k] = item[k];
+  return out as T;
+}
+
 /** Remove undefined attributes, so the adapters work whatever the client's marshall options. */
 export function compact<T extends Record<string, unknown>>(item: T): T {
   const out: Record<string, unknown> = {};
@@ -100,6 +112,11 @@ export class DynamoTable {
     }
   }
 
+  /** Put `item` (unconditionally), expiring `ttlSeconds` from now: its `expiresAt` is the table's TTL attribute. */
+  async putExpiring(what: string, item: Item, ttlSeconds: number): Promise<void> {
+    await this.send(what, new PutCommand({ TableName: this.tableName, Item: { ...item, expiresAt: expiresAtFor(this.clock.now(), ttlSeconds) } }));
+  }
+
   /** Send a conditional write: `{ ok: false }` when its condition failed. */
   async write<O>(what: string, command: Sendable): Promise<{ ok: true; out: O } | { ok: false }> {
     try {
@@ -111,16 +128,27 @@ export class DynamoTable {
   }
 
   /**
-   * One Query page. `partition` names the listing; a cursor from another listing (another
-   * tenant's, say) is refused rather than used as a start key.
+   * One page of a partition's items (pk = `partition`) in sort-key order (`newestFirst`:
+   * reversed), each mapped by `map`; the items it answers undefined for (expired ones) are
+   * dropped. The page size is checked (assertPageLimit). The cursor names the partition: a
+   * cursor from another listing (another tenant's, say) is refused rather than used as a
+   * start key.
    */
-  async queryPage(what: string, partition: string, input: Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey' | 'Limit'>, limit: number, cursor?: string): Promise<{ items: Item[]; cursor?: string }> {
+  async partitionPage<T>(what: string, partition: string, options: PageOptions, map: (item: Item) => T | undefined, order: { newestFirst?: boolean; consistentRead?: boolean } = {}): Promise<Page<T>> {
     const out = await this.send<QueryCommandOutput>(
       what,
-      new QueryCommand({ ...input, TableName: this.tableName, Limit: limit, ExclusiveStartKey: cursor === undefined ? undefined : decodeCursor(partition, cursor) }),
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :p',
+        ExpressionAttributeValues: { ':p': partition },
+        ...(order.newestFirst ? { ScanIndexForward: false } : {}),
+        ...(order.consistentRead ? { ConsistentRead: true } : {}),
+        Limit: assertPageLimit(options.limit),
+        ExclusiveStartKey: options.cursor === undefined ? undefined : decodeCursor(partition, options.cursor),
+      }),
     );
-    const items = (out.Items ?? []) as Item[];
-    return { items, cursor: out.LastEvaluatedKey ? encodeCursor(partition, out.LastEvaluatedKey) : undefined };
+    const page = { items: (out.Items ?? []) as Item[], cursor: out.LastEvaluatedKey ? encodeCursor(partition, out.LastEvaluatedKey) : undefined };
+    return toPage(page, map);
   }
 
   /** Every item of a Query, page by page (pages of `pageSize`, or DynamoDB's 1 MB). */
@@ -134,6 +162,15 @@ export class DynamoTable {
       for (const item of out.Items ?? []) yield item as Item;
       start = out.LastEvaluatedKey;
     } while (start);
+  }
+}
+
+/** The base of every Dynamo*Store: the table (client, name, clock) its items live in. */
+export abstract class DynamoStore {
+  protected readonly table: DynamoTable;
+
+  constructor(client: DynamoDBDocumentClient, tableName: string, options: { clock?: Clock } = {}) {
+    this.table = new DynamoTable(client, tableName, options.clock);
   }
 }
 

@@ -4,22 +4,14 @@
  * Reads are eventually consistent: for a cache, a value written a moment ago being missed
  * costs one upstream call, and the read costs half.
  */
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { DeleteCommand, GetCommand, PutCommand, type GetCommandOutput } from '@aws-sdk/lib-dynamodb';
-import type { Clock } from '../../ports/clock';
+import { DeleteCommand, GetCommand, type GetCommandOutput } from '@aws-sdk/lib-dynamodb';
 import type { CacheStore } from '../../ports/cache-store';
 import { MAX_ITEM_KEY_BYTES } from '../../ports/store-common';
-import { assertKeyPart, assertName, assertTenant, assertTtlSeconds, expiresAtFor, isExpired, toJson } from '../../ports/store-validation';
-import { DynamoTable } from './dynamo-base.store';
+import { assertKeyPart, assertName, assertTenant, assertTtlSeconds, isExpired, toJson } from '../../ports/store-validation';
+import { DynamoStore } from './dynamo-base.store';
 import { keys } from './table-keys';
 
-export class DynamoCacheStore implements CacheStore {
-  private readonly table: DynamoTable;
-
-  constructor(client: DynamoDBDocumentClient, tableName: string, options: { clock?: Clock } = {}) {
-    this.table = new DynamoTable(client, tableName, options.clock);
-  }
-
+export class DynamoCacheStore extends DynamoStore implements CacheStore {
   async get(tenantId: string, namespace: string, key: string): Promise<unknown> {
     check(tenantId, namespace, key);
     const out = await this.table.send<GetCommandOutput>('cache get', new GetCommand({ TableName: this.table.tableName, Key: keys.cache(tenantId, namespace, key) }));
@@ -32,13 +24,7 @@ export class DynamoCacheStore implements CacheStore {
     check(tenantId, namespace, key);
     assertTtlSeconds(ttlSeconds);
     const valueJson = toJson('cache value', value);
-    await this.table.send(
-      'cache put',
-      new PutCommand({
-        TableName: this.table.tableName,
-        Item: { ...keys.cache(tenantId, namespace, key), valueJson, expiresAt: expiresAtFor(this.table.clock.now(), ttlSeconds) },
-      }),
-    );
+    await this.table.putExpiring('cache put', { ...keys.cache(tenantId, namespace, key), valueJson }, ttlSeconds);
   }
 
   async delete(tenantId: string, namespace: string, key: string): Promise<void> {

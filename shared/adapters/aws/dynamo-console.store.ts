@@ -4,22 +4,14 @@
  * backwards Query lists a tenant's log newest first. Expiry is checked on read (TTL lags).
  */
 import { randomBytes } from 'node:crypto';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, type DeleteCommandOutput, type GetCommandOutput } from '@aws-sdk/lib-dynamodb';
-import type { Clock } from '../../ports/clock';
 import { assertAudit, assertSession, AUDIT_TTL_SECONDS, type AuditEntry, type ConsoleSession, type ConsoleStore } from '../../ports/console-store';
 import type { Page, PageOptions } from '../../ports/store-common';
-import { assertPageLimit, expiresAtFor, isExpired } from '../../ports/store-validation';
-import { compact, DynamoTable, toPage, type Item } from './dynamo-base.store';
+import { expiresAtFor, isExpired } from '../../ports/store-validation';
+import { compact, DynamoStore, type Item } from './dynamo-base.store';
 import { keys } from './table-keys';
 
-export class DynamoConsoleStore implements ConsoleStore {
-  private readonly table: DynamoTable;
-
-  constructor(client: DynamoDBDocumentClient, tableName: string, options: { clock?: Clock } = {}) {
-    this.table = new DynamoTable(client, tableName, options.clock);
-  }
-
+export class DynamoConsoleStore extends DynamoStore implements ConsoleStore {
   async putSession(session: ConsoleSession): Promise<void> {
     assertSession(session);
     await this.table.send(
@@ -64,15 +56,8 @@ export class DynamoConsoleStore implements ConsoleStore {
   async listAudit(tenantId: string, options: PageOptions = {}): Promise<Page<AuditEntry>> {
     if (typeof tenantId !== 'string' || !tenantId) throw new Error('tenantId is required');
     const partition = keys.auditPartition(tenantId);
-    const page = await this.table.queryPage(
-      'console audit list',
-      partition,
-      { KeyConditionExpression: '#pk = :pk', ExpressionAttributeNames: { '#pk': 'pk' }, ExpressionAttributeValues: { ':pk': partition }, ScanIndexForward: false },
-      assertPageLimit(options.limit),
-      options.cursor,
-    );
     const now = this.table.clock.now();
-    return toPage(page, (i: Item) => (isExpired(i.expiresAt as number, now) ? undefined : toEntry(i)));
+    return this.table.partitionPage('console audit list', partition, options, (i) => (isExpired(i.expiresAt as number, now) ? undefined : toEntry(i)), { newestFirst: true });
   }
 }
 

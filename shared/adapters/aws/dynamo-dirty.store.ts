@@ -15,23 +15,12 @@
  * small writes to one partition key, far below DynamoDB's per-partition 1,000 writes/s; a
  * throttle surfaces as a retryable StateStoreError and the queue record is retried.
  */
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DeleteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { Clock } from '../../ports/clock';
-import {
-  assertDirtyKey,
-  assertDirtyLimit,
-  assertDirtyMarks,
-  DEFAULT_DIRTY_TTL_SECONDS,
-  newDirtyVersion,
-  type DirtyEntry,
-  type DirtyMark,
-  type DirtyStore,
-} from '../../ports/dirty-store';
+import { assertDirtyKey, assertDirtyLimit, assertDirtyMarks, newDirtyVersion, type DirtyEntry, type DirtyMark, type DirtyStore } from '../../ports/dirty-store';
 import type { SourceKind } from '../../ports/store-common';
-import { assertTtlSeconds, expiresAtFor, isExpired, nowSeconds } from '../../ports/store-validation';
+import { expiresAtFor, isExpired, nowSeconds } from '../../ports/store-validation';
 import type { DirectoryObjectType } from '../../domain/directory';
-import { DynamoTable, type Item } from './dynamo-base.store';
+import { DynamoStore, type Item } from './dynamo-base.store';
 import { esc, type ItemKey } from './table-keys';
 
 /** Key builders of the dirty items (see the table above). */
@@ -43,17 +32,9 @@ export const dirtyKeys = {
 /** Marks written at once (one message names at most 500 ids). */
 const MARK_CONCURRENCY = 8;
 
-export class DynamoDirtyStore implements DirtyStore {
-  private readonly table: DynamoTable;
-
-  constructor(client: DynamoDBDocumentClient, tableName: string, options: { clock?: Clock } = {}) {
-    this.table = new DynamoTable(client, tableName, options.clock);
-  }
-
+export class DynamoDirtyStore extends DynamoStore implements DirtyStore {
   async mark(tenantId: string, source: SourceKind, marks: readonly DirtyMark[], options: { ttlSeconds?: number } = {}): Promise<void> {
-    assertDirtyMarks(tenantId, source, marks);
-    const ttl = options.ttlSeconds ?? DEFAULT_DIRTY_TTL_SECONDS;
-    assertTtlSeconds(ttl);
+    const ttl = assertDirtyMarks(tenantId, source, marks, options);
     let next = 0;
     const worker = async (): Promise<void> => {
       while (next < marks.length) {

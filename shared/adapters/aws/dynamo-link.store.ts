@@ -10,12 +10,10 @@
  * notices, one GetItem), gsi1 answers "which channel users are this person" (`explain`).
  * Ambiguous and unmatched links carry no gsi1 keys, so they never show as a person's link.
  */
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, type DeleteCommandOutput, type GetCommandOutput } from '@aws-sdk/lib-dynamodb';
-import type { Clock } from '../../ports/clock';
 import { assertLinkWrite, type IdentityLink, type IdentityLinkStore, type IdentityLinkWrite } from '../../ports/identity-link-store';
 import { assertTenant } from '../../ports/store-validation';
-import { compact, DynamoTable, type Item } from './dynamo-base.store';
+import { compact, DynamoStore, type Item } from './dynamo-base.store';
 import { esc, type ItemKey } from './table-keys';
 
 export const linkKeys = {
@@ -25,13 +23,7 @@ export const linkKeys = {
   personSort: (personId: string, channelId: string, userId: string) => `${esc(personId)}#${esc(channelId)}#${esc(userId)}`,
 };
 
-export class DynamoLinkStore implements IdentityLinkStore {
-  private readonly table: DynamoTable;
-
-  constructor(client: DynamoDBDocumentClient, tableName: string, options: { clock?: Clock } = {}) {
-    this.table = new DynamoTable(client, tableName, options.clock);
-  }
-
+export class DynamoLinkStore extends DynamoStore implements IdentityLinkStore {
   async get(tenantId: string, channelId: string, channelUserId: string): Promise<IdentityLink | undefined> {
     assertTenant(tenantId);
     const out = await this.table.send<GetCommandOutput>(

@@ -6,24 +6,16 @@
  * deletes it late. `expiresAt` is set a day after the lease only so TTL collects
  * abandoned lock items.
  */
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type GetCommandOutput } from '@aws-sdk/lib-dynamodb';
-import type { Clock } from '../../ports/clock';
 import type { AcquireResult, Lease, LockStore } from '../../ports/lock-store';
 import { assertKeyPart, assertName, assertPositiveInt, assertTenant, expiresAtFor } from '../../ports/store-validation';
-import { DynamoTable, type Item } from './dynamo-base.store';
+import { DynamoStore, fromItem, type Item } from './dynamo-base.store';
 import { keys } from './table-keys';
 
 const MAX_LEASE_MS = 24 * 3600 * 1000;
 const GC_SECONDS = 24 * 3600;
 
-export class DynamoLockStore implements LockStore {
-  private readonly table: DynamoTable;
-
-  constructor(client: DynamoDBDocumentClient, tableName: string, options: { clock?: Clock } = {}) {
-    this.table = new DynamoTable(client, tableName, options.clock);
-  }
-
+export class DynamoLockStore extends DynamoStore implements LockStore {
   async acquire(tenantId: string, name: string, owner: string, ttlMs: number): Promise<AcquireResult> {
     check(tenantId, name, owner);
     assertPositiveInt('ttlMs', ttlMs, MAX_LEASE_MS);
@@ -100,11 +92,5 @@ function check(tenantId: string, name: string, owner: string): void {
 }
 
 function toLease(item: Item): Lease {
-  return {
-    tenantId: item.tenantId as string,
-    name: item.name as string,
-    owner: item.owner as string,
-    acquiredAt: item.acquiredAt as number,
-    leaseUntil: item.leaseUntil as number,
-  };
+  return fromItem<Lease>(item, ['tenantId', 'name', 'owner', 'acquiredAt', 'leaseUntil']);
 }

@@ -10,24 +10,16 @@
  * unconditional put bumps the version atomically; `expected` adds the condition that
  * gives optimistic concurrency.
  */
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DeleteCommand, GetCommand, UpdateCommand, type DeleteCommandOutput, type GetCommandOutput, type UpdateCommandOutput } from '@aws-sdk/lib-dynamodb';
 import type { DirectoryObjectType } from '../../domain/directory';
-import type { Clock } from '../../ports/clock';
 import { mappingWriteFields, type MappingExpectation, type MappingKey, type MappingRecord, type MappingSnapshot, type MappingStore, type MappingWrite } from '../../ports/mapping-store';
 import { ConflictError, OBJECT_TYPES, SOURCE_KINDS, type Page, type PageOptions, type SourceKind } from '../../ports/store-common';
 import { assertExpectation, assertMappingKey, assertMappingWrite, assertOneOf, assertPageLimit, assertTenant, neteaseLookupId } from '../../ports/store-validation';
 import { assertKeyPart } from '../../ports/store-validation';
-import { DynamoTable, Expr, toPage, type Item } from './dynamo-base.store';
-import { keys } from './table-keys';
+import { DynamoStore, fromItem, Expr, type Item } from './dynamo-base.store';
+import { keys, type ItemKey } from './table-keys';
 
-export class DynamoMappingStore implements MappingStore {
-  private readonly table: DynamoTable;
-
-  constructor(client: DynamoDBDocumentClient, tableName: string, options: { clock?: Clock } = {}) {
-    this.table = new DynamoTable(client, tableName, options.clock);
-  }
-
+export class DynamoMappingStore extends DynamoStore implements MappingStore {
   async get(key: MappingKey): Promise<MappingRecord | undefined> {
     assertMappingKey(key);
     const out = await this.table.send<GetCommandOutput>(
@@ -58,14 +50,7 @@ export class DynamoMappingStore implements MappingStore {
 
   async listPage(tenantId: string, source: SourceKind, objectType: DirectoryObjectType, options: PageOptions = {}): Promise<Page<MappingRecord>> {
     const pk = this.partition(tenantId, source, objectType);
-    const page = await this.table.queryPage(
-      'mapping list',
-      pk,
-      { KeyConditionExpression: 'pk = :p', ExpressionAttributeValues: { ':p': pk }, ConsistentRead: true },
-      assertPageLimit(options.limit),
-      options.cursor,
-    );
-    return toPage(page, toRecord);
+    return this.table.partitionPage('mapping list', pk, options, toRecord, { consistentRead: true });
   }
 
   async *list(tenantId: string, source: SourceKind, objectType: DirectoryObjectType, options: { pageSize?: number } = {}): AsyncIterable<MappingRecord> {
@@ -101,39 +86,28 @@ export class DynamoMappingStore implements MappingStore {
       },
       { version: 1 },
     );
-    const condition = expectationCondition(e, options.expected);
-    const res = await this.table.write<UpdateCommandOutput>(
-      'mapping put',
-      new UpdateCommand({
-        TableName: this.table.tableName,
-        Key: keys.mapping(write.tenantId, write.source, write.objectType, write.sourceId),
-        UpdateExpression: update,
-        ConditionExpression: condition,
-        ReturnValues: 'ALL_NEW',
-        ...e.attrs(),
-      }),
-    );
-    if (!res.ok) throw conflict(write, options.expected);
-    return toRecord(res.out.Attributes ?? {});
+    const out = await this.writeExpecting<UpdateCommandOutput>('mapping put', write, options.expected, e, (input) => new UpdateCommand({ ...input, UpdateExpression: update, ReturnValues: 'ALL_NEW' }));
+    return toRecord(out.Attributes ?? {});
   }
 
   async delete(key: MappingKey, options: { expected?: MappingExpectation } = {}): Promise<boolean> {
     assertMappingKey(key);
     assertExpectation(options.expected);
-    const e = new Expr();
-    const condition = expectationCondition(e, options.expected);
-    const res = await this.table.write<DeleteCommandOutput>(
-      'mapping delete',
-      new DeleteCommand({
-        TableName: this.table.tableName,
-        Key: keys.mapping(key.tenantId, key.source, key.objectType, key.sourceId),
-        ConditionExpression: condition,
-        ReturnValues: 'ALL_OLD',
-        ...e.attrs(),
-      }),
-    );
-    if (!res.ok) throw conflict(key, options.expected);
-    return res.out.Attributes !== undefined;
+    const out = await this.writeExpecting<DeleteCommandOutput>('mapping delete', key, options.expected, new Expr(), (input) => new DeleteCommand({ ...input, ReturnValues: 'ALL_OLD' }));
+    return out.Attributes !== undefined;
+  }
+
+  /**
+   * A write of one mapping that holds only while the row matches `expected` (see
+   * expectationCondition; none: unconditional). `command` builds the write from the table,
+   * key and condition; ConflictError when the row changed since it was read.
+   */
+  private async writeExpecting<O>(what: string, key: MappingKey, expected: MappingExpectation | undefined, e: Expr, command: (input: WriteInput) => { readonly input: object }): Promise<O> {
+    const condition = expectationCondition(e, expected);
+    const input = { TableName: this.table.tableName, Key: keys.mapping(key.tenantId, key.source, key.objectType, key.sourceId), ConditionExpression: condition, ...e.attrs() };
+    const res = await this.table.write<O>(what, command(input));
+    if (!res.ok) throw conflict(key, expected);
+    return res.out;
   }
 
   private partition(tenantId: string, source: SourceKind, objectType: DirectoryObjectType): string {
@@ -142,6 +116,15 @@ export class DynamoMappingStore implements MappingStore {
     assertOneOf('objectType', objectType, OBJECT_TYPES);
     return keys.mappingPartition(tenantId, source, objectType);
   }
+}
+
+/** What every conditional mapping write carries. */
+interface WriteInput {
+  TableName: string;
+  Key: ItemKey;
+  ConditionExpression: string | undefined;
+  ExpressionAttributeNames?: Record<string, string>;
+  ExpressionAttributeValues?: Record<string, unknown>;
 }
 
 /** The optimistic-concurrency condition: version 0 = absent; otherwise every given field matches. */
@@ -162,20 +145,9 @@ function conflict(key: MappingKey, expected: MappingExpectation | undefined): Co
 }
 
 function toRecord(item: Item): MappingRecord {
-  const r: MappingRecord = {
-    tenantId: item.tenantId as string,
-    source: item.source as SourceKind,
-    objectType: item.objectType as DirectoryObjectType,
-    sourceId: item.sourceId as string,
-    neteaseId: item.neteaseId as string,
-    contentHash: item.contentHash as string,
-    status: item.status as MappingRecord['status'],
-    lastRunId: item.lastRunId as string,
-    version: item.version as number,
-    updatedAt: item.updatedAt as number,
-  };
-  if (item.suspendedAt !== undefined) r.suspendedAt = item.suspendedAt as number;
-  if (item.adopted !== undefined) r.adopted = item.adopted as boolean;
-  if (item.meta !== undefined) r.meta = item.meta as Record<string, string>;
-  return r;
+  return fromItem<MappingRecord>(
+    item,
+    ['tenantId', 'source', 'objectType', 'sourceId', 'neteaseId', 'contentHash', 'status', 'lastRunId', 'version', 'updatedAt'],
+    ['suspendedAt', 'adopted', 'meta'],
+  );
 }

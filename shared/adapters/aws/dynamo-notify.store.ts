@@ -15,13 +15,11 @@
  * lost by spreading them. Opt-ins are few and listed by the planner: one partition per
  * tenant and source, read with one Query.
  */
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { BatchGetCommand, DeleteCommand, PutCommand, type BatchGetCommandOutput } from '@aws-sdk/lib-dynamodb';
-import type { Clock } from '../../ports/clock';
 import { assertOptInKey, assertWatermarkWrite, watermarkAccount, type MailWatermark, type MailWatermarkWrite, type NotifyOptIn, type NotifyStore } from '../../ports/notify-store';
 import { StateStoreError, type SourceKind } from '../../ports/store-common';
 import { assertPageLimit, assertTenant } from '../../ports/store-validation';
-import { DynamoTable, type Item } from './dynamo-base.store';
+import { DynamoStore, type Item } from './dynamo-base.store';
 import { esc, type ItemKey } from './table-keys';
 
 /** Key builders of the notify items (see the table above). */
@@ -36,13 +34,7 @@ const BATCH_GET_MAX = 100;
 /** Rounds for UnprocessedKeys (throttled reads) before giving up retryably. */
 const UNPROCESSED_ROUNDS = 5;
 
-export class DynamoNotifyStore implements NotifyStore {
-  private readonly table: DynamoTable;
-
-  constructor(client: DynamoDBDocumentClient, tableName: string, options: { clock?: Clock } = {}) {
-    this.table = new DynamoTable(client, tableName, options.clock);
-  }
-
+export class DynamoNotifyStore extends DynamoStore implements NotifyStore {
   async getWatermarks(tenantId: string, accounts: readonly string[]): Promise<Map<string, MailWatermark>> {
     assertTenant(tenantId);
     const wanted = [...new Set(accounts.map(watermarkAccount))];

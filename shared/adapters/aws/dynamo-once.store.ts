@@ -9,24 +9,16 @@
  * released) we try again, a bounded number of times.
  */
 import { randomUUID } from 'node:crypto';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type GetCommandOutput, type UpdateCommandOutput } from '@aws-sdk/lib-dynamodb';
-import type { Clock } from '../../ports/clock';
 import type { OnceBegin, OnceRecord, OnceStore } from '../../ports/once-store';
 import { DEFAULT_ONCE_TTL_SECONDS, MAX_ITEM_KEY_BYTES, StateStoreError } from '../../ports/store-common';
 import { assertKeyPart, assertName, assertPositiveInt, assertTenant, assertTtlSeconds, expiresAtFor, isExpired, nowSeconds, toJson } from '../../ports/store-validation';
-import { DynamoTable, type Item } from './dynamo-base.store';
+import { DynamoStore, type Item } from './dynamo-base.store';
 import { keys } from './table-keys';
 
 const ATTEMPTS = 3;
 
-export class DynamoOnceStore implements OnceStore {
-  private readonly table: DynamoTable;
-
-  constructor(client: DynamoDBDocumentClient, tableName: string, options: { clock?: Clock } = {}) {
-    this.table = new DynamoTable(client, tableName, options.clock);
-  }
-
+export class DynamoOnceStore extends DynamoStore implements OnceStore {
   async claim(tenantId: string, namespace: string, key: string, ttlSeconds: number): Promise<boolean> {
     check(tenantId, namespace, key);
     assertTtlSeconds(ttlSeconds);

@@ -11,13 +11,11 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, type GetCommandOutput } from '@aws-sdk/lib-dynamodb';
-import type { Clock } from '../../ports/clock';
 import type { PlanStore } from '../../ports/plan-store';
 import { DEFAULT_RESULT_TTL_SECONDS, StateStoreError } from '../../ports/store-common';
 import { assertName, assertRunId, assertSeq, assertTenant, assertTtlSeconds, expiresAtFor, isExpired, toJson } from '../../ports/store-validation';
-import { DynamoTable, type Item } from './dynamo-base.store';
+import { DynamoStore, type Item } from './dynamo-base.store';
 import { keys } from './table-keys';
 
 /** Bytes per document chunk: the item (keys + attribute names + chunk) stays under 400 KB. */
@@ -26,25 +24,13 @@ export const PLAN_CHUNK_BYTES = 350_000;
 const MAX_DOCUMENT_JSON_BYTES = 512 * 1024 * 1024;
 const WRITE_CONCURRENCY = 4;
 
-export class DynamoPlanStore implements PlanStore {
-  private readonly table: DynamoTable;
-
-  constructor(client: DynamoDBDocumentClient, tableName: string, options: { clock?: Clock } = {}) {
-    this.table = new DynamoTable(client, tableName, options.clock);
-  }
-
+export class DynamoPlanStore extends DynamoStore implements PlanStore {
   async putBatch(tenantId: string, runId: string, seq: number, body: unknown, ttlSeconds: number = DEFAULT_RESULT_TTL_SECONDS): Promise<void> {
     check(tenantId, runId);
     assertSeq(seq);
     assertTtlSeconds(ttlSeconds);
     const bodyJson = toJson('plan batch', body);
-    await this.table.send(
-      'plan putBatch',
-      new PutCommand({
-        TableName: this.table.tableName,
-        Item: { ...keys.planBatch(tenantId, runId, seq), tenantId, runId, seq, bodyJson, expiresAt: expiresAtFor(this.table.clock.now(), ttlSeconds) },
-      }),
-    );
+    await this.table.putExpiring('plan putBatch', { ...keys.planBatch(tenantId, runId, seq), tenantId, runId, seq, bodyJson }, ttlSeconds);
   }
 
   async getBatch(tenantId: string, runId: string, seq: number): Promise<unknown> {

@@ -15,26 +15,18 @@
  * Per-object results are items of `T#{t}#RES#{runId}` with `expiresAt` (TTL), and in gsi1
  * under the object (`T#{t}#OBJ#{type}#{sourceId}`) for `explain`.
  */
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type GetCommandOutput, type QueryCommandOutput, type UpdateCommandOutput } from '@aws-sdk/lib-dynamodb';
 import type { DirectoryObjectType } from '../../domain/directory';
-import { NotFoundError, ValidationError } from '../../errors/app-error';
-import type { Clock } from '../../ports/clock';
-import { RESULT_OUTCOMES, RUN_COUNT_KEYS, RUN_STATUSES, type BatchCompletion, type NewRun, type ObjectResult, type ObjectResultWrite, type ResultOutcome, type RunCounts, type RunPatch, type RunRecord, type RunStatus, type RunStore } from '../../ports/run-store';
-import { ConflictError, DEFAULT_RESULT_TTL_SECONDS, MAX_SUMMARY_BYTES, OBJECT_TYPES, type Page, type PageOptions } from '../../ports/store-common';
-import { assertCounts, assertKeyPart, assertNewRun, assertOneOf, assertPageLimit, assertPositiveInt, assertResultWrite, assertRunId, assertRunPatch, assertTenant, assertTtlSeconds, expiresAtFor, isExpired, toJson } from '../../ports/store-validation';
-import { compact, DynamoTable, Expr, toPage, type Item } from './dynamo-base.store';
+import { NotFoundError } from '../../errors/app-error';
+import { RESULT_OUTCOMES, RUN_COUNT_KEYS, type BatchCompletion, type NewRun, type ObjectResult, type ObjectResultWrite, type ResultOutcome, type RunCounts, type RunPatch, type RunRecord, type RunStatus, type RunStore } from '../../ports/run-store';
+import { ConflictError, DEFAULT_RESULT_TTL_SECONDS, MAX_SUMMARY_BYTES, type Page, type PageOptions } from '../../ports/store-common';
+import { assertCounts, assertHistoryQuery, assertKeyPart, assertNewRun, assertOneOf, assertResultWrite, assertRunId, assertRunPatch, assertTenant, assertTransition, assertTtlSeconds, expiresAtFor, isExpired, runStatusConflict, toJson } from '../../ports/store-validation';
+import { compact, DynamoStore, fromItem, Expr, type Item } from './dynamo-base.store';
 import { keys } from './table-keys';
 
 const counter = (k: string) => `c_${k}`;
 
-export class DynamoRunStore implements RunStore {
-  private readonly table: DynamoTable;
-
-  constructor(client: DynamoDBDocumentClient, tableName: string, options: { clock?: Clock } = {}) {
-    this.table = new DynamoTable(client, tableName, options.clock);
-  }
-
+export class DynamoRunStore extends DynamoStore implements RunStore {
   async create(run: NewRun): Promise<RunRecord> {
     assertNewRun(run);
     const now = this.table.clock.now();
@@ -89,14 +81,7 @@ export class DynamoRunStore implements RunStore {
   async list(tenantId: string, options: PageOptions = {}): Promise<Page<RunRecord>> {
     assertTenant(tenantId);
     const pk = keys.runPartition(tenantId);
-    const page = await this.table.queryPage(
-      'run list',
-      pk,
-      { KeyConditionExpression: 'pk = :p', ExpressionAttributeValues: { ':p': pk }, ScanIndexForward: false, ConsistentRead: true },
-      assertPageLimit(options.limit),
-      options.cursor,
-    );
-    return toPage(page, toRun);
+    return this.table.partitionPage('run list', pk, options, toRun, { newestFirst: true, consistentRead: true });
   }
 
   async increment(tenantId: string, runId: string, deltas: Partial<RunCounts>): Promise<RunRecord> {
@@ -105,20 +90,9 @@ export class DynamoRunStore implements RunStore {
     assertCounts(deltas);
     const e = new Expr();
     const update = e.update({ updatedAt: this.table.clock.now() }, counterAdds(deltas));
-    const res = await this.table.write<UpdateCommandOutput>(
-      'run increment',
-      new UpdateCommand({
-        TableName: this.table.tableName,
-        Key: keys.run(tenantId, runId),
-        UpdateExpression: update,
-        // UpdateItem would otherwise create a ghost run from nothing.
-        ConditionExpression: 'attribute_exists(pk)',
-        ReturnValues: 'ALL_NEW',
-        ...e.attrs(),
-      }),
-    );
-    if (!res.ok) throw runNotFound(runId);
-    return toRun(res.out.Attributes ?? {});
+    const run = await this.updateRun('run increment', tenantId, runId, e, update);
+    if (!run) throw runNotFound(runId);
+    return run;
   }
 
   async completeBatch(tenantId: string, runId: string, batchId: string, deltas: Partial<RunCounts> = {}): Promise<BatchCompletion> {
@@ -128,22 +102,8 @@ export class DynamoRunStore implements RunStore {
     assertCounts(deltas);
     const e = new Expr();
     const update = e.update({ updatedAt: this.table.clock.now(), lastBatch: batchId }, { doneBatches: new Set([batchId]), pendingBatches: -1, ...counterAdds(deltas) });
-    const condition = `attribute_exists(pk) AND NOT contains(${e.name('doneBatches')}, ${e.value(batchId)}) AND ${e.name('pendingBatches')} > ${e.value(0)}`;
-    const res = await this.table.write<UpdateCommandOutput>(
-      'run completeBatch',
-      new UpdateCommand({
-        TableName: this.table.tableName,
-        Key: keys.run(tenantId, runId),
-        UpdateExpression: update,
-        ConditionExpression: condition,
-        ReturnValues: 'ALL_NEW',
-        ...e.attrs(),
-      }),
-    );
-    if (res.ok) {
-      const run = toRun(res.out.Attributes ?? {});
-      return { duplicate: false, last: run.pendingBatches === 0, run };
-    }
+    const run = await this.updateRun('run completeBatch', tenantId, runId, e, update, `NOT contains(${e.name('doneBatches')}, ${e.value(batchId)}) AND ${e.name('pendingBatches')} > ${e.value(0)}`);
+    if (run) return { duplicate: false, last: run.pendingBatches === 0, run };
     // The condition failed: find out which part (ReturnValuesOnConditionCheckFailure is not in dynalite).
     const item = await this.getItem(tenantId, runId);
     if (!item) throw runNotFound(runId);
@@ -156,34 +116,14 @@ export class DynamoRunStore implements RunStore {
   }
 
   async transition(tenantId: string, runId: string, from: RunStatus | readonly RunStatus[], to: RunStatus, patch: RunPatch = {}): Promise<RunRecord> {
-    assertTenant(tenantId);
-    assertRunId(runId);
-    const fromList: readonly RunStatus[] = typeof from === 'string' ? [from] : from;
-    if (fromList.length === 0) throw new ValidationError('a transition needs at least one allowed current status', { code: 'STATE.INVALID_INPUT' });
-    for (const f of fromList) assertOneOf('from', f, RUN_STATUSES);
-    assertOneOf('to', to, RUN_STATUSES);
-    assertRunPatch(patch);
+    const fromList = assertTransition(tenantId, runId, from, to, patch);
     const e = new Expr();
     const update = e.update({ ...patchAttributes(patch), status: to, updatedAt: this.table.clock.now() });
-    const condition = `attribute_exists(pk) AND ${e.name('status')} IN (${fromList.map((f) => e.value(f)).join(', ')})`;
-    const res = await this.table.write<UpdateCommandOutput>(
-      'run transition',
-      new UpdateCommand({
-        TableName: this.table.tableName,
-        Key: keys.run(tenantId, runId),
-        UpdateExpression: update,
-        ConditionExpression: condition,
-        ReturnValues: 'ALL_NEW',
-        ...e.attrs(),
-      }),
-    );
-    if (res.ok) return toRun(res.out.Attributes ?? {});
+    const run = await this.updateRun('run transition', tenantId, runId, e, update, `${e.name('status')} IN (${fromList.map((f) => e.value(f)).join(', ')})`);
+    if (run) return run;
     const current = await this.getItem(tenantId, runId);
     if (!current) throw runNotFound(runId);
-    throw new ConflictError(`run ${runId} is ${String(current.status)}, not ${fromList.join(' or ')}`, {
-      code: 'STATE.RUN_STATUS_CONFLICT',
-      details: { runId, status: current.status, expected: fromList, to },
-    });
+    throw runStatusConflict(runId, current.status, fromList, to);
   }
 
   async update(tenantId: string, runId: string, patch: RunPatch): Promise<RunRecord> {
@@ -192,19 +132,29 @@ export class DynamoRunStore implements RunStore {
     assertRunPatch(patch);
     const e = new Expr();
     const update = e.update({ ...patchAttributes(patch), updatedAt: this.table.clock.now() });
+    const run = await this.updateRun('run update', tenantId, runId, e, update);
+    if (!run) throw runNotFound(runId);
+    return run;
+  }
+
+  /**
+   * A conditional UpdateItem of one run, answering the run after it, or undefined when the
+   * run does not exist or `condition` failed. The condition always requires the run to
+   * exist: UpdateItem would otherwise create a ghost run from nothing.
+   */
+  private async updateRun(what: string, tenantId: string, runId: string, e: Expr, update: string, condition?: string): Promise<RunRecord | undefined> {
     const res = await this.table.write<UpdateCommandOutput>(
-      'run update',
+      what,
       new UpdateCommand({
         TableName: this.table.tableName,
         Key: keys.run(tenantId, runId),
         UpdateExpression: update,
-        ConditionExpression: 'attribute_exists(pk)',
+        ConditionExpression: condition ? `attribute_exists(pk) AND ${condition}` : 'attribute_exists(pk)',
         ReturnValues: 'ALL_NEW',
         ...e.attrs(),
       }),
     );
-    if (!res.ok) throw runNotFound(runId);
-    return toRun(res.out.Attributes ?? {});
+    return res.ok ? toRun(res.out.Attributes ?? {}) : undefined;
   }
 
   async putResult(result: ObjectResultWrite, ttlSeconds: number = DEFAULT_RESULT_TTL_SECONDS): Promise<ObjectResult> {
@@ -231,14 +181,7 @@ export class DynamoRunStore implements RunStore {
     if (options.outcome !== undefined) assertOneOf('outcome', options.outcome, RESULT_OUTCOMES);
     const pk = keys.resultPartition(tenantId, runId);
     const now = this.table.clock.now();
-    const page = await this.table.queryPage(
-      'run listResults',
-      pk,
-      { KeyConditionExpression: 'pk = :p', ExpressionAttributeValues: { ':p': pk }, ConsistentRead: true },
-      assertPageLimit(options.limit),
-      options.cursor,
-    );
-    return toPage(page, (item) => liveResult(item, now, options.outcome));
+    return this.table.partitionPage('run listResults', pk, options, (item) => liveResult(item, now, options.outcome), { consistentRead: true });
   }
 
   async *results(tenantId: string, runId: string, options: { outcome?: ResultOutcome; pageSize?: number } = {}): AsyncIterable<ObjectResult> {
@@ -251,11 +194,7 @@ export class DynamoRunStore implements RunStore {
   }
 
   async objectHistory(tenantId: string, objectType: DirectoryObjectType, sourceId: string, options: { limit?: number } = {}): Promise<ObjectResult[]> {
-    assertTenant(tenantId);
-    assertOneOf('objectType', objectType, OBJECT_TYPES);
-    assertKeyPart('sourceId', sourceId);
-    const limit = options.limit ?? 20;
-    assertPositiveInt('limit', limit, 1000);
+    const limit = assertHistoryQuery(tenantId, objectType, sourceId, options.limit);
     const now = this.table.clock.now();
     const found: ObjectResult[] = [];
     // Newest run first (gsi1sk starts with the time-sortable run id); skip expired rows.
@@ -353,18 +292,5 @@ function resultRecord(w: ObjectResultWrite, expiresAt: number): ObjectResult {
 function liveResult(item: Item, now: number, outcome?: ResultOutcome): ObjectResult | undefined {
   if (isExpired(item.expiresAt as number | undefined, now)) return undefined;
   if (outcome !== undefined && item.outcome !== outcome) return undefined;
-  const r: ObjectResult = {
-    tenantId: item.tenantId as string,
-    runId: item.runId as string,
-    objectType: item.objectType as DirectoryObjectType,
-    sourceId: item.sourceId as string,
-    operation: item.operation as string,
-    outcome: item.outcome as ResultOutcome,
-    at: item.at as number,
-    expiresAt: item.expiresAt as number,
-  };
-  if (item.errorCode !== undefined) r.errorCode = item.errorCode as string;
-  if (item.message !== undefined) r.message = item.message as string;
-  if (item.neteaseId !== undefined) r.neteaseId = item.neteaseId as string;
-  return r;
+  return fromItem<ObjectResult>(item, ['tenantId', 'runId', 'objectType', 'sourceId', 'operation', 'outcome', 'at', 'expiresAt'], ['errorCode', 'message', 'neteaseId']);
 }

@@ -5,22 +5,15 @@
  * condition). Items expire 400 days after their month ends, so a year of history stays
  * readable for `usage` and the partition never grows past ~100 items.
  */
-import type { DynamoDBDocumentClient, GetCommandOutput } from '@aws-sdk/lib-dynamodb';
+import type { GetCommandOutput } from '@aws-sdk/lib-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { Clock } from '../../ports/clock';
 import { assertIncrement, assertMonth, monthBounds, type QuotaExhaustion, type UsageCounter, type UsageIncrement, type UsageStore, type UsageVendor } from '../../ports/usage-meter';
-import { DynamoTable, Expr } from './dynamo-base.store';
+import { DynamoStore, Expr } from './dynamo-base.store';
 import { keys, unesc } from './table-keys';
 
 const KEEP_AFTER_MONTH_S = 400 * 24 * 3600;
 
-export class DynamoUsageStore implements UsageStore {
-  private readonly table: DynamoTable;
-
-  constructor(client: DynamoDBDocumentClient, tableName: string, options: { clock?: Clock } = {}) {
-    this.table = new DynamoTable(client, tableName, options.clock);
-  }
-
+export class DynamoUsageStore extends DynamoStore implements UsageStore {
   async add(increments: readonly UsageIncrement[]): Promise<void> {
     increments.forEach(assertIncrement);
     // One UpdateItem per counter: the meter already summed the calls of a flush.

@@ -3,23 +3,15 @@
  * `T#{t}#WM` partition. The item stores `ord` = watermarkOrderKey(value) next to the value,
  * so "never backwards" is a plain string comparison in the condition.
  */
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, type DeleteCommandOutput, type GetCommandOutput } from '@aws-sdk/lib-dynamodb';
 import type { DirectoryObjectType } from '../../domain/directory';
-import type { Clock } from '../../ports/clock';
 import { MAX_WATERMARK_BYTES, OBJECT_TYPES, SOURCE_KINDS, type SourceKind } from '../../ports/store-common';
 import { assertKeyPart, assertOneOf, assertTenant } from '../../ports/store-validation';
 import { watermarkOrderKey, type Watermark, type WatermarkStore } from '../../ports/watermark-store';
-import { DynamoTable, type Item } from './dynamo-base.store';
+import { DynamoStore, fromItem, type Item } from './dynamo-base.store';
 import { keys } from './table-keys';
 
-export class DynamoWatermarkStore implements WatermarkStore {
-  private readonly table: DynamoTable;
-
-  constructor(client: DynamoDBDocumentClient, tableName: string, options: { clock?: Clock } = {}) {
-    this.table = new DynamoTable(client, tableName, options.clock);
-  }
-
+export class DynamoWatermarkStore extends DynamoStore implements WatermarkStore {
   async get(tenantId: string, source: SourceKind, objectType: DirectoryObjectType): Promise<Watermark | undefined> {
     check(tenantId, source, objectType);
     const out = await this.table.send<GetCommandOutput>(
@@ -77,12 +69,5 @@ function check(tenantId: string, source: SourceKind, objectType: DirectoryObject
 }
 
 function toWatermark(item: Item): Watermark {
-  return {
-    tenantId: item.tenantId as string,
-    source: item.source as SourceKind,
-    objectType: item.objectType as DirectoryObjectType,
-    value: item.value as string,
-    updatedAt: item.updatedAt as number,
-    runId: item.runId as string,
-  };
+  return fromItem<Watermark>(item, ['tenantId', 'source', 'objectType', 'value', 'updatedAt', 'runId']);
 }

@@ -8,8 +8,7 @@
  * in our reference): -1 system busy, 88 = "look at sub_code", 33012 invalid userid,
  * 60003 department not found, 42001 token expired, 90006 older per-minute limit.
  */
-import { UpstreamError } from '../../errors/app-error';
-import { failureLabel, ipFromErrmsg, printableErrmsg } from '../http/errcode-api';
+import { ErrcodeApiError, errcodeClassifier, failureLabel, ipFromErrmsg, printableErrmsg, type ErrcodeApiErrorInit } from '../http/errcode-api';
 
 export const DINGTALK_VENDOR = 'dingtalk';
 
@@ -70,40 +69,24 @@ export const DINGTALK_KIND_CODES: Record<DingtalkErrorKind, string> = {
   rejected: 'DINGTALK.REJECTED',
 };
 
-const RETRYABLE: ReadonlySet<DingtalkErrorKind> = new Set(['throttled', 'server']);
+const E = DingtalkErrcode;
 
-/** Map an errcode to what a caller should do about it. */
-export function classifyDingtalkErrcode(errcode: number): DingtalkErrorKind {
-  switch (errcode) {
-    case DingtalkErrcode.APP_API_QPS_LIMIT:
-    case DingtalkErrcode.API_QPS_LIMIT:
-    case DingtalkErrcode.MINUTE_LIMIT:
-      return 'throttled';
-    case DingtalkErrcode.SYSTEM_BUSY:
-      return 'server';
-    case DingtalkErrcode.INVALID_TOKEN:
-    case DingtalkErrcode.TOKEN_EXPIRED:
-      return 'tokenInvalid';
-    case DingtalkErrcode.BAD_CREDENTIALS:
-      return 'credentials';
-    case DingtalkErrcode.IP_NOT_WHITELISTED:
-      return 'ipNotWhitelisted';
-    case DingtalkErrcode.NO_PERMISSION:
-      return 'permission';
-    case DingtalkErrcode.USER_NOT_FOUND:
-    case DingtalkErrcode.INVALID_USERID:
-    case DingtalkErrcode.DEPARTMENT_NOT_FOUND:
-      return 'notFound';
-    case DingtalkErrcode.INVALID_AUTH_CODE:
-      return 'invalidCode';
-    case DingtalkErrcode.MONTHLY_QUOTA:
-      return 'quota';
-    case DingtalkErrcode.INVALID_PARAMETER:
-      return 'invalid';
-    default:
-      return 'rejected';
-  }
-}
+/** Map an errcode to what a caller should do about it (any errcode not listed: 'rejected'). */
+export const classifyDingtalkErrcode = errcodeClassifier<DingtalkErrorKind>(
+  {
+    throttled: [E.APP_API_QPS_LIMIT, E.API_QPS_LIMIT, E.MINUTE_LIMIT],
+    server: [E.SYSTEM_BUSY],
+    tokenInvalid: [E.INVALID_TOKEN, E.TOKEN_EXPIRED],
+    credentials: [E.BAD_CREDENTIALS],
+    ipNotWhitelisted: [E.IP_NOT_WHITELISTED],
+    permission: [E.NO_PERMISSION],
+    notFound: [E.USER_NOT_FOUND, E.INVALID_USERID, E.DEPARTMENT_NOT_FOUND],
+    invalidCode: [E.INVALID_AUTH_CODE],
+    quota: [E.MONTHLY_QUOTA],
+    invalid: [E.INVALID_PARAMETER],
+  },
+  'rejected',
+);
 
 export function isTokenErrcode(errcode: number): boolean {
   return classifyDingtalkErrcode(errcode) === 'tokenInvalid';
@@ -129,41 +112,20 @@ export function safeErrmsg(errmsg: string | undefined): string {
   return printableErrmsg((errmsg ?? '').replace(/\b(access_token|accessToken|appsecret|clientSecret|code)=[^&\s,)]*/gi, '$1=[redacted]'));
 }
 
-export interface DingtalkApiErrorInit {
-  tenantId: string;
+export interface DingtalkApiErrorInit extends ErrcodeApiErrorInit<DingtalkErrorKind> {
   appKey: string;
-  /** API path such as `topapi/v2/user/list`. Never its query string. */
-  api: string;
-  kind: DingtalkErrorKind;
-  errcode?: number;
-  errmsg?: string;
-  httpStatus?: number;
   requestId?: string;
   /** Our egress IP when known from configuration (used if DingTalk's errmsg lacks it). */
   egressIp?: string;
-  cause?: unknown;
 }
 
 /**
  * A DingTalk call failed. `kind` says what to do, `errcode` keeps DingTalk's code.
  * Messages name the tenant, app and API, never the access token or the app secret.
  */
-export class DingtalkApiError extends UpstreamError {
-  readonly kind: DingtalkErrorKind;
-  readonly api: string;
-  readonly errcode: number | undefined;
-  readonly httpStatus: number | undefined;
-
+export class DingtalkApiError extends ErrcodeApiError<DingtalkErrorKind> {
   constructor(init: DingtalkApiErrorInit) {
-    super(DINGTALK_VENDOR, DINGTALK_KIND_CODES[init.kind], describe(init), {
-      retryable: RETRYABLE.has(init.kind),
-      cause: init.cause,
-      details: { tenant: init.tenantId, api: init.api, kind: init.kind, errcode: init.errcode, httpStatus: init.httpStatus, requestId: init.requestId },
-    });
-    this.kind = init.kind;
-    this.api = init.api;
-    this.errcode = init.errcode;
-    this.httpStatus = init.httpStatus;
+    super(DINGTALK_VENDOR, DINGTALK_KIND_CODES, describe(init), init, { requestId: init.requestId });
   }
 }
 

@@ -7,7 +7,7 @@
  * errors are sorted into retry / person / tenant (NotifySendError). The client (tokens, rate
  * limits, retries) is dingtalk.client.ts; only its send method is needed here.
  */
-import { SHARED_SEND_SCOPES, sendScopeByKind, toSendError, type SendFailureScope } from '../../errors/notify-send-error';
+import { SHARED_SEND_SCOPES, sendScopeByKind, sendStep, type SendFailureScope } from '../../errors/notify-send-error';
 import { BUTTON_TEXT, displaySender, displaySubject, noticeTitle, type Notice } from '../../domain/notice';
 import type { NotificationSender } from '../../ports/notice-channel';
 import { DingtalkApiError, type DingtalkErrorKind } from './dingtalk.errors';
@@ -38,17 +38,8 @@ export function dingtalkSender(client: DingtalkNotifier): NotificationSender {
   return {
     channel: 'dingtalk',
     async send(userId, notice) {
-      let msg: DingtalkWorkMessage;
-      try {
-        msg = dingtalkMessage(notice);
-      } catch (err) {
-        throw toSendError(err, dingtalkSendScope);
-      }
-      try {
-        await client.sendWorkNotification({ userIds: [userId], msg });
-      } catch (err) {
-        throw toSendError(err, dingtalkSendScope);
-      }
+      const msg = await sendStep(() => dingtalkMessage(notice), dingtalkSendScope);
+      await sendStep(() => client.sendWorkNotification({ userIds: [userId], msg }), dingtalkSendScope);
     },
   };
 }

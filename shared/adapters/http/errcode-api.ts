@@ -6,6 +6,7 @@
  * their meaning and the extra envelope fields stay with each vendor's adapter.
  */
 import { z } from 'zod';
+import { UpstreamError } from '../../errors/app-error';
 import type { Logger } from '../../logging/logger';
 import type { Clock } from '../../ports/clock';
 import type { CallMeter } from '../../ports/usage-meter';
@@ -103,4 +104,59 @@ export function errcodeRetryOptions(tuning: ErrcodeClientTuning, opts: { vendor:
     onRetry: (err, attempt, delayMs) =>
       opts.logger?.warn(`${opts.vendor} call retried`, { api: opts.api, attempt, delayMs, code: (err as { code?: string }).code, errcode: (err as { errcode?: number }).errcode }),
   };
+}
+
+/**
+ * An errcode classifier from a table `kind -> errcodes`: each errcode belongs to one kind at
+ * most (a code listed twice is a programming error, refused at load), and any errcode not
+ * listed is `otherwise`.
+ */
+export function errcodeClassifier<K extends string>(kinds: Partial<Record<K, readonly number[]>>, otherwise: K): (errcode: number) => K {
+  const byCode = new Map<number, K>();
+  for (const [kind, codes] of Object.entries(kinds) as Array<[K, readonly number[]]>) {
+    for (const code of codes) {
+      if (byCode.has(code)) throw new Error(`errcode ${code} is listed under ${byCode.get(code)} and ${kind}`);
+      byCode.set(code, kind);
+    }
+  }
+  return (errcode) => byCode.get(errcode) ?? otherwise;
+}
+
+/** What every failed errcode-API call records (the vendor's init types add their own fields). */
+export interface ErrcodeApiErrorInit<K extends string> {
+  tenantId: string;
+  /** API path such as `user/get`. Never its query string. */
+  api: string;
+  kind: K;
+  errcode?: number;
+  errmsg?: string;
+  httpStatus?: number;
+  cause?: unknown;
+}
+
+/** The kinds both vendors retry: throttling (back off) and the vendor's own failures (-1, HTTP 5xx). */
+export const RETRYABLE_ERRCODE_KINDS: ReadonlySet<string> = new Set(['throttled', 'server']);
+
+/**
+ * A failed call to DingTalk's or WeCom's errcode API: `kind` says what to do, `errcode` keeps
+ * the vendor's code; RETRYABLE_ERRCODE_KINDS are retryable. Each vendor's subclass supplies
+ * the error code of each kind and the message (naming tenant and API, never a token or secret).
+ */
+export abstract class ErrcodeApiError<K extends string> extends UpstreamError {
+  readonly kind: K;
+  readonly api: string;
+  readonly errcode: number | undefined;
+  readonly httpStatus: number | undefined;
+
+  constructor(vendor: string, codes: Record<K, string>, message: string, init: ErrcodeApiErrorInit<K>, details: Record<string, unknown> = {}) {
+    super(vendor, codes[init.kind], message, {
+      retryable: RETRYABLE_ERRCODE_KINDS.has(init.kind),
+      cause: init.cause,
+      details: { tenant: init.tenantId, api: init.api, kind: init.kind, errcode: init.errcode, httpStatus: init.httpStatus, ...details },
+    });
+    this.kind = init.kind;
+    this.api = init.api;
+    this.errcode = init.errcode;
+    this.httpStatus = init.httpStatus;
+  }
 }

@@ -1,17 +1,11 @@
 /** In-memory CacheStore with the semantics of DynamoCacheStore (same contract suite). */
-import { systemClock, type Clock } from '../../ports/clock';
 import type { CacheStore } from '../../ports/cache-store';
 import { MAX_ITEM_KEY_BYTES } from '../../ports/store-common';
 import { assertKeyPart, assertName, assertTenant, assertTtlSeconds, expiresAtFor, isExpired, toJson } from '../../ports/store-validation';
-import { key } from './memory-common';
+import { key, MemoryStore } from './memory-common';
 
-export class MemoryCacheStore implements CacheStore {
-  private readonly clock: Clock;
+export class MemoryCacheStore extends MemoryStore implements CacheStore {
   private readonly items = new Map<string, { json: string; expiresAt: number }>();
-
-  constructor(options: { clock?: Clock } = {}) {
-    this.clock = options.clock ?? systemClock;
-  }
 
   async get(tenantId: string, namespace: string, k: string): Promise<unknown> {
     check(tenantId, namespace, k);

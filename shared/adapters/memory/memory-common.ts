@@ -3,8 +3,18 @@
  * in and out so a caller can never change stored state by mutating an object (DynamoDB
  * returns fresh objects too).
  */
+import { systemClock, type Clock } from '../../ports/clock';
 import type { Page } from '../../ports/store-common';
 import { decodePageCursor, encodePageCursor } from '../../ports/store-validation';
+
+/** The base of every Memory*Store: the clock its expiry and timestamps read (the system clock unless a test fixes one). */
+export abstract class MemoryStore {
+  protected readonly clock: Clock;
+
+  constructor(options: { clock?: Clock } = {}) {
+    this.clock = options.clock ?? systemClock;
+  }
+}
 
 /** Deep copy of a record; drops undefined properties, as the DynamoDB adapters do. */
 export function copy<T>(value: T): T {

@@ -1,18 +1,13 @@
 /** In-memory ConsoleStore with the semantics of DynamoConsoleStore (same contract suite). */
-import { systemClock, type Clock } from '../../ports/clock';
 import { assertAudit, assertSession, AUDIT_TTL_SECONDS, type AuditEntry, type ConsoleSession, type ConsoleStore } from '../../ports/console-store';
 import type { Page, PageOptions } from '../../ports/store-common';
 import { assertPageLimit, expiresAtFor, isExpired } from '../../ports/store-validation';
 import { ValidationError } from '../../errors/app-error';
+import { MemoryStore } from './memory-common';
 
-export class MemoryConsoleStore implements ConsoleStore {
-  private readonly clock: Clock;
+export class MemoryConsoleStore extends MemoryStore implements ConsoleStore {
   private readonly sessions = new Map<string, string>();
   private readonly audit = new Map<string, Array<{ json: string; expiresAt: number }>>();
-
-  constructor(options: { clock?: Clock } = {}) {
-    this.clock = options.clock ?? systemClock;
-  }
 
   async putSession(session: ConsoleSession): Promise<void> {
     assertSession(session);

@@ -1,31 +1,14 @@
 /** In-memory DirtyStore with the semantics of DynamoDirtyStore (same behaviour tests). */
-import { systemClock, type Clock } from '../../ports/clock';
-import {
-  assertDirtyKey,
-  assertDirtyLimit,
-  assertDirtyMarks,
-  DEFAULT_DIRTY_TTL_SECONDS,
-  newDirtyVersion,
-  type DirtyEntry,
-  type DirtyMark,
-  type DirtyStore,
-} from '../../ports/dirty-store';
+import { assertDirtyKey, assertDirtyLimit, assertDirtyMarks, newDirtyVersion, type DirtyEntry, type DirtyMark, type DirtyStore } from '../../ports/dirty-store';
 import type { SourceKind } from '../../ports/store-common';
-import { assertTtlSeconds, expiresAtFor, isExpired } from '../../ports/store-validation';
-import { copy, key, Partitions } from './memory-common';
+import { expiresAtFor, isExpired } from '../../ports/store-validation';
+import { copy, key, MemoryStore, Partitions } from './memory-common';
 
-export class MemoryDirtyStore implements DirtyStore {
-  private readonly clock: Clock;
+export class MemoryDirtyStore extends MemoryStore implements DirtyStore {
   private readonly parts = new Partitions<DirtyEntry>();
 
-  constructor(options: { clock?: Clock } = {}) {
-    this.clock = options.clock ?? systemClock;
-  }
-
   async mark(tenantId: string, source: SourceKind, marks: readonly DirtyMark[], options: { ttlSeconds?: number } = {}): Promise<void> {
-    assertDirtyMarks(tenantId, source, marks);
-    const ttl = options.ttlSeconds ?? DEFAULT_DIRTY_TTL_SECONDS;
-    assertTtlSeconds(ttl);
+    const ttl = assertDirtyMarks(tenantId, source, marks, options);
     const part = this.parts.for(key(tenantId, source));
     for (const m of marks) {
       const now = this.clock.now();

@@ -1,16 +1,10 @@
 /** The in-memory twin of DynamoLinkStore (same contract: test/contracts/identity-link-store.contract.ts). */
-import { systemClock, type Clock } from '../../ports/clock';
 import { assertLinkWrite, type IdentityLink, type IdentityLinkStore, type IdentityLinkWrite } from '../../ports/identity-link-store';
 import { assertTenant } from '../../ports/store-validation';
-import { copy } from './memory-common';
+import { copy, MemoryStore } from './memory-common';
 
-export class MemoryLinkStore implements IdentityLinkStore {
+export class MemoryLinkStore extends MemoryStore implements IdentityLinkStore {
   private readonly links = new Map<string, IdentityLink>();
-  private readonly clock: Clock;
-
-  constructor(options: { clock?: Clock } = {}) {
-    this.clock = options.clock ?? systemClock;
-  }
 
   async get(tenantId: string, channelId: string, channelUserId: string): Promise<IdentityLink | undefined> {
     assertTenant(tenantId);

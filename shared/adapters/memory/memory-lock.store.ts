@@ -1,18 +1,12 @@
 /** In-memory LockStore with the semantics of DynamoLockStore (same contract suite). */
-import { systemClock, type Clock } from '../../ports/clock';
 import type { AcquireResult, Lease, LockStore } from '../../ports/lock-store';
 import { assertKeyPart, assertName, assertPositiveInt, assertTenant } from '../../ports/store-validation';
-import { copy, key } from './memory-common';
+import { copy, key, MemoryStore } from './memory-common';
 
 const MAX_LEASE_MS = 24 * 3600 * 1000;
 
-export class MemoryLockStore implements LockStore {
-  private readonly clock: Clock;
+export class MemoryLockStore extends MemoryStore implements LockStore {
   private readonly leases = new Map<string, Lease>();
-
-  constructor(options: { clock?: Clock } = {}) {
-    this.clock = options.clock ?? systemClock;
-  }
 
   async acquire(tenantId: string, name: string, owner: string, ttlMs: number): Promise<AcquireResult> {
     check(tenantId, name, owner);

@@ -1,20 +1,14 @@
 /** In-memory MappingStore with the semantics of DynamoMappingStore (same contract suite). */
 import type { DirectoryObjectType } from '../../domain/directory';
-import { systemClock, type Clock } from '../../ports/clock';
 import { mappingWriteFields, type MappingExpectation, type MappingKey, type MappingRecord, type MappingSnapshot, type MappingStore, type MappingWrite } from '../../ports/mapping-store';
 import { ConflictError, OBJECT_TYPES, SOURCE_KINDS, type Page, type PageOptions, type SourceKind } from '../../ports/store-common';
 import { assertExpectation, assertKeyPart, assertMappingKey, assertMappingWrite, assertOneOf, assertPageLimit, assertTenant, neteaseLookupId } from '../../ports/store-validation';
-import { allPages, copy, key, Partitions, SortedPartition } from './memory-common';
+import { allPages, copy, key, MemoryStore, Partitions, SortedPartition } from './memory-common';
 
-export class MemoryMappingStore implements MappingStore {
-  private readonly clock: Clock;
+export class MemoryMappingStore extends MemoryStore implements MappingStore {
   private readonly partitions = new Partitions<MappingRecord>();
   /** key(tenant, type, lookupId) -> key(source, sourceId) of every mapping pointing there. */
   private readonly reverse = new Map<string, Set<string>>();
-
-  constructor(options: { clock?: Clock } = {}) {
-    this.clock = options.clock ?? systemClock;
-  }
 
   async get(k: MappingKey): Promise<MappingRecord | undefined> {
     assertMappingKey(k);

@@ -1,18 +1,12 @@
 /** In-memory NotifyStore with the semantics of DynamoNotifyStore (same contract tests). */
-import { systemClock, type Clock } from '../../ports/clock';
 import { assertOptInKey, assertWatermarkWrite, watermarkAccount, type MailWatermark, type MailWatermarkWrite, type NotifyOptIn, type NotifyStore } from '../../ports/notify-store';
 import type { SourceKind } from '../../ports/store-common';
 import { assertPageLimit, assertTenant } from '../../ports/store-validation';
-import { copy, key } from './memory-common';
+import { copy, key, MemoryStore } from './memory-common';
 
-export class MemoryNotifyStore implements NotifyStore {
-  private readonly clock: Clock;
+export class MemoryNotifyStore extends MemoryStore implements NotifyStore {
   private readonly watermarks = new Map<string, MailWatermark>();
   private readonly optIns = new Map<string, NotifyOptIn>();
-
-  constructor(options: { clock?: Clock } = {}) {
-    this.clock = options.clock ?? systemClock;
-  }
 
   async getWatermarks(tenantId: string, accounts: readonly string[]): Promise<Map<string, MailWatermark>> {
     assertTenant(tenantId);

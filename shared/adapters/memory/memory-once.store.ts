@@ -3,24 +3,18 @@
  * branch below is one of the Dynamo adapter's conditional writes, in the same order.
  */
 import { randomUUID } from 'node:crypto';
-import { systemClock, type Clock } from '../../ports/clock';
 import type { OnceBegin, OnceRecord, OnceStore } from '../../ports/once-store';
 import { DEFAULT_ONCE_TTL_SECONDS, MAX_ITEM_KEY_BYTES } from '../../ports/store-common';
 import { assertKeyPart, assertName, assertPositiveInt, assertTenant, assertTtlSeconds, expiresAtFor, isExpired, toJson } from '../../ports/store-validation';
-import { copy, key } from './memory-common';
+import { copy, key, MemoryStore } from './memory-common';
 
 interface OnceItem extends Omit<OnceRecord, 'result'> {
   token?: string;
   resultJson?: string;
 }
 
-export class MemoryOnceStore implements OnceStore {
-  private readonly clock: Clock;
+export class MemoryOnceStore extends MemoryStore implements OnceStore {
   private readonly items = new Map<string, OnceItem>();
-
-  constructor(options: { clock?: Clock } = {}) {
-    this.clock = options.clock ?? systemClock;
-  }
 
   async claim(tenantId: string, namespace: string, k: string, ttlSeconds: number): Promise<boolean> {
     check(tenantId, namespace, k);

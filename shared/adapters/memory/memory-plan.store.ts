@@ -2,11 +2,10 @@
  * In-memory PlanStore with the semantics of DynamoPlanStore (same contract suite): the same
  * batch size limit; documents are kept whole (chunking is a DynamoDB item-size concern).
  */
-import { systemClock, type Clock } from '../../ports/clock';
 import type { PlanStore } from '../../ports/plan-store';
 import { DEFAULT_RESULT_TTL_SECONDS } from '../../ports/store-common';
 import { assertName, assertRunId, assertSeq, assertTenant, assertTtlSeconds, expiresAtFor, isExpired, toJson } from '../../ports/store-validation';
-import { key } from './memory-common';
+import { key, MemoryStore } from './memory-common';
 
 const MAX_DOCUMENT_JSON_BYTES = 512 * 1024 * 1024;
 
@@ -15,14 +14,9 @@ interface Stored {
   expiresAt: number;
 }
 
-export class MemoryPlanStore implements PlanStore {
-  private readonly clock: Clock;
+export class MemoryPlanStore extends MemoryStore implements PlanStore {
   private readonly batchesByRun = new Map<string, Map<number, Stored>>();
   private readonly documents = new Map<string, Stored>();
-
-  constructor(options: { clock?: Clock } = {}) {
-    this.clock = options.clock ?? systemClock;
-  }
 
   async putBatch(tenantId: string, runId: string, seq: number, body: unknown, ttlSeconds: number = DEFAULT_RESULT_TTL_SECONDS): Promise<void> {
     check(tenantId, runId);

@@ -1,19 +1,17 @@
 /** In-memory RunStore with the semantics of DynamoRunStore (same contract suite). */
 import type { DirectoryObjectType } from '../../domain/directory';
-import { NotFoundError, ValidationError } from '../../errors/app-error';
-import { systemClock, type Clock } from '../../ports/clock';
-import { RESULT_OUTCOMES, RUN_STATUSES, zeroCounts, type BatchCompletion, type NewRun, type ObjectResult, type ObjectResultWrite, type ResultOutcome, type RunCounts, type RunPatch, type RunRecord, type RunStatus, type RunStore } from '../../ports/run-store';
-import { ConflictError, DEFAULT_RESULT_TTL_SECONDS, OBJECT_TYPES, type Page, type PageOptions } from '../../ports/store-common';
-import { assertCounts, assertKeyPart, assertNewRun, assertOneOf, assertPageLimit, assertPositiveInt, assertResultWrite, assertRunId, assertRunPatch, assertTenant, assertTtlSeconds, expiresAtFor, isExpired } from '../../ports/store-validation';
-import { allPages, copy, key, Partitions, SortedPartition } from './memory-common';
+import { NotFoundError } from '../../errors/app-error';
+import { RESULT_OUTCOMES, zeroCounts, type BatchCompletion, type NewRun, type ObjectResult, type ObjectResultWrite, type ResultOutcome, type RunCounts, type RunPatch, type RunRecord, type RunStatus, type RunStore } from '../../ports/run-store';
+import { ConflictError, DEFAULT_RESULT_TTL_SECONDS, type Page, type PageOptions } from '../../ports/store-common';
+import { assertCounts, assertHistoryQuery, assertKeyPart, assertNewRun, assertOneOf, assertPageLimit, assertResultWrite, assertRunId, assertRunPatch, assertTenant, assertTransition, assertTtlSeconds, expiresAtFor, isExpired, runStatusConflict } from '../../ports/store-validation';
+import { allPages, copy, key, MemoryStore, Partitions, SortedPartition } from './memory-common';
 
 interface RunItem {
   run: RunRecord;
   doneBatches: Set<string>;
 }
 
-export class MemoryRunStore implements RunStore {
-  private readonly clock: Clock;
+export class MemoryRunStore extends MemoryStore implements RunStore {
   /** Per tenant, by run id (time-sortable). */
   private readonly runs = new Partitions<RunItem>();
   private readonly byId = new Map<string, RunItem>();
@@ -21,10 +19,6 @@ export class MemoryRunStore implements RunStore {
   private readonly resultParts = new Partitions<ObjectResult>();
   /** Per tenant, type and sourceId: the result keys across runs (the `explain` index). */
   private readonly history = new Map<string, Map<string, ObjectResult>>();
-
-  constructor(options: { clock?: Clock } = {}) {
-    this.clock = options.clock ?? systemClock;
-  }
 
   async create(input: NewRun): Promise<RunRecord> {
     assertNewRun(input);
@@ -102,20 +96,9 @@ export class MemoryRunStore implements RunStore {
   }
 
   async transition(tenantId: string, runId: string, from: RunStatus | readonly RunStatus[], to: RunStatus, patch: RunPatch = {}): Promise<RunRecord> {
-    assertTenant(tenantId);
-    assertRunId(runId);
-    const fromList: readonly RunStatus[] = typeof from === 'string' ? [from] : from;
-    if (fromList.length === 0) throw new ValidationError('a transition needs at least one allowed current status', { code: 'STATE.INVALID_INPUT' });
-    for (const f of fromList) assertOneOf('from', f, RUN_STATUSES);
-    assertOneOf('to', to, RUN_STATUSES);
-    assertRunPatch(patch);
+    const fromList = assertTransition(tenantId, runId, from, to, patch);
     const item = this.item(tenantId, runId);
-    if (!fromList.includes(item.run.status)) {
-      throw new ConflictError(`run ${runId} is ${item.run.status}, not ${fromList.join(' or ')}`, {
-        code: 'STATE.RUN_STATUS_CONFLICT',
-        details: { runId, status: item.run.status, expected: fromList, to },
-      });
-    }
+    if (!fromList.includes(item.run.status)) throw runStatusConflict(runId, item.run.status, fromList, to);
     applyPatch(item.run, patch);
     item.run.status = to;
     item.run.updatedAt = this.clock.now();
@@ -174,11 +157,7 @@ export class MemoryRunStore implements RunStore {
   }
 
   async objectHistory(tenantId: string, objectType: DirectoryObjectType, sourceId: string, options: { limit?: number } = {}): Promise<ObjectResult[]> {
-    assertTenant(tenantId);
-    assertOneOf('objectType', objectType, OBJECT_TYPES);
-    assertKeyPart('sourceId', sourceId);
-    const limit = options.limit ?? 20;
-    assertPositiveInt('limit', limit, 1000);
+    const limit = assertHistoryQuery(tenantId, objectType, sourceId, options.limit);
     const now = this.clock.now();
     const h = this.history.get(key(tenantId, objectType, sourceId)) ?? new Map<string, ObjectResult>();
     // Newest run first, as the Dynamo index (sk = runId#operation, read backwards).

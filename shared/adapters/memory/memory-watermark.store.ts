@@ -1,18 +1,12 @@
 /** In-memory WatermarkStore with the semantics of DynamoWatermarkStore (same contract suite). */
 import type { DirectoryObjectType } from '../../domain/directory';
-import { systemClock, type Clock } from '../../ports/clock';
 import { MAX_WATERMARK_BYTES, OBJECT_TYPES, SOURCE_KINDS, type SourceKind } from '../../ports/store-common';
 import { assertKeyPart, assertOneOf, assertTenant } from '../../ports/store-validation';
 import { compareWatermarks, type Watermark, type WatermarkStore } from '../../ports/watermark-store';
-import { copy, key } from './memory-common';
+import { copy, key, MemoryStore } from './memory-common';
 
-export class MemoryWatermarkStore implements WatermarkStore {
-  private readonly clock: Clock;
+export class MemoryWatermarkStore extends MemoryStore implements WatermarkStore {
   private readonly items = new Map<string, Watermark>();
-
-  constructor(options: { clock?: Clock } = {}) {
-    this.clock = options.clock ?? systemClock;
-  }
 
   async get(tenantId: string, source: SourceKind, objectType: DirectoryObjectType): Promise<Watermark | undefined> {
     check(tenantId, source, objectType);

@@ -3,8 +3,7 @@
  * errcode, never on errmsg"). Codes from the reference's table (90313 / 90455), plus
  * -1 "system busy" (global errcode list) and 60003 "department not found" (same list).
  */
-import { UpstreamError } from '../../errors/app-error';
-import { failureLabel, ipFromErrmsg, printableErrmsg } from '../http/errcode-api';
+import { ErrcodeApiError, errcodeClassifier, failureLabel, ipFromErrmsg, printableErrmsg, type ErrcodeApiErrorInit } from '../http/errcode-api';
 
 export const WECOM_VENDOR = 'wecom';
 
@@ -66,44 +65,25 @@ export const WECOM_KIND_CODES: Record<WecomErrorKind, string> = {
   rejected: 'WECOM.REJECTED',
 };
 
-const RETRYABLE: ReadonlySet<WecomErrorKind> = new Set(['throttled', 'server']);
+const E = WecomErrcode;
 
-export function classifyWecomErrcode(errcode: number): WecomErrorKind {
-  switch (errcode) {
-    case WecomErrcode.FREQUENCY_LIMIT:
-    case WecomErrcode.CONCURRENCY_LIMIT:
-      return 'throttled';
-    case WecomErrcode.SYSTEM_BUSY:
-      return 'server';
-    case WecomErrcode.INVALID_TOKEN:
-    case WecomErrcode.TOKEN_EXPIRED:
-    case WecomErrcode.MISSING_TOKEN:
-      return 'tokenInvalid';
-    case WecomErrcode.BAD_SECRET:
-    case WecomErrcode.BAD_CORPID:
-      return 'credentials';
-    case WecomErrcode.IP_NOT_WHITELISTED:
-      return 'ipNotWhitelisted';
-    case WecomErrcode.NO_PRIVILEGE:
-    case WecomErrcode.API_NOT_PERMITTED:
-      return 'permission';
-    case WecomErrcode.USER_NOT_FOUND:
-    case WecomErrcode.BAD_DEPARTMENT_ID:
-    case WecomErrcode.DEPARTMENT_NOT_FOUND:
-      return 'notFound';
-    case WecomErrcode.BAD_OAUTH_CODE:
-      return 'invalidCode';
-    case WecomErrcode.ALL_RECIPIENTS_INVALID:
-      return 'noRecipients';
-    case WecomErrcode.AGENT_MISMATCH:
-      return 'misconfigured';
-    case WecomErrcode.INVALID_PARAMETER:
-    case WecomErrcode.RESPONSE_TOO_LARGE:
-      return 'invalid';
-    default:
-      return 'rejected';
-  }
-}
+/** Map an errcode to what a caller should do about it (any errcode not listed: 'rejected'). */
+export const classifyWecomErrcode = errcodeClassifier<WecomErrorKind>(
+  {
+    throttled: [E.FREQUENCY_LIMIT, E.CONCURRENCY_LIMIT],
+    server: [E.SYSTEM_BUSY],
+    tokenInvalid: [E.INVALID_TOKEN, E.TOKEN_EXPIRED, E.MISSING_TOKEN],
+    credentials: [E.BAD_SECRET, E.BAD_CORPID],
+    ipNotWhitelisted: [E.IP_NOT_WHITELISTED],
+    permission: [E.NO_PRIVILEGE, E.API_NOT_PERMITTED],
+    notFound: [E.USER_NOT_FOUND, E.BAD_DEPARTMENT_ID, E.DEPARTMENT_NOT_FOUND],
+    invalidCode: [E.BAD_OAUTH_CODE],
+    noRecipients: [E.ALL_RECIPIENTS_INVALID],
+    misconfigured: [E.AGENT_MISMATCH],
+    invalid: [E.INVALID_PARAMETER, E.RESPONSE_TOO_LARGE],
+  },
+  'rejected',
+);
 
 export function isWecomTokenErrcode(errcode: number): boolean {
   return classifyWecomErrcode(errcode) === 'tokenInvalid';
@@ -117,19 +97,11 @@ export function safeWecomErrmsg(errmsg: string | undefined): string {
   return printableErrmsg((errmsg ?? '').replace(/\b(access_token|corpsecret|code)=[^&\s,]*/gi, '$1=[redacted]'));
 }
 
-export interface WecomApiErrorInit {
-  tenantId: string;
+export interface WecomApiErrorInit extends ErrcodeApiErrorInit<WecomErrorKind> {
   corpId: string;
-  /** API path such as `user/get`. Never its query string. */
-  api: string;
-  kind: WecomErrorKind;
   /** The secret the call used, so the message points the admin at the right console page. */
   secretKind?: WecomSecretKind;
-  errcode?: number;
-  errmsg?: string;
-  httpStatus?: number;
   egressIp?: string;
-  cause?: unknown;
   /**
    * The other secret was tried too and refused (the client's fallback between secrets):
    * its kind and errcode, so the message names both refusals.
@@ -138,32 +110,15 @@ export interface WecomApiErrorInit {
 }
 
 /** A WeCom call failed. Messages name tenant, corp, API and secret kind, never a token or secret. */
-export class WecomApiError extends UpstreamError {
-  readonly kind: WecomErrorKind;
-  readonly api: string;
-  readonly errcode: number | undefined;
-  readonly httpStatus: number | undefined;
+export class WecomApiError extends ErrcodeApiError<WecomErrorKind> {
   readonly secretKind: WecomSecretKind | undefined;
   private readonly init: WecomApiErrorInit;
 
   constructor(init: WecomApiErrorInit) {
-    super(WECOM_VENDOR, WECOM_KIND_CODES[init.kind], describe(init), {
-      retryable: RETRYABLE.has(init.kind),
-      cause: init.cause,
-      details: {
-        tenant: init.tenantId,
-        api: init.api,
-        kind: init.kind,
-        errcode: init.errcode,
-        httpStatus: init.httpStatus,
-        secretKind: init.secretKind,
-        ...(init.fallback ? { fallbackSecretKind: init.fallback.secretKind, fallbackErrcode: init.fallback.errcode } : {}),
-      },
+    super(WECOM_VENDOR, WECOM_KIND_CODES, describe(init), init, {
+      secretKind: init.secretKind,
+      ...(init.fallback ? { fallbackSecretKind: init.fallback.secretKind, fallbackErrcode: init.fallback.errcode } : {}),
     });
-    this.kind = init.kind;
-    this.api = init.api;
-    this.errcode = init.errcode;
-    this.httpStatus = init.httpStatus;
     this.secretKind = init.secretKind;
     this.init = init;
   }

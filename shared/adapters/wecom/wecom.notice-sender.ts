@@ -5,7 +5,7 @@
  * retry / person / tenant (NotifySendError). The client (tokens, rate limits, retries) is
  * wecom.client.ts; only its send method is needed here.
  */
-import { NotifySendError, SHARED_SEND_SCOPES, sendScopeByKind, toSendError, type SendFailureScope } from '../../errors/notify-send-error';
+import { NotifySendError, SHARED_SEND_SCOPES, sendScopeByKind, sendStep, type SendFailureScope } from '../../errors/notify-send-error';
 import { BUTTON_TEXT, displaySender, displaySubject, noticeTitle, type Notice } from '../../domain/notice';
 import type { NotificationSender } from '../../ports/notice-channel';
 import type { TextCardInput, TextCardResult } from './wecom.client';
@@ -31,12 +31,7 @@ export function wecomSender(client: WecomNotifier): NotificationSender {
   return {
     channel: 'wecom',
     async send(userId, notice) {
-      let result: TextCardResult;
-      try {
-        result = await client.sendTextCard({ userIds: [userId], ...wecomCard(notice) });
-      } catch (err) {
-        throw toSendError(err, wecomSendScope);
-      }
+      const result = await sendStep(() => client.sendTextCard({ userIds: [userId], ...wecomCard(notice) }), wecomSendScope);
       // WeCom lowercases the ids it returns (§6).
       const id = userId.toLowerCase();
       if (result.invalidUsers.some((u) => u.toLowerCase() === id)) {

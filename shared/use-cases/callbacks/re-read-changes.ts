@@ -59,6 +59,25 @@ export interface ReReadInput {
   maxAncestorReads: number;
 }
 
+/**
+ * Sorts the re-read objects: the ones the source still has are `found`; a gone one is a
+ * deletion only when `deletable` (we map it and it is not deleted already). Counts both.
+ */
+async function sortReRead<T>(read: ReadonlyMap<string, T | undefined>, found: T[], deleted: string[], counts: ReReadStats['people'], deletable: (id: string) => Promise<boolean>): Promise<void> {
+  for (const [id, object] of read) {
+    if (object) {
+      found.push(object);
+      counts.found++;
+      continue;
+    }
+    counts.gone++;
+    if (await deletable(id)) {
+      deleted.push(id);
+      counts.deleted++;
+    }
+  }
+}
+
 export interface ReReadStats {
   people: { read: number; found: number; gone: number; deleted: number };
   departments: { read: number; found: number; gone: number; deleted: number };
@@ -115,32 +134,12 @@ export async function reReadChanges(input: ReReadInput): Promise<ReReadResult> {
     ancestors: 0,
     renamed,
   };
-  for (const [id, p] of people) {
-    if (p) {
-      changes.people.push(p);
-      stats.people.found++;
-      continue;
-    }
-    stats.people.gone++;
-    // Never create anything for a person the source no longer has; suspend only whom we map.
-    if (await mappingOf('person', id)) {
-      changes.deletedPersonIds.push(id);
-      stats.people.deleted++;
-    }
-  }
-  for (const [id, d] of departments) {
-    if (d) {
-      changes.departments.push(d);
-      stats.departments.found++;
-      continue;
-    }
-    stats.departments.gone++;
+  // Never create anything for a person the source no longer has; suspend only whom we map.
+  await sortReRead(people, changes.people, changes.deletedPersonIds, stats.people, async (id) => (await mappingOf('person', id)) !== undefined);
+  await sortReRead(departments, changes.departments, changes.deletedDepartmentIds, stats.departments, async (id) => {
     const m = await mappingOf('department', id);
-    if (m && m.status !== 'deleted') {
-      changes.deletedDepartmentIds.push(id);
-      stats.departments.deleted++;
-    }
-  }
+    return m !== undefined && m.status !== 'deleted';
+  });
 
   // ---- departments needed to place what was read ------------------------------------------
   const known = new Set<string>(changes.departments.map((d) => d.id));

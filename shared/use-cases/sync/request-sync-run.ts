@@ -22,11 +22,11 @@ import { syncRequestMessage, SYNC_REQUEST_ID, type SyncRequestMessage } from '..
 import { formatPlan } from '../../domain/plan-report';
 import type { SyncPlan } from '../../domain/sync-plan';
 import { isRetryable, NotFoundError, ValidationError } from '../../errors/app-error';
-import type { RunMode, RunRecord, RunStatus, RunTrigger } from '../../ports/run-store';
+import type { RunMode, RunRecord, RunStatus } from '../../ports/run-store';
 import type { SyncDeps } from './sync-deps';
 import { SyncRunInProgressError, syncTenant } from './sync-errors';
 import { PLAN_DOC, SYNC_LOCK } from './run-lifecycle';
-import { startSyncRun } from './start-sync-run';
+import { startSyncRun, type StartSyncInput } from './start-sync-run';
 import { inProgressError, recoverStuckRuns } from './recover-runs';
 
 /** OnceStore namespace of handled requests. */
@@ -42,15 +42,8 @@ export const SYNC_REQUEST_TTL_SECONDS = 7 * 24 * 3600;
 /** Newest runs searched for a request's run while its outcome is not recorded yet. */
 const RECENT_RUNS = 50;
 
-export interface SyncRequestInput {
-  tenantId: string;
-  trigger: RunTrigger;
-  /** Default incremental (full where the source has no change feed or no watermark yet). */
-  mode?: RunMode;
-  dryRun?: boolean;
-  adopt?: boolean;
-  withholdDeletions?: boolean;
-}
+/** A run to start later: the options of startSyncRun that travel in a request message. */
+export type SyncRequestInput = Pick<StartSyncInput, 'tenantId' | 'trigger' | 'mode' | 'dryRun' | 'adopt' | 'withholdDeletions'>;
 
 /** The 202 answer. */
 export interface SyncRequestAccepted {
