@@ -10,6 +10,7 @@
 import { z } from 'zod';
 import { CronSyntaxError, isTimeZone, parseCron } from '../domain/cron';
 import { publicBaseUrlSchema } from './public-url';
+import { mailboxPolicyShape } from './mailbox-policies.schema';
 
 const httpUrl = z
   .string()
@@ -248,6 +249,7 @@ const syncSchema = z
     /** Full runs compare the mapping with NetEase: `repair` the drift (default) or only `report` it (the run ends warning). */
     driftMode: z.enum(['repair', 'report']).default('repair'),
     schedule: scheduleSchema.default(scheduleSchema.parse({})),
+    ...mailboxPolicyShape,
   })
   .strict();
 
