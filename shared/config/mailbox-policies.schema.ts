@@ -10,10 +10,8 @@ import { z } from 'zod';
 
 const flag = z.union([z.literal(0), z.literal(1)], { error: 'must be 0 or 1 (the value NetEase takes)' });
 
-const address = z
-  .string()
-  .trim()
-  .regex(/^[^\s@]+@([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,63}$/i, 'must be a mail address such as it-desk@acme.com');
+const ADDRESS = /^[^\s@]+@([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,63}$/i;
+const address = z.string().trim().regex(ADDRESS, 'must be a mail address such as it-desk@acme.com');
 
 const setSchema = z
   .object({
@@ -62,7 +60,11 @@ export const policiesSchema = z.array(ruleSchema).max(200).superRefine((rules, c
 export const leaversSchema = z
   .object({
     /** `manager` (from the source) or a mail address; unset = no forwarding. */
-    forwardTo: z.union([z.literal('manager'), address], { error: 'must be "manager" or a mail address' }).optional(),
+    forwardTo: z
+      .string()
+      .trim()
+      .refine((v) => v === 'manager' || ADDRESS.test(v), 'must be "manager" or a mail address such as it-desk@acme.com')
+      .optional(),
     /** With `forwardTo: "manager"`: where mail goes when the source names no manager with a mailbox. */
     fallback: address.optional(),
   })
