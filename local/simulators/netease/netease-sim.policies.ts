@@ -62,23 +62,20 @@ type Route = { handler: (m: DomainModel, p: Params) => unknown; mutates: boolean
  * settings checked first and stored after, and address/updateAccountRank.
  */
 export const MAILBOX_SETTINGS_API: Record<string, Route> = {
-  'account/createAccount': {
+  'account/createAccount': checked((m, p) => m.createAccount(p)),
+  'account/updateAccount': checked((m, p) => m.updateAccount(p)),
+  'address/updateAccountRank': { handler: (m, p) => updateAccountRank((name) => m.account(name), p), mutates: true },
+};
+
+/** A model call with the settings checked before and stored after it. */
+function checked(call: (m: DomainModel, p: Params) => unknown): Route {
+  return {
     handler: (m, p) => {
       checkMailboxSettings(p);
-      const con = m.createAccount(p);
-      storeMailboxSettings(m.account(p.account_name ?? ''), p);
-      return con;
-    },
-    mutates: true,
-  },
-  'account/updateAccount': {
-    handler: (m, p) => {
-      checkMailboxSettings(p);
-      const out = m.updateAccount(p);
+      const out = call(m, p);
       storeMailboxSettings(m.account(p.account_name ?? ''), p);
       return out;
     },
     mutates: true,
-  },
-  'address/updateAccountRank': { handler: (m, p) => updateAccountRank((name) => m.account(name), p), mutates: true },
-};
+  };
+}
