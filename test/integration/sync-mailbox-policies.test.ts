@@ -62,6 +62,7 @@ describe('mailbox policies over the wire', () => {
     expect(account(h, 'p2')).toMatchObject({ quota: '10240', addr_visible: '1' });
     const why = await explainObject(h.deps, h.tenant.id, 'p2', { readSource: false });
     expect(why.decision?.decision).toContain('apply policy sales to account p2 (quota 10240, addr_visible 1, addr_right 1)');
+    expect(why.mapping).toMatchObject({ policyRule: 'sales' });
 
     since = await h.mark();
     await h.run({ mode: 'full' });

@@ -16,8 +16,9 @@
  *   (there is no documented "reset to the domain default"), and a note says so. Add a last
  *   catch-all rule (`match: { all: true }`) to give everyone else explicit values.
  *
- * Every person a rule applies to gets a `policy` note naming the rule, so the plan and
- * `explain` show it whether or not anything is written.
+ * The rule is named by the operation that writes it (the plan, the run log, `explain`) and
+ * recorded in the mapping (`policyRule`, shown by `mappings list` and `explain`). No note
+ * is written for an unchanged person: 10,000 notes a run would only repeat the mapping.
  */
 import type { Person } from '../directory';
 import { choosePolicy, describePolicySet, type DepartmentLookup } from '../mailbox-policies';
@@ -49,15 +50,11 @@ export function planPolicies(ctx: PlanContext, src: SourceRead, intents: Readonl
     if (createAt !== undefined) {
       const draft = ops.drafts[createAt]!.draft;
       if (draft.kind === 'account.create') draft.policy = applied;
-      ctx.note('person', it.sourceId, 'policy', `rule ${chosen.rule}: ${what} (set at creation)`);
       continue;
     }
     const held = quotaHeld?.get(it.accountName.toLowerCase());
     const quotaDrift = held !== undefined && chosen.set.quota !== undefined && held !== String(chosen.set.quota);
-    if (mapping?.policyHash === chosen.hash && !quotaDrift) {
-      ctx.note('person', it.sourceId, 'policy', `rule ${chosen.rule}: ${what} (applied, unchanged)`);
-      continue;
-    }
+    if (mapping?.policyHash === chosen.hash && !quotaDrift) continue;
     const why = mapping?.policyHash === chosen.hash ? `NetEase holds quota ${held}` : mapping?.policyRule !== undefined ? `was ${mapping.policyRule}` : 'not applied before';
     const at = ops.add({ kind: 'account.policy', sourceId: it.sourceId, accountName: it.accountName, policy: applied, ...(mapping?.policyRule !== undefined ? { previousRule: mapping.policyRule } : {}) });
     // A mailbox this run links or recovers is written only after that.
