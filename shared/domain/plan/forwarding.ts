@@ -55,26 +55,26 @@ export function planForwarding(ctx: PlanContext, idx: MappingIndex, src: SourceR
     if (!p || domain === undefined) return undefined;
     const candidates = [p.managerId, ...managerIdsOf(deptManagers, p)].filter((m): m is string => m !== undefined && m !== p.id);
     for (const m of candidates) {
-      const mapped = idx.accountMappings.get(m);
+      // The manager's mailbox as it is after this run (so a re-plan of the same source agrees):
+      // one this run creates, keeps or recovers; else one already active that this run leaves alone.
       const intent = intents.get(m);
-      if (!mapped || mapped.status !== 'active' || intent?.action === 'suspend' || intent?.action === 'delete') continue;
-      return { to: `${mapped.accountName}@${domain}`, account: mapped.accountName, managerId: m };
+      const mapped = idx.accountMappings.get(m);
+      const account = intent ? (intent.action === 'create' || intent.action === 'keep' ? intent.accountName : undefined) : mapped?.status === 'active' ? mapped.accountName : undefined;
+      if (account !== undefined) return { to: `${account}@${domain}`, account, managerId: m };
     }
     return undefined;
   };
 
-  const candidates: Array<{ id: string; accountName: string; forwardHash?: string; suspendAt?: number }> = [];
+  const candidates: Array<{ id: string; accountName: string; forwardHash?: string }> = [];
   for (const it of intents.values()) {
     if (it.action === 'suspend' && (it.suspendReason === 'left' || it.suspendReason === 'deleted' || it.suspendReason === 'missing')) {
-      candidates.push({ id: it.sourceId, accountName: it.accountName, ...(it.mapping?.forwardHash !== undefined ? { forwardHash: it.mapping.forwardHash } : {}), ...(ops.opAt(`account.suspend:${it.sourceId}`) !== undefined ? { suspendAt: ops.opAt(`account.suspend:${it.sourceId}`)! } : {}) });
+      candidates.push({ id: it.sourceId, accountName: it.accountName, ...(it.mapping?.forwardHash !== undefined ? { forwardHash: it.mapping.forwardHash } : {}) });
     }
   }
   // Leavers suspended in an earlier run, still in their grace period (no intent, or not a deletion).
-  if (ctx.deletionsAllowed) {
-    for (const [id, m] of idx.accountMappings) {
-      if (m.status !== 'suspended' || intents.get(id)?.action === 'delete' || intents.has(id) || !leaving(id)) continue;
-      candidates.push({ id, accountName: m.accountName, ...(m.forwardHash !== undefined ? { forwardHash: m.forwardHash } : {}) });
-    }
+  for (const [id, m] of idx.accountMappings) {
+    if (m.status !== 'suspended' || intents.has(id) || !leaving(id)) continue;
+    candidates.push({ id, accountName: m.accountName, ...(m.forwardHash !== undefined ? { forwardHash: m.forwardHash } : {}) });
   }
   candidates.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   for (const c of candidates) {
