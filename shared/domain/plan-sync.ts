@@ -31,6 +31,11 @@
  * 6. Safety (safety.ts): suspensions and deletions above the threshold, or from a source
  *    that shrank to nothing or to half, park the plan for approval.
  *
+ * 7. Opt-in per tenant (mailbox-policies.ts): policy values (quota, address-book flags) on
+ *    create and on change (plan/policies.ts), display ranks (plan/rank.ts), and forwarding of
+ *    a leaver's mail during the grace period (plan/forwarding.ts), each diffed against what
+ *    the mapping says was last applied.
+ *
  * Unchanged objects produce no operation at all: units compare the applied name and
  * parent, accounts the content hash of the fields we send (account-profile.ts).
  */

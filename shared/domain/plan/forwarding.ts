@@ -7,8 +7,9 @@
  *   Someone disabled or out of scope is suspended without forwarding.
  * - `forwardTo: "manager"`: the person's manager from the source (WeCom `direct_leader`,
  *   else a manager of their main department: DingTalk `dept_manager_userid_list`, EKP
- *   `thisLeader`) when that manager has an active mailbox the bridge manages and is not
- *   leaving in this run; else `leavers.fallback`; else nothing, with a note.
+ *   `thisLeader`) when that manager has a mailbox the bridge manages that is active after
+ *   this run (created, kept or recovered by it, or active and untouched), so a re-plan of
+ *   the same source picks the same target; else `leavers.fallback`; else nothing, with a note.
  *   `forwardTo: "<address>"`: always that address.
  * - When: with the suspension, and for a leaver already suspended whose forwarding was never
  *   set or whose target changed (the mapping keeps a hash of the target, never the address).
