@@ -6,7 +6,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Person } from '../../shared/domain/directory';
-import type { PlanOperation, SyncPlan } from '../../shared/domain/sync-plan';
+import type { AccountMapping, PlanOperation, SyncPlan, UnitMapping } from '../../shared/domain/sync-plan';
+import { accountToWrite, recordToAccount, recordToUnit, unitToWrite } from '../../shared/use-cases/sync/mapping-codec';
 import type { PolicyRule } from '../../shared/domain/mailbox-policies';
 import { DAY, dept, opsOf, person, settings, snapshot, World } from './plan-harness';
 
@@ -176,3 +177,15 @@ describe('leaver forwarding', () => {
 function kindsOf(plan: SyncPlan): string[] {
   return plan.operations.map((o) => o.kind);
 }
+
+describe('what the mapping keeps for these features', () => {
+  it('round-trips the policy hash and rule, the ranks and the forwarding hash through the mapping records, and no address', () => {
+    const ctx = { tenantId: 'acme', source: 'ekp' as const, runId: 'r1' };
+    const asRecord = <T extends object>(w: T) => ({ ...w, version: 1, updatedAt: 0 });
+    const account: AccountMapping = { sourceId: 'p1', accountName: 'li', profileHash: 'h', unitId: '1001', status: 'suspended', suspendedAt: 5, policyHash: 'ph', policyRule: 'sales', rank: 3, forwardHash: 'fh' };
+    const unit: UnitMapping = { sourceId: 'd1', unitId: '1001', name: '销售部', sourceName: '销售部', status: 'active', rank: -7 };
+    expect(recordToAccount(asRecord(accountToWrite(ctx, account, undefined)))).toEqual(account);
+    expect(recordToUnit(asRecord(unitToWrite(ctx, unit, undefined)))).toEqual(unit);
+    expect(JSON.stringify(accountToWrite(ctx, account, undefined))).not.toContain('@');
+  });
+});
