@@ -27,6 +27,8 @@
  *    deliveries, client retries 1 (so failures reach SQS redelivery); drift check;
  * 4. safety: the source returns an empty org, then a half-size one: parked, zero deletions;
  * 5. adoption: NetEase holds 90% of the mailboxes and the top units: none created twice.
+ * 2c. issue 14 (sync-mailbox-policies.ts): the 10k initial sync again with policies, display
+ *    order and leaver forwarding on: the extra calls they cost, then 0 writes without change.
  * Planner time and memory at 10k/100k: `npm run bench -- sync-planner`.
  */
 import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -37,6 +39,7 @@ import { createSyncHarness, driftCheck, MemoryDirectorySource, type DrainOptions
 import { startSyncRun, type RunSummary } from '../../shared/use-cases/sync';
 import { FUNCTIONS } from '../../shared/contracts/app-manifest';
 import { markdownTable } from '../table';
+import { mailboxPolicyRows } from './sync-mailbox-policies';
 
 const RATE = 200;
 const BIG = { people: 10_000, departments: 1_000 };
@@ -44,7 +47,7 @@ const MID = { people: 2_000, departments: 200 };
 const TARGET_RATIO = 1.1;
 const WORKER = FUNCTIONS.syncWorker.consumes!;
 const DRAIN: DrainOptions = { concurrency: WORKER.maxConcurrency ?? 5, batchSize: WORKER.batchSize, timeoutMs: 30 * 60_000 };
-const WRITES = new Set(['createUnit', 'updateUnit', 'deleteUnit', 'updateUnitRank', 'createAccount', 'updateAccount', 'updatePassword', 'moveUnit', 'suspendAccount', 'recoverAccount', 'deleteAccountSim']);
+const WRITES = new Set(['createUnit', 'updateUnit', 'deleteUnit', 'updateUnitRank', 'updateAccountRank', 'createAccount', 'updateAccount', 'updatePassword', 'moveUnit', 'suspendAccount', 'recoverAccount', 'deleteAccountSim']);
 
 // ---------------------------------------------------------------------------------------
 // A rate-limiting, counting proxy in front of the simulator
@@ -203,6 +206,7 @@ export async function run(): Promise<{ table: string; summary: string }> {
     const first = await h.run({ mode: 'full' }, DRAIN);
     const elapsed = performance.now() - t0;
     const s1 = first.run.summary as RunSummary;
+    const baselineCounts = new Map(limited.counts);
     const calls = limited.calls();
     const bound = (calls / RATE) * 1000;
     const ratio = elapsed / bound;
@@ -216,26 +220,36 @@ export async function run(): Promise<{ table: string; summary: string }> {
     ]);
     verdicts.push(`initial ${ratio.toFixed(3)}x bound`);
 
+    // BENCH_SYNC_ONLY=policies: scenario 1 and the issue 14 rows only.
+    const policiesOnly = process.env.BENCH_SYNC_ONLY === 'policies';
     // ---- 2. no change ------------------------------------------------------------------------
-    limited.reset();
-    const t1 = performance.now();
-    const second = await h.run({ mode: 'full' }, DRAIN);
-    const e2 = performance.now() - t1;
-    const writes2 = limited.writes();
-    const ok2 = second.run.status === 'success' && writes2 === 0;
-    rows.push(['Full run with no change (same 10k org)', `${writes2} write calls, ${limited.calls()} read calls (getUnitList, getAccountList, getAccount per mapped mailbox), ${secs(e2)}`, '0 write calls', ok2 ? 'PASS' : 'FAIL']);
-    verdicts.push(`no-change writes ${writes2}`);
+    if (!policiesOnly) {
+      limited.reset();
+      const t1 = performance.now();
+      const second = await h.run({ mode: 'full' }, DRAIN);
+      const e2 = performance.now() - t1;
+      const writes2 = limited.writes();
+      const ok2 = second.run.status === 'success' && writes2 === 0;
+      rows.push(['Full run with no change (same 10k org)', `${writes2} write calls, ${limited.calls()} read calls (getUnitList, getAccountList, getAccount per mapped mailbox), ${secs(e2)}`, '0 write calls', ok2 ? 'PASS' : 'FAIL']);
+      verdicts.push(`no-change writes ${writes2}`);
 
-    // ---- 2b. drift: 1% of the mailboxes altered in NetEase's console ------------------------------
-    const d = await driftScenario(h, limited);
-    rows.push(d.row);
-    verdicts.push(d.verdict);
+      // ---- 2b. drift: 1% of the mailboxes altered in NetEase's console ------------------------------
+      const d = await driftScenario(h, limited);
+      rows.push(d.row);
+      verdicts.push(d.verdict);
+    }
     await h.stop();
 
-    // BENCH_SYNC_ONLY=drift: scenarios 1, 2 and 2b only (a quicker check of the full-run reads).
-    if (process.env.BENCH_SYNC_ONLY === 'drift') {
+    // ---- 2c. issue 14: policies, display order, leaver forwarding on the same 10k org ----------
+    const policyRows = await mailboxPolicyRows({ proxy: limited, baseline: baselineCounts, size: BIG, drain: DRAIN, domainOf: (id) => `${id}.bench.example.com`, harness: (id, source, sync) => harnessFor(sim, limited, id, BIG, { source, sync }) });
+    rows.push(...policyRows);
+    verdicts.push(`issue 14 features ${policyRows.filter((r) => r[3] === 'PASS').length}/${policyRows.length}`);
+
+    // BENCH_SYNC_ONLY=drift: scenarios 1, 2, 2b and 2c only (a quicker check of the full-run reads);
+    // BENCH_SYNC_ONLY=policies: 1 and 2c.
+    if (process.env.BENCH_SYNC_ONLY === 'drift' || policiesOnly) {
       const passed = rows.filter((r) => r[3] === 'PASS').length;
-      return { table: markdownTable(['Scenario', 'Result', 'Target', 'Verdict'], rows), summary: `sync (drift only): ${passed}/${rows.length} scenarios pass (${verdicts.join('; ')}).` };
+      return { table: markdownTable(['Scenario', 'Result', 'Target', 'Verdict'], rows), summary: `sync (${policiesOnly ? 'policies' : 'drift'} only): ${passed}/${rows.length} scenarios pass (${verdicts.join('; ')}).` };
     }
 
     // ---- 3. convergence under faults ------------------------------------------------------------

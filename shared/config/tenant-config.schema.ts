@@ -10,6 +10,7 @@
 import { z } from 'zod';
 import { CronSyntaxError, isTimeZone, parseCron } from '../domain/cron';
 import { publicBaseUrlSchema } from './public-url';
+import { mailboxPolicyShape } from './mailbox-policies.schema';
 
 const httpUrl = z
   .string()
@@ -254,6 +255,7 @@ const syncSchema = z
      * `schedule.fullCron` (one setting, one cron parser); given here it is copied there.
      */
     fullRunCron: z.string().optional(),
+    ...mailboxPolicyShape,
   })
   .strict()
   .transform((s, ctx) => {

@@ -14,7 +14,7 @@ export type MappingUpdate =
   | { type: 'unit'; sourceId: string; put: UnitMapping }
   | { type: 'unit'; sourceId: string; set: Partial<UnitMapping>; unset?: Array<'parentUnitId' | 'parentSourceId'> }
   | { type: 'account'; sourceId: string; put: AccountMapping }
-  | { type: 'account'; sourceId: string; set: Partial<AccountMapping>; unset?: Array<'suspendedAt' | 'deletedAt'> };
+  | { type: 'account'; sourceId: string; set: Partial<AccountMapping>; unset?: Array<'suspendedAt' | 'deletedAt' | 'forwardHash'> };
 
 export interface OperationOutcome {
   /** Completion time (ms): starts a grace period or a recovery window. */
@@ -69,14 +69,19 @@ export function mappingUpdatesFor(op: PlanOperation, outcome: OperationOutcome):
       else updates.push(...release, { type: 'unit', sourceId: op.sourceId, put });
       return updates;
     }
-    case 'account.create':
-      return [
-        {
-          type: 'account',
-          sourceId: op.sourceId,
-          put: { sourceId: op.sourceId, accountName: op.accountName, profileHash: op.profileHash, unitId: op.unit.kind === 'default' ? DEFAULT_UNIT_ID : resolve(op.unit, outcome), status: 'active' },
-        },
-      ];
+    case 'account.create': {
+      const put: AccountMapping = { sourceId: op.sourceId, accountName: op.accountName, profileHash: op.profileHash, unitId: op.unit.kind === 'default' ? DEFAULT_UNIT_ID : resolve(op.unit, outcome), status: 'active' };
+      if (op.policy) Object.assign(put, { policyHash: op.policy.hash, policyRule: op.policy.rule });
+      return [{ type: 'account', sourceId: op.sourceId, put }];
+    }
+    case 'unit.rank':
+      return [{ type: 'unit', sourceId: op.sourceId, set: { rank: op.rank } }];
+    case 'account.rank':
+      return [{ type: 'account', sourceId: op.sourceId, set: { rank: op.rank } }];
+    case 'account.policy':
+      return [{ type: 'account', sourceId: op.sourceId, set: { policyHash: op.policy.hash, policyRule: op.policy.rule } }];
+    case 'account.forward':
+      return [{ type: 'account', sourceId: op.sourceId, set: { forwardHash: op.toHash } }];
     case 'account.update':
       return [{ type: 'account', sourceId: op.sourceId, set: { profileHash: op.profileHash } }];
     case 'account.move':
@@ -84,7 +89,8 @@ export function mappingUpdatesFor(op: PlanOperation, outcome: OperationOutcome):
     case 'account.suspend':
       return [{ type: 'account', sourceId: op.sourceId, set: { status: 'suspended', suspendedAt: outcome.now } }];
     case 'account.recover':
-      return [{ type: 'account', sourceId: op.sourceId, set: { status: 'active' }, unset: ['suspendedAt', 'deletedAt'] }];
+      // The forwarding hash goes too: the plan reported once that the forwarding stays on (plan/forwarding.ts).
+      return [{ type: 'account', sourceId: op.sourceId, set: { status: 'active' }, unset: ['suspendedAt', 'deletedAt', 'forwardHash'] }];
     case 'account.delete':
       return [{ type: 'account', sourceId: op.sourceId, set: { status: 'deleted', deletedAt: outcome.now } }];
     case 'account.link': {

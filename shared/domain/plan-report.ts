@@ -6,6 +6,7 @@
  */
 import type { ObjectNote, PlanOperation, SyncPlan } from './sync-plan';
 import { describeParkReason } from './safety';
+import { describePolicySet } from './mailbox-policies';
 
 export interface Explanation {
   sourceId: string;
@@ -58,7 +59,7 @@ export function describeOperation(op: PlanOperation): string {
         ? `take over unit "${op.name}" (${op.unitId}) from vanished department ${op.takeoverFrom}`
         : `link existing unit "${op.name}" (${op.unitId})`;
     case 'account.create':
-      return `${op.recreate ? 're-create' : 'create'} account ${op.accountName} in ${unitLabel(op.unit)}`;
+      return `${op.recreate ? 're-create' : 'create'} account ${op.accountName} in ${unitLabel(op.unit)}${op.policy ? ` with policy ${op.policy.rule} (${describePolicySet(op.policy.set)})` : ''}`;
     case 'account.update':
       return `update account ${op.accountName} (nickname, mobile, job number)`;
     case 'account.move':
@@ -71,6 +72,22 @@ export function describeOperation(op: PlanOperation): string {
       return `delete account ${op.accountName} (suspended since ${new Date(op.suspendedAt).toISOString().slice(0, 10)}; recoverable for 7 days)`;
     case 'account.link':
       return `link existing account ${op.accountName} (matched by ${op.matchedBy}${op.status !== 'active' ? `, ${op.status} in NetEase` : ''})`;
+    default:
+      return describeMailboxPolicyOperation(op);
+  }
+}
+
+/** Display order, policies and forwarding (plan/rank.ts, policies.ts, forwarding.ts). */
+function describeMailboxPolicyOperation(op: Extract<PlanOperation, { kind: 'unit.rank' | 'account.rank' | 'account.policy' | 'account.forward' }>): string {
+  switch (op.kind) {
+    case 'unit.rank':
+      return `set the rank of ${unitLabel(op.unit)} to ${op.rank}${op.previousRank !== undefined ? ` (was ${op.previousRank})` : ''}`;
+    case 'account.rank':
+      return `set the rank of account ${op.accountName} to ${op.rank}${op.previousRank !== undefined ? ` (was ${op.previousRank})` : ''}`;
+    case 'account.policy':
+      return `apply policy ${op.policy.rule} to account ${op.accountName} (${describePolicySet(op.policy.set)})${op.previousRule !== undefined ? `; was ${op.previousRule}` : ''}`;
+    case 'account.forward':
+      return `forward the mail of account ${op.accountName} to ${op.via === 'manager' ? `the manager (${op.managerSourceId}), ` : ''}${op.to}`;
   }
 }
 

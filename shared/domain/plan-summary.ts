@@ -16,7 +16,9 @@ export function summarizeOperations(operations: readonly PlanOperation[], unchan
   let apiCalls = 0;
   for (const op of operations) {
     phases = Math.max(phases, op.phase + 1);
-    const [type, verb] = op.kind.split('.') as ['unit' | 'account', string];
+    const [type, kindVerb] = op.kind.split('.') as ['unit' | 'account', string];
+    // Display order, policies and forwarding change a setting of an existing object: updates.
+    const verb = kindVerb === 'rank' || kindVerb === 'policy' || kindVerb === 'forward' ? 'update' : kindVerb;
     if (type === 'unit') units[verb as keyof typeof units]++;
     else accounts[verb as keyof typeof accounts]++;
     if (verb !== 'link') apiCalls++;

@@ -8,6 +8,7 @@
  * NetEase adapter, so the planner never sees vendor payloads.
  */
 import type { DirectoryChanges, DirectorySnapshot } from './directory';
+import type { MailboxPolicySettings, PolicySet } from './mailbox-policies';
 
 // ---------------------------------------------------------------------------------------
 // Inputs
@@ -21,7 +22,7 @@ export type MatchAttribute = 'email' | 'jobNumber' | 'mobile';
  * `TenantConfig['sync']` (shared/config/tenant-config.schema.ts), so the use case can pass
  * `tenant.sync` directly; redeclared here because shared/domain imports nothing outside it.
  */
-export interface SyncSettings {
+export interface SyncSettings extends MailboxPolicySettings {
   accountNameRule: AccountNameRule;
   /** Attributes tried, in order, after the account name when adopting existing mailboxes. */
   matchAttributes: MatchAttribute[];
@@ -82,6 +83,8 @@ export interface UnitMapping {
    */
   parentSourceId?: string;
   status: 'active' | 'deleted';
+  /** The NetEase rank last applied (displayOrder); undefined = never set by the bridge. */
+  rank?: number;
 }
 
 export type AccountStatus = 'active' | 'suspended' | 'deleted';
@@ -104,6 +107,13 @@ export interface AccountMapping {
   suspendedAt?: number;
   /** When the bridge soft-deleted it (ms epoch); NetEase can recover it for 7 days. */
   deletedAt?: number;
+  /** policyHash() of the policy values last applied, and the rule's label (plan/policies.ts). */
+  policyHash?: string;
+  policyRule?: string;
+  /** The NetEase rank last applied (displayOrder). */
+  rank?: number;
+  /** hashFields of the forwarding address last set for a leaver (plan/forwarding.ts); no address is stored. */
+  forwardHash?: string;
 }
 
 export interface MappingState {
@@ -129,6 +139,8 @@ export interface NeteaseAccountRecord {
   unitId?: string;
   /** NetEase status 0 -> active, 1 -> suspended, 2 -> deleted (reference §2 getAccount). */
   status: AccountStatus;
+  /** getAccount's `quota`, when read (legacy full runs): policies compare with it. */
+  quota?: string;
 }
 
 export interface NeteaseState {
@@ -233,7 +245,7 @@ export type PlanOperation =
    * under the same name (instead of deleting one unit and creating an identical one).
    */
   | (OpBase & { kind: 'unit.link'; unitId: string; name: string; sourceName: string; parentUnitId?: string; parentSourceId?: string; takeoverFrom?: string })
-  | (OpBase & { kind: 'account.create'; accountName: string; profile: AccountProfile; profileHash: string; unit: AccountUnitRef; recreate?: boolean })
+  | (OpBase & { kind: 'account.create'; accountName: string; profile: AccountProfile; profileHash: string; unit: AccountUnitRef; recreate?: boolean; policy?: AppliedPolicy })
   | (OpBase & { kind: 'account.update'; accountName: string; profile: AccountProfile; profileHash: string })
   | (OpBase & { kind: 'account.move'; accountName: string; unit: AccountUnitRef; previousUnitId: string })
   | (OpBase & { kind: 'account.suspend'; accountName: string; reason: SuspendReason })
@@ -250,7 +262,22 @@ export type PlanOperation =
       status: AccountStatus;
       /** Recorded because the mapping disagreed with NetEase (reconcile.ts), not an adoption. */
       drift?: true;
-    });
+    })
+  /** Display order (plan/rank.ts): unit/updateUnitRank. */
+  | (OpBase & { kind: 'unit.rank'; unit: UnitRef; rank: number; previousRank?: number })
+  /** Display order (plan/rank.ts): address/updateAccountRank. */
+  | (OpBase & { kind: 'account.rank'; accountName: string; rank: number; previousRank?: number })
+  /** A policy's values (plan/policies.ts): updateAccount with quota / addr_visible / addr_right. */
+  | (OpBase & { kind: 'account.policy'; accountName: string; policy: AppliedPolicy; previousRule?: string })
+  /** Leaver forwarding (plan/forwarding.ts): updateAccount `fwd`, before the suspension. */
+  | (OpBase & { kind: 'account.forward'; accountName: string; to: string; toHash: string; via: 'manager' | 'address'; managerSourceId?: string });
+
+/** A policy as planned for one mailbox: the rule's label, what it sets, and its hash. */
+export interface AppliedPolicy {
+  rule: string;
+  set: PolicySet;
+  hash: string;
+}
 
 export type OperationKind = PlanOperation['kind'];
 
@@ -307,7 +334,11 @@ export type NoteCode =
   /** A malformed mobile number was dropped: never sent to NetEase. */
   | 'mobileDropped'
   /** None of the person's departments exists in the source: placed in the default unit. */
-  | 'departmentMissing';
+  | 'departmentMissing'
+  /** A policy rule applies to the person (plan/policies.ts): which one, and whether it is written. */
+  | 'policy'
+  /** Leaver forwarding: where the leaver's mail goes, or why it goes nowhere (plan/forwarding.ts). */
+  | 'forwarding';
 
 export interface ObjectNote {
   type: 'department' | 'person';

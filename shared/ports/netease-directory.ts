@@ -148,6 +148,10 @@ export interface NeteaseDirectory {
    * APIs share unit ids.
    */
   listAccountsWithStatus?(): Promise<ListedAccountStatus[]>;
+  /** Optional: a unit's display rank among its siblings (legacy unit/updateUnitRank, §2). Without it, display order is refused. */
+  updateUnitRank?(unitId: string, rank: number): Promise<void>;
+  /** Optional: a mailbox's display rank in the address book (legacy address/updateAccountRank, §2 S1). */
+  updateAccountRank?(accountName: string, rank: number): Promise<void>;
 }
 
 /** One mailbox with its unit and status, as the open platform lists it (§4). */

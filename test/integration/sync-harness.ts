@@ -315,7 +315,7 @@ export interface SyncHarness {
   stop(): Promise<void>;
 }
 
-export const WRITE_PATHS = /\/(createUnit|updateUnit|deleteUnit|updateUnitRank|createAccount|updateAccount|updatePassword|moveUnit|suspendAccount|recoverAccount|deleteAccountSim)$/;
+export const WRITE_PATHS = /\/(createUnit|updateUnit|deleteUnit|updateUnitRank|updateAccountRank|createAccount|updateAccount|updatePassword|moveUnit|suspendAccount|recoverAccount|deleteAccountSim)$/;
 
 export async function createSyncHarness(opts: HarnessOptions = {}): Promise<SyncHarness> {
   const tenantId = opts.tenantId ?? 'acme';

@@ -60,6 +60,7 @@ import { escapeHtml } from '../sim-pages';
 import { readStateText, simStateFile } from '../sim-persist';
 import { mulberry32 } from '../sim-random';
 import { chinaTime, DomainModel, newDomainState, SimError, type DomainState, type Params, type SimMailLog } from './netease-sim.state';
+import { MAILBOX_SETTINGS_API } from './netease-sim.policies';
 
 export interface NeteaseFaults {
   /** Share of API calls answered HTTP 500 (0-1). */
@@ -228,6 +229,8 @@ const API: Record<string, { handler: ApiHandler; mutates: boolean }> = {
   'account/deleteAccountSim': { handler: (m, p) => m.deleteAccountSim(p), mutates: true },
   'mail/getReceivedMailLogs': { handler: (m, p) => m.getReceivedMailLogs(p), mutates: false },
   'mailbox/listMessages': { handler: (m, p) => m.listMessages(p), mutates: false },
+  // Policies and leaver forwarding: checked createAccount/updateAccount, address/updateAccountRank.
+  ...MAILBOX_SETTINGS_API,
 };
 
 /** Start a NetEase simulator (tests call this directly; the local stack uses {@link neteaseSimulator}). */

@@ -146,6 +146,13 @@ export class NeteaseClient implements NeteaseDirectory, NeteaseMailbox {
     await this.call('unit/updateUnitRank', { unit_id: unitId, rank }, null);
   }
 
+  /** address/updateAccountRank (reference §2, S1 `UpdateAccountRank.java`): a mailbox's place in the address book. */
+  async updateAccountRank(accountName: string, rank: number): Promise<void> {
+    requireAccountName(accountName);
+    if (!Number.isInteger(rank)) throw new ValidationError('rank must be an integer', { code: 'NETEASE.INVALID_ARGUMENT' });
+    await this.call('address/updateAccountRank', { account_name: accountName, rank }, null);
+  }
+
   // ---- accounts ------------------------------------------------------------------------
 
   /**

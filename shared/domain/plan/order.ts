@@ -21,6 +21,11 @@ const KIND_RANK: Record<OperationKind, number> = {
   'account.suspend': 9,
   'account.delete': 10,
   'unit.delete': 11,
+  // Mailbox policies (plan/policies.ts, rank.ts, forwarding.ts); a leaver's forward sits with the suspension.
+  'account.forward': 9,
+  'unit.rank': 12,
+  'account.policy': 13,
+  'account.rank': 14,
 };
 
 /**

@@ -8,7 +8,8 @@
  *   meta = { name, sourceName, parentUnitId?, parentSourceId? }.
  * - person: neteaseId = account_name; contentHash = AccountMapping.profileHash (the hash of
  *   nickname, mobile, job number last sent: no personal values are stored);
- *   status active | suspended | deleted; suspendedAt; meta = { unitId, deletedAt? }.
+ *   status active | suspended | deleted; suspendedAt; meta = { unitId, deletedAt?, policyHash?,
+ *   policyRule?, rank?, forwardHash? } (unit meta also holds rank?).
  * `adopted` marks objects linked to pre-existing NetEase objects (first run or CSV import);
  * the store's `linked` status reads as active (the planner has no separate state for it).
  */
@@ -30,6 +31,7 @@ export function unitToWrite(ctx: MappingContext, m: UnitMapping, adopted: boolea
   const meta: Record<string, string> = { name: m.name, sourceName: m.sourceName };
   if (m.parentUnitId !== undefined) meta.parentUnitId = m.parentUnitId;
   if (m.parentSourceId !== undefined) meta.parentSourceId = m.parentSourceId;
+  if (m.rank !== undefined) meta.rank = String(m.rank);
   const write: MappingWrite = {
     tenantId: ctx.tenantId,
     source: ctx.source,
@@ -48,6 +50,7 @@ export function unitToWrite(ctx: MappingContext, m: UnitMapping, adopted: boolea
 export function accountToWrite(ctx: MappingContext, m: AccountMapping, adopted: boolean | undefined): MappingWrite {
   const meta: Record<string, string> = { unitId: m.unitId };
   if (m.deletedAt !== undefined) meta.deletedAt = String(m.deletedAt);
+  writePolicyMeta(m, meta);
   const write: MappingWrite = {
     tenantId: ctx.tenantId,
     source: ctx.source,
@@ -75,6 +78,8 @@ export function recordToUnit(r: MappingRecord): UnitMapping {
   };
   if (meta.parentUnitId !== undefined) m.parentUnitId = meta.parentUnitId;
   if (meta.parentSourceId !== undefined) m.parentSourceId = meta.parentSourceId;
+  const rank = meta.rank === undefined ? NaN : Number(meta.rank);
+  if (Number.isFinite(rank)) m.rank = rank;
   return m;
 }
 
@@ -91,7 +96,24 @@ export function recordToAccount(r: MappingRecord): AccountMapping {
   if (r.suspendedAt !== undefined) m.suspendedAt = r.suspendedAt;
   const deletedAt = meta.deletedAt === undefined ? NaN : Number(meta.deletedAt);
   if (Number.isFinite(deletedAt)) m.deletedAt = deletedAt;
+  readPolicyMeta(meta, m);
   return m;
+}
+
+/** Mailbox policy fields of a person's meta (plan/policies.ts, rank.ts, forwarding.ts): hashes, a rule label and a rank. */
+function writePolicyMeta(m: AccountMapping, meta: Record<string, string>): void {
+  if (m.policyHash !== undefined) meta.policyHash = m.policyHash;
+  if (m.policyRule !== undefined) meta.policyRule = m.policyRule;
+  if (m.rank !== undefined) meta.rank = String(m.rank);
+  if (m.forwardHash !== undefined) meta.forwardHash = m.forwardHash;
+}
+
+function readPolicyMeta(meta: Record<string, string>, m: AccountMapping): void {
+  if (meta.policyHash !== undefined) m.policyHash = meta.policyHash;
+  if (meta.policyRule !== undefined) m.policyRule = meta.policyRule;
+  const rank = meta.rank === undefined ? NaN : Number(meta.rank);
+  if (Number.isFinite(rank)) m.rank = rank;
+  if (meta.forwardHash !== undefined) m.forwardHash = meta.forwardHash;
 }
 
 /** The planner's input from everything the store holds for the tenant and source. */

@@ -105,6 +105,9 @@ export interface MappingView {
   unitId?: string;
   parentUnitId?: string;
   suspendedAt?: number;
+  /** The policy rule last applied to the mailbox (sync.policies), and the display rank last set. */
+  policyRule?: string;
+  rank?: number;
   lastRunId: string;
   updatedAt: number;
 }
@@ -119,6 +122,8 @@ export function mappingView(r: MappingRecord): MappingView {
     const a = recordToAccount(r);
     v.unitId = a.unitId;
     if (a.suspendedAt !== undefined) v.suspendedAt = a.suspendedAt;
+    if (a.policyRule !== undefined) v.policyRule = a.policyRule;
+    if (a.rank !== undefined) v.rank = a.rank;
   }
   return v;
 }

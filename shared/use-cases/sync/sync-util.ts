@@ -29,6 +29,11 @@ export const COUNT_OF_KIND: Record<OperationKind, RunCountKey> = {
   'account.recover': 'recovered',
   'account.delete': 'deleted',
   'account.link': 'linked',
+  // Display order, policies, leaver forwarding: settings of existing objects.
+  'unit.rank': 'updated',
+  'account.rank': 'updated',
+  'account.policy': 'updated',
+  'account.forward': 'updated',
 };
 
 export function addCount(counts: Partial<RunCounts>, key: RunCountKey, n = 1): void {
