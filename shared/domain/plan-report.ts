@@ -18,7 +18,7 @@ export interface Explanation {
   parked: boolean;
 }
 
-const typeOfOp = (op: PlanOperation): 'department' | 'person' => (op.kind.startsWith('unit.') ? 'department' : 'person');
+const typeOfOp = (op: PlanOperation): 'department' | 'person' => (op.kind.startsWith('unit.') || op.kind.startsWith('maillist.') ? 'department' : 'person');
 
 /**
  * The planner's decision for one source object. Department and person ids may overlap
@@ -71,6 +71,16 @@ export function describeOperation(op: PlanOperation): string {
       return `delete account ${op.accountName} (suspended since ${new Date(op.suspendedAt).toISOString().slice(0, 10)}; recoverable for 7 days)`;
     case 'account.link':
       return `link existing account ${op.accountName} (matched by ${op.matchedBy}${op.status !== 'active' ? `, ${op.status} in NetEase` : ''})`;
+    case 'maillist.create':
+      return `create mailing list ${op.name} "${op.displayName}" with ${op.members.length} members`;
+    case 'maillist.update':
+      return `update mailing list ${op.name}${op.previousDisplayName !== op.displayName ? ` (renamed "${op.previousDisplayName}" to "${op.displayName}")` : ''}: ${op.members.length} members`;
+    case 'maillist.delete':
+      return `delete mailing list ${op.name}`;
+    case 'alias.add':
+      return `add alias ${op.alias} to account ${op.accountName}`;
+    case 'alias.remove':
+      return `remove alias ${op.alias} (added by the bridge) from account ${op.accountName}`;
   }
 }
 
@@ -81,6 +91,7 @@ export function formatPlan(plan: SyncPlan, limit = 50): string {
   lines.push(`Plan ${plan.runId} (${plan.mode} run): ${plan.status}; ${s.operations} operations, ${s.apiCalls} NetEase calls, ${s.phases} phases`);
   lines.push(`  units:    create ${s.units.create}, update ${s.units.update}, move ${s.units.move}, delete ${s.units.delete}, link ${s.units.link}`);
   lines.push(`  accounts: create ${s.accounts.create}, update ${s.accounts.update}, move ${s.accounts.move}, suspend ${s.accounts.suspend}, recover ${s.accounts.recover}, delete ${s.accounts.delete}, link ${s.accounts.link}`);
+  if (s.mail) lines.push(`  mail:     lists create ${s.mail.lists.create}, update ${s.mail.lists.update}, delete ${s.mail.lists.delete}; aliases add ${s.mail.aliases.add}, remove ${s.mail.aliases.remove}`);
   lines.push(`  unchanged ${s.unchanged}, skipped ${s.totals.skip}, inactive without mailbox ${plan.report.inactiveWithoutAccount}`);
   if (plan.report.deletions.mode === 'withheld') lines.push(`  deletions withheld: ${plan.report.deletions.reason}`);
   if (plan.approval) {

@@ -51,6 +51,9 @@ import { reconcileWithNetease } from './plan/reconcile';
 import { linkMovedAwayUnits, planLegacyMoves, unresolvedMoves, wireMovedAwayLinks } from './plan/legacy-moves';
 import { companyAddressesOnly } from './plan/company-addresses';
 import { recordDrift } from './plan/drift-records';
+import { planMailLists } from './plan/maillists';
+import { planAliases } from './plan/aliases';
+import { buildAddressBook, wireAddressReleases } from './plan/mail-names';
 
 export { isDefaultUnitId } from './sync-plan';
 
@@ -88,6 +91,13 @@ export function planSync(input: PlanSyncInput): SyncPlan {
   diffAccounts(intents, unitNaming, ops, counters);
   const moveLinks = linkMovedAwayUnits(moves, ops);
   recordDrift(rec.records, ops);
+  // 5e-f. Mailing lists, then aliases (lists claim their addresses first).
+  if (ctx.settings.mailLists?.enabled || ctx.settings.aliases) {
+    const book = buildAddressBook({ accounts: idx.accountMappings.values(), units: ctx.input.mappings.units, intents, ...(ctx.input.netease ? { netease: ctx.input.netease } : {}), ...(ctx.input.mail?.netease ? { mail: ctx.input.mail.netease } : {}) });
+    planMailLists(ctx, idx, src, roles, unitNaming, intents, book, ops);
+    planAliases(ctx, src, intents, book, ops);
+    wireAddressReleases(ops);
+  }
   // 6. Dependencies, ids and phases.
   wireDependencies(idx, src, units, unitNaming, accountsInUnit, ops);
   wireMovedAwayLinks(moves, moveLinks, ops);

@@ -8,6 +8,7 @@
  * NetEase adapter, so the planner never sees vendor payloads.
  */
 import type { DirectoryChanges, DirectorySnapshot } from './directory';
+import type { AliasSettings, MailListMapping, MailListSettings, MailPlanInput } from './mail-features';
 
 // ---------------------------------------------------------------------------------------
 // Inputs
@@ -46,6 +47,10 @@ export interface SyncSettings {
   acceptedEmailDomains?: string[];
   /** What a full run does with drift between the mapping and NetEase (reconcile.ts). Default repair. */
   driftMode?: DriftMode;
+  /** Department mailing lists (mail-features.ts, plan/maillists.ts); absent or disabled = none. */
+  mailLists?: MailListSettings;
+  /** Aliases from the source (mail-features.ts, plan/aliases.ts); absent = none. */
+  aliases?: AliasSettings;
 }
 
 /** `repair`: plan operations that bring NetEase back; `report`: only report the drift. */
@@ -82,6 +87,8 @@ export interface UnitMapping {
    */
   parentSourceId?: string;
   status: 'active' | 'deleted';
+  /** The department's mailing list, as last applied (plan/maillists.ts). */
+  mailList?: MailListMapping;
 }
 
 export type AccountStatus = 'active' | 'suspended' | 'deleted';
@@ -104,6 +111,8 @@ export interface AccountMapping {
   suspendedAt?: number;
   /** When the bridge soft-deleted it (ms epoch); NetEase can recover it for 7 days. */
   deletedAt?: number;
+  /** Aliases (local parts) the bridge added (plan/aliases.ts); hand-made ones are never listed here. */
+  aliases?: string[];
 }
 
 export interface MappingState {
@@ -171,6 +180,8 @@ export interface PlanSyncInput {
    * deleted once empty (plan/legacy-moves.ts).
    */
   unitMoves?: 'reparent' | 'recreate';
+  /** Mailing lists and aliases: availability, pinyin, what NetEase holds (mail-features.ts). */
+  mail?: MailPlanInput;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -250,7 +261,15 @@ export type PlanOperation =
       status: AccountStatus;
       /** Recorded because the mapping disagreed with NetEase (reconcile.ts), not an adoption. */
       drift?: true;
-    });
+    })
+  /** A department's mailing list (plan/maillists.ts). `members` are account names (local parts), sorted. */
+  | (OpBase & { kind: 'maillist.create'; name: string; displayName: string; members: string[]; membersHash: string })
+  /** Display name and/or members changed (the list keeps its address). */
+  | (OpBase & { kind: 'maillist.update'; name: string; displayName: string; members: string[]; membersHash: string; previousDisplayName: string })
+  | (OpBase & { kind: 'maillist.delete'; name: string })
+  /** An alias (local part) for the person's account (plan/aliases.ts). `aliases` = the mapping's list after this op. */
+  | (OpBase & { kind: 'alias.add'; accountName: string; alias: string; aliases: string[] })
+  | (OpBase & { kind: 'alias.remove'; accountName: string; alias: string; aliases: string[] });
 
 export type OperationKind = PlanOperation['kind'];
 
@@ -307,7 +326,13 @@ export type NoteCode =
   /** A malformed mobile number was dropped: never sent to NetEase. */
   | 'mobileDropped'
   /** None of the person's departments exists in the source: placed in the default unit. */
-  | 'departmentMissing';
+  | 'departmentMissing'
+  /** Mailing lists are enabled but the tenant's NetEase API has no list calls (no open platform): nothing planned. */
+  | 'mailListsUnavailable'
+  /** The department's list address is taken (an account, an alias, another list) or invalid: no list. */
+  | 'mailListNameCollision'
+  /** The person's alias is taken (an account, a list, another person's alias) or invalid: not added. */
+  | 'aliasCollision';
 
 export interface ObjectNote {
   type: 'department' | 'person';
@@ -383,6 +408,8 @@ export interface UnresolvedItem {
 export interface PlanSummary {
   units: { create: number; update: number; move: number; delete: number; link: number };
   accounts: { create: number; update: number; move: number; suspend: number; recover: number; delete: number; link: number };
+  /** Mailing lists and aliases (only when the plan has any; not part of `totals`). */
+  mail?: { lists: { create: number; update: number; delete: number }; aliases: { add: number; remove: number } };
   /** Cross-type totals, as in the run log. */
   totals: { create: number; update: number; move: number; suspend: number; recover: number; delete: number; link: number; skip: number };
   /** Source objects that need nothing (same as report.unchanged, summed). */

@@ -9,6 +9,7 @@
  * (shared/errors/netease-failure.ts): use cases tell a duplicate or a missing object by its
  * `kind`, never by a vendor class.
  */
+import type { NeteaseAliases, NeteaseMailLists } from './netease-maillists';
 
 /** A NetEase unit (department). Top-level units have no parentId. */
 export interface NeteaseUnit {
@@ -148,6 +149,10 @@ export interface NeteaseDirectory {
    * APIs share unit ids.
    */
   listAccountsWithStatus?(): Promise<ListedAccountStatus[]>;
+  /** Optional: department mailing lists (open platform; added by the wiring like `reparentUnit`). */
+  mailLists?: NeteaseMailLists;
+  /** Optional: account aliases (legacy API; every NetEase client has them, test doubles may not). */
+  aliases?: NeteaseAliases;
 }
 
 /** One mailbox with its unit and status, as the open platform lists it (§4). */

@@ -21,6 +21,11 @@ const KIND_RANK: Record<OperationKind, number> = {
   'account.suspend': 9,
   'account.delete': 10,
   'unit.delete': 11,
+  'maillist.delete': 12,
+  'alias.remove': 13,
+  'maillist.create': 14,
+  'maillist.update': 15,
+  'alias.add': 16,
 };
 
 /**

@@ -43,6 +43,7 @@ import type { AccountUnitRef, ParentRef, PlanOperation } from '../../domain/sync
 import { isDefaultUnitId } from '../../domain/plan-sync';
 import { AppError } from '../../errors/app-error';
 import type { NeteaseDirectory } from '../../ports/netease-directory';
+import { performMailOperation } from './apply-mail-operation';
 
 export interface OperationContext {
   api: NeteaseDirectory;
@@ -219,5 +220,11 @@ export async function performOperation(op: PlanOperation, ctx: OperationContext)
         if (isNeteaseError(err, 'notFound')) return { neteaseId: op.accountName, alreadyDone: true };
         throw err;
       }
+    case 'maillist.create':
+    case 'maillist.update':
+    case 'maillist.delete':
+    case 'alias.add':
+    case 'alias.remove':
+      return performMailOperation(op, ctx);
   }
 }
