@@ -40,6 +40,7 @@ import { fanOutPhase, PLAN_DOC, planWarnings, recordWatermarkProblem, releaseRun
 import { mapLimit } from '../../lib/map-limit';
 import { isMovedAwayId } from '../../domain/plan/moved-away';
 import { driftedObjects, driftSummary } from './drift-summary';
+import { prepareMailInput } from './mail-state';
 
 export interface StartSyncInput {
   tenantId: string;
@@ -139,6 +140,9 @@ export async function startSyncRun(deps: SyncDeps, input: StartSyncInput): Promi
       neteaseReads = r.calls;
       await touchRun(deps, tenantId, runId);
     }
+    // Mailing lists and aliases (mail-state.ts): reads on full runs only.
+    const mail = await prepareMailInput(tenant.sync, state, mode === 'full', async () => (api ??= await deps.netease(tenant)));
+    if (mail.calls > 0) neteaseReads = (neteaseReads ?? 0) + mail.calls;
 
     // ---- plan --------------------------------------------------------------------------------
     const planStarted = Date.now();
@@ -154,6 +158,7 @@ export async function startSyncRun(deps: SyncDeps, input: StartSyncInput): Promi
         mailDomain: tenant.netease.domain,
         unitMoves,
         ...(input.withholdDeletions ? { withholdDeletions: true } : {}),
+        ...(mail.input ? { mail: mail.input } : {}),
       });
     // Without the open platform's unit/moveUnit a department move re-creates the unit
     // (legacy-moves.ts). An incremental run asks for the API only when its plan moves a unit
