@@ -9,7 +9,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Department, Person } from '../../shared/domain/directory';
 import type { NeteaseDirectory } from '../../shared/ports/netease-directory';
-import { PLAN_DOC } from '../../shared/use-cases/sync';
+import { explainObject, PLAN_DOC } from '../../shared/use-cases/sync';
 import type { SyncPlan } from '../../shared/domain/sync-plan';
 import { createSyncHarness, dept as d, fileSimulator, MemoryDirectorySource, openPlatformClient, person as p, type SyncHarness } from './sync-harness';
 
@@ -82,6 +82,7 @@ describe('department mailing lists over the wire', () => {
       huadongqu: { name: '华东区', members: ['p1', 'p2'] },
       yanfabu: { name: '研发部', members: ['p4'] },
     });
+    expect((await explainObject(h.deps, h.tenant.id, 'east', { type: 'department', readSource: false, readNetease: false })).mapping?.mailList).toBe('huadongqu');
     const mark = await h.mark();
     const again = await h.run({ mode: 'full' });
     expect(again.run.status).toBe('success');
@@ -195,6 +196,8 @@ describe('aliases from the source over the wire', () => {
     h.source.editPerson('p1', (x) => void (x.loginName = 'san.zhang'));
     await h.run();
     expect(aliasesOf(h, 'p1').sort()).toEqual(['boss', 'san.zhang']);
+    // explain shows the aliases the bridge manages (not the admin's).
+    expect((await explainObject(h.deps, h.tenant.id, 'p1', { readSource: false, readNetease: false })).mapping?.aliases).toEqual(['san.zhang']);
     // The feature's own alias goes when the field is emptied; the admin's stays.
     h.source.editPerson('p1', (x) => void delete x.loginName);
     await h.run({ mode: 'full' });

@@ -105,6 +105,10 @@ export interface MappingView {
   unitId?: string;
   parentUnitId?: string;
   suspendedAt?: number;
+  /** Departments: the address of its mailing list (plan/maillists.ts). */
+  mailList?: string;
+  /** People: the aliases the bridge added (plan/aliases.ts). */
+  aliases?: string[];
   lastRunId: string;
   updatedAt: number;
 }
@@ -115,10 +119,12 @@ export function mappingView(r: MappingRecord): MappingView {
     const u = recordToUnit(r);
     v.name = u.name;
     if (u.parentUnitId !== undefined) v.parentUnitId = u.parentUnitId;
+    if (u.mailList) v.mailList = u.mailList.name;
   } else {
     const a = recordToAccount(r);
     v.unitId = a.unitId;
     if (a.suspendedAt !== undefined) v.suspendedAt = a.suspendedAt;
+    if (a.aliases && a.aliases.length > 0) v.aliases = a.aliases;
   }
   return v;
 }
