@@ -39,15 +39,14 @@ interface Setup {
 }
 
 async function setup(opts: Setup = {}): Promise<SyncHarness> {
+  const { departments, people } = org();
   const tenantId = `ml${++counter}-acme`;
-  const domain = `${tenantId}.example.com`;
-  const open = openPlatformClient(shared.sim, tenantId, domain);
-  const o = org();
+  const open = openPlatformClient(shared.sim, tenantId, `${tenantId}.example.com`);
   const h = await createSyncHarness({
-    sim: shared.sim,
+    source: new MemoryDirectorySource(departments, people),
     tenantId,
-    domain,
-    source: new MemoryDirectorySource(o.departments, o.people),
+    domain: open.domain,
+    sim: shared.sim,
     netease: { openPlatform: { baseUrl: shared.sim.url, appId: `${tenantId}-app`, orgOpenId: `${tenantId}-org` } },
     sync: {
       ...(opts.lists !== false ? { mailLists: { enabled: true, naming: { rule: 'pinyin' }, includeSubDepartments: opts.includeSubDepartments ?? true } } : {}),
