@@ -48,7 +48,13 @@ describe('department mailing lists (planner)', () => {
   it('includes sub-departments when asked', () => {
     const w = world({ mailLists: { ...LISTS, includeSubDepartments: true } });
     const plan = sync(w, org());
-    expect(op(plan, 'maillist.create', 'sales')!.members).toEqual(['p1', 'p2', 'p3']);
+    const sales = op(plan, 'maillist.create', 'sales')!;
+    expect(sales.members).toEqual(['p1', 'p2', 'p3']);
+    // It waits for the sub-department's list (which waits for p1, p2), and for p3 itself: dependencies stay O(people).
+    expect(sales.dependsOn).toContain(op(plan, 'maillist.create', 'east')!.id);
+    expect(sales.dependsOn).toContain(op(plan, 'account.create', 'p3')!.id);
+    expect(sales.dependsOn).not.toContain(op(plan, 'account.create', 'p1')!.id);
+    expect(sales.phase).toBeGreaterThan(op(plan, 'account.create', 'p1')!.phase);
   });
 
   it('follows a rename: the id rule keeps the address and updates the display name; the pinyin rule moves the address', () => {

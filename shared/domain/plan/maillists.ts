@@ -45,13 +45,14 @@ export function planMailLists(ctx: PlanContext, idx: MappingIndex, src: SourceRe
     ctx.note('department', '*', 'mailListsUnavailable', 'mailing lists are enabled but the tenant has no NetEase open platform (netease.openPlatform and the authCode in its netease secret): no list is created or changed');
     return;
   }
-  const members = membersByDepartment(idx, src, intents, settings.includeSubDepartments);
+  const { direct, members } = membersByDepartment(idx, src, intents, settings.includeSubDepartments);
   const mapped = new Map<string, UnitMapping & { mailList: MailListMapping }>();
   for (const u of ctx.input.mappings.units) if (u.mailList && !isMovedAwayId(u.sourceId) && (u.status === 'active' || !mapped.has(u.sourceId))) mapped.set(u.sourceId, u as UnitMapping & { mailList: MailListMapping });
   const nsLists = ctx.input.mail.netease?.lists;
   const personOf = new Map(idx.mappedAccountNames);
   for (const it of intents.values()) if (it.action === 'create' || it.action === 'keep') personOf.set(it.accountName.toLowerCase(), it.sourceId);
 
+  const listOps = new Map<string, number>();
   for (const id of src.priority) {
     const desired = desiredList(ctx, id, naming.names.get(id)!, members.get(id) ?? [], book);
     const cur = mapped.get(id)?.mailList;
@@ -67,8 +68,7 @@ export function planMailLists(ctx: PlanContext, idx: MappingIndex, src: SourceRe
       const actualHash = held?.members ? hashMembers(held.members.filter((m) => !m.includes('@')).slice().sort()) : cur.membersHash;
       const actualName = held?.displayName ?? cur.displayName;
       if (actualHash !== membersHash || actualName !== desired.displayName || cur.membersHash !== membersHash || cur.displayName !== desired.displayName) {
-        const i = ops.add({ kind: 'maillist.update', sourceId: id, ...desired, membersHash, previousDisplayName: cur.displayName });
-        needMembers(ops, i, desired.members, personOf);
+        listOps.set(id, ops.add({ kind: 'maillist.update', sourceId: id, ...desired, membersHash, previousDisplayName: cur.displayName }));
       }
       continue;
     }
@@ -78,8 +78,9 @@ export function planMailLists(ctx: PlanContext, idx: MappingIndex, src: SourceRe
     if (del !== undefined) ops.drafts[i]!.deps.push(del);
     const unitOp = ops.opAt(`unit.create:${id}`) ?? ops.opAt(`unit.link:${id}`);
     if (unitOp !== undefined) ops.drafts[i]!.deps.push(unitOp);
-    needMembers(ops, i, desired.members, personOf);
+    listOps.set(id, i);
   }
+  wireMembers(ops, src, listOps, direct, personOf, settings.includeSubDepartments);
   for (const [id, u] of sortByIds(mapped, ([k]) => k)) {
     if (src.desiredSet.has(id) || roles.roleOf.get(id) === 'retained') continue;
     // Gone, out of scope or already deleted: the list goes too (NetEase's notFound counts as done).
@@ -106,8 +107,8 @@ function desiredList(ctx: PlanContext, id: string, unitName: string, members: st
   return { name, displayName: unitName, members };
 }
 
-/** Department -> sorted member account names (module doc). */
-function membersByDepartment(idx: MappingIndex, src: SourceRead, intents: ReadonlyMap<string, PersonIntent>, recursive: boolean): Map<string, string[]> {
+/** Department -> its direct members, and its list's sorted members (module doc). */
+function membersByDepartment(idx: MappingIndex, src: SourceRead, intents: ReadonlyMap<string, PersonIntent>, recursive: boolean): { direct: Map<string, Set<string>>; members: Map<string, string[]> } {
   const direct = new Map<string, Set<string>>();
   const add = (dept: string, name: string) => {
     let s = direct.get(dept);
@@ -131,17 +132,42 @@ function membersByDepartment(idx: MappingIndex, src: SourceRead, intents: Readon
       d = recursive ? src.scope.unitParent.get(d) : undefined;
     }
   }
-  return new Map([...out].map(([k, v]) => [k, [...v].sort()]));
+  return { direct, members: new Map([...out].map(([k, v]) => [k, [...v].sort()])) };
 }
 
-/** A list's write waits for its members' mailboxes (created, recovered or linked in this plan). */
-function needMembers(ops: OpDrafts, i: number, members: readonly string[], personOf: ReadonlyMap<string, string>): void {
-  for (const name of members) {
-    const pid = personOf.get(name);
-    if (pid === undefined) continue;
-    for (const k of ['account.create', 'account.recover', 'account.link']) {
-      const j = ops.opAt(`${k}:${pid}`);
-      if (j !== undefined) ops.drafts[i]!.deps.push(j);
-    }
+/**
+ * A list's write waits for its members' mailboxes (created, recovered or linked in this
+ * plan). With sub-departments, a list waits for each sub-department's list operation
+ * instead of that sub-department's people (who that operation already waits for), or for
+ * the sub-department's own needs when it has no list operation: dependencies stay O(people
+ * + departments), not O(people x depth), so a plan batch stays small.
+ */
+function wireMembers(ops: OpDrafts, src: SourceRead, listOps: ReadonlyMap<string, number>, direct: ReadonlyMap<string, Set<string>>, personOf: ReadonlyMap<string, string>, recursive: boolean): void {
+  const children = new Map<string, string[]>();
+  if (recursive) for (const id of src.desired) {
+    const p = src.scope.unitParent.get(id);
+    if (p !== undefined) children.set(p, [...(children.get(p) ?? []), id]);
   }
+  const accountOps = (dept: string): number[] => {
+    const out: number[] = [];
+    for (const name of direct.get(dept) ?? []) {
+      const pid = personOf.get(name);
+      if (pid === undefined) continue;
+      for (const k of ['account.create', 'account.recover', 'account.link']) {
+        const j = ops.opAt(`${k}:${pid}`);
+        if (j !== undefined) out.push(j);
+      }
+    }
+    return out;
+  };
+  const memo = new Map<string, number[]>();
+  // What waiting for `dept`'s people (and sub-departments') means: its list op, or their account ops.
+  const needsOf = (dept: string): number[] => {
+    const op = listOps.get(dept);
+    if (op !== undefined) return [op];
+    let n = memo.get(dept);
+    if (!n) memo.set(dept, (n = [...accountOps(dept), ...(children.get(dept) ?? []).flatMap(needsOf)]));
+    return n;
+  };
+  for (const [dept, i] of listOps) ops.drafts[i]!.deps.push(...accountOps(dept), ...(children.get(dept) ?? []).flatMap(needsOf));
 }
