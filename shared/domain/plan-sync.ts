@@ -30,6 +30,9 @@
  *    a temporary name).
  * 6. Safety (safety.ts): suspensions and deletions above the threshold, or from a source
  *    that shrank to nothing or to half, park the plan for approval.
+ * 7. Opt-in mail features after the account diff: department mailing lists
+ *    (plan/maillists.ts), then aliases from the source (plan/aliases.ts), both over one
+ *    address book of the domain (plan/mail-names.ts): collisions are reported, never forced.
  *
  * Unchanged objects produce no operation at all: units compare the applied name and
  * parent, accounts the content hash of the fields we send (account-profile.ts).
