@@ -29,7 +29,7 @@
  * 5. adoption: NetEase holds 90% of the mailboxes and the top units: none created twice.
  * 6. mail features (mailing lists + aliases) on a second 10k tenant: the extra calls of its
  *    initial sync by API, then a no-change full run: 0 writes, the extra reads (also run
- *    with BENCH_SYNC_ONLY=drift).
+ *    with BENCH_SYNC_ONLY=drift; alone with BENCH_SYNC_ONLY=mail).
  * Planner time and memory at 10k/100k: `npm run bench -- sync-planner`.
  */
 import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -206,6 +206,11 @@ export async function run(): Promise<{ table: string; summary: string }> {
   const rows: Array<Array<string | number>> = [];
   const verdicts: string[] = [];
   try {
+    // BENCH_SYNC_ONLY=mail: scenario 6 alone (the mail features' cost).
+    if (process.env.BENCH_SYNC_ONLY === 'mail') {
+      const only = await mailFeaturesScenario(sim, limited);
+      return { table: markdownTable(['Scenario', 'Result', 'Target', 'Verdict'], only.rows), summary: `sync (mail only): ${only.rows.filter((r) => r[3] === 'PASS').length}/${only.rows.length} scenarios pass (${only.verdict}).` };
+    }
     // ---- 1. initial full sync, 10k / 1k, at 200 req/s ------------------------------------------
     const h = await harnessFor(sim, limited, 'big', BIG);
     limited.reset();

@@ -125,20 +125,29 @@ export interface PlanBatch {
 /**
  * Splits the plan into batches of at most `size` operations, phase by phase: every batch
  * of phase n may start once all of phase n-1 has applied (finer-grained scheduling can use
- * each operation's dependsOn instead).
+ * each operation's dependsOn instead). Mailing-list operations carry their member lists, so a
+ * batch also closes before their bytes pass MAX_BATCH_LIST_BYTES (a stored batch is one item
+ * of at most 300 KB of JSON).
  */
 export function planBatches(plan: SyncPlan, size: number): PlanBatch[] {
   if (!Number.isInteger(size) || size < 1) throw new RangeError('batch size must be a positive integer');
   const batches: PlanBatch[] = [];
   let currentPhase = -1;
   let batch: PlanBatch | undefined;
+  let listBytes = 0;
   for (const op of plan.operations) {
-    if (!batch || op.phase !== currentPhase || batch.operations.length >= size) {
+    const bytes = op.kind === 'maillist.create' || op.kind === 'maillist.update' ? JSON.stringify(op).length : 0;
+    if (!batch || op.phase !== currentPhase || batch.operations.length >= size || (listBytes + bytes > MAX_BATCH_LIST_BYTES && batch.operations.length > 0)) {
       currentPhase = op.phase;
       batch = { phase: op.phase, operations: [] };
       batches.push(batch);
+      listBytes = 0;
     }
     batch.operations.push(op);
+    listBytes += bytes;
   }
   return batches;
 }
+
+/** Bytes of mailing-list operations per batch (below the store's 300 KB per batch, leaving room for the rest). */
+export const MAX_BATCH_LIST_BYTES = 200_000;

@@ -331,6 +331,8 @@ export type NoteCode =
   | 'mailListsUnavailable'
   /** The department's list address is taken (an account, an alias, another list) or invalid: no list. */
   | 'mailListNameCollision'
+  /** The department's list would have more members than one list operation carries (MAX_MAILLIST_MEMBERS): no list. */
+  | 'mailListTooLarge'
   /** The person's alias is taken (an account, a list, another person's alias) or invalid: not added. */
   | 'aliasCollision';
 

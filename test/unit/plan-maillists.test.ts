@@ -8,6 +8,8 @@ import type { DirectorySnapshot, Person } from '../../shared/domain/directory';
 import type { MailPlanInput } from '../../shared/domain/mail-features';
 import type { PlanOperation, PlanSyncInput, SyncPlan } from '../../shared/domain/sync-plan';
 import { romanize } from '../../shared/lib/pinyin';
+import { MAX_BATCH_LIST_BYTES, planBatches } from '../../shared/domain/plan-report';
+import { MAX_MAILLIST_MEMBERS } from '../../shared/domain/plan/maillists';
 import { dept, person, settings, snapshot, World } from './plan-harness';
 
 const MAIL: MailPlanInput = { listsAvailable: true, romanize };
@@ -110,6 +112,28 @@ describe('department mailing lists (planner)', () => {
     const p2 = sync(w2, org(), { mail: { ...MAIL, netease: { lists: new Map([['xiaoshoubu', {}]]), aliases: new Map() } } });
     expect(op(p2, 'maillist.create', 'sales')).toBeUndefined();
     expect(p2.report.notes.find((n) => n.code === 'mailListNameCollision')?.detail).toContain('does not manage');
+  });
+
+  it('splits list operations over batches by their size, and leaves a department too big for one operation without a list', () => {
+    const many = Array.from({ length: 8000 }, (_, i) => person(`q${i}`, `member.with.a.long.name.${i}`, [i % 2 === 0 ? 'a' : 'b']));
+    const w = world({ mailLists: { ...LISTS, naming: { rule: 'id' } } });
+    const plan = sync(w, snapshot([dept('a', 'A'), dept('b', 'B')], many));
+    const batches = planBatches(plan, 25);
+    // Every stored batch stays under the store's 300 KB; list operations share a batch only within the budget.
+    for (const b of batches) {
+      expect(JSON.stringify(b).length).toBeLessThan(300_000);
+      const lists = b.operations.filter((o) => o.kind.startsWith('maillist.'));
+      if (lists.length > 1) expect(JSON.stringify(lists).length).toBeLessThanOrEqual(MAX_BATCH_LIST_BYTES + 100);
+    }
+    expect(batches.flatMap((b) => b.operations)).toHaveLength(plan.operations.length);
+    // The two lists (about 230 KB each with their dependencies) share a phase but not a batch.
+    const listBatches = batches.filter((b) => b.operations.some((o) => o.kind === 'maillist.create'));
+    expect(listBatches).toHaveLength(2);
+    expect(listBatches[0]!.phase).toBe(listBatches[1]!.phase);
+    const huge = Array.from({ length: MAX_MAILLIST_MEMBERS + 1 }, (_, i) => person(`h${i}`, `h${i}`, ['east']));
+    const big = sync(world(), org(huge));
+    expect(op(big, 'maillist.create', 'east')).toBeUndefined();
+    expect(big.report.notes).toContainEqual(expect.objectContaining({ sourceId: 'east', code: 'mailListTooLarge' }));
   });
 
   it('reports lists as unavailable without the open platform and plans none', () => {

@@ -28,6 +28,22 @@ import type { UnitNaming } from './name';
 import type { MappingIndex, SourceRead } from './read';
 import type { UnitRoles } from './roles';
 
+/**
+ * Most members one list operation carries: the operation travels in a stored plan batch (one
+ * item of at most 300 KB of JSON), and NetEase's own limit on a list is unknown. A bigger
+ * department gets no list (reported).
+ */
+export const MAX_MAILLIST_MEMBERS = 10_000;
+/** Estimated JSON bytes of one list operation above which it is not planned (a stored batch holds at most 300 KB). */
+export const MAX_LIST_OP_BYTES = 250_000;
+
+/** Members (quoted names) plus dependencies (quoted op ids, one per direct member's account op and per sub-department) plus the rest. */
+function estimatedOpBytes(members: readonly string[], dependencies: number): number {
+  let bytes = 400;
+  for (const m of members) bytes += m.length + 3;
+  return bytes + dependencies * 24;
+}
+
 interface DesiredList {
   name: string;
   displayName: string;
@@ -53,7 +69,19 @@ export function planMailLists(ctx: PlanContext, idx: MappingIndex, src: SourceRe
   for (const it of intents.values()) if (it.action === 'create' || it.action === 'keep') personOf.set(it.accountName.toLowerCase(), it.sourceId);
 
   const listOps = new Map<string, number>();
+  const childCount = new Map<string, number>();
+  for (const id of src.desired) {
+    const p = src.scope.unitParent.get(id);
+    if (p !== undefined) childCount.set(p, (childCount.get(p) ?? 0) + 1);
+  }
   for (const id of src.priority) {
+    const count = members.get(id)?.length ?? 0;
+    const dependencies = (direct.get(id)?.size ?? 0) + (settings.includeSubDepartments ? (childCount.get(id) ?? 0) : 0);
+    if (count > MAX_MAILLIST_MEMBERS || estimatedOpBytes(members.get(id) ?? [], dependencies) > MAX_LIST_OP_BYTES) {
+      // Left as it is (an existing list is neither changed nor deleted).
+      ctx.note('department', id, 'mailListTooLarge', `${count} members: more than one list operation carries (${MAX_MAILLIST_MEMBERS} members, ${MAX_LIST_OP_BYTES} bytes): the list is not created or changed`);
+      continue;
+    }
     const desired = desiredList(ctx, id, naming.names.get(id)!, members.get(id) ?? [], book);
     const cur = mapped.get(id)?.mailList;
     // On a full run, NetEase's own copy decides: a list deleted by hand is created again.
