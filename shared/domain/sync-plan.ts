@@ -9,6 +9,7 @@
  */
 import type { DirectoryChanges, DirectorySnapshot } from './directory';
 import type { MailboxPolicySettings, PolicySet } from './mailbox-policies';
+import type { AliasSettings, MailListMapping, MailListSettings, MailPlanInput } from './mail-features';
 
 // ---------------------------------------------------------------------------------------
 // Inputs
@@ -47,6 +48,10 @@ export interface SyncSettings extends MailboxPolicySettings {
   acceptedEmailDomains?: string[];
   /** What a full run does with drift between the mapping and NetEase (reconcile.ts). Default repair. */
   driftMode?: DriftMode;
+  /** Department mailing lists (mail-features.ts, plan/maillists.ts); absent or disabled = none. */
+  mailLists?: MailListSettings;
+  /** Aliases from the source (mail-features.ts, plan/aliases.ts); absent = none. */
+  aliases?: AliasSettings;
 }
 
 /** `repair`: plan operations that bring NetEase back; `report`: only report the drift. */
@@ -85,6 +90,8 @@ export interface UnitMapping {
   status: 'active' | 'deleted';
   /** The NetEase rank last applied (displayOrder); undefined = never set by the bridge. */
   rank?: number;
+  /** The department's mailing list, as last applied (plan/maillists.ts). */
+  mailList?: MailListMapping;
 }
 
 export type AccountStatus = 'active' | 'suspended' | 'deleted';
@@ -114,6 +121,8 @@ export interface AccountMapping {
   rank?: number;
   /** hashFields of the forwarding address last set for a leaver (plan/forwarding.ts); no address is stored. */
   forwardHash?: string;
+  /** Aliases (local parts) the bridge added (plan/aliases.ts); hand-made ones are never listed here. */
+  aliases?: string[];
 }
 
 export interface MappingState {
@@ -183,6 +192,8 @@ export interface PlanSyncInput {
    * deleted once empty (plan/legacy-moves.ts).
    */
   unitMoves?: 'reparent' | 'recreate';
+  /** Mailing lists and aliases: availability, pinyin, what NetEase holds (mail-features.ts). */
+  mail?: MailPlanInput;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -270,7 +281,15 @@ export type PlanOperation =
   /** A policy's values (plan/policies.ts): updateAccount with quota / addr_visible / addr_right. */
   | (OpBase & { kind: 'account.policy'; accountName: string; policy: AppliedPolicy; previousRule?: string })
   /** Leaver forwarding (plan/forwarding.ts): updateAccount `fwd`, before the suspension. */
-  | (OpBase & { kind: 'account.forward'; accountName: string; to: string; toHash: string; via: 'manager' | 'address'; managerSourceId?: string });
+  | (OpBase & { kind: 'account.forward'; accountName: string; to: string; toHash: string; via: 'manager' | 'address'; managerSourceId?: string })
+  /** A department's mailing list (plan/maillists.ts). `members` are account names (local parts), sorted. */
+  | (OpBase & { kind: 'maillist.create'; name: string; displayName: string; members: string[]; membersHash: string })
+  /** Display name and/or members changed (the list keeps its address). */
+  | (OpBase & { kind: 'maillist.update'; name: string; displayName: string; members: string[]; membersHash: string; previousDisplayName: string })
+  | (OpBase & { kind: 'maillist.delete'; name: string })
+  /** An alias (local part) for the person's account (plan/aliases.ts). `aliases` = the mapping's list after this op. */
+  | (OpBase & { kind: 'alias.add'; accountName: string; alias: string; aliases: string[] })
+  | (OpBase & { kind: 'alias.remove'; accountName: string; alias: string; aliases: string[] });
 
 /** A policy as planned for one mailbox: the rule's label, what it sets, and its hash. */
 export interface AppliedPolicy {
@@ -338,7 +357,15 @@ export type NoteCode =
   /** A policy rule applies to the person (plan/policies.ts): which one, and whether it is written. */
   | 'policy'
   /** Leaver forwarding: where the leaver's mail goes, or why it goes nowhere (plan/forwarding.ts). */
-  | 'forwarding';
+  | 'forwarding'
+  /** Mailing lists are enabled but the tenant's NetEase API has no list calls (no open platform): nothing planned. */
+  | 'mailListsUnavailable'
+  /** The department's list address is taken (an account, an alias, another list) or invalid: no list. */
+  | 'mailListNameCollision'
+  /** The department's list would have more members than one list operation carries (MAX_MAILLIST_MEMBERS): no list. */
+  | 'mailListTooLarge'
+  /** The person's alias is taken (an account, a list, another person's alias) or invalid: not added. */
+  | 'aliasCollision';
 
 export interface ObjectNote {
   type: 'department' | 'person';
@@ -414,6 +441,8 @@ export interface UnresolvedItem {
 export interface PlanSummary {
   units: { create: number; update: number; move: number; delete: number; link: number };
   accounts: { create: number; update: number; move: number; suspend: number; recover: number; delete: number; link: number };
+  /** Mailing lists and aliases (only when the plan has any; not part of `totals`). */
+  mail?: { lists: { create: number; update: number; delete: number }; aliases: { add: number; remove: number } };
   /** Cross-type totals, as in the run log. */
   totals: { create: number; update: number; move: number; suspend: number; recover: number; delete: number; link: number; skip: number };
   /** Source objects that need nothing (same as report.unchanged, summed). */

@@ -221,9 +221,10 @@ export function createTenantClients(opts: TenantClientsOptions): TenantClients {
   const withUnitMoves = (tenantId: string, client: NeteaseClient, open: NeteaseOpenClient): NeteaseDirectory => {
     const prior = withMoves.get(tenantId);
     if (prior && prior.client === client && prior.open === open) return prior.api;
-    const api = Object.create(client) as NeteaseClient & Required<Pick<NeteaseDirectory, 'reparentUnit' | 'listAccountsWithStatus'>>;
+    const api = Object.create(client) as NeteaseClient & Required<Pick<NeteaseDirectory, 'reparentUnit' | 'listAccountsWithStatus' | 'mailLists'>>;
     api.reparentUnit = (unitId, parentUnitId, expect) => open.moveUnit(unitId, parentUnitId, expect);
     api.listAccountsWithStatus = async () => (await open.getAllAccounts()).map(listedAccountStatus);
+    api.mailLists = open;
     withMoves.set(tenantId, { client, open, api });
     return api;
   };

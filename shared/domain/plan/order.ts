@@ -26,6 +26,12 @@ const KIND_RANK: Record<OperationKind, number> = {
   'unit.rank': 12,
   'account.policy': 13,
   'account.rank': 14,
+  // Mailing lists and aliases (plan/maillists.ts, aliases.ts).
+  'maillist.delete': 15,
+  'alias.remove': 16,
+  'maillist.create': 17,
+  'maillist.update': 18,
+  'alias.add': 19,
 };
 
 /**

@@ -44,6 +44,7 @@ import type { PolicySet } from '../../domain/mailbox-policies';
 import { isDefaultUnitId } from '../../domain/plan-sync';
 import { AppError } from '../../errors/app-error';
 import type { NeteaseDirectory } from '../../ports/netease-directory';
+import { performMailOperation } from './apply-mail-operation';
 
 export interface OperationContext {
   api: NeteaseDirectory;
@@ -221,6 +222,12 @@ export async function performOperation(op: PlanOperation, ctx: OperationContext)
         if (isNeteaseError(err, 'notFound')) return { neteaseId: op.accountName, alreadyDone: true };
         throw err;
       }
+    case 'maillist.create':
+    case 'maillist.update':
+    case 'maillist.delete':
+    case 'alias.add':
+    case 'alias.remove':
+      return performMailOperation(op, ctx);
     default:
       return performMailboxPolicyOperation(op, ctx);
   }

@@ -9,13 +9,16 @@
  * - person: neteaseId = account_name; contentHash = AccountMapping.profileHash (the hash of
  *   nickname, mobile, job number last sent: no personal values are stored);
  *   status active | suspended | deleted; suspendedAt; meta = { unitId, deletedAt?, policyHash?,
- *   policyRule?, rank?, forwardHash? } (unit meta also holds rank?).
+ *   policyRule?, rank?, forwardHash?, aliases? } (unit meta also holds rank?; `aliases`: the
+ *   aliases the bridge added, comma-separated local parts).
+ * - a department's mailing list rides on its record: meta.mlName, mlDisplay, mlHash
+ *   (address, display name, members hash: plan/maillists.ts).
  * `adopted` marks objects linked to pre-existing NetEase objects (first run or CSV import);
  * the store's `linked` status reads as active (the planner has no separate state for it).
  */
 import { hashFields } from '../../domain/content-hash';
 import type { DirectoryObjectType } from '../../domain/directory';
-import type { MappingUpdate } from '../../domain/mapping-updates';
+import { carriedAliases, carriedMailList, type MappingUpdate } from '../../domain/mapping-updates';
 import type { AccountMapping, AccountStatus, MappingState, UnitMapping } from '../../domain/sync-plan';
 import type { MappingRecord, MappingSnapshot, MappingStore, MappingWrite } from '../../ports/mapping-store';
 import { ConflictError, type SourceKind } from '../../ports/store-common';
@@ -32,6 +35,7 @@ export function unitToWrite(ctx: MappingContext, m: UnitMapping, adopted: boolea
   if (m.parentUnitId !== undefined) meta.parentUnitId = m.parentUnitId;
   if (m.parentSourceId !== undefined) meta.parentSourceId = m.parentSourceId;
   if (m.rank !== undefined) meta.rank = String(m.rank);
+  if (m.mailList) Object.assign(meta, { mlName: m.mailList.name, mlDisplay: m.mailList.displayName, mlHash: m.mailList.membersHash });
   const write: MappingWrite = {
     tenantId: ctx.tenantId,
     source: ctx.source,
@@ -51,6 +55,7 @@ export function accountToWrite(ctx: MappingContext, m: AccountMapping, adopted: 
   const meta: Record<string, string> = { unitId: m.unitId };
   if (m.deletedAt !== undefined) meta.deletedAt = String(m.deletedAt);
   writePolicyMeta(m, meta);
+  if (m.aliases && m.aliases.length > 0) meta.aliases = m.aliases.join(',');
   const write: MappingWrite = {
     tenantId: ctx.tenantId,
     source: ctx.source,
@@ -80,6 +85,7 @@ export function recordToUnit(r: MappingRecord): UnitMapping {
   if (meta.parentSourceId !== undefined) m.parentSourceId = meta.parentSourceId;
   const rank = meta.rank === undefined ? NaN : Number(meta.rank);
   if (Number.isFinite(rank)) m.rank = rank;
+  if (meta.mlName !== undefined) m.mailList = { name: meta.mlName, displayName: meta.mlDisplay ?? '', membersHash: meta.mlHash ?? '' };
   return m;
 }
 
@@ -97,6 +103,7 @@ export function recordToAccount(r: MappingRecord): AccountMapping {
   const deletedAt = meta.deletedAt === undefined ? NaN : Number(meta.deletedAt);
   if (Number.isFinite(deletedAt)) m.deletedAt = deletedAt;
   readPolicyMeta(meta, m);
+  if (meta.aliases) m.aliases = meta.aliases.split(',').filter((a) => a !== '');
   return m;
 }
 
@@ -145,7 +152,11 @@ export async function writeMappingUpdates(store: MappingStore, ctx: MappingConte
       const adopted = options.adopted ?? current?.adopted;
       let write: MappingWrite;
       if ('put' in u) {
-        write = u.type === 'unit' ? unitToWrite(ctx, u.put as UnitMapping, adopted) : accountToWrite(ctx, u.put as AccountMapping, adopted);
+        // A put keeps the department's list / the person's bridge-added aliases (mapping-updates.ts).
+        write =
+          u.type === 'unit'
+            ? unitToWrite(ctx, { ...carriedMailList(current && recordToUnit(current)), ...(u.put as UnitMapping) }, adopted)
+            : accountToWrite(ctx, { ...carriedAliases(current && recordToAccount(current)), ...(u.put as AccountMapping) }, adopted);
       } else {
         // An update of an object that was never recorded is an applier bug (dependsOn guarantees the order).
         if (!current) throw new Error(`no ${objectType} mapping for ${u.sourceId} to update`);

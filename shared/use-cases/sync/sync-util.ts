@@ -4,7 +4,7 @@ import type { OperationKind, PlanOperation } from '../../domain/sync-plan';
 import type { RunCountKey, RunCounts } from '../../ports/run-store';
 
 export function objectTypeOf(op: Pick<PlanOperation, 'kind'>): DirectoryObjectType {
-  return op.kind.startsWith('unit.') ? 'department' : 'person';
+  return op.kind.startsWith('unit.') || op.kind.startsWith('maillist.') ? 'department' : 'person';
 }
 
 /**
@@ -34,6 +34,11 @@ export const COUNT_OF_KIND: Record<OperationKind, RunCountKey> = {
   'account.rank': 'updated',
   'account.policy': 'updated',
   'account.forward': 'updated',
+  'maillist.create': 'created',
+  'maillist.update': 'updated',
+  'maillist.delete': 'deleted',
+  'alias.add': 'updated',
+  'alias.remove': 'updated',
 };
 
 export function addCount(counts: Partial<RunCounts>, key: RunCountKey, n = 1): void {
