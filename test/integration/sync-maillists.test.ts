@@ -218,3 +218,62 @@ describe('aliases from the source over the wire', () => {
     expect(aliasesOf(h, 'p3')).toEqual(['wang.wei']);
   });
 });
+
+describe('every issue 14 feature on at once', () => {
+  it('lists, aliases, policies, display order and leaver forwarding converge: a no-change full run writes nothing, and a leaver is forwarded, suspended and dropped from the lists', async () => {
+    const departments = [
+      { ...d('hq', '总部'), displayOrder: 0 },
+      { ...d('sales', '销售部', 'hq'), displayOrder: 20 },
+      { ...d('rnd', '研发部', 'hq'), displayOrder: 10 },
+    ];
+    const people = [
+      { ...p('boss', 'hq', { displayName: '老板' }), displayOrder: 1 },
+      { ...p('s1', 'sales', { displayName: '张三', managerId: 'boss' }), displayOrder: 2 },
+      { ...p('r1', 'rnd', { displayName: '李四' }), displayOrder: 3 },
+    ];
+    const tenantId = `ml${++counter}-all`;
+    const open = openPlatformClient(shared.sim, tenantId, `${tenantId}.example.com`);
+    const h = await createSyncHarness({
+      source: new MemoryDirectorySource(departments, people),
+      tenantId,
+      domain: open.domain,
+      sim: shared.sim,
+      netease: { openPlatform: { baseUrl: shared.sim.url, appId: `${tenantId}-app`, orgOpenId: `${tenantId}-org` } },
+      sync: {
+        mailLists: { enabled: true, naming: { rule: 'pinyin' }, includeSubDepartments: true },
+        aliases: { rule: 'pinyin' },
+        policies: [{ name: 'sales', match: { department: '销售部', recursive: true }, set: { quota: 10240 } }],
+        displayOrder: true,
+        leavers: { forwardTo: 'manager' },
+      },
+      wrapApi: (api: NeteaseDirectory): NeteaseDirectory => {
+        const withLists = Object.create(api) as NeteaseDirectory;
+        withLists.mailLists = open;
+        withLists.reparentUnit = (unitId, parentUnitId, expect) => open.moveUnit(unitId, parentUnitId, expect);
+        return withLists;
+      },
+    });
+    shared.keep(h);
+    const first = await h.run({ mode: 'full' });
+    expect(first.run.status).toBe('success');
+    expect(Object.keys(lists(h)).sort()).toEqual(['xiaoshoubu', 'yanfabu', 'zongbu']);
+    expect(aliasesOf(h, 's1')).toEqual(['zhangsan']);
+    const calls = (mark: number) => h.writeCalls(mark).map((c) => c.path.split('/').pop());
+
+    const quiet = await h.mark();
+    const again = await h.run({ mode: 'full' });
+    expect(again.run.status).toBe('success');
+    expect(calls(quiet)).toEqual([]);
+
+    h.source.editPerson('s1', (x) => void (x.status = 'left'));
+    const leave = await h.mark();
+    const left = await h.run({ mode: 'full' });
+    expect(left.run.status).toBe('success');
+    expect(calls(leave).sort()).toEqual(expect.arrayContaining(['suspendAccount', 'updateAccount', 'updateMaillist']));
+    expect(h.netease().accounts.s1).toMatchObject({ status: 1, fwd: `boss@${h.tenant.netease.domain}` });
+    expect(lists(h).xiaoshoubu).toBeUndefined(); // its only member left: the list goes
+    const settled = await h.mark();
+    await h.run({ mode: 'full' });
+    expect(calls(settled)).toEqual([]);
+  });
+});
