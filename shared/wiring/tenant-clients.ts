@@ -73,6 +73,17 @@ import { WecomDirectorySource } from '../adapters/wecom/wecom.directory-source';
 import { wecomSender, type WecomNotifier } from '../adapters/wecom/wecom.notice-sender';
 import { WecomSignIn } from '../adapters/wecom/wecom.sign-in';
 
+/**
+ * `api` plus reparentUnit and listAccountsWithStatus from the open platform's client: the same
+ * object underneath (prototype), so every method and getter is `api`'s own.
+ */
+export function withOpenPlatform<A extends NeteaseDirectory>(api: A, open: NeteaseOpenClient): A & Required<Pick<NeteaseDirectory, 'reparentUnit' | 'listAccountsWithStatus'>> {
+  const withMoves = Object.create(api) as A & Required<Pick<NeteaseDirectory, 'reparentUnit' | 'listAccountsWithStatus'>>;
+  withMoves.reparentUnit = (unitId, parentUnitId, expect) => open.moveUnit(unitId, parentUnitId, expect);
+  withMoves.listAccountsWithStatus = async () => (await open.getAllAccounts()).map(listedAccountStatus);
+  return withMoves;
+}
+
 /** An open-platform account row in the port's terms (§4 status codes). */
 export function listedAccountStatus(a: NeteaseOpenAccount): ListedAccountStatus {
   return {
@@ -214,16 +225,11 @@ export function createTenantClients(opts: TenantClientsOptions): TenantClients {
     return client;
   };
 
-  /**
-   * The legacy client plus reparentUnit and listAccountsWithStatus: the same object underneath
-   * (prototype), so every method and getter is the client's own.
-   */
+  /** The legacy client with the open platform's additions (withOpenPlatform), built once per client pair. */
   const withUnitMoves = (tenantId: string, client: NeteaseClient, open: NeteaseOpenClient): NeteaseDirectory => {
     const prior = withMoves.get(tenantId);
     if (prior && prior.client === client && prior.open === open) return prior.api;
-    const api = Object.create(client) as NeteaseClient & Required<Pick<NeteaseDirectory, 'reparentUnit' | 'listAccountsWithStatus'>>;
-    api.reparentUnit = (unitId, parentUnitId, expect) => open.moveUnit(unitId, parentUnitId, expect);
-    api.listAccountsWithStatus = async () => (await open.getAllAccounts()).map(listedAccountStatus);
+    const api = withOpenPlatform(client, open);
     withMoves.set(tenantId, { client, open, api });
     return api;
   };
