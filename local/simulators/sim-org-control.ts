@@ -16,9 +16,10 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
+import type { Logger } from '../../shared/logging/logger';
 import { errcodeFaultsSchema, type ErrcodeFaultsInput, type ErrcodeSimFaults } from './sim-faults';
-import { ControlError, describeIssues, parseControlBody, sendJson } from './sim-http';
-import type { SimulatorVendor } from './simulator';
+import { ControlError, createSimServer, describeIssues, listen, parseControlBody, sendJson, type SimHandler } from './sim-http';
+import type { RunningSimulator, SimulatorVendor } from './simulator';
 
 /** What a simulator's tenant runtime holds that the control API reads. */
 export interface OrgRuntime {
@@ -27,12 +28,14 @@ export interface OrgRuntime {
 }
 
 /** The vendor-specific half of the control API. */
-export interface OrgControl<Rt extends OrgRuntime> {
+export interface OrgControl<Rt extends OrgRuntime, View = unknown> {
   vendor: SimulatorVendor;
   tenantIds(): string[];
   /** The tenant named, or the only one (else a ControlError). */
   runtimeFor(id: unknown): Rt;
-  view(rt: Rt): unknown;
+  view(rt: Rt): View;
+  /** POST /__sim/faults: the vendor's own faults on top of the shared ones; default errcodeFaultsSchema. */
+  faultsSchema?: z.ZodType<ErrcodeFaultsInput>;
   setFaults(input: ErrcodeFaultsInput): ErrcodeSimFaults;
   reset(tenant?: string): void;
   /** Validate the body (zod) and create or update the user. */
@@ -85,7 +88,7 @@ export function handleOrgControl<Rt extends OrgRuntime>(ctl: OrgControl<Rt>, req
     case 'GET /__sim/faults':
       return sendJson(res, 200, structuredClone(ctl.runtimeFor(q('tenant')).faults));
     case 'POST /__sim/faults':
-      return sendJson(res, 200, ctl.setFaults(errcodeFaultsSchema.parse(body())));
+      return sendJson(res, 200, ctl.setFaults((ctl.faultsSchema ?? errcodeFaultsSchema).parse(body())));
     case 'GET /__sim/messages':
       return sendJson(res, 200, { messages: structuredClone(ctl.runtimeFor(q('tenant')).org.messages) });
     case 'POST /__sim/reset': {
@@ -110,4 +113,49 @@ export function answerRefusal(res: ServerResponse, err: unknown): boolean {
     return true;
   }
   return false;
+}
+
+/** A running org simulator: the control API's reads and resets, for tests in the same process. */
+export interface RunningOrgSimulator<Rt extends OrgRuntime, View> extends RunningSimulator {
+  state(tenant?: string): View;
+  messages(tenant?: string): Rt['org']['messages'];
+  reset(tenant?: string): void;
+  flush(): void;
+}
+
+/**
+ * Serve an org simulator on `host`:`port` (0 = a free port): /__sim/ calls go to the control
+ * API, everything else to the vendor's `handle`. Control refusals are answered 4xx; any other
+ * error is logged and answered 500 with the vendor's `internalError` envelope. Stopping
+ * flushes the state file first.
+ */
+export async function serveOrgSimulator<Rt extends OrgRuntime, View>(
+  ctl: OrgControl<Rt, View>,
+  opts: { host?: string; port?: number; logger: Logger | undefined; flush(): void; internalError: Record<string, unknown>; handle: SimHandler },
+): Promise<RunningOrgSimulator<Rt, View>> {
+  const server = createSimServer(async (req, res, url, bodyText) => {
+    try {
+      if (url.pathname.startsWith('/__sim/')) return handleOrgControl(ctl, req, res, url, bodyText);
+      return await opts.handle(req, res, url, bodyText);
+    } catch (err) {
+      if (answerRefusal(res, err)) return;
+      opts.logger?.error(`${ctl.vendor} simulator failed`, { path: url.pathname, err });
+      return sendJson(res, 500, opts.internalError);
+    }
+  });
+  const http = await listen(server, opts.host, opts.port);
+  opts.logger?.info(`${ctl.vendor} simulator listening`, { url: http.url, tenants: ctl.tenantIds() });
+  return {
+    vendor: ctl.vendor,
+    url: http.url,
+    port: http.port,
+    async stop() {
+      opts.flush();
+      await http.close();
+    },
+    state: (tenant) => ctl.view(ctl.runtimeFor(tenant)),
+    messages: (tenant) => structuredClone(ctl.runtimeFor(tenant).org.messages) as Rt['org']['messages'],
+    reset: (tenant) => ctl.reset(tenant),
+    flush: () => opts.flush(),
+  };
 }

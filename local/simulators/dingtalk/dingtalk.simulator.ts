@@ -49,10 +49,8 @@ import type { RunningSimulator, SimulatorModule, SimulatorStartOptions } from '.
 import { applyErrcodeFaults, noErrcodeFaults, RateWindows, takeFailNext, type ErrcodeFaultsInput, type ErrcodeSimFaults } from '../sim-faults';
 import {
   ControlError,
-  createSimServer,
   fromStackOptions,
   isRecord,
-  listen,
   pickTenant,
   PrefixRouter,
   rebaseUrl,
@@ -62,7 +60,7 @@ import {
   sendJson,
   sleep,
 } from '../sim-http';
-import { answerRefusal, handleOrgControl, type OrgControl } from '../sim-org-control';
+import { serveOrgSimulator, type OrgControl } from '../sim-org-control';
 import { errorPage, loginPage } from '../sim-pages';
 import { loadTenantStates, simStateFile } from '../sim-persist';
 import { seedDingtalkOrg, type SimDtDepartment, type SimDtUser } from './dingtalk-sim.seed';
@@ -525,7 +523,7 @@ export async function startDingtalkSimulator(opts: DingtalkSimulatorOptions = {}
     return mintCode(rt, userId, o.kind ?? 'h5');
   };
 
-  const control: OrgControl<Runtime> = {
+  const control: OrgControl<Runtime, DtSimTenantView> = {
     vendor: 'dingtalk',
     tenantIds: () => [...runtimes.keys()],
     runtimeFor,
@@ -562,41 +560,22 @@ export async function startDingtalkSimulator(opts: DingtalkSimulatorOptions = {}
   }
   if (router.size === 0) for (const role of ['oapi', 'newapi', 'login'] as const) router.addPrefix('', role);
 
-  const server = createSimServer(async (req, res, url, bodyText) => {
-    try {
-      if (url.pathname.startsWith('/__sim/')) return handleOrgControl(control, req, res, url, bodyText);
+  const running = await serveOrgSimulator(control, {
+    host: opts.host,
+    port: opts.port,
+    logger,
+    flush,
+    internalError: { errcode: -1, errmsg: '系统繁忙' },
+    handle: async (req, res, url, bodyText) => {
       const route = router.resolve(url.pathname);
       if (!route) return sendJson(res, 404, { errcode: 404, errmsg: '请求的URI地址不存在' });
       if (route.role === 'login') return handleLogin(req, res, url);
       if (route.role === 'newapi') return await handleNewApi(req, res, route.rest.slice(1), bodyText);
       if (route.rest === '/gettoken') return await handleGettoken(req, res, url);
       return await handleTopapi(req, res, url, route.rest.slice(1), bodyText);
-    } catch (err) {
-      if (answerRefusal(res, err)) return;
-      logger?.error('dingtalk simulator failed', { path: url.pathname, err });
-      return sendJson(res, 500, { errcode: -1, errmsg: '系统繁忙' });
-    }
-  });
-
-  const http = await listen(server, opts.host, opts.port);
-  const { url, port } = http;
-  logger?.info('dingtalk simulator listening', { url, tenants: [...runtimes.keys()] });
-
-  return {
-    vendor: 'dingtalk',
-    url,
-    port,
-    async stop() {
-      flush();
-      await http.close();
     },
-    state: (tenant) => view(runtimeFor(tenant)),
-    messages: (tenant) => structuredClone(runtimeFor(tenant).org.messages),
-    mintAuthCode,
-    setFaults,
-    reset,
-    flush,
-  };
+  });
+  return { ...running, mintAuthCode, setFaults };
 }
 
 /**

@@ -52,11 +52,8 @@ import type { SecretStore } from '../../../shared/ports/secret-store';
 import { applyErrcodeFaults, errcodeFaultsSchema, noErrcodeFaults, RateWindows, takeFailNext, type ErrcodeFaultsInput, type ErrcodeSimFaults } from '../sim-faults';
 import {
   ControlError,
-  createSimServer,
   fromStackOptions,
   isRecord,
-  listen,
-  parseControlBody,
   pickTenant,
   PrefixRouter,
   rebaseUrl,
@@ -66,7 +63,7 @@ import {
   sendJson,
   sleep,
 } from '../sim-http';
-import { answerRefusal, handleOrgControl, type OrgControl } from '../sim-org-control';
+import { serveOrgSimulator, type OrgControl } from '../sim-org-control';
 import { errorPage, loginPage } from '../sim-pages';
 import { loadTenantStates, simStateFile } from '../sim-persist';
 import type { RunningSimulator, SimulatorModule, SimulatorStartOptions } from '../simulator';
@@ -481,11 +478,13 @@ export async function startWecomSimulator(opts: WecomSimulatorOptions = {}): Pro
     throw new ControlError(400, 'userId or openId is required');
   };
 
-  const control: OrgControl<Runtime> = {
+  const control: OrgControl<Runtime, WcSimTenantView> = {
     vendor: 'wecom',
     tenantIds: () => [...runtimes.keys()],
     runtimeFor,
     view,
+    // WeCom's own faults on top of the shared ones.
+    faultsSchema: wecomFaultsSchema,
     setFaults,
     reset,
     upsertUser: (body) => {
@@ -523,44 +522,21 @@ export async function startWecomSimulator(opts: WecomSimulatorOptions = {}): Pro
     router.addPrefix('', 'login');
   }
 
-  const server = createSimServer(async (req, res, url, bodyText) => {
-    try {
-      if (url.pathname === '/__sim/faults' && req.method === 'POST') {
-        // WeCom's own faults on top of the shared ones (the shared control API knows only those).
-        return sendJson(res, 200, setFaults(wecomFaultsSchema.parse(parseControlBody(bodyText))));
-      }
-      if (url.pathname.startsWith('/__sim/')) return handleOrgControl(control, req, res, url, bodyText);
+  const running = await serveOrgSimulator(control, {
+    host: opts.host,
+    port: opts.port,
+    logger,
+    flush,
+    internalError: { errcode: -1, errmsg: 'system busy' },
+    handle: async (req, res, url, bodyText) => {
       const route = router.resolve(url.pathname);
       if (!route) return sendJson(res, 404, { errcode: 404, errmsg: 'not found' });
       if (route.role !== 'api') return handleAuthorize(res, url, route.role);
       if (route.rest === '/gettoken') return await handleGettoken(res, url);
       return await handleApi(req, res, url, route.rest.slice(1), bodyText);
-    } catch (err) {
-      if (answerRefusal(res, err)) return;
-      logger?.error('wecom simulator failed', { path: url.pathname, err });
-      return sendJson(res, 500, { errcode: -1, errmsg: 'system busy' });
-    }
-  });
-
-  const http = await listen(server, opts.host, opts.port);
-  const { url, port } = http;
-  logger?.info('wecom simulator listening', { url, tenants: [...runtimes.keys()] });
-
-  return {
-    vendor: 'wecom',
-    url,
-    port,
-    async stop() {
-      flush();
-      await http.close();
     },
-    state: (tenant) => view(runtimeFor(tenant)),
-    messages: (tenant) => structuredClone(runtimeFor(tenant).org.messages),
-    mintAuthCode,
-    setFaults,
-    reset,
-    flush,
-  };
+  });
+  return { ...running, mintAuthCode, setFaults };
 }
 
 /** The WeCom simulator for the local stack (sandbox secrets come from local/sandbox.ts). */
