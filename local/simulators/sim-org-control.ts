@@ -159,3 +159,23 @@ export async function serveOrgSimulator<Rt extends OrgRuntime, View>(
     flush: () => opts.flush(),
   };
 }
+
+/** A tenant runtime as far as its state view goes. */
+export interface OrgRuntimeCounts<D, U> extends OrgRuntime {
+  tenant: { id: string };
+  org: { departments: D[]; users: U[]; messages: readonly unknown[] };
+  calls: Record<string, number>;
+  errors: Record<string, number>;
+}
+
+/** What every org simulator's GET /__sim/state shows of a tenant (copies, safe to keep); the vendor adds its ids and token counts. */
+export function orgStateView<D, U>(rt: OrgRuntimeCounts<D, U>): { tenant: string; departments: D[]; users: U[]; calls: Record<string, number>; errors: Record<string, number>; messages: number } {
+  return {
+    tenant: rt.tenant.id,
+    departments: structuredClone(rt.org.departments),
+    users: structuredClone(rt.org.users),
+    calls: { ...rt.calls },
+    errors: { ...rt.errors },
+    messages: rt.org.messages.length,
+  };
+}

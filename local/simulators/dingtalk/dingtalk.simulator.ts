@@ -45,22 +45,22 @@ import { channelSecretName, channelView, tenantChannels } from '../../../shared/
 import type { TenantConfig } from '../../../shared/config/tenant-config.schema';
 import type { Logger } from '../../../shared/logging/logger';
 import type { SecretStore } from '../../../shared/ports/secret-store';
-import type { RunningSimulator, SimulatorModule, SimulatorStartOptions } from '../simulator';
+import type { RunningSimulator, SimulatorModule } from '../simulator';
 import { applyErrcodeFaults, noErrcodeFaults, RateWindows, takeFailNext, type ErrcodeFaultsInput, type ErrcodeSimFaults } from '../sim-faults';
 import {
   ControlError,
-  fromStackOptions,
   isRecord,
   pickTenant,
   PrefixRouter,
-  rebaseUrl,
+  pointTenantAt,
   redirect,
   remoteIp,
   sendHtml,
   sendJson,
   sleep,
+  stackSimulator,
 } from '../sim-http';
-import { serveOrgSimulator, type OrgControl } from '../sim-org-control';
+import { orgStateView, serveOrgSimulator, type OrgControl } from '../sim-org-control';
 import { errorPage, loginPage } from '../sim-pages';
 import { loadTenantStates, simStateFile } from '../sim-persist';
 import { seedDingtalkOrg, type SimDtDepartment, type SimDtUser } from './dingtalk-sim.seed';
@@ -479,19 +479,10 @@ export async function startDingtalkSimulator(opts: DingtalkSimulatorOptions = {}
 
   // ---- control API -----------------------------------------------------------------------------
   const runtimeFor = (id: unknown): Runtime => pickTenant(runtimes, id, 'DingTalk');
-  const view = (rt: Runtime): DtSimTenantView => ({
-    tenant: rt.tenant.id,
-    corpId: rt.tenant.dingtalk.corpId,
-    appKey: rt.tenant.dingtalk.appKey,
-    agentId: rt.tenant.dingtalk.agentId,
-    departments: structuredClone(rt.org.departments),
-    users: structuredClone(rt.org.users),
-    calls: { ...rt.calls },
-    errors: { ...rt.errors },
-    tokensIssued: rt.tokensIssued,
-    faults: structuredClone(rt.faults),
-    messages: rt.org.messages.length,
-  });
+  const view = (rt: Runtime): DtSimTenantView => {
+    const { corpId, appKey, agentId } = rt.tenant.dingtalk;
+    return { ...orgStateView(rt), corpId, appKey, agentId, tokensIssued: rt.tokensIssued, faults: structuredClone(rt.faults) };
+  };
   const setFaults = (input: DingtalkFaultsInput): DingtalkSimFaults => {
     const rt = runtimeFor(input.tenant);
     rt.faults = applyErrcodeFaults(rt.faults, input, 90018);
@@ -596,24 +587,11 @@ function simulatedOrgs(tenants: readonly TenantConfig[], stage: string): Array<{
 }
 
 /** The DingTalk simulator for the local stack (sandbox secrets come from local/sandbox.ts). */
-export const dingtalkSimulator: SimulatorModule = {
-  vendor: 'dingtalk',
-  start(opts: SimulatorStartOptions) {
-    return startDingtalkSimulator(fromStackOptions(opts));
-  },
-};
+export const dingtalkSimulator: SimulatorModule = stackSimulator('dingtalk', startDingtalkSimulator);
 
-/**
- * A copy of `tenant` whose DingTalk URLs point at `simUrl`, keeping their paths
- * (tests start the simulator on a random port, then build clients with this).
- */
+/** A copy of `tenant` whose DingTalk URLs point at `simUrl`, keeping their paths (pointTenantAt). */
 export function pointDingtalkAt<T extends TenantConfig>(tenant: T, simUrl: string): T {
-  if (!tenant.dingtalk) return tenant;
-  const move = (u: string): string => rebaseUrl(u, simUrl);
-  return {
-    ...tenant,
-    dingtalk: { ...tenant.dingtalk, apiBaseUrl: move(tenant.dingtalk.apiBaseUrl), newApiBaseUrl: move(tenant.dingtalk.newApiBaseUrl), loginBaseUrl: move(tenant.dingtalk.loginBaseUrl) },
-  };
+  return pointTenantAt(tenant, simUrl, 'dingtalk', ['apiBaseUrl', 'newApiBaseUrl', 'loginBaseUrl']);
 }
 
 const MSG_TYPES = new Set(['text', 'image', 'voice', 'file', 'link', 'oa', 'markdown', 'action_card']);

@@ -52,21 +52,21 @@ import type { SecretStore } from '../../../shared/ports/secret-store';
 import { applyErrcodeFaults, errcodeFaultsSchema, noErrcodeFaults, RateWindows, takeFailNext, type ErrcodeFaultsInput, type ErrcodeSimFaults } from '../sim-faults';
 import {
   ControlError,
-  fromStackOptions,
   isRecord,
   pickTenant,
   PrefixRouter,
-  rebaseUrl,
+  pointTenantAt,
   redirect,
   remoteIp,
   sendHtml,
   sendJson,
   sleep,
+  stackSimulator,
 } from '../sim-http';
-import { serveOrgSimulator, type OrgControl } from '../sim-org-control';
+import { orgStateView, serveOrgSimulator, type OrgControl } from '../sim-org-control';
 import { errorPage, loginPage } from '../sim-pages';
 import { loadTenantStates, simStateFile } from '../sim-persist';
-import type { RunningSimulator, SimulatorModule, SimulatorStartOptions } from '../simulator';
+import type { RunningSimulator, SimulatorModule } from '../simulator';
 import { seedWecomOrg, type SimWcDepartment, type SimWcUser } from './wecom-sim.seed';
 import { WcOrgModel, WcSimError, type SimAppMessage, type WcTenantState } from './wecom-sim.state';
 
@@ -432,18 +432,10 @@ export async function startWecomSimulator(opts: WecomSimulatorOptions = {}): Pro
 
   // ---- control API -----------------------------------------------------------------------------
   const runtimeFor = (id: unknown): Runtime => pickTenant(runtimes, id, 'WeCom');
-  const view = (rt: Runtime): WcSimTenantView => ({
-    tenant: rt.tenant.id,
-    corpId: rt.tenant.wecom.corpId,
-    agentId: rt.tenant.wecom.agentId,
-    departments: structuredClone(rt.org.departments),
-    users: structuredClone(rt.org.users),
-    calls: { ...rt.calls },
-    errors: { ...rt.errors },
-    tokensIssued: { ...rt.tokensIssued },
-    faults: structuredClone(rt.faults),
-    messages: rt.org.messages.length,
-  });
+  const view = (rt: Runtime): WcSimTenantView => {
+    const { corpId, agentId } = rt.tenant.wecom;
+    return { ...orgStateView(rt), corpId, agentId, tokensIssued: { ...rt.tokensIssued }, faults: structuredClone(rt.faults) };
+  };
   const setFaults = (input: WecomFaultsInput): WecomSimFaults => {
     const rt = runtimeFor(input.tenant);
     const was = input.clear ? noWecomFaults() : rt.faults;
@@ -540,18 +532,11 @@ export async function startWecomSimulator(opts: WecomSimulatorOptions = {}): Pro
 }
 
 /** The WeCom simulator for the local stack (sandbox secrets come from local/sandbox.ts). */
-export const wecomSimulator: SimulatorModule = {
-  vendor: 'wecom',
-  start(opts: SimulatorStartOptions) {
-    return startWecomSimulator(fromStackOptions(opts));
-  },
-};
+export const wecomSimulator: SimulatorModule = stackSimulator('wecom', startWecomSimulator);
 
-/** A copy of `tenant` whose WeCom URLs point at `simUrl`, keeping their paths. */
+/** A copy of `tenant` whose WeCom URLs point at `simUrl`, keeping their paths (pointTenantAt). */
 export function pointWecomAt<T extends TenantConfig>(tenant: T, simUrl: string): T {
-  if (!tenant.wecom) return tenant;
-  const move = (u: string): string => rebaseUrl(u, simUrl);
-  return { ...tenant, wecom: { ...tenant.wecom, apiBaseUrl: move(tenant.wecom.apiBaseUrl), oauthBaseUrl: move(tenant.wecom.oauthBaseUrl), loginBaseUrl: move(tenant.wecom.loginBaseUrl) } };
+  return pointTenantAt(tenant, simUrl, 'wecom', ['apiBaseUrl', 'oauthBaseUrl', 'loginBaseUrl']);
 }
 
 const controlSchemas = {
