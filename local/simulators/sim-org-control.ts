@@ -18,7 +18,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import type { Logger } from '../../shared/logging/logger';
 import { errcodeFaultsSchema, type ErrcodeFaultsInput, type ErrcodeSimFaults } from './sim-faults';
-import { ControlError, createSimServer, describeIssues, listen, parseControlBody, sendJson, type SimHandler } from './sim-http';
+import { ControlError, createSimServer, describeIssues, listen, parseControlBody, sendJson, type PrefixRouter } from './sim-http';
 import type { RunningSimulator, SimulatorVendor } from './simulator';
 
 /** What a simulator's tenant runtime holds that the control API reads. */
@@ -123,27 +123,42 @@ export interface RunningOrgSimulator<Rt extends OrgRuntime, View> extends Runnin
   flush(): void;
 }
 
+/** The vendor's answers in its own envelope when no route matches (404) and when the simulator itself fails (500). */
+export interface OrgSimEnvelopes {
+  notFound: Record<string, unknown>;
+  internalError: Record<string, unknown>;
+}
+
 /**
- * Serve an org simulator on `host`:`port` (0 = a free port): /__sim/ calls go to the control
- * API, everything else to the vendor's `handle`. Control refusals are answered 4xx; any other
- * error is logged and answered 500 with the vendor's `internalError` envelope. Stopping
- * flushes the state file first.
+ * Serve an org simulator on `listenOn`'s host and port (0 = a free port): /__sim/ calls go to
+ * the control API; any other path is resolved by `router` and handed to `handle` with its
+ * route, or answered 404. Control refusals are answered 4xx; any other error is logged and
+ * answered 500. Stopping flushes the state file first.
  */
-export async function serveOrgSimulator<Rt extends OrgRuntime, View>(
+export async function serveOrgSimulator<Rt extends OrgRuntime, View, Role extends string>(
   ctl: OrgControl<Rt, View>,
-  opts: { host?: string; port?: number; logger: Logger | undefined; flush(): void; internalError: Record<string, unknown>; handle: SimHandler },
+  router: PrefixRouter<Role>,
+  opts: {
+    listenOn: { host?: string; port?: number };
+    logger: Logger | undefined;
+    flush(): void;
+    envelopes: OrgSimEnvelopes;
+    handle(route: { role: Role; rest: string }, req: IncomingMessage, res: ServerResponse, url: URL, bodyText: string): Promise<void> | void;
+  },
 ): Promise<RunningOrgSimulator<Rt, View>> {
   const server = createSimServer(async (req, res, url, bodyText) => {
     try {
       if (url.pathname.startsWith('/__sim/')) return handleOrgControl(ctl, req, res, url, bodyText);
-      return await opts.handle(req, res, url, bodyText);
+      const route = router.resolve(url.pathname);
+      if (!route) return sendJson(res, 404, opts.envelopes.notFound);
+      return await opts.handle(route, req, res, url, bodyText);
     } catch (err) {
       if (answerRefusal(res, err)) return;
       opts.logger?.error(`${ctl.vendor} simulator failed`, { path: url.pathname, err });
-      return sendJson(res, 500, opts.internalError);
+      return sendJson(res, 500, opts.envelopes.internalError);
     }
   });
-  const http = await listen(server, opts.host, opts.port);
+  const http = await listen(server, opts.listenOn.host, opts.listenOn.port);
   opts.logger?.info(`${ctl.vendor} simulator listening`, { url: http.url, tenants: ctl.tenantIds() });
   return {
     vendor: ctl.vendor,

@@ -60,7 +60,7 @@ import {
   sleep,
   stackSimulator,
 } from '../sim-http';
-import { orgStateView, serveOrgSimulator, type OrgControl } from '../sim-org-control';
+import { orgStateView, serveOrgSimulator, type OrgControl, type OrgSimEnvelopes } from '../sim-org-control';
 import { errorPage, loginPage } from '../sim-pages';
 import { loadTenantStates, simStateFile } from '../sim-persist';
 import { seedDingtalkOrg, type SimDtDepartment, type SimDtUser } from './dingtalk-sim.seed';
@@ -131,6 +131,7 @@ export interface RunningDingtalkSimulator extends RunningSimulator {
 }
 
 const STATE_FILE = 'dingtalk-simulator.json';
+const ENVELOPES: OrgSimEnvelopes = { notFound: { errcode: 404, errmsg: '请求的URI地址不存在' }, internalError: { errcode: -1, errmsg: '系统繁忙' } };
 
 type Role = 'oapi' | 'newapi' | 'login';
 const ROUTES: Record<Role, ReadonlySet<string>> = {
@@ -551,15 +552,12 @@ export async function startDingtalkSimulator(opts: DingtalkSimulatorOptions = {}
   }
   if (router.size === 0) for (const role of ['oapi', 'newapi', 'login'] as const) router.addPrefix('', role);
 
-  const running = await serveOrgSimulator(control, {
-    host: opts.host,
-    port: opts.port,
+  const running = await serveOrgSimulator(control, router, {
+    listenOn: opts,
     logger,
     flush,
-    internalError: { errcode: -1, errmsg: '系统繁忙' },
-    handle: async (req, res, url, bodyText) => {
-      const route = router.resolve(url.pathname);
-      if (!route) return sendJson(res, 404, { errcode: 404, errmsg: '请求的URI地址不存在' });
+    envelopes: ENVELOPES,
+    handle: async (route, req, res, url, bodyText) => {
       if (route.role === 'login') return handleLogin(req, res, url);
       if (route.role === 'newapi') return await handleNewApi(req, res, route.rest.slice(1), bodyText);
       if (route.rest === '/gettoken') return await handleGettoken(req, res, url);

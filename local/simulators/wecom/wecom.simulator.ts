@@ -63,7 +63,7 @@ import {
   sleep,
   stackSimulator,
 } from '../sim-http';
-import { orgStateView, serveOrgSimulator, type OrgControl } from '../sim-org-control';
+import { orgStateView, serveOrgSimulator, type OrgControl, type OrgSimEnvelopes } from '../sim-org-control';
 import { errorPage, loginPage } from '../sim-pages';
 import { loadTenantStates, simStateFile } from '../sim-persist';
 import type { RunningSimulator, SimulatorModule } from '../simulator';
@@ -145,6 +145,7 @@ export interface RunningWecomSimulator extends RunningSimulator {
 }
 
 const STATE_FILE = 'wecom-simulator.json';
+const ENVELOPES: OrgSimEnvelopes = { notFound: { errcode: 404, errmsg: 'not found' }, internalError: { errcode: -1, errmsg: 'system busy' } };
 
 type Role = 'api' | 'oauth' | 'login';
 const API_ROUTES: Record<string, { method: 'GET' | 'POST'; secret?: SecretKind }> = {
@@ -514,15 +515,12 @@ export async function startWecomSimulator(opts: WecomSimulatorOptions = {}): Pro
     router.addPrefix('', 'login');
   }
 
-  const running = await serveOrgSimulator(control, {
-    host: opts.host,
-    port: opts.port,
+  const running = await serveOrgSimulator(control, router, {
+    listenOn: opts,
     logger,
     flush,
-    internalError: { errcode: -1, errmsg: 'system busy' },
-    handle: async (req, res, url, bodyText) => {
-      const route = router.resolve(url.pathname);
-      if (!route) return sendJson(res, 404, { errcode: 404, errmsg: 'not found' });
+    envelopes: ENVELOPES,
+    handle: async (route, req, res, url, bodyText) => {
       if (route.role !== 'api') return handleAuthorize(res, url, route.role);
       if (route.rest === '/gettoken') return await handleGettoken(res, url);
       return await handleApi(req, res, url, route.rest.slice(1), bodyText);
