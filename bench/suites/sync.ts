@@ -27,6 +27,11 @@
  *    deliveries, client retries 1 (so failures reach SQS redelivery); drift check;
  * 4. safety: the source returns an empty org, then a half-size one: parked, zero deletions;
  * 5. adoption: NetEase holds 90% of the mailboxes and the top units: none created twice.
+ * 2c. issue 14 (sync-mailbox-policies.ts): the 10k initial sync again with policies, display
+ *    order and leaver forwarding on: the extra calls they cost, then 0 writes without change.
+ * 6. mail features (mailing lists + aliases) on a second 10k tenant: the extra calls of its
+ *    initial sync by API, then a no-change full run: 0 writes, the extra reads (also run
+ *    alone with BENCH_SYNC_ONLY=mail).
  * Planner time and memory at 10k/100k: `npm run bench -- sync-planner`.
  */
 import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -37,6 +42,14 @@ import { createSyncHarness, driftCheck, MemoryDirectorySource, type DrainOptions
 import { startSyncRun, type RunSummary } from '../../shared/use-cases/sync';
 import { FUNCTIONS } from '../../shared/contracts/app-manifest';
 import { markdownTable } from '../table';
+import { mailboxPolicyRows } from './sync-mailbox-policies';
+import { NeteaseOpenClient } from '../../shared/adapters/netease/netease-open.client';
+import type { NeteaseDirectory } from '../../shared/ports/netease-directory';
+
+/** NetEase calls that write mailing lists and aliases (scenario 6). */
+const MAIL_WRITES = ['addAccountAlias', 'deleteAccountAlias', 'createMaillist', 'updateMaillist', 'deleteMaillist'];
+/** Calls the mail features add (writes and reads). */
+const MAIL_APIS = new Set([...MAIL_WRITES, 'getAccountAliasList', 'getMaillistList', 'getMaillistMember']);
 
 const RATE = 200;
 const BIG = { people: 10_000, departments: 1_000 };
@@ -44,7 +57,7 @@ const MID = { people: 2_000, departments: 200 };
 const TARGET_RATIO = 1.1;
 const WORKER = FUNCTIONS.syncWorker.consumes!;
 const DRAIN: DrainOptions = { concurrency: WORKER.maxConcurrency ?? 5, batchSize: WORKER.batchSize, timeoutMs: 30 * 60_000 };
-const WRITES = new Set(['createUnit', 'updateUnit', 'deleteUnit', 'updateUnitRank', 'createAccount', 'updateAccount', 'updatePassword', 'moveUnit', 'suspendAccount', 'recoverAccount', 'deleteAccountSim']);
+const WRITES = new Set(['createUnit', 'updateUnit', 'deleteUnit', 'updateUnitRank', 'updateAccountRank', 'createAccount', 'updateAccount', 'updatePassword', 'moveUnit', 'suspendAccount', 'recoverAccount', 'deleteAccountSim', ...MAIL_WRITES]);
 
 // ---------------------------------------------------------------------------------------
 // A rate-limiting, counting proxy in front of the simulator
@@ -196,6 +209,11 @@ export async function run(): Promise<{ table: string; summary: string }> {
   const rows: Array<Array<string | number>> = [];
   const verdicts: string[] = [];
   try {
+    // BENCH_SYNC_ONLY=mail: scenario 6 alone (the mail features' cost).
+    if (process.env.BENCH_SYNC_ONLY === 'mail') {
+      const only = await mailFeaturesScenario(sim, limited);
+      return { table: markdownTable(['Scenario', 'Result', 'Target', 'Verdict'], only.rows), summary: `sync (mail only): ${only.rows.filter((r) => r[3] === 'PASS').length}/${only.rows.length} scenarios pass (${only.verdict}).` };
+    }
     // ---- 1. initial full sync, 10k / 1k, at 200 req/s ------------------------------------------
     const h = await harnessFor(sim, limited, 'big', BIG);
     limited.reset();
@@ -203,6 +221,7 @@ export async function run(): Promise<{ table: string; summary: string }> {
     const first = await h.run({ mode: 'full' }, DRAIN);
     const elapsed = performance.now() - t0;
     const s1 = first.run.summary as RunSummary;
+    const baselineCounts = new Map(limited.counts);
     const calls = limited.calls();
     const bound = (calls / RATE) * 1000;
     const ratio = elapsed / bound;
@@ -216,26 +235,45 @@ export async function run(): Promise<{ table: string; summary: string }> {
     ]);
     verdicts.push(`initial ${ratio.toFixed(3)}x bound`);
 
+    // BENCH_SYNC_ONLY=policies: scenario 1 and the issue 14 rows only.
+    const policiesOnly = process.env.BENCH_SYNC_ONLY === 'policies';
     // ---- 2. no change ------------------------------------------------------------------------
-    limited.reset();
-    const t1 = performance.now();
-    const second = await h.run({ mode: 'full' }, DRAIN);
-    const e2 = performance.now() - t1;
-    const writes2 = limited.writes();
-    const ok2 = second.run.status === 'success' && writes2 === 0;
-    rows.push(['Full run with no change (same 10k org)', `${writes2} write calls, ${limited.calls()} read calls (getUnitList, getAccountList, getAccount per mapped mailbox), ${secs(e2)}`, '0 write calls', ok2 ? 'PASS' : 'FAIL']);
-    verdicts.push(`no-change writes ${writes2}`);
+    if (!policiesOnly) {
+      limited.reset();
+      const t1 = performance.now();
+      const second = await h.run({ mode: 'full' }, DRAIN);
+      const e2 = performance.now() - t1;
+      const writes2 = limited.writes();
+      const ok2 = second.run.status === 'success' && writes2 === 0;
+      rows.push(['Full run with no change (same 10k org)', `${writes2} write calls, ${limited.calls()} read calls (getUnitList, getAccountList, getAccount per mapped mailbox), ${secs(e2)}`, '0 write calls', ok2 ? 'PASS' : 'FAIL']);
+      verdicts.push(`no-change writes ${writes2}`);
 
-    // ---- 2b. drift: 1% of the mailboxes altered in NetEase's console ------------------------------
-    const d = await driftScenario(h, limited);
-    rows.push(d.row);
-    verdicts.push(d.verdict);
+      // ---- 2b. drift: 1% of the mailboxes altered in NetEase's console ------------------------------
+      const d = await driftScenario(h, limited);
+      rows.push(d.row);
+      verdicts.push(d.verdict);
+    }
     await h.stop();
 
     // BENCH_SYNC_ONLY=drift: scenarios 1, 2 and 2b only (a quicker check of the full-run reads).
-    if (process.env.BENCH_SYNC_ONLY === 'drift') {
+    const driftOnly = process.env.BENCH_SYNC_ONLY === 'drift';
+    if (!driftOnly) {
+      // ---- 2c. issue 14: policies, display order, leaver forwarding on the same 10k org ----------
+      const policyRows = await mailboxPolicyRows({ proxy: limited, baseline: baselineCounts, size: BIG, drain: DRAIN, domainOf: (id) => `${id}.bench.example.com`, harness: (id, source, sync) => harnessFor(sim, limited, id, BIG, { source, sync }) });
+      rows.push(...policyRows);
+      verdicts.push(`issue 14 policies ${policyRows.filter((r) => r[3] === 'PASS').length}/${policyRows.length}`);
+    }
+    if (!driftOnly && !policiesOnly) {
+      // ---- 6. mail features on (lists + aliases): extra calls, then a no-change run ------------------
+      const mail = await mailFeaturesScenario(sim, limited);
+      rows.push(...mail.rows);
+      verdicts.push(mail.verdict);
+    }
+
+    // BENCH_SYNC_ONLY=policies: 1 and 2c.
+    if (driftOnly || policiesOnly) {
       const passed = rows.filter((r) => r[3] === 'PASS').length;
-      return { table: markdownTable(['Scenario', 'Result', 'Target', 'Verdict'], rows), summary: `sync (drift only): ${passed}/${rows.length} scenarios pass (${verdicts.join('; ')}).` };
+      return { table: markdownTable(['Scenario', 'Result', 'Target', 'Verdict'], rows), summary: `sync (${policiesOnly ? 'policies' : 'drift'} only): ${passed}/${rows.length} scenarios pass (${verdicts.join('; ')}).` };
     }
 
     // ---- 3. convergence under faults ------------------------------------------------------------
@@ -343,4 +381,79 @@ export async function run(): Promise<{ table: string; summary: string }> {
 ${planner.table}`,
     summary: `sync: ${passed}/${rows.length} scenarios pass (${verdicts.join('; ')}). ${planner.summary}`,
   };
+}
+
+/**
+ * Scenario 6: the 10k org on its own tenant with department mailing lists (pinyin names,
+ * sub-departments included) and a jobNumber alias per person. The legacy API goes through
+ * the rate-limited proxy at RATE - 50 req/s; the open platform (lists) through a counting
+ * proxy, paced at 50 req/s by its own client (the wiring shares one limiter; two here keep
+ * the proxy's legacy-shaped throttle answer away from the open client). Reports the calls
+ * the features add to the initial sync, by API, and checks that a full run with nothing
+ * changed writes nothing (its extra reads: one alias list per mailbox, the list of lists,
+ * each list's members).
+ */
+async function mailFeaturesScenario(sim: RunningNeteaseSimulator, limited: Proxy): Promise<{ rows: Array<Array<string | number>>; verdict: string }> {
+  const OPEN_RATE = 50;
+  const counting = await startProxy(sim.url, {});
+  const tenantId = 'mail';
+  const domain = `${tenantId}.bench.example.com`;
+  const app = { domain, appId: 'mail-app', orgOpenId: 'mail-org', authCode: 'mail-auth' };
+  sim.registerOpenApp(app);
+  const open = new NeteaseOpenClient({ baseUrl: counting.url, appId: app.appId, orgOpenId: app.orgOpenId, domain, timeoutMs: 10_000, maxRetries: 3, requestsPerSecond: OPEN_RATE }, { authCode: async () => app.authCode });
+  const h = await harnessFor(sim, limited, tenantId, BIG, {
+    requestsPerSecond: RATE - OPEN_RATE,
+    netease: { openPlatform: { baseUrl: counting.url, appId: app.appId, orgOpenId: app.orgOpenId } },
+    sync: { mailLists: { enabled: true, naming: { rule: 'pinyin' }, includeSubDepartments: true }, aliases: { rule: 'field', field: 'jobNumber' } },
+    wrapApi: (api: NeteaseDirectory): NeteaseDirectory => {
+      const withOpen = Object.create(api) as NeteaseDirectory;
+      withOpen.mailLists = open;
+      withOpen.reparentUnit = (unitId, parentUnitId, expect) => open.moveUnit(unitId, parentUnitId, expect);
+      return withOpen;
+    },
+  });
+  const byApi = (proxies: Proxy[], pick: (api: string) => boolean) => {
+    const m = new Map<string, number>();
+    for (const p of proxies) for (const [k, n] of p.counts) if (!k.endsWith(' throttled') && pick(k)) m.set(k, (m.get(k) ?? 0) + n);
+    return [...m].sort().map(([k, n]) => `${k} ${n.toLocaleString('en')}`).join(', ');
+  };
+  try {
+    limited.reset();
+    const t0 = performance.now();
+    const first = await h.run({ mode: 'full' }, DRAIN);
+    const e1 = performance.now() - t0;
+    const s1 = first.run.summary as RunSummary;
+    const all1 = limited.calls() + counting.calls();
+    const extra1 = limited.calls((k) => MAIL_APIS.has(k)) + counting.calls((k) => MAIL_APIS.has(k));
+    const st = h.netease();
+    const lists = Object.keys(st.maillists ?? {}).length;
+    const aliases = Object.values(st.aliases ?? {}).reduce((a, l) => a + l.length, 0);
+    const mailSummary = s1.plan.mail;
+    const ok1 = first.run.status === 'success' && lists === (mailSummary?.lists.create ?? -1) && aliases === (mailSummary?.aliases.add ?? -1);
+    const rows: Array<Array<string | number>> = [
+      [
+        `Mail features on: initial full sync of the same 10k org (lists per department incl. sub-departments, pinyin names; one jobNumber alias per person)`,
+        `${extra1.toLocaleString('en')} extra NetEase calls of ${all1.toLocaleString('en')} (${byApi([limited, counting], (k) => MAIL_APIS.has(k))}); ${lists.toLocaleString('en')} lists, ${aliases.toLocaleString('en')} aliases in NetEase; run ${first.run.status} in ${secs(e1)}; throttled ${limited.throttled()}`,
+        'report the extra calls; every planned list and alias in NetEase',
+        ok1 ? 'PASS' : 'FAIL',
+      ],
+    ];
+    limited.reset();
+    counting.reset();
+    const t1 = performance.now();
+    const second = await h.run({ mode: 'full' }, DRAIN);
+    const e2 = performance.now() - t1;
+    const writes2 = limited.writes() + counting.writes();
+    const ok2 = second.run.status === 'success' && writes2 === 0;
+    rows.push([
+      'Mail features on: full run with no change (same 10k org)',
+      `${writes2} write calls; ${(limited.calls() + counting.calls()).toLocaleString('en')} reads, of which the features' ${byApi([limited, counting], (k) => MAIL_APIS.has(k))}; ${secs(e2)}`,
+      '0 write calls',
+      ok2 ? 'PASS' : 'FAIL',
+    ]);
+    return { rows, verdict: `mail features +${extra1} calls on the initial sync, no-change writes ${writes2}` };
+  } finally {
+    await h.stop();
+    await counting.stop();
+  }
 }

@@ -510,7 +510,7 @@ export const explainCommand = tenantCommand({
     else if (ex.type === 'department' || rec.departmentIds === undefined) ctx.out(`  source     department "${rec.name}", parent ${rec.parentId ?? '(root)'}, ${rec.status}`);
     else ctx.out(`  source     ${rec.displayName} (${rec.loginName ?? '-'}), ${rec.status}, departments ${rec.departmentIds.join(', ')}${rec.mainDepartmentId ? ` (main ${rec.mainDepartmentId})` : ''}`);
     const m = ex.mapping;
-    ctx.out(m ? `  mapping    ${m.neteaseId} (${m.status}${m.adopted ? ', adopted' : ''}${m.unitId ? `, unit ${m.unitId}` : ''}${m.name ? `, unit name ${m.name}` : ''}), last written by ${m.lastRunId}` : '  mapping    none');
+    ctx.out(m ? `  mapping    ${m.neteaseId} (${m.status}${m.adopted ? ', adopted' : ''}${m.unitId ? `, unit ${m.unitId}` : ''}${m.name ? `, unit name ${m.name}` : ''}${m.policyRule ? `, policy ${m.policyRule}` : ''}${m.rank !== undefined ? `, rank ${m.rank}` : ''}${m.mailList ? `, mailing list ${m.mailList}` : ''}${m.aliases ? `, aliases ${m.aliases.join(' ')}` : ''}), last written by ${m.lastRunId}` : '  mapping    none');
     const d = ex.decision;
     const n = ex.netease;
     if (n?.read === 'failed') ctx.out(`  netease    could not be read (${n.error})`);

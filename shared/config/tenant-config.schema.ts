@@ -7,9 +7,11 @@
  * are stored per tenant in Secrets Manager (or the local file store) under the names
  * given by `secretName()` in shared/config/secrets.ts.
  */
+import { aliasesSchema, checkMailFeatures, mailListsSchema } from './maillists.schema';
 import { z } from 'zod';
 import { CronSyntaxError, isTimeZone, parseCron } from '../domain/cron';
 import { publicBaseUrlSchema } from './public-url';
+import { mailboxPolicyShape } from './mailbox-policies.schema';
 
 const httpUrl = z
   .string()
@@ -254,6 +256,10 @@ const syncSchema = z
      * `schedule.fullCron` (one setting, one cron parser); given here it is copied there.
      */
     fullRunCron: z.string().optional(),
+    ...mailboxPolicyShape,
+    /** Department mailing lists and aliases from the source (maillists.schema.ts). */
+    mailLists: mailListsSchema.optional(),
+    aliases: aliasesSchema.optional(),
   })
   .strict()
   .transform((s, ctx) => {
@@ -387,6 +393,7 @@ export const tenantSchema = z
   })
   .strict()
   .superRefine((t, ctx) => {
+    checkMailFeatures(t, ctx);
     const ids = new Set<string>();
     t.channels.forEach((c, i) => {
       if (ids.has(c.id)) ctx.addIssue({ code: 'custom', path: ['channels', i, 'id'], message: `duplicates channel id "${c.id}"` });

@@ -17,6 +17,15 @@ export interface Department {
   /** Sort order within the parent (lower first); 0 when the source has none. */
   order: number;
   status: DepartmentStatus;
+  /** Source ids of the department's managers, where the source says (leaver forwarding). */
+  managerIds?: string[];
+  /**
+   * The display order NetEase should show (lower first), only from a source whose every
+   * read of the department carries it (EKP fdOrder, WeCom order): a source that gives the
+   * order on some reads only (DingTalk: department/get, not listsub) leaves it unset, so
+   * full and change runs never disagree about it.
+   */
+  displayOrder?: number;
 }
 
 export interface Person {
@@ -33,6 +42,12 @@ export interface Person {
   /** The main department (one of departmentIds), where the source says which. */
   mainDepartmentId?: string;
   status: PersonStatus;
+  /** Job title (DingTalk `title`, WeCom `position`); used by policies, not sent to NetEase. */
+  title?: string;
+  /** Source id of the person's manager, where the source says (leaver forwarding). */
+  managerId?: string;
+  /** Sort order in the main department (lower first), where the source has one. */
+  order?: number;
 }
 
 /** Everything a source holds, at one moment. */

@@ -12,9 +12,9 @@ import { isMovedAwayId } from './plan/moved-away';
 
 export type MappingUpdate =
   | { type: 'unit'; sourceId: string; put: UnitMapping }
-  | { type: 'unit'; sourceId: string; set: Partial<UnitMapping>; unset?: Array<'parentUnitId' | 'parentSourceId'> }
+  | { type: 'unit'; sourceId: string; set: Partial<UnitMapping>; unset?: Array<'parentUnitId' | 'parentSourceId' | 'mailList'> }
   | { type: 'account'; sourceId: string; put: AccountMapping }
-  | { type: 'account'; sourceId: string; set: Partial<AccountMapping>; unset?: Array<'suspendedAt' | 'deletedAt'> };
+  | { type: 'account'; sourceId: string; set: Partial<AccountMapping>; unset?: Array<'suspendedAt' | 'deletedAt' | 'forwardHash' | 'aliases'> };
 
 export interface OperationOutcome {
   /** Completion time (ms): starts a grace period or a recovery window. */
@@ -69,14 +69,19 @@ export function mappingUpdatesFor(op: PlanOperation, outcome: OperationOutcome):
       else updates.push(...release, { type: 'unit', sourceId: op.sourceId, put });
       return updates;
     }
-    case 'account.create':
-      return [
-        {
-          type: 'account',
-          sourceId: op.sourceId,
-          put: { sourceId: op.sourceId, accountName: op.accountName, profileHash: op.profileHash, unitId: op.unit.kind === 'default' ? DEFAULT_UNIT_ID : resolve(op.unit, outcome), status: 'active' },
-        },
-      ];
+    case 'account.create': {
+      const put: AccountMapping = { sourceId: op.sourceId, accountName: op.accountName, profileHash: op.profileHash, unitId: op.unit.kind === 'default' ? DEFAULT_UNIT_ID : resolve(op.unit, outcome), status: 'active' };
+      if (op.policy) Object.assign(put, { policyHash: op.policy.hash, policyRule: op.policy.rule });
+      return [{ type: 'account', sourceId: op.sourceId, put }];
+    }
+    case 'unit.rank':
+      return [{ type: 'unit', sourceId: op.sourceId, set: { rank: op.rank } }];
+    case 'account.rank':
+      return [{ type: 'account', sourceId: op.sourceId, set: { rank: op.rank } }];
+    case 'account.policy':
+      return [{ type: 'account', sourceId: op.sourceId, set: { policyHash: op.policy.hash, policyRule: op.policy.rule } }];
+    case 'account.forward':
+      return [{ type: 'account', sourceId: op.sourceId, set: { forwardHash: op.toHash } }];
     case 'account.update':
       return [{ type: 'account', sourceId: op.sourceId, set: { profileHash: op.profileHash } }];
     case 'account.move':
@@ -84,14 +89,24 @@ export function mappingUpdatesFor(op: PlanOperation, outcome: OperationOutcome):
     case 'account.suspend':
       return [{ type: 'account', sourceId: op.sourceId, set: { status: 'suspended', suspendedAt: outcome.now } }];
     case 'account.recover':
-      return [{ type: 'account', sourceId: op.sourceId, set: { status: 'active' }, unset: ['suspendedAt', 'deletedAt'] }];
+      // The forwarding hash goes too: the plan reported once that the forwarding stays on (plan/forwarding.ts).
+      return [{ type: 'account', sourceId: op.sourceId, set: { status: 'active' }, unset: ['suspendedAt', 'deletedAt', 'forwardHash'] }];
     case 'account.delete':
-      return [{ type: 'account', sourceId: op.sourceId, set: { status: 'deleted', deletedAt: outcome.now } }];
+      // The account's aliases go with it.
+      return [{ type: 'account', sourceId: op.sourceId, set: { status: 'deleted', deletedAt: outcome.now }, unset: ['aliases'] }];
     case 'account.link': {
       const put: AccountMapping = { sourceId: op.sourceId, accountName: op.accountName, profileHash: op.profileHash, unitId: op.unitId, status: op.status };
       if (op.status === 'suspended') put.suspendedAt = outcome.now;
       return [{ type: 'account', sourceId: op.sourceId, put }];
     }
+    case 'maillist.create':
+    case 'maillist.update':
+      return [{ type: 'unit', sourceId: op.sourceId, set: { mailList: { name: op.name, displayName: op.displayName, membersHash: op.membersHash } } }];
+    case 'maillist.delete':
+      return [{ type: 'unit', sourceId: op.sourceId, set: {}, unset: ['mailList'] }];
+    case 'alias.add':
+    case 'alias.remove':
+      return op.aliases.length > 0 ? [{ type: 'account', sourceId: op.sourceId, set: { aliases: [...op.aliases] } }] : [{ type: 'account', sourceId: op.sourceId, set: {}, unset: ['aliases'] }];
   }
 }
 
@@ -99,14 +114,15 @@ export function mappingUpdatesFor(op: PlanOperation, outcome: OperationOutcome):
 export function applyMappingUpdates(state: { units: Map<string, UnitMapping>; accounts: Map<string, AccountMapping> }, updates: readonly MappingUpdate[]): void {
   for (const u of updates) {
     if (u.type === 'unit') {
-      if ('put' in u) state.units.set(u.sourceId, { ...u.put });
+      // A put (create, link) keeps the department's list: it is not part of what the put knows.
+      if ('put' in u) state.units.set(u.sourceId, { ...carriedMailList(state.units.get(u.sourceId)), ...u.put });
       else {
         const row = state.units.get(u.sourceId);
         if (!row) throw new Error(`no unit mapping for department ${u.sourceId}`);
         Object.assign(row, u.set);
         for (const k of u.unset ?? []) delete row[k];
       }
-    } else if ('put' in u) state.accounts.set(u.sourceId, { ...u.put });
+    } else if ('put' in u) state.accounts.set(u.sourceId, { ...carriedAliases(state.accounts.get(u.sourceId)), ...u.put });
     else {
       const row = state.accounts.get(u.sourceId);
       if (!row) throw new Error(`no account mapping for person ${u.sourceId}`);
@@ -114,4 +130,14 @@ export function applyMappingUpdates(state: { units: Map<string, UnitMapping>; ac
       for (const k of u.unset ?? []) delete row[k];
     }
   }
+}
+
+/** What a put of a unit mapping keeps from the record it replaces: the department's mailing list. */
+export function carriedMailList(prev: UnitMapping | undefined): Pick<UnitMapping, 'mailList'> {
+  return prev?.mailList ? { mailList: prev.mailList } : {};
+}
+
+/** What a put of an account mapping keeps from the record it replaces: the aliases the bridge added. */
+export function carriedAliases(prev: AccountMapping | undefined): Pick<AccountMapping, 'aliases'> {
+  return prev?.aliases && prev.aliases.length > 0 ? { aliases: prev.aliases } : {};
 }

@@ -6,6 +6,7 @@
  */
 import type { ObjectNote, PlanOperation, SyncPlan } from './sync-plan';
 import { describeParkReason } from './safety';
+import { describePolicySet } from './mailbox-policies';
 
 export interface Explanation {
   sourceId: string;
@@ -18,7 +19,7 @@ export interface Explanation {
   parked: boolean;
 }
 
-const typeOfOp = (op: PlanOperation): 'department' | 'person' => (op.kind.startsWith('unit.') ? 'department' : 'person');
+const typeOfOp = (op: PlanOperation): 'department' | 'person' => (op.kind.startsWith('unit.') || op.kind.startsWith('maillist.') ? 'department' : 'person');
 
 /**
  * The planner's decision for one source object. Department and person ids may overlap
@@ -58,7 +59,7 @@ export function describeOperation(op: PlanOperation): string {
         ? `take over unit "${op.name}" (${op.unitId}) from vanished department ${op.takeoverFrom}`
         : `link existing unit "${op.name}" (${op.unitId})`;
     case 'account.create':
-      return `${op.recreate ? 're-create' : 'create'} account ${op.accountName} in ${unitLabel(op.unit)}`;
+      return `${op.recreate ? 're-create' : 'create'} account ${op.accountName} in ${unitLabel(op.unit)}${op.policy ? ` with policy ${op.policy.rule} (${describePolicySet(op.policy.set)})` : ''}`;
     case 'account.update':
       return `update account ${op.accountName} (nickname, mobile, job number)`;
     case 'account.move':
@@ -71,6 +72,32 @@ export function describeOperation(op: PlanOperation): string {
       return `delete account ${op.accountName} (suspended since ${new Date(op.suspendedAt).toISOString().slice(0, 10)}; recoverable for 7 days)`;
     case 'account.link':
       return `link existing account ${op.accountName} (matched by ${op.matchedBy}${op.status !== 'active' ? `, ${op.status} in NetEase` : ''})`;
+    case 'maillist.create':
+      return `create mailing list ${op.name} "${op.displayName}" with ${op.members.length} members`;
+    case 'maillist.update':
+      return `update mailing list ${op.name}${op.previousDisplayName !== op.displayName ? ` (renamed "${op.previousDisplayName}" to "${op.displayName}")` : ''}: ${op.members.length} members`;
+    case 'maillist.delete':
+      return `delete mailing list ${op.name}`;
+    case 'alias.add':
+      return `add alias ${op.alias} to account ${op.accountName}`;
+    case 'alias.remove':
+      return `remove alias ${op.alias} (added by the bridge) from account ${op.accountName}`;
+    default:
+      return describeMailboxPolicyOperation(op);
+  }
+}
+
+/** Display order, policies and forwarding (plan/rank.ts, policies.ts, forwarding.ts). */
+function describeMailboxPolicyOperation(op: Extract<PlanOperation, { kind: 'unit.rank' | 'account.rank' | 'account.policy' | 'account.forward' }>): string {
+  switch (op.kind) {
+    case 'unit.rank':
+      return `set the rank of ${unitLabel(op.unit)} to ${op.rank}${op.previousRank !== undefined ? ` (was ${op.previousRank})` : ''}`;
+    case 'account.rank':
+      return `set the rank of account ${op.accountName} to ${op.rank}${op.previousRank !== undefined ? ` (was ${op.previousRank})` : ''}`;
+    case 'account.policy':
+      return `apply policy ${op.policy.rule} to account ${op.accountName} (${describePolicySet(op.policy.set)})${op.previousRule !== undefined ? `; was ${op.previousRule}` : ''}`;
+    case 'account.forward':
+      return `forward the mail of account ${op.accountName} to ${op.via === 'manager' ? `the manager (${op.managerSourceId}), ` : ''}${op.to}`;
   }
 }
 
@@ -81,6 +108,7 @@ export function formatPlan(plan: SyncPlan, limit = 50): string {
   lines.push(`Plan ${plan.runId} (${plan.mode} run): ${plan.status}; ${s.operations} operations, ${s.apiCalls} NetEase calls, ${s.phases} phases`);
   lines.push(`  units:    create ${s.units.create}, update ${s.units.update}, move ${s.units.move}, delete ${s.units.delete}, link ${s.units.link}`);
   lines.push(`  accounts: create ${s.accounts.create}, update ${s.accounts.update}, move ${s.accounts.move}, suspend ${s.accounts.suspend}, recover ${s.accounts.recover}, delete ${s.accounts.delete}, link ${s.accounts.link}`);
+  if (s.mail) lines.push(`  mail:     lists create ${s.mail.lists.create}, update ${s.mail.lists.update}, delete ${s.mail.lists.delete}; aliases add ${s.mail.aliases.add}, remove ${s.mail.aliases.remove}`);
   lines.push(`  unchanged ${s.unchanged}, skipped ${s.totals.skip}, inactive without mailbox ${plan.report.inactiveWithoutAccount}`);
   if (plan.report.deletions.mode === 'withheld') lines.push(`  deletions withheld: ${plan.report.deletions.reason}`);
   if (plan.approval) {
@@ -114,20 +142,29 @@ export interface PlanBatch {
 /**
  * Splits the plan into batches of at most `size` operations, phase by phase: every batch
  * of phase n may start once all of phase n-1 has applied (finer-grained scheduling can use
- * each operation's dependsOn instead).
+ * each operation's dependsOn instead). Mailing-list operations carry their member lists, so a
+ * batch also closes before their bytes pass MAX_BATCH_LIST_BYTES (a stored batch is one item
+ * of at most 300 KB of JSON).
  */
 export function planBatches(plan: SyncPlan, size: number): PlanBatch[] {
   if (!Number.isInteger(size) || size < 1) throw new RangeError('batch size must be a positive integer');
   const batches: PlanBatch[] = [];
   let currentPhase = -1;
   let batch: PlanBatch | undefined;
+  let listBytes = 0;
   for (const op of plan.operations) {
-    if (!batch || op.phase !== currentPhase || batch.operations.length >= size) {
+    const bytes = op.kind === 'maillist.create' || op.kind === 'maillist.update' ? JSON.stringify(op).length : 0;
+    if (!batch || op.phase !== currentPhase || batch.operations.length >= size || (listBytes + bytes > MAX_BATCH_LIST_BYTES && batch.operations.length > 0)) {
       currentPhase = op.phase;
       batch = { phase: op.phase, operations: [] };
       batches.push(batch);
+      listBytes = 0;
     }
     batch.operations.push(op);
+    listBytes += bytes;
   }
   return batches;
 }
+
+/** Bytes of mailing-list operations per batch (below the store's 300 KB per batch, leaving room for the rest). */
+export const MAX_BATCH_LIST_BYTES = 200_000;

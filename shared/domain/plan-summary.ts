@@ -12,18 +12,26 @@ import type { PlanOperation, PlanSummary } from './sync-plan';
 export function summarizeOperations(operations: readonly PlanOperation[], unchanged: number, skip: number): PlanSummary {
   const units = { create: 0, update: 0, move: 0, delete: 0, link: 0 };
   const accounts = { create: 0, update: 0, move: 0, suspend: 0, recover: 0, delete: 0, link: 0 };
+  const lists = { create: 0, update: 0, delete: 0 };
+  const aliases = { add: 0, remove: 0 };
   let phases = 0;
   let apiCalls = 0;
   for (const op of operations) {
     phases = Math.max(phases, op.phase + 1);
-    const [type, verb] = op.kind.split('.') as ['unit' | 'account', string];
+    const [type, kindVerb] = op.kind.split('.') as ['unit' | 'account' | 'maillist' | 'alias', string];
+    // Display order, policies and forwarding change a setting of an existing object: updates.
+    const verb = kindVerb === 'rank' || kindVerb === 'policy' || kindVerb === 'forward' ? 'update' : kindVerb;
     if (type === 'unit') units[verb as keyof typeof units]++;
-    else accounts[verb as keyof typeof accounts]++;
+    else if (type === 'account') accounts[verb as keyof typeof accounts]++;
+    else if (type === 'maillist') lists[verb as keyof typeof lists]++;
+    else aliases[verb as keyof typeof aliases]++;
     if (verb !== 'link') apiCalls++;
   }
+  const mailOps = lists.create + lists.update + lists.delete + aliases.add + aliases.remove;
   return {
     units,
     accounts,
+    ...(mailOps > 0 ? { mail: { lists, aliases } } : {}),
     totals: {
       create: units.create + accounts.create,
       update: units.update + accounts.update,

@@ -30,6 +30,14 @@
  *    a temporary name).
  * 6. Safety (safety.ts): suspensions and deletions above the threshold, or from a source
  *    that shrank to nothing or to half, park the plan for approval.
+ * 7. Opt-in mail features after the account diff: department mailing lists
+ *    (plan/maillists.ts), then aliases from the source (plan/aliases.ts), both over one
+ *    address book of the domain (plan/mail-names.ts): collisions are reported, never forced.
+ *
+ * 7. Opt-in per tenant (mailbox-policies.ts): policy values (quota, address-book flags) on
+ *    create and on change (plan/policies.ts), display ranks (plan/rank.ts), and forwarding of
+ *    a leaver's mail during the grace period (plan/forwarding.ts), each diffed against what
+ *    the mapping says was last applied.
  *
  * Unchanged objects produce no operation at all: units compare the applied name and
  * parent, accounts the content hash of the fields we send (account-profile.ts).
@@ -51,6 +59,12 @@ import { reconcileWithNetease } from './plan/reconcile';
 import { linkMovedAwayUnits, planLegacyMoves, unresolvedMoves, wireMovedAwayLinks } from './plan/legacy-moves';
 import { companyAddressesOnly } from './plan/company-addresses';
 import { recordDrift } from './plan/drift-records';
+import { planPolicies } from './plan/policies';
+import { planRanks } from './plan/rank';
+import { planForwarding } from './plan/forwarding';
+import { planMailLists } from './plan/maillists';
+import { planAliases } from './plan/aliases';
+import { buildAddressBook, wireAddressReleases } from './plan/mail-names';
 
 export { isDefaultUnitId } from './sync-plan';
 
@@ -88,6 +102,17 @@ export function planSync(input: PlanSyncInput): SyncPlan {
   diffAccounts(intents, unitNaming, ops, counters);
   const moveLinks = linkMovedAwayUnits(moves, ops);
   recordDrift(rec.records, ops);
+  // 5e-g. Mailbox policies, display order, leaver forwarding (each off unless configured).
+  planPolicies(ctx, src, intents, ops);
+  planRanks(ctx, idx, src, unitNaming, intents, ops);
+  const forwarding = planForwarding(ctx, idx, src, intents, ops);
+  // 5e-f. Mailing lists, then aliases (lists claim their addresses first).
+  if (ctx.settings.mailLists?.enabled || ctx.settings.aliases) {
+    const book = buildAddressBook({ accounts: idx.accountMappings.values(), units: ctx.input.mappings.units, intents, ...(ctx.input.netease ? { netease: ctx.input.netease } : {}), ...(ctx.input.mail?.netease ? { mail: ctx.input.mail.netease } : {}) });
+    planMailLists(ctx, idx, src, roles, unitNaming, intents, book, ops);
+    planAliases(ctx, src, intents, book, ops);
+    wireAddressReleases(ops);
+  }
   // 6. Dependencies, ids and phases.
   wireDependencies(idx, src, units, unitNaming, accountsInUnit, ops);
   wireMovedAwayLinks(moves, moveLinks, ops);
@@ -97,6 +122,7 @@ export function planSync(input: PlanSyncInput): SyncPlan {
   const unresolved = [
     ...rec.drift.filter((d) => d.repair === 'reported').map((d) => ({ type: d.type, sourceId: d.sourceId, name: d.name, why: `drift (${d.kind}): NetEase holds ${d.before}; report mode does not repair it` })),
     ...unresolvedMoves(idx, roles, unitNaming),
+    ...forwarding,
   ];
   return buildPlan(ctx, { src, units, adoption, accountNaming, unitNaming, counters, unchangedDepartments, skippedDepartments: roles.skippedDepartments, operations, safety, drift: rec.drift, unresolved });
 }

@@ -8,6 +8,8 @@
  * NetEase adapter, so the planner never sees vendor payloads.
  */
 import type { DirectoryChanges, DirectorySnapshot } from './directory';
+import type { MailboxPolicySettings, PolicySet } from './mailbox-policies';
+import type { AliasSettings, MailListMapping, MailListSettings, MailPlanInput } from './mail-features';
 
 // ---------------------------------------------------------------------------------------
 // Inputs
@@ -21,7 +23,7 @@ export type MatchAttribute = 'email' | 'jobNumber' | 'mobile';
  * `TenantConfig['sync']` (shared/config/tenant-config.schema.ts), so the use case can pass
  * `tenant.sync` directly; redeclared here because shared/domain imports nothing outside it.
  */
-export interface SyncSettings {
+export interface SyncSettings extends MailboxPolicySettings {
   accountNameRule: AccountNameRule;
   /** Attributes tried, in order, after the account name when adopting existing mailboxes. */
   matchAttributes: MatchAttribute[];
@@ -46,6 +48,10 @@ export interface SyncSettings {
   acceptedEmailDomains?: string[];
   /** What a full run does with drift between the mapping and NetEase (reconcile.ts). Default repair. */
   driftMode?: DriftMode;
+  /** Department mailing lists (mail-features.ts, plan/maillists.ts); absent or disabled = none. */
+  mailLists?: MailListSettings;
+  /** Aliases from the source (mail-features.ts, plan/aliases.ts); absent = none. */
+  aliases?: AliasSettings;
 }
 
 /** `repair`: plan operations that bring NetEase back; `report`: only report the drift. */
@@ -82,6 +88,10 @@ export interface UnitMapping {
    */
   parentSourceId?: string;
   status: 'active' | 'deleted';
+  /** The NetEase rank last applied (displayOrder); undefined = never set by the bridge. */
+  rank?: number;
+  /** The department's mailing list, as last applied (plan/maillists.ts). */
+  mailList?: MailListMapping;
 }
 
 export type AccountStatus = 'active' | 'suspended' | 'deleted';
@@ -104,6 +114,15 @@ export interface AccountMapping {
   suspendedAt?: number;
   /** When the bridge soft-deleted it (ms epoch); NetEase can recover it for 7 days. */
   deletedAt?: number;
+  /** policyHash() of the policy values last applied, and the rule's label (plan/policies.ts). */
+  policyHash?: string;
+  policyRule?: string;
+  /** The NetEase rank last applied (displayOrder). */
+  rank?: number;
+  /** hashFields of the forwarding address last set for a leaver (plan/forwarding.ts); no address is stored. */
+  forwardHash?: string;
+  /** Aliases (local parts) the bridge added (plan/aliases.ts); hand-made ones are never listed here. */
+  aliases?: string[];
 }
 
 export interface MappingState {
@@ -129,6 +148,8 @@ export interface NeteaseAccountRecord {
   unitId?: string;
   /** NetEase status 0 -> active, 1 -> suspended, 2 -> deleted (reference §2 getAccount). */
   status: AccountStatus;
+  /** getAccount's `quota`, when read (legacy full runs): policies compare with it. */
+  quota?: string;
 }
 
 export interface NeteaseState {
@@ -171,6 +192,8 @@ export interface PlanSyncInput {
    * deleted once empty (plan/legacy-moves.ts).
    */
   unitMoves?: 'reparent' | 'recreate';
+  /** Mailing lists and aliases: availability, pinyin, what NetEase holds (mail-features.ts). */
+  mail?: MailPlanInput;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -233,7 +256,7 @@ export type PlanOperation =
    * under the same name (instead of deleting one unit and creating an identical one).
    */
   | (OpBase & { kind: 'unit.link'; unitId: string; name: string; sourceName: string; parentUnitId?: string; parentSourceId?: string; takeoverFrom?: string })
-  | (OpBase & { kind: 'account.create'; accountName: string; profile: AccountProfile; profileHash: string; unit: AccountUnitRef; recreate?: boolean })
+  | (OpBase & { kind: 'account.create'; accountName: string; profile: AccountProfile; profileHash: string; unit: AccountUnitRef; recreate?: boolean; policy?: AppliedPolicy })
   | (OpBase & { kind: 'account.update'; accountName: string; profile: AccountProfile; profileHash: string })
   | (OpBase & { kind: 'account.move'; accountName: string; unit: AccountUnitRef; previousUnitId: string })
   | (OpBase & { kind: 'account.suspend'; accountName: string; reason: SuspendReason })
@@ -250,7 +273,30 @@ export type PlanOperation =
       status: AccountStatus;
       /** Recorded because the mapping disagreed with NetEase (reconcile.ts), not an adoption. */
       drift?: true;
-    });
+    })
+  /** Display order (plan/rank.ts): unit/updateUnitRank. */
+  | (OpBase & { kind: 'unit.rank'; unit: UnitRef; rank: number; previousRank?: number })
+  /** Display order (plan/rank.ts): address/updateAccountRank. */
+  | (OpBase & { kind: 'account.rank'; accountName: string; rank: number; previousRank?: number })
+  /** A policy's values (plan/policies.ts): updateAccount with quota / addr_visible / addr_right. */
+  | (OpBase & { kind: 'account.policy'; accountName: string; policy: AppliedPolicy; previousRule?: string })
+  /** Leaver forwarding (plan/forwarding.ts): updateAccount `fwd`, before the suspension. */
+  | (OpBase & { kind: 'account.forward'; accountName: string; to: string; toHash: string; via: 'manager' | 'address'; managerSourceId?: string })
+  /** A department's mailing list (plan/maillists.ts). `members` are account names (local parts), sorted. */
+  | (OpBase & { kind: 'maillist.create'; name: string; displayName: string; members: string[]; membersHash: string })
+  /** Display name and/or members changed (the list keeps its address). */
+  | (OpBase & { kind: 'maillist.update'; name: string; displayName: string; members: string[]; membersHash: string; previousDisplayName: string })
+  | (OpBase & { kind: 'maillist.delete'; name: string })
+  /** An alias (local part) for the person's account (plan/aliases.ts). `aliases` = the mapping's list after this op. */
+  | (OpBase & { kind: 'alias.add'; accountName: string; alias: string; aliases: string[] })
+  | (OpBase & { kind: 'alias.remove'; accountName: string; alias: string; aliases: string[] });
+
+/** A policy as planned for one mailbox: the rule's label, what it sets, and its hash. */
+export interface AppliedPolicy {
+  rule: string;
+  set: PolicySet;
+  hash: string;
+}
 
 export type OperationKind = PlanOperation['kind'];
 
@@ -307,7 +353,19 @@ export type NoteCode =
   /** A malformed mobile number was dropped: never sent to NetEase. */
   | 'mobileDropped'
   /** None of the person's departments exists in the source: placed in the default unit. */
-  | 'departmentMissing';
+  | 'departmentMissing'
+  /** A policy rule applies to the person (plan/policies.ts): which one, and whether it is written. */
+  | 'policy'
+  /** Leaver forwarding: where the leaver's mail goes, or why it goes nowhere (plan/forwarding.ts). */
+  | 'forwarding'
+  /** Mailing lists are enabled but the tenant's NetEase API has no list calls (no open platform): nothing planned. */
+  | 'mailListsUnavailable'
+  /** The department's list address is taken (an account, an alias, another list) or invalid: no list. */
+  | 'mailListNameCollision'
+  /** The department's list would have more members than one list operation carries (MAX_MAILLIST_MEMBERS): no list. */
+  | 'mailListTooLarge'
+  /** The person's alias is taken (an account, a list, another person's alias) or invalid: not added. */
+  | 'aliasCollision';
 
 export interface ObjectNote {
   type: 'department' | 'person';
@@ -383,6 +441,8 @@ export interface UnresolvedItem {
 export interface PlanSummary {
   units: { create: number; update: number; move: number; delete: number; link: number };
   accounts: { create: number; update: number; move: number; suspend: number; recover: number; delete: number; link: number };
+  /** Mailing lists and aliases (only when the plan has any; not part of `totals`). */
+  mail?: { lists: { create: number; update: number; delete: number }; aliases: { add: number; remove: number } };
   /** Cross-type totals, as in the run log. */
   totals: { create: number; update: number; move: number; suspend: number; recover: number; delete: number; link: number; skip: number };
   /** Source objects that need nothing (same as report.unchanged, summed). */

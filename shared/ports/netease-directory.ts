@@ -9,6 +9,7 @@
  * (shared/errors/netease-failure.ts): use cases tell a duplicate or a missing object by its
  * `kind`, never by a vendor class.
  */
+import type { NeteaseAliases, NeteaseMailLists } from './netease-maillists';
 
 /** A NetEase unit (department). Top-level units have no parentId. */
 export interface NeteaseUnit {
@@ -148,6 +149,14 @@ export interface NeteaseDirectory {
    * APIs share unit ids.
    */
   listAccountsWithStatus?(): Promise<ListedAccountStatus[]>;
+  /** Optional: a unit's display rank among its siblings (legacy unit/updateUnitRank, §2). Without it, display order is refused. */
+  updateUnitRank?(unitId: string, rank: number): Promise<void>;
+  /** Optional: a mailbox's display rank in the address book (legacy address/updateAccountRank, §2 S1). */
+  updateAccountRank?(accountName: string, rank: number): Promise<void>;
+  /** Optional: department mailing lists (open platform; added by the wiring like `reparentUnit`). */
+  mailLists?: NeteaseMailLists;
+  /** Optional: account aliases (legacy API; every NetEase client has them, test doubles may not). */
+  aliases?: NeteaseAliases;
 }
 
 /** One mailbox with its unit and status, as the open platform lists it (§4). */

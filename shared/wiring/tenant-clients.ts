@@ -73,14 +73,17 @@ import { WecomDirectorySource } from '../adapters/wecom/wecom.directory-source';
 import { wecomSender, type WecomNotifier } from '../adapters/wecom/wecom.notice-sender';
 import { WecomSignIn } from '../adapters/wecom/wecom.sign-in';
 
+type OpenPlatformAdditions = Required<Pick<NeteaseDirectory, 'reparentUnit' | 'listAccountsWithStatus' | 'mailLists'>>;
+
 /**
- * `api` plus reparentUnit and listAccountsWithStatus from the open platform's client: the same
- * object underneath (prototype), so every method and getter is `api`'s own.
+ * `api` plus reparentUnit, listAccountsWithStatus and mailLists from the open platform's
+ * client: the same object underneath (prototype), so every method and getter is `api`'s own.
  */
-export function withOpenPlatform<A extends NeteaseDirectory>(api: A, open: NeteaseOpenClient): A & Required<Pick<NeteaseDirectory, 'reparentUnit' | 'listAccountsWithStatus'>> {
-  const withMoves = Object.create(api) as A & Required<Pick<NeteaseDirectory, 'reparentUnit' | 'listAccountsWithStatus'>>;
+export function withOpenPlatform<A extends NeteaseDirectory>(api: A, open: NeteaseOpenClient): A & OpenPlatformAdditions {
+  const withMoves = Object.create(api) as A & OpenPlatformAdditions;
   withMoves.reparentUnit = (unitId, parentUnitId, expect) => open.moveUnit(unitId, parentUnitId, expect);
   withMoves.listAccountsWithStatus = async () => (await open.getAllAccounts()).map(listedAccountStatus);
+  withMoves.mailLists = open;
   return withMoves;
 }
 

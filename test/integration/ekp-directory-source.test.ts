@@ -175,7 +175,7 @@ describe('EkpDirectorySource.changesSince', () => {
     expect(changes.people.find((p) => p.id === active.id)?.mobile).toBe('13911112222');
     expect(changes.people.find((p) => p.id === newPersonId)).toMatchObject({ displayName: '欧阳晓明', departmentIds: [deptA.id, deptB.id], mainDepartmentId: deptA.id, status: 'active' });
     expect(changes.people.find((p) => p.id === toLeave.id)?.status).toBe('left');
-    expect(changes.departments[0]).toEqual({ id: newDeptId, name: '数字化转型办公室', parentId: root.id, order: 99, status: 'active' });
+    expect(changes.departments[0]).toEqual({ id: newDeptId, name: '数字化转型办公室', parentId: root.id, order: 99, displayOrder: 99, status: 'active' });
 
     // Applying the new watermarks: the next call sees nothing new.
     const again = await source.changesSince(changes.watermarks);

@@ -297,6 +297,8 @@ export interface HarnessOptions {
   domain?: string;
   /** tenant.sync overrides. */
   sync?: Record<string, unknown>;
+  /** tenant.netease overrides (e.g. openPlatform). */
+  netease?: Record<string, unknown>;
   requestsPerSecond?: number;
   maxRetries?: number;
   options?: Partial<SyncOptions>;
@@ -337,7 +339,7 @@ export interface SyncHarness {
   stop(): Promise<void>;
 }
 
-export const WRITE_PATHS = /\/(createUnit|updateUnit|deleteUnit|updateUnitRank|createAccount|updateAccount|updatePassword|moveUnit|suspendAccount|recoverAccount|deleteAccountSim)$/;
+export const WRITE_PATHS = /\/(createUnit|updateUnit|deleteUnit|updateUnitRank|updateAccountRank|createAccount|updateAccount|updatePassword|moveUnit|suspendAccount|recoverAccount|deleteAccountSim|addAccountAlias|deleteAccountAlias|createMaillist|updateMaillist|deleteMaillist)$/;
 
 export async function createSyncHarness(opts: HarnessOptions = {}): Promise<SyncHarness> {
   const tenantId = opts.tenantId ?? 'acme';
@@ -357,6 +359,7 @@ export async function createSyncHarness(opts: HarnessOptions = {}): Promise<Sync
       requestsPerSecond: opts.requestsPerSecond ?? 1000,
       timeoutMs: 5000,
       maxRetries: opts.maxRetries ?? 2,
+      ...opts.netease,
     },
     ekp: { baseUrl: 'http://127.0.0.1:9/ekp', auth: { type: 'none' } },
     // The fixtures' people have addresses at example.com, the company's domain beside the NetEase one.

@@ -128,6 +128,9 @@ describe('mapping to the neutral model', () => {
       status: 'active',
     });
     expect(toPerson(userSchema.parse({ ...raw, org_email: '' })).email).toBe('zw@personal.example');
+    // The title feeds mailbox policies; an empty one is left out.
+    expect(toPerson(userSchema.parse({ ...raw, title: '经理' })).title).toBe('经理');
+    expect(toPerson(userSchema.parse(raw)).title).toBeUndefined();
   });
 
   it('gives the root no parent', () => {

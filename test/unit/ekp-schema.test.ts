@@ -79,8 +79,14 @@ describe('EKP element mapping', () => {
   const el = (o: Record<string, unknown>) => ekpElementSchema.parse({ name: 'x', alterTime: '2024-03-01 08:00:00.000', ...o });
 
   it('maps org and dept rows to departments with order and status', () => {
-    expect(mapDepartment(el({ id: 'root', type: 'org', order: '3', isAvailable: true }))).toEqual({ id: 'root', name: 'x', order: 3, status: 'active' });
+    expect(mapDepartment(el({ id: 'root', type: 'org', order: '3', isAvailable: true }))).toEqual({ id: 'root', name: 'x', order: 3, displayOrder: 3, status: 'active' });
     expect(mapDepartment(el({ id: 'd1', type: 'dept', parent: 'root', isAvailable: false }))).toEqual({ id: 'd1', name: 'x', parentId: 'root', order: 0, status: 'disabled' });
+  });
+
+  it('maps fdOrder to the display order of departments and people, and a department leader to its manager', () => {
+    expect(mapDepartment(el({ id: 'd1', type: 'dept', parent: 'root', order: '7', thisLeader: 'p9', isAvailable: true }))).toMatchObject({ displayOrder: 7, managerIds: ['p9'] });
+    expect(mapPerson(el({ id: 'p1', type: 'person', parent: 'd1', order: '12', isAvailable: true }), new Map()).order).toBe(12);
+    expect(mapPerson(el({ id: 'p2', type: 'person', parent: 'd1', isAvailable: true }), new Map()).order).toBeUndefined();
   });
 
   it('gives a person the main department first, then the departments of their available posts', () => {

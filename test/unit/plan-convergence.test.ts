@@ -295,3 +295,50 @@ describe('planSync: adoption of a tenant that already holds most of the organisa
     });
   }
 });
+
+describe('planSync: convergence with mailbox policies, display order and leaver forwarding on', () => {
+  const seeds = FUZZ > 0 ? Array.from({ length: FUZZ }, (_, i) => 300 + i) : [11, 12, 13, 14];
+  for (const seed of seeds) {
+    it(`applies cleanly and re-plans to nothing (seed ${seed})`, () => {
+      const r = rng(seed);
+      const org = new Org(r);
+      for (let i = 0; i < 12; i++) org.addDept();
+      for (let i = 0; i < 40; i++) org.addPerson();
+      const w = new World(
+        settings({
+          suspendGraceDays: 10,
+          deleteThreshold: { count: 1e6, percent: 100 },
+          displayOrder: true,
+          policies: [
+            { name: 'sales', match: { department: '销售部', recursive: true }, set: { quota: 10240, addrVisible: 1 } },
+            { name: 'jobs', match: { attribute: 'jobNumber', equals: ['E3', 'E5', 'E8'] }, set: { addrRight: 1 } },
+            { name: 'rest', match: { all: true }, set: { quota: 5120 } },
+          ],
+          leavers: { forwardTo: 'manager', fallback: 'archive@acme.com' },
+        }),
+      );
+      const history: string[] = [];
+      const seen = new Set<string>();
+      for (let round = 0; round < 25; round++) {
+        if (round > 0) for (let k = 1 + r.int(6); k > 0; k--) history.push(org.mutate());
+        w.now += r.int(6) * DAY;
+        const base = org.snapshot();
+        // Orders and managers derived from the ids, so they change when people and departments do.
+        const s = snapshot(
+          base.departments.map((d) => ({ ...d, displayOrder: d.order })),
+          base.people.map((p) => ({ ...p, order: Number(p.id) % 7, managerId: String(Number(p.id) - 1) })),
+        );
+        const plan = w.plan(s, { safetyOverride: true, mailDomain: 'acme.com' });
+        for (const op of plan.operations) seen.add(op.kind);
+        try {
+          w.apply(plan);
+        } catch (e) {
+          throw new Error(`round ${round} failed after [${history.slice(-8).join(', ')}]: ${(e as Error).message}`);
+        }
+        expect(w.plan(s, { mailDomain: 'acme.com' }).operations, `round ${round}: re-plan not empty after [${history.slice(-8).join(', ')}]`).toEqual([]);
+      }
+      // The features were exercised, not only switched on.
+      for (const kind of ['account.policy', 'account.forward', 'unit.rank', 'account.rank']) expect(seen, kind).toContain(kind);
+    });
+  }
+});

@@ -65,6 +65,8 @@ export class FakeNetease {
   accounts = new Map<string, FakeAccount>();
   calls = 0;
   now = T0;
+  /** Ranks, policy values and forwarding written by the mailbox-policy operations, per unit id or account name. */
+  settings = new Map<string, Record<string, string | number>>();
   private nextId = 1000;
 
   private nameTaken(name: string, except?: string): boolean {
@@ -231,6 +233,7 @@ export function applyPlan(plan: SyncPlan, netease: FakeNetease, mappings: Mappin
           break;
         case 'account.create':
           netease.createAccount(op.accountName, op.profile, unitOf(op.unit)!);
+          if (op.policy) netease.settings.set(op.accountName, { ...op.policy.set });
           break;
         case 'account.update':
           netease.updateAccount(op.accountName, op.profile);
@@ -250,6 +253,16 @@ export function applyPlan(plan: SyncPlan, netease: FakeNetease, mappings: Mappin
         case 'unit.link':
         case 'account.link':
           break;
+        case 'unit.rank':
+        case 'account.rank':
+        case 'account.policy':
+        case 'account.forward': {
+          netease.calls++;
+          const key = op.kind === 'unit.rank' ? unitOf(op.unit)! : op.accountName;
+          const values: Record<string, string | number> = op.kind === 'account.policy' ? { ...op.policy.set } : op.kind === 'account.forward' ? { fwd: op.to } : { rank: op.rank };
+          netease.settings.set(key, { ...netease.settings.get(key), ...values });
+          break;
+        }
       }
       applyMappingUpdates(mappings, mappingUpdatesFor(op, { now, resolveNewUnit, ...(createdUnitId !== undefined ? { createdUnitId } : {}) }));
       done.add(op.id);

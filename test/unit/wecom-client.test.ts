@@ -113,6 +113,13 @@ describe('mapping to the neutral model', () => {
     expect(toPerson(userSchema.parse({ ...raw, email: '' })).email).toBeUndefined();
   });
 
+  it('takes the title from position, the manager from direct_leader and the display order in the main department (descending in WeCom)', () => {
+    const p = toPerson(userSchema.parse({ ...raw, position: '经理', direct_leader: ['lisi', 'wangwu'], order: [10, 40] }));
+    expect(p).toMatchObject({ title: '经理', managerId: 'lisi', order: -40 });
+    expect(toPerson(userSchema.parse(raw)).order).toBeUndefined();
+    expect(toDepartment({ id: 5, parentid: 1, order: 300, name: '销售部' })).toMatchObject({ order: -300, displayOrder: -300 });
+  });
+
   it('maps status 2 to disabled, 5 to left and 4 (not activated) to active', () => {
     expect(toPerson(userSchema.parse({ ...raw, status: 2 })).status).toBe('disabled');
     expect(toPerson(userSchema.parse({ ...raw, status: 5 })).status).toBe('left');

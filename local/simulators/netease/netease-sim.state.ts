@@ -71,6 +71,17 @@ export interface SimMailLog {
   result: string;
 }
 
+/** One simulated mailing list. Addresses lowercase. */
+export interface SimMailList {
+  account_name: string;
+  name: string;
+  members: string[];
+  member_units: string[];
+  mail_list_user_type: number;
+  visible_in_addr: number;
+  created: number;
+}
+
 export interface DomainState {
   domain: string;
   domainId: string;
@@ -82,6 +93,10 @@ export interface DomainState {
   /** Per lowercase account: its mails, oldest first (absent in state saved before listMessages existed). */
   mailboxes?: Record<string, SimMessage[]>;
   nextMessageSeq?: number;
+  /** Mail features (netease-sim.maillist.ts): aliases per lowercase account, alias -> account, lists by lowercase local part. */
+  aliases?: Record<string, string[]>;
+  aliasOwners?: Record<string, string>;
+  maillists?: Record<string, SimMailList>;
 }
 
 /** A business refusal, answered as `{suc:false, error_code}`. */
@@ -252,6 +267,8 @@ export class DomainModel {
     const unitId = this.resolveUnitId(p.unit_id ?? 'default');
     const key = name.toLowerCase();
     if (this.s.accounts[key]) throw new SimError('MAILACCOUNT.NAMEEXIST', `account ${name} exists`);
+    // One address namespace: an alias or a mailing list holds the name (netease-sim.maillist.ts).
+    if (this.s.aliasOwners?.[key] !== undefined || this.s.maillists?.[key]) throw new SimError('MAILACCOUNT.NAMEEXIST', `${name} is an alias or a mailing list`);
     const acc: SimAccount = {
       account_name: name,
       account_openid: randomBytes(8).toString('hex'),

@@ -24,6 +24,9 @@
  *     Wrong app or org -101, wrong authCode -100, a caller IP outside the app's
  *     `allowedIps` -201. Tokens live `openTokenTtlMs` (default 2 h: NetEase's is unknown)
  *     and are kept in memory only (a restart invalidates them, like a server-side revoke).
+ *   POST /api/open/maillist/{createMaillist, updateMaillist, deleteMaillist, getMaillistList,
+ *     getMaillistMember} and the legacy account/{add,delete}AccountAlias, getAccountAliasList:
+ *     netease-sim.maillist.ts.
  *   POST /api/open/unit/{getUnitList, moveUnit} with headers qiye-access-token, qiye-app-id,
  *     qiye-org-open-id: missing or mismatched headers -424, unknown token -300, expired
  *     token -301, a domain other than the token's -200. moveUnit {domain, unitId,
@@ -45,6 +48,7 @@
  *   POST /__sim/unread     {domain, accountName, count}
  */
 import { adminEditSchema, applyAdminEdits, type AdminEdit } from './netease-sim.admin';
+import { ALIAS_API, MAILLIST_OPEN_API } from './netease-sim.maillist';
 import { createHash, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
@@ -60,6 +64,7 @@ import { escapeHtml } from '../sim-pages';
 import { readStateText, simStateFile } from '../sim-persist';
 import { mulberry32 } from '../sim-random';
 import { chinaTime, DomainModel, newDomainState, SimError, type DomainState, type Params, type SimMailLog } from './netease-sim.state';
+import { MAILBOX_SETTINGS_API } from './netease-sim.policies';
 
 export interface NeteaseFaults {
   /** Share of API calls answered HTTP 500 (0-1). */
@@ -205,6 +210,8 @@ const OPEN_API: Record<string, { handler: OpenHandler; mutates: boolean }> = {
     },
     mutates: true,
   },
+  // maillist/* (netease-sim.maillist.ts).
+  ...MAILLIST_OPEN_API,
 };
 
 type ApiHandler = (m: DomainModel, p: Params) => unknown;
@@ -228,6 +235,10 @@ const API: Record<string, { handler: ApiHandler; mutates: boolean }> = {
   'account/deleteAccountSim': { handler: (m, p) => m.deleteAccountSim(p), mutates: true },
   'mail/getReceivedMailLogs': { handler: (m, p) => m.getReceivedMailLogs(p), mutates: false },
   'mailbox/listMessages': { handler: (m, p) => m.listMessages(p), mutates: false },
+  // Policies and leaver forwarding: checked createAccount/updateAccount, address/updateAccountRank.
+  ...MAILBOX_SETTINGS_API,
+  // account/{add,delete}AccountAlias, getAccountAliasList (netease-sim.maillist.ts).
+  ...ALIAS_API,
 };
 
 /** Start a NetEase simulator (tests call this directly; the local stack uses {@link neteaseSimulator}). */

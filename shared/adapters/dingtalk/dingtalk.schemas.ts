@@ -152,5 +152,8 @@ export function toPerson(u: DingtalkUser): Person {
     departmentIds,
     mainDepartmentId: departmentIds[0],
     status: 'active',
+    // Used by policies only; DingTalk's `manager_userid` is on user/get alone, and a leaver
+    // is gone from DingTalk (60121), so leaver forwarding uses leavers.fallback for DingTalk.
+    ...(u.title ? { title: u.title } : {}),
   };
 }

@@ -10,7 +10,9 @@
  *   leaver ("left"). An available person who may not log in (`canLogin=false`) or who
  *   is not a business account (`isBusiness=false`, only visible through the V2 calls) is
  *   "disabled". A department with `isAvailable=false` is "disabled".
- * - `no` (编号) of a person is the job number; `order` is fdOrder as a string.
+ * - `no` (编号) of a person is the job number; `order` is fdOrder as a string (the display
+ *   order, sync.displayOrder). A department's `thisLeader` is its manager (leaver
+ *   forwarding); it may name a post rather than a person, which then matches no mailbox.
  */
 import type { Department, Person } from '../../domain/directory';
 import type { EkpElement } from './ekp.schema';
@@ -23,6 +25,8 @@ export function mapDepartment(el: EkpElement): Department {
     status: el.isAvailable === false ? 'disabled' : 'active',
   };
   if (el.parent) dept.parentId = el.parent;
+  if (el.order !== undefined) dept.displayOrder = parseOrder(el.order);
+  if (el.thisLeader) dept.managerIds = [el.thisLeader];
   return dept;
 }
 
@@ -48,6 +52,7 @@ export function mapPerson(el: EkpElement, postDepartment: ReadonlyMap<string, st
   if (el.mobileNo) person.mobile = el.mobileNo;
   if (el.no) person.jobNumber = el.no;
   if (el.parent) person.mainDepartmentId = el.parent;
+  if (el.order !== undefined) person.order = parseOrder(el.order);
   return person;
 }
 

@@ -157,6 +157,8 @@ export const ekpElementSchema = z.object({
   no: optText,
   order: optText,
   parent: optText,
+  /** org/dept: the leader (§A4), used as the department's manager for leaver forwarding. */
+  thisLeader: optText,
   hierarchyId: optText,
   posts: idList,
   persons: idList,

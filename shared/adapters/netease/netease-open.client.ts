@@ -41,6 +41,8 @@ import { httpStatusFailure, withRetry } from '../http/retry';
 import { AccessTokenCache, type IssuedToken } from '../http/token-cache';
 import { classifyNeteaseErrorCode, NeteaseApiError, neteaseRetryOptions, type NeteaseApiErrorInit, type NeteaseErrorClass } from './netease.errors';
 import type { NeteaseClientOptions } from './netease.client';
+import type { NeteaseMailList, NeteaseMailLists } from '../../ports/netease-maillists';
+import { openIgnoredDataSchema, openMaillistMembersSchema, openMaillistPageSchema, toAliasNames } from './netease-maillist.schemas';
 import {
   acquireTokenDataSchema,
   moveUnitDataSchema,
@@ -218,8 +220,19 @@ function openMessage(init: NeteaseOpenApiErrorInit): string {
   return `netease open ${init.operation} failed: ${what} (${init.kind}${init.retryable ? ', retryable' : ''})${hint ? `: ${hint}` : ''}`;
 }
 
+/**
+ * Mailing-list settings the bridge sends on create and update (N1 UpdateMaillist):
+ * `mailListUserType` 4 = anyone of the domain may send to the list (0 everyone, 2 members
+ * and authorised users, 3 authorised users only); `visibleInAddr` 1 = shown in the address
+ * book. Our choice for department lists; not configurable yet.
+ */
+const MAILLIST_USER_TYPE = 4;
+const MAILLIST_VISIBLE_IN_ADDR = 1;
+/** Rows per maillist/getMaillistList page (Unconfirmed call; our choice of size). */
+export const OPEN_MAILLIST_PAGE_SIZE = 500;
+
 /** One tenant's NetEase open platform. Construct once per tenant and reuse (the token is cached inside). */
-export class NeteaseOpenClient {
+export class NeteaseOpenClient implements NeteaseMailLists {
   private readonly tokens: AccessTokenCache;
   private readonly limiter: RateLimiter;
   private readonly logger: Logger | undefined;
@@ -294,6 +307,75 @@ export class NeteaseOpenClient {
       out.push(...page.list);
       if (page.list.length === 0 || out.length >= page.count) return out;
     }
+  }
+
+  // ---- mailing lists (maillist/*) --------------------------------------------------------
+  //
+  // Confirmed (§4, and NetEase's own open-platform Java demo, N1: com.netease.qiye.api.maillist
+  // UpdateMaillist / AddMaillistForwardList): `/api/open/maillist/updateMaillist {domain,
+  // accountName (the list's local part), name, visibleInAddr, mailListUserType, members
+  // (comma-separated addresses), memberUnits, authMembers}`, where "members or memberUnits,
+  // at least one" is required, which reads as a whole-list edit. We send `members` only (an
+  // explicit member set lets leavers leave at once; memberUnits would keep a suspended
+  // leaver, who stays in the unit, and its sub-unit semantics are unknown).
+  // Unconfirmed (no public source found; the names follow the NetEase webmail's own
+  // `commonweb/maillist/{createMaillist, deleteMaillist, getMaillistMember}` paths, seen in a
+  // public NetEase front-end config, and the open platform's `{count, list}` paging):
+  // createMaillist (same fields as updateMaillist), deleteMaillist {domain, accountName},
+  // getMaillistList {domain, pageNum, pageSize} -> {count, list[{accountName, name}]},
+  // getMaillistMember {domain, accountName} -> {members[address]}, and the -3 markers
+  // MAILLIST.EXIST / MAILLIST.NOTEXIST (classified in netease.errors.ts).
+
+  /** /api/open/maillist/getMaillistList (Unconfirmed), every page. */
+  async listMailLists(): Promise<NeteaseMailList[]> {
+    const out: NeteaseMailList[] = [];
+    for (let pageNum = 1; ; pageNum++) {
+      const page = await this.call('maillist/getMaillistList', { domain: this.settings.domain, pageNum, pageSize: OPEN_MAILLIST_PAGE_SIZE }, openMaillistPageSchema);
+      for (const l of page.list) out.push({ name: localPartOf(l.accountName, this.settings.domain), ...(l.name ? { displayName: l.name } : {}) });
+      if (page.list.length === 0 || out.length >= page.count) return out;
+    }
+  }
+
+  /** /api/open/maillist/getMaillistMember (Unconfirmed): local parts of the domain, other addresses whole. */
+  async getMailListMembers(name: string): Promise<string[]> {
+    requireText('name', name);
+    const data = await this.call('maillist/getMaillistMember', { domain: this.settings.domain, accountName: name }, openMaillistMembersSchema);
+    const domain = this.settings.domain.toLowerCase();
+    const local = toAliasNames(data.members, domain);
+    const foreign = data.members.map((m) => m.trim().toLowerCase()).filter((m) => m.includes('@') && !m.endsWith(`@${domain}`));
+    return [...local, ...foreign].sort();
+  }
+
+  /** /api/open/maillist/createMaillist (Unconfirmed name; fields as updateMaillist, N1). */
+  async createMailList(input: { name: string; displayName: string; members: readonly string[] }): Promise<void> {
+    await this.call('maillist/createMaillist', this.maillistBody(input.name, input), openIgnoredDataSchema);
+  }
+
+  /** /api/open/maillist/updateMaillist (N1): display name and the whole member set. */
+  async updateMailList(name: string, input: { displayName: string; members: readonly string[] }): Promise<void> {
+    await this.call('maillist/updateMaillist', this.maillistBody(name, input), openIgnoredDataSchema);
+  }
+
+  /** /api/open/maillist/deleteMaillist (Unconfirmed). */
+  async deleteMailList(name: string): Promise<void> {
+    requireText('name', name);
+    await this.call('maillist/deleteMaillist', { domain: this.settings.domain, accountName: name }, openIgnoredDataSchema);
+  }
+
+  private maillistBody(name: string, input: { displayName: string; members: readonly string[] }): Record<string, unknown> {
+    requireText('name', name);
+    requireText('displayName', input.displayName);
+    if (name.includes('@')) throw new ValidationError('a list name is a local part only (no @domain)', { code: 'NETEASE.INVALID_ARGUMENT' });
+    if (input.members.length === 0) throw new ValidationError('a mailing list needs at least one member (updateMaillist requires members or memberUnits)', { code: 'NETEASE.INVALID_ARGUMENT' });
+    const domain = this.settings.domain;
+    return {
+      domain,
+      accountName: name,
+      name: input.displayName,
+      members: input.members.map((m) => (m.includes('@') ? m : `${m}@${domain}`)).join(','),
+      mailListUserType: MAILLIST_USER_TYPE,
+      visibleInAddr: MAILLIST_VISIBLE_IN_ADDR,
+    };
   }
 
   // ---- plumbing ------------------------------------------------------------------------
@@ -433,3 +515,10 @@ function requireText(name: string, value: unknown): void {
   if (typeof value !== 'string' || value.trim() === '') throw new ValidationError(`${name} is required`, { code: 'NETEASE.INVALID_ARGUMENT' });
 }
 
+
+/** `sales@acme.com` -> `sales` when the domain matches; a bare local part as it is; lowercased. */
+function localPartOf(address: string, domain: string): string {
+  const v = address.trim().toLowerCase();
+  const at = v.indexOf('@');
+  return at < 0 || v.slice(at + 1) === domain.toLowerCase() ? (at < 0 ? v : v.slice(0, at)) : v;
+}

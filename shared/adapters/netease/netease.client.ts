@@ -44,6 +44,8 @@ import {
 } from './netease.schemas';
 import type { AccountListQuery, CreateAccountInput, NeteaseAccount, NeteaseAccountSummary, NeteaseDirectory, NeteaseUnit, UpdateAccountInput } from '../../ports/netease-directory';
 import type { NeteaseMailbox, NeteaseMailLogs } from '../../ports/netease-mailbox';
+import type { NeteaseAliases } from '../../ports/netease-maillists';
+import { aliasListConSchema, toAliasNames } from './netease-maillist.schemas';
 
 /** The tenant's `netease` config section satisfies this (TenantConfig['netease']). */
 export interface NeteaseClientSettings {
@@ -146,6 +148,13 @@ export class NeteaseClient implements NeteaseDirectory, NeteaseMailbox {
     await this.call('unit/updateUnitRank', { unit_id: unitId, rank }, null);
   }
 
+  /** address/updateAccountRank (reference §2, S1 `UpdateAccountRank.java`): a mailbox's place in the address book. */
+  async updateAccountRank(accountName: string, rank: number): Promise<void> {
+    requireAccountName(accountName);
+    if (!Number.isInteger(rank)) throw new ValidationError('rank must be an integer', { code: 'NETEASE.INVALID_ARGUMENT' });
+    await this.call('address/updateAccountRank', { account_name: accountName, rank }, null);
+  }
+
   // ---- accounts ------------------------------------------------------------------------
 
   /**
@@ -228,6 +237,28 @@ export class NeteaseClient implements NeteaseDirectory, NeteaseMailbox {
     requireAccountName(accountName);
     await this.call('account/recoverAccount', { account_name: accountName }, null);
   }
+
+  /**
+   * Account aliases (§2 ✔: account/addAccountAlias, deleteAccountAlias with `account_name`
+   * and `alias_name` as a local part, getAccountAliasList; S2 sends exactly these). The
+   * port's `aliases` capability: every legacy client has it.
+   */
+  readonly aliases: NeteaseAliases = {
+    getAccountAliases: async (accountName) => {
+      requireAccountName(accountName);
+      return toAliasNames(await this.call('account/getAccountAliasList', { account_name: accountName }, aliasListConSchema, { nullAs: null }), this.settings.domain);
+    },
+    addAccountAlias: async (accountName, aliasName) => {
+      requireAccountName(accountName);
+      requireAccountName(aliasName);
+      await this.call('account/addAccountAlias', { account_name: accountName, alias_name: aliasName }, null);
+    },
+    deleteAccountAlias: async (accountName, aliasName) => {
+      requireAccountName(accountName);
+      requireAccountName(aliasName);
+      await this.call('account/deleteAccountAlias', { account_name: accountName, alias_name: aliasName }, null);
+    },
+  };
 
   /** account/deleteAccountSim: soft delete, recoverable for 7 days (S2). */
   async deleteAccountSim(accountName: string): Promise<void> {

@@ -44,6 +44,11 @@ const ERROR_TABLE = new Map<string, NeteaseErrorClass>(
     'UNIT.DEFAULT_READONLY': c('invalid'),
     'ACCOUNT.EXIST': c('duplicate'),
     'ACCOUNT.STATUS_INVALID': c('invalid'),
+    // Mail features (simulator codes; NetEase's are unknown: shared/adapters/netease/netease-maillist.schemas.ts).
+    'ALIAS.EXIST': c('duplicate'),
+    'ALIAS.NOTEXIST': c('notFound'),
+    'MAILLIST.EXIST': c('duplicate'),
+    'MAILLIST.NOTEXIST': c('notFound'),
     'SIGN.INVALID': c('auth'),
     'SIGN.KEY_NOT_REGISTERED': c('auth'),
     // A stale `time`: we sign every attempt afresh, so a repeat only fails again until

@@ -109,6 +109,8 @@ export function toDepartment(d: { id: number; parentid: number; order: number; n
     parentId: d.parentid && d.id !== WECOM_ROOT_DEPT_ID ? String(d.parentid) : undefined,
     // WeCom sorts by order descending ("order值大的排序靠前"); our model sorts ascending.
     order: d.order ? -d.order : 0,
+    // Every WeCom department read (simplelist, department/get) carries `order`: display order too.
+    displayOrder: d.order ? -d.order : 0,
     status: 'active',
   };
 }
@@ -144,5 +146,22 @@ export function toPerson(u: WecomUser): Person {
     departmentIds,
     mainDepartmentId: u.main_department !== undefined ? String(u.main_department) : departmentIds[0],
     status: STATUS[u.status ?? 1] ?? 'active',
+    ...personExtras(u, departmentIds),
   };
+}
+
+/**
+ * Title (`position`), manager (`direct_leader`, first entry) and the display order in the
+ * main department (`order[]` is aligned with `department[]`, 96255; WeCom sorts descending,
+ * our model ascending, as for departments).
+ */
+function personExtras(u: WecomUser, departmentIds: string[]): Pick<Person, 'title' | 'managerId' | 'order'> {
+  const out: Pick<Person, 'title' | 'managerId' | 'order'> = {};
+  if (u.position) out.title = u.position;
+  if (u.direct_leader?.[0]) out.managerId = u.direct_leader[0];
+  const main = u.main_department !== undefined ? String(u.main_department) : departmentIds[0];
+  const at = main === undefined ? -1 : departmentIds.indexOf(main);
+  const order = at >= 0 ? u.order?.[at] : undefined;
+  if (order !== undefined) out.order = order ? -order : 0;
+  return out;
 }

@@ -21,6 +21,17 @@ const KIND_RANK: Record<OperationKind, number> = {
   'account.suspend': 9,
   'account.delete': 10,
   'unit.delete': 11,
+  // Mailbox policies (plan/policies.ts, rank.ts, forwarding.ts); a leaver's forward sits with the suspension.
+  'account.forward': 9,
+  'unit.rank': 12,
+  'account.policy': 13,
+  'account.rank': 14,
+  // Mailing lists and aliases (plan/maillists.ts, aliases.ts).
+  'maillist.delete': 15,
+  'alias.remove': 16,
+  'maillist.create': 17,
+  'maillist.update': 18,
+  'alias.add': 19,
 };
 
 /**

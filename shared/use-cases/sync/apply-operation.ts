@@ -40,9 +40,11 @@
 import { randomBytes } from 'node:crypto';
 import { isNeteaseError } from '../../errors/netease-failure';
 import type { AccountUnitRef, ParentRef, PlanOperation } from '../../domain/sync-plan';
+import type { PolicySet } from '../../domain/mailbox-policies';
 import { isDefaultUnitId } from '../../domain/plan-sync';
 import { AppError } from '../../errors/app-error';
 import type { NeteaseDirectory } from '../../ports/netease-directory';
+import { performMailOperation } from './apply-mail-operation';
 
 export interface OperationContext {
   api: NeteaseDirectory;
@@ -175,6 +177,7 @@ export async function performOperation(op: PlanOperation, ctx: OperationContext)
           passChangeRequired: 1,
           ...(op.profile.mobile !== undefined ? { mobile: op.profile.mobile } : {}),
           ...(op.profile.jobNo !== undefined ? { jobNo: op.profile.jobNo } : {}),
+          ...(op.policy ? policyFields(op.policy.set) : {}),
         });
         return { neteaseId: op.accountName };
       } catch (err) {
@@ -219,5 +222,50 @@ export async function performOperation(op: PlanOperation, ctx: OperationContext)
         if (isNeteaseError(err, 'notFound')) return { neteaseId: op.accountName, alreadyDone: true };
         throw err;
       }
+    case 'maillist.create':
+    case 'maillist.update':
+    case 'maillist.delete':
+    case 'alias.add':
+    case 'alias.remove':
+      return performMailOperation(op, ctx);
+    default:
+      return performMailboxPolicyOperation(op, ctx);
   }
+}
+
+/**
+ * Display order, policies and leaver forwarding (plan/rank.ts, policies.ts, forwarding.ts).
+ * Ranks go through the legacy unit/updateUnitRank and address/updateAccountRank (§2);
+ * policies and forwarding through updateAccount's optional fields (§2: `quota`,
+ * `addr_visible`, `addr_right`, `fwd`). Unconfirmed: the `fwd` format; we send one full
+ * address (S1-S8 show none), and never `fwdauth`, whose meaning no source gives.
+ */
+async function performMailboxPolicyOperation(op: Extract<PlanOperation, { kind: 'unit.rank' | 'account.rank' | 'account.policy' | 'account.forward' }>, ctx: OperationContext): Promise<OperationEffect> {
+  const { api } = ctx;
+  switch (op.kind) {
+    case 'unit.rank': {
+      const unitId = await unitIdOf(op.unit, ctx);
+      if (!api.updateUnitRank || unitId === undefined) throw new OperationRefusedError('SYNC.RANK_UNSUPPORTED', 'this NetEase API offers no unit/updateUnitRank');
+      await api.updateUnitRank(unitId, op.rank);
+      return { neteaseId: unitId };
+    }
+    case 'account.rank':
+      if (!api.updateAccountRank) throw new OperationRefusedError('SYNC.RANK_UNSUPPORTED', 'this NetEase API offers no address/updateAccountRank');
+      await api.updateAccountRank(op.accountName, op.rank);
+      return { neteaseId: op.accountName };
+    case 'account.policy':
+      await api.updateAccount(op.accountName, policyFields(op.policy.set));
+      return { neteaseId: op.accountName };
+    case 'account.forward':
+      await api.updateAccount(op.accountName, { extra: { fwd: op.to } });
+      return { neteaseId: op.accountName };
+  }
+}
+
+/** A policy's values as createAccount/updateAccount fields (mailbox-policies.ts says what is known of each). */
+function policyFields(set: PolicySet): { quota?: number; extra?: Record<string, number> } {
+  const extra: Record<string, number> = {};
+  if (set.addrVisible !== undefined) extra.addr_visible = set.addrVisible;
+  if (set.addrRight !== undefined) extra.addr_right = set.addrRight;
+  return { ...(set.quota !== undefined ? { quota: set.quota } : {}), ...(Object.keys(extra).length > 0 ? { extra } : {}) };
 }

@@ -8,13 +8,17 @@
  *   meta = { name, sourceName, parentUnitId?, parentSourceId? }.
  * - person: neteaseId = account_name; contentHash = AccountMapping.profileHash (the hash of
  *   nickname, mobile, job number last sent: no personal values are stored);
- *   status active | suspended | deleted; suspendedAt; meta = { unitId, deletedAt? }.
+ *   status active | suspended | deleted; suspendedAt; meta = { unitId, deletedAt?, policyHash?,
+ *   policyRule?, rank?, forwardHash?, aliases? } (unit meta also holds rank?; `aliases`: the
+ *   aliases the bridge added, comma-separated local parts).
+ * - a department's mailing list rides on its record: meta.mlName, mlDisplay, mlHash
+ *   (address, display name, members hash: plan/maillists.ts).
  * `adopted` marks objects linked to pre-existing NetEase objects (first run or CSV import);
  * the store's `linked` status reads as active (the planner has no separate state for it).
  */
 import { hashFields } from '../../domain/content-hash';
 import type { DirectoryObjectType } from '../../domain/directory';
-import type { MappingUpdate } from '../../domain/mapping-updates';
+import { carriedAliases, carriedMailList, type MappingUpdate } from '../../domain/mapping-updates';
 import type { AccountMapping, AccountStatus, MappingState, UnitMapping } from '../../domain/sync-plan';
 import type { MappingRecord, MappingSnapshot, MappingStore, MappingWrite } from '../../ports/mapping-store';
 import { ConflictError, type SourceKind } from '../../ports/store-common';
@@ -30,6 +34,8 @@ export function unitToWrite(ctx: MappingContext, m: UnitMapping, adopted: boolea
   const meta: Record<string, string> = { name: m.name, sourceName: m.sourceName };
   if (m.parentUnitId !== undefined) meta.parentUnitId = m.parentUnitId;
   if (m.parentSourceId !== undefined) meta.parentSourceId = m.parentSourceId;
+  if (m.rank !== undefined) meta.rank = String(m.rank);
+  if (m.mailList) Object.assign(meta, { mlName: m.mailList.name, mlDisplay: m.mailList.displayName, mlHash: m.mailList.membersHash });
   const write: MappingWrite = {
     tenantId: ctx.tenantId,
     source: ctx.source,
@@ -48,6 +54,8 @@ export function unitToWrite(ctx: MappingContext, m: UnitMapping, adopted: boolea
 export function accountToWrite(ctx: MappingContext, m: AccountMapping, adopted: boolean | undefined): MappingWrite {
   const meta: Record<string, string> = { unitId: m.unitId };
   if (m.deletedAt !== undefined) meta.deletedAt = String(m.deletedAt);
+  writePolicyMeta(m, meta);
+  if (m.aliases && m.aliases.length > 0) meta.aliases = m.aliases.join(',');
   const write: MappingWrite = {
     tenantId: ctx.tenantId,
     source: ctx.source,
@@ -75,6 +83,9 @@ export function recordToUnit(r: MappingRecord): UnitMapping {
   };
   if (meta.parentUnitId !== undefined) m.parentUnitId = meta.parentUnitId;
   if (meta.parentSourceId !== undefined) m.parentSourceId = meta.parentSourceId;
+  const rank = meta.rank === undefined ? NaN : Number(meta.rank);
+  if (Number.isFinite(rank)) m.rank = rank;
+  if (meta.mlName !== undefined) m.mailList = { name: meta.mlName, displayName: meta.mlDisplay ?? '', membersHash: meta.mlHash ?? '' };
   return m;
 }
 
@@ -91,7 +102,25 @@ export function recordToAccount(r: MappingRecord): AccountMapping {
   if (r.suspendedAt !== undefined) m.suspendedAt = r.suspendedAt;
   const deletedAt = meta.deletedAt === undefined ? NaN : Number(meta.deletedAt);
   if (Number.isFinite(deletedAt)) m.deletedAt = deletedAt;
+  readPolicyMeta(meta, m);
+  if (meta.aliases) m.aliases = meta.aliases.split(',').filter((a) => a !== '');
   return m;
+}
+
+/** Mailbox policy fields of a person's meta (plan/policies.ts, rank.ts, forwarding.ts): hashes, a rule label and a rank. */
+function writePolicyMeta(m: AccountMapping, meta: Record<string, string>): void {
+  if (m.policyHash !== undefined) meta.policyHash = m.policyHash;
+  if (m.policyRule !== undefined) meta.policyRule = m.policyRule;
+  if (m.rank !== undefined) meta.rank = String(m.rank);
+  if (m.forwardHash !== undefined) meta.forwardHash = m.forwardHash;
+}
+
+function readPolicyMeta(meta: Record<string, string>, m: AccountMapping): void {
+  if (meta.policyHash !== undefined) m.policyHash = meta.policyHash;
+  if (meta.policyRule !== undefined) m.policyRule = meta.policyRule;
+  const rank = meta.rank === undefined ? NaN : Number(meta.rank);
+  if (Number.isFinite(rank)) m.rank = rank;
+  if (meta.forwardHash !== undefined) m.forwardHash = meta.forwardHash;
 }
 
 /** The planner's input from everything the store holds for the tenant and source. */
@@ -123,7 +152,11 @@ export async function writeMappingUpdates(store: MappingStore, ctx: MappingConte
       const adopted = options.adopted ?? current?.adopted;
       let write: MappingWrite;
       if ('put' in u) {
-        write = u.type === 'unit' ? unitToWrite(ctx, u.put as UnitMapping, adopted) : accountToWrite(ctx, u.put as AccountMapping, adopted);
+        // A put keeps the department's list / the person's bridge-added aliases (mapping-updates.ts).
+        write =
+          u.type === 'unit'
+            ? unitToWrite(ctx, { ...carriedMailList(current && recordToUnit(current)), ...(u.put as UnitMapping) }, adopted)
+            : accountToWrite(ctx, { ...carriedAliases(current && recordToAccount(current)), ...(u.put as AccountMapping) }, adopted);
       } else {
         // An update of an object that was never recorded is an applier bug (dependsOn guarantees the order).
         if (!current) throw new Error(`no ${objectType} mapping for ${u.sourceId} to update`);

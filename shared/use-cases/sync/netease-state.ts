@@ -147,6 +147,8 @@ async function readMappedAccounts(
     if (a.mobile !== undefined) r.mobile = a.mobile;
     if (a.jobNo !== undefined) r.jobNo = a.jobNo;
     if (a.unitId !== undefined && a.unitId !== '') r.unitId = a.unitId;
+    // Mailbox policies compare it (plan/policies.ts); a value that is not a plain number is not compared.
+    if (a.quota !== undefined && /^\d+$/.test(a.quota)) r.quota = a.quota;
     return r;
   });
   return { records: found.filter((r): r is NeteaseAccountRecord => r !== undefined), calls: names.length };

@@ -41,6 +41,7 @@ import { mapLimit } from '../../lib/map-limit';
 import { syncRequestMessage } from '../../contracts/sync-request';
 import { isMovedAwayId } from '../../domain/plan/moved-away';
 import { driftedObjects, driftSummary } from './drift-summary';
+import { prepareMailInput } from './mail-state';
 
 export interface StartSyncInput {
   tenantId: string;
@@ -140,6 +141,9 @@ export async function startSyncRun(deps: SyncDeps, input: StartSyncInput): Promi
       neteaseReads = r.calls;
       await touchRun(deps, tenantId, runId);
     }
+    // Mailing lists and aliases (mail-state.ts): reads on full runs only.
+    const mail = await prepareMailInput(tenant.sync, state, mode === 'full', async () => (api ??= await deps.netease(tenant)));
+    if (mail.calls > 0) neteaseReads = (neteaseReads ?? 0) + mail.calls;
 
     // ---- plan --------------------------------------------------------------------------------
     const planStarted = Date.now();
@@ -155,6 +159,7 @@ export async function startSyncRun(deps: SyncDeps, input: StartSyncInput): Promi
         mailDomain: tenant.netease.domain,
         unitMoves,
         ...(input.withholdDeletions ? { withholdDeletions: true } : {}),
+        ...(mail.input ? { mail: mail.input } : {}),
       });
     // Without the open platform's unit/moveUnit a department move re-creates the unit
     // (legacy-moves.ts). An incremental run asks for the API only when its plan moves a unit

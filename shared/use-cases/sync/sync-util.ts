@@ -4,7 +4,7 @@ import type { OperationKind, PlanOperation } from '../../domain/sync-plan';
 import type { RunCountKey, RunCounts } from '../../ports/run-store';
 
 export function objectTypeOf(op: Pick<PlanOperation, 'kind'>): DirectoryObjectType {
-  return op.kind.startsWith('unit.') ? 'department' : 'person';
+  return op.kind.startsWith('unit.') || op.kind.startsWith('maillist.') ? 'department' : 'person';
 }
 
 /**
@@ -29,6 +29,16 @@ export const COUNT_OF_KIND: Record<OperationKind, RunCountKey> = {
   'account.recover': 'recovered',
   'account.delete': 'deleted',
   'account.link': 'linked',
+  // Display order, policies, leaver forwarding: settings of existing objects.
+  'unit.rank': 'updated',
+  'account.rank': 'updated',
+  'account.policy': 'updated',
+  'account.forward': 'updated',
+  'maillist.create': 'created',
+  'maillist.update': 'updated',
+  'maillist.delete': 'deleted',
+  'alias.add': 'updated',
+  'alias.remove': 'updated',
 };
 
 export function addCount(counts: Partial<RunCounts>, key: RunCountKey, n = 1): void {
