@@ -7,7 +7,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { z } from 'zod';
-import type { SimulatorStartOptions } from './simulator';
+import type { TenantConfig } from '../../shared/config/tenant-config.schema';
+import type { RunningSimulator, SimulatorModule, SimulatorStartOptions, SimulatorVendor } from './simulator';
 
 /** Largest request body a simulator reads (1 MiB): enough for any vendor call we make. */
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -114,11 +115,28 @@ export function fromStackOptions(opts: SimulatorStartOptions): Pick<SimulatorSta
   return { host: opts.host, port: opts.port, tenants: opts.tenants, secrets: opts.secrets, stage: opts.stage, dataDir: opts.dataDir, logger: opts.logger };
 }
 
+/** The local stack's module for a simulator that tests start themselves with `start`. */
+export function stackSimulator(vendor: SimulatorVendor, start: (opts: ReturnType<typeof fromStackOptions>) => Promise<RunningSimulator>): SimulatorModule {
+  return { vendor, start: (opts) => start(fromStackOptions(opts)) };
+}
+
 // ---- routing by the tenants' base URL paths ---------------------------------------------------
 
 /** `url` moved onto `simUrl`, keeping its path (tests point a tenant at a simulator on a random port). */
 export function rebaseUrl(url: string, simUrl: string): string {
   return `${simUrl}${new URL(url).pathname.replace(/\/+$/, '')}`;
+}
+
+/**
+ * A copy of `tenant` whose `vendor` URLs (`keys`) point at `simUrl`, keeping their paths
+ * (tests start a simulator on a random port, then build clients with this); `tenant` itself
+ * when it has no such section.
+ */
+export function pointTenantAt<T extends TenantConfig, V extends 'dingtalk' | 'wecom'>(tenant: T, simUrl: string, vendor: V, keys: ReadonlyArray<keyof NonNullable<TenantConfig[V]> & string>): T {
+  const section = tenant[vendor] as Record<string, unknown> | undefined;
+  if (!section) return tenant;
+  const moved = Object.fromEntries(keys.map((k) => [k, rebaseUrl(section[k] as string, simUrl)]));
+  return { ...tenant, [vendor]: { ...section, ...moved } };
 }
 
 /**

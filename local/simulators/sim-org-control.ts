@@ -16,9 +16,10 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
+import type { Logger } from '../../shared/logging/logger';
 import { errcodeFaultsSchema, type ErrcodeFaultsInput, type ErrcodeSimFaults } from './sim-faults';
-import { ControlError, describeIssues, parseControlBody, sendJson } from './sim-http';
-import type { SimulatorVendor } from './simulator';
+import { ControlError, createSimServer, describeIssues, listen, parseControlBody, sendJson, type PrefixRouter } from './sim-http';
+import type { RunningSimulator, SimulatorVendor } from './simulator';
 
 /** What a simulator's tenant runtime holds that the control API reads. */
 export interface OrgRuntime {
@@ -27,12 +28,14 @@ export interface OrgRuntime {
 }
 
 /** The vendor-specific half of the control API. */
-export interface OrgControl<Rt extends OrgRuntime> {
+export interface OrgControl<Rt extends OrgRuntime, View = unknown> {
   vendor: SimulatorVendor;
   tenantIds(): string[];
   /** The tenant named, or the only one (else a ControlError). */
   runtimeFor(id: unknown): Rt;
-  view(rt: Rt): unknown;
+  view(rt: Rt): View;
+  /** POST /__sim/faults: the vendor's own faults on top of the shared ones; default errcodeFaultsSchema. */
+  faultsSchema?: z.ZodType<ErrcodeFaultsInput>;
   setFaults(input: ErrcodeFaultsInput): ErrcodeSimFaults;
   reset(tenant?: string): void;
   /** Validate the body (zod) and create or update the user. */
@@ -85,7 +88,7 @@ export function handleOrgControl<Rt extends OrgRuntime>(ctl: OrgControl<Rt>, req
     case 'GET /__sim/faults':
       return sendJson(res, 200, structuredClone(ctl.runtimeFor(q('tenant')).faults));
     case 'POST /__sim/faults':
-      return sendJson(res, 200, ctl.setFaults(errcodeFaultsSchema.parse(body())));
+      return sendJson(res, 200, ctl.setFaults((ctl.faultsSchema ?? errcodeFaultsSchema).parse(body())));
     case 'GET /__sim/messages':
       return sendJson(res, 200, { messages: structuredClone(ctl.runtimeFor(q('tenant')).org.messages) });
     case 'POST /__sim/reset': {
@@ -110,4 +113,84 @@ export function answerRefusal(res: ServerResponse, err: unknown): boolean {
     return true;
   }
   return false;
+}
+
+/** A running org simulator: the control API's reads and resets, for tests in the same process. */
+export interface RunningOrgSimulator<Rt extends OrgRuntime, View> extends RunningSimulator {
+  state(tenant?: string): View;
+  messages(tenant?: string): Rt['org']['messages'];
+  reset(tenant?: string): void;
+  flush(): void;
+}
+
+/** The vendor's answers in its own envelope when no route matches (404) and when the simulator itself fails (500). */
+export interface OrgSimEnvelopes {
+  notFound: Record<string, unknown>;
+  internalError: Record<string, unknown>;
+}
+
+/**
+ * Serve an org simulator on `listenOn`'s host and port (0 = a free port): /__sim/ calls go to
+ * the control API; any other path is resolved by `router` and handed to `handle` with its
+ * route, or answered 404. Control refusals are answered 4xx; any other error is logged and
+ * answered 500. Stopping flushes the state file first.
+ */
+export async function serveOrgSimulator<Rt extends OrgRuntime, View, Role extends string>(
+  ctl: OrgControl<Rt, View>,
+  router: PrefixRouter<Role>,
+  opts: {
+    listenOn: { host?: string; port?: number };
+    logger: Logger | undefined;
+    flush(): void;
+    envelopes: OrgSimEnvelopes;
+    handle(route: { role: Role; rest: string }, req: IncomingMessage, res: ServerResponse, url: URL, bodyText: string): Promise<void> | void;
+  },
+): Promise<RunningOrgSimulator<Rt, View>> {
+  const server = createSimServer(async (req, res, url, bodyText) => {
+    try {
+      if (url.pathname.startsWith('/__sim/')) return handleOrgControl(ctl, req, res, url, bodyText);
+      const route = router.resolve(url.pathname);
+      if (!route) return sendJson(res, 404, opts.envelopes.notFound);
+      return await opts.handle(route, req, res, url, bodyText);
+    } catch (err) {
+      if (answerRefusal(res, err)) return;
+      opts.logger?.error(`${ctl.vendor} simulator failed`, { path: url.pathname, err });
+      return sendJson(res, 500, opts.envelopes.internalError);
+    }
+  });
+  const http = await listen(server, opts.listenOn.host, opts.listenOn.port);
+  opts.logger?.info(`${ctl.vendor} simulator listening`, { url: http.url, tenants: ctl.tenantIds() });
+  return {
+    vendor: ctl.vendor,
+    url: http.url,
+    port: http.port,
+    async stop() {
+      opts.flush();
+      await http.close();
+    },
+    state: (tenant) => ctl.view(ctl.runtimeFor(tenant)),
+    messages: (tenant) => structuredClone(ctl.runtimeFor(tenant).org.messages) as Rt['org']['messages'],
+    reset: (tenant) => ctl.reset(tenant),
+    flush: () => opts.flush(),
+  };
+}
+
+/** A tenant runtime as far as its state view goes. */
+export interface OrgRuntimeCounts<D, U> extends OrgRuntime {
+  tenant: { id: string };
+  org: { departments: D[]; users: U[]; messages: readonly unknown[] };
+  calls: Record<string, number>;
+  errors: Record<string, number>;
+}
+
+/** What every org simulator's GET /__sim/state shows of a tenant (copies, safe to keep); the vendor adds its ids and token counts. */
+export function orgStateView<D, U>(rt: OrgRuntimeCounts<D, U>): { tenant: string; departments: D[]; users: U[]; calls: Record<string, number>; errors: Record<string, number>; messages: number } {
+  return {
+    tenant: rt.tenant.id,
+    departments: structuredClone(rt.org.departments),
+    users: structuredClone(rt.org.users),
+    calls: { ...rt.calls },
+    errors: { ...rt.errors },
+    messages: rt.org.messages.length,
+  };
 }

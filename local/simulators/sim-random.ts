@@ -71,3 +71,17 @@ export function pickUniqueName(pick: SeededDraws['pick'], surnames: readonly Nam
   taken.add(s[0] + g[0]);
   return { sur: s, given: g };
 }
+
+/**
+ * Seeded person `i`'s departments: a main one, round robin over `leafIds`; every `every`-th
+ * person also belongs to the one `offset` further on (when that is another department).
+ */
+export function seededDepartments(leafIds: readonly number[], i: number, every: number, offset: number): number[] {
+  const main = leafIds[i % leafIds.length] as number;
+  const ids = [main];
+  if (i % every === every - 1) {
+    const other = leafIds[(i + offset) % leafIds.length] as number;
+    if (other !== main) ids.push(other);
+  }
+  return ids;
+}

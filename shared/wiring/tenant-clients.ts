@@ -73,6 +73,20 @@ import { WecomDirectorySource } from '../adapters/wecom/wecom.directory-source';
 import { wecomSender, type WecomNotifier } from '../adapters/wecom/wecom.notice-sender';
 import { WecomSignIn } from '../adapters/wecom/wecom.sign-in';
 
+type OpenPlatformAdditions = Required<Pick<NeteaseDirectory, 'reparentUnit' | 'listAccountsWithStatus' | 'mailLists'>>;
+
+/**
+ * `api` plus reparentUnit, listAccountsWithStatus and mailLists from the open platform's
+ * client: the same object underneath (prototype), so every method and getter is `api`'s own.
+ */
+export function withOpenPlatform<A extends NeteaseDirectory>(api: A, open: NeteaseOpenClient): A & OpenPlatformAdditions {
+  const withMoves = Object.create(api) as A & OpenPlatformAdditions;
+  withMoves.reparentUnit = (unitId, parentUnitId, expect) => open.moveUnit(unitId, parentUnitId, expect);
+  withMoves.listAccountsWithStatus = async () => (await open.getAllAccounts()).map(listedAccountStatus);
+  withMoves.mailLists = open;
+  return withMoves;
+}
+
 /** An open-platform account row in the port's terms (§4 status codes). */
 export function listedAccountStatus(a: NeteaseOpenAccount): ListedAccountStatus {
   return {
@@ -214,17 +228,11 @@ export function createTenantClients(opts: TenantClientsOptions): TenantClients {
     return client;
   };
 
-  /**
-   * The legacy client plus reparentUnit and listAccountsWithStatus: the same object underneath
-   * (prototype), so every method and getter is the client's own.
-   */
+  /** The legacy client with the open platform's additions (withOpenPlatform), built once per client pair. */
   const withUnitMoves = (tenantId: string, client: NeteaseClient, open: NeteaseOpenClient): NeteaseDirectory => {
     const prior = withMoves.get(tenantId);
     if (prior && prior.client === client && prior.open === open) return prior.api;
-    const api = Object.create(client) as NeteaseClient & Required<Pick<NeteaseDirectory, 'reparentUnit' | 'listAccountsWithStatus' | 'mailLists'>>;
-    api.reparentUnit = (unitId, parentUnitId, expect) => open.moveUnit(unitId, parentUnitId, expect);
-    api.listAccountsWithStatus = async () => (await open.getAllAccounts()).map(listedAccountStatus);
-    api.mailLists = open;
+    const api = withOpenPlatform(client, open);
     withMoves.set(tenantId, { client, open, api });
     return api;
   };

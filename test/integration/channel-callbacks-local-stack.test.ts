@@ -20,6 +20,7 @@ import type { TenantConfig } from '../../shared/config/tenant-config.schema';
 import { buildSimulatedCallback } from '../../shared/use-cases/callbacks/simulate-callback';
 import { saveEnv } from '../support/env';
 import { startEkpSandboxStack, type EkpSandboxStack } from '../support/ekp-sandbox-stack';
+import { waitFor } from '../support/wait-for';
 
 const SUB = {
   id: 'sub',
@@ -40,16 +41,6 @@ let dingtalk: RunningDingtalkSimulator;
 let tenant: TenantConfig;
 let links: DynamoLinkStore;
 const restoreEnv = saveEnv('LOG_LEVEL');
-
-async function waitFor<T>(check: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** A new user in the sub org (simulator control API), carrying `jobNumber`. */
 async function addSubUser(name: string, jobNumber: string): Promise<string> {

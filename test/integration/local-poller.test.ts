@@ -10,6 +10,7 @@ import { restoreQueues, snapshotQueues, startQueues, type RunningQueues } from '
 import { SqsPoller } from '../../local/sqs-poller';
 import type { LambdaHandler } from '../../local/lambda-invoke';
 import { tempDirs } from '../support/temp-dirs';
+import { waitFor } from '../support/wait-for';
 
 const mkdtemp = tempDirs();
 
@@ -24,16 +25,6 @@ afterEach(async () => {
   poller = undefined;
   await sqs.stop();
 });
-
-async function waitFor<T>(probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /** A poller on the notify queue (maxReceiveCount 3) with a 1 s local visibility timeout. */
 function pollNotify(handler: LambdaHandler, logger = createMemoryLogger()) {

@@ -20,6 +20,7 @@ import { startNeteaseSimulator, type RunningNeteaseSimulator } from '../../local
 import { startWecomSimulator, type RunningWecomSimulator } from '../../local/simulators/wecom';
 import { notifyTenantsJson, type NotifyTenantsOptions } from '../fixtures/notify-tenants';
 import { saveEnv } from '../support/env';
+import { notifyQueueDrained, waitFor } from '../support/wait-for';
 
 let dataDir: string;
 let stack: LocalStack | undefined;
@@ -29,20 +30,7 @@ let wecom: RunningWecomSimulator;
 let secrets: FileSecretStore;
 const restoreEnv = saveEnv('LOG_LEVEL');
 
-async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
-async function drained(): Promise<void> {
-  await waitFor(async () => {
-    const q = (await stack!.health()).checks.queues['qiye-bridge-local-notify'];
-    return q !== undefined && (q.messages ?? 0) === 0 && (q.inFlight ?? 0) === 0;
-  });
-}
+const drained = (): Promise<void> => notifyQueueDrained(stack!);
 
 const TENANTS: NotifyTenantsOptions = { prefix: 'e2e', agentIds: ['4000001', '4000002'], wecomTenantWide: false };
 

@@ -93,6 +93,14 @@ function deliver(channel: NotifyChannel, account: string, mail: { from: string; 
 }
 
 /** Nothing personal in any log line: the subjects and senders of the test mails. */
+/** The notice's link opens our SSO entry for `tenantId`, saying which channel it came through; returns it parsed. */
+function expectSsoLink(url: string, tenantId: string, via: NotifyChannel): URL {
+  const link = new URL(url);
+  expect(`${link.origin}${link.pathname}`).toBe(`${SSO_BASE}/sso/${tenantId}`);
+  expect(link.searchParams.get('via')).toBe(via);
+  return link;
+}
+
 function expectNoPersonalDataInLogs(...secrets: string[]) {
   const text = JSON.stringify(logger.lines);
   for (const s of secrets) expect(text).not.toContain(s);
@@ -184,9 +192,7 @@ describe('new mail -> DingTalk work notification', () => {
     expect(card.markdown).toContain('季度预算审批');
     expect(card.markdown).toContain('boss@partner');
     expect(card.single_title).toBe('查看邮件');
-    const link = new URL(card.single_url);
-    expect(`${link.origin}${link.pathname}`).toBe(`${SSO_BASE}/sso/${DT.id}`);
-    expect(link.searchParams.get('via')).toBe('dingtalk');
+    const link = expectSsoLink(card.single_url, DT.id, 'dingtalk');
     expect(link.searchParams.get('module')).toBe(INBOX_MODULE);
 
     // The next polls: same mail still in the log, nothing new to say.
@@ -442,9 +448,7 @@ describe('new mail -> WeCom textcard', () => {
     // User text is escaped: WeCom renders a few tags in descriptions.
     expect(card.description).toContain('入职&lt;资料&gt;');
     expect(card.btntxt).toBe('查看邮件');
-    const link = new URL(card.url);
-    expect(`${link.origin}${link.pathname}`).toBe(`${SSO_BASE}/sso/${WC.id}`);
-    expect(link.searchParams.get('via')).toBe('wecom');
+    expectSsoLink(card.url, WC.id, 'wecom');
     clock.advance(120_000);
     await worker()(event('wecom', wcPeople()), {} as never);
     expect(wecom.messages(WC.id)).toHaveLength(1);

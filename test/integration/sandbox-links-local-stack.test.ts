@@ -13,6 +13,7 @@ import type { RunningNeteaseSimulator } from '../../local/simulators/netease';
 import type { LocalStack } from '../../local/stack';
 import { saveEnv } from '../support/env';
 import { startEkpSandboxStack, type EkpSandboxStack } from '../support/ekp-sandbox-stack';
+import { notifyQueueDrained, waitFor } from '../support/wait-for';
 
 const DOMAIN = 'sandbox.example.com';
 
@@ -24,20 +25,7 @@ const restoreEnv = saveEnv('LOG_LEVEL');
 let report: FirstSyncReport;
 const lines: string[] = [];
 
-async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-async function notifyDrained(): Promise<void> {
-  await waitFor(async () => {
-    const q = (await stack.health()).checks.queues['qiye-bridge-local-notify'];
-    return q !== undefined && (q.messages ?? 0) === 0 && (q.inFlight ?? 0) === 0;
-  });
-}
+const notifyDrained = (): Promise<void> => notifyQueueDrained(stack, 30_000);
 
 beforeAll(async () => {
   process.env.LOG_LEVEL = 'error';
@@ -104,7 +92,7 @@ describe('the EKP sandbox with its DingTalk channel', () => {
     await new Promise((r) => setTimeout(r, 1100));
     netease.deliverMail(DOMAIN, ex.accountName, { from: 'ceo@partner.example.net', subject: '沙箱通知' });
     await stack.trigger('notifyPlanner');
-    await waitFor(() => dingtalk.state('sandbox').messages === 1);
+    await waitFor(() => dingtalk.state('sandbox').messages === 1, 30_000);
     await notifyDrained();
     const msg = dingtalk.messages('sandbox')[0]!;
     expect(msg.userIds).toEqual([ex.channelUserId]);

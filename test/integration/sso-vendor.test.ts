@@ -88,11 +88,16 @@ beforeEach(() => {
   stores = createMemoryStateStores();
 });
 
+/** `userId` of the tenant's `source` has the NetEase mailbox `account` on `domain`: its mapping, and the account in the simulator. */
+async function giveMailbox(tenantId: string, source: 'dingtalk' | 'wecom', userId: string, domain: string, account: { account_name: string; nickname: string }): Promise<void> {
+  await stores.mappings.put({ tenantId, source, objectType: 'person', sourceId: userId, neteaseId: account.account_name, contentHash: 'h', status: 'active', lastRunId: 'r' });
+  netease.seed(domain, { accounts: [account] });
+}
+
 describe('SSO through DingTalk', () => {
   it('goes to DingTalk, comes back with a code and lands in the mapped mailbox with the mail asked for', async () => {
     const person = dt.state('dtco').users[0]!;
-    await stores.mappings.put({ tenantId: 'dtco', source: 'dingtalk', objectType: 'person', sourceId: person.userid, neteaseId: 'zhang', contentHash: 'h', status: 'active', lastRunId: 'r' });
-    netease.seed('dt.example.com', { accounts: [{ account_name: 'zhang', nickname: 'Z' }] });
+    await giveMailbox('dtco', 'dingtalk', person.userid, 'dt.example.com', { account_name: 'zhang', nickname: 'Z' });
     const first = await call('http://bridge.test/sso/dtco?via=dingtalk&mid=1:abc');
     expect(first.statusCode).toBe(302);
     const login = first.headers!.location as string;
@@ -146,8 +151,7 @@ describe('the OAuth redirect_uri', () => {
 describe('SSO through WeCom', () => {
   it('uses in-client OAuth inside WeCom and the PC login page elsewhere, then signs in', async () => {
     const person = wc.state('wcco').users[0]!;
-    await stores.mappings.put({ tenantId: 'wcco', source: 'wecom', objectType: 'person', sourceId: person.userid, neteaseId: 'li', contentHash: 'h', status: 'active', lastRunId: 'r' });
-    netease.seed('wc.example.com', { accounts: [{ account_name: 'li', nickname: 'L' }] });
+    await giveMailbox('wcco', 'wecom', person.userid, 'wc.example.com', { account_name: 'li', nickname: 'L' });
     const inApp = await call('http://bridge.test/sso/wcco?via=wecom', 'Mozilla/5.0 wxwork/4.1.0');
     expect(inApp.headers!.location as string).toContain('/connect/oauth2/authorize?');
     const pc = await call('http://bridge.test/sso/wcco?via=wecom');
@@ -171,8 +175,7 @@ describe('SSO through WeCom', () => {
 describe('SSO from the DingTalk workbench (H5 JSAPI auth code)', () => {
   it('serves a page that asks DingTalk for an auth code, then signs in with that code and its state', async () => {
     const person = dt.state('dtco').users[3]!;
-    await stores.mappings.put({ tenantId: 'dtco', source: 'dingtalk', objectType: 'person', sourceId: person.userid, neteaseId: 'wangfang', contentHash: 'h', status: 'active', lastRunId: 'r' });
-    netease.seed('dt.example.com', { accounts: [{ account_name: 'wangfang', nickname: 'W' }] });
+    await giveMailbox('dtco', 'dingtalk', person.userid, 'dt.example.com', { account_name: 'wangfang', nickname: 'W' });
     const page = await call('http://bridge.test/sso/dtco?via=dingtalk&flow=h5&module=mbox.ListModule', 'Mozilla/5.0 DingTalk/7.0');
     expect(page.statusCode).toBe(200);
     const csp = String(page.headers!['content-security-policy']);

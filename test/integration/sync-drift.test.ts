@@ -9,9 +9,8 @@ import type { AdminEdit } from '../../local/simulators/netease/netease-sim.admin
 import type { Department, Person } from '../../shared/domain/directory';
 import type { DriftItem } from '../../shared/domain/sync-plan';
 import { explainObject } from '../../shared/use-cases/sync';
-import type { NeteaseDirectory } from '../../shared/ports/netease-directory';
-import { listedAccountStatus } from '../../shared/wiring/tenant-clients';
-import { createSyncHarness, dept as d, driftCheck, fileSimulator, MemoryDirectorySource, openPlatformClient, person as p, type HarnessOptions, type SyncHarness } from './sync-harness';
+import { withOpenPlatform } from '../../shared/wiring/tenant-clients';
+import { createOpenPlatformHarness, createSyncHarness, dept as d, driftCheck, fileSimulator, MemoryDirectorySource, person as p, type HarnessOptions, type SyncHarness } from './sync-harness';
 
 const shared = fileSimulator(5);
 let counter = 0;
@@ -121,23 +120,9 @@ describe('a full run reconciles with NetEase', () => {
 
 describe('with the open platform configured', () => {
   it('reads statuses from its account list (getAccount only for a mapped mailbox it does not list) and repairs the drift', async () => {
-    const tenantId = `d${++counter}-open`;
-    const domain = `${tenantId}.example.com`;
-    const open = openPlatformClient(shared.sim, tenantId, domain);
-    const o = org();
-    const h = await createSyncHarness({
-      sim: shared.sim,
-      tenantId,
-      domain,
-      source: new MemoryDirectorySource(o.departments, o.people),
-      wrapApi: (api) => {
-        const w = Object.create(api) as NeteaseDirectory;
-        w.reparentUnit = (unitId, parentUnitId, expect) => open.moveUnit(unitId, parentUnitId, expect);
-        // As shared/wiring/tenant-clients.ts composes it.
-        w.listAccountsWithStatus = async () => (await open.getAllAccounts()).map(listedAccountStatus);
-        return w;
-      },
-    });
+    // The API as shared/wiring/tenant-clients.ts composes it.
+    const h = await createOpenPlatformHarness({ sim: shared.sim, tenantId: `d${++counter}-open`, org: org(), wrapApi: withOpenPlatform });
+    const domain = h.tenant.netease.domain;
     shared.keep(h);
     await h.run({ mode: 'full' });
     await admin(h, [

@@ -264,6 +264,28 @@ export function openPlatformClient(sim: RunningNeteaseSimulator, tenantId: strin
   );
 }
 
+/**
+ * A harness for a new tenant on `sim` whose domain has an open-platform app registered;
+ * `wrapApi` composes the tenant's API from the legacy one and that app's client.
+ */
+export async function createOpenPlatformHarness(opts: {
+  sim: RunningNeteaseSimulator;
+  tenantId: string;
+  org: { departments: Department[]; people: Person[] };
+  allowedIps?: string[];
+  wrapApi: (api: NeteaseDirectory, open: NeteaseOpenClient) => NeteaseDirectory;
+}): Promise<SyncHarness> {
+  const domain = `${opts.tenantId}.example.com`;
+  const open = openPlatformClient(opts.sim, opts.tenantId, domain, opts.allowedIps);
+  return createSyncHarness({
+    sim: opts.sim,
+    tenantId: opts.tenantId,
+    domain,
+    source: new MemoryDirectorySource(opts.org.departments, opts.org.people),
+    wrapApi: (api) => opts.wrapApi(api, open),
+  });
+}
+
 /** An active source department (test data). */
 export const dept = (id: string, name: string, parentId?: string): Department => ({ id, name, order: 0, status: 'active', ...(parentId ? { parentId } : {}) });
 

@@ -12,7 +12,7 @@ import type { Department, Person } from '../../shared/domain/directory';
 import { getRunDetail, handleSyncRequest } from '../../shared/use-cases/sync';
 import type { SyncRequestMessage } from '../../shared/contracts/sync-request';
 import type { NeteaseDirectory } from '../../shared/ports/netease-directory';
-import { createSyncHarness, dept as d, driftCheck, fileSimulator, MemoryDirectorySource, openPlatformClient, person as p, type SyncHarness } from './sync-harness';
+import { createOpenPlatformHarness, dept as d, driftCheck, fileSimulator, person as p, type SyncHarness } from './sync-harness';
 
 const shared = fileSimulator(3);
 let counter = 0;
@@ -33,27 +33,20 @@ function org(): { departments: Department[]; people: Person[] } {
  * open-platform client the way shared/wiring/tenant-clients.ts composes it.
  */
 async function setup(opts: { openPlatform: boolean; allowedIps?: string[]; afterMove?: () => void }): Promise<SyncHarness> {
-  const tenantId = `m${++counter}-acme`;
-  const domain = `${tenantId}.example.com`;
-  const mover = openPlatformClient(shared.sim, tenantId, domain, opts.allowedIps);
-  const o = org();
-  const h = await createSyncHarness({
+  const h = await createOpenPlatformHarness({
     sim: shared.sim,
-    tenantId,
-    domain,
-    source: new MemoryDirectorySource(o.departments, o.people),
-    ...(opts.openPlatform
-      ? {
-          wrapApi: (api: NeteaseDirectory): NeteaseDirectory => {
-            const withMoves = Object.create(api) as NeteaseDirectory;
-            withMoves.reparentUnit = async (unitId, parentUnitId, expect) => {
-              await mover.moveUnit(unitId, parentUnitId, expect);
-              opts.afterMove?.();
-            };
-            return withMoves;
-          },
-        }
-      : {}),
+    tenantId: `m${++counter}-acme`,
+    org: org(),
+    allowedIps: opts.allowedIps,
+    wrapApi: (api, mover) => {
+      if (!opts.openPlatform) return api;
+      const withMoves = Object.create(api) as NeteaseDirectory;
+      withMoves.reparentUnit = async (unitId, parentUnitId, expect) => {
+        await mover.moveUnit(unitId, parentUnitId, expect);
+        opts.afterMove?.();
+      };
+      return withMoves;
+    },
   });
   shared.keep(h);
   return h;
@@ -63,6 +56,14 @@ async function unitOf(h: SyncHarness, departmentId: string): Promise<string> {
   const m = await h.stores.mappings.get({ tenantId: h.tenant.id, source: 'ekp', objectType: 'department', sourceId: departmentId });
   if (!m) throw new Error(`no unit mapping for ${departmentId}`);
   return m.neteaseId;
+}
+
+/** NetEase matches the source, and nothing is left to do: the next full run makes no call that changes anything. */
+async function expectConverged(h: SyncHarness): Promise<void> {
+  expect(await driftCheck(h)).toEqual([]);
+  const quiet = await h.mark();
+  expect((await h.run({ mode: 'full' })).run.status).toBe('success');
+  expect(writes(h, quiet)).toEqual([]);
 }
 
 /** NetEase calls that change something since `since`, by full path (the open platform's moveUnit vs account/moveUnit). */
@@ -97,12 +98,7 @@ describe('with the open platform configured', () => {
     // Its people: the same mailboxes, in the same unit, unchanged.
     expect(after.accounts).toEqual(before.accounts);
     expect(after.accounts.p1?.unit_id).toBe(east);
-    expect(await driftCheck(h)).toEqual([]);
-
-    // Nothing left to do: the next full run makes no call that changes anything.
-    const quiet = await h.mark();
-    expect((await h.run({ mode: 'full' })).run.status).toBe('success');
-    expect(writes(h, quiet)).toEqual([]);
+    await expectConverged(h);
   });
 
   it('a parent and its child swap places, and a department moves to the top level, in one run', async () => {
@@ -206,11 +202,7 @@ describe('without the open platform (legacy API: the unit is re-created under it
     expect(Object.keys(after.accounts).sort()).toEqual(Object.keys(before.accounts).sort());
     for (const a of Object.values(after.accounts)) expect(a.account_openid).toBe(before.accounts[a.account_name.toLowerCase()]!.account_openid);
     expect(everyoneInAUnit(h)).toEqual([]);
-    expect(await driftCheck(h)).toEqual([]);
-    // Converged: the next full run changes nothing.
-    const quiet = await h.mark();
-    expect((await h.run({ mode: 'full' })).run.status).toBe('success');
-    expect(writes(h, quiet)).toEqual([]);
+    await expectConverged(h);
   });
 
   it('an incremental run starts the move, names what is left and queues the full run that finishes it as it ends', async () => {

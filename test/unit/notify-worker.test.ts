@@ -89,6 +89,14 @@ function job(people: Array<[string, string]> = [['u1', 'zhangsan']]): NotifyJob 
   return { v: 1, tenantId: 'acme', runId: '20240506T020000000Z-unit', channel: 'dingtalk', plannedAt: clock.now(), people: people.map(([userId, account]) => ({ userId, account })) };
 }
 
+/** The first poll sets the people's watermarks; then a mail arrives for each account in `mails` (its subject), and 30 s pass. */
+async function firstPollThenMail(people: Array<[string, string]> | undefined, mails: Record<string, string>): Promise<void> {
+  await checkNewMail(deps(), job(people));
+  clock.advance(1000);
+  for (const [account, subject] of Object.entries(mails)) mailLog.deliver(account, subject);
+  clock.advance(30_000);
+}
+
 async function watermark(account: string) {
   return (await notifyStore.getWatermarks('acme', [account])).get(account);
 }
@@ -144,10 +152,7 @@ describe('checkNewMail', () => {
   });
 
   it('skips a mail re-read in the overlap window using the watermark, without asking the OnceStore', async () => {
-    await checkNewMail(deps(), job());
-    clock.advance(1000);
-    mailLog.deliver('zhangsan', 'a');
-    clock.advance(30_000);
+    await firstPollThenMail(undefined, { zhangsan: 'a' });
     await checkNewMail(deps(), job());
     let begins = 0;
     const once = stores.once;
@@ -175,10 +180,7 @@ describe('checkNewMail', () => {
   });
 
   it('sends each mail once when two deliveries of the batch run at the same time', async () => {
-    await checkNewMail(deps(), job());
-    clock.advance(1000);
-    mailLog.deliver('zhangsan', 'race');
-    clock.advance(30_000);
+    await firstPollThenMail(undefined, { zhangsan: 'race' });
     sender.delayMs = 30;
     const [a, b] = await Promise.all([checkNewMail(deps(), job()), checkNewMail(deps(), job())]);
     expect(sender.sent).toHaveLength(1);
@@ -191,11 +193,7 @@ describe('checkNewMail', () => {
   });
 
   it('marks a person the vendor refuses for good as handled and goes on with the others', async () => {
-    await checkNewMail(deps(), job([['u1', 'zhangsan'], ['u2', 'lisi']]));
-    clock.advance(1000);
-    mailLog.deliver('zhangsan', 'z');
-    mailLog.deliver('lisi', 'l');
-    clock.advance(30_000);
+    await firstPollThenMail([['u1', 'zhangsan'], ['u2', 'lisi']], { zhangsan: 'z', lisi: 'l' });
     sender.failFor.set('u1', new NotifySendError('person', 'DINGTALK.NOT_FOUND', 'dingtalk: user not found'));
     const r = await checkNewMail(deps(), job([['u1', 'zhangsan'], ['u2', 'lisi']]));
     expect(r).toMatchObject({ failedPeople: 1, messages: 1 });
@@ -227,11 +225,7 @@ describe('checkNewMail', () => {
   });
 
   it('throws a retryable vendor error after finishing what it could, so the record is retried', async () => {
-    await checkNewMail(deps(), job([['u1', 'a1'], ['u2', 'a2']]));
-    clock.advance(1000);
-    mailLog.deliver('a1', 'm1');
-    mailLog.deliver('a2', 'm2');
-    clock.advance(30_000);
+    await firstPollThenMail([['u1', 'a1'], ['u2', 'a2']], { a1: 'm1', a2: 'm2' });
     const vendor = new UpstreamError('dingtalk', 'UPSTREAM.RATE_LIMITED', 'dingtalk asyncsend_v2 was rate limited', { retryable: true });
     sender.failFor.set('u2', new NotifySendError('retry', vendor.code, vendor.message, vendor));
     const err = await checkNewMail(deps({ options: { concurrency: 1 } }), job([['u1', 'a1'], ['u2', 'a2']])).catch((e: unknown) => e);
@@ -244,10 +238,7 @@ describe('checkNewMail', () => {
   });
 
   it('gives the leases back and fails retryably when our own store fails mid-way', async () => {
-    await checkNewMail(deps(), job());
-    clock.advance(1000);
-    mailLog.deliver('zhangsan', 'a');
-    clock.advance(30_000);
+    await firstPollThenMail(undefined, { zhangsan: 'a' });
     const broken = { ...stores.once, begin: stores.once.begin.bind(stores.once), release: stores.once.release.bind(stores.once), get: stores.once.get.bind(stores.once), claim: stores.once.claim.bind(stores.once) };
     broken.complete = async () => {
       throw new StateStoreError('STATE.UNAVAILABLE', 'DynamoDB once complete failed: ThrottlingException', { retryable: true });
@@ -263,11 +254,7 @@ describe('checkNewMail', () => {
 
   it('leaves people for the next poll when the invocation runs out of time', async () => {
     const people: Array<[string, string]> = [['u1', 'a1'], ['u2', 'a2']];
-    await checkNewMail(deps(), job(people));
-    clock.advance(1000);
-    mailLog.deliver('a1', 'm1');
-    mailLog.deliver('a2', 'm2');
-    clock.advance(30_000);
+    await firstPollThenMail(people, { a1: 'm1', a2: 'm2' });
     let left = 60_000;
     const r = await checkNewMail(deps({ options: { concurrency: 1 } }), job(people), {
       timeLeftMs: () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { Department } from '../../shared/domain/directory';
 import { planSync } from '../../shared/domain/plan-sync';
 import { explain, formatPlan, planBatches } from '../../shared/domain/plan-report';
 import { SyncPlanInputError, type PlanOperation } from '../../shared/domain/sync-plan';
@@ -21,6 +22,18 @@ function org() {
     person('103', 'zhaoliu', ['1']),
   ];
   return { departments, people };
+}
+
+/** `w` (a new World unless given) after a first sync of org(), with the org it synced. */
+function syncedOrg(w = new World()) {
+  const { departments, people } = org();
+  w.sync(snapshot(departments, people));
+  return { w, departments, people };
+}
+
+/** `departments` with department `id` changed by `patch`. */
+function withDept(departments: Department[], id: string, patch: Partial<Department>): Department[] {
+  return departments.map((d) => (d.id === id ? { ...d, ...patch } : d));
 }
 
 const nameOf = (w: World) => (p: { id: string }) => w.mappings.accounts.get(p.id)?.accountName ?? '?';
@@ -83,9 +96,7 @@ describe('planSync: departments', () => {
   });
 
   it('keeps a suffixed name when the department that had the plain name disappears', () => {
-    const w = new World();
-    const { departments, people } = org();
-    w.sync(snapshot(departments, people));
+    const { w, departments, people } = syncedOrg();
     // 华东/销售部 is dissolved; its person moves to 研发部.
     const next = snapshot(
       departments.filter((d) => d.id !== '11'),
@@ -98,40 +109,32 @@ describe('planSync: departments', () => {
   });
 
   it('does not swap suffixes when the source order of same-name departments changes', () => {
-    const w = new World();
-    const { departments, people } = org();
-    w.sync(snapshot(departments, people));
-    const reordered = departments.map((d) => (d.id === '10' ? { ...d, order: 9 } : d));
+    const { w, departments, people } = syncedOrg();
+    const reordered = withDept(departments, '10', { order: 9 });
     expect(w.plan(snapshot(reordered, people)).operations).toEqual([]);
   });
 
   it('renames a unit in place when its department is renamed, never deleting and re-creating it', () => {
-    const w = new World();
-    const { departments, people } = org();
-    w.sync(snapshot(departments, people));
+    const { w, departments, people } = syncedOrg();
     const unitId = w.netease.unitByName('研发部')!.unitId;
-    const renamed = departments.map((d) => (d.id === '30' ? { ...d, name: '技术部' } : d));
+    const renamed = withDept(departments, '30', { name: '技术部' });
     const plan = w.sync(snapshot(renamed, people));
     expect(kinds(plan)).toEqual(['unit.update 30']);
     expect(w.netease.units.get(unitId)?.name).toBe('技术部');
   });
 
   it('renames a suffixed child when its parent is renamed, so the suffix stays truthful', () => {
-    const w = new World();
-    const { departments, people } = org();
-    w.sync(snapshot(departments, people));
-    const renamed = departments.map((d) => (d.id === '20' ? { ...d, name: '华南区' } : d));
+    const { w, departments, people } = syncedOrg();
+    const renamed = withDept(departments, '20', { name: '华南区' });
     const plan = w.sync(snapshot(renamed, people));
     expect(kinds(plan).sort()).toEqual(['unit.update 20', 'unit.update 21']);
     expect(w.netease.unitByName('销售部(华南区)')).toBeDefined();
   });
 
   it('moves a unit under its new parent as one operation, keeping its id and its accounts', () => {
-    const w = new World();
-    const { departments, people } = org();
-    w.sync(snapshot(departments, people));
+    const { w, departments, people } = syncedOrg();
     const unitId = w.netease.unitByName('研发部')!.unitId;
-    const moved = departments.map((d) => (d.id === '30' ? { ...d, parentId: '10' } : d));
+    const moved = withDept(departments, '30', { parentId: '10' });
     const plan = w.sync(snapshot(moved, people));
     expect(kinds(plan)).toEqual(['unit.move 30']);
     expect(w.netease.path(unitId)).toBe('总部/华东/研发部');
@@ -166,9 +169,7 @@ describe('planSync: departments', () => {
   });
 
   it('moves members and child units out of a dissolved department before deleting its unit', () => {
-    const w = new World();
-    const { departments, people } = org();
-    w.sync(snapshot(departments, people));
+    const { w, departments, people } = syncedOrg();
     // 华南 is dissolved: its 销售部 moves under 总部, lisi moves to 研发部.
     const next = snapshot(
       departments.filter((d) => d.id !== '20').map((d) => (d.id === '21' ? { ...d, parentId: '1' } : d)),
@@ -184,9 +185,7 @@ describe('planSync: departments', () => {
   });
 
   it('lets a re-created department with the same name inherit the old unit instead of colliding with it', () => {
-    const w = new World();
-    const { departments, people } = org();
-    w.sync(snapshot(departments, people));
+    const { w, departments, people } = syncedOrg();
     const unitId = w.netease.unitByName('研发部')!.unitId;
     // The source deletes department 30 and creates 31 with the same name; wangwu's secondary dept follows.
     const next = snapshot(
@@ -232,9 +231,7 @@ describe('planSync: people', () => {
   });
 
   it('moves the account, and only moves it, when the main department changes', () => {
-    const w = new World();
-    const { departments, people } = org();
-    w.sync(snapshot(departments, people));
+    const { w, departments, people } = syncedOrg();
     const next = people.map((p) => (p.id === '102' ? { ...p, mainDepartmentId: '30' } : p));
     const plan = w.sync(snapshot(departments, next));
     expect(kinds(plan)).toEqual(['account.move 102']);
@@ -242,9 +239,7 @@ describe('planSync: people', () => {
   });
 
   it('updates an account when a field we send changes, and not when another field changes', () => {
-    const w = new World();
-    const { departments, people } = org();
-    w.sync(snapshot(departments, people));
+    const { w, departments, people } = syncedOrg();
     const sameForNetease = people.map((p) => (p.id === '100' ? { ...p, mobile: '13800000001', loginName: 'zs' } : p));
     expect(w.plan(snapshot(departments, sameForNetease)).operations).toEqual([]);
     const changed = people.map((p) => (p.id === '100' ? { ...p, displayName: '张三' } : p));
@@ -254,9 +249,7 @@ describe('planSync: people', () => {
   });
 
   it('suspends a leaver, then deletes the account only once the grace period has passed', () => {
-    const w = new World(settings({ suspendGraceDays: 30 }));
-    const { departments, people } = org();
-    w.sync(snapshot(departments, people));
+    const { w, departments, people } = syncedOrg(new World(settings({ suspendGraceDays: 30 })));
     const left = people.map((p) => (p.id === '101' ? { ...p, status: 'left' as const } : p));
     expect(kinds(w.sync(snapshot(departments, left)))).toEqual(['account.suspend 101']);
     expect(w.netease.accounts.get('lisi')?.status).toBe('suspended');
@@ -270,17 +263,13 @@ describe('planSync: people', () => {
   });
 
   it('treats a person missing from a complete snapshot as a leaver', () => {
-    const w = new World();
-    const { departments, people } = org();
-    w.sync(snapshot(departments, people));
+    const { w, departments, people } = syncedOrg();
     const plan = w.plan(snapshot(departments, people.filter((p) => p.id !== '103')));
     expect(plan.operations).toMatchObject([{ kind: 'account.suspend', sourceId: '103', reason: 'missing' }]);
   });
 
   it('suspends a disabled person but never deletes them automatically', () => {
-    const w = new World(settings({ suspendGraceDays: 0 }));
-    const { departments, people } = org();
-    w.sync(snapshot(departments, people));
+    const { w, departments, people } = syncedOrg(new World(settings({ suspendGraceDays: 0 })));
     const disabled = people.map((p) => (p.id === '101' ? { ...p, status: 'disabled' as const } : p));
     expect(kinds(w.sync(snapshot(departments, disabled)))).toEqual(['account.suspend 101']);
     w.now += 400 * DAY;
@@ -288,9 +277,7 @@ describe('planSync: people', () => {
   });
 
   it('recovers a returning person instead of creating a second mailbox', () => {
-    const w = new World();
-    const { departments, people } = org();
-    w.sync(snapshot(departments, people));
+    const { w, departments, people } = syncedOrg();
     const left = people.map((p) => (p.id === '101' ? { ...p, status: 'left' as const } : p));
     w.sync(snapshot(departments, left));
     w.now += 3 * DAY;
@@ -303,9 +290,7 @@ describe('planSync: people', () => {
   });
 
   it('recovers a soft-deleted returning person within NetEase\'s 7-day window, and re-creates the same name after it', () => {
-    const w = new World(settings({ suspendGraceDays: 0 }));
-    const { departments, people } = org();
-    w.sync(snapshot(departments, people));
+    const { w, departments, people } = syncedOrg(new World(settings({ suspendGraceDays: 0 })));
     const left = people.map((p) => (p.id === '101' ? { ...p, status: 'left' as const } : p));
     w.sync(snapshot(departments, left)); // suspend
     w.sync(snapshot(departments, left)); // delete (no grace)
@@ -408,9 +393,7 @@ describe('planSync: scope', () => {
 
 describe('planSync: partial and change runs', () => {
   it('never suspends or deletes from an incomplete snapshot, but still applies its updates', () => {
-    const w = new World(settings({ suspendGraceDays: 0 }));
-    const { departments, people } = org();
-    w.sync(snapshot(departments, people));
+    const { w, departments, people } = syncedOrg(new World(settings({ suspendGraceDays: 0 })));
     const partial = snapshot(
       departments.filter((d) => d.id !== '30'),
       [{ ...people[0]!, displayName: 'Z' }],
@@ -423,9 +406,7 @@ describe('planSync: partial and change runs', () => {
   });
 
   it('applies a change feed, deleting only what it names explicitly', () => {
-    const w = new World();
-    const { departments, people } = org();
-    w.sync(snapshot(departments, people));
+    const { w, departments, people } = syncedOrg();
     const plan = w.sync({
       kind: 'changes',
       changes: {
@@ -441,17 +422,13 @@ describe('planSync: partial and change runs', () => {
   });
 
   it('names a new same-name department in a change run exactly as a full run would', () => {
-    const w = new World();
-    const { departments, people } = org();
-    w.sync(snapshot(departments, people));
+    const { w, departments, people } = syncedOrg();
     const plan = w.plan({ kind: 'changes', changes: { departments: [dept('31', '销售部', '30')], people: [], deletedDepartmentIds: [], deletedPersonIds: [], watermarks: {} } });
     expect(opsOf(plan, 'unit.create')).toMatchObject([{ name: '销售部(研发部)' }]);
   });
 
   it('leaves a changed department alone when a change run cannot place it', () => {
-    const w = new World();
-    const { departments, people } = org();
-    w.sync(snapshot(departments, people));
+    const { w, departments, people } = syncedOrg();
     const plan = w.plan({ kind: 'changes', changes: { departments: [dept('50', 'X', '999')], people: [person('105', 'x', ['50'])], deletedDepartmentIds: [], deletedPersonIds: [], watermarks: {} } });
     expect(plan.operations).toEqual([]);
     expect(plan.report.notes.map((n) => n.code)).toEqual(['scopeUnknown', 'scopeUnknown']);
@@ -460,9 +437,7 @@ describe('planSync: partial and change runs', () => {
 
 describe('planSync: purity', () => {
   it('never modifies its input', () => {
-    const w = new World();
-    const { departments, people } = org();
-    w.sync(snapshot(departments, people));
+    const { w, departments, people } = syncedOrg();
     const deepFreeze = <T>(o: T): T => {
       if (o && typeof o === 'object' && !Object.isFrozen(o)) {
         Object.freeze(o);
@@ -475,7 +450,7 @@ describe('planSync: purity', () => {
       runId: 'frozen',
       now: T0,
       settings: settings(),
-      source: { kind: 'snapshot' as const, snapshot: snapshot(departments.map((d) => (d.id === '30' ? { ...d, name: 'R&D' } : d)), changed) },
+      source: { kind: 'snapshot' as const, snapshot: snapshot(withDept(departments, '30', { name: 'R&D' }), changed) },
       mappings: w.mappings.state(),
     });
     expect(kinds(planSync(input)).sort()).toEqual(['account.suspend 101', 'unit.update 30']);

@@ -8,7 +8,7 @@
 import type { TenantConfig } from '../../../shared/config/tenant-config.schema';
 import type { Person } from '../../../shared/domain/directory';
 import { hasLinkedDingtalk, seedEkpOrg, type EkpSeedTenant } from '../ekp/ekp-sim.seed';
-import { hashSeed, pickUniqueName, seededDraws, type NamePart } from '../sim-random';
+import { hashSeed, pickUniqueName, seededDepartments, seededDraws, type NamePart } from '../sim-random';
 
 export interface SimDtDepartment {
   dept_id: number;
@@ -164,12 +164,7 @@ function seedOwnUsers(tenant: SeedTenant, departments: SimDtDepartment[], draws:
     for (let n = 2; locals.has(local); n++) local = `${given[1]}.${sur[1]}${n}`;
     locals.add(local);
     // Everyone has a department; every fourth person also belongs to a second one.
-    const main = leafIds[i % leafIds.length] as number;
-    const deptIds = [main];
-    if (i % 4 === 3) {
-      const other = leafIds[(i + 3) % leafIds.length] as number;
-      if (other !== main) deptIds.push(other);
-    }
+    const deptIds = seededDepartments(leafIds, i, 4, 3);
     users.push({
       userid: `0${digits(15)}`,
       unionid: `${digits(6)}iE${Math.floor(rnd() * 1e12).toString(36)}`,

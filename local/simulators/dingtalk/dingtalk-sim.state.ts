@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { ControlError } from '../sim-http';
+import { SimOrgModel } from '../sim-org-model';
 import type { SimDtDepartment, SimDtUser } from './dingtalk-sim.seed';
 
 /** A refusal with DingTalk's envelope: `{errcode, errmsg}`. */
@@ -46,26 +47,21 @@ export interface DtTenantState {
 export const DAILY_CAP = 500;
 export const USER_PAGE_MAX = 100;
 
-export class DtOrgModel {
-  constructor(
-    readonly s: DtTenantState,
-    private readonly now: () => number,
-  ) {}
-
-  dept(id: number): SimDtDepartment {
-    const d = this.s.departments.find((x) => x.dept_id === id);
-    if (!d) throw new DtSimError(60003, '部门不存在');
-    return d;
+export class DtOrgModel extends SimOrgModel<SimDtDepartment, SimDtUser, DtTenantState> {
+  protected deptId(d: SimDtDepartment): number {
+    return d.dept_id;
   }
 
-  hasDept(id: number): boolean {
-    return this.s.departments.some((x) => x.dept_id === id);
+  protected parentOf(d: SimDtDepartment): number | undefined {
+    return d.parent_id;
   }
 
-  user(userid: string): SimDtUser {
-    const u = this.s.users.find((x) => x.userid === userid);
-    if (!u) throw new DtSimError(60121, '找不到该用户');
-    return u;
+  protected unknownDept(): Error {
+    return new DtSimError(60003, '部门不存在');
+  }
+
+  protected unknownUser(): Error {
+    return new DtSimError(60121, '找不到该用户');
   }
 
   findUser(userid: string): SimDtUser | undefined {
@@ -183,12 +179,6 @@ export class DtOrgModel {
     return { created: true, user };
   }
 
-  removeUser(userid: string): SimDtUser {
-    const i = this.s.users.findIndex((u) => u.userid === userid);
-    if (i < 0) throw new ControlError(404, `user ${userid} does not exist`);
-    return this.s.users.splice(i, 1)[0] as SimDtUser;
-  }
-
   upsertDepartment(input: { dept_id?: number; name?: string; parent_id?: number; order?: number }): { created: boolean; department: SimDtDepartment } {
     const existing = input.dept_id !== undefined ? this.s.departments.find((d) => d.dept_id === input.dept_id) : undefined;
     const parent = input.parent_id ?? existing?.parent_id ?? 1;
@@ -211,17 +201,6 @@ export class DtOrgModel {
     const department: SimDtDepartment = { dept_id: id, name: input.name, parent_id: parent, order: input.order ?? this.children(parent).length + 1 };
     this.s.departments.push(department);
     return { created: true, department };
-  }
-
-  removeDepartment(id: number): SimDtDepartment {
-    if (id === 1) throw new ControlError(400, 'the root department cannot be removed');
-    const d = this.s.departments.find((x) => x.dept_id === id);
-    if (!d) throw new ControlError(404, `department ${id} does not exist`);
-    // DingTalk refuses to delete a department that still has members or sub-departments.
-    if (this.children(id).length > 0) throw new ControlError(409, `department ${id} still has sub-departments`);
-    if (this.members(id).length > 0) throw new ControlError(409, `department ${id} still has members`);
-    this.s.departments.splice(this.s.departments.indexOf(d), 1);
-    return d;
   }
 
   // ---- work notifications (§6) ------------------------------------------------------------

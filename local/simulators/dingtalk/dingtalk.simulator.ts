@@ -45,24 +45,22 @@ import { channelSecretName, channelView, tenantChannels } from '../../../shared/
 import type { TenantConfig } from '../../../shared/config/tenant-config.schema';
 import type { Logger } from '../../../shared/logging/logger';
 import type { SecretStore } from '../../../shared/ports/secret-store';
-import type { RunningSimulator, SimulatorModule, SimulatorStartOptions } from '../simulator';
+import type { RunningSimulator, SimulatorModule } from '../simulator';
 import { applyErrcodeFaults, noErrcodeFaults, RateWindows, takeFailNext, type ErrcodeFaultsInput, type ErrcodeSimFaults } from '../sim-faults';
 import {
   ControlError,
-  createSimServer,
-  fromStackOptions,
   isRecord,
-  listen,
   pickTenant,
   PrefixRouter,
-  rebaseUrl,
+  pointTenantAt,
   redirect,
   remoteIp,
   sendHtml,
   sendJson,
   sleep,
+  stackSimulator,
 } from '../sim-http';
-import { answerRefusal, handleOrgControl, type OrgControl } from '../sim-org-control';
+import { orgStateView, serveOrgSimulator, type OrgControl, type OrgSimEnvelopes } from '../sim-org-control';
 import { errorPage, loginPage } from '../sim-pages';
 import { loadTenantStates, simStateFile } from '../sim-persist';
 import { seedDingtalkOrg, type SimDtDepartment, type SimDtUser } from './dingtalk-sim.seed';
@@ -133,6 +131,7 @@ export interface RunningDingtalkSimulator extends RunningSimulator {
 }
 
 const STATE_FILE = 'dingtalk-simulator.json';
+const ENVELOPES: OrgSimEnvelopes = { notFound: { errcode: 404, errmsg: '请求的URI地址不存在' }, internalError: { errcode: -1, errmsg: '系统繁忙' } };
 
 type Role = 'oapi' | 'newapi' | 'login';
 const ROUTES: Record<Role, ReadonlySet<string>> = {
@@ -481,19 +480,10 @@ export async function startDingtalkSimulator(opts: DingtalkSimulatorOptions = {}
 
   // ---- control API -----------------------------------------------------------------------------
   const runtimeFor = (id: unknown): Runtime => pickTenant(runtimes, id, 'DingTalk');
-  const view = (rt: Runtime): DtSimTenantView => ({
-    tenant: rt.tenant.id,
-    corpId: rt.tenant.dingtalk.corpId,
-    appKey: rt.tenant.dingtalk.appKey,
-    agentId: rt.tenant.dingtalk.agentId,
-    departments: structuredClone(rt.org.departments),
-    users: structuredClone(rt.org.users),
-    calls: { ...rt.calls },
-    errors: { ...rt.errors },
-    tokensIssued: rt.tokensIssued,
-    faults: structuredClone(rt.faults),
-    messages: rt.org.messages.length,
-  });
+  const view = (rt: Runtime): DtSimTenantView => {
+    const { corpId, appKey, agentId } = rt.tenant.dingtalk;
+    return { ...orgStateView(rt), corpId, appKey, agentId, tokensIssued: rt.tokensIssued, faults: structuredClone(rt.faults) };
+  };
   const setFaults = (input: DingtalkFaultsInput): DingtalkSimFaults => {
     const rt = runtimeFor(input.tenant);
     rt.faults = applyErrcodeFaults(rt.faults, input, 90018);
@@ -525,7 +515,7 @@ export async function startDingtalkSimulator(opts: DingtalkSimulatorOptions = {}
     return mintCode(rt, userId, o.kind ?? 'h5');
   };
 
-  const control: OrgControl<Runtime> = {
+  const control: OrgControl<Runtime, DtSimTenantView> = {
     vendor: 'dingtalk',
     tenantIds: () => [...runtimes.keys()],
     runtimeFor,
@@ -562,41 +552,19 @@ export async function startDingtalkSimulator(opts: DingtalkSimulatorOptions = {}
   }
   if (router.size === 0) for (const role of ['oapi', 'newapi', 'login'] as const) router.addPrefix('', role);
 
-  const server = createSimServer(async (req, res, url, bodyText) => {
-    try {
-      if (url.pathname.startsWith('/__sim/')) return handleOrgControl(control, req, res, url, bodyText);
-      const route = router.resolve(url.pathname);
-      if (!route) return sendJson(res, 404, { errcode: 404, errmsg: '请求的URI地址不存在' });
+  const running = await serveOrgSimulator(control, router, {
+    listenOn: opts,
+    logger,
+    flush,
+    envelopes: ENVELOPES,
+    handle: async (route, req, res, url, bodyText) => {
       if (route.role === 'login') return handleLogin(req, res, url);
       if (route.role === 'newapi') return await handleNewApi(req, res, route.rest.slice(1), bodyText);
       if (route.rest === '/gettoken') return await handleGettoken(req, res, url);
       return await handleTopapi(req, res, url, route.rest.slice(1), bodyText);
-    } catch (err) {
-      if (answerRefusal(res, err)) return;
-      logger?.error('dingtalk simulator failed', { path: url.pathname, err });
-      return sendJson(res, 500, { errcode: -1, errmsg: '系统繁忙' });
-    }
-  });
-
-  const http = await listen(server, opts.host, opts.port);
-  const { url, port } = http;
-  logger?.info('dingtalk simulator listening', { url, tenants: [...runtimes.keys()] });
-
-  return {
-    vendor: 'dingtalk',
-    url,
-    port,
-    async stop() {
-      flush();
-      await http.close();
     },
-    state: (tenant) => view(runtimeFor(tenant)),
-    messages: (tenant) => structuredClone(runtimeFor(tenant).org.messages),
-    mintAuthCode,
-    setFaults,
-    reset,
-    flush,
-  };
+  });
+  return { ...running, mintAuthCode, setFaults };
 }
 
 /**
@@ -617,24 +585,11 @@ function simulatedOrgs(tenants: readonly TenantConfig[], stage: string): Array<{
 }
 
 /** The DingTalk simulator for the local stack (sandbox secrets come from local/sandbox.ts). */
-export const dingtalkSimulator: SimulatorModule = {
-  vendor: 'dingtalk',
-  start(opts: SimulatorStartOptions) {
-    return startDingtalkSimulator(fromStackOptions(opts));
-  },
-};
+export const dingtalkSimulator: SimulatorModule = stackSimulator('dingtalk', startDingtalkSimulator);
 
-/**
- * A copy of `tenant` whose DingTalk URLs point at `simUrl`, keeping their paths
- * (tests start the simulator on a random port, then build clients with this).
- */
+/** A copy of `tenant` whose DingTalk URLs point at `simUrl`, keeping their paths (pointTenantAt). */
 export function pointDingtalkAt<T extends TenantConfig>(tenant: T, simUrl: string): T {
-  if (!tenant.dingtalk) return tenant;
-  const move = (u: string): string => rebaseUrl(u, simUrl);
-  return {
-    ...tenant,
-    dingtalk: { ...tenant.dingtalk, apiBaseUrl: move(tenant.dingtalk.apiBaseUrl), newApiBaseUrl: move(tenant.dingtalk.newApiBaseUrl), loginBaseUrl: move(tenant.dingtalk.loginBaseUrl) },
-  };
+  return pointTenantAt(tenant, simUrl, 'dingtalk', ['apiBaseUrl', 'newApiBaseUrl', 'loginBaseUrl']);
 }
 
 const MSG_TYPES = new Set(['text', 'image', 'voice', 'file', 'link', 'oa', 'markdown', 'action_card']);

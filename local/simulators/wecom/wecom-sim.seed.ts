@@ -6,7 +6,7 @@
  * wecom.md §4, user/get 96255).
  */
 import type { TenantConfig } from '../../../shared/config/tenant-config.schema';
-import { hashSeed, pickUniqueName, seededDraws, type NamePart } from '../sim-random';
+import { hashSeed, pickUniqueName, seededDepartments, seededDraws, type NamePart } from '../sim-random';
 
 export interface SimWcDepartment {
   id: number;
@@ -93,12 +93,7 @@ export function seedWecomOrg(tenant: Pick<TenantConfig, 'id' | 'displayName'> & 
     const { sur, given } = pickUniqueName(pick, SURNAMES, GIVEN, names);
     let userid = `${sur[1]}${given[1]}`;
     for (let n = 2; users.some((u) => u.userid === userid); n++) userid = `${sur[1]}${given[1]}${n}`;
-    const main = leafIds[i % leafIds.length] as number;
-    const department = [main];
-    if (i % 5 === 4) {
-      const other = leafIds[(i + 2) % leafIds.length] as number;
-      if (other !== main) department.push(other);
-    }
+    const department = seededDepartments(leafIds, i, 5, 2);
     users.push({
       userid,
       name: sur[0] + given[0],
@@ -113,7 +108,7 @@ export function seedWecomOrg(tenant: Pick<TenantConfig, 'id' | 'displayName'> & 
       direct_leader: [],
       telephone: '',
       alias: '',
-      main_department: main,
+      main_department: department[0] as number,
       // One member is disabled, one has not activated WeCom yet.
       status: i === 20 ? 2 : i === 30 ? 4 : 1,
       extattr: { attrs: [{ type: 0, name: '工号', text: { value: `WC${String(2001 + i)}` } }] },

@@ -4,6 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { ControlError } from '../sim-http';
+import { SimOrgModel } from '../sim-org-model';
 import type { SimWcDepartment, SimWcUser } from './wecom-sim.seed';
 
 /** A refusal with WeCom's envelope: `{errcode, errmsg}`. */
@@ -49,31 +50,27 @@ export const PER_MEMBER_PER_MINUTE = 30;
 /** Fields a self-built app created after 2022-06-20 no longer receives (reference §4). */
 export const RESTRICTED_FIELDS = ['avatar', 'thumb_avatar', 'gender', 'mobile', 'email', 'biz_mail', 'qr_code', 'address'] as const;
 
-export class WcOrgModel {
-  constructor(
-    readonly s: WcTenantState,
-    private readonly now: () => number,
-  ) {}
-
-  dept(id: number): SimWcDepartment {
-    const d = this.s.departments.find((x) => x.id === id);
-    if (!d) throw new WcSimError(60123, `invalid party id ${id}`);
-    return d;
+export class WcOrgModel extends SimOrgModel<SimWcDepartment, SimWcUser, WcTenantState> {
+  protected deptId(d: SimWcDepartment): number {
+    return d.id;
   }
 
-  hasDept(id: number): boolean {
-    return this.s.departments.some((d) => d.id === id);
+  protected parentOf(d: SimWcDepartment): number {
+    return d.parentid;
   }
 
+  protected unknownDept(id: number): Error {
+    return new WcSimError(60123, `invalid party id ${id}`);
+  }
+
+  protected unknownUser(): Error {
+    return new WcSimError(60111, `userid not found`);
+  }
+
+  /** WeCom userids are case-insensitive (stored lower-case). */
   findUser(userid: string): SimWcUser | undefined {
     const id = userid.toLowerCase();
     return this.s.users.find((u) => u.userid === id);
-  }
-
-  user(userid: string): SimWcUser {
-    const u = this.findUser(userid);
-    if (!u) throw new WcSimError(60111, `userid not found`);
-    return u;
   }
 
   /** `id` and every department below it (all when undefined), as department/simplelist lists them. */
@@ -182,12 +179,6 @@ export class WcOrgModel {
     return { created: true, user };
   }
 
-  removeUser(userid: string): SimWcUser {
-    const i = this.s.users.findIndex((u) => u.userid === userid.toLowerCase());
-    if (i < 0) throw new ControlError(404, `user ${userid} does not exist`);
-    return this.s.users.splice(i, 1)[0] as SimWcUser;
-  }
-
   upsertDepartment(input: { id?: number; name?: string; name_en?: string; parentid?: number; order?: number }): { created: boolean; department: SimWcDepartment } {
     const existing = input.id !== undefined ? this.s.departments.find((d) => d.id === input.id) : undefined;
     if (existing?.id === 1 && input.parentid !== undefined && input.parentid !== 0) throw new ControlError(400, 'the root department has no parent');
@@ -210,16 +201,6 @@ export class WcOrgModel {
     const department: SimWcDepartment = { id, name: input.name, name_en: input.name_en, parentid: parent, order: input.order ?? 1000 };
     this.s.departments.push(department);
     return { created: true, department };
-  }
-
-  removeDepartment(id: number): SimWcDepartment {
-    if (id === 1) throw new ControlError(400, 'the root department cannot be removed');
-    const d = this.s.departments.find((x) => x.id === id);
-    if (!d) throw new ControlError(404, `department ${id} does not exist`);
-    if (this.s.departments.some((x) => x.parentid === id)) throw new ControlError(409, `department ${id} still has sub-departments`);
-    if (this.members(id).length > 0) throw new ControlError(409, `department ${id} still has members`);
-    this.s.departments.splice(this.s.departments.indexOf(d), 1);
-    return d;
   }
 
   // ---- app messages (§6) ------------------------------------------------------------------

@@ -52,24 +52,21 @@ import type { SecretStore } from '../../../shared/ports/secret-store';
 import { applyErrcodeFaults, errcodeFaultsSchema, noErrcodeFaults, RateWindows, takeFailNext, type ErrcodeFaultsInput, type ErrcodeSimFaults } from '../sim-faults';
 import {
   ControlError,
-  createSimServer,
-  fromStackOptions,
   isRecord,
-  listen,
-  parseControlBody,
   pickTenant,
   PrefixRouter,
-  rebaseUrl,
+  pointTenantAt,
   redirect,
   remoteIp,
   sendHtml,
   sendJson,
   sleep,
+  stackSimulator,
 } from '../sim-http';
-import { answerRefusal, handleOrgControl, type OrgControl } from '../sim-org-control';
+import { orgStateView, serveOrgSimulator, type OrgControl, type OrgSimEnvelopes } from '../sim-org-control';
 import { errorPage, loginPage } from '../sim-pages';
 import { loadTenantStates, simStateFile } from '../sim-persist';
-import type { RunningSimulator, SimulatorModule, SimulatorStartOptions } from '../simulator';
+import type { RunningSimulator, SimulatorModule } from '../simulator';
 import { seedWecomOrg, type SimWcDepartment, type SimWcUser } from './wecom-sim.seed';
 import { WcOrgModel, WcSimError, type SimAppMessage, type WcTenantState } from './wecom-sim.state';
 
@@ -148,6 +145,7 @@ export interface RunningWecomSimulator extends RunningSimulator {
 }
 
 const STATE_FILE = 'wecom-simulator.json';
+const ENVELOPES: OrgSimEnvelopes = { notFound: { errcode: 404, errmsg: 'not found' }, internalError: { errcode: -1, errmsg: 'system busy' } };
 
 type Role = 'api' | 'oauth' | 'login';
 const API_ROUTES: Record<string, { method: 'GET' | 'POST'; secret?: SecretKind }> = {
@@ -435,18 +433,10 @@ export async function startWecomSimulator(opts: WecomSimulatorOptions = {}): Pro
 
   // ---- control API -----------------------------------------------------------------------------
   const runtimeFor = (id: unknown): Runtime => pickTenant(runtimes, id, 'WeCom');
-  const view = (rt: Runtime): WcSimTenantView => ({
-    tenant: rt.tenant.id,
-    corpId: rt.tenant.wecom.corpId,
-    agentId: rt.tenant.wecom.agentId,
-    departments: structuredClone(rt.org.departments),
-    users: structuredClone(rt.org.users),
-    calls: { ...rt.calls },
-    errors: { ...rt.errors },
-    tokensIssued: { ...rt.tokensIssued },
-    faults: structuredClone(rt.faults),
-    messages: rt.org.messages.length,
-  });
+  const view = (rt: Runtime): WcSimTenantView => {
+    const { corpId, agentId } = rt.tenant.wecom;
+    return { ...orgStateView(rt), corpId, agentId, tokensIssued: { ...rt.tokensIssued }, faults: structuredClone(rt.faults) };
+  };
   const setFaults = (input: WecomFaultsInput): WecomSimFaults => {
     const rt = runtimeFor(input.tenant);
     const was = input.clear ? noWecomFaults() : rt.faults;
@@ -481,11 +471,13 @@ export async function startWecomSimulator(opts: WecomSimulatorOptions = {}): Pro
     throw new ControlError(400, 'userId or openId is required');
   };
 
-  const control: OrgControl<Runtime> = {
+  const control: OrgControl<Runtime, WcSimTenantView> = {
     vendor: 'wecom',
     tenantIds: () => [...runtimes.keys()],
     runtimeFor,
     view,
+    // WeCom's own faults on top of the shared ones.
+    faultsSchema: wecomFaultsSchema,
     setFaults,
     reset,
     upsertUser: (body) => {
@@ -523,59 +515,26 @@ export async function startWecomSimulator(opts: WecomSimulatorOptions = {}): Pro
     router.addPrefix('', 'login');
   }
 
-  const server = createSimServer(async (req, res, url, bodyText) => {
-    try {
-      if (url.pathname === '/__sim/faults' && req.method === 'POST') {
-        // WeCom's own faults on top of the shared ones (the shared control API knows only those).
-        return sendJson(res, 200, setFaults(wecomFaultsSchema.parse(parseControlBody(bodyText))));
-      }
-      if (url.pathname.startsWith('/__sim/')) return handleOrgControl(control, req, res, url, bodyText);
-      const route = router.resolve(url.pathname);
-      if (!route) return sendJson(res, 404, { errcode: 404, errmsg: 'not found' });
+  const running = await serveOrgSimulator(control, router, {
+    listenOn: opts,
+    logger,
+    flush,
+    envelopes: ENVELOPES,
+    handle: async (route, req, res, url, bodyText) => {
       if (route.role !== 'api') return handleAuthorize(res, url, route.role);
       if (route.rest === '/gettoken') return await handleGettoken(res, url);
       return await handleApi(req, res, url, route.rest.slice(1), bodyText);
-    } catch (err) {
-      if (answerRefusal(res, err)) return;
-      logger?.error('wecom simulator failed', { path: url.pathname, err });
-      return sendJson(res, 500, { errcode: -1, errmsg: 'system busy' });
-    }
-  });
-
-  const http = await listen(server, opts.host, opts.port);
-  const { url, port } = http;
-  logger?.info('wecom simulator listening', { url, tenants: [...runtimes.keys()] });
-
-  return {
-    vendor: 'wecom',
-    url,
-    port,
-    async stop() {
-      flush();
-      await http.close();
     },
-    state: (tenant) => view(runtimeFor(tenant)),
-    messages: (tenant) => structuredClone(runtimeFor(tenant).org.messages),
-    mintAuthCode,
-    setFaults,
-    reset,
-    flush,
-  };
+  });
+  return { ...running, mintAuthCode, setFaults };
 }
 
 /** The WeCom simulator for the local stack (sandbox secrets come from local/sandbox.ts). */
-export const wecomSimulator: SimulatorModule = {
-  vendor: 'wecom',
-  start(opts: SimulatorStartOptions) {
-    return startWecomSimulator(fromStackOptions(opts));
-  },
-};
+export const wecomSimulator: SimulatorModule = stackSimulator('wecom', startWecomSimulator);
 
-/** A copy of `tenant` whose WeCom URLs point at `simUrl`, keeping their paths. */
+/** A copy of `tenant` whose WeCom URLs point at `simUrl`, keeping their paths (pointTenantAt). */
 export function pointWecomAt<T extends TenantConfig>(tenant: T, simUrl: string): T {
-  if (!tenant.wecom) return tenant;
-  const move = (u: string): string => rebaseUrl(u, simUrl);
-  return { ...tenant, wecom: { ...tenant.wecom, apiBaseUrl: move(tenant.wecom.apiBaseUrl), oauthBaseUrl: move(tenant.wecom.oauthBaseUrl), loginBaseUrl: move(tenant.wecom.loginBaseUrl) } };
+  return pointTenantAt(tenant, simUrl, 'wecom', ['apiBaseUrl', 'oauthBaseUrl', 'loginBaseUrl']);
 }
 
 const controlSchemas = {

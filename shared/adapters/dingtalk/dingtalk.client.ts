@@ -15,13 +15,12 @@
  *   travels in the query string, which never reaches an error message or a log line.
  */
 import type { z } from 'zod';
-import { AuthError, NotConfiguredError, ValidationError } from '../../errors/app-error';
+import { AuthError, ValidationError } from '../../errors/app-error';
 import type { TenantConfig } from '../../config/tenant-config.schema';
-import { readTenantSecret } from '../../config/secrets';
 import type { Logger } from '../../logging/logger';
+import type { MeteredCall } from '../../ports/usage-meter';
 import { systemClock } from '../../ports/clock';
-import type { SecretStore } from '../../ports/secret-store';
-import { errcodeRetryOptions, gettokenSchema, shapeIssuePaths, tryJson, type ErrcodeClientTuning } from '../http/errcode-api';
+import { errcodeRetryOptions, gettokenSchema, meteredApiLimiter, tenantClientSetup, type TenantClientDeps, shapeIssuePaths, tryJson, type ErrcodeClientTuning } from '../http/errcode-api';
 import { httpRequest, isRetryableStatus, type HttpResponse } from '../http/http-request';
 import { RateLimiterRegistry, type RateLimiter } from '../http/rate-limiter';
 import { withRetry } from '../http/retry';
@@ -240,15 +239,9 @@ export class DingtalkClient {
 
   /** The API's rate limiter; every acquire is one request about to be sent, so it is metered here (dingtalk.metering.ts). */
   private limiter(api: string): RateLimiter {
-    const limiter = this.limiters.get(`dingtalk:${this.opts.config.appKey}:${api}`, { requestsPerSecond: this.opts.config.requestsPerSecond });
-    const meter = this.opts.meter;
-    if (!meter) return limiter;
-    return {
-      acquire: () => {
-        meter.record({ tenantId: this.opts.tenantId, vendor: DINGTALK_VENDOR, api, cls: dingtalkApiClass(api) });
-        return limiter.acquire();
-      },
-    };
+    const { tenantId, config, meter } = this.opts;
+    const call: MeteredCall = { tenantId, vendor: DINGTALK_VENDOR, api, cls: dingtalkApiClass(api) };
+    return meteredApiLimiter(this.limiters, { key: `dingtalk:${config.appKey}:${api}`, requestsPerSecond: config.requestsPerSecond, meter, call });
   }
 
   /** A 90020 / ApiCountLimitForOrg answer: tell the meter (the quota state, dingtalk.md §8) and build the error. */
@@ -376,17 +369,10 @@ export class DingtalkClient {
 export function createDingtalkClient(
   tenant: TenantConfig,
   /** `secretName`: another secret than the tenant's (an extra channel, shared/config/channels.ts). */
-  deps: { secrets: SecretStore; stage: string; secretName?: string } & Omit<DingtalkClientOptions, 'tenantId' | 'config' | 'appSecret'>,
+  deps: TenantClientDeps<Omit<DingtalkClientOptions, 'tenantId' | 'config' | 'appSecret'>>,
 ): DingtalkClient {
-  const config = tenant.dingtalk;
-  if (!config) throw new NotConfiguredError(`Tenant ${tenant.id} has no dingtalk section`, { code: 'DINGTALK.NOT_CONFIGURED' });
-  const { secrets, stage, secretName: name, ...options } = deps;
-  return new DingtalkClient({
-    ...options,
-    tenantId: tenant.id,
-    config,
-    appSecret: async () => (await readTenantSecret(secrets, { stage, tenantId: tenant.id, kind: 'dingtalk', code: 'DINGTALK.SECRET_MISSING', name })).appSecret,
-  });
+  const { config, options, readSecret } = tenantClientSetup(tenant, 'dingtalk', deps);
+  return new DingtalkClient({ ...options, tenantId: tenant.id, config, appSecret: async () => (await readSecret()).appSecret });
 }
 
 function requireCode(code: string): void {

@@ -6,11 +6,14 @@
  * their meaning and the extra envelope fields stay with each vendor's adapter.
  */
 import { z } from 'zod';
-import { UpstreamError } from '../../errors/app-error';
+import { readTenantSecret, type SecretValue } from '../../config/secrets';
+import type { TenantConfig } from '../../config/tenant-config.schema';
+import { NotConfiguredError, UpstreamError } from '../../errors/app-error';
 import type { Logger } from '../../logging/logger';
 import type { Clock } from '../../ports/clock';
-import type { CallMeter } from '../../ports/usage-meter';
-import type { RateLimiterRegistry } from './rate-limiter';
+import type { SecretStore } from '../../ports/secret-store';
+import type { CallMeter, MeteredCall } from '../../ports/usage-meter';
+import type { RateLimiter, RateLimiterRegistry } from './rate-limiter';
 import type { RetryOptions } from './retry';
 
 /** The envelope both vendors answer with; `errcode` 0 is success. Extra fields are kept. */
@@ -87,6 +90,48 @@ export interface ErrcodeClientTuning {
   egressIp?: string;
   /** Counts every request sent (retries included) by tenant, vendor and API (ports/usage-meter.ts). */
   meter?: CallMeter;
+}
+
+/** What a client factory is given: where the secrets are, and the client's own options. */
+export type TenantClientDeps<O> = { secrets: SecretStore; stage: string; secretName?: string } & O;
+
+/**
+ * What a DingTalk or WeCom client factory takes from the tenant: its `vendor` section
+ * (NotConfiguredError `<VENDOR>.NOT_CONFIGURED` without one) and a lazy read of its secret,
+ * the tenant's or `secretName` (an extra channel, shared/config/channels.ts), refused with
+ * `<VENDOR>.SECRET_MISSING` when missing or malformed. `options`: the rest of `deps`.
+ */
+export function tenantClientSetup<V extends 'dingtalk' | 'wecom', O extends object>(
+  tenant: TenantConfig,
+  vendor: V,
+  deps: TenantClientDeps<O>,
+): { config: NonNullable<TenantConfig[V]>; options: O; readSecret: () => Promise<SecretValue<V>> } {
+  const config = tenant[vendor];
+  const code = vendor.toUpperCase();
+  if (!config) throw new NotConfiguredError(`Tenant ${tenant.id} has no ${vendor} section`, { code: `${code}.NOT_CONFIGURED` });
+  const { secrets, stage, secretName: name, ...options } = deps;
+  return {
+    config: config as NonNullable<TenantConfig[V]>,
+    options: options as O,
+    readSecret: () => readTenantSecret(secrets, { stage, tenantId: tenant.id, kind: vendor, code: `${code}.SECRET_MISSING`, name }),
+  };
+}
+
+/**
+ * The rate limiter of one API of an app or corp (registry `key` `<vendor>:<app or corp>:<api>`),
+ * metered: every acquire is one request about to be sent (retries included), so `call` is
+ * recorded on `meter` there.
+ */
+export function meteredApiLimiter(limiters: RateLimiterRegistry, opts: { key: string; requestsPerSecond: number; meter: CallMeter | undefined; call: MeteredCall }): RateLimiter {
+  const limiter = limiters.get(opts.key, { requestsPerSecond: opts.requestsPerSecond });
+  const { meter, call } = opts;
+  if (!meter) return limiter;
+  return {
+    acquire: () => {
+      meter.record(call);
+      return limiter.acquire();
+    },
+  };
 }
 
 /**

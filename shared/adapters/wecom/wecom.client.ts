@@ -32,12 +32,11 @@
 import type { z } from 'zod';
 import { AuthError, NotConfiguredError, ValidationError } from '../../errors/app-error';
 import type { TenantConfig } from '../../config/tenant-config.schema';
-import { readTenantSecret } from '../../config/secrets';
 import type { Logger } from '../../logging/logger';
+import type { MeteredCall } from '../../ports/usage-meter';
 import type { Clock } from '../../ports/clock';
 import { systemClock } from '../../ports/clock';
-import type { SecretStore } from '../../ports/secret-store';
-import { errcodeRetryOptions, gettokenSchema, shapeIssuePaths, tryJson, type ErrcodeClientTuning } from '../http/errcode-api';
+import { errcodeRetryOptions, gettokenSchema, meteredApiLimiter, tenantClientSetup, type TenantClientDeps, shapeIssuePaths, tryJson, type ErrcodeClientTuning } from '../http/errcode-api';
 import { httpRequest, isRetryableStatus, type HttpResponse } from '../http/http-request';
 import { RateLimiterRegistry, type RateLimiter } from '../http/rate-limiter';
 import { withRetry } from '../http/retry';
@@ -307,15 +306,9 @@ export class WecomClient {
 
   /** The API's rate limiter; every acquire is one request about to be sent, so it is metered here (wecom.metering.ts). */
   private limiter(api: string): RateLimiter {
-    const limiter = this.limiters.get(`wecom:${this.opts.config.corpId}:${api}`, { requestsPerSecond: this.opts.config.requestsPerSecond });
-    const meter = this.opts.meter;
-    if (!meter) return limiter;
-    return {
-      acquire: () => {
-        meter.record({ tenantId: this.opts.tenantId, vendor: WECOM_VENDOR, api, cls: wecomApiClass(api) });
-        return limiter.acquire();
-      },
-    };
+    const { tenantId, config, meter } = this.opts;
+    const call: MeteredCall = { tenantId, vendor: WECOM_VENDOR, api, cls: wecomApiClass(api) };
+    return meteredApiLimiter(this.limiters, { key: `wecom:${config.corpId}:${api}`, requestsPerSecond: config.requestsPerSecond, meter, call });
   }
 
   /**
@@ -459,20 +452,14 @@ export class WecomClient {
 export function createWecomClient(
   tenant: TenantConfig,
   /** `secretName`: another secret than the tenant's (an extra channel, shared/config/channels.ts). */
-  deps: { secrets: SecretStore; stage: string; secretName?: string } & Omit<WecomClientOptions, 'tenantId' | 'config' | 'secrets'>,
+  deps: TenantClientDeps<Omit<WecomClientOptions, 'tenantId' | 'config' | 'secrets'>>,
 ): WecomClient {
-  const config = tenant.wecom;
-  if (!config) throw new NotConfiguredError(`Tenant ${tenant.id} has no wecom section`, { code: 'WECOM.NOT_CONFIGURED' });
-  const { secrets, stage, secretName: name, ...options } = deps;
-  return new WecomClient({
-    ...options,
-    tenantId: tenant.id,
-    config,
-    secrets: async () => {
-      const { contactSecret, appSecret } = await readTenantSecret(secrets, { stage, tenantId: tenant.id, kind: 'wecom', code: 'WECOM.SECRET_MISSING', name });
-      return { contactSecret, appSecret };
-    },
-  });
+  const { config, options, readSecret } = tenantClientSetup(tenant, 'wecom', deps);
+  const secrets = async (): Promise<WecomSecrets> => {
+    const { contactSecret, appSecret } = await readSecret();
+    return { contactSecret, appSecret };
+  };
+  return new WecomClient({ ...options, tenantId: tenant.id, config, secrets });
 }
 
 /** Cut to a WeCom byte limit (§6); re-exported for callers of the WeCom adapter. */
