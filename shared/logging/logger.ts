@@ -95,16 +95,31 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     logFormatter: new BridgeLogFormatter(),
     persistentKeys: unreserved(options.fields ?? {}),
   });
-  return wrap(pt);
+  return wrap(() => pt, LEVELS[level]);
 }
 
-function wrap(pt: PowertoolsLogger): Logger {
+/**
+ * Children are made lazily, and a call below the level never reaches Powertools: a Powertools
+ * child reads its settings from the environment when it is constructed, and handlers make a
+ * child per request (tenant, request id) whether or not they log. Eager children cost the SSO
+ * redirect ~0.1 ms of CPU per request and a fifth of its throughput at concurrency 8
+ * (`npm run bench -- sso`, issue 8's before/after).
+ */
+function wrap(get: () => PowertoolsLogger, threshold: number): Logger {
+  const at = (level: LogLevel, m: string, f: LogFields | undefined) => {
+    if (LEVELS[level] < threshold) return;
+    get()[level](m, unreserved(f));
+  };
   return {
-    debug: (m, f) => pt.debug(m, unreserved(f)),
-    info: (m, f) => pt.info(m, unreserved(f)),
-    warn: (m, f) => pt.warn(m, unreserved(f)),
-    error: (m, f) => pt.error(m, unreserved(f)),
-    child: (fields) => wrap(pt.createChild({ persistentKeys: unreserved(fields) })),
+    debug: (m, f) => at('debug', m, f),
+    info: (m, f) => at('info', m, f),
+    warn: (m, f) => at('warn', m, f),
+    error: (m, f) => at('error', m, f),
+    child: (fields) => {
+      const bound = { ...unreserved(fields) }; // as they are now, not when the child first logs
+      let child: PowertoolsLogger | undefined;
+      return wrap(() => (child ??= get().createChild({ persistentKeys: bound })), threshold);
+    },
   };
 }
 
