@@ -35,11 +35,15 @@ interface Setup {
   /** The open platform is configured but its list calls are not there (no authCode). */
   noListCalls?: boolean;
   includeSubDepartments?: boolean;
+  /** Another organisation than org(). */
+  org?: { departments: Department[]; people: Person[] };
+  /** More sync settings (the other issue 14 features). */
+  sync?: Record<string, unknown>;
   before?: (h: SyncHarness) => Promise<void>;
 }
 
 async function setup(opts: Setup = {}): Promise<SyncHarness> {
-  const { departments, people } = org();
+  const { departments, people } = opts.org ?? org();
   const tenantId = `ml${++counter}-acme`;
   const open = openPlatformClient(shared.sim, tenantId, `${tenantId}.example.com`);
   const h = await createSyncHarness({
@@ -51,6 +55,7 @@ async function setup(opts: Setup = {}): Promise<SyncHarness> {
     sync: {
       ...(opts.lists !== false ? { mailLists: { enabled: true, naming: { rule: 'pinyin' }, includeSubDepartments: opts.includeSubDepartments ?? true } } : {}),
       ...(opts.aliases ? { aliases: opts.aliases } : {}),
+      ...opts.sync,
     },
     wrapApi: (api: NeteaseDirectory): NeteaseDirectory => {
       if (opts.noListCalls) return api;
@@ -231,29 +236,15 @@ describe('every issue 14 feature on at once', () => {
       { ...p('s1', 'sales', { displayName: '张三', managerId: 'boss' }), displayOrder: 2 },
       { ...p('r1', 'rnd', { displayName: '李四' }), displayOrder: 3 },
     ];
-    const tenantId = `ml${++counter}-all`;
-    const open = openPlatformClient(shared.sim, tenantId, `${tenantId}.example.com`);
-    const h = await createSyncHarness({
-      source: new MemoryDirectorySource(departments, people),
-      tenantId,
-      domain: open.domain,
-      sim: shared.sim,
-      netease: { openPlatform: { baseUrl: shared.sim.url, appId: `${tenantId}-app`, orgOpenId: `${tenantId}-org` } },
+    const h = await setup({
+      org: { departments, people },
+      aliases: { rule: 'pinyin' },
       sync: {
-        mailLists: { enabled: true, naming: { rule: 'pinyin' }, includeSubDepartments: true },
-        aliases: { rule: 'pinyin' },
         policies: [{ name: 'sales', match: { department: '销售部', recursive: true }, set: { quota: 10240 } }],
         displayOrder: true,
         leavers: { forwardTo: 'manager' },
       },
-      wrapApi: (api: NeteaseDirectory): NeteaseDirectory => {
-        const withLists = Object.create(api) as NeteaseDirectory;
-        withLists.mailLists = open;
-        withLists.reparentUnit = (unitId, parentUnitId, expect) => open.moveUnit(unitId, parentUnitId, expect);
-        return withLists;
-      },
     });
-    shared.keep(h);
     const first = await h.run({ mode: 'full' });
     expect(first.run.status).toBe('success');
     expect(Object.keys(lists(h)).sort()).toEqual(['xiaoshoubu', 'yanfabu', 'zongbu']);
