@@ -22,6 +22,7 @@ import { createDynamoStateStores } from '../shared/adapters/aws/dynamo-state.sto
 import type { TenantConfig } from '../shared/config/tenant-config.schema';
 import type { RunRecord } from '../shared/ports/run-store';
 import type { StateStores } from '../shared/ports/state-stores';
+import { syncedTenants } from '../shared/use-cases/sync/recover-runs';
 import { runFirstLinksPulls, type FirstLinksReport } from './first-links';
 import { isLoopback } from './http-gateway';
 import type { LocalStack } from './stack';
@@ -64,7 +65,7 @@ export async function runFirstSync(stack: LocalStack, options: FirstSyncOptions 
  * are not reported.
  */
 export async function runFirstSyncs(stack: LocalStack, options: Omit<FirstSyncOptions, 'tenantId'> = {}): Promise<FirstSyncReport[]> {
-  const eligible = stack.tenants.tenants.filter((t) => t.sync.enabled && t.sync.source && simulatedNetease(t));
+  const eligible = syncedTenants(stack.tenants.tenants).filter(simulatedNetease);
   return syncAll(stack, eligible, options);
 }
 

@@ -43,7 +43,7 @@ import { resetRuntimeForTests } from '../shared/runtime/runtime';
 import { ensurePrivateDir } from './data-dir';
 import { createDynamoStateStores } from '../shared/adapters/aws/dynamo-state.store';
 import { systemClock } from '../shared/ports/clock';
-import { describeProgress, findStuckRuns, type StuckRun } from '../shared/use-cases/sync/recover-runs';
+import { describeProgress, findStuckRuns, syncedTenants, type StuckRun } from '../shared/use-cases/sync/recover-runs';
 import { ensureTable, startDynalite, type RunningDynalite } from './dynamodb';
 import {
   createFunctionUrlHandler,
@@ -282,7 +282,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     let scheduler: Scheduler | undefined;
     const runStores = createDynamoStateStores(documents, tableName);
-    const syncTenantIds = tenants.tenants.filter((t) => t.sync.enabled && t.sync.source).map((t) => t.id);
+    const syncTenantIds = syncedTenants(tenants.tenants).map((t) => t.id);
     const stuckRuns = () =>
       findStuckRuns({ stores: runStores, clock: systemClock, options: stuckSeconds !== undefined ? { stuckAfterMs: stuckSeconds * 1000 } : {} }, syncTenantIds);
     const health = () => checkHealth({ dynamodb, tableName, sqs, handlers, handlerErrors, stuckRuns });

@@ -35,6 +35,7 @@ import {
   clearWatermarks,
   explainObject,
   findStuckRuns,
+  syncedTenants,
   getRunDetail,
   importMappings,
   listMappings,
@@ -84,7 +85,7 @@ export function registerSyncRoutes(router: Router, deps: SyncRoutesDeps): void {
   const { sync } = deps;
   router
     .on('GET', '/admin/health', async () => {
-      const ids = sync.tenants().filter((t) => t.sync.enabled && t.sync.source !== undefined).map((t) => t.id);
+      const ids = syncedTenants(sync.tenants()).map((t) => t.id);
       const stuck = await findStuckRuns(sync, ids);
       return json(stuck.length === 0 ? 200 : 503, { status: stuck.length === 0 ? 'ok' : 'degraded', checks: { runs: { tenants: ids.length, stuck } } });
     })

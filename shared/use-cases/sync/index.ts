@@ -56,6 +56,7 @@ export {
   recoverStuckRuns,
   abandonRun,
   findStuckRuns,
+  syncedTenants,
   runProgress,
   describeProgress,
   lockHolder,

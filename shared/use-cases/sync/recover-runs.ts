@@ -40,6 +40,7 @@ import { ConflictError } from '../../ports/store-common';
 import { NotFoundError, ValidationError } from '../../errors/app-error';
 import { syncJobMessage } from '../../contracts/sync-job';
 import type { SyncDeps } from './sync-deps';
+import type { TenantConfig } from '../../config/tenant-config.schema';
 import { syncOptions } from './sync-deps';
 import { SyncRunInProgressError, SyncRunStateError, syncTenant } from './sync-errors';
 import { finalizeRun, releaseRun, runSummaryOf, SYNC_LOCK } from './run-lifecycle';
@@ -241,6 +242,11 @@ export interface StuckRun {
   tenantId: string;
   runId: string;
   progress: RunProgress;
+}
+
+/** The tenants the bridge syncs: enabled, with a directory source (what the schedule plans and /health watches). */
+export function syncedTenants(tenants: readonly TenantConfig[]): TenantConfig[] {
+  return tenants.filter((t) => t.sync.enabled && t.sync.source !== undefined);
 }
 
 /** Stuck runs of the given tenants (what /health reports as degraded). */

@@ -21,7 +21,7 @@ import type { SyncDeps } from './sync-deps';
 import { syncOptions } from './sync-deps';
 import { SyncRunInProgressError } from './sync-errors';
 import { startSyncRun } from './start-sync-run';
-import { recoverStuckRuns } from './recover-runs';
+import { recoverStuckRuns, syncedTenants } from './recover-runs';
 import { mapLimit } from '../../lib/map-limit';
 import { quotaSpentReason } from '../usage/quota-guard';
 import { cronOccurrences, parseCron } from '../../domain/cron';
@@ -79,7 +79,7 @@ export async function takeOverStuckRun(deps: SyncDeps, tenantId: string): Promis
 
 /** Start the scheduled run of every enabled tenant (two tenants planned at a time). */
 export async function scheduleSyncRuns(deps: SyncDeps): Promise<ScheduledTenantResult[]> {
-  const tenants = deps.tenants().filter((t) => t.sync.enabled && t.sync.source);
+  const tenants = syncedTenants(deps.tenants());
   return mapLimit(tenants, 2, async (tenant): Promise<ScheduledTenantResult> => {
     try {
       const tookOver = await takeOverStuckRun(deps, tenant.id);
