@@ -38,7 +38,7 @@ import { createServer, request as httpRequest, type IncomingMessage, type Server
 import type { AddressInfo } from 'node:net';
 import { startNeteaseSimulator, type RunningNeteaseSimulator } from '../../local/simulators/netease';
 import { generateOrg } from '../../test/fixtures/org-generator';
-import { createSyncHarness, driftCheck, MemoryDirectorySource, type DrainOptions, type SyncHarness } from '../../test/integration/sync-harness';
+import { createSyncHarness, driftCheck, MAIL_WRITE_APIS, MemoryDirectorySource, WRITE_APIS, type DrainOptions, type SyncHarness } from '../../test/integration/sync-harness';
 import { startSyncRun, type RunSummary } from '../../shared/use-cases/sync';
 import { FUNCTIONS } from '../../shared/contracts/app-manifest';
 import { markdownTable } from '../table';
@@ -47,7 +47,7 @@ import { NeteaseOpenClient } from '../../shared/adapters/netease/netease-open.cl
 import type { NeteaseDirectory } from '../../shared/ports/netease-directory';
 
 /** NetEase calls that write mailing lists and aliases (scenario 6). */
-const MAIL_WRITES = ['addAccountAlias', 'deleteAccountAlias', 'createMaillist', 'updateMaillist', 'deleteMaillist'];
+const MAIL_WRITES: readonly string[] = MAIL_WRITE_APIS;
 /** Calls the mail features add (writes and reads). */
 const MAIL_APIS = new Set([...MAIL_WRITES, 'getAccountAliasList', 'getMaillistList', 'getMaillistMember']);
 
@@ -57,7 +57,7 @@ const MID = { people: 2_000, departments: 200 };
 const TARGET_RATIO = 1.1;
 const WORKER = FUNCTIONS.syncWorker.consumes!;
 const DRAIN: DrainOptions = { concurrency: WORKER.maxConcurrency ?? 5, batchSize: WORKER.batchSize, timeoutMs: 30 * 60_000 };
-const WRITES = new Set(['createUnit', 'updateUnit', 'deleteUnit', 'updateUnitRank', 'updateAccountRank', 'createAccount', 'updateAccount', 'updatePassword', 'moveUnit', 'suspendAccount', 'recoverAccount', 'deleteAccountSim', ...MAIL_WRITES]);
+const WRITES: ReadonlySet<string> = new Set(WRITE_APIS);
 
 // ---------------------------------------------------------------------------------------
 // A rate-limiting, counting proxy in front of the simulator

@@ -339,7 +339,10 @@ export interface SyncHarness {
   stop(): Promise<void>;
 }
 
-export const WRITE_PATHS = /\/(createUnit|updateUnit|deleteUnit|updateUnitRank|updateAccountRank|createAccount|updateAccount|updatePassword|moveUnit|suspendAccount|recoverAccount|deleteAccountSim|addAccountAlias|deleteAccountAlias|createMaillist|updateMaillist|deleteMaillist)$/;
+/** The NetEase APIs that change NetEase's state (the sync bench counts the same ones). */
+export const MAIL_WRITE_APIS = ['addAccountAlias', 'deleteAccountAlias', 'createMaillist', 'updateMaillist', 'deleteMaillist'] as const;
+export const WRITE_APIS = ['createUnit', 'updateUnit', 'deleteUnit', 'updateUnitRank', 'updateAccountRank', 'createAccount', 'updateAccount', 'updatePassword', 'moveUnit', 'suspendAccount', 'recoverAccount', 'deleteAccountSim', ...MAIL_WRITE_APIS] as const;
+export const WRITE_PATHS = new RegExp(`/(${WRITE_APIS.join('|')})$`);
 
 export async function createSyncHarness(opts: HarnessOptions = {}): Promise<SyncHarness> {
   const tenantId = opts.tenantId ?? 'acme';
