@@ -143,22 +143,12 @@ export interface TenantClients {
   workAppTokenCheck(tenant: TenantConfig): Promise<{ ok: boolean; detail: string }>;
 }
 
-/** Builds the per-tenant client cache; one per process is what {@link getWiring} keeps. */
-export function createTenantClients(opts: TenantClientsOptions): TenantClients {
-  const limiters = opts.limiters ?? processLimiters;
-  const share = opts.neteaseShare ?? 1;
-  if (!(share > 0 && share <= 1)) throw new RangeError('neteaseShare must be within (0, 1]');
-  const loggerOf = (tenant: TenantConfig) => opts.logger?.child({ tenant: tenant.id });
-  const clockOpt = opts.clock ? { clock: opts.clock } : {};
+type LoggerOf = (tenant: TenantConfig) => Logger | undefined;
 
-  const sources = new Map<string, Promise<DirectorySource>>();
-  const netease = new Map<string, { signer: unknown; client: NeteaseClient }>();
-  const openClients = new Map<string, { key: string; client: NeteaseOpenClient }>();
-  const withMoves = new Map<string, { client: NeteaseClient; open: NeteaseOpenClient; api: NeteaseDirectory }>();
+/** The DingTalk and WeCom app clients of each tenant and extra channel (one token cache and limiter each). */
+function appClients(opts: TenantClientsOptions, limiters: RateLimiterRegistry, loggerOf: LoggerOf) {
   const dingtalk = new Map<string, DingtalkClient>();
   const wecom = new Map<string, WecomClient>();
-  const warnedNoAuthCode = new Set<string>();
-
   const cached = <T>(map: Map<string, T>, tenant: TenantConfig, build: () => T): T => {
     let v = map.get(tenant.id);
     if (v === undefined) map.set(tenant.id, (v = build()));
@@ -187,8 +177,25 @@ export function createTenantClients(opts: TenantClientsOptions): TenantClients {
     }
     return c;
   };
-  const dingtalkChannel = (t: TenantConfig, id?: string) => clientOf(t, channelOf(t, 'dingtalk', id)) as DingtalkClient;
-  const wecomChannel = (t: TenantConfig, id?: string) => clientOf(t, channelOf(t, 'wecom', id)) as WecomClient;
+  return {
+    dingtalkOf,
+    wecomOf,
+    clientOf,
+    dingtalkChannel: (t: TenantConfig, id?: string) => clientOf(t, channelOf(t, 'dingtalk', id)) as DingtalkClient,
+    wecomChannel: (t: TenantConfig, id?: string) => clientOf(t, channelOf(t, 'wecom', id)) as WecomClient,
+  };
+}
+
+/**
+ * The NetEase ports of each tenant: the legacy client (rebuilt when its key rotates), and with
+ * `netease.openPlatform` and an authCode, the same client with the open platform's additions.
+ */
+function neteaseClients(opts: TenantClientsOptions, limiters: RateLimiterRegistry, share: number, loggerOf: LoggerOf): Pick<TenantClients, 'neteaseDirectory' | 'neteaseMailbox'> {
+  const clockOpt = opts.clock ? { clock: opts.clock } : {};
+  const netease = new Map<string, { signer: unknown; client: NeteaseClient }>();
+  const openClients = new Map<string, { key: string; client: NeteaseOpenClient }>();
+  const withMoves = new Map<string, { client: NeteaseClient; open: NeteaseOpenClient; api: NeteaseDirectory }>();
+  const warnedNoAuthCode = new Set<string>();
 
   /** The authCode in the tenant's netease secret, or undefined (never logged). */
   const readAuthCode = async (tenant: TenantConfig): Promise<string | undefined> => {
@@ -237,6 +244,35 @@ export function createTenantClients(opts: TenantClientsOptions): TenantClients {
     return api;
   };
 
+  return {
+    async neteaseDirectory(tenant) {
+      const client = await neteaseClientOf(tenant);
+      const open = tenant.netease.openPlatform;
+      if (!open) return client;
+      if (!(await readAuthCode(tenant))) {
+        if (!warnedNoAuthCode.has(tenant.id)) {
+          warnedNoAuthCode.add(tenant.id);
+          opts.logger?.warn('netease.openPlatform is configured but the netease secret has no authCode: unit moves stay unsupported', { tenant: tenant.id });
+        }
+        return client;
+      }
+      return withUnitMoves(tenant.id, client, openClientOf(tenant, open));
+    },
+    neteaseMailbox: (tenant) => neteaseClientOf(tenant),
+  };
+}
+
+/** Builds the per-tenant client cache; one per process is what {@link getWiring} keeps. */
+export function createTenantClients(opts: TenantClientsOptions): TenantClients {
+  const limiters = opts.limiters ?? processLimiters;
+  const share = opts.neteaseShare ?? 1;
+  if (!(share > 0 && share <= 1)) throw new RangeError('neteaseShare must be within (0, 1]');
+  const loggerOf = (tenant: TenantConfig) => opts.logger?.child({ tenant: tenant.id });
+  const clockOpt = opts.clock ? { clock: opts.clock } : {};
+
+  const sources = new Map<string, Promise<DirectorySource>>();
+  const { dingtalkOf, wecomOf, clientOf, dingtalkChannel, wecomChannel } = appClients(opts, limiters, loggerOf);
+
   const buildSource = async (tenant: TenantConfig): Promise<DirectorySource> => {
     switch (tenant.sync.source) {
       case 'ekp': {
@@ -261,20 +297,7 @@ export function createTenantClients(opts: TenantClientsOptions): TenantClients {
   };
 
   return {
-    async neteaseDirectory(tenant) {
-      const client = await neteaseClientOf(tenant);
-      const open = tenant.netease.openPlatform;
-      if (!open) return client;
-      if (!(await readAuthCode(tenant))) {
-        if (!warnedNoAuthCode.has(tenant.id)) {
-          warnedNoAuthCode.add(tenant.id);
-          opts.logger?.warn('netease.openPlatform is configured but the netease secret has no authCode: unit moves stay unsupported', { tenant: tenant.id });
-        }
-        return client;
-      }
-      return withUnitMoves(tenant.id, client, openClientOf(tenant, open));
-    },
-    neteaseMailbox: (tenant) => neteaseClientOf(tenant),
+    ...neteaseClients(opts, limiters, share, loggerOf),
     directorySource(tenant) {
       let p = sources.get(tenant.id);
       if (!p) {

@@ -3,11 +3,13 @@
  * `npm test` runs them over the tree (`npm run depcruise`). These tests prove the rules can fail:
  * each planted wrong import in a throw-away tree must be reported under the rule that forbids it,
  * and the temporary allow-list of known violations must only name edges that really exist.
+ * It also holds the size rule of issue 8: no function in shared/ over MAX_FUNCTION_LINES lines.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
+import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const ROOT = resolve(__dirname, '../..');
@@ -141,5 +143,50 @@ describe('the known-violations allow-list', () => {
     expect(unlisted).toEqual([]);
     // while the list is not empty the strict rules (no allow-list) must find something
     expect(violations.length === 0).toBe(config.KNOWN_VIOLATIONS.length === 0);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Function size
+
+/** Issue 8: "no function in shared/ over about 150 lines". */
+const MAX_FUNCTION_LINES = 150;
+
+/** Every function, method, arrow function and function expression in `source` with its line span. */
+function functionSpans(file: string, source: string): Array<{ name: string; line: number; lines: number }> {
+  const sf = ts.createSourceFile(file, source, ts.ScriptTarget.Latest, true);
+  const out: Array<{ name: string; line: number; lines: number }> = [];
+  const visit = (node: ts.Node): void => {
+    if (ts.isFunctionDeclaration(node) || ts.isMethodDeclaration(node) || ts.isArrowFunction(node) || ts.isFunctionExpression(node) || ts.isConstructorDeclaration(node)) {
+      const first = sf.getLineAndCharacterOfPosition(node.getStart(sf)).line;
+      const last = sf.getLineAndCharacterOfPosition(node.end).line;
+      const named = (node as { name?: ts.Node }).name;
+      out.push({ name: named ? named.getText(sf) : '(anonymous)', line: first + 1, lines: last - first + 1 });
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(sf);
+  return out;
+}
+
+function tsFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? tsFiles(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
+}
+
+describe('function size (issue 8)', () => {
+  it(`finds no function in shared/ over ${MAX_FUNCTION_LINES} lines`, () => {
+    const long = tsFiles(join(ROOT, 'shared')).flatMap((file) =>
+      functionSpans(file, readFileSync(file, 'utf8'))
+        .filter((f) => f.lines > MAX_FUNCTION_LINES)
+        .map((f) => `${file.slice(ROOT.length + 1)}:${f.line} ${f.name} (${f.lines} lines)`),
+    );
+    expect(long).toEqual([]);
+  });
+
+  it('measures a planted long function (the check can fail)', () => {
+    const body = Array.from({ length: MAX_FUNCTION_LINES }, (_, i) => `  const v${i} = ${i};`).join('\n');
+    const spans = functionSpans('planted.ts', `export function tooLong(): number {\n${body}\n  return 0;\n}\nconst short = () => 1;\n`);
+    expect(spans.find((f) => f.name === 'tooLong')?.lines).toBe(MAX_FUNCTION_LINES + 3);
+    expect(spans.find((f) => f.name === '(anonymous)')?.lines).toBe(1);
   });
 });

@@ -170,31 +170,8 @@ const NAMESPACE = 'notify';
 export async function checkNewMail(deps: CheckNewMailDeps, job: NotifyJob, ctx: CheckNewMailContext = {}): Promise<CheckNewMailResult> {
   const opts: NotifyOptions = { ...DEFAULT_NOTIFY_OPTIONS, ...deps.options };
   const log = deps.logger.child({ tenant: job.tenantId, runId: job.runId, channel: job.channel });
-  const result: CheckNewMailResult = {
-    status: 'ok',
-    tenantId: job.tenantId,
-    runId: job.runId,
-    people: job.people.length,
-    firstChecks: 0,
-    logEntries: 0,
-    logQueries: 0,
-    logIncompletePeople: 0,
-    newMails: 0,
-    messages: 0,
-    detailed: 0,
-    summaries: 0,
-    aggregatedMails: 0,
-    deferredMails: 0,
-    duplicateMails: 0,
-    oldMails: 0,
-    failedPeople: 0,
-    unattributed: 0,
-    leftForNextRun: 0,
-    watermarks: 0,
-    mailLinks: 0,
-    inboxLinks: 0,
-    digestDeferred: 0,
-  };
+  const result = emptyResult(job);
+
 
   const tenant = deps.tenant(job.tenantId);
   if (!tenant || !tenant.notifications.enabled || tenant.notifications.channel !== job.channel) {
@@ -242,21 +219,7 @@ export async function checkNewMail(deps: CheckNewMailDeps, job: NotifyJob, ctx: 
   result.logEntries = entries.length;
   result.logQueries = read.queries;
   result.logIncompletePeople = known.filter((w) => coveredUntil(w.account) < now).length;
-  if (read.truncated > 0) {
-    log.warn('netease returned fewer log entries than its total; the query was narrowed', {
-      queries: read.queries,
-      truncatedAnswers: read.truncated,
-      budgetExhausted: read.exhausted,
-      // These people's watermarks stay where their log was read completely: the next poll reads on from there.
-      incompletePeople: result.logIncompletePeople,
-    });
-  }
-  if (read.unresolved.length > 0) {
-    log.error('netease still truncated the mail log of a mailbox within the shortest window; some of its mails may not be notified', {
-      accounts: read.unresolved,
-      minWindowMs: opts.minLogWindowMs,
-    });
-  }
+  reportLogGaps(log, read, result.logIncompletePeople, opts);
   const attributed = attributeEntries(entries, new Set(known.map((w) => w.account)));
   result.unattributed = attributed.unattributed;
 
@@ -324,6 +287,53 @@ export async function checkNewMail(deps: CheckNewMailDeps, job: NotifyJob, ctx: 
   if (result.messages > 0) metrics().count('NoticesSent', result.messages, { vendor: job.channel, tenant: job.tenantId });
   if (stop?.scope === 'retry') throw stop.cause instanceof AppError ? stop.cause : stop;
   return result;
+}
+
+/** A result with every count at 0. */
+function emptyResult(job: NotifyJob): CheckNewMailResult {
+  return {
+    status: 'ok',
+    tenantId: job.tenantId,
+    runId: job.runId,
+    people: job.people.length,
+    firstChecks: 0,
+    logEntries: 0,
+    logQueries: 0,
+    logIncompletePeople: 0,
+    newMails: 0,
+    messages: 0,
+    detailed: 0,
+    summaries: 0,
+    aggregatedMails: 0,
+    deferredMails: 0,
+    duplicateMails: 0,
+    oldMails: 0,
+    failedPeople: 0,
+    unattributed: 0,
+    leftForNextRun: 0,
+    watermarks: 0,
+    mailLinks: 0,
+    inboxLinks: 0,
+    digestDeferred: 0,
+  };}
+
+/** Logs where NetEase truncated the mail log (narrowed queries, or mailboxes left unresolved). */
+function reportLogGaps(log: Logger, read: MailLogRead, incompletePeople: number, opts: NotifyOptions): void {
+  if (read.truncated > 0) {
+    log.warn('netease returned fewer log entries than its total; the query was narrowed', {
+      queries: read.queries,
+      truncatedAnswers: read.truncated,
+      budgetExhausted: read.exhausted,
+      // These people's watermarks stay where their log was read completely: the next poll reads on from there.
+      incompletePeople,
+    });
+  }
+  if (read.unresolved.length > 0) {
+    log.error('netease still truncated the mail log of a mailbox within the shortest window; some of its mails may not be notified', {
+      accounts: read.unresolved,
+      minWindowMs: opts.minLogWindowMs,
+    });
+  }
 }
 
 interface PersonCtx {

@@ -35,7 +35,8 @@ import { mappingUpdatesFor } from '../../domain/mapping-updates';
 import type { PlanOperation } from '../../domain/sync-plan';
 import { isAppError, NotFoundError } from '../../errors/app-error';
 import type { RunCounts, RunRecord } from '../../ports/run-store';
-import { ConflictError } from '../../ports/store-common';
+import { ConflictError, type SourceKind } from '../../ports/store-common';
+import type { NeteaseDirectory } from '../../ports/netease-directory';
 import type { Logger } from '../../logging/logger';
 import type { SyncJobMessage } from '../../contracts/sync-job';
 import type { SyncDeps } from './sync-deps';
@@ -90,7 +91,7 @@ export interface DeliveryInfo {
  * recorded as failed. Without `delivery` every delivery may be retried.
  */
 export async function applyBatch(deps: SyncDeps, msg: SyncJobMessage, delivery?: DeliveryInfo): Promise<ApplyBatchResult> {
-  const { runs, once, mappings } = deps.stores;
+  const { mappings } = deps.stores;
   const opts = syncOptions(deps);
   const { tenantId, runId, seq } = msg;
   const log = deps.logger.child({ tenant: tenantId, runId, seq });
@@ -119,7 +120,6 @@ export async function applyBatch(deps: SyncDeps, msg: SyncJobMessage, delivery?:
 
   const counts: Partial<RunCounts> = {};
   const retryable: unknown[] = [];
-  /** Lease ends of operations busy on the last delivery whose lease is still live. */
   const leasedUntil: number[] = [];
   const mayDefer = (msg.deferrals ?? 0) < MAX_DEFERRALS;
   const heartbeat = progressHeartbeat(deps, msg, run.updatedAt, log);
@@ -130,6 +130,45 @@ export async function applyBatch(deps: SyncDeps, msg: SyncJobMessage, delivery?:
     heartbeat.counted();
   };
 
+  const applyOne = operationApplier({ deps, msg, log, api, source, lastDelivery, mayDefer, checkDependencies, gaveUp, unitCache, resolveNewUnit, claimedByOther, count, retryable, leasedUntil });
+  await mapLimit(body.operations, opts.opConcurrency, async (op) => {
+    await applyOne(op);
+    await heartbeat.stamp();
+  }, { onError: 'finish' });
+
+  if (retryable.length > 0) throw retryable[0];
+  if (leasedUntil.length > 0) return deferBusy(deps, msg, Math.max(...leasedUntil), log);
+
+  return completeBatch(deps, msg, body.operations.length, counts, log);
+}
+
+/** What applying one operation of a batch needs from applyBatch (its delivery, caches and tallies). */
+interface BatchContext {
+  deps: SyncDeps;
+  msg: SyncJobMessage;
+  log: Logger;
+  api: NeteaseDirectory;
+  source: SourceKind;
+  lastDelivery: boolean;
+  mayDefer: boolean;
+  checkDependencies: boolean;
+  gaveUp: (err: unknown) => string;
+  unitCache: Map<string, string | undefined>;
+  resolveNewUnit: (departmentSourceId: string) => Promise<string | undefined>;
+  claimedByOther: (objectType: 'department' | 'person', neteaseId: string, sourceId: string) => Promise<boolean>;
+  count: (rec: OperationRecord) => void;
+  /** Errors for SQS to redeliver the batch with (the first is thrown). */
+  retryable: unknown[];
+  /** Lease ends of operations busy on the last delivery whose lease is still live. */
+  leasedUntil: number[];
+}
+
+/** Applies one operation exactly once (OnceStore lease), recording its result and mappings. */
+function operationApplier(ctx: BatchContext): (op: PlanOperation) => Promise<void> {
+  const { deps, msg, log, api, source, lastDelivery, mayDefer, checkDependencies, gaveUp, unitCache, resolveNewUnit, claimedByOther, count, retryable, leasedUntil } = ctx;
+  const { runs, once, mappings } = deps.stores;
+  const opts = syncOptions(deps);
+  const { tenantId, runId } = msg;
   const applyOne = async (op: PlanOperation): Promise<void> => {
     const olog = log.child({ opId: op.id, kind: op.kind, sourceId: op.sourceId });
     const begin = await once.begin(tenantId, 'op', op.id, { leaseSeconds: opts.opLeaseSeconds });
@@ -240,15 +279,7 @@ export async function applyBatch(deps: SyncDeps, msg: SyncJobMessage, delivery?:
       olog.warn('sync operation will be retried', { code: (err as { code?: string }).code });
     }
   };
-  await mapLimit(body.operations, opts.opConcurrency, async (op) => {
-    await applyOne(op);
-    await heartbeat.stamp();
-  }, { onError: 'finish' });
-
-  if (retryable.length > 0) throw retryable[0];
-  if (leasedUntil.length > 0) return deferBusy(deps, msg, Math.max(...leasedUntil), log);
-
-  return completeBatch(deps, msg, body.operations.length, counts, log);
+  return applyOne;
 }
 
 /** Run, lease and stored batch of `msg`, or why the batch is dropped (run gone, not applying, overtaken, batch missing). */

@@ -106,20 +106,7 @@ export async function startSyncRun(deps: SyncDeps, input: StartSyncInput): Promi
     log.info('sync run started', { mode, requested: input.mode ?? 'incremental', trigger: input.trigger, dryRun: input.dryRun === true, ...(input.requestId ? { requestId: input.requestId } : {}) });
 
     // ---- read the source ---------------------------------------------------------------
-    let view: SourceView;
-    let newWatermarks: Partial<Record<DirectoryObjectType, string>> | undefined;
-    if (input.changes !== undefined && mode === 'incremental') {
-      const given = typeof input.changes === 'function' ? await input.changes({ runId, tenantId, source }) : input.changes;
-      view = { kind: 'changes', changes: { ...given, watermarks: {} } };
-    } else if (mode === 'incremental') {
-      const changes: DirectoryChanges = await source.changesSince!({ department: stored.department!.value, person: stored.person!.value });
-      view = { kind: 'changes', changes };
-      newWatermarks = changes.watermarks;
-    } else {
-      const snapshot: DirectorySnapshot & { watermarks?: Partial<Record<DirectoryObjectType, string>> } = await source.fullSnapshot();
-      view = { kind: 'snapshot', snapshot };
-      newWatermarks = snapshot.watermarks;
-    }
+    const { view, newWatermarks } = await readSourceView(source, stored, mode, input, { runId, tenantId, source });
     // A changes reader may rewrite mappings (a person renamed in the source: re-read-changes.ts).
     if (typeof input.changes === 'function' && mode === 'incremental') state = await loadMappingState(mappings, tenantId, source.kind);
     await touchRun(deps, tenantId, runId); // progress: the source is read (recover-runs.ts)
@@ -187,49 +174,7 @@ export async function startSyncRun(deps: SyncDeps, input: StartSyncInput): Promi
     log.info('sync plan ready', { status: plan.status, operations: plan.summary.operations, apiCalls: plan.summary.apiCalls, phases: plan.summary.phases, planMs });
 
     // ---- dry run / empty / parked / apply ------------------------------------------------------
-    if (input.dryRun) {
-      run = await runs.transition(tenantId, runId, 'planning', 'dry_run', { endedAt: deps.clock.now(), summary });
-      await releaseRun(deps, tenantId, runId);
-      return { run, planText };
-    }
-    if (plan.status === 'empty') {
-      const ended = (status: 'success' | 'warning', watermarksAdvanced: boolean) => ({
-        summary: { ...summary, outcome: { status, applied: 0, failed: 0, blocked: 0, durationMs: deps.clock.now() - startedAt, watermarksAdvanced } },
-      });
-      // Nothing to apply, but a known problem left in place (quarantine, report-mode drift, a misplaced unit) is a warning.
-      const status = planWarnings(summary).length > 0 ? 'warning' : 'success';
-      run = await runs.transition(tenantId, runId, 'planning', status, { endedAt: deps.clock.now(), ...ended(status, true) });
-      // A watermark the store refuses must not fail the run or keep the lock (finalizeRun's rule).
-      const problem = await storeWatermarks(deps, tenantId, source.kind, runId);
-      if (problem) run = await recordWatermarkProblem(deps, run, problem, () => ended('warning', false));
-      await releaseRun(deps, tenantId, runId);
-      log.info('sync run finished: nothing to do', { fetched });
-      return { run, planText };
-    }
-    // Batches are stored before any status that lets them be sent (applying, or approval).
-    await mapLimit(batches, 8, (b, seq) => plans.putBatch(tenantId, runId, seq, { phase: b.phase, operations: b.operations }, opts.resultTtlSeconds), { onError: 'finish' });
-    if (plan.status === 'awaitingApproval') {
-      // The parked run keeps the tenant: applying an approved plan after another run
-      // changed the mappings would apply stale operations. After the window it expires.
-      await locks.renew(tenantId, SYNC_LOCK, runId, opts.approvalTtlMs);
-      run = await runs.transition(tenantId, runId, 'planning', 'awaiting_approval', { summary });
-      log.warn('sync run parked for approval', { reasons: summary.approval?.reasons, destructive: summary.approval?.destructiveCount });
-      return { run, planText };
-    }
-    // An incremental run that starts a legacy department move cannot finish it (a change feed
-    // does not list the people left to move: legacy-moves.ts). Ask for the full run that does
-    // as this run releases the tenant, rather than wait a schedule period.
-    if (mode === 'incremental' && plan.operations.some((op) => op.kind === 'unit.link' && isMovedAwayId(op.sourceId))) {
-      await requestFollowUp(deps, tenantId, runId, {
-        queue: 'plan',
-        body: syncRequestMessage({ requestId: `move-${runId}`, tenantId, mode: 'full', dryRun: false, trigger: input.trigger, requestedAt: deps.clock.now() }),
-      });
-      log.info('legacy department move started: a full run will finish it when this run ends');
-    }
-    // Announce every batch (pendingBatches) before sending any (RunStore.completeBatch contract).
-    run = await runs.transition(tenantId, runId, 'planning', 'applying', { totalBatches: batches.length, summary });
-    await fanOutPhase(deps, tenantId, runId, 0);
-    return { run: (await runs.get(tenantId, runId)) ?? run, planText };
+    return { run: await settleRun(deps, { tenantId, runId, startedAt, mode, sourceKind: source.kind, log }, input, { plan, batches, summary }), planText };
   } catch (err) {
     if (run) {
       const code = (err as { code?: unknown }).code;
@@ -244,6 +189,95 @@ export async function startSyncRun(deps: SyncDeps, input: StartSyncInput): Promi
     log.error('sync run failed before applying', { err });
     throw err;
   }
+}
+
+/** Reads what the run plans from: the caller's changes, the source's change feed, or a full snapshot. */
+async function readSourceView(
+  source: DirectorySource,
+  stored: Partial<Record<DirectoryObjectType, { value: string }>>,
+  mode: RunMode,
+  input: StartSyncInput,
+  ctx: ChangesContext,
+): Promise<{ view: SourceView; newWatermarks: Partial<Record<DirectoryObjectType, string>> | undefined }> {
+  if (input.changes !== undefined && mode === 'incremental') {
+    const given = typeof input.changes === 'function' ? await input.changes(ctx) : input.changes;
+    return { view: { kind: 'changes', changes: { ...given, watermarks: {} } }, newWatermarks: undefined };
+  }
+  if (mode === 'incremental') {
+    const changes: DirectoryChanges = await source.changesSince!({ department: stored.department!.value, person: stored.person!.value });
+    return { view: { kind: 'changes', changes }, newWatermarks: changes.watermarks };
+  }
+  const snapshot: DirectorySnapshot & { watermarks?: Partial<Record<DirectoryObjectType, string>> } = await source.fullSnapshot();
+  return { view: { kind: 'snapshot', snapshot }, newWatermarks: snapshot.watermarks };
+}
+
+interface RunContext {
+  tenantId: string;
+  runId: string;
+  startedAt: number;
+  mode: RunMode;
+  sourceKind: DirectorySource['kind'];
+  log: ReturnType<SyncDeps['logger']['child']>;
+}
+
+/**
+ * Where a planned run goes next: a dry run or an empty plan ends here (releasing the tenant);
+ * a parked plan keeps the tenant for the approval window; otherwise phase 0 is sent.
+ */
+async function settleRun(
+  deps: SyncDeps,
+  ctx: RunContext,
+  input: StartSyncInput,
+  planned: { plan: SyncPlan; batches: ReturnType<typeof planBatches>; summary: RunSummary },
+): Promise<RunRecord> {
+  const { runs, locks, plans } = deps.stores;
+  const opts = syncOptions(deps);
+  const { tenantId, runId, startedAt, mode, log } = ctx;
+  const { plan, batches, summary } = planned;
+  let run: RunRecord;
+  if (input.dryRun) {
+    run = await runs.transition(tenantId, runId, 'planning', 'dry_run', { endedAt: deps.clock.now(), summary });
+    await releaseRun(deps, tenantId, runId);
+    return run;
+  }
+  if (plan.status === 'empty') {
+    const ended = (status: 'success' | 'warning', watermarksAdvanced: boolean) => ({
+      summary: { ...summary, outcome: { status, applied: 0, failed: 0, blocked: 0, durationMs: deps.clock.now() - startedAt, watermarksAdvanced } },
+    });
+    // Nothing to apply, but a known problem left in place (quarantine, report-mode drift, a misplaced unit) is a warning.
+    const status = planWarnings(summary).length > 0 ? 'warning' : 'success';
+    run = await runs.transition(tenantId, runId, 'planning', status, { endedAt: deps.clock.now(), ...ended(status, true) });
+    // A watermark the store refuses must not fail the run or keep the lock (finalizeRun's rule).
+    const problem = await storeWatermarks(deps, tenantId, ctx.sourceKind, runId);
+    if (problem) run = await recordWatermarkProblem(deps, run, problem, () => ended('warning', false));
+    await releaseRun(deps, tenantId, runId);
+    log.info('sync run finished: nothing to do', { fetched: summary.fetched });
+    return run;
+  }
+  // Batches are stored before any status that lets them be sent (applying, or approval).
+  await mapLimit(batches, 8, (b, seq) => plans.putBatch(tenantId, runId, seq, { phase: b.phase, operations: b.operations }, opts.resultTtlSeconds), { onError: 'finish' });
+  if (plan.status === 'awaitingApproval') {
+    // The parked run keeps the tenant: applying an approved plan after another run
+    // changed the mappings would apply stale operations. After the window it expires.
+    await locks.renew(tenantId, SYNC_LOCK, runId, opts.approvalTtlMs);
+    run = await runs.transition(tenantId, runId, 'planning', 'awaiting_approval', { summary });
+    log.warn('sync run parked for approval', { reasons: summary.approval?.reasons, destructive: summary.approval?.destructiveCount });
+    return run;
+  }
+  // An incremental run that starts a legacy department move cannot finish it (a change feed
+  // does not list the people left to move: legacy-moves.ts). Ask for the full run that does
+  // as this run releases the tenant, rather than wait a schedule period.
+  if (mode === 'incremental' && plan.operations.some((op) => op.kind === 'unit.link' && isMovedAwayId(op.sourceId))) {
+    await requestFollowUp(deps, tenantId, runId, {
+      queue: 'plan',
+      body: syncRequestMessage({ requestId: `move-${runId}`, tenantId, mode: 'full', dryRun: false, trigger: input.trigger, requestedAt: deps.clock.now() }),
+    });
+    log.info('legacy department move started: a full run will finish it when this run ends');
+  }
+  // Announce every batch (pendingBatches) before sending any (RunStore.completeBatch contract).
+  run = await runs.transition(tenantId, runId, 'planning', 'applying', { totalBatches: batches.length, summary });
+  await fanOutPhase(deps, tenantId, runId, 0);
+  return (await runs.get(tenantId, runId)) ?? run;
 }
 
 /** The run's summary of its plan: counts, notes per code, phases as batch spans, the safety verdict. */
