@@ -56,6 +56,12 @@ export interface BenchRow {
   target: string;
   /** Requests answered otherwise than expected (must be 0). */
   errors: number;
+  /**
+   * CPU time of this process per request during the loop (user + system, ms): client, gateway,
+   * handler, dynalite and fauxqs all run in it. Steadier than latency on a shared machine, so
+   * it is the column to compare two versions by.
+   */
+  cpuMsPerRequest?: number;
   notes?: string;
 }
 
@@ -69,11 +75,11 @@ export interface BenchSection {
   run(env: BenchEnv): Promise<{ rows: BenchRow[]; notes?: string[] }>;
 }
 
-export const HEADER = ['measurement', 'vendor', 'mode', 'n', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'req/s', 'errors', 'target'];
+export const HEADER = ['measurement', 'vendor', 'mode', 'n', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'req/s', 'CPU ms/req', 'errors', 'target'];
 
 function toCells(r: BenchRow): Array<string | number> {
   const s = r.samples;
-  return [r.measurement, r.vendor, r.mode, s.length, percentile(s, 50), percentile(s, 95), percentile(s, 99), Math.max(...s), s.length / r.seconds, r.errors, r.target];
+  return [r.measurement, r.vendor, r.mode, s.length, percentile(s, 50), percentile(s, 95), percentile(s, 99), Math.max(...s), s.length / r.seconds, r.cpuMsPerRequest ?? '-', r.errors, r.target];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -104,10 +110,11 @@ async function measure<T extends Pick<SimulatedCallback, 'method' | 'path' | 'ra
   reqs: readonly T[],
   concurrency: number,
   check: (req: T, status: number, body: string) => boolean,
-): Promise<{ samples: number[]; seconds: number; errors: number }> {
+): Promise<{ samples: number[]; seconds: number; errors: number; cpuMsPerRequest: number }> {
   const samples: number[] = [];
   let errors = 0;
   let next = 0;
+  const cpu = process.cpuUsage();
   const started = performance.now();
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
@@ -119,7 +126,8 @@ async function measure<T extends Pick<SimulatedCallback, 'method' | 'path' | 'ra
       }
     }),
   );
-  return { samples, seconds: (performance.now() - started) / 1000, errors };
+  const used = process.cpuUsage(cpu);
+  return { samples, seconds: (performance.now() - started) / 1000, errors, cpuMsPerRequest: (used.user + used.system) / 1000 / Math.max(1, reqs.length) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -371,10 +379,12 @@ export const SECTIONS: BenchSection[] = [ackSection, eventToMailboxSection];
  * The issue asks this suite for notification throughput too: after the callback sections,
  * run the notifications suite (bench/suites/notifications.ts) at a smaller default scale
  * (BENCH_NOTIFY_* still override it; BENCH_SKIP_NOTIFY=1 leaves it out).
+ * BENCH_CALLBACKS_ONLY=ack runs the acknowledgement section alone (about a minute): the quick
+ * way to compare two versions' callback path, by its CPU ms/req column.
  */
 export async function run(): Promise<{ table: string; summary: string }> {
   const callbacks = await runCallbackSections();
-  if (process.env.BENCH_SKIP_NOTIFY === '1') return callbacks;
+  if (process.env.BENCH_SKIP_NOTIFY === '1' || process.env.BENCH_CALLBACKS_ONLY === 'ack') return callbacks;
   process.env.BENCH_NOTIFY_PEOPLE ??= '200';
   process.env.BENCH_NOTIFY_MAILS ??= '600';
   process.env.BENCH_NOTIFY_LATENCY_SAMPLES ??= '10';
@@ -405,7 +415,7 @@ async function runCallbackSections(): Promise<{ table: string; summary: string }
   try {
     const rows: BenchRow[] = [];
     const notes: string[] = [];
-    for (const section of SECTIONS) {
+    for (const section of process.env.BENCH_CALLBACKS_ONLY === 'ack' ? [ackSection] : SECTIONS) {
       const r = await section.run(env);
       rows.push(...r.rows);
       notes.push(...(r.notes ?? []));
