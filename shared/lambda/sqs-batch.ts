@@ -97,6 +97,12 @@ export type ParsedBatchProcessor<T> = (records: Array<ParsedRecord<T>>, context:
  * and acknowledged), then the parsed records go to `process` in one call. If `process` throws,
  * its records fail when the error is retryable and are acknowledged otherwise, as for one
  * record in {@link sqsBatchHandler}.
+ *
+ * Hand-written because Powertools' BatchProcessor hands records over one at a time, and the
+ * callback worker must see the whole batch at once (the contact events of one tenant are
+ * coalesced into one sync run). No deadline guard: there is one unit of work, not records to
+ * start or hold back. If it outlives the invocation, every record comes back after the
+ * visibility timeout, and the run it makes is safe to repeat (dedup records, the tenant's lock).
  */
 export function parsedSqsBatchGroupHandler<S extends z.ZodType>(schema: S, process: ParsedBatchProcessor<z.output<S>>, opts: Pick<BatchOptions, 'logger'>): (event: SQSEvent, context: Context) => Promise<SQSBatchResponse> {
   return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
