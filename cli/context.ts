@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import { loadTenantsFile } from '../shared/config/load-config';
 import type { TenantConfig, TenantsFile } from '../shared/config/tenant-config.schema';
 import { ValidationError } from '../shared/errors/app-error';
+import type { Wiring } from '../shared/wiring/wiring';
 
 export interface CliContext {
   stage: string;
@@ -69,18 +70,29 @@ export async function secretStoreFor(ctx: CliContext): Promise<import('../shared
 }
 
 /**
- * The tenant clients of this CLI process (shared/wiring/tenant-clients.ts): the same
- * NetEase, directory-source, DingTalk, WeCom and EKP clients the functions use, with one rate
- * limiter per tenant and vendor. Built once per context.
+ * The wiring of this CLI process on a deployed stage (shared/wiring/stage.ts): the admin
+ * function's stores, tenant clients (one rate limiter per tenant and vendor) and usage meter.
+ * Built once per context; main() calls {@link flushContext} before the command returns.
  */
-export async function tenantClientsFor(ctx: CliContext, logger?: import('../shared/logging/logger').Logger): Promise<import('../shared/wiring/tenant-clients').TenantClients> {
-  let clients = clientsByContext.get(ctx);
-  if (!clients) {
-    const { createTenantClients } = await import('../shared/wiring/tenant-clients');
-    clients = createTenantClients({ secrets: await secretStoreFor(ctx), stage: ctx.stage, ...(logger ? { logger } : {}) });
-    clientsByContext.set(ctx, clients);
+export function stageWiringFor(ctx: CliContext): Promise<Wiring> {
+  let w = wiringByContext.get(ctx);
+  if (!w) {
+    w = (async () => {
+      const [{ stageWiring }, { createLogger }] = await Promise.all([import('../shared/wiring/stage'), import('../shared/logging/logger')]);
+      const logger = createLogger({ level: 'warn', fields: { component: 'cli', stage: ctx.stage } });
+      return stageWiring({ stage: ctx.stage, tenants: ctx.config(), secrets: await secretStoreFor(ctx), logger });
+    })();
+    wiringByContext.set(ctx, w);
+    w.catch(() => wiringByContext.delete(ctx));
   }
-  return clients;
+  return w;
 }
 
-const clientsByContext = new WeakMap<CliContext, import('../shared/wiring/tenant-clients').TenantClients>();
+/** Write the usage counts of the context's wiring (its DingTalk and WeCom calls), if it was built. */
+export async function flushContext(ctx: CliContext): Promise<void> {
+  // A wiring that failed to build has already failed the command; there is nothing to write.
+  const wiring = await wiringByContext.get(ctx)?.catch(() => undefined);
+  await wiring?.flush();
+}
+
+const wiringByContext = new WeakMap<CliContext, Promise<Wiring>>();

@@ -4,7 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { isAppError, ConfigError } from '../shared/errors/app-error';
-import { createContext, type CliContext, type CliIo } from './context';
+import { createContext, flushContext, type CliContext, type CliIo } from './context';
 import type { Command } from './commands/command';
 import { commands } from './commands/index';
 import { quietSdkNodeWarning } from './node-warning';
@@ -95,6 +95,9 @@ export async function main(argv: string[], io: CliIo = { out: (l: string) => con
     else if (isAppError(err)) io.err(`Error (${err.code}): ${err.message}`);
     else io.err(`Error: ${(err as Error).message ?? String(err)}`);
     return 1;
+  } finally {
+    // The vendor calls the command made are counted against the month's budget (shared/wiring/usage.ts).
+    await flushContext(ctx);
   }
 }
 

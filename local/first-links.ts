@@ -8,16 +8,18 @@
  * It prints one line per channel (users, linked, unmatched, ambiguous) and, for the first
  * DingTalk channel, how to sign in from the DingTalk workbench as a linked person and how to
  * get a work notice for them (the NetEase simulator's deliver route, then the notify planner).
+ *
+ * It runs in the local stack's process on the sync planner's wiring (shared/wiring/wiring.ts,
+ * `getWiring`): the same tenant clients, rate limiters and usage meter as the functions, so
+ * its DingTalk and WeCom calls count against the month's budget like the planner's daily pull.
  */
-import { DynamoLinkStore } from '../shared/adapters/aws/dynamo-link.store';
-import { createDynamoStateStores } from '../shared/adapters/aws/dynamo-state.store';
 import { linkedChannels } from '../shared/config/channels';
 import type { TenantConfig } from '../shared/config/tenant-config.schema';
-import { createMemoryLogger } from '../shared/logging/logger';
-import { systemClock } from '../shared/ports/clock';
+import type { IdentityLinkStore } from '../shared/ports/identity-link-store';
+import type { StateStores } from '../shared/ports/state-stores';
+import type { LinksDeps } from '../shared/use-cases/links/links-deps';
 import { pullLinks, type PullLinksResult } from '../shared/use-cases/links/pull-links';
-import { linksDepsOf } from '../shared/wiring/links';
-import { createTenantClients } from '../shared/wiring/tenant-clients';
+import { getWiring } from '../shared/wiring/wiring';
 import type { LocalStack } from './stack';
 
 export interface FirstLinksReport {
@@ -33,10 +35,18 @@ export interface FirstLinksReport {
 export async function runFirstLinksPulls(stack: LocalStack, tenants: readonly TenantConfig[], out: (line: string) => void): Promise<FirstLinksReport[]> {
   const linked = tenants.filter((t) => linkedChannels(t).length > 0);
   if (linked.length === 0) return [];
-  const links = new DynamoLinkStore(stack.clients.documents, stack.tableName);
-  const logger = createMemoryLogger('error');
-  const deps = linksDepsOf({ links, clients: createTenantClients({ secrets: stack.clients.secrets, stage: stack.stage, logger }), clock: systemClock, logger });
-  const stores = createDynamoStateStores(stack.clients.documents, stack.tableName);
+  // The stack set this process's environment for its functions; the planner's wiring runs the daily pull.
+  const wiring = getWiring('syncPlanner');
+  const deps = wiring.linksDeps();
+  try {
+    return await pullEach(stack, linked, deps, wiring.stores, out);
+  } finally {
+    await wiring.flush();
+  }
+}
+
+async function pullEach(stack: LocalStack, linked: readonly TenantConfig[], deps: LinksDeps, stores: StateStores, out: (line: string) => void): Promise<FirstLinksReport[]> {
+  const links = deps.links;
   const reports: FirstLinksReport[] = [];
   for (const t of linked) {
     const report: FirstLinksReport = { tenantId: t.id };
@@ -59,7 +69,7 @@ export async function runFirstLinksPulls(stack: LocalStack, tenants: readonly Te
 }
 
 /** The first linked user of the tenant's first DingTalk channel whose person has an active mailbox. */
-async function linkedExample(t: TenantConfig, links: DynamoLinkStore, stores: ReturnType<typeof createDynamoStateStores>): Promise<FirstLinksReport['example']> {
+async function linkedExample(t: TenantConfig, links: IdentityLinkStore, stores: Pick<StateStores, 'mappings'>): Promise<FirstLinksReport['example']> {
   const channel = linkedChannels(t).find((c) => c.vendor === 'dingtalk');
   if (!channel || !t.sync.source) return undefined;
   for await (const l of links.list(t.id, channel.id)) {

@@ -81,48 +81,26 @@ function httpTransport(baseUrl: string): AdminTransport {
   };
 }
 
-/** The deployed stage's routes in this process (see the module doc). */
+/**
+ * The deployed stage's routes in this process (see the module doc), on the admin function's
+ * wiring for the stage (shared/wiring/stage.ts), registered as the admin handler does.
+ */
 async function inProcessTransport(ctx: CliContext): Promise<AdminTransport> {
-  const [{ Router }, { registerSyncRoutes }, { createDocumentClient }, { tableName }, { createDynamoStateStores }, { SqsJobQueue }, { GetQueueUrlCommand, SQSClient }, { syncDepsOf }, { createLogger }, { systemClock }, { tenantClientsFor }, { errorResponse }, { queueName, FUNCTIONS }] =
-    await Promise.all([
-      import('../../shared/http/router'),
-      import('../../functions/http/admin/sync.routes'),
-      import('../../shared/adapters/aws/dynamodb-client'),
-      import('../../shared/adapters/aws/table-definition'),
-      import('../../shared/adapters/aws/dynamo-state.store'),
-      import('../../shared/adapters/aws/sqs.job-queue'),
-      import('@aws-sdk/client-sqs'),
-      import('../../shared/wiring/sync'),
-      import('../../shared/logging/logger'),
-      import('../../shared/ports/clock'),
-      import('../context'),
-      import('../../shared/http/http-handler'),
-      import('../../shared/contracts/app-manifest'),
-    ]);
-  const logger = createLogger({ level: 'warn', fields: { component: 'cli', stage: ctx.stage } });
-  const sqs = new SQSClient({});
-  // Every queue the admin function sends to: plan (runs), sync (approvals), callback (follow-ups).
-  const queueUrls = Object.fromEntries(
-    await Promise.all(FUNCTIONS.admin.sendsTo.map(async (q) => [q, (await sqs.send(new GetQueueUrlCommand({ QueueName: queueName(ctx.stage, q) }))).QueueUrl] as const)),
-  );
-  const clients = await tenantClientsFor(ctx, logger);
-  const router = new Router();
-  const { registerUsageRoutes } = await import('../../functions/http/admin/usage.routes');
-  const { DynamoUsageStore } = await import('../../shared/adapters/aws/dynamo-usage.store');
-  registerUsageRoutes(router, { usage: new DynamoUsageStore(createDocumentClient(), tableName(ctx.stage)), clock: systemClock, tenant: (id) => ctx.config().tenants.find((t) => t.id === id) });
-  // Identity links (links list | import | explain | pull) share the transport.
-  const [{ registerLinksRoutes }, { DynamoLinkStore }, { linksDepsOf }] = await Promise.all([
+  const [{ Router }, { registerSyncRoutes }, { registerLinksRoutes }, { registerUsageRoutes }, { stageWiringFor }, { errorResponse }] = await Promise.all([
+    import('../../shared/http/router'),
+    import('../../functions/http/admin/sync.routes'),
+    // Identity links (links list | import | explain | pull) and usage share the transport.
     import('../../functions/http/admin/links.routes'),
-    import('../../shared/adapters/aws/dynamo-link.store'),
-    import('../../shared/wiring/links'),
+    import('../../functions/http/admin/usage.routes'),
+    import('../context'),
+    import('../../shared/http/http-handler'),
   ]);
-  registerLinksRoutes(router, { config: ctx.config(), links: linksDepsOf({ links: new DynamoLinkStore(createDocumentClient(), tableName(ctx.stage)), clients, clock: systemClock, logger }) });
-  registerSyncRoutes(router, {
-    sync: syncDepsOf(
-      { stores: createDynamoStateStores(createDocumentClient(), tableName(ctx.stage)), jobs: new SqsJobQueue({ client: sqs, queueUrls }), clock: systemClock, logger, tenants: () => ctx.config().tenants },
-      clients,
-    ),
-  });
+  const wiring = await stageWiringFor(ctx);
+  const logger = wiring.rt.logger;
+  const router = new Router();
+  registerUsageRoutes(router, wiring.usageDeps());
+  registerLinksRoutes(router, { config: wiring.rt.tenants, links: wiring.linksDeps() });
+  registerSyncRoutes(router, { sync: wiring.syncDeps() });
   return async (method, path, body) => {
     const [rawPath, rawQueryString = ''] = path.split('?');
     const event = {

@@ -48,7 +48,8 @@ export interface Runtime {
   tenantSecret<K extends SecretKind>(tenantId: string, kind: K, channelId?: string): Promise<SecretValue<K>>;
 }
 
-interface Core {
+/** What every runtime of a process shares: the config and the clients. */
+export interface RuntimeCore {
   env: BridgeEnv;
   tenants: TenantsFile;
   ddb: DynamoDBDocumentClient;
@@ -56,7 +57,7 @@ interface Core {
   secrets: SecretStore;
 }
 
-let core: Core | undefined;
+let core: RuntimeCore | undefined;
 const runtimes = new Map<string, Runtime>();
 
 /**
@@ -68,13 +69,23 @@ export function getRuntime(functionName: string = process.env.AWS_LAMBDA_FUNCTIO
   if (existing) return existing;
   core ??= buildCore(process.env);
   const c = core;
+  const runtime = runtimeOf(functionName, c, createLogger({ level: c.env.LOG_LEVEL, fields: { function: functionName, stage: c.env.QIYE_STAGE } }));
+  runtimes.set(functionName, runtime);
+  return runtime;
+}
+
+/**
+ * A runtime over a core the caller built: a process that is not a function, such as the CLI
+ * acting on a deployed stage (shared/wiring/stage.ts). Not memoized: the caller keeps it.
+ */
+export function runtimeOf(functionName: string, c: RuntimeCore, logger: Logger): Runtime {
   const stage = c.env.QIYE_STAGE;
-  const runtime: Runtime = {
+  return {
     functionName,
     env: c.env,
     stage,
     tenants: c.tenants,
-    logger: createLogger({ level: c.env.LOG_LEVEL, fields: { function: functionName, stage } }),
+    logger,
     ddb: c.ddb,
     tableName: c.env.TABLE_NAME,
     jobs: c.jobs,
@@ -83,8 +94,6 @@ export function getRuntime(functionName: string = process.env.AWS_LAMBDA_FUNCTIO
     tenant: (id) => findTenant(c.tenants, id),
     tenantSecret: (tenantId, kind, channelId) => readTenantSecret(c.secrets, stage, tenantId, kind, channelId),
   };
-  runtimes.set(functionName, runtime);
-  return runtime;
 }
 
 /** Forget the memoized runtime (tests, and the local stack when it restarts in-process). */
@@ -94,7 +103,7 @@ export function resetRuntimeForTests(): void {
   runtimes.clear();
 }
 
-function buildCore(processEnv: NodeJS.ProcessEnv): Core {
+function buildCore(processEnv: NodeJS.ProcessEnv): RuntimeCore {
   const env = loadEnv(processEnv);
   const tenants = loadTenantsConfig(processEnv);
   const secrets: SecretStore = env.QIYE_SECRETS_BACKEND === 'file' ? new FileSecretStore(env.QIYE_SECRETS_FILE) : new SecretsManagerSecretStore({ env: processEnv });

@@ -5,12 +5,14 @@
  * built on the process's runtime (shared/runtime/runtime.ts: env, tenant config, DynamoDB,
  * SQS, secrets) and ONE set of tenant clients per process (./tenant-clients.ts: NetEase,
  * DingTalk, WeCom, EKP, CAS; one rate limiter per tenant and vendor). In the local stack
- * every function runs in one process and so shares those clients and limiters; the CLI
- * builds the same clients through {@link createTenantClients}.
+ * every function runs in one process and so shares those clients and limiters, and so does
+ * the first start's links pull (local/first-links.ts, through `getWiring`); the CLI on a
+ * deployed stage gets the admin function's wiring from ./stage.ts (`stageWiring`).
  *
  * Vendor API metering (./usage.ts): one meter per process, handed to the tenant clients so
  * every DingTalk and WeCom call is counted; `flushing(fn)` wraps a handler so the counts are
- * written before its invocation returns.
+ * written before its invocation returns, and `flush()` writes them for a caller that is not
+ * a handler (the CLI before it exits, the local stack's first links pull).
  *
  * Later features plug in here: a new use case gets a `*Deps()` builder below, a new vendor
  * call gets a port in shared/ports/ and a client in tenant-clients.ts.
@@ -70,6 +72,8 @@ export interface Wiring {
   readonly usage: UsageStore;
   /** `fn`, with the process's usage counts written before each invocation returns (./usage.ts). */
   flushing<E, R>(fn: (event: E, context: Context) => Promise<R>): (event: E, context: Context) => Promise<R>;
+  /** Write the process's pending usage counts now. */
+  flush(): Promise<void>;
   /** The sync engine's dependencies (with usage and the budget metric); `fn` sets the NetEase rate share (default: this function's). */
   syncDeps(fn?: SyncFunction, options?: Partial<SyncOptions>): TenantScheduleDeps;
   signInDeps(): SignInDeps & { config: TenantsFile; logger: Logger };
@@ -100,7 +104,7 @@ export function getWiring(functionName: FunctionName): Wiring {
   if (existing && existing.rt === rt) return existing.wiring;
   // Cold start of this function: its counts carry the manifest's name as `function`.
   if (!existing) configureMetrics({ functionName });
-  const wiring = buildWiring(rt, functionName);
+  const wiring = wiringOf(rt, functionName);
   wirings.set(functionName, { rt, wiring });
   return wiring;
 }
@@ -127,7 +131,11 @@ export function tenantClientsFor(rt: Runtime, share: number): TenantClients {
   return clients;
 }
 
-function buildWiring(rt: Runtime, functionName: FunctionName): Wiring {
+/**
+ * The wiring of `functionName` on a runtime the caller keeps (not memoized): getWiring's for
+ * a function, stageWiring's (./stage.ts) for the CLI on a deployed stage.
+ */
+export function wiringOf(rt: Runtime, functionName: FunctionName): Wiring {
   const stores = createDynamoStateStores(rt.ddb, rt.tableName, { clock: rt.clock });
   const clients = tenantClientsFor(rt, neteaseShareFor(rt, functionName));
   const { meter, store: usage } = processUsage(rt);
@@ -142,6 +150,7 @@ function buildWiring(rt: Runtime, functionName: FunctionName): Wiring {
     clients,
     usage,
     flushing: (fn) => flushingUsage(meter, fn),
+    flush: () => meter.flush(),
     syncDeps(fn = functionName as SyncFunction, options = {}) {
       const c = fn === functionName ? clients : tenantClientsFor(rt, neteaseShareFor(rt, fn));
       // QIYE_SYNC_STUCK_SECONDS: how long a run may make no progress before it is taken over (crash tests use seconds).

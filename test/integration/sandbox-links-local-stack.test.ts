@@ -7,7 +7,10 @@
  * ambiguous user is refused with whom to ask, and a new mail becomes a DingTalk work notice.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runFirstLinksPulls } from '../../local/first-links';
 import { runFirstSyncs, type FirstSyncReport } from '../../local/first-sync';
+import { DynamoUsageStore } from '../../shared/adapters/aws/dynamo-usage.store';
+import { usageMonth } from '../../shared/ports/usage-meter';
 import type { RunningDingtalkSimulator } from '../../local/simulators/dingtalk';
 import type { RunningNeteaseSimulator } from '../../local/simulators/netease';
 import type { LocalStack } from '../../local/stack';
@@ -48,6 +51,18 @@ describe('the EKP sandbox with its DingTalk channel', () => {
     const ex = report.links!.example!;
     expect(lines.join('\n')).toContain(`${stack.urls.functionUrl}/sso/sandbox?via=dingtalk`);
     expect(lines.join('\n')).toContain(`"accountName":"${ex.accountName}"`);
+  });
+
+  it('the links pull runs on the functions\' wiring: its DingTalk user reads are counted in the usage table', async () => {
+    const usage = new DynamoUsageStore(stack.clients.documents, stack.tableName);
+    const month = usageMonth(Date.now());
+    // Only the channel directory lists DingTalk users (the notify path sends, sign-in looks one user up).
+    const userLists = async () => (await usage.counters('sandbox', month)).filter((c) => c.vendor === 'dingtalk' && c.api === 'topapi/v2/user/list').reduce((n, c) => n + c.calls, 0);
+    const before = await userLists();
+    const [again] = await runFirstLinksPulls(stack, [stack.tenants.tenants.find((t) => t.id === 'sandbox')!], () => undefined);
+    expect(again!.result).toMatchObject({ status: 'ok' });
+    // Counted on the process's one meter and written before the pull returns.
+    expect(await userLists()).toBeGreaterThan(before);
   });
 
   it('an EKP person signs in from the DingTalk workbench (JSAPI code) into their own mailbox', async () => {

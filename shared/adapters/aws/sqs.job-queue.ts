@@ -5,7 +5,7 @@
  * queues a function is allowed to send to, so a missing URL means "this function was
  * not wired to that queue" and is reported as a configuration error, not retried.
  */
-import { SendMessageBatchCommand, SQSClient, type SendMessageBatchRequestEntry, type SQSClientConfig } from '@aws-sdk/client-sqs';
+import { GetQueueUrlCommand, SendMessageBatchCommand, SQSClient, type SendMessageBatchRequestEntry, type SQSClientConfig } from '@aws-sdk/client-sqs';
 import { queueUrlEnv, type QueueName } from '../../contracts/app-manifest';
 import { AppError, ConfigError } from '../../errors/app-error';
 import type { JobQueue, OutgoingMessage } from '../../ports/job-queue';
@@ -38,16 +38,17 @@ export class SqsJobQueue implements JobQueue {
   constructor(options: SqsJobQueueOptions = {}) {
     this.env = options.env ?? process.env;
     this.queueUrls = options.queueUrls ?? {};
-    if (options.client) {
-      this.client = options.client;
-    } else {
-      const config: SQSClientConfig = {};
-      const endpoint = options.endpoint ?? (this.env.AWS_ENDPOINT_URL_SQS || undefined);
-      if (endpoint) config.endpoint = endpoint;
-      if (options.region) config.region = options.region;
-      if (options.credentials) config.credentials = options.credentials;
-      this.client = new SQSClient(config);
-    }
+    this.client = options.client ?? sqsClientOf(options, this.env);
+  }
+
+  /**
+   * A queue for a process without `QUEUE_URL_*` variables (the CLI on a deployed stage): the
+   * URL of each of `queues` is looked up by its name (`nameOf`, GetQueueUrl) before the first send.
+   */
+  static async byName(queues: readonly QueueName[], nameOf: (queue: QueueName) => string, options: Omit<SqsJobQueueOptions, 'queueUrls'> = {}): Promise<SqsJobQueue> {
+    const client = options.client ?? sqsClientOf(options, options.env ?? process.env);
+    const urls = await Promise.all(queues.map(async (q) => [q, (await client.send(new GetQueueUrlCommand({ QueueName: nameOf(q) }))).QueueUrl] as const));
+    return new SqsJobQueue({ ...options, client, queueUrls: Object.fromEntries(urls) });
   }
 
   /** The URL of a queue this function may send to; ConfigError when it was not wired. */
@@ -113,6 +114,15 @@ function toEntry(queue: QueueName, m: OutgoingMessage, index: number): SendMessa
   const entry: SendMessageBatchRequestEntry = { Id: String(index), MessageBody: body };
   if (delay !== undefined) entry.DelaySeconds = delay;
   return entry;
+}
+
+function sqsClientOf(options: Pick<SqsJobQueueOptions, 'endpoint' | 'region' | 'credentials'>, env: NodeJS.ProcessEnv): SQSClient {
+  const config: SQSClientConfig = {};
+  const endpoint = options.endpoint ?? (env.AWS_ENDPOINT_URL_SQS || undefined);
+  if (endpoint) config.endpoint = endpoint;
+  if (options.region) config.region = options.region;
+  if (options.credentials) config.credentials = options.credentials;
+  return new SQSClient(config);
 }
 
 function* chunk(entries: readonly SendMessageBatchRequestEntry[]): Generator<SendMessageBatchRequestEntry[]> {
