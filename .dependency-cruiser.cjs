@@ -61,6 +61,13 @@ function build(knownViolations) {
       ...forbid('vendor-adapters-independent', 'A vendor adapter never imports another vendor adapter (shared HTTP helpers live in shared/adapters/http).', { path: `^shared/adapters/(${VENDORS.join('|')})/` }, { path: `^shared/adapters/(${VENDORS.join('|')})/`, pathNot: '^shared/adapters/$1/' }),
       ...forbid('core-libs-not-outward', 'errors, lib, logging, observability, config, contracts and crypto are leaves: they never reach up into use cases, adapters, the wiring or functions.', { path: '^shared/(errors|lib|logging|observability|config|contracts|crypto)/' }, { path: '^(shared/(use-cases|adapters|runtime|wiring|ports)|functions)/' }),
       ...forbid('functions-not-to-adapters', 'Handlers pick a wiring and call one use case; only the wiring (shared/runtime, shared/wiring) builds concrete adapters.', { path: '^functions/' }, { path: '^shared/adapters/' }),
+      // shared/http, lambda and console-ui are the functions' edge helpers (middy chains, SQS batch,
+      // HTML pages): they get their adapters from the wiring, never import one. shared/runtime is the
+      // bottom of the wiring and today builds the process-wide clients every function shares (DynamoDB
+      // document client, SQS job queue, Secrets Manager or local file secret store): those four files
+      // and nothing else; vendor clients, stores and HTTP helpers are built in shared/wiring.
+      ...forbid('edge-helpers-not-to-adapters', 'shared/http, shared/lambda and shared/console-ui never import adapters; the wiring hands them what they need.', { path: '^shared/(http|lambda|console-ui)/' }, { path: '^shared/adapters/' }),
+      ...forbid('runtime-only-process-clients', 'shared/runtime imports only the process-wide client adapters (DynamoDB client, SQS job queue, secret stores); every other adapter is built in shared/wiring.', { path: '^shared/runtime/' }, { path: '^shared/adapters/', pathNot: '^shared/adapters/(aws/(dynamodb-client|secrets-manager\\.secret-store|sqs\\.job-queue)|local/file\\.secret-store)\\.ts$' }),
       ...forbid('handler-not-to-other-handler', 'A function never imports another function.', { path: '^functions/([^/]+/[^/]+)/' }, { path: '^functions/', pathNot: '^functions/$1/' }),
       ...forbid('local-not-to-tests', 'The local stack (npm start) never imports the tests.', { path: '^local/' }, { path: '^test/' }),
 

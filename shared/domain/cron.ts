@@ -8,6 +8,10 @@
  * Supported: `*`, numbers, lists `1,15`, ranges `1-5`, steps `*\/15` and `10-50/10`;
  * day-of-week 0-7 (0 and 7 = Sunday). As in Vixie cron, when both day fields are
  * restricted a day matches either. Pure: no I/O, no clock.
+ *
+ * Hand-written, not cron-parser or croner: shared/domain imports no packages (dependency-cruiser
+ * rule `domain-is-pure`), and the tenant config schema, the local scheduler and infra's AWS cron
+ * rewrite all use this one parser. Time zones come from the runtime's Intl, so ~130 lines suffice.
  */
 
 export interface CronExpression {

@@ -23,21 +23,20 @@
  * 4. Unit deletion waits until the unit is empty (NetEase refuses otherwise, reference §5):
  *    a unit still holding a suspended leaver in grace, an account or unit we do not
  *    manage, or a retained child is deferred and reported; its name stays reserved.
- * 5. Operations with dependencies, then phases (topological levels): parents are created
+ * 5. Opt-in per tenant (mailbox-policies.ts), after the account diff: policy values (quota,
+ *    address-book flags) on create and on change (plan/policies.ts), display ranks
+ *    (plan/rank.ts), and forwarding of a leaver's mail during the grace period
+ *    (plan/forwarding.ts), each diffed against what the mapping says was last applied.
+ * 6. Opt-in mail features: department mailing lists (plan/maillists.ts), then aliases from
+ *    the source (plan/aliases.ts), both over one address book of the domain
+ *    (plan/mail-names.ts): collisions are reported, never forced.
+ * 7. Operations with dependencies, then phases (topological levels): parents are created
  *    before children, accounts and child units leave a unit before it is deleted, a unit
  *    moves only after its new ancestors are in their final place (no transient cycle), and
  *    a name is taken only after its holder released it (a two-unit name swap goes through
  *    a temporary name).
- * 6. Safety (safety.ts): suspensions and deletions above the threshold, or from a source
+ * 8. Safety (safety.ts): suspensions and deletions above the threshold, or from a source
  *    that shrank to nothing or to half, park the plan for approval.
- * 7. Opt-in mail features after the account diff: department mailing lists
- *    (plan/maillists.ts), then aliases from the source (plan/aliases.ts), both over one
- *    address book of the domain (plan/mail-names.ts): collisions are reported, never forced.
- *
- * 7. Opt-in per tenant (mailbox-policies.ts): policy values (quota, address-book flags) on
- *    create and on change (plan/policies.ts), display ranks (plan/rank.ts), and forwarding of
- *    a leaver's mail during the grace period (plan/forwarding.ts), each diffed against what
- *    the mapping says was last applied.
  *
  * Unchanged objects produce no operation at all: units compare the applied name and
  * parent, accounts the content hash of the fields we send (account-profile.ts).
@@ -95,29 +94,29 @@ export function planSync(input: PlanSyncInput): SyncPlan {
   const { intents, counters, accountsInUnit } = planPersonIntents(ctx, idx, src, people, adoption, accountNaming);
   // 4. Unit names, takeovers and deletability.
   const unitNaming = nameUnits(ctx, idx, src, roles, units, { intents, accountsInUnit, unmanagedAccountsInUnit: adoption.unmanagedAccountsInUnit });
-  // 5. Operations.
+  // The unit and account operations decided in 2-4.
   const ops = createOpDrafts();
   const unchangedDepartments = diffUnits(ctx, idx, src, roles, unitNaming, ops);
   planNameSwaps(src, units, unitNaming, ops);
   diffAccounts(intents, unitNaming, ops, counters);
   const moveLinks = linkMovedAwayUnits(moves, ops);
   recordDrift(rec.records, ops);
-  // 5e-g. Mailbox policies, display order, leaver forwarding (each off unless configured).
+  // 5. Mailbox policies, display order, leaver forwarding (each off unless configured).
   planPolicies(ctx, src, intents, ops);
   planRanks(ctx, idx, src, unitNaming, intents, ops);
   const forwarding = planForwarding(ctx, idx, src, intents, ops);
-  // 5e-f. Mailing lists, then aliases (lists claim their addresses first).
+  // 6. Mailing lists, then aliases (lists claim their addresses first).
   if (ctx.settings.mailLists?.enabled || ctx.settings.aliases) {
     const book = buildAddressBook({ accounts: idx.accountMappings.values(), units: ctx.input.mappings.units, intents, ...(ctx.input.netease ? { netease: ctx.input.netease } : {}), ...(ctx.input.mail?.netease ? { mail: ctx.input.mail.netease } : {}) });
     planMailLists(ctx, idx, src, roles, unitNaming, intents, book, ops);
     planAliases(ctx, src, intents, book, ops);
     wireAddressReleases(ops);
   }
-  // 6. Dependencies, ids and phases.
+  // 7. Dependencies, ids and phases.
   wireDependencies(idx, src, units, unitNaming, accountsInUnit, ops);
   wireMovedAwayLinks(moves, moveLinks, ops);
   const operations = orderOperations(input.runId, ops);
-  // 7. Safety, then the report.
+  // 8. Safety, then the report.
   const safety = assessSafety(ctx, idx, src, units, people, adoption, operations);
   const unresolved = [
     ...rec.drift.filter((d) => d.repair === 'reported').map((d) => ({ type: d.type, sourceId: d.sourceId, name: d.name, why: `drift (${d.kind}): NetEase holds ${d.before}; report mode does not repair it` })),

@@ -1,6 +1,12 @@
 /**
  * A small path router for functions that serve several routes behind one API Gateway
  * route (the admin API's `/admin/{proxy+}`). Patterns use `:name` segments.
+ *
+ * Hand-written, not @middy/http-router (6.4.5, the major of our @middy/core; not installed): that
+ * one answers a known path with the wrong method as 404 (ours: 405 REQUEST.METHOD_NOT_ALLOWED) and
+ * throws http-errors, which httpHandler (AppError only) would turn into a 500 unless its
+ * `notFoundResponse` threw our NotFoundError. With that option it would fit, less the 405: a
+ * possible swap, left for its own change.
  */
 import { AppError, NotFoundError } from '../errors/app-error';
 import type { HttpEvent } from './http-handler';

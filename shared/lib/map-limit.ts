@@ -5,6 +5,11 @@
  *   that cannot be complete anyway (a directory read, a re-read of changed objects).
  * - `finish`: every item still runs, then the promise rejects with the first error. For
  *   independent operations whose own outcomes are recorded (sync batches, tenants).
+ *
+ * Hand-written, not p-map or p-limit: p-map's `stopOnError: false` rejects with an AggregateError
+ * of every failure, where callers here (and the SQS workers above them) need the first error
+ * itself, with its code and `retryable`; p-limit stops only if the caller calls clearQueue().
+ * Twenty lines cost less than the dependency.
  */
 export interface MapLimitOptions {
   onError?: 'stop' | 'finish';

@@ -8,9 +8,11 @@
  * tests that read lines do not change: a custom LogFormatter produces that shape.
  *
  * Never pass tokens, keys, passwords or decrypted callback bodies. As a second line of
- * defence, fields whose names look secret are replaced with "[redacted]" before writing:
- * the formatter redacts every field (persistent child fields and per-call fields alike), so
- * no path around it reaches the output. Powertools has no redaction of its own.
+ * defence, any key whose name looks secret is written as "[redacted]", at any depth: inside
+ * nested objects, arrays, arrays of arrays, and the result of a value's toJSON(). The check runs
+ * inside the JSON serialisation of the finished line (see `printLog`), so every field (persistent
+ * child fields and per-call fields alike) passes through it and no path around it reaches the
+ * output. Powertools has no redaction of its own.
  */
 import { LogFormatter, LogItem, Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
 import type { LogAttributes, UnformattedAttributes } from '@aws-lambda-powertools/logger/types';
@@ -55,7 +57,7 @@ class BridgeLogFormatter extends LogFormatter {
         msg: attributes.message,
         ...(attributes.xRayTraceId ? { xrayTraceId: attributes.xRayTraceId } : {}),
         ...(ctx ? { awsRequestId: ctx.awsRequestId } : {}),
-        ...redact(additional),
+        ...additional,
       },
     });
   }
@@ -78,7 +80,7 @@ class BridgeLogger extends PowertoolsLogger {
 
   protected override printLog(_logLevel: number, log: LogItem): void {
     // Not log.prepareForPrint(): it drops '' and null values, which our lines have always kept.
-    this.write(JSON.stringify(log.getAttributes(), this.getJsonReplacer()));
+    this.write(JSON.stringify(log.getAttributes(), redactingReplacer(this.getJsonReplacer())));
   }
 
   protected override createLogger(options?: ConstructorParameters<typeof PowertoolsLogger>[0]): PowertoolsLogger {
@@ -136,15 +138,23 @@ function unreserved(fields: LogFields | undefined): LogFields {
   return out ?? fields;
 }
 
-/** Replace values of secret-looking keys, recursively (one level of arrays and objects). */
-export function redact(fields: LogFields, depth = 0): LogFields {
-  const out: LogFields = {};
-  for (const [k, v] of Object.entries(fields)) {
-    if (SECRET_FIELD.test(k)) out[k] = '[redacted]';
-    else if (v && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Error) && depth < 3) out[k] = redact(v as LogFields, depth + 1);
-    else out[k] = v;
-  }
-  return out;
+type JsonReplacer = (this: unknown, key: string, value: unknown) => unknown;
+
+/**
+ * Wraps Powertools' JSON replacer so that the value of every secret-looking key is written as
+ * "[redacted]". JSON.stringify calls a replacer for every key of every object it writes, at any
+ * depth and inside arrays, after calling toJSON(), so this covers whatever a caller passes without
+ * a walk of our own. Hence no depth or size bound is needed here: nothing is copied, and cycles are
+ * cut by Powertools' replacer (it tracks the ancestors of the value being written and drops a
+ * value that is its own ancestor). An Error becomes `formatError`'s fields (name, message, code,
+ * retryable, stack), and those keys pass through this check too.
+ */
+export function redactingReplacer(inner: JsonReplacer): JsonReplacer {
+  return function (this: unknown, key: string, value: unknown): unknown {
+    // key '' is the line itself; array items have numeric keys, which never look secret.
+    if (key !== '' && SECRET_FIELD.test(key)) return '[redacted]';
+    return inner.call(this, key, value);
+  };
 }
 
 /** A logger that keeps lines in memory, for tests. */

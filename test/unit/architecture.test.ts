@@ -63,6 +63,9 @@ const PLANTED: Record<string, string> = {
   'functions/http/sso/handler.ts': "import { run } from '../../../shared/use-cases/run';\nimport { x } from '../unread/handler';\nimport { client } from '../../../shared/adapters/netease/netease.client';\nimport { fixture } from '../../../test/fixture';\nexport const handler = [run, x, client, fixture];\n",
   'functions/http/unread/handler.ts': "import { sources } from '../../../shared/adapters/sources';\nimport { ding } from '../../../shared/adapters/dingtalk/dingtalk.client';\nimport { e } from '../../../shared/errors/app-error';\nimport { s } from '../../../shared/domain/a';\nimport { p } from '../../../shared/ports/port';\nexport const x = [sources, ding, e, s, p];\n",
   'shared/config/load-config.ts': "import { run } from '../use-cases/run';\nexport const load = run;\n",
+  'shared/http/edge.ts': "import { client } from '../adapters/netease/netease.client';\nexport const edge = client;\n",
+  'shared/runtime/runtime.ts': "import { ddb } from '../adapters/aws/dynamodb-client';\nimport { client } from '../adapters/netease/netease.client';\nimport { edge } from '../http/edge';\nexport const rt = [ddb, client, edge];\n",
+  'shared/adapters/aws/dynamodb-client.ts': 'export const ddb = 1;\n',
   'test/fixture.ts': 'export const fixture = 1;\n',
   'local/orphan.ts': 'export const nobodyImportsMe = 1;\n',
   'local/unlisted.ts': "import picomatch from 'picomatch';\nimport { fixture } from '../test/fixture';\nexport const u = [picomatch, fixture];\nimport { x } from '../functions/http/unread/handler';\nexport const y = x;\n",
@@ -108,11 +111,18 @@ describe('dependency rules (.dependency-cruiser.cjs)', () => {
     ['not-to-dev-dep', 'shared/errors/app-error.ts -> vitest'],
     ['core-libs-not-outward', 'shared/config/load-config.ts -> shared/use-cases/run.ts'],
     ['shared-not-to-functions', 'shared/lib/helper.ts -> functions/http/unread/handler.ts'],
+    ['edge-helpers-not-to-adapters', 'shared/http/edge.ts -> shared/adapters/netease/netease.client.ts'],
+    ['runtime-only-process-clients', 'shared/runtime/runtime.ts -> shared/adapters/netease/netease.client.ts'],
     ['local-not-to-tests', 'local/unlisted.ts -> test/fixture.ts'],
     ['no-non-package-json', 'local/unlisted.ts -> picomatch'],
     ['not-to-unresolvable', 'local/missing.ts -> ./does-not-exist'],
   ])('reports %s for %s', (rule, edge) => {
     expect(reported(rule)).toContain(edge);
+  });
+
+  it('lets shared/runtime import the process-wide clients it builds (runtime-only-process-clients)', () => {
+    const fromRuntime = planted.violations.filter((v) => v.from === 'shared/runtime/runtime.ts').map((v) => `${v.rule.name}: ${v.to}`);
+    expect(fromRuntime).toEqual(['runtime-only-process-clients: shared/adapters/netease/netease.client.ts']);
   });
 
   it('reports an import cycle made only of type imports (no-circular)', () => {

@@ -2,6 +2,10 @@
  * A token-bucket rate limiter, one per tenant and vendor API, so a big sync never
  * exceeds what the vendor allows (DingTalk: 20 calls/s per app and API; NetEase: the
  * tenant's configured rate). Waiters are served in arrival order.
+ *
+ * Hand-written, not bottleneck or limiter: the clients need only `acquire()` before each attempt
+ * (retries are paced too), which is 15 lines here; `now` and `sleep` are injectable, so
+ * test/unit/http-helpers.test.ts checks the exact pacing without timers.
  */
 export interface RateLimiter {
   /** Resolves when one request may be sent. */

@@ -1,6 +1,11 @@
 /**
  * Retries with full-jitter exponential backoff, only for errors marked retryable
  * (see isRetryable in shared/errors/app-error.ts: unknown errors count as retryable).
+ *
+ * Hand-written, not p-retry: its `randomize` multiplies a delay by 1-2 (not full jitter), an
+ * upstream's Retry-After cannot replace its delay (`onFailedAttempt` can only wait longer; NetEase
+ * passes `retryAfterMs`), and its current major (9) needs Node >= 22. `sleep` and `random` are
+ * injectable, so tests check the delays without waiting.
  */
 import { isRetryable } from '../../errors/app-error';
 import { isRetryableStatus } from './http-request';
