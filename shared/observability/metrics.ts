@@ -33,6 +33,7 @@ export type MetricName =
   | 'SyncOperationFailures'
   | 'CallbacksAccepted'
   | 'CallbacksRefused'
+  | 'CallbacksIgnored'
   | 'NoticesSent'
   | 'VendorCalls'
   | 'VendorErrors'
