@@ -2,21 +2,15 @@
  * Business counts as the use cases see them: a port, so a use case never reaches for the
  * process's Powertools Metrics (shared/observability/metrics.ts) itself. The wiring passes the
  * process's metrics (shared/wiring/metrics.ts); tests pass {@link recordingMetrics} to assert
- * what was counted, or nothing (the use cases then count into {@link noMetrics}).
+ * what was counted, or {@link noMetrics} (SyncDeps, built in many places, may omit the port:
+ * nothing is counted then).
  *
- * Names and dimensions are those of the EMF metrics (namespace QiyeMailBridge), which the
- * dashboard and alarms in infra/constructs/ read: change one only together with those.
+ * Names (shared/contracts/metric-names.ts) and dimensions are those of the EMF metrics
+ * (namespace QiyeMailBridge), which the dashboard and alarms in infra/constructs/ read.
  */
+import type { BusinessMetricName } from '../contracts/metric-names';
 
-/** The counts the use cases emit (a subset of observability's MetricName; the wiring's type check keeps them in step). */
-export type BusinessMetricName =
-  | 'SyncRuns'
-  | 'SyncOperations'
-  | 'SyncOperationFailures'
-  | 'CallbacksAccepted'
-  | 'CallbacksRefused'
-  | 'CallbacksIgnored'
-  | 'NoticesSent';
+export type { BusinessMetricName };
 
 /** Low-cardinality dimensions only (never ids, never free text), plus the tenant, which is EMF metadata, not a dimension. */
 export interface CountDimensions {
