@@ -46,6 +46,7 @@ import { cronOccurrences, parseCron } from '../../shared/domain/cron';
 import { createLogger } from '../../shared/logging/logger';
 import { fixedClock, systemClock } from '../../shared/ports/clock';
 import { usageMonth } from '../../shared/ports/usage-meter';
+import { noMetrics } from '../../shared/ports/metrics';
 import { dingtalkSender } from '../../shared/adapters/dingtalk/dingtalk.notice-sender';
 import { wecomSender } from '../../shared/adapters/wecom/wecom.notice-sender';
 import { runTenantSchedule, startSyncRun } from '../../shared/use-cases/sync';
@@ -263,6 +264,7 @@ async function measureNotices(vendor: Vendor, digest: boolean): Promise<NoticeMe
       cache: stores.cache,
       clock,
       logger: quiet,
+      metrics: noMetrics,
       ssoBaseUrl: 'https://bridge.example.com',
       mailLogs: async () => client,
       mailbox: async () => client,

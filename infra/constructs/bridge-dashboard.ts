@@ -1,7 +1,7 @@
 /**
  * One CloudWatch dashboard for the bridge: the business counts the functions write as EMF
  * (shared/observability/metrics.ts, namespace QiyeMailBridge) beside the queues' dead-letter
- * depths, so an operator sees runs, operations, callbacks, notices and vendor errors on one
+ * depths, so an operator sees runs, operations, callbacks (accepted, refused, ignored), notices and vendor errors on one
  * page (the console links alerts to runs; this shows the trends).
  *
  * Why SEARCH expressions and not plain metrics: Powertools writes every count with the
@@ -26,6 +26,7 @@ export const DASHBOARD_GRAPHS: readonly { title: string; metric: MetricName; by?
   { title: 'Sync operation failures by kind', metric: 'SyncOperationFailures', by: 'kind' },
   { title: 'Callbacks accepted', metric: 'CallbacksAccepted', by: 'vendor' },
   { title: 'Callbacks refused by code', metric: 'CallbacksRefused', by: 'code' },
+  { title: 'Callbacks ignored (authentic, not acted on)', metric: 'CallbacksIgnored', by: 'vendor' },
   { title: 'New-mail notices sent', metric: 'NoticesSent', by: 'vendor' },
   { title: 'Vendor calls', metric: 'VendorCalls', by: 'vendor' },
   { title: 'Vendor errors by code', metric: 'VendorErrors', by: 'vendor,code' },

@@ -78,6 +78,12 @@ export function parsedSqsBatchHandler<S extends z.ZodType>(schema: S, process: P
   return sqsBatchHandler((record, context) => process(parseRecordBody(schema, record), record, context), opts);
 }
 
+/** Whether `event` is a batch of SQS records (a function with other triggers too tells them apart by this). */
+export function isSqsEvent(event: unknown): event is SQSEvent {
+  const records = (event as { Records?: unknown } | null)?.Records;
+  return Array.isArray(records) && records.every((r) => (r as { eventSource?: unknown })?.eventSource === 'aws:sqs');
+}
+
 /** One record of a batch handled as a whole: its id and its parsed body. */
 export interface ParsedRecord<T> {
   messageId: string;

@@ -21,23 +21,14 @@
  *   own switch, overrides either way ("false" turns EMF on locally, "true" off in Lambda).
  */
 import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
+import type { MetricName } from '../contracts/metric-names';
 
 export const METRICS_NAMESPACE = 'QiyeMailBridge';
 /** The `service` dimension of every metric (the alarms name it too: infra/constructs/bridge-alarms.ts). */
 export const METRICS_SERVICE = 'qiye-mail-bridge';
 
-/** The counts we emit; one place so names stay consistent across functions. */
-export type MetricName =
-  | 'SyncRuns'
-  | 'SyncOperations'
-  | 'SyncOperationFailures'
-  | 'CallbacksAccepted'
-  | 'CallbacksRefused'
-  | 'NoticesSent'
-  | 'VendorCalls'
-  | 'VendorErrors'
-  | 'QueueRecordsFailed'
-  | 'QueueRecordsDeferred';
+/** The counts we emit: one list for every function, the use cases' port and infra (shared/contracts/metric-names.ts). */
+export type { MetricName } from '../contracts/metric-names';
 
 /** Levels (unit Percent), not counts: a vendor's API calls projected to the month's end, in % of its quota. */
 export type PercentMetricName = 'UsageProjectedPercent';

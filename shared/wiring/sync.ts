@@ -10,6 +10,7 @@ import type { MappingStore } from '../ports/mapping-store';
 import type { SourceKind } from '../ports/store-common';
 import type { SyncDeps, SyncOptions } from '../use-cases/sync/sync-deps';
 import type { TenantClients } from './tenant-clients';
+import { processMetrics } from './metrics';
 
 /** The functions that run the sync engine. */
 export type SyncFunction = 'syncWorker' | 'syncPlanner' | 'admin';
@@ -34,12 +35,13 @@ export function neteaseShareFor(rt: Pick<Runtime, 'stage'>, fn: string): number 
   return 1 / Math.max(1, FUNCTIONS.syncWorker.consumes?.maxConcurrency ?? 1);
 }
 
-/** SyncDeps over the given stores, queue and clients. */
+/** SyncDeps over the given stores, queue and clients, counting runs on the process's metrics. */
 export function syncDepsOf(parts: Pick<SyncDeps, 'stores' | 'jobs' | 'clock' | 'logger' | 'tenants' | 'usage'>, clients: Pick<TenantClients, 'directorySource' | 'neteaseDirectory'>, options: Partial<SyncOptions> = {}): SyncDeps {
   return {
     ...parts,
     directory: (t) => clients.directorySource(t),
     netease: (t) => clients.neteaseDirectory(t),
+    metrics: processMetrics,
     options,
   };
 }

@@ -56,6 +56,7 @@ import { alertsDepsOf, consoleDepsOf } from './console';
 import { knownIdsFromMappings, neteaseShareFor, syncDepsOf, type SyncFunction } from './sync';
 import { createTenantClients, type TenantClients } from './tenant-clients';
 import { budgetMetric, flushingUsage, processUsage } from './usage';
+import { processMetrics } from './metrics';
 
 /** The callback verifier of each vendor (stateless: crypto and parsing only). */
 export const CALLBACK_VERIFIERS: Readonly<Record<ContactEventVendor, CallbackVerifier>> = {
@@ -191,6 +192,7 @@ export function wiringOf(rt: Runtime, functionName: FunctionName): Wiring {
       jobs: rt.jobs,
       clock: rt.clock,
       logger: rt.logger,
+      metrics: processMetrics,
     }),
     contactEventsDeps: () => ({
       // The worker only reads the source and plans: the planner's dependencies and NetEase share.
@@ -205,6 +207,7 @@ export function wiringOf(rt: Runtime, functionName: FunctionName): Wiring {
       cache: stores.cache,
       clock: rt.clock,
       logger: rt.logger,
+      metrics: processMetrics,
       ssoBaseUrl: notificationSsoBaseUrl(rt),
       mailLogs: (t) => clients.neteaseMailbox(t),
       // The same client lists mailboxes (mailbox/listMessages), so a notice opens its mail.

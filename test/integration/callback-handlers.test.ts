@@ -332,3 +332,22 @@ describe('logs', () => {
     expect(h.logger.lines).toContainEqual(expect.objectContaining({ msg: 'callback refused', tenant: 'sandbox-wecom', vendor: 'wecom', code: 'CALLBACK.BAD_SIGNATURE' }));
   });
 });
+
+describe('metrics', () => {
+  it('counts accepted, ignored and refused callbacks by vendor, with the tenant when it is a valid id', async () => {
+    // Prepare
+    const h = createHarness();
+    // Act: one contact event, one event we do not act on, one forged signature, one unknown tenant.
+    await h.send('dingtalk', makeValidCallback({ vendor: 'dingtalk', tenant: h.tenants.dingtalk, now: NOW }));
+    await h.send('dingtalk', dingtalkRequest(h, JSON.stringify({ EventType: 'org_admin_add', UserId: ['boss'], CorpId: 'dingsandboxcorp0001' })));
+    await h.send('wecom', { ...makeValidCallback({ vendor: 'wecom', tenant: h.tenants.wecom, now: NOW }), rawQuery: 'msg_signature=' + '0'.repeat(40) + `&timestamp=${Math.floor(NOW / 1000)}&nonce=1` });
+    await h.send('wecom', makeValidCallback({ vendor: 'wecom', tenant: h.tenants.wecom, now: NOW }), { tenantId: 'nosuch' });
+    // Assess
+    expect(h.deps.metrics.counts).toEqual([
+      { name: 'CallbacksAccepted', value: 1, dimensions: { vendor: 'dingtalk', tenant: 'sandbox-dingtalk' } },
+      { name: 'CallbacksIgnored', value: 1, dimensions: { vendor: 'dingtalk', tenant: 'sandbox-dingtalk' } },
+      { name: 'CallbacksRefused', value: 1, dimensions: { vendor: 'wecom', code: 'CALLBACK.BAD_SIGNATURE', tenant: 'sandbox-wecom' } },
+      { name: 'CallbacksRefused', value: 1, dimensions: { vendor: 'wecom', code: 'TENANT.UNKNOWN', tenant: 'nosuch' } },
+    ]);
+  });
+});

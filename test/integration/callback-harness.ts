@@ -17,6 +17,7 @@ import { parseContactEventMessage, type ContactEventMessage } from '../../shared
 import { createMemoryLogger } from '../../shared/logging/logger';
 import { fixedClock } from '../../shared/ports/clock';
 import type { JobQueue, OutgoingMessage } from '../../shared/ports/job-queue';
+import { recordingMetrics } from '../../shared/ports/metrics';
 import type { OnceStore } from '../../shared/ports/once-store';
 import type { CallbackSecretValue } from '../../shared/use-cases/callbacks/accept-callback';
 import type { CallbackRequest, CallbackTenant, CallbackVendor } from '../fixtures/bad-callbacks';
@@ -86,6 +87,7 @@ export function createHarness() {
     jobs: queue,
     clock,
     logger,
+    metrics: recordingMetrics(),
   };
   const handlers = { dingtalk: makeDingtalkHandler(deps), wecom: makeWecomHandler(deps) };
 

@@ -9,6 +9,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeHandler as makeDingtalkCallback } from '../../functions/http/dingtalk-callback/handler';
 import { startNeteaseSimulator, type RunningNeteaseSimulator } from '../../local/simulators/netease';
+import { noMetrics } from '../../shared/ports/metrics';
 import { buildSimulatedCallback } from '../../shared/use-cases/callbacks/simulate-callback';
 import { SYNC_LOCK, startSyncRun } from '../../shared/use-cases/sync';
 import { toEvent } from './callback-harness';
@@ -52,6 +53,7 @@ describe('DingTalk contact events -> NetEase', () => {
       jobs: w.queues,
       clock: { now: () => Date.now() },
       logger: w.logger,
+      metrics: noMetrics,
     });
     const cb = buildSimulatedCallback({ tenant: w.tenant, token: 'cb-token', aesKey: 'a'.repeat(43), event: 'user_add_org', ids: ['newhire01'], now: Date.now() });
     const answer = (await route(toEvent('dingtalk', cb, w.tenant.id, false), {} as never)) as { statusCode: number; body: string };

@@ -18,6 +18,7 @@ import { Signer } from '../../shared/crypto/netease-signing';
 import { generateKeyPairSync } from '../../shared/crypto/rsa-keys';
 import { createMemoryLogger } from '../../shared/logging/logger';
 import { fixedClock } from '../../shared/ports/clock';
+import { noMetrics } from '../../shared/ports/metrics';
 import type { StateStores } from '../../shared/ports/state-stores';
 import { dingtalkSender } from '../../shared/adapters/dingtalk/dingtalk.notice-sender';
 import { wecomSender } from '../../shared/adapters/wecom/wecom.notice-sender';
@@ -70,6 +71,7 @@ function worker(options: Partial<NotifyOptions> = {}, extra: { mailbox?: boolean
     cache: stores.cache,
     clock,
     logger,
+    metrics: noMetrics,
     ssoBaseUrl: SSO_BASE,
     mailLogs: async (t) => new NeteaseClient(t.netease, signer, { clock, logger, retryBaseDelayMs: 1, retryMaxDelayMs: 5 }),
     sender: async (_t, ch) => (ch === 'dingtalk' ? dingtalkSender(dtClient) : wecomSender(wcClient)),

@@ -12,6 +12,7 @@ import type { Context, SQSRecord } from 'aws-lambda';
 import { SYNC_RECORD_RESERVE_MS } from '../../functions/queue/sync-worker/handler';
 import { syncJobMessage } from '../../shared/contracts/sync-job';
 import { StateStoreError } from '../../shared/ports/store-common';
+import { recordingMetrics } from '../../shared/ports/metrics';
 import {
   approveRun,
   getRunDetail,
@@ -58,6 +59,25 @@ describe('a first full run', () => {
     expect(second.run.status).toBe('success');
     expect(second.run.totalBatches).toBe(0);
     expect(h.writeCalls(since)).toEqual([]);
+  });
+
+  it('counts the finished run by status and its operations by kind on the metrics port', async () => {
+    // Prepare: the harness's deps with a recording metrics port (the wiring passes the process's metrics).
+    const h = await setup();
+    const metrics = recordingMetrics();
+    h.deps.metrics = metrics;
+    // Act
+    const { run } = await h.run({ mode: 'full' });
+    // Assess: one SyncRuns count, then one SyncOperations count per non-zero kind of the run's counts, tenant as metadata.
+    expect(run.status).toBe('success');
+    expect(run.counts.created).toBeGreaterThan(0);
+    expect(metrics.counts).toEqual([
+      { name: 'SyncRuns', value: 1, dimensions: { status: 'success', tenant: h.tenant.id } },
+      ...Object.entries(run.counts)
+        .filter(([, n]) => n > 0)
+        .map(([kind, n]) => ({ name: 'SyncOperations', value: n, dimensions: { kind, tenant: h.tenant.id } })),
+    ]);
+    expect(metrics.counts.find((c) => c.dimensions.kind === 'created')?.value).toBe(run.counts.created);
   });
 
   it('a dry run prints the plan and applies nothing', async () => {

@@ -57,6 +57,9 @@ const PLANTED: Record<string, string> = {
   'shared/ports/port.ts': "import { helper } from '../lib/helper';\nexport interface Port { name: string }\nexport const p = helper;\n",
   'shared/lib/helper.ts': "import { x } from '../../functions/http/unread/handler';\nexport const helper = x.length;\n",
   'shared/use-cases/run.ts': "import { client } from '../adapters/netease/netease.client';\nexport const run = () => client;\n",
+  // Counts go through the metrics port (shared/ports/metrics.ts), never the process's Powertools metrics.
+  'shared/observability/metrics.ts': 'export const metrics = () => ({ count: (name: string) => name });\n',
+  'shared/use-cases/count.ts': "import { metrics } from '../observability/metrics';\nexport const count = () => metrics().count('SyncRuns');\n",
   'shared/domain/a.ts': "import type { B } from './b';\nimport { z } from 'zod';\nexport interface A { b?: B }\nexport const s = z.string();\n",
   'shared/domain/b.ts': "import type { A } from './a';\nexport interface B { a?: A }\n",
   'shared/errors/app-error.ts': "import { expect } from 'vitest';\nexport const e = expect;\n",
@@ -100,6 +103,7 @@ describe('dependency rules (.dependency-cruiser.cjs)', () => {
 
   it.each([
     ['use-cases-only-inward', 'shared/use-cases/run.ts -> shared/adapters/netease/netease.client.ts'],
+    ['use-cases-only-inward', 'shared/use-cases/count.ts -> shared/observability/metrics.ts'],
     ['vendor-adapters-independent', 'shared/adapters/dingtalk/dingtalk.client.ts -> shared/adapters/netease/netease.client.ts'],
     ['adapters-not-to-use-cases', 'shared/adapters/sources.ts -> shared/use-cases/run.ts'],
     ['ports-only-inward', 'shared/ports/port.ts -> shared/lib/helper.ts'],

@@ -98,6 +98,8 @@ describe('every function writes its counts when an invocation ends', () => {
       jobs: undefined as never,
       clock: { now: () => 1_700_000_000_000 },
       logger: createMemoryLogger(),
+      // The deployed wiring's metrics port (shared/wiring/metrics.ts): counts go to the process's metrics.
+      metrics: (await import('../../shared/wiring/metrics')).processMetrics,
     };
     const handler = lazyHandler(() => makeCallbackHandler('wecom').makeHandler(deps));
     const event = { routeKey: 'POST /callbacks/wecom/{tenant}', rawPath: '/callbacks/wecom/acme', rawQueryString: '', headers: { host: 'bridge.example.com' }, pathParameters: { tenant: 'acme' }, requestContext: { requestId: 'r1', http: { method: 'POST' } }, body: '<xml/>', isBase64Encoded: false };

@@ -11,6 +11,7 @@ import type { NotifyJob } from '../../shared/contracts/notify-job';
 import { UpstreamError } from '../../shared/errors/app-error';
 import { createMemoryLogger } from '../../shared/logging/logger';
 import { fixedClock } from '../../shared/ports/clock';
+import { recordingMetrics } from '../../shared/ports/metrics';
 import type { StateStores } from '../../shared/ports/state-stores';
 import { StateStoreError } from '../../shared/ports/store-common';
 import { checkNewMail, type CheckNewMailDeps } from '../../shared/use-cases/notify/check-new-mail';
@@ -69,6 +70,7 @@ let notifyStore: MemoryNotifyStore;
 let mailLog: FakeMailLog;
 let sender: RecordingSender;
 let logger: ReturnType<typeof createMemoryLogger>;
+let metrics: ReturnType<typeof recordingMetrics>;
 
 function deps(over: Partial<CheckNewMailDeps> = {}): CheckNewMailDeps {
   return {
@@ -78,6 +80,7 @@ function deps(over: Partial<CheckNewMailDeps> = {}): CheckNewMailDeps {
     cache: stores.cache,
     clock,
     logger,
+    metrics,
     mailLogs: async () => mailLog,
     sender: async () => sender,
     ssoBaseUrl: 'https://bridge.example.com',
@@ -108,6 +111,7 @@ beforeEach(() => {
   mailLog = new FakeMailLog();
   sender = new RecordingSender();
   logger = createMemoryLogger();
+  metrics = recordingMetrics();
 });
 
 describe('checkNewMail', () => {
@@ -149,6 +153,13 @@ describe('checkNewMail', () => {
     expect(wm?.recent).toHaveLength(1);
     clock.advance(60_000);
     expect(await checkNewMail(deps(), job())).toMatchObject({ newMails: 0, messages: 0 });
+  });
+
+  it('counts the notices it sent as NoticesSent by vendor, and nothing for a poll that sent none', async () => {
+    await firstPollThenMail(undefined, { zhangsan: 'a' });
+    expect(metrics.counts).toEqual([]);
+    await checkNewMail(deps(), job());
+    expect(metrics.counts).toEqual([{ name: 'NoticesSent', value: 1, dimensions: { vendor: 'dingtalk', tenant: 'acme' } }]);
   });
 
   it('skips a mail re-read in the overlap window using the watermark, without asking the OnceStore', async () => {

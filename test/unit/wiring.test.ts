@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { secretName } from '../../shared/config/secrets';
 import { processUsage } from '../../shared/wiring/usage';
+import { processMetrics } from '../../shared/wiring/metrics';
 import { getRuntime, resetRuntimeForTests } from '../../shared/runtime/runtime';
 import { generateTenantKey } from '../../shared/use-cases/manage-keys';
 import { CALLBACK_VERIFIERS, getWiring } from '../../shared/wiring/wiring';
@@ -73,6 +74,23 @@ describe('getWiring', () => {
     const after = getWiring('sso');
     expect(after).not.toBe(before);
     expect(after.clients).not.toBe(before.clients);
+  });
+
+  it('hands the use cases that count the process metrics port, writing to the metrics of the moment', async () => {
+    // Prepare
+    const { configureMetrics, metrics } = await import('../../shared/observability/metrics');
+    // Act / Assess: every use case that counts gets the one process port.
+    expect(getWiring('wecomCallback').acceptCallbackDeps().metrics).toBe(processMetrics);
+    expect(getWiring('notifyWorker').checkNewMailDeps().metrics).toBe(processMetrics);
+    expect(getWiring('syncWorker').syncDeps().metrics).toBe(processMetrics);
+    expect(getWiring('callbackWorker').contactEventsDeps().sync.metrics).toBe(processMetrics);
+    // A count lands in the metrics current when it is made (configureMetrics replaces them at a cold start).
+    const current = configureMetrics({ functionName: 'syncWorker', enabled: false });
+    const spy = vi.spyOn(current, 'count');
+    processMetrics.count('SyncRuns', 1, { status: 'success', tenant: 'acme' });
+    expect(spy).toHaveBeenCalledWith('SyncRuns', 1, { status: 'success', tenant: 'acme' });
+    expect(metrics()).toBe(current);
+    configureMetrics({ functionName: 'unknown', enabled: false });
   });
 
   it('picks the verifier of the vendor the callback function serves', () => {

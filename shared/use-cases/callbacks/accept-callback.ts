@@ -32,9 +32,9 @@ import {
 } from '../../crypto/callback-crypto-common';
 import { AppError, NotConfiguredError, NotFoundError, isAppError } from '../../errors/app-error';
 import type { Logger } from '../../logging/logger';
-import { metrics } from '../../observability/metrics';
 import type { Clock } from '../../ports/clock';
 import type { JobQueue } from '../../ports/job-queue';
+import type { BusinessMetrics } from '../../ports/metrics';
 import type { CallbackVerifier, ReplyBody, VerifiedCallback } from '../../ports/callback-verifier';
 import type { OnceStore } from '../../ports/once-store';
 
@@ -105,6 +105,8 @@ export interface AcceptCallbackDeps {
   jobs: JobQueue;
   clock: Clock;
   logger: Logger;
+  /** Where accepted, ignored and refused callbacks are counted (CallbacksAccepted, CallbacksIgnored, CallbacksRefused). */
+  metrics: BusinessMetrics;
   /** Accepted clock difference for signed timestamps (default 300 s). */
   windowSeconds?: number;
   /** How long an accepted event id is remembered (default 3 days). */
@@ -191,7 +193,7 @@ export async function acceptCallback(deps: AcceptCallbackDeps, verifier: Callbac
   } catch (err) {
     if (isAppError(err) && err.status < 500) {
       log.warn('callback refused', { code: err.code, status: err.status });
-      metrics().count('CallbacksRefused', 1, { vendor, code: err.code, ...(tenantLabel !== '?' ? { tenant: tenantLabel } : {}) });
+      deps.metrics.count('CallbacksRefused', 1, { vendor, code: err.code, ...(tenantLabel !== '?' ? { tenant: tenantLabel } : {}) });
     }
     throw err;
   }
@@ -201,8 +203,9 @@ export async function acceptCallback(deps: AcceptCallbackDeps, verifier: Callbac
       log.info('callback answered', { outcome: verified.outcome, eventType: verified.eventType });
       return reply(200, verified.reply(), verified.outcome);
     case 'ignored':
-      // Counted by this line (a metric filter on msg + eventType).
+      // Counted as CallbacksIgnored (by vendor); the event type is in the log line only (free text, not a dimension).
       log.info('callback ignored', { outcome: 'ignored', eventType: verified.eventType });
+      deps.metrics.count('CallbacksIgnored', 1, { vendor, tenant: tenant.id });
       return reply(200, verified.ack(), 'ignored');
     case 'unusable':
       log.warn('callback unusable', { outcome: 'unusable', code: verified.error.code, eventType: verified.eventType });
@@ -219,6 +222,7 @@ export async function acceptCallback(deps: AcceptCallbackDeps, verifier: Callbac
   // channel (its own route). A tenant whose sync is switched off gets no callback-driven sync changes.
   if (channel.native && !tenant.sync.enabled) {
     log.info('callback ignored', { outcome: 'ignored', reason: 'not the sync source', eventType: event.eventType, ids });
+    deps.metrics.count('CallbacksIgnored', 1, { vendor, tenant: tenant.id });
     return reply(200, verified.ack(), 'ignored');
   }
 
@@ -265,7 +269,7 @@ export async function acceptCallback(deps: AcceptCallbackDeps, verifier: Callbac
     log.warn('dedup record not completed', { error: errorSummary(err) });
   }
   log.info('callback accepted', { outcome: 'enqueued', eventType: event.eventType, ids, messages: messages.length, attempt: lease.attempt });
-  metrics().count('CallbacksAccepted', 1, { vendor, tenant: tenant.id });
+  deps.metrics.count('CallbacksAccepted', 1, { vendor, tenant: tenant.id });
   return reply(200, verified.ack(), 'enqueued');
 }
 

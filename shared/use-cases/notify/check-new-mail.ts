@@ -44,6 +44,7 @@ import { MAX_RECENT_MAILS, type MailWatermark, type NotifyStore } from '../../po
 import type { MailLogReader } from '../../ports/netease-mailbox';
 import type { CacheStore } from '../../ports/cache-store';
 import type { OnceStore } from '../../ports/once-store';
+import type { BusinessMetrics } from '../../ports/metrics';
 import { attributeEntries, type DetectedMail, type MailLogEntry } from './new-mail';
 import { readMailLogs, type MailLogRead } from './read-mail-logs';
 import { buildNotificationLink } from './notification-link';
@@ -53,8 +54,6 @@ import type { NotificationSender } from '../../ports/notice-channel';
 import { CHANNEL_LIMITS, loadBudget, type RateWindow } from './rate-budget';
 import { findMessageId, type MessageLister } from './find-message';
 import { openDigestWindow, startDigestWindow } from './digest';
-
-import { metrics } from '../../observability/metrics';
 
 export interface NotifyOptions {
   /** Re-read this much before a mailbox's `until` (NetEase log delay is undocumented). */
@@ -102,6 +101,8 @@ export interface CheckNewMailDeps {
   cache: CacheStore;
   clock: Clock;
   logger: Logger;
+  /** Where the notices sent are counted (NoticesSent, by vendor). */
+  metrics: BusinessMetrics;
   /** The tenant's NetEase mail-log reader. */
   mailLogs(tenant: TenantConfig): Promise<MailLogReader>;
   /** The tenant's sender for `channel` (`channelId`: an extra channel's app, shared/config/channels.ts). */
@@ -284,7 +285,7 @@ export async function checkNewMail(deps: CheckNewMailDeps, job: NotifyJob, ctx: 
     result.errorCode = stop.code;
   }
   log.info('new-mail check', summaryFields(result));
-  if (result.messages > 0) metrics().count('NoticesSent', result.messages, { vendor: job.channel, tenant: job.tenantId });
+  if (result.messages > 0) deps.metrics.count('NoticesSent', result.messages, { vendor: job.channel, tenant: job.tenantId });
   if (stop?.scope === 'retry') throw stop.cause instanceof AppError ? stop.cause : stop;
   return result;
 }

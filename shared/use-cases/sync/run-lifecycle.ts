@@ -32,7 +32,7 @@ import { OperationBusyError } from './sync-errors';
 import { appliedTotal } from './sync-util';
 import { repairedObjects, type RunDrift } from './drift-summary';
 import type { DirectoryObjectType } from '../../domain/directory';
-import { metrics } from '../../observability/metrics';
+import { noMetrics } from '../../ports/metrics';
 
 /** The lock every run of a tenant takes (LockStore name). */
 export const SYNC_LOCK = 'sync';
@@ -193,7 +193,7 @@ export async function finalizeRun(deps: SyncDeps, tenantId: string, runId: strin
     await releaseRun(deps, tenantId, runId);
   }
   deps.logger.info('sync run finished', { tenant: tenantId, runId, status: ended.status, counts: run.counts, ms: now - run.startedAt });
-  countRun(tenantId, ended.status, run.counts);
+  countRun(deps, tenantId, ended.status, run.counts);
   return ended;
 }
 
@@ -316,8 +316,8 @@ export async function releaseRun(deps: SyncDeps, tenantId: string, owner: string
 }
 
 /** Runs by status, and the run's operations by kind (created, updated, failed...), as EMF counts. */
-function countRun(tenant: string, status: string, counts: Readonly<Record<string, number>>): void {
-  const m = metrics();
+function countRun(deps: Pick<SyncDeps, 'metrics'>, tenant: string, status: string, counts: Readonly<Record<string, number>>): void {
+  const m = deps.metrics ?? noMetrics;
   m.count('SyncRuns', 1, { status, tenant });
   for (const [kind, n] of Object.entries(counts)) if (n > 0) m.count(kind === 'failed' ? 'SyncOperationFailures' : 'SyncOperations', n, { ...(kind === 'failed' ? {} : { kind }), tenant });
 }

@@ -8,6 +8,7 @@ import type { DirectorySource } from '../../ports/directory-source';
 import type { Logger } from '../../logging/logger';
 import type { Clock } from '../../ports/clock';
 import type { JobQueue } from '../../ports/job-queue';
+import type { BusinessMetrics } from '../../ports/metrics';
 import type { NeteaseDirectory } from '../../ports/netease-directory';
 import type { StateStores } from '../../ports/state-stores';
 import type { UsageStore } from '../../ports/usage-meter';
@@ -71,6 +72,12 @@ export interface SyncDeps {
   initialPassword?: () => string;
   /** Vendor API usage and quota state: a tenant whose source's monthly quota is spent is not scheduled (use-cases/usage). */
   usage?: UsageStore;
+  /**
+   * Where finished runs and their operations are counted (SyncRuns, SyncOperations,
+   * SyncOperationFailures). The wiring passes the process's metrics (syncDepsOf); absent
+   * (tests, benchmarks), nothing is counted.
+   */
+  metrics?: BusinessMetrics;
   options?: Partial<SyncOptions>;
 }
 
