@@ -86,21 +86,17 @@ function httpTransport(baseUrl: string): AdminTransport {
  * wiring for the stage (shared/wiring/stage.ts), registered as the admin handler does.
  */
 async function inProcessTransport(ctx: CliContext): Promise<AdminTransport> {
-  const [{ Router }, { registerSyncRoutes }, { registerLinksRoutes }, { registerUsageRoutes }, { stageWiringFor }, { errorResponse }] = await Promise.all([
+  const [{ Router }, { registerWiredRoutes }, { stageWiringFor }, { errorResponse }] = await Promise.all([
     import('../../shared/http/router'),
-    import('../../functions/http/admin/sync.routes'),
-    // Identity links (links list | import | explain | pull) and usage share the transport.
-    import('../../functions/http/admin/links.routes'),
-    import('../../functions/http/admin/usage.routes'),
+    // Sync and runs, identity links (links list | import | explain | pull) and usage share the transport.
+    import('../../functions/http/admin/wired.routes'),
     import('../context'),
     import('../../shared/http/http-handler'),
   ]);
   const wiring = await stageWiringFor(ctx);
   const logger = wiring.rt.logger;
   const router = new Router();
-  registerUsageRoutes(router, wiring.usageDeps());
-  registerLinksRoutes(router, { config: wiring.rt.tenants, links: wiring.linksDeps() });
-  registerSyncRoutes(router, { sync: wiring.syncDeps() });
+  registerWiredRoutes(router, wiring);
   return async (method, path, body) => {
     const [rawPath, rawQueryString = ''] = path.split('?');
     const event = {

@@ -1,7 +1,7 @@
 /**
  * The admin API, behind `ANY /admin/{proxy+}` with IAM authorization (SigV4; locally, loopback
  * callers only): `GET /admin/tenants` (no secrets: shared/use-cases/list-tenants.ts), the key
- * routes (keys.routes.ts) and, through `extend`, sync.routes.ts, links.routes.ts, usage.routes.ts.
+ * routes (keys.routes.ts) and, through `extend`, wired.routes.ts (sync, links, usage).
  */
 import { httpHandler, lazyHandler } from '../../../shared/http/http-handler';
 import { json } from '../../../shared/http/http-response';
@@ -9,9 +9,7 @@ import { Router } from '../../../shared/http/router';
 import { listTenants } from '../../../shared/use-cases/list-tenants';
 import { getWiring } from '../../../shared/wiring/wiring';
 import { registerKeysRoutes, type KeysRoutesDeps } from './keys.routes';
-import { registerLinksRoutes } from './links.routes';
-import { registerSyncRoutes } from './sync.routes';
-import { registerUsageRoutes } from './usage.routes';
+import { registerWiredRoutes } from './wired.routes';
 
 /** `extend`: extra route registrations (sync, runs, mappings, links, usage). */
 export type Deps = KeysRoutesDeps & { extend?: (router: Router) => void };
@@ -24,12 +22,7 @@ export function makeHandler(deps: Deps) {
 }
 
 export const handler = lazyHandler(() => {
-  const { rt, syncDeps, linksDeps, usageDeps } = getWiring('admin');
-  const sync = syncDeps();
-  const extend = (router: Router) => {
-    registerSyncRoutes(router, { sync });
-    registerLinksRoutes(router, { config: rt.tenants, links: linksDeps() });
-    registerUsageRoutes(router, usageDeps());
-  };
-  return makeHandler({ config: rt.tenants, logger: rt.logger, secrets: rt.secrets, stage: rt.stage, extend });
+  const wiring = getWiring('admin');
+  const { rt } = wiring;
+  return makeHandler({ config: rt.tenants, logger: rt.logger, secrets: rt.secrets, stage: rt.stage, extend: (router: Router) => registerWiredRoutes(router, wiring) });
 });
