@@ -8,6 +8,7 @@ import { readdirSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { quietSdkNodeWarning } from '../cli/node-warning';
 
 export interface BenchResult {
   table: string;
@@ -24,6 +25,8 @@ function listSuites(): string[] {
 }
 
 async function main(): Promise<number> {
+  // One line instead of the AWS SDK's 9-line Node 20 warning (cli/node-warning.ts).
+  quietSdkNodeWarning();
   const name = process.argv[2];
   const suites = listSuites();
   if (!name || name === '--help' || name === '-h') {

@@ -14,8 +14,11 @@ import { startLocalStack, type LocalStack } from './stack';
 import { runFirstSyncs } from './first-sync';
 import { linkedChannels } from '../shared/config/channels';
 import { breakGlassLink } from '../cli/commands/console';
+import { quietSdkNodeWarning } from '../cli/node-warning';
 
 async function main(): Promise<void> {
+  // One line instead of the AWS SDK's 9-line Node 20 warning (cli/node-warning.ts).
+  quietSdkNodeWarning();
   let stack: LocalStack;
   try {
     stack = await startLocalStack();
