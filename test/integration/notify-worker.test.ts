@@ -94,7 +94,6 @@ function deliver(channel: NotifyChannel, account: string, mail: { from: string; 
   return netease.deliverMail(channel === 'dingtalk' ? DT.domain : WC.domain, account, mail);
 }
 
-/** Nothing personal in any log line: the subjects and senders of the test mails. */
 /** The notice's link opens our SSO entry for `tenantId`, saying which channel it came through; returns it parsed. */
 function expectSsoLink(url: string, tenantId: string, via: NotifyChannel): URL {
   const link = new URL(url);
@@ -103,6 +102,7 @@ function expectSsoLink(url: string, tenantId: string, via: NotifyChannel): URL {
   return link;
 }
 
+/** Nothing personal in any log line: the subjects and senders of the test mails. */
 function expectNoPersonalDataInLogs(...secrets: string[]) {
   const text = JSON.stringify(logger.lines);
   for (const s of secrets) expect(text).not.toContain(s);
