@@ -274,7 +274,7 @@ export async function createOpenPlatformHarness(opts: {
   org: { departments: Department[]; people: Person[] };
   allowedIps?: string[];
   wrapApi: (api: NeteaseDirectory, open: NeteaseOpenClient) => NeteaseDirectory;
-}): Promise<SyncHarness> {
+} & Pick<HarnessOptions, 'sync' | 'netease'>): Promise<SyncHarness> {
   const domain = `${opts.tenantId}.example.com`;
   const open = openPlatformClient(opts.sim, opts.tenantId, domain, opts.allowedIps);
   return createSyncHarness({
@@ -282,6 +282,8 @@ export async function createOpenPlatformHarness(opts: {
     tenantId: opts.tenantId,
     domain,
     source: new MemoryDirectorySource(opts.org.departments, opts.org.people),
+    ...(opts.sync ? { sync: opts.sync } : {}),
+    ...(opts.netease ? { netease: opts.netease } : {}),
     wrapApi: (api) => opts.wrapApi(api, open),
   });
 }

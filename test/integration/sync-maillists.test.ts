@@ -8,10 +8,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Department, Person } from '../../shared/domain/directory';
-import type { NeteaseDirectory } from '../../shared/ports/netease-directory';
 import { explainObject, PLAN_DOC } from '../../shared/use-cases/sync';
+import { withOpenPlatform } from '../../shared/wiring/tenant-clients';
 import type { SyncPlan } from '../../shared/domain/sync-plan';
-import { createSyncHarness, dept as d, fileSimulator, MemoryDirectorySource, openPlatformClient, person as p, type SyncHarness } from './sync-harness';
+import { createOpenPlatformHarness, dept as d, fileSimulator, openPlatformClient, person as p, type SyncHarness } from './sync-harness';
 
 const shared = fileSimulator(14);
 let counter = 0;
@@ -43,28 +43,19 @@ interface Setup {
 }
 
 async function setup(opts: Setup = {}): Promise<SyncHarness> {
-  const { departments, people } = opts.org ?? org();
   const tenantId = `ml${++counter}-acme`;
-  const open = openPlatformClient(shared.sim, tenantId, `${tenantId}.example.com`);
-  const h = await createSyncHarness({
-    source: new MemoryDirectorySource(departments, people),
-    tenantId,
-    domain: open.domain,
+  const h = await createOpenPlatformHarness({
     sim: shared.sim,
+    tenantId,
+    org: opts.org ?? org(),
     netease: { openPlatform: { baseUrl: shared.sim.url, appId: `${tenantId}-app`, orgOpenId: `${tenantId}-org` } },
     sync: {
       ...(opts.lists !== false ? { mailLists: { enabled: true, naming: { rule: 'pinyin' }, includeSubDepartments: opts.includeSubDepartments ?? true } } : {}),
       ...(opts.aliases ? { aliases: opts.aliases } : {}),
       ...opts.sync,
     },
-    wrapApi: (api: NeteaseDirectory): NeteaseDirectory => {
-      if (opts.noListCalls) return api;
-      const withLists = Object.create(api) as NeteaseDirectory;
-      // As shared/wiring/tenant-clients.ts composes a tenant with the open platform.
-      withLists.mailLists = open;
-      withLists.reparentUnit = (unitId, parentUnitId, expect) => open.moveUnit(unitId, parentUnitId, expect);
-      return withLists;
-    },
+    // As shared/wiring/tenant-clients.ts composes a tenant with the open platform.
+    wrapApi: (api, open) => (opts.noListCalls ? api : withOpenPlatform(api, open)),
   });
   shared.keep(h);
   await opts.before?.(h);
