@@ -51,15 +51,6 @@ export function sendScopeByKind<E extends { retryable: boolean; kind: string }>(
  * Sort any send failure into retry / person / tenant, keeping the code and message: first by
  * the vendors' own sorting (`vendorScopes`, the channel adapters'), then generically.
  */
-/** Runs one send step; any failure becomes the NotifySendError toSendError sorts it into. */
-export async function sendStep<T>(step: () => T | Promise<T>, ...vendorScopes: SendScopeOf[]): Promise<T> {
-  try {
-    return await step();
-  } catch (err) {
-    throw toSendError(err, ...vendorScopes);
-  }
-}
-
 export function toSendError(err: unknown, ...vendorScopes: SendScopeOf[]): NotifySendError {
   if (err instanceof NotifySendError) return err;
   const message = err instanceof Error ? err.message : String(err);
@@ -74,4 +65,13 @@ export function toSendError(err: unknown, ...vendorScopes: SendScopeOf[]): Notif
   if (isAppError(err)) return new NotifySendError(err.retryable ? 'retry' : 'person', err.code, message, err);
   // Unknown errors (network resets and the like) are retried.
   return new NotifySendError(isRetryable(err) ? 'retry' : 'person', 'NOTIFY.SEND_FAILED', message, err);
+}
+
+/** Runs one send step; any failure becomes the NotifySendError toSendError sorts it into. */
+export async function sendStep<T>(step: () => T | Promise<T>, ...vendorScopes: SendScopeOf[]): Promise<T> {
+  try {
+    return await step();
+  } catch (err) {
+    throw toSendError(err, ...vendorScopes);
+  }
 }

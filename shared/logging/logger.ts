@@ -149,7 +149,7 @@ type JsonReplacer = (this: unknown, key: string, value: unknown) => unknown;
  * value that is its own ancestor). An Error becomes `formatError`'s fields (name, message, code,
  * retryable, stack), and those keys pass through this check too.
  */
-export function redactingReplacer(inner: JsonReplacer): JsonReplacer {
+function redactingReplacer(inner: JsonReplacer): JsonReplacer {
   return function (this: unknown, key: string, value: unknown): unknown {
     // key '' is the line itself; array items have numeric keys, which never look secret.
     if (key !== '' && SECRET_FIELD.test(key)) return '[redacted]';

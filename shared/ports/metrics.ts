@@ -10,8 +10,6 @@
  */
 import type { BusinessMetricName } from '../contracts/metric-names';
 
-export type { BusinessMetricName };
-
 /** Low-cardinality dimensions only (never ids, never free text), plus the tenant, which is EMF metadata, not a dimension. */
 export interface CountDimensions {
   vendor?: string;

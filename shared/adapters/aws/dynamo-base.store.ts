@@ -147,8 +147,12 @@ export class DynamoTable {
         ExclusiveStartKey: options.cursor === undefined ? undefined : decodeCursor(partition, options.cursor),
       }),
     );
-    const page = { items: (out.Items ?? []) as Item[], cursor: out.LastEvaluatedKey ? encodeCursor(partition, out.LastEvaluatedKey) : undefined };
-    return toPage(page, map);
+    const items: T[] = [];
+    for (const raw of (out.Items ?? []) as Item[]) {
+      const v = map(raw);
+      if (v !== undefined) items.push(v);
+    }
+    return out.LastEvaluatedKey ? { items, cursor: encodeCursor(partition, out.LastEvaluatedKey) } : { items };
   }
 
   /** Every item of a Query, page by page (pages of `pageSize`, or DynamoDB's 1 MB). */
@@ -187,16 +191,6 @@ function isDynamoKey(k: unknown): k is Record<string, string> {
   if (typeof k !== 'object' || k === null || Array.isArray(k)) return false;
   const values = Object.values(k);
   return values.length <= 4 && values.every((v) => typeof v === 'string');
-}
-
-/** Build a Page from raw items, dropping the ones `keep` rejects (expired ones). */
-export function toPage<T>(page: { items: Item[]; cursor?: string }, map: (item: Item) => T | undefined): Page<T> {
-  const items: T[] = [];
-  for (const raw of page.items) {
-    const v = map(raw);
-    if (v !== undefined) items.push(v);
-  }
-  return page.cursor === undefined ? { items } : { items, cursor: page.cursor };
 }
 
 /** Expression pieces with every attribute name aliased (many of ours are reserved words: status, source...). */

@@ -229,7 +229,7 @@ function openMessage(init: NeteaseOpenApiErrorInit): string {
 const MAILLIST_USER_TYPE = 4;
 const MAILLIST_VISIBLE_IN_ADDR = 1;
 /** Rows per maillist/getMaillistList page (Unconfirmed call; our choice of size). */
-export const OPEN_MAILLIST_PAGE_SIZE = 500;
+const OPEN_MAILLIST_PAGE_SIZE = 500;
 
 /** One tenant's NetEase open platform. Construct once per tenant and reuse (the token is cached inside). */
 export class NeteaseOpenClient implements NeteaseMailLists {
