@@ -63,7 +63,7 @@ import { createSimServer, describeIssues, fromStackOptions, isRecord, JAVA_JSON_
 import { escapeHtml } from '../sim-pages';
 import { readStateText, simStateFile } from '../sim-persist';
 import { mulberry32 } from '../sim-random';
-import { chinaTime, DomainModel, newDomainState, SimError, type DomainState, type Params, type SimMailLog } from './netease-sim.state';
+import { bodyText, chinaTime, DomainModel, newDomainState, SimError, type DomainState, type Params, type SimMailLog } from './netease-sim.state';
 import { MAILBOX_SETTINGS_API } from './netease-sim.policies';
 
 export interface NeteaseFaults {
@@ -850,12 +850,6 @@ function parseJsonObject(text: string): Record<string, unknown> | undefined {
 }
 
 /** A body field as text (numbers accepted: ids arrive either way); undefined when absent or empty. */
-function bodyText(body: Record<string, unknown>, key: string): string | undefined {
-  const v = body[key];
-  if (typeof v === 'number' && Number.isFinite(v)) return String(v);
-  return typeof v === 'string' && v !== '' ? v : undefined;
-}
-
 function headerOf(req: IncomingMessage, name: string): string | undefined {
   const v = req.headers[name];
   const s = Array.isArray(v) ? v[0] : v;
