@@ -58,8 +58,8 @@ import { canonicalString, ssoEncData, verifySha1Rsa } from '../../../shared/cryp
 import { parsePrivateKey, parsePublicKey } from '../../../shared/crypto/rsa-keys';
 import type { Logger } from '../../../shared/logging/logger';
 import type { SecretStore } from '../../../shared/ports/secret-store';
-import type { RunningSimulator, SimulatorModule, SimulatorStartOptions } from '../simulator';
-import { createSimServer, describeIssues, fromStackOptions, isRecord, JAVA_JSON_TYPE, listen, remoteIp, sendJson as sendJsonAs, sendText, sleep } from '../sim-http';
+import type { RunningSimulator, SimulatorModule } from '../simulator';
+import { createSimServer, describeIssues, isRecord, JAVA_JSON_TYPE, listen, remoteIp, sendJson as sendJsonAs, sendText, sleep, stackSimulator } from '../sim-http';
 import { escapeHtml } from '../sim-pages';
 import { readStateText, simStateFile } from '../sim-persist';
 import { mulberry32 } from '../sim-random';
@@ -745,12 +745,7 @@ export async function startNeteaseSimulator(opts: NeteaseSimulatorOptions = {}):
 }
 
 /** The NetEase simulator for the local stack (serves every tenant whose NetEase URLs point at it). */
-export const neteaseSimulator: SimulatorModule = {
-  vendor: 'netease',
-  start(opts: SimulatorStartOptions) {
-    return startNeteaseSimulator(fromStackOptions(opts));
-  },
-};
+export const neteaseSimulator: SimulatorModule = stackSimulator('netease', startNeteaseSimulator);
 
 const controlSchemas = {
   reset: z.object({ domain: z.string().min(1).optional() }),
