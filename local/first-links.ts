@@ -80,14 +80,18 @@ async function linkedExample(t: TenantConfig, links: IdentityLinkStore, stores: 
   return undefined;
 }
 
+/** The SSO URL that signs in from the DingTalk workbench through the tenant's channel `channelId` (its `dingtalk` section: no `channel=`). */
+export function dingtalkSignInUrl(functionUrl: string, tenantId: string, channelId: string): string {
+  return `${functionUrl}/sso/${tenantId}?via=dingtalk${channelId === 'dingtalk' ? '' : `&channel=${channelId}`}`;
+}
+
 function printHowTo(stack: LocalStack, t: TenantConfig, ex: NonNullable<FirstLinksReport['example']>, out: (line: string) => void): void {
-  const channelParam = ex.channelId === 'dingtalk' ? '' : `&channel=${ex.channelId}`;
   // The simulators' addresses as the tenant's config names them (first-sync only runs for simulated NetEase).
   const channel = linkedChannels(t).find((c) => c.id === ex.channelId)!;
   const dingtalkSim = new URL(channel.settings.apiBaseUrl).origin;
   const neteaseSim = new URL(t.netease.apiBaseUrl).origin;
   out(`  sign in from the DingTalk workbench as ${ex.accountName}@${t.netease.domain} (EKP ${ex.personId}, DingTalk user ${ex.channelUserId}):`);
-  out(`    open ${stack.urls.functionUrl}/sso/${t.id}?via=dingtalk${channelParam} and pick that user on the DingTalk simulator's sign-in page`);
+  out(`    open ${dingtalkSignInUrl(stack.urls.functionUrl, t.id, ex.channelId)} and pick that user on the DingTalk simulator's sign-in page`);
   out(`    (inside the DingTalk app the workbench uses &flow=h5: the JSAPI code, minted here by POST ${dingtalkSim}/__sim/auth-code {"tenant":"${t.id}","userId":"${ex.channelUserId}","kind":"h5"})`);
   if (t.notifications.enabled) {
     const trigger = `curl -X POST ${stack.urls.gateway}/_local/trigger/notifyPlanner`;

@@ -12,6 +12,7 @@ import { relative } from 'node:path';
 import { ConfigError, isAppError } from '../shared/errors/app-error';
 import { startLocalStack, type LocalStack } from './stack';
 import { runFirstSyncs } from './first-sync';
+import { dingtalkSignInUrl } from './first-links';
 import { linkedChannels } from '../shared/config/channels';
 import { breakGlassLink } from '../cli/commands/console';
 import { quietSdkNodeWarning } from '../cli/node-warning';
@@ -98,8 +99,7 @@ function banner(s: LocalStack, adminLink: string): string {
   for (const t of s.tenants.tenants) {
     const dt = linkedChannels(t).find((c) => c.vendor === 'dingtalk');
     if (!dt) continue;
-    const channel = dt.id === 'dingtalk' ? '' : `&channel=${dt.id}`;
-    row('Sign in (DingTalk)', `${s.urls.functionUrl}/sso/${t.id}?via=dingtalk${channel}  (${t.id}: pick a linked person on the DingTalk simulator's page; who is linked: npx qiye-bridge links list --tenant ${t.id})`);
+    row('Sign in (DingTalk)', `${dingtalkSignInUrl(s.urls.functionUrl, t.id, dt.id)}  (${t.id}: pick a linked person on the DingTalk simulator's page; who is linked: npx qiye-bridge links list --tenant ${t.id})`);
   }
   row('Data', `${rel(s.dataDir)} (secrets in ${rel(s.dataDir)}/secrets.json; values are never printed)`);
   const failed = Object.entries(s.handlerErrors);

@@ -53,7 +53,7 @@ export interface OrgControl<Rt extends OrgRuntime, View = unknown> {
 const resetSchema = z.object({ tenant: z.string().min(1).optional() }).strict();
 
 /** Answer one /__sim/ call. Refusals are thrown (ControlError, ZodError) for the caller to answer. */
-export function handleOrgControl<Rt extends OrgRuntime>(ctl: OrgControl<Rt>, req: IncomingMessage, res: ServerResponse, url: URL, bodyText: string): void {
+function handleOrgControl<Rt extends OrgRuntime>(ctl: OrgControl<Rt>, req: IncomingMessage, res: ServerResponse, url: URL, bodyText: string): void {
   const body = (): Record<string, unknown> => parseControlBody(bodyText);
   const q = (k: string): string | undefined => url.searchParams.get(k) ?? undefined;
   const m = /^\/__sim\/(users|departments)\/([^/]+)$/.exec(url.pathname);
@@ -103,7 +103,7 @@ export function handleOrgControl<Rt extends OrgRuntime>(ctl: OrgControl<Rt>, req
 }
 
 /** Answer a control-API refusal (ControlError, or input zod refused); false for any other error. */
-export function answerRefusal(res: ServerResponse, err: unknown): boolean {
+function answerRefusal(res: ServerResponse, err: unknown): boolean {
   if (err instanceof ControlError) {
     sendJson(res, err.status, { error: err.message });
     return true;

@@ -4,12 +4,12 @@
  * daily pull (sync planner tick) is the normal path for large ones.
  */
 import { z } from 'zod';
-import { findTenant } from '../../../shared/config/load-config';
 import type { TenantsFile } from '../../../shared/config/tenant-config.schema';
-import { NotFoundError, ValidationError } from '../../../shared/errors/app-error';
+import { ValidationError } from '../../../shared/errors/app-error';
 import { json } from '../../../shared/http/http-response';
 import { singleQuery } from '../../../shared/http/query';
 import { jsonBody, type Router } from '../../../shared/http/router';
+import { requireTenant } from '../../../shared/use-cases/list-tenants';
 import type { LinksDeps } from '../../../shared/use-cases/links/links-deps';
 import { importLinks, pullLinks } from '../../../shared/use-cases/links/pull-links';
 import { explainLinks, listLinks } from '../../../shared/use-cases/links/query-links';
@@ -24,11 +24,7 @@ function parse<S extends z.ZodType>(schema: S, value: unknown, what: string): z.
 }
 
 export function registerLinksRoutes(router: Router, deps: { config: TenantsFile; links: LinksDeps }): void {
-  const tenantOf = (id: string) => {
-    const t = findTenant(deps.config, id);
-    if (!t) throw new NotFoundError(`Unknown tenant "${id.slice(0, 32)}".`, { code: 'TENANT.UNKNOWN' });
-    return t;
-  };
+  const tenantOf = (id: string) => requireTenant(deps.config, id);
   router
     .on('GET', '/admin/tenants/:tenant/links', async (e, p) => {
       const q = parse(listQuery, singleQuery(e), 'query');

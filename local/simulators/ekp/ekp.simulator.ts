@@ -43,7 +43,6 @@ import { describeIssues, JAVA_JSON_TYPE, listen, readBody, sendJson, sleep } fro
 import { loadTenantStates, simStateFile } from '../sim-persist';
 import { EkpOrgStore, SimInputError, type StoreSnapshot } from './ekp-org-store';
 
-export { DEFAULT_SIM_ORG, SANDBOX_EKP_SEED } from './ekp-sim.seed';
 const STATE_FILE = 'ekp-simulator.json';
 
 export interface EkpSimulatorOptions extends SimulatorStartOptions {

@@ -21,15 +21,9 @@
  *   deleteMaillist, getMaillistList and getMaillistMember are the bridge's unconfirmed
  *   choice (shared/adapters/netease/netease-open.client.ts), served here as it calls them.
  */
-import { type DomainModel, SimError, type Params, type SimMailList } from './netease-sim.state';
+import { bodyText, type DomainModel, required, SimError, type Params, type SimMailList } from './netease-sim.state';
 
 const LOCAL_PART = /^[a-z0-9][a-z0-9._-]{0,63}$/i;
-
-function need(p: Params, key: string): string {
-  const v = p[key];
-  if (v === undefined || v === '') throw new SimError('PARAM.MISSING', `${key} is required`);
-  return v;
-}
 
 /** Which feature holds `name` (lowercase local part), if any. */
 export function addressHolder(m: DomainModel, name: string): 'account' | 'alias' | 'list' | undefined {
@@ -51,8 +45,8 @@ function refuseTaken(m: DomainModel, name: string): void {
 export const ALIAS_API: Record<string, { handler: (m: DomainModel, p: Params) => unknown; mutates: boolean }> = {
   'account/addAccountAlias': {
     handler: (m, p) => {
-      const acc = m.account(need(p, 'account_name'), { live: true });
-      const alias = need(p, 'alias_name');
+      const acc = m.account(required(p, 'account_name'), { live: true });
+      const alias = required(p, 'alias_name');
       if (!LOCAL_PART.test(alias)) throw new SimError('PARAM.INVALID', 'alias_name must be a local part: letters, digits, . _ - (max 64)');
       refuseTaken(m, alias);
       const key = acc.account_name.toLowerCase();
@@ -67,8 +61,8 @@ export const ALIAS_API: Record<string, { handler: (m: DomainModel, p: Params) =>
   },
   'account/deleteAccountAlias': {
     handler: (m, p) => {
-      const acc = m.account(need(p, 'account_name'));
-      const a = need(p, 'alias_name').toLowerCase();
+      const acc = m.account(required(p, 'account_name'));
+      const a = required(p, 'alias_name').toLowerCase();
       const key = acc.account_name.toLowerCase();
       const list = m.s.aliases?.[key] ?? [];
       if (!list.includes(a)) throw new SimError('ALIAS.NOTEXIST', `account ${acc.account_name} has no alias ${a}`);
@@ -80,7 +74,7 @@ export const ALIAS_API: Record<string, { handler: (m: DomainModel, p: Params) =>
   },
   'account/getAccountAliasList': {
     handler: (m, p) => {
-      const acc = m.account(need(p, 'account_name'));
+      const acc = m.account(required(p, 'account_name'));
       return { alias: (m.s.aliases?.[acc.account_name.toLowerCase()] ?? []).map((a) => `${a}@${m.s.domain}`) };
     },
     mutates: false,
@@ -89,14 +83,8 @@ export const ALIAS_API: Record<string, { handler: (m: DomainModel, p: Params) =>
 
 type OpenBody = Record<string, unknown>;
 
-function field(b: OpenBody, key: string): string | undefined {
-  const v = b[key];
-  if (typeof v === 'number' && Number.isFinite(v)) return String(v);
-  return typeof v === 'string' && v !== '' ? v : undefined;
-}
-
 function listOf(m: DomainModel, b: OpenBody): SimMailList {
-  const name = field(b, 'accountName');
+  const name = bodyText(b, 'accountName');
   if (!name) throw new SimError('PARAM.MISSING', 'accountName is required');
   const l = m.s.maillists?.[name.toLowerCase()];
   if (!l) throw new SimError('MAILLIST.NOTEXIST', `no mailing list ${name}`);
@@ -105,14 +93,14 @@ function listOf(m: DomainModel, b: OpenBody): SimMailList {
 
 /** The list fields of createMaillist / updateMaillist (module doc), validated. */
 function listFields(m: DomainModel, b: OpenBody): Pick<SimMailList, 'name' | 'members' | 'member_units' | 'mail_list_user_type' | 'visible_in_addr'> {
-  const name = field(b, 'name');
+  const name = bodyText(b, 'name');
   if (!name) throw new SimError('PARAM.MISSING', 'name is required');
-  const type = Number(field(b, 'mailListUserType') ?? '0');
+  const type = Number(bodyText(b, 'mailListUserType') ?? '0');
   if (![0, 2, 3, 4].includes(type)) throw new SimError('PARAM.INVALID', 'mailListUserType must be 0, 2, 3 or 4');
-  const visible = Number(field(b, 'visibleInAddr') ?? '1');
+  const visible = Number(bodyText(b, 'visibleInAddr') ?? '1');
   if (visible !== 0 && visible !== 1) throw new SimError('PARAM.INVALID', 'visibleInAddr must be 0 or 1');
-  const members = (field(b, 'members') ?? '').split(',').map((x) => x.trim().toLowerCase()).filter((x) => x !== '');
-  const units = (field(b, 'memberUnits') ?? '').split(',').map((x) => x.trim()).filter((x) => x !== '');
+  const members = (bodyText(b, 'members') ?? '').split(',').map((x) => x.trim().toLowerCase()).filter((x) => x !== '');
+  const units = (bodyText(b, 'memberUnits') ?? '').split(',').map((x) => x.trim()).filter((x) => x !== '');
   if (members.length === 0 && units.length === 0) throw new SimError('PARAM.MISSING', 'members or memberUnits is required');
   for (const addr of members) {
     const at = addr.indexOf('@');
@@ -129,7 +117,7 @@ function listFields(m: DomainModel, b: OpenBody): Pick<SimMailList, 'name' | 'me
 export const MAILLIST_OPEN_API: Record<string, { handler: (m: DomainModel, b: OpenBody) => unknown; mutates: boolean }> = {
   'maillist/createMaillist': {
     handler: (m, b) => {
-      const name = field(b, 'accountName');
+      const name = bodyText(b, 'accountName');
       if (!name) throw new SimError('PARAM.MISSING', 'accountName is required');
       if (!LOCAL_PART.test(name)) throw new SimError('PARAM.INVALID', 'accountName must be a local part');
       const fields = listFields(m, b);
@@ -158,8 +146,8 @@ export const MAILLIST_OPEN_API: Record<string, { handler: (m: DomainModel, b: Op
   },
   'maillist/getMaillistList': {
     handler: (m, b) => {
-      const pageNum = Number(field(b, 'pageNum') ?? '1');
-      const pageSize = Number(field(b, 'pageSize') ?? '100');
+      const pageNum = Number(bodyText(b, 'pageNum') ?? '1');
+      const pageSize = Number(bodyText(b, 'pageSize') ?? '100');
       if (!Number.isInteger(pageNum) || pageNum < 1 || !Number.isInteger(pageSize) || pageSize < 1 || pageSize > 1000) throw new SimError('PARAM.INVALID', 'pageNum >= 1 and pageSize 1-1000 are required');
       const all = Object.values(m.s.maillists ?? {}).sort((x, y) => x.account_name.localeCompare(y.account_name));
       const list = all.slice((pageNum - 1) * pageSize, pageNum * pageSize).map((l) => ({ accountName: `${l.account_name}@${m.s.domain}`, name: l.name, mailListUserType: l.mail_list_user_type }));

@@ -531,10 +531,18 @@ function applyOptional(acc: SimAccount, p: Params): void {
   if (p.quota !== undefined) acc.quota = p.quota;
 }
 
-function required(p: Params, name: string): string {
+/** A legacy-API parameter that must be present and non-empty (else PARAM.MISSING). */
+export function required(p: Params, name: string): string {
   const v = p[name];
   if (v === undefined || v === '') throw new SimError('PARAM.MISSING', `${name} is required`);
   return v;
+}
+
+/** A field of an open-platform JSON body as text: a non-empty string, or a finite number as a string. */
+export function bodyText(body: Record<string, unknown>, key: string): string | undefined {
+  const v = body[key];
+  if (typeof v === 'number' && Number.isFinite(v)) return String(v);
+  return typeof v === 'string' && v !== '' ? v : undefined;
 }
 
 function compactStrings(o: Record<string, string | undefined>): Record<string, string> {

@@ -58,12 +58,12 @@ import { canonicalString, ssoEncData, verifySha1Rsa } from '../../../shared/cryp
 import { parsePrivateKey, parsePublicKey } from '../../../shared/crypto/rsa-keys';
 import type { Logger } from '../../../shared/logging/logger';
 import type { SecretStore } from '../../../shared/ports/secret-store';
-import type { RunningSimulator, SimulatorModule, SimulatorStartOptions } from '../simulator';
-import { createSimServer, describeIssues, fromStackOptions, isRecord, JAVA_JSON_TYPE, listen, remoteIp, sendJson as sendJsonAs, sendText, sleep } from '../sim-http';
+import type { RunningSimulator, SimulatorModule } from '../simulator';
+import { createSimServer, describeIssues, isRecord, JAVA_JSON_TYPE, listen, remoteIp, sendJson as sendJsonAs, sendText, sleep, stackSimulator } from '../sim-http';
 import { escapeHtml } from '../sim-pages';
 import { readStateText, simStateFile } from '../sim-persist';
 import { mulberry32 } from '../sim-random';
-import { chinaTime, DomainModel, newDomainState, SimError, type DomainState, type Params, type SimMailLog } from './netease-sim.state';
+import { bodyText, chinaTime, DomainModel, newDomainState, SimError, type DomainState, type Params, type SimMailLog } from './netease-sim.state';
 import { MAILBOX_SETTINGS_API } from './netease-sim.policies';
 
 export interface NeteaseFaults {
@@ -745,12 +745,7 @@ export async function startNeteaseSimulator(opts: NeteaseSimulatorOptions = {}):
 }
 
 /** The NetEase simulator for the local stack (serves every tenant whose NetEase URLs point at it). */
-export const neteaseSimulator: SimulatorModule = {
-  vendor: 'netease',
-  start(opts: SimulatorStartOptions) {
-    return startNeteaseSimulator(fromStackOptions(opts));
-  },
-};
+export const neteaseSimulator: SimulatorModule = stackSimulator('netease', startNeteaseSimulator);
 
 const controlSchemas = {
   reset: z.object({ domain: z.string().min(1).optional() }),
@@ -850,12 +845,6 @@ function parseJsonObject(text: string): Record<string, unknown> | undefined {
 }
 
 /** A body field as text (numbers accepted: ids arrive either way); undefined when absent or empty. */
-function bodyText(body: Record<string, unknown>, key: string): string | undefined {
-  const v = body[key];
-  if (typeof v === 'number' && Number.isFinite(v)) return String(v);
-  return typeof v === 'string' && v !== '' ? v : undefined;
-}
-
 function headerOf(req: IncomingMessage, name: string): string | undefined {
   const v = req.headers[name];
   const s = Array.isArray(v) ? v[0] : v;
