@@ -64,10 +64,7 @@ export function planAliases(ctx: PlanContext, src: SourceRead, intents: Readonly
     for (const step of steps) {
       current = step.kind === 'alias.add' ? [...current, step.alias] : current.filter((a) => a !== step.alias);
       const i = ops.add({ kind: step.kind, sourceId: pid, accountName: account, alias: step.alias, aliases: [...current] }, `${step.kind}:${pid}:${step.alias}`);
-      for (const k of ['account.create', 'account.recover', 'account.link']) {
-        const j = ops.opAt(`${k}:${pid}`);
-        if (j !== undefined) ops.drafts[i]!.deps.push(j);
-      }
+      ops.after(i, [`account.create:${pid}`, `account.recover:${pid}`, `account.link:${pid}`]);
       if (prev !== undefined) ops.drafts[i]!.deps.push(prev);
       prev = i;
     }
