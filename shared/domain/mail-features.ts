@@ -65,6 +65,3 @@ export interface MailPlanInput {
   /** Full runs: what NetEase holds (collisions, drift). */
   netease?: MailNeteaseState;
 }
-
-/** Hash of a sorted member set (what MailListMapping.membersHash holds). */
-export type MembersHasher = (members: readonly string[]) => string;

@@ -4,6 +4,7 @@
  * fan-out. Output carries ids, account names and unit names only: never mobile numbers,
  * mail addresses or display names.
  */
+import type { DirectoryObjectType } from './directory';
 import type { ObjectNote, PlanOperation, SyncPlan } from './sync-plan';
 import { describeParkReason } from './safety';
 import { describePolicySet } from './mailbox-policies';
@@ -19,20 +20,23 @@ export interface Explanation {
   parked: boolean;
 }
 
-const typeOfOp = (op: PlanOperation): 'department' | 'person' => (op.kind.startsWith('unit.') || op.kind.startsWith('maillist.') ? 'department' : 'person');
+/** The kind of source object an operation acts for: a department (its unit, its mailing list) or a person. */
+export function objectTypeOf(op: Pick<PlanOperation, 'kind'>): DirectoryObjectType {
+  return op.kind.startsWith('unit.') || op.kind.startsWith('maillist.') ? 'department' : 'person';
+}
 
 /**
  * The planner's decision for one source object. Department and person ids may overlap
  * (DingTalk departments and users are both numbered), so pass `type` to disambiguate.
  */
 export function explain(plan: SyncPlan, sourceId: string, type?: 'department' | 'person'): Explanation {
-  const operations = plan.operations.filter((op) => op.sourceId === sourceId && (type === undefined || typeOfOp(op) === type));
+  const operations = plan.operations.filter((op) => op.sourceId === sourceId && (type === undefined || objectTypeOf(op) === type));
   const notes = plan.report.notes.filter((n) => n.sourceId === sourceId && (type === undefined || n.type === type));
   let decision: string;
   if (operations.length > 0) decision = operations.map(describeOperation).join('; ');
   else if (notes.length > 0) decision = `no operation: ${notes.map((n) => `${n.code} (${n.detail})`).join('; ')}`;
   else decision = 'no operation: unchanged since the last applied run, or not read in this run';
-  const resolvedType = type ?? operations.map(typeOfOp)[0] ?? notes[0]?.type;
+  const resolvedType = type ?? operations.map(objectTypeOf)[0] ?? notes[0]?.type;
   return { sourceId, ...(resolvedType ? { type: resolvedType } : {}), decision, operations, notes, parked: plan.status === 'awaitingApproval' };
 }
 
@@ -117,7 +121,7 @@ export function formatPlan(plan: SyncPlan, limit = 50): string {
   }
   if (plan.operations.length > 0) {
     lines.push('  Operations:');
-    for (const op of plan.operations.slice(0, limit)) lines.push(`    [${op.phase}] ${typeOfOp(op)} ${op.sourceId}: ${describeOperation(op)}`);
+    for (const op of plan.operations.slice(0, limit)) lines.push(`    [${op.phase}] ${objectTypeOf(op)} ${op.sourceId}: ${describeOperation(op)}`);
     if (plan.operations.length > limit) lines.push(`    ... ${plan.operations.length - limit} more`);
   }
   if (plan.report.notes.length > 0) {

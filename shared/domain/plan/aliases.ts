@@ -15,7 +15,7 @@
  */
 import { emailDomain, emailLocalPart, isValidAccountName, sortByIds } from '../account-naming';
 import type { Person } from '../directory';
-import type { PlanContext, PersonIntent } from './context';
+import { pushTo, type PlanContext, type PersonIntent } from './context';
 import type { OpDrafts } from './diff';
 import { addressPart, describeHolder, type AddressBook } from './mail-names';
 import type { SourceRead } from './read';
@@ -34,7 +34,7 @@ export function planAliases(ctx: PlanContext, src: SourceRead, intents: Readonly
     const account = it.accountName.toLowerCase();
     const usable = alias !== undefined && alias !== account ? alias : undefined;
     wanted.set(it.sourceId, { it, alias: usable });
-    if (usable !== undefined) claimants.set(usable, [...(claimants.get(usable) ?? []), it.sourceId]);
+    if (usable !== undefined) pushTo(claimants, usable, it.sourceId);
   }
   for (const [pid, { it, alias }] of wanted) {
     const account = it.accountName.toLowerCase();
@@ -64,10 +64,7 @@ export function planAliases(ctx: PlanContext, src: SourceRead, intents: Readonly
     for (const step of steps) {
       current = step.kind === 'alias.add' ? [...current, step.alias] : current.filter((a) => a !== step.alias);
       const i = ops.add({ kind: step.kind, sourceId: pid, accountName: account, alias: step.alias, aliases: [...current] }, `${step.kind}:${pid}:${step.alias}`);
-      for (const k of ['account.create', 'account.recover', 'account.link']) {
-        const j = ops.opAt(`${k}:${pid}`);
-        if (j !== undefined) ops.drafts[i]!.deps.push(j);
-      }
+      ops.after(i, [`account.create:${pid}`, `account.recover:${pid}`, `account.link:${pid}`]);
       if (prev !== undefined) ops.drafts[i]!.deps.push(prev);
       prev = i;
     }

@@ -14,6 +14,8 @@ export interface OpDrafts {
   drafts: Array<{ draft: OpDraft; deps: number[] }>;
   add(draft: OpDraft, key?: string): number;
   opAt(key: string): number | undefined;
+  /** Makes the draft at `at` wait for the drafts under `keys` (a key nothing was drafted under is skipped). */
+  after(at: number, keys: readonly string[]): void;
 }
 
 export function createOpDrafts(): OpDrafts {
@@ -27,6 +29,12 @@ export function createOpDrafts(): OpDrafts {
       return drafts.length - 1;
     },
     opAt: (key) => opIndex.get(key),
+    after: (at, keys) => {
+      for (const k of keys) {
+        const dep = opIndex.get(k);
+        if (dep !== undefined) drafts[at]!.deps.push(dep);
+      }
+    },
   };
 }
 

@@ -21,7 +21,7 @@ import { isValidAccountName, sortByIds } from '../account-naming';
 import type { MailListMapping } from '../mail-features';
 import type { UnitMapping } from '../sync-plan';
 import { isMovedAwayId } from './moved-away';
-import type { PersonIntent, PlanContext } from './context';
+import { pushTo, type PersonIntent, type PlanContext } from './context';
 import type { OpDrafts } from './diff';
 import { addressPart, describeHolder, hashMembers, type AddressBook } from './mail-names';
 import type { UnitNaming } from './name';
@@ -69,14 +69,17 @@ export function planMailLists(ctx: PlanContext, idx: MappingIndex, src: SourceRe
   for (const it of intents.values()) if (it.action === 'create' || it.action === 'keep') personOf.set(it.accountName.toLowerCase(), it.sourceId);
 
   const listOps = new Map<string, number>();
-  const childCount = new Map<string, number>();
-  for (const id of src.desired) {
-    const p = src.scope.unitParent.get(id);
-    if (p !== undefined) childCount.set(p, (childCount.get(p) ?? 0) + 1);
+  // In-scope sub-departments, when their people are members too (a list then waits for theirs: wireMembers).
+  const children = new Map<string, string[]>();
+  if (settings.includeSubDepartments) {
+    for (const id of src.desired) {
+      const p = src.scope.unitParent.get(id);
+      if (p !== undefined) pushTo(children, p, id);
+    }
   }
   for (const id of src.priority) {
     const count = members.get(id)?.length ?? 0;
-    const dependencies = (direct.get(id)?.size ?? 0) + (settings.includeSubDepartments ? (childCount.get(id) ?? 0) : 0);
+    const dependencies = (direct.get(id)?.size ?? 0) + (children.get(id)?.length ?? 0);
     if (count > MAX_MAILLIST_MEMBERS || estimatedOpBytes(members.get(id) ?? [], dependencies) > MAX_LIST_OP_BYTES) {
       // Left as it is (an existing list is neither changed nor deleted).
       ctx.note('department', id, 'mailListTooLarge', `${count} members: more than one list operation carries (${MAX_MAILLIST_MEMBERS} members, ${MAX_LIST_OP_BYTES} bytes): the list is not created or changed`);
@@ -108,7 +111,7 @@ export function planMailLists(ctx: PlanContext, idx: MappingIndex, src: SourceRe
     if (unitOp !== undefined) ops.drafts[i]!.deps.push(unitOp);
     listOps.set(id, i);
   }
-  wireMembers(ops, src, listOps, direct, personOf, settings.includeSubDepartments);
+  wireMembers(ops, listOps, direct, personOf, children);
   for (const [id, u] of sortByIds(mapped, ([k]) => k)) {
     if (src.desiredSet.has(id) || roles.roleOf.get(id) === 'retained') continue;
     // Gone, out of scope or already deleted: the list goes too (NetEase's notFound counts as done).
@@ -170,12 +173,7 @@ function membersByDepartment(idx: MappingIndex, src: SourceRead, intents: Readon
  * the sub-department's own needs when it has no list operation: dependencies stay O(people
  * + departments), not O(people x depth), so a plan batch stays small.
  */
-function wireMembers(ops: OpDrafts, src: SourceRead, listOps: ReadonlyMap<string, number>, direct: ReadonlyMap<string, Set<string>>, personOf: ReadonlyMap<string, string>, recursive: boolean): void {
-  const children = new Map<string, string[]>();
-  if (recursive) for (const id of src.desired) {
-    const p = src.scope.unitParent.get(id);
-    if (p !== undefined) children.set(p, [...(children.get(p) ?? []), id]);
-  }
+function wireMembers(ops: OpDrafts, listOps: ReadonlyMap<string, number>, direct: ReadonlyMap<string, Set<string>>, personOf: ReadonlyMap<string, string>, children: ReadonlyMap<string, readonly string[]>): void {
   const accountOps = (dept: string): number[] => {
     const out: number[] = [];
     for (const name of direct.get(dept) ?? []) {

@@ -58,10 +58,7 @@ export function planPolicies(ctx: PlanContext, src: SourceRead, intents: Readonl
     const why = mapping?.policyHash === chosen.hash ? `NetEase holds quota ${held}` : mapping?.policyRule !== undefined ? `was ${mapping.policyRule}` : 'not applied before';
     const at = ops.add({ kind: 'account.policy', sourceId: it.sourceId, accountName: it.accountName, policy: applied, ...(mapping?.policyRule !== undefined ? { previousRule: mapping.policyRule } : {}) });
     // A mailbox this run links or recovers is written only after that.
-    for (const k of [`account.link:${it.sourceId}`, `account.recover:${it.sourceId}`]) {
-      const dep = ops.opAt(k);
-      if (dep !== undefined) ops.drafts[at]!.deps.push(dep);
-    }
+    ops.after(at, [`account.link:${it.sourceId}`, `account.recover:${it.sourceId}`]);
     ctx.note('person', it.sourceId, 'policy', `rule ${chosen.rule}: ${what} (${why})`);
   }
 }

@@ -24,12 +24,6 @@ export function planRanks(ctx: PlanContext, idx: MappingIndex, src: SourceRead, 
   const view = ctx.input.source.kind === 'snapshot' ? ctx.input.source.snapshot : ctx.input.source.changes;
   const displayOrder = new Map<string, number>();
   for (const d of view.departments) if (d.displayOrder !== undefined) displayOrder.set(d.id, d.displayOrder);
-  const after = (at: number, keys: string[]) => {
-    for (const k of keys) {
-      const dep = ops.opAt(k);
-      if (dep !== undefined) ops.drafts[at]!.deps.push(dep);
-    }
-  };
   for (const id of src.priority) {
     const rank = rankOf(displayOrder.get(id));
     if (rank === undefined) continue;
@@ -38,7 +32,7 @@ export function planRanks(ctx: PlanContext, idx: MappingIndex, src: SourceRead, 
     const known = naming.current.get(id)?.origin === 'mapped' ? previous : undefined;
     if (rank === (known ?? 0)) continue;
     const at = ops.add({ kind: 'unit.rank', sourceId: id, unit: refOf(id), rank, ...(known !== undefined ? { previousRank: known } : {}) });
-    after(at, [`unit.create:${id}`, `unit.link:${id}`]);
+    ops.after(at, [`unit.create:${id}`, `unit.link:${id}`]);
   }
   const orders = new Map<string, number>();
   for (const p of src.universe.people) if (p.order !== undefined) orders.set(p.id, p.order);
@@ -49,6 +43,6 @@ export function planRanks(ctx: PlanContext, idx: MappingIndex, src: SourceRead, 
     const previous = it.action === 'keep' && !it.linked ? it.mapping?.rank : undefined;
     if (rank === (previous ?? 0)) continue;
     const at = ops.add({ kind: 'account.rank', sourceId: it.sourceId, accountName: it.accountName, rank, ...(previous !== undefined ? { previousRank: previous } : {}) });
-    after(at, [`account.create:${it.sourceId}`, `account.link:${it.sourceId}`, `account.recover:${it.sourceId}`]);
+    ops.after(at, [`account.create:${it.sourceId}`, `account.link:${it.sourceId}`, `account.recover:${it.sourceId}`]);
   }
 }

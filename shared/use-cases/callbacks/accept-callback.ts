@@ -20,7 +20,7 @@
  */
 import { FUNCTIONS } from '../../contracts/app-manifest';
 import { toContactEventMessages, type ContactEvent, type ContactEventVendor } from '../../contracts/contact-event';
-import { channelView, tenantChannels, type TenantChannel } from '../../config/channels';
+import { channelView, findChannel, type TenantChannel } from '../../config/channels';
 import { CHANNEL_ID, TENANT_ID, type TenantConfig } from '../../config/tenant-config.schema';
 import {
   CallbackError,
@@ -295,7 +295,7 @@ function resolveChannel(deps: AcceptCallbackDeps, vendor: ContactEventVendor, id
   const tenant = id !== undefined && TENANT_ID.test(id) ? deps.tenant(id) : undefined;
   const wanted = channelId ?? vendor;
   // `/<vendor>/<tenant>/<vendor>` is not the top-level app's URL: it has only the short one.
-  const channel = tenant && channelId !== vendor ? tenantChannels(tenant).find((c) => c.vendor === vendor && c.id === wanted) : undefined;
+  const channel = tenant && channelId !== vendor ? findChannel(tenant, vendor, wanted) : undefined;
   if (!tenant || !channel) throw new NotFoundError('Unknown callback endpoint.', { code: 'TENANT.UNKNOWN' });
   return { tenant, channel };
 }

@@ -173,7 +173,6 @@ export async function checkNewMail(deps: CheckNewMailDeps, job: NotifyJob, ctx: 
   const log = deps.logger.child({ tenant: job.tenantId, runId: job.runId, channel: job.channel });
   const result = emptyResult(job);
 
-
   const tenant = deps.tenant(job.tenantId);
   if (!tenant || !tenant.notifications.enabled || tenant.notifications.channel !== job.channel) {
     // Config changed since the planner ran: nothing to do, and nothing to retry.
@@ -316,7 +315,8 @@ function emptyResult(job: NotifyJob): CheckNewMailResult {
     mailLinks: 0,
     inboxLinks: 0,
     digestDeferred: 0,
-  };}
+  };
+}
 
 /** Logs where NetEase truncated the mail log (narrowed queries, or mailboxes left unresolved). */
 function reportLogGaps(log: Logger, read: MailLogRead, incompletePeople: number, opts: NotifyOptions): void {

@@ -32,6 +32,7 @@
  * sends the next phase; the one that ends the run finalizes it (run-lifecycle.ts).
  */
 import { mappingUpdatesFor } from '../../domain/mapping-updates';
+import { objectTypeOf } from '../../domain/plan-report';
 import type { PlanOperation } from '../../domain/sync-plan';
 import { isAppError, NotFoundError } from '../../errors/app-error';
 import type { RunCounts, RunRecord } from '../../ports/run-store';
@@ -46,7 +47,7 @@ import { writeMappingUpdates } from './mapping-codec';
 import { performOperation, type OperationEffect } from './apply-operation';
 import { fanOutPhase, finalizeRun, runSummaryOf, SYNC_LOCK } from './run-lifecycle';
 import { mapLimit } from '../../lib/map-limit';
-import { addCount, COUNT_OF_KIND, objectTypeOf, operationName } from './sync-util';
+import { addCount, COUNT_OF_KIND, operationName } from './sync-util';
 
 /** What the OnceStore keeps per operation (no personal data: ids and codes). */
 export interface OperationRecord {

@@ -1,11 +1,6 @@
 /** Small helpers shared by the sync use cases. */
-import type { DirectoryObjectType } from '../../domain/directory';
 import type { OperationKind, PlanOperation } from '../../domain/sync-plan';
 import type { RunCountKey, RunCounts } from '../../ports/run-store';
-
-export function objectTypeOf(op: Pick<PlanOperation, 'kind'>): DirectoryObjectType {
-  return op.kind.startsWith('unit.') || op.kind.startsWith('maillist.') ? 'department' : 'person';
-}
 
 /**
  * The result's operation name: the kind, with `.temporary` for the first half of a unit
