@@ -6,7 +6,7 @@
  * simulators. A `links pull` reads both vendors; their calls must be counted in the stage's
  * usage table by the time the command returns, as a function's would.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
@@ -23,6 +23,7 @@ import { usageMonth } from '../../shared/ports/usage-meter';
 import { startSecretsManagerStub, type StubRequest } from '../fixtures/secrets-manager-stub';
 import { dynaliteTable } from '../support/dynalite-table';
 import { saveEnv } from '../support/env';
+import { tempDirs } from '../support/temp-dirs';
 
 const STAGE = 'clitest';
 const db = dynaliteTable(tableName(STAGE));
@@ -42,7 +43,7 @@ const restoreEnv = saveEnv(
   'AWS_SESSION_TOKEN',
   'QIYE_TENANTS_FILE',
 );
-let dir: string;
+const mkdtemp = tempDirs();
 let sqs: RunningQueues;
 let stub: Awaited<ReturnType<typeof startSecretsManagerStub>>;
 let dt: RunningDingtalkSimulator;
@@ -76,7 +77,7 @@ beforeAll(async () => {
     if (value === undefined) return [400, { __type: 'ResourceNotFoundException', message: `no ${req.op} ${req.input.SecretId}` }];
     return [200, { Name: req.input.SecretId, SecretString: JSON.stringify(value), VersionId: 'v1' }];
   });
-  dir = mkdtempSync(join(tmpdir(), 'qiye-cli-stage-'));
+  const dir = await mkdtemp(join(tmpdir(), 'qiye-cli-stage-'));
   const tenantsFile = join(dir, 'tenants.json');
   writeFileSync(tenantsFile, JSON.stringify({ tenants: [tenantJson({ dt: dt.url, wc: wc.url })] }));
   Object.assign(process.env, {
@@ -95,7 +96,6 @@ beforeAll(async () => {
 afterAll(async () => {
   restoreEnv();
   await Promise.all([dt?.stop(), wc?.stop(), sqs?.stop(), stub?.close()]);
-  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 describe('the CLI on a deployed stage (the admin wiring of shared/wiring/stage.ts)', () => {

@@ -86,11 +86,14 @@ describe('getWiring', () => {
     expect(getWiring('callbackWorker').contactEventsDeps().sync.metrics).toBe(processMetrics);
     // A count lands in the metrics current when it is made (configureMetrics replaces them at a cold start).
     const current = configureMetrics({ functionName: 'syncWorker', enabled: false });
-    const spy = vi.spyOn(current, 'count');
-    processMetrics.count('SyncRuns', 1, { status: 'success', tenant: 'acme' });
-    expect(spy).toHaveBeenCalledWith('SyncRuns', 1, { status: 'success', tenant: 'acme' });
-    expect(metrics()).toBe(current);
-    configureMetrics({ functionName: 'unknown', enabled: false });
+    try {
+      const spy = vi.spyOn(current, 'count');
+      processMetrics.count('SyncRuns', 1, { status: 'success', tenant: 'acme' });
+      expect(spy).toHaveBeenCalledWith('SyncRuns', 1, { status: 'success', tenant: 'acme' });
+      expect(metrics()).toBe(current);
+    } finally {
+      configureMetrics({ functionName: 'unknown', enabled: false });
+    }
   });
 
   it('picks the verifier of the vendor the callback function serves', () => {
